@@ -1,0 +1,82 @@
+// The catalog interface: where a table's current metadata file is recorded, and the only
+// place a commit becomes visible. REST and the embedded SQL catalog implement it.
+import type { Schema } from '../iceberg/types.ts';
+import type { PartitionSpec, SortOrder, TableMetadata, TableRequirement, TableUpdate } from '../iceberg/table-metadata.ts';
+
+export interface TableIdentifier {
+  namespace: string[];
+  name: string;
+}
+
+export interface LoadedTable {
+  identifier: TableIdentifier;
+  metadataLocation: string;
+  metadata: TableMetadata;
+  /** FileIO properties the catalog hands out with the table (s3.endpoint, credentials, ...). */
+  config: Record<string, string>;
+}
+
+export interface CreateTableRequest {
+  schema: Schema;
+  partitionSpec?: PartitionSpec;
+  sortOrder?: SortOrder;
+  properties?: Record<string, string>;
+  location?: string;
+}
+
+export interface Catalog {
+  readonly name: string;
+  listNamespaces(parent?: string[]): Promise<string[][]>;
+  createNamespace(namespace: string[], properties?: Record<string, string>): Promise<void>;
+  namespaceExists(namespace: string[]): Promise<boolean>;
+  listTables(namespace: string[]): Promise<TableIdentifier[]>;
+  tableExists(id: TableIdentifier): Promise<boolean>;
+  loadTable(id: TableIdentifier): Promise<LoadedTable>;
+  createTable(id: TableIdentifier, request: CreateTableRequest): Promise<LoadedTable>;
+  /**
+   * Applies updates if every requirement holds, atomically. Throws CommitConflictError when a
+   * requirement fails (someone else committed first): the caller reloads and retries.
+   * Throws CommitStateUnknownError when the outcome cannot be known (timeout, 5xx).
+   */
+  commitTable(id: TableIdentifier, requirements: TableRequirement[], updates: TableUpdate[]): Promise<LoadedTable>;
+  dropTable(id: TableIdentifier, purge?: boolean): Promise<void>;
+  close?(): Promise<void>;
+}
+
+export class CommitConflictError extends Error {
+  constructor(message: string, cause?: unknown) {
+    super(message, { cause });
+    this.name = 'CommitConflictError';
+  }
+}
+
+export class CommitStateUnknownError extends Error {
+  constructor(message: string, cause?: unknown) {
+    super(message, { cause });
+    this.name = 'CommitStateUnknownError';
+  }
+}
+
+export class NoSuchTableError extends Error {
+  constructor(id: TableIdentifier) {
+    super(`table does not exist: ${[...id.namespace, id.name].join('.')}`);
+    this.name = 'NoSuchTableError';
+  }
+}
+
+export class CatalogUnreachableError extends Error {
+  constructor(url: string, cause?: unknown) {
+    super(`catalog unreachable at ${url}: ${(cause as Error)?.message ?? cause}`, { cause });
+    this.name = 'CatalogUnreachableError';
+  }
+}
+
+export function tableName(id: TableIdentifier): string {
+  return [...id.namespace, id.name].join('.');
+}
+
+export function parseTableName(name: string): TableIdentifier {
+  const parts = name.split('.');
+  if (parts.length < 2 || parts.some((p) => p === '')) throw new Error(`table name "${name}" must be namespace.table`);
+  return { namespace: parts.slice(0, -1), name: parts[parts.length - 1] };
+}
