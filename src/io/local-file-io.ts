@@ -1,0 +1,187 @@
+// FileIO on the local file system: `file://` URIs (file:/path and file:///path) and plain
+// absolute paths. A write goes to a temporary file beside the target and is renamed over it,
+// so a reader sees either the old file or the whole new one, never half of it.
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NotFoundError, type FileIO } from './file-io.ts';
+
+/** The local path of a `file:` URI or an absolute path. Throws for anything else. */
+export function localPath(location: string): string {
+  if (location.startsWith('file:')) {
+    // file:/a/b (Hadoop style, one slash) and file:///a/b are both valid; file://host/... is not local.
+    let url = location;
+    if (/^file:\/[^/]/.test(url)) url = 'file://' + url.slice('file:'.length);
+    if (/^file:\/\/[^/]/.test(url)) throw new Error(`file location with a host is not local: ${location}`);
+    return fileURLToPath(url);
+  }
+  if (isAbsolute(location)) return location;
+  throw new Error(`not a local file location (need file:// or an absolute path): ${location}`);
+}
+
+function isNotFound(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+export class LocalFileIO implements FileIO {
+  async read(location: string): Promise<Uint8Array> {
+    const path = localPath(location);
+    try {
+      const fh = await open(path, 'r');
+      try {
+        return new Uint8Array(await fh.readFile());
+      } finally {
+        await fh.close();
+      }
+    } catch (err) {
+      if (isNotFound(err)) throw new NotFoundError(location, err);
+      throw err;
+    }
+  }
+
+  async readRange(location: string, offset: number, length: number): Promise<Uint8Array> {
+    const path = localPath(location);
+    let fh;
+    try {
+      fh = await open(path, 'r');
+    } catch (err) {
+      if (isNotFound(err)) throw new NotFoundError(location, err);
+      throw err;
+    }
+    try {
+      const size = (await fh.stat()).size;
+      const start = offset < 0 ? Math.max(0, size + offset) : offset;
+      const n = Math.max(0, Math.min(length, size - start));
+      const buf = new Uint8Array(n);
+      let done = 0;
+      while (done < n) {
+        const { bytesRead } = await fh.read(buf, done, n - done, start + done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      return done === n ? buf : buf.subarray(0, done);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async write(location: string, data: Uint8Array): Promise<void> {
+    const path = localPath(location);
+    await mkdir(dirname(path), { recursive: true });
+    const tmp = join(dirname(path), `.${randomUUID()}.tmp`);
+    try {
+      const fh = await open(tmp, 'wx');
+      try {
+        await fh.writeFile(data);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, path);
+    } catch (err) {
+      await unlink(tmp).catch(() => {});
+      throw err;
+    }
+  }
+
+  /**
+   * Writes only if nothing is at the location yet (O_EXCL). Returns false when a file was
+   * already there. Not atomic against readers (a reader may see a partial file while it is
+   * written), so use it only for files nobody reads before the writer says so.
+   */
+  async writeIfAbsent(location: string, data: Uint8Array): Promise<boolean> {
+    const path = localPath(location);
+    await mkdir(dirname(path), { recursive: true });
+    try {
+      await writeFile(path, data, { flag: 'wx' });
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    }
+  }
+
+  async exists(location: string): Promise<boolean> {
+    try {
+      await stat(localPath(location));
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  async delete(location: string): Promise<void> {
+    try {
+      await unlink(localPath(location));
+    } catch (err) {
+      if (isNotFound(err)) return; // deleting a missing file is not an error (as in S3)
+      throw err;
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<{ location: string; size: number; lastModified: Date }> {
+    const root = localPath(prefix);
+    // Locations come back in the prefix's own spelling (file:/x, file:///x or /x), so they
+    // compare equal to the paths that manifests hold.
+    const toLocation = (p: string): string => prefix + p.slice(root.length);
+    // A prefix is a folder, or a folder plus the start of a file name (as S3 prefixes are).
+    let dir = root;
+    let namePrefix = '';
+    try {
+      const st = await stat(root);
+      if (!st.isDirectory()) {
+        yield { location: toLocation(root), size: st.size, lastModified: st.mtime };
+        return;
+      }
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      if (root.endsWith(sep)) return;
+      dir = dirname(root);
+      namePrefix = root.slice(dir.length + (dir.endsWith(sep) ? 0 : 1));
+    }
+    const stack: string[] = [];
+    try {
+      for (const e of await readdir(dir, { withFileTypes: true })) {
+        if (!e.name.startsWith(namePrefix)) continue;
+        const p = join(dir, e.name);
+        if (e.isDirectory()) stack.push(p);
+        else if (e.isFile() && !isTempName(e.name)) {
+          const st = await stat(p);
+          yield { location: toLocation(p), size: st.size, lastModified: st.mtime };
+        }
+      }
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    while (stack.length > 0) {
+      const d = stack.pop()!;
+      let entries;
+      try {
+        entries = await readdir(d, { withFileTypes: true });
+      } catch (err) {
+        if (isNotFound(err)) continue;
+        throw err;
+      }
+      for (const e of entries) {
+        const p = join(d, e.name);
+        if (e.isDirectory()) stack.push(p);
+        else if (e.isFile() && !isTempName(e.name)) {
+          try {
+            const st = await stat(p);
+            yield { location: toLocation(p), size: st.size, lastModified: st.mtime };
+          } catch (err) {
+            if (!isNotFound(err)) throw err;
+          }
+        }
+      }
+    }
+  }
+}
+
+function isTempName(name: string): boolean {
+  return /^\.[0-9a-f-]{36}\.tmp$/.test(name);
+}

@@ -1,0 +1,143 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { LocalFileIO, localPath } from '../../src/io/local-file-io.ts';
+import { NotFoundError } from '../../src/io/file-io.ts';
+import { fileIOFor, schemeOf } from '../../src/io/resolve-file-io.ts';
+import { S3FileIO } from '../../src/io/s3-file-io.ts';
+
+async function tempDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'floe-io-'));
+}
+
+test('localPath accepts file:///, file:/ and absolute paths, rejects the rest', () => {
+  assert.equal(localPath('file:///tmp/a/b.json'), '/tmp/a/b.json');
+  assert.equal(localPath('file:/tmp/a/b.json'), '/tmp/a/b.json');
+  assert.equal(localPath('/tmp/a'), '/tmp/a');
+  assert.throws(() => localPath('relative/path'), /not a local file location/);
+  assert.throws(() => localPath('file://host/x'), /host/);
+});
+
+test('write creates parents, read returns the bytes, exists and delete', async () => {
+  const dir = await tempDir();
+  try {
+    const io = new LocalFileIO();
+    const loc = pathToFileURL(join(dir, 'a/b/c/file.bin')).href;
+    const data = new Uint8Array([1, 2, 3, 4, 5, 250]);
+    assert.equal(await io.exists(loc), false);
+    await io.write(loc, data);
+    assert.equal(await io.exists(loc), true);
+    assert.deepEqual(await io.read(loc), data);
+    // overwrite replaces the whole content
+    await io.write(loc, new Uint8Array([9]));
+    assert.deepEqual(await io.read(loc), new Uint8Array([9]));
+    // no temp files left behind
+    assert.deepEqual(await readdir(join(dir, 'a/b/c')), ['file.bin']);
+    await io.delete(loc);
+    assert.equal(await io.exists(loc), false);
+    await io.delete(loc); // deleting a missing file is fine
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('read of a missing file throws NotFoundError naming the location', async () => {
+  const dir = await tempDir();
+  try {
+    const io = new LocalFileIO();
+    const loc = join(dir, 'missing.json');
+    await assert.rejects(io.read(loc), (err: unknown) => err instanceof NotFoundError && err.location === loc && err.message.includes(loc));
+    await assert.rejects(io.readRange(loc, 0, 4), NotFoundError);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('readRange: from the start, from the end, past the end', async () => {
+  const dir = await tempDir();
+  try {
+    const io = new LocalFileIO();
+    const loc = join(dir, 'r.bin');
+    const data = new Uint8Array(100).map((_, i) => i);
+    await io.write(loc, data);
+    assert.deepEqual(await io.readRange(loc, 10, 5), new Uint8Array([10, 11, 12, 13, 14]));
+    assert.deepEqual(await io.readRange(loc, -8, 8), data.subarray(92));
+    assert.deepEqual(await io.readRange(loc, -8, 4), data.subarray(92, 96));
+    assert.deepEqual(await io.readRange(loc, 98, 10), new Uint8Array([98, 99]));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a reader never sees a half-written file while writes race', async () => {
+  const dir = await tempDir();
+  try {
+    const io = new LocalFileIO();
+    const loc = join(dir, 'race.bin');
+    const a = new Uint8Array(4 * 1024 * 1024).fill(1);
+    const b = new Uint8Array(4 * 1024 * 1024).fill(2);
+    await io.write(loc, a);
+    let stop = false;
+    const seen = new Set<string>();
+    const reader = (async () => {
+      while (!stop) {
+        const got = await io.read(loc);
+        assert.equal(got.length, a.length, 'reader saw a partial file');
+        assert.ok(got[0] === got[got.length - 1], 'reader saw a mixed file');
+        seen.add(String(got[0]));
+      }
+    })();
+    for (let i = 0; i < 20; i++) await io.write(loc, i % 2 ? a : b);
+    stop = true;
+    await reader;
+    assert.ok(seen.size >= 1);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('list walks folders recursively, keeps the prefix spelling, honours name prefixes', async () => {
+  const dir = await tempDir();
+  try {
+    const io = new LocalFileIO();
+    const base = pathToFileURL(dir).href; // file:///tmp/...
+    await io.write(`${base}/t/data/p=1/a.parquet`, new Uint8Array(3));
+    await io.write(`${base}/t/data/b.parquet`, new Uint8Array(7));
+    await io.write(`${base}/t/metadata/v1.metadata.json`, new Uint8Array(1));
+    const all = [];
+    for await (const f of io.list(`${base}/t`)) all.push(f);
+    assert.deepEqual(
+      all.map((f) => f.location).sort(),
+      [`${base}/t/data/b.parquet`, `${base}/t/data/p=1/a.parquet`, `${base}/t/metadata/v1.metadata.json`],
+    );
+    assert.equal(all.find((f) => f.location.endsWith('b.parquet'))!.size, 7);
+    assert.ok(all.every((f) => f.lastModified instanceof Date && f.lastModified.getTime() > 0));
+    const meta = [];
+    for await (const f of io.list(`${base}/t/meta`)) meta.push(f.location);
+    assert.deepEqual(meta, [`${base}/t/metadata/v1.metadata.json`]);
+    const plain = [];
+    for await (const f of io.list(join(dir, 't', 'data'))) plain.push(f.location);
+    assert.deepEqual(plain.sort(), [join(dir, 't/data/b.parquet'), join(dir, 't/data/p=1/a.parquet')]);
+    const none = [];
+    for await (const f of io.list(`${base}/nothing-here/`)) none.push(f);
+    assert.equal(none.length, 0);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('fileIOFor picks by scheme and names unknown schemes', () => {
+  assert.equal(schemeOf('s3a://b/k'), 's3a');
+  assert.equal(schemeOf('/abs'), undefined);
+  assert.ok(fileIOFor('file:///tmp/w', {}) instanceof LocalFileIO);
+  assert.ok(fileIOFor('/tmp/w', {}) instanceof LocalFileIO);
+  const s3 = fileIOFor('s3://bucket/w', { 's3.endpoint': 'http://127.0.0.1:1', 's3.region': 'eu-west-1' });
+  assert.ok(s3 instanceof S3FileIO);
+  assert.equal((s3 as S3FileIO).endpoint, 'http://127.0.0.1:1');
+  assert.ok(fileIOFor('s3a://bucket/w', {}) instanceof S3FileIO);
+  assert.throws(() => fileIOFor('gs://bucket/w', {}), /no FileIO for scheme "gs:\/\/" in location "gs:\/\/bucket\/w"/);
+  assert.throws(() => fileIOFor('warehouse/rel', {}), /no scheme and is not an absolute path/);
+});
