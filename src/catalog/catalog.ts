@@ -80,3 +80,24 @@ export function parseTableName(name: string): TableIdentifier {
   if (parts.length < 2 || parts.some((p) => p === '')) throw new Error(`table name "${name}" must be namespace.table`);
   return { namespace: parts.slice(0, -1), name: parts[parts.length - 1] };
 }
+
+export class NoSuchNamespaceError extends Error {
+  constructor(namespace: string[], cause?: unknown) {
+    super(`namespace does not exist: ${namespace.join('.')}`, { cause });
+    this.name = 'NoSuchNamespaceError';
+  }
+}
+
+export class TableAlreadyExistsError extends Error {
+  constructor(id: TableIdentifier, cause?: unknown) {
+    super(`table already exists: ${tableName(id)}`, { cause });
+    this.name = 'TableAlreadyExistsError';
+  }
+}
+
+export class NamespaceAlreadyExistsError extends Error {
+  constructor(namespace: string[], cause?: unknown) {
+    super(`namespace already exists: ${namespace.join('.')}`, { cause });
+    this.name = 'NamespaceAlreadyExistsError';
+  }
+}
