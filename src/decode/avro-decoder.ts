@@ -1,0 +1,340 @@
+// An Avro binary decoder compiled per (writer) schema: the schema tree is turned into
+// JavaScript source once (one function per record, array, map and union) and the result is
+// cached with the schema id. Values come out in floe's batch representation directly:
+//   int/date → number; long → number if safe else bigint; time/timestamp → bigint micros
+//   (nanos for *-nanos); decimal → string "-12.30"; uuid → canonical string; bytes/fixed →
+//   Uint8Array (a copy); enum → symbol string; map → Map; record → object; [null, T] → T | null;
+//   other unions → { tag, field0, field1, ... } (see from-avro.ts, same shape as Iceberg's
+//   Java reader gives complex unions).
+// Chosen over avsc by measurement (docs/decisions.md, "Decoders").
+import { Buffer } from 'node:buffer';
+import { DecodeError } from './decode-error.ts';
+import type { AvroRecord, AvroType } from './avro-schema.ts';
+import { optionUnion } from './avro-schema.ts';
+import { formatDecimal, twosComplementToInteger, uuidFromBytes, canonicalUuid } from './values.ts';
+
+export type AvroDecoder = (payload: Uint8Array) => unknown;
+
+interface State { buf: Buffer; pos: number; len: number }
+
+function truncated(): DecodeError {
+  return new DecodeError('truncated', 'Avro payload ends before the value does');
+}
+
+function int(r: State): number {
+  const buf = r.buf;
+  let pos = r.pos;
+  let b = buf[pos++];
+  let n = b & 0x7f;
+  if (b & 0x80) {
+    b = buf[pos++];
+    n |= (b & 0x7f) << 7;
+    if (b & 0x80) {
+      b = buf[pos++];
+      n |= (b & 0x7f) << 14;
+      if (b & 0x80) {
+        b = buf[pos++];
+        n |= (b & 0x7f) << 21;
+        if (b & 0x80) {
+          b = buf[pos++];
+          if (b & 0x70) throw new DecodeError('invalid-payload', 'Avro int varint is longer than 32 bits');
+          n += (b & 0x0f) * 268435456;
+        }
+      }
+    }
+  }
+  if (pos > r.len) throw truncated();
+  r.pos = pos;
+  return (n >>> 1) ^ -(n & 1);
+}
+
+function long(r: State): number | bigint {
+  const buf = r.buf;
+  let pos = r.pos;
+  let b = buf[pos++];
+  let n = b & 0x7f;
+  let mul = 128;
+  while (b & 0x80) {
+    if (mul > 4398046511104) return longSlow(r); // an 8th byte: more than 49 bits
+    b = buf[pos++];
+    n += (b & 0x7f) * mul;
+    mul *= 128;
+  }
+  if (pos > r.len) throw truncated();
+  r.pos = pos;
+  return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
+}
+
+function longSlow(r: State): number | bigint {
+  const buf = r.buf;
+  let pos = r.pos;
+  let raw = 0n;
+  let shift = 0n;
+  for (let i = 0; i < 10; i++) {
+    if (pos >= r.len) throw truncated();
+    const b = buf[pos++];
+    raw |= BigInt(b & 0x7f) << shift;
+    shift += 7n;
+    if ((b & 0x80) === 0) {
+      r.pos = pos;
+      const v = BigInt.asIntN(64, (raw >> 1n) ^ -(raw & 1n));
+      return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
+    }
+  }
+  throw new DecodeError('invalid-payload', 'Avro long varint is longer than 64 bits');
+}
+
+function longBig(r: State): bigint {
+  const v = long(r);
+  return typeof v === 'number' ? BigInt(v) : v;
+}
+
+function length(r: State): number {
+  const n = long(r);
+  if (typeof n !== 'number' || n < 0) throw new DecodeError('invalid-payload', `negative or huge Avro length ${n}`);
+  if (r.pos + n > r.len) throw truncated();
+  return n;
+}
+
+function string(r: State): string {
+  const n = length(r);
+  const buf = r.buf;
+  const start = r.pos;
+  const end = start + n;
+  r.pos = end;
+  if (n < 24) {
+    let s = '';
+    for (let i = start; i < end; i++) {
+      const c = buf[i];
+      if (c > 0x7f) return buf.utf8Slice(start, end);
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  return buf.utf8Slice(start, end);
+}
+
+function bytes(r: State): Uint8Array {
+  const n = length(r);
+  const out = new Uint8Array(n);
+  out.set(r.buf.subarray(r.pos, r.pos + n));
+  r.pos += n;
+  return out;
+}
+
+function fixed(r: State, size: number): Uint8Array {
+  if (r.pos + size > r.len) throw truncated();
+  const out = new Uint8Array(size);
+  out.set(r.buf.subarray(r.pos, r.pos + size));
+  r.pos += size;
+  return out;
+}
+
+function float(r: State): number {
+  if (r.pos + 4 > r.len) throw truncated();
+  const v = r.buf.readFloatLE(r.pos);
+  r.pos += 4;
+  return v;
+}
+
+function double(r: State): number {
+  if (r.pos + 8 > r.len) throw truncated();
+  const v = r.buf.readDoubleLE(r.pos);
+  r.pos += 8;
+  return v;
+}
+
+function boolean(r: State): boolean {
+  if (r.pos >= r.len) throw truncated();
+  const b = r.buf[r.pos++];
+  if (b > 1) throw new DecodeError('invalid-payload', `Avro boolean byte ${b}`);
+  return b === 1;
+}
+
+function decimalBytes(r: State, scale: number): string {
+  const n = length(r);
+  const v = twosComplementToInteger(r.buf, r.pos, r.pos + n);
+  r.pos += n;
+  return formatDecimal(v, scale);
+}
+
+function decimalFixed(r: State, size: number, scale: number): string {
+  if (r.pos + size > r.len) throw truncated();
+  const v = twosComplementToInteger(r.buf, r.pos, r.pos + size);
+  r.pos += size;
+  return formatDecimal(v, scale);
+}
+
+function uuidString(r: State): string {
+  const s = string(r);
+  const u = canonicalUuid(s);
+  if (u === undefined) throw new DecodeError('invalid-payload', `Avro uuid field holds "${s.slice(0, 40)}", not a UUID`);
+  return u;
+}
+
+function uuidFixed(r: State): string {
+  if (r.pos + 16 > r.len) throw truncated();
+  const s = uuidFromBytes(r.buf, r.pos);
+  r.pos += 16;
+  return s;
+}
+
+function enumSymbol(r: State, symbols: string[]): string {
+  const i = int(r);
+  const s = symbols[i];
+  if (s === undefined) throw new DecodeError('invalid-payload', `Avro enum index ${i} out of range (${symbols.length} symbols)`);
+  return s;
+}
+
+/** Block count of an array or map; a negative count is followed by the block's byte size. */
+function blockCount(r: State): number {
+  let n = long(r);
+  if (typeof n !== 'number') throw new DecodeError('invalid-payload', 'Avro block count too large');
+  if (n < 0) {
+    n = -n;
+    long(r);
+  }
+  if (n > r.len - r.pos + 1 && n > 1_000_000) throw new DecodeError('invalid-payload', `Avro block count ${n} exceeds payload`);
+  return n;
+}
+
+function badUnion(i: number, n: number): DecodeError {
+  return new DecodeError('invalid-payload', `Avro union index ${i} out of range (${n} branches)`);
+}
+
+const RUNTIME = {
+  int, long, longBig, string, bytes, fixed, float, double, boolean, decimalBytes, decimalFixed,
+  uuidString, uuidFixed, enumSymbol, blockCount, badUnion, truncated,
+};
+
+function key(name: string): string {
+  return name === '__proto__' ? `["__proto__"]` : JSON.stringify(name);
+}
+
+class Compiler {
+  readonly fns: string[] = [];
+  readonly consts: unknown[] = [];
+  private readonly records = new Map<AvroRecord, string>();
+  private counter = 0;
+
+  private fn(prefix: string): string {
+    return `${prefix}${this.counter++}`;
+  }
+
+  private constant(v: unknown): string {
+    this.consts.push(v);
+    return `C[${this.consts.length - 1}]`;
+  }
+
+  expr(t: AvroType): string {
+    switch (t.kind) {
+      case 'null': return 'null';
+      case 'boolean': return 'R.boolean(r)';
+      case 'int': return t.logical === 'time-millis' ? '(BigInt(R.int(r)) * 1000n)' : 'R.int(r)';
+      case 'long':
+        switch (t.logical) {
+          case undefined: return 'R.long(r)';
+          case 'timestamp-millis':
+          case 'local-timestamp-millis':
+            return '(R.longBig(r) * 1000n)';
+          default: return 'R.longBig(r)';
+        }
+      case 'float': return 'R.float(r)';
+      case 'double': return 'R.double(r)';
+      case 'string': return t.logical === 'uuid' ? 'R.uuidString(r)' : 'R.string(r)';
+      case 'bytes': return t.decimal ? `R.decimalBytes(r, ${t.decimal.scale})` : 'R.bytes(r)';
+      case 'fixed':
+        if (t.decimal) return `R.decimalFixed(r, ${t.size}, ${t.decimal.scale})`;
+        if (t.logical === 'uuid') return 'R.uuidFixed(r)';
+        return `R.fixed(r, ${t.size})`;
+      case 'enum': return `R.enumSymbol(r, ${this.constant(t.symbols)})`;
+      case 'record': return `${this.record(t)}(r)`;
+      case 'array': {
+        const name = this.fn('a');
+        const item = this.expr(t.items);
+        this.fns.push(
+          `function ${name}(r) { const out = []; for (let n = R.blockCount(r); n !== 0; n = R.blockCount(r)) {` +
+            ` for (let i = 0; i < n; i++) { out.push(${item}); if (r.pos > r.len) throw R.truncated(); } } return out; }`,
+        );
+        return `${name}(r)`;
+      }
+      case 'map': {
+        const name = this.fn('m');
+        const value = this.expr(t.values);
+        this.fns.push(
+          `function ${name}(r) { const out = new Map(); for (let n = R.blockCount(r); n !== 0; n = R.blockCount(r)) {` +
+            ` for (let i = 0; i < n; i++) { const k = R.string(r); out.set(k, ${value}); if (r.pos > r.len) throw R.truncated(); } } return out; }`,
+        );
+        return `${name}(r)`;
+      }
+      case 'union': {
+        if (t.branches.length === 1) return `(R.int(r) === 0 ? ${this.expr(t.branches[0])} : (() => { throw R.badUnion(1, 1); })())`;
+        const name = this.fn('u');
+        const opt = optionUnion(t);
+        if (opt) {
+          const value = this.expr(opt.value);
+          this.fns.push(
+            `function ${name}(r) { const i = R.int(r); if (i === ${opt.nullIndex}) return null;` +
+              ` if (i === ${opt.valueIndex}) return ${value}; throw R.badUnion(i, 2); }`,
+          );
+          return `${name}(r)`;
+        }
+        // complex union → { tag, field0, field1, ... } over the non-null branches
+        const nonNull = t.branches.map((b, i) => ({ b, i })).filter((x) => x.b.kind !== 'null');
+        const cases: string[] = [];
+        t.branches.forEach((b, i) => {
+          if (b.kind === 'null') {
+            cases.push(`case ${i}: return null;`);
+            return;
+          }
+          const tag = nonNull.findIndex((x) => x.i === i);
+          const props = nonNull.map((_, j) => `field${j}: ${j === tag ? this.expr(b) : 'null'}`);
+          cases.push(`case ${i}: return { tag: ${tag}, ${props.join(', ')} };`);
+        });
+        this.fns.push(`function ${name}(r) { const i = R.int(r); switch (i) { ${cases.join(' ')} default: throw R.badUnion(i, ${t.branches.length}); } }`);
+        return `${name}(r)`;
+      }
+    }
+  }
+
+  record(t: AvroRecord): string {
+    const existing = this.records.get(t);
+    if (existing) return existing;
+    const name = this.fn('r');
+    this.records.set(t, name);
+    const props = t.fields.map((f) => `${key(f.name)}: ${this.expr(f.type)}`);
+    this.fns.push(`function ${name}(r) { return { ${props.join(', ')} }; }`);
+    return name;
+  }
+}
+
+/** Compiles a decoder for payloads written with this (writer) schema. */
+export function compileAvroDecoder(schema: AvroType): AvroDecoder {
+  const c = new Compiler();
+  const root = c.expr(schema);
+  const source = `${c.fns.join('\n')}\nreturn function decodeRoot(r) { return ${root}; };`;
+  const decodeRoot = new Function('R', 'C', source)(RUNTIME, c.consts) as (r: State) => unknown;
+  const state: State = { buf: Buffer.alloc(0), pos: 0, len: 0 };
+  return function decodeAvro(payload: Uint8Array): unknown {
+    const buf = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+    state.buf = buf;
+    state.pos = 0;
+    state.len = buf.length;
+    let value: unknown;
+    try {
+      value = decodeRoot(state);
+    } catch (e) {
+      if (e instanceof DecodeError) throw e;
+      throw new DecodeError('invalid-payload', `Avro payload does not decode: ${(e as Error).message}`, { cause: e });
+    } finally {
+      state.buf = EMPTY;
+    }
+    if (state.pos > state.len) throw truncated();
+    if (state.pos < state.len) {
+      throw new DecodeError('invalid-payload', `${state.len - state.pos} bytes left after the Avro value (schema does not match payload?)`);
+    }
+    return value;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
