@@ -411,8 +411,8 @@ export function readManifest(bytes: Uint8Array, options: ReadManifestOptions = {
     put('key-metadata', gKey?.(d) as Uint8Array | null | undefined);
     const splits = gSplits?.(d) as unknown[] | null | undefined;
     if (splits) dataFile['split-offsets'] = splits.map((x) => num(x, 'split_offsets'));
-    const eq = gEq?.(d) as number[] | null | undefined;
-    if (eq) dataFile['equality-ids'] = eq;
+    const eq = gEq?.(d) as unknown[] | null | undefined; // int in the spec; PyIceberg writes long
+    if (eq) dataFile['equality-ids'] = eq.map((x) => num(x, 'equality_ids'));
     put('sort-order-id', gSort?.(d) as number | null | undefined);
     return { status, snapshotId, sequenceNumber, fileSequenceNumber, dataFile };
   });
