@@ -1,0 +1,271 @@
+// The embedded SQLite catalog on a temporary folder: schema, namespaces, create/load/commit,
+// conflicts between two catalog instances on one file, and between two processes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { spawn } from 'node:child_process';
+import { DatabaseSync } from 'node:sqlite';
+import { SqlCatalog, metadataVersion, sqliteFilePath } from '../../src/catalog/sql-catalog.ts';
+import {
+  CommitConflictError,
+  NamespaceAlreadyExistsError,
+  NoSuchNamespaceError,
+  NoSuchTableError,
+  TableAlreadyExistsError,
+} from '../../src/catalog/catalog.ts';
+import type { Schema } from '../../src/iceberg/types.ts';
+import type { Snapshot, TableUpdate } from '../../src/iceberg/table-metadata.ts';
+
+const schema: Schema = {
+  type: 'struct',
+  'schema-id': 0,
+  fields: [
+    { id: 1, name: 'id', required: true, type: 'long' },
+    { id: 2, name: 'name', required: false, type: 'string' },
+  ],
+};
+
+async function setup() {
+  const dir = await mkdtemp(join(tmpdir(), 'floe-sqlcat-'));
+  const db = join(dir, 'catalog.db');
+  const warehouse = pathToFileURL(join(dir, 'warehouse')).href;
+  return { dir, db, warehouse, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+function appendUpdates(id: bigint, parent: bigint | undefined, seq: number): TableUpdate[] {
+  const snapshot: Snapshot = {
+    'snapshot-id': id,
+    'sequence-number': seq,
+    'timestamp-ms': Date.now(),
+    'manifest-list': `file:///nowhere/snap-${id}.avro`,
+    summary: { operation: 'append' },
+    'schema-id': 0,
+  };
+  if (parent !== undefined) snapshot['parent-snapshot-id'] = parent;
+  return [
+    { action: 'add-snapshot', snapshot },
+    { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': id },
+  ];
+}
+
+test('sqliteFilePath and metadataVersion', () => {
+  assert.equal(sqliteFilePath('sqlite:////tmp/x.db'), '/tmp/x.db');
+  assert.equal(sqliteFilePath('sqlite:///tmp/x.db'), '/tmp/x.db');
+  assert.equal(sqliteFilePath('jdbc:sqlite:/tmp/x.db'), '/tmp/x.db');
+  assert.equal(sqliteFilePath('file:///tmp/x.db'), '/tmp/x.db');
+  assert.equal(sqliteFilePath('/tmp/x.db'), '/tmp/x.db');
+  assert.equal(metadataVersion('s3://b/t/metadata/00042-6c97e413-d51b-4538-ac70-12fe2a85cb83.metadata.json'), 42);
+  assert.equal(metadataVersion('s3://b/t/metadata/v3.metadata.json'), -1);
+});
+
+test('creates the JdbcCatalog / PyIceberg tables with their exact columns and keys', async () => {
+  const s = await setup();
+  try {
+    const cat = new SqlCatalog({ uri: s.db, warehouse: s.warehouse });
+    await cat.close();
+    const db = new DatabaseSync(s.db);
+    const cols = (t: string) => (db.prepare(`PRAGMA table_info(${t})`).all() as { name: string; type: string; notnull: number; pk: number }[])
+      .map((c) => `${c.name} ${c.type}${c.notnull ? ' NOT NULL' : ''}${c.pk ? ` PK${c.pk}` : ''}`);
+    assert.deepEqual(cols('iceberg_tables'), [
+      'catalog_name VARCHAR(255) NOT NULL PK1',
+      'table_namespace VARCHAR(255) NOT NULL PK2',
+      'table_name VARCHAR(255) NOT NULL PK3',
+      'metadata_location VARCHAR(1000)',
+      'previous_metadata_location VARCHAR(1000)',
+      'iceberg_type VARCHAR(5)',
+    ]);
+    assert.deepEqual(cols('iceberg_namespace_properties'), [
+      'catalog_name VARCHAR(255) NOT NULL PK1',
+      'namespace VARCHAR(255) NOT NULL PK2',
+      'property_key VARCHAR(255) NOT NULL PK3',
+      'property_value VARCHAR(1000) NOT NULL',
+    ]);
+    assert.equal((db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode, 'wal');
+    db.close();
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('namespaces: create, exists, nested listing, properties, duplicates', async () => {
+  const s = await setup();
+  const cat = new SqlCatalog({ name: 'prod', uri: s.db, warehouse: s.warehouse });
+  try {
+    await cat.createNamespace(['shop']);
+    await cat.createNamespace(['shop', 'eu'], { owner: 'floe' });
+    await cat.createNamespace(['shop', 'us']);
+    await cat.createNamespace(['other']);
+    assert.equal(await cat.namespaceExists(['shop']), true);
+    assert.equal(await cat.namespaceExists(['sho']), false);
+    assert.equal(await cat.namespaceExists(['shop', 'eu']), true);
+    assert.deepEqual(await cat.listNamespaces(), [['other'], ['shop']]);
+    assert.deepEqual(await cat.listNamespaces(['shop']), [['shop', 'eu'], ['shop', 'us']]);
+    assert.deepEqual(await cat.loadNamespaceProperties(['shop']), { exists: 'true' });
+    assert.deepEqual(await cat.loadNamespaceProperties(['shop', 'eu']), { owner: 'floe' });
+    await assert.rejects(cat.createNamespace(['shop']), NamespaceAlreadyExistsError);
+    await assert.rejects(cat.listNamespaces(['nope']), NoSuchNamespaceError);
+    // Another catalog name in the same file sees nothing.
+    const other = new SqlCatalog({ name: 'dev', uri: s.db, warehouse: s.warehouse });
+    assert.deepEqual(await other.listNamespaces(), []);
+    await other.close();
+    // '_' and '%' in names are not LIKE wildcards.
+    await cat.createNamespace(['a_b']);
+    assert.equal(await cat.namespaceExists(['axb']), false);
+  } finally {
+    await cat.close();
+    await s.cleanup();
+  }
+});
+
+test('create, load, list, commit, drop; metadata files versioned and the log kept', async () => {
+  const s = await setup();
+  const cat = new SqlCatalog({ uri: s.db, warehouse: s.warehouse });
+  try {
+    const id = { namespace: ['shop', 'eu'], name: 'orders' };
+    await assert.rejects(cat.createTable(id, { schema }), NoSuchNamespaceError);
+    await cat.createNamespace(['shop', 'eu']);
+    const created = await cat.createTable(id, { schema, properties: { 'write.format.default': 'parquet' } });
+    assert.equal(created.metadata.location, `${s.warehouse}/shop.eu/orders`);
+    assert.match(created.metadataLocation, new RegExp(`^${s.warehouse}/shop\\.eu/orders/metadata/00000-[0-9a-f-]{36}\\.metadata\\.json$`));
+    await assert.rejects(cat.createTable(id, { schema }), TableAlreadyExistsError);
+    assert.deepEqual(await cat.listTables(['shop', 'eu']), [id]);
+    assert.equal(await cat.tableExists(id), true);
+    assert.equal(await cat.tableExists({ namespace: ['shop', 'eu'], name: 'x' }), false);
+
+    const big = 2n ** 62n + 12345n;
+    const c1 = await cat.commitTable(id, [{ type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': null }], appendUpdates(big, undefined, 1));
+    assert.equal(metadataVersion(c1.metadataLocation), 1);
+    const raw = await readFile(new URL(c1.metadataLocation), 'utf8');
+    assert.ok(raw.includes(`"current-snapshot-id":${big}`), 'the 63-bit id is written exactly');
+    const loaded = await cat.loadTable(id);
+    assert.equal(loaded.metadataLocation, c1.metadataLocation);
+    assert.equal(loaded.metadata['current-snapshot-id'], big);
+    assert.deepEqual(loaded.metadata['metadata-log']!.map((e) => e['metadata-file']), [created.metadataLocation]);
+
+    const c2 = await cat.commitTable(id, [{ type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': big }], appendUpdates(big + 1n, big, 2));
+    assert.equal(metadataVersion(c2.metadataLocation), 2);
+    const db = new DatabaseSync(s.db);
+    const row = db.prepare('SELECT * FROM iceberg_tables').get() as Record<string, string>;
+    db.close();
+    assert.deepEqual({ ...row }, {
+      catalog_name: 'default', table_namespace: 'shop.eu', table_name: 'orders',
+      metadata_location: c2.metadataLocation, previous_metadata_location: c1.metadataLocation, iceberg_type: 'TABLE',
+    });
+
+    // A requirement that no longer holds is a conflict.
+    await assert.rejects(
+      cat.commitTable(id, [{ type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': big }], appendUpdates(big + 2n, big, 3)),
+      (e: unknown) => e instanceof CommitConflictError && /assert-ref-snapshot-id/.test((e as Error).message),
+    );
+    await assert.rejects(cat.commitTable({ namespace: ['shop', 'eu'], name: 'nope' }, [], []), NoSuchTableError);
+
+    await cat.dropTable(id, true);
+    assert.equal(await cat.tableExists(id), false);
+    await assert.rejects(cat.loadTable(id), NoSuchTableError);
+    assert.deepEqual(await readdir(new URL(`${s.warehouse}/shop.eu/orders/metadata/`)), [], 'purge deleted the files');
+  } finally {
+    await cat.close();
+    await s.cleanup();
+  }
+});
+
+test('two catalog instances on one file: the second commit from the same base conflicts and leaves no file', async () => {
+  const s = await setup();
+  const a = new SqlCatalog({ uri: s.db, warehouse: s.warehouse });
+  const b = new SqlCatalog({ uri: s.db, warehouse: s.warehouse });
+  try {
+    const id = { namespace: ['db'], name: 't' };
+    await a.createNamespace(['db']);
+    await a.createTable(id, { schema });
+    // Both load the same state, then both try to move main from "nothing".
+    const req = [{ type: 'assert-ref-snapshot-id' as const, ref: 'main', 'snapshot-id': null }];
+    await a.commitTable(id, req, appendUpdates(111n, undefined, 1));
+    await assert.rejects(b.commitTable(id, req, appendUpdates(222n, undefined, 1)), CommitConflictError);
+    assert.equal((await b.loadTable(id)).metadata['current-snapshot-id'], 111n);
+    const files = await readdir(new URL(`${s.warehouse}/db/t/metadata/`));
+    assert.equal(files.length, 2, `expected v0 and v1 only, got ${files.join(', ')}`);
+  } finally {
+    await a.close();
+    await b.close();
+    await s.cleanup();
+  }
+});
+
+test('the pointer swap is a compare-and-set: a stale base loses even when requirements pass', async () => {
+  const s = await setup();
+  const a = new SqlCatalog({ uri: s.db, warehouse: s.warehouse });
+  try {
+    const id = { namespace: ['db'], name: 't' };
+    await a.createNamespace(['db']);
+    await a.createTable(id, { schema });
+    // Simulate another writer moving the pointer between our read and our UPDATE.
+    const db = new DatabaseSync(s.db);
+    const realRead = (a as unknown as { readMetadata(l: string): Promise<unknown> }).readMetadata.bind(a);
+    (a as unknown as { readMetadata(l: string): Promise<unknown> }).readMetadata = async (l: string) => {
+      const m = await realRead(l);
+      db.prepare("UPDATE iceberg_tables SET metadata_location = metadata_location || '#moved'").run();
+      return m;
+    };
+    await assert.rejects(a.commitTable(id, [], [{ action: 'set-properties', updates: { k: 'v' } }]), /lost the race/);
+    db.close();
+    const files = await readdir(new URL(`${s.warehouse}/db/t/metadata/`));
+    assert.equal(files.length, 1, 'the losing metadata file was deleted');
+  } finally {
+    await a.close();
+    await s.cleanup();
+  }
+});
+
+test('several processes committing to one table: every commit either lands or conflicts, none lost', async () => {
+  const s = await setup();
+  const cat = new SqlCatalog({ uri: s.db, warehouse: s.warehouse });
+  const id = { namespace: ['db'], name: 'hot' };
+  await cat.createNamespace(['db']);
+  await cat.createTable(id, { schema });
+  await cat.close();
+  const worker = `
+    import { SqlCatalog } from ${JSON.stringify(new URL('../../src/catalog/sql-catalog.ts', import.meta.url).href)};
+    const [db, wh, tag] = process.argv.slice(-3);
+    const cat = new SqlCatalog({ uri: db, warehouse: wh });
+    const id = { namespace: ['db'], name: 'hot' };
+    let ok = 0, conflicts = 0;
+    while (ok < 10) {
+      const t = await cat.loadTable(id);
+      const n = Object.keys(t.metadata.properties ?? {}).length;
+      try {
+        await cat.commitTable(id, [{ type: 'assert-table-uuid', uuid: t.metadata['table-uuid'] }],
+          [{ action: 'set-properties', updates: { [tag + '-' + ok]: String(n) } }]);
+        ok++;
+      } catch (e) {
+        if (e.name !== 'CommitConflictError') throw e;
+        conflicts++;
+      }
+    }
+    await cat.close();
+    console.log(JSON.stringify({ ok, conflicts }));
+  `;
+  try {
+    const run = (tag: string) =>
+      new Promise<{ ok: number; conflicts: number }>((resolve, reject) => {
+        const p = spawn(process.execPath, ['--input-type=module', '-e', worker, '--', s.db, s.warehouse, tag], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        let errOut = '';
+        p.stdout.on('data', (d) => (out += d));
+        p.stderr.on('data', (d) => (errOut += d));
+        p.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`worker ${tag} exited ${code}: ${errOut}`))));
+      });
+    const results = await Promise.all([run('p1'), run('p2'), run('p3')]);
+    const check = new SqlCatalog({ uri: s.db, warehouse: s.warehouse });
+    const t = await check.loadTable(id);
+    await check.close();
+    // Each successful commit added one property; none was overwritten by a lost update.
+    assert.equal(Object.keys(t.metadata.properties!).length, 30);
+    assert.equal(metadataVersion(t.metadataLocation), 30);
+    assert.ok(results.every((r) => r.ok === 10));
+  } finally {
+    await s.cleanup();
+  }
+});
