@@ -1,0 +1,412 @@
+// One Parquet leaf column being built: Dremel levels plus densely packed values on growable
+// typed arrays. String columns keep a dictionary (JS string → index) while it stays small,
+// which is both the cheapest way to store repeated strings and what the Parquet writer
+// wants; past the limits the column falls back to plain UTF-8 bytes.
+//
+// Every append can be undone back to the last mark() (a record that fails validation halfway
+// leaves no trace).
+
+import type { PrimitiveType } from '../iceberg/types.ts';
+import type { LeafColumn, LeafKind } from './column-batch.ts';
+import { grow } from './growable.ts';
+
+/** A dictionary is abandoned beyond this many entries or bytes (Parquet's usual 1 MiB page). */
+export const DICT_MAX_ENTRIES = 1 << 16;
+export const DICT_MAX_BYTES = 1 << 20;
+
+const textEncoder = new TextEncoder();
+
+export interface LeafSpec {
+  fieldId: number;
+  columnPath: string;
+  parquetPath: string[];
+  type: PrimitiveType;
+  kind: LeafKind;
+  width: number;
+  maxDef: number;
+  maxRep: number;
+  /** Keep a dictionary for this 'bytes' column (strings). */
+  dictionary: boolean;
+}
+
+export class LeafBuilder {
+  readonly spec: LeafSpec;
+  levelCount = 0;
+  def: Uint8Array;
+  rep: Uint8Array;
+  valueCount = 0;
+  // values by kind
+  u8: Uint8Array = new Uint8Array(0); // boolean values, fixed bytes, plain byte data
+  byteLength = 0; // used bytes of u8 for 'bytes' and 'fixed'
+  i32: Int32Array = new Int32Array(0); // int32 values, or int64 halves (view over i64)
+  i64: BigInt64Array = new BigInt64Array(0);
+  f32: Float32Array = new Float32Array(0);
+  f64: Float64Array = new Float64Array(0);
+  offsets: Int32Array = new Int32Array(0); // plain bytes offsets (valueCount + 1)
+  // dictionary (strings)
+  dictMap: Map<string, number> | null = null;
+  dictKeys: string[] = [];
+  dictOffsets: Int32Array = new Int32Array(0);
+  dictData: Uint8Array = new Uint8Array(0);
+  dictByteLength = 0;
+  indices: Int32Array = new Int32Array(0);
+  // marks for rollback
+  private mLevels = 0;
+  private mValues = 0;
+  private mBytes = 0;
+  private mDict = 0;
+  private mDictMode = false;
+
+  constructor(spec: LeafSpec) {
+    this.spec = spec;
+    this.def = new Uint8Array(spec.maxDef > 0 ? 1024 : 0);
+    this.rep = new Uint8Array(spec.maxRep > 0 ? 1024 : 0);
+    this.reset();
+  }
+
+  private reset(): void {
+    const s = this.spec;
+    const cap = 1024;
+    this.levelCount = 0;
+    this.valueCount = 0;
+    this.byteLength = 0;
+    this.def = new Uint8Array(s.maxDef > 0 ? cap : 0);
+    this.rep = new Uint8Array(s.maxRep > 0 ? cap : 0);
+    this.u8 = new Uint8Array(0);
+    this.i32 = new Int32Array(0);
+    this.i64 = new BigInt64Array(0);
+    this.f32 = new Float32Array(0);
+    this.f64 = new Float64Array(0);
+    this.offsets = new Int32Array(0);
+    this.dictMap = null;
+    switch (s.kind) {
+      case 'boolean':
+        this.u8 = new Uint8Array(cap);
+        break;
+      case 'int32':
+        this.i32 = new Int32Array(cap);
+        break;
+      case 'int64':
+        this.i64 = new BigInt64Array(cap);
+        this.i32 = new Int32Array(this.i64.buffer);
+        break;
+      case 'float':
+        this.f32 = new Float32Array(cap);
+        break;
+      case 'double':
+        this.f64 = new Float64Array(cap);
+        break;
+      case 'fixed':
+        this.u8 = new Uint8Array(cap * s.width);
+        break;
+      case 'bytes':
+        if (s.dictionary) {
+          this.dictMap = new Map();
+          this.dictKeys = [];
+          this.dictOffsets = new Int32Array(256);
+          this.dictData = new Uint8Array(4096);
+          this.dictByteLength = 0;
+          this.indices = new Int32Array(cap);
+        } else {
+          this.offsets = new Int32Array(cap + 1);
+          this.u8 = new Uint8Array(cap * 8);
+        }
+        break;
+    }
+    this.mark();
+  }
+
+  mark(): void {
+    this.mLevels = this.levelCount;
+    this.mValues = this.valueCount;
+    this.mBytes = this.byteLength;
+    this.mDict = this.dictKeys.length;
+    this.mDictMode = this.dictMap !== null;
+  }
+
+  /** Undo everything appended since the last mark(). */
+  rollback(): void {
+    if (this.mDictMode && this.dictMap === null) {
+      // the dictionary was abandoned during this record: the plain bytes were built from it
+      this.mBytes = this.offsets[this.mValues];
+    }
+    this.levelCount = this.mLevels;
+    this.valueCount = this.mValues;
+    this.byteLength = this.mBytes;
+    if (this.dictMap !== null) {
+      for (let i = this.mDict; i < this.dictKeys.length; i++) this.dictMap.delete(this.dictKeys[i]);
+      this.dictKeys.length = this.mDict;
+      this.dictByteLength = this.dictOffsets[this.mDict];
+    }
+  }
+
+  /** One level entry (call before the value, or alone for a null / empty slot). */
+  level(rep: number, def: number): void {
+    const n = this.levelCount;
+    if (this.spec.maxDef > 0) {
+      if (n === this.def.length) this.def = grow(this.def, n + 1);
+      this.def[n] = def;
+    }
+    if (this.spec.maxRep > 0) {
+      if (n === this.rep.length) this.rep = grow(this.rep, n + 1);
+      this.rep[n] = rep;
+    }
+    this.levelCount = n + 1;
+  }
+
+  pushBoolean(v: boolean): void {
+    const n = this.valueCount;
+    if (n === this.u8.length) this.u8 = grow(this.u8, n + 1);
+    this.u8[n] = v ? 1 : 0;
+    this.valueCount = n + 1;
+  }
+
+  pushInt32(v: number): void {
+    const n = this.valueCount;
+    if (n === this.i32.length) this.i32 = grow(this.i32, n + 1);
+    this.i32[n] = v;
+    this.valueCount = n + 1;
+  }
+
+  private growI64(): void {
+    this.i64 = grow(this.i64, this.valueCount + 1);
+    this.i32 = new Int32Array(this.i64.buffer);
+  }
+
+  /** A safe integer, stored as two int32 halves (no BigInt allocation). */
+  pushInt64Number(v: number): void {
+    const n = this.valueCount;
+    if (n === this.i64.length) this.growI64();
+    const hi = Math.floor(v / 4294967296);
+    this.i32[2 * n] = (v - hi * 4294967296) | 0;
+    this.i32[2 * n + 1] = hi | 0;
+    this.valueCount = n + 1;
+  }
+
+  pushInt64BigInt(v: bigint): void {
+    const n = this.valueCount;
+    if (n === this.i64.length) this.growI64();
+    this.i64[n] = v;
+    this.valueCount = n + 1;
+  }
+
+  pushFloat(v: number): void {
+    const n = this.valueCount;
+    if (n === this.f32.length) this.f32 = grow(this.f32, n + 1);
+    this.f32[n] = v;
+    this.valueCount = n + 1;
+  }
+
+  pushDouble(v: number): void {
+    const n = this.valueCount;
+    if (n === this.f64.length) this.f64 = grow(this.f64, n + 1);
+    this.f64[n] = v;
+    this.valueCount = n + 1;
+  }
+
+  /** Exactly `width` bytes (already checked by the caller). */
+  pushFixed(b: Uint8Array): void {
+    const w = this.spec.width;
+    const at = this.byteLength;
+    if (at + w > this.u8.length) this.u8 = grow(this.u8, at + w);
+    this.u8.set(b, at);
+    this.byteLength = at + w;
+    this.valueCount++;
+  }
+
+  /** A fixed-width value written by a callback into the column's storage at `at`. */
+  fixedSlot(): number {
+    const w = this.spec.width;
+    const at = this.byteLength;
+    if (at + w > this.u8.length) this.u8 = grow(this.u8, at + w);
+    this.byteLength = at + w;
+    this.valueCount++;
+    return at;
+  }
+
+  pushBytes(b: Uint8Array): void {
+    const n = this.valueCount;
+    if (n + 1 >= this.offsets.length) this.offsets = grow(this.offsets, n + 2);
+    const at = this.byteLength;
+    if (at + b.length > this.u8.length) this.u8 = grow(this.u8, at + b.length);
+    this.u8.set(b, at);
+    this.byteLength = at + b.length;
+    this.offsets[n + 1] = this.byteLength;
+    this.valueCount = n + 1;
+  }
+
+  pushString(s: string): void {
+    const map = this.dictMap;
+    if (map !== null) {
+      let idx = map.get(s);
+      if (idx === undefined) {
+        idx = this.dictKeys.length;
+        if (idx >= DICT_MAX_ENTRIES || this.dictByteLength > DICT_MAX_BYTES) {
+          this.abandonDictionary();
+          this.pushStringPlain(s);
+          return;
+        }
+        map.set(s, idx);
+        this.dictKeys.push(s);
+        if (idx + 2 > this.dictOffsets.length) this.dictOffsets = grow(this.dictOffsets, idx + 2);
+        const end = writeUtf8(this, s, true);
+        this.dictOffsets[idx + 1] = end;
+      }
+      const n = this.valueCount;
+      if (n === this.indices.length) this.indices = grow(this.indices, n + 1);
+      this.indices[n] = idx;
+      this.valueCount = n + 1;
+      return;
+    }
+    this.pushStringPlain(s);
+  }
+
+  private pushStringPlain(s: string): void {
+    const n = this.valueCount;
+    if (n + 1 >= this.offsets.length) this.offsets = grow(this.offsets, n + 2);
+    this.offsets[n + 1] = writeUtf8(this, s, false);
+    this.valueCount = n + 1;
+  }
+
+  /** Turn the dictionary column into plain bytes (too many distinct values). */
+  private abandonDictionary(): void {
+    const n = this.valueCount;
+    const dOff = this.dictOffsets;
+    const dData = this.dictData;
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const k = this.indices[i];
+      total += dOff[k + 1] - dOff[k];
+    }
+    const offsets = new Int32Array(Math.max(16, n * 2 + 2));
+    const data = new Uint8Array(Math.max(64, total * 2));
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      const k = this.indices[i];
+      const a = dOff[k];
+      const b = dOff[k + 1];
+      data.set(dData.subarray(a, b), at);
+      at += b - a;
+      offsets[i + 1] = at;
+    }
+    this.offsets = offsets;
+    this.u8 = data;
+    this.byteLength = at;
+    this.dictMap = null;
+    this.dictKeys = [];
+    this.indices = new Int32Array(0);
+    this.dictData = new Uint8Array(0);
+    this.dictOffsets = new Int32Array(0);
+    this.dictByteLength = 0;
+  }
+
+  estimatedBytes(): number {
+    const s = this.spec;
+    let b = this.levelCount * ((s.maxDef > 0 ? 1 : 0) + (s.maxRep > 0 ? 1 : 0));
+    switch (s.kind) {
+      case 'boolean':
+        return b + this.valueCount;
+      case 'int32':
+      case 'float':
+        return b + this.valueCount * 4;
+      case 'int64':
+      case 'double':
+        return b + this.valueCount * 8;
+      case 'fixed':
+        return b + this.byteLength;
+      case 'bytes':
+        if (this.dictMap !== null) return b + this.valueCount * 4 + this.dictByteLength + this.dictKeys.length * 4;
+        return b + this.byteLength + this.valueCount * 4;
+    }
+  }
+
+  /** Hand over the data and start empty. */
+  finish(): LeafColumn {
+    const s = this.spec;
+    const n = this.valueCount;
+    let values: LeafColumn['values'] = null;
+    let offsets: Int32Array | null = null;
+    let dict: LeafColumn['dict'] = null;
+    switch (s.kind) {
+      case 'boolean':
+        values = this.u8.subarray(0, n);
+        break;
+      case 'int32':
+        values = this.i32.subarray(0, n);
+        break;
+      case 'int64':
+        values = this.i64.subarray(0, n);
+        break;
+      case 'float':
+        values = this.f32.subarray(0, n);
+        break;
+      case 'double':
+        values = this.f64.subarray(0, n);
+        break;
+      case 'fixed':
+        values = this.u8.subarray(0, this.byteLength);
+        break;
+      case 'bytes':
+        if (this.dictMap !== null) {
+          const size = this.dictKeys.length;
+          dict = {
+            size,
+            offsets: this.dictOffsets.subarray(0, size + 1),
+            data: this.dictData.subarray(0, this.dictByteLength),
+            indices: this.indices.subarray(0, n),
+          };
+        } else {
+          values = this.u8.subarray(0, this.byteLength);
+          offsets = this.offsets.subarray(0, n + 1);
+        }
+        break;
+    }
+    const out: LeafColumn = {
+      fieldId: s.fieldId,
+      columnPath: s.columnPath,
+      parquetPath: s.parquetPath,
+      type: s.type,
+      kind: s.kind,
+      width: s.width,
+      maxDef: s.maxDef,
+      maxRep: s.maxRep,
+      levelCount: this.levelCount,
+      def: s.maxDef > 0 ? this.def.subarray(0, this.levelCount) : null,
+      rep: s.maxRep > 0 ? this.rep.subarray(0, this.levelCount) : null,
+      valueCount: n,
+      values,
+      offsets,
+      dict,
+    };
+    this.reset();
+    return out;
+  }
+}
+
+/**
+ * Append the UTF-8 bytes of `s` to the leaf's plain data (or dictionary data) and return the
+ * new end offset. ASCII is copied by hand (cheaper than TextEncoder for short strings).
+ */
+function writeUtf8(leaf: LeafBuilder, s: string, toDict: boolean): number {
+  const len = s.length;
+  let at = toDict ? leaf.dictByteLength : leaf.byteLength;
+  let buf = toDict ? leaf.dictData : leaf.u8;
+  if (at + len * 3 > buf.length) {
+    buf = grow(buf, at + len * 3);
+    if (toDict) leaf.dictData = buf;
+    else leaf.u8 = buf;
+  }
+  let i = 0;
+  for (; i < len; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) break;
+    buf[at++] = c;
+  }
+  if (i < len) {
+    const r = textEncoder.encodeInto(i === 0 ? s : s.slice(i), buf.subarray(at));
+    at += r.written;
+  }
+  if (toDict) leaf.dictByteLength = at;
+  else leaf.byteLength = at;
+  return at;
+}
