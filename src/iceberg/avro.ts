@@ -516,6 +516,18 @@ function matches(node: AvroNode, v: unknown): boolean {
   }
 }
 
+const FIELD_PATH = Symbol('avroFieldPath');
+
+/** Prefix an encoding error's message with the dotted path of record fields it happened in. */
+function withFieldPath(e: unknown, field: string): unknown {
+  if (!(e instanceof Error)) return e;
+  const tagged = e as Error & { [FIELD_PATH]?: { path: string[]; detail: string } };
+  const info = (tagged[FIELD_PATH] ??= { path: [], detail: e.message });
+  info.path.unshift(field);
+  e.message = `${info.path.join('.')}: ${info.detail}`;
+  return e;
+}
+
 export function compileEncoder(node: AvroNode): Encoder {
   const cached = encoderCache.get(node);
   if (cached) return cached;
@@ -634,8 +646,7 @@ export function compileEncoder(node: AvroNode): Encoder {
           try {
             encs[i](w, o[names![i]]);
           } catch (e) {
-            if (e instanceof Error && !e.message.startsWith(`${rec.name}.`)) e.message = `${rec.name}.${names![i]}: ${e.message}`;
-            throw e;
+            throw withFieldPath(e, names![i]);
           }
         }
       };

@@ -147,6 +147,8 @@ function partitionToAvro(type: IcebergType, v: unknown): unknown {
       const unscaled =
         typeof v === 'bigint' ? v : typeof v === 'string' ? parseDecimalString(v, scale) : typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : undefined;
       if (unscaled === undefined) throw new TypeError(`decimal partition value: expected bigint unscaled value, got ${typeof v}`);
+      const limit = 10n ** BigInt(precision);
+      if (unscaled >= limit || unscaled <= -limit) throw new RangeError(`decimal partition value ${unscaled} (unscaled) exceeds precision ${precision}`);
       return decimalToFixed(unscaled, decimalRequiredBytes(precision));
     }
     case 'uuid':

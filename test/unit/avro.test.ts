@@ -199,7 +199,9 @@ test('unions: ["null", T] fast path and general unions pick the matching branch'
 
 test('record encoding errors name the field', () => {
   const node = parseSchema({ type: 'record', name: 'R', fields: [{ name: 'x', type: 'int' }] });
-  assert.throws(() => encodeValue(node, { x: 'no' }), /R\.x: Avro int/);
+  assert.throws(() => encodeValue(node, { x: 'no' }), /^TypeError: x: Avro int: got string no$/);
+  const nested = parseSchema({ type: 'record', name: 'O', fields: [{ name: 'inner', type: ['null', { type: 'record', name: 'I', fields: [{ name: 'y', type: 'long' }] }] }] });
+  assert.throws(() => encodeValue(nested, { inner: { y: 2 ** 60 } }), (e: Error) => e instanceof RangeError && /^inner\.y: Avro long: .* not a safe integer/.test(e.message));
 });
 
 test('fieldsById finds Iceberg field ids on records', () => {
