@@ -1,0 +1,255 @@
+// Appending data files to a table: one new snapshot whose manifest list carries the parent's
+// manifests forward plus a manifest for the new files; small manifests are merged once a spec
+// has many of them, so thousands of small commits do not leave thousands of manifests.
+//
+// The commit is optimistic: it asserts that main still points at the parent it built on. On a
+// conflict it reloads and builds again (the data files and the new manifest are reused), up to
+// a bounded number of attempts. A failure never leaves the table half-committed: the catalog
+// swaps one metadata pointer, and files of attempts that lost are deleted (data files of an
+// append that gives up stay behind as orphans, which maintenance removes).
+import type { Catalog, LoadedTable, TableIdentifier } from '../catalog/catalog.ts';
+import { CommitConflictError, CommitStateUnknownError, tableName } from '../catalog/catalog.ts';
+import type { DataFile } from '../iceberg/data-file.ts';
+import { ADDED, EXISTING, manifestSummary, readManifest, writeManifest } from '../iceberg/manifest.ts';
+import type { ManifestEntry } from '../iceberg/manifest.ts';
+import { newManifestFile, readManifestList, writeManifestList } from '../iceberg/manifest-list.ts';
+import type { ManifestFile } from '../iceberg/manifest-list.ts';
+import { currentSchema, currentSnapshot, RequirementFailedError } from '../iceberg/metadata-updates.ts';
+import { partitionType } from '../iceberg/partition-spec.ts';
+import { newSnapshotId, snapshotSummary } from '../iceberg/snapshot-summary.ts';
+import type { PartitionSpec, Snapshot, TableMetadata } from '../iceberg/table-metadata.ts';
+import type { FileIO } from '../io/file-io.ts';
+import { fileIOFor } from '../io/resolve-file-io.ts';
+
+export interface AppendOptions {
+  /** FileIO for the table's files; default: chosen from the table location and catalog config. */
+  io?: FileIO;
+  /** Partition spec the files were written with; default: the table's default spec. */
+  specId?: number;
+  /**
+   * Called before every attempt with the table as it is now. Returns extra summary entries for
+   * the new snapshot (the exactly-once committer puts the offsets map here) or throws to give
+   * up (a fenced writer). Runs again after each conflict, on the reloaded table.
+   */
+  prepare?: (table: LoadedTable) => Record<string, string> | Promise<Record<string, string>>;
+  maxAttempts?: number;
+}
+
+export interface AppendResult {
+  table: LoadedTable;
+  snapshot: Snapshot;
+  attempts: number;
+}
+
+const DEFAULT_MIN_COUNT_TO_MERGE = 100;
+const DEFAULT_TARGET_MANIFEST_BYTES = 8 * 1024 * 1024;
+
+/** Appends data files as one snapshot on main. Files must be already written. */
+export async function appendFiles(catalog: Catalog, id: TableIdentifier, files: DataFile[], options: AppendOptions = {}): Promise<AppendResult> {
+  const maxAttempts = options.maxAttempts ?? 10;
+  const snapshotId = newSnapshotId();
+  let table = await catalog.loadTable(id);
+  const io = options.io ?? fileIOFor(table.metadata.location, table.config);
+  let newManifest: { file: ManifestFile; specId: number } | undefined;
+  // Once a commit's outcome was unknown, its files may yet be referenced: delete none of them.
+  let uncertain = false;
+
+  for (let attempt = 1; ; attempt++) {
+    const metadata = table.metadata;
+    const specId = options.specId ?? metadata['default-spec-id'];
+    const spec = specById(metadata, specId);
+    const extra = options.prepare ? await options.prepare(table) : {};
+
+    if (!newManifest || newManifest.specId !== specId) {
+      newManifest = { file: await writeNewFilesManifest(io, metadata, spec, snapshotId, files), specId };
+    }
+    const written: string[] = [];
+    let sent = false;
+    try {
+      const { snapshot, manifests } = await buildSnapshot(io, metadata, snapshotId, newManifest.file, files, extra, attempt, written);
+      const parentId = snapshot['parent-snapshot-id'] ?? null;
+      sent = true;
+      const committed = await catalog.commitTable(
+        id,
+        [
+          { type: 'assert-table-uuid', uuid: metadata['table-uuid'] },
+          { type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': parentId },
+        ],
+        [
+          { action: 'add-snapshot', snapshot },
+          { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': snapshotId },
+        ],
+      );
+      // A merged-away manifest of new files is referenced by nothing: remove it.
+      if (!manifests.some((m) => m.manifestPath === newManifest!.file.manifestPath)) await deleteQuietly(io, [newManifest.file.manifestPath]);
+      return { table: committed, snapshot, attempts: attempt };
+    } catch (err) {
+      if (err instanceof CommitStateUnknownError || (sent && !(err instanceof CommitConflictError || err instanceof RequirementFailedError))) {
+        uncertain = true;
+        table = await catalog.loadTable(id);
+        const landed = table.metadata.snapshots?.find((s) => s['snapshot-id'] === snapshotId);
+        if (landed) return { table, snapshot: landed, attempts: attempt };
+        // It may still land later: keep its files (orphans at worst), never delete what a
+        // committed snapshot could reference.
+        written.length = 0;
+      } else if (err instanceof CommitConflictError || err instanceof RequirementFailedError) {
+        table = await catalog.loadTable(id);
+      } else {
+        await deleteQuietly(io, uncertain ? [] : [...written, newManifest.file.manifestPath]);
+        throw err;
+      }
+      await deleteQuietly(io, written);
+      if (attempt >= maxAttempts) {
+        if (!uncertain) await deleteQuietly(io, [newManifest.file.manifestPath]);
+        throw new CommitConflictError(`append to ${tableName(id)} gave up after ${attempt} attempts: ${(err as Error).message}`, err);
+      }
+      await sleep(Math.min(2000, 25 * 2 ** attempt) * (0.5 + Math.random()));
+    }
+  }
+}
+
+function specById(metadata: TableMetadata, specId: number): PartitionSpec {
+  const spec = metadata['partition-specs'].find((s) => s['spec-id'] === specId);
+  if (!spec) throw new Error(`table ${metadata.location} has no partition spec ${specId}`);
+  return spec;
+}
+
+function metadataPath(metadata: TableMetadata, file: string): string {
+  const dir = metadata.properties?.['write.metadata.path'] ?? `${metadata.location}/metadata`;
+  return `${dir}/${file}`;
+}
+
+async function writeNewFilesManifest(io: FileIO, metadata: TableMetadata, spec: PartitionSpec, snapshotId: bigint, files: DataFile[]): Promise<ManifestFile> {
+  const schema = currentSchema(metadata);
+  const pType = partitionType(spec, schema);
+  const entries: ManifestEntry[] = files.map((dataFile) => ({ status: ADDED, snapshotId, sequenceNumber: null, fileSequenceNumber: null, dataFile }));
+  const bytes = writeManifest({ schema, spec, partitionType: pType, entries, formatVersion: 2 });
+  const path = metadataPath(metadata, `${crypto.randomUUID()}-m0.avro`);
+  await io.write(path, bytes);
+  return newManifestFile({ path, length: bytes.length, specId: spec['spec-id'], snapshotId, summary: manifestSummary(entries, pType) });
+}
+
+async function buildSnapshot(
+  io: FileIO,
+  metadata: TableMetadata,
+  snapshotId: bigint,
+  newManifest: ManifestFile,
+  files: DataFile[],
+  extra: Record<string, string>,
+  attempt: number,
+  written: string[],
+): Promise<{ snapshot: Snapshot; manifests: ManifestFile[] }> {
+  const parent = currentSnapshot(metadata);
+  const sequenceNumber = metadata['last-sequence-number'] + 1;
+  const existing = parent ? readManifestList(await io.read(parent['manifest-list'])) : [];
+  const manifests = await mergeManifests(io, metadata, snapshotId, [newManifest, ...existing], written);
+  const listPath = metadataPath(metadata, `snap-${snapshotId}-${attempt}-${crypto.randomUUID()}.avro`);
+  const listBytes = writeManifestList({ snapshotId, parentSnapshotId: parent?.['snapshot-id'] ?? null, sequenceNumber, manifests });
+  await io.write(listPath, listBytes);
+  written.push(listPath);
+
+  const partitions = new Set(files.map((f) => JSON.stringify(f.partition, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))));
+  const summary = snapshotSummary(
+    'append',
+    {
+      addedDataFiles: files.length,
+      addedRecords: files.reduce((n, f) => n + f['record-count'], 0),
+      addedFilesSize: files.reduce((n, f) => n + f['file-size-in-bytes'], 0),
+      changedPartitionCount: partitions.size,
+    },
+    parent?.summary,
+    extra,
+  );
+  const snapshot: Snapshot = {
+    'snapshot-id': snapshotId,
+    'sequence-number': sequenceNumber,
+    'timestamp-ms': Math.max(Date.now(), metadata['last-updated-ms']),
+    'manifest-list': listPath,
+    summary,
+    'schema-id': metadata['current-schema-id'],
+  };
+  if (parent) snapshot['parent-snapshot-id'] = parent['snapshot-id'];
+  return { snapshot, manifests };
+}
+
+/**
+ * Within each partition spec, once there are at least commit.manifest.min-count-to-merge
+ * manifests, rewrites the ones smaller than commit.manifest.target-size-bytes into manifests of
+ * about that size. Entries keep their snapshot ids and sequence numbers; deleted entries (which
+ * only mattered to the snapshot that deleted them) are dropped. Delete manifests are left alone.
+ */
+async function mergeManifests(io: FileIO, metadata: TableMetadata, snapshotId: bigint, manifests: ManifestFile[], written: string[]): Promise<ManifestFile[]> {
+  const props = metadata.properties ?? {};
+  if ((props['commit.manifest-merge.enabled'] ?? 'true') === 'false') return manifests;
+  const minCount = Number(props['commit.manifest.min-count-to-merge'] ?? DEFAULT_MIN_COUNT_TO_MERGE);
+  const target = Number(props['commit.manifest.target-size-bytes'] ?? DEFAULT_TARGET_MANIFEST_BYTES);
+
+  const bySpec = new Map<number, ManifestFile[]>();
+  for (const m of manifests) {
+    if (m.content !== 0) continue;
+    const list = bySpec.get(m.partitionSpecId) ?? [];
+    list.push(m);
+    bySpec.set(m.partitionSpecId, list);
+  }
+  const replaced = new Set<ManifestFile>();
+  const merged: ManifestFile[] = [];
+  for (const [specId, group] of bySpec) {
+    if (group.length < minCount) continue;
+    const small = group.filter((m) => m.manifestLength < target);
+    if (small.length < 2) continue;
+    // Bins in order (the new manifest first), each up to the target size.
+    const bins: ManifestFile[][] = [];
+    let bin: ManifestFile[] = [];
+    let binBytes = 0;
+    for (const m of small) {
+      if (bin.length > 0 && binBytes + m.manifestLength > target) {
+        bins.push(bin);
+        bin = [];
+        binBytes = 0;
+      }
+      bin.push(m);
+      binBytes += m.manifestLength;
+    }
+    if (bin.length > 0) bins.push(bin);
+    for (const b of bins) {
+      if (b.length < 2) continue;
+      merged.push(await rewriteManifests(io, metadata, specId, snapshotId, b, written));
+      for (const m of b) replaced.add(m);
+    }
+  }
+  if (replaced.size === 0) return manifests;
+  return [...merged, ...manifests.filter((m) => !replaced.has(m))];
+}
+
+async function rewriteManifests(io: FileIO, metadata: TableMetadata, specId: number, snapshotId: bigint, bin: ManifestFile[], written: string[]): Promise<ManifestFile> {
+  const spec = specById(metadata, specId);
+  const schema = currentSchema(metadata);
+  const pType = partitionType(spec, schema);
+  const entries: ManifestEntry[] = [];
+  for (const m of bin) {
+    const own = m.addedSnapshotId === snapshotId && m.sequenceNumber === null;
+    const contents = readManifest(await io.read(m.manifestPath), own ? {} : { inherit: { snapshotId: m.addedSnapshotId, sequenceNumber: m.sequenceNumber ?? 0 } });
+    for (const e of contents.entries) {
+      if (e.status === 2) continue;
+      if (own) {
+        entries.push(e);
+      } else {
+        entries.push({ ...e, status: EXISTING });
+      }
+    }
+  }
+  const bytes = writeManifest({ schema, spec, partitionType: pType, entries, formatVersion: 2 });
+  const path = metadataPath(metadata, `${crypto.randomUUID()}-m1.avro`);
+  await io.write(path, bytes);
+  written.push(path);
+  return newManifestFile({ path, length: bytes.length, specId, snapshotId, summary: manifestSummary(entries, pType) });
+}
+
+async function deleteQuietly(io: FileIO, paths: string[]): Promise<void> {
+  await Promise.all(paths.map((p) => io.delete(p).catch(() => undefined)));
+  paths.length = 0;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,162 @@
+// Appending records to a table: split them by partition, build typed columns, encode each
+// partition's rows to a Parquet file, store it, and commit all files as one snapshot.
+//
+// This is the write path in one place (batch → parquet → io → commit); the Kafka pipeline
+// drives the same steps batch by batch.
+import type { Catalog, LoadedTable, TableIdentifier } from '../catalog/catalog.ts';
+import { tableName } from '../catalog/catalog.ts';
+import { RecordBatchBuilder } from '../batch/record-batch.ts';
+import { Partitioner, partitionKey } from '../batch/partitioner.ts';
+import type { ColumnBatch } from '../batch/column-batch.ts';
+import type { DataFile } from '../iceberg/data-file.ts';
+import { currentSchema, defaultSpec } from '../iceberg/metadata-updates.ts';
+import { partitionPath } from '../iceberg/transforms.ts';
+import type { Schema } from '../iceberg/types.ts';
+import type { PartitionSpec } from '../iceberg/table-metadata.ts';
+import { encodeParquet } from '../parquet/encode.ts';
+import type { EncodeOptions, EncodeResult } from '../parquet/encode.ts';
+import type { FileIO } from '../io/file-io.ts';
+import { fileIOFor } from '../io/resolve-file-io.ts';
+import { appendFiles } from '../commit/append.ts';
+import type { AppendOptions, AppendResult } from '../commit/append.ts';
+
+/** Something that turns a column batch into Parquet bytes: the encoder pool, or inline. */
+export interface ParquetEncoder {
+  encode(schema: Schema, batch: ColumnBatch, options: EncodeOptions): Promise<EncodeResult>;
+}
+
+export const inlineEncoder: ParquetEncoder = {
+  encode: async (schema, batch, options) => encodeParquet(schema, batch, options),
+};
+
+export interface TableWriterOptions {
+  encoder?: ParquetEncoder;
+  io?: FileIO;
+  /** Parquet options; defaults come from the table's write.parquet.* properties. */
+  parquet?: EncodeOptions;
+}
+
+export interface PartitionBatch {
+  partition: unknown[];
+  builder: RecordBatchBuilder;
+}
+
+/** Records split by partition for one table's schema and spec. */
+export class PartitionedBatch {
+  readonly schema: Schema;
+  readonly spec: PartitionSpec;
+  readonly table: string;
+  private readonly partitioner: Partitioner;
+  private readonly parts = new Map<string, PartitionBatch>();
+  private rows = 0;
+
+  constructor(table: string, schema: Schema, spec: PartitionSpec) {
+    this.table = table;
+    this.schema = schema;
+    this.spec = spec;
+    this.partitioner = new Partitioner(spec, schema, table);
+  }
+
+  get rowCount(): number {
+    return this.rows;
+  }
+
+  get estimatedBytes(): number {
+    let n = 0;
+    for (const p of this.parts.values()) n += p.builder.estimatedBytes;
+    return n;
+  }
+
+  /** Adds a record; throws ValueError (and changes nothing) if a value does not fit. */
+  append(record: Record<string, unknown>): void {
+    const partition = this.partitioner.unpartitioned ? [] : this.partitioner.partitionOf(record);
+    const key = partitionKey(partition);
+    let part = this.parts.get(key);
+    if (!part) {
+      part = { partition, builder: new RecordBatchBuilder(this.schema, this.table) };
+      this.parts.set(key, part);
+    }
+    part.builder.append(record);
+    this.rows++;
+  }
+
+  /** The partitions with their batches; the builder starts over empty. */
+  drain(): PartitionBatch[] {
+    const out = [...this.parts.values()].filter((p) => p.builder.rowCount > 0);
+    this.parts.clear();
+    this.rows = 0;
+    return out;
+  }
+}
+
+/** Encodes and stores each partition's batch as one Parquet data file. */
+export async function writeDataFiles(
+  table: LoadedTable,
+  schema: Schema,
+  spec: PartitionSpec,
+  parts: PartitionBatch[],
+  options: TableWriterOptions = {},
+): Promise<DataFile[]> {
+  const metadata = table.metadata;
+  const io = options.io ?? fileIOFor(metadata.location, table.config);
+  const encoder = options.encoder ?? inlineEncoder;
+  const parquet = { ...parquetOptionsFrom(metadata.properties ?? {}), ...options.parquet };
+  const dataDir = metadata.properties?.['write.data.path'] ?? `${metadata.location}/data`;
+  return Promise.all(
+    parts.map(async ({ partition, builder }) => {
+      const batch = builder.finish();
+      const { bytes, metrics } = await encoder.encode(schema, batch, parquet);
+      const dir = spec.fields.length > 0 ? `${dataDir}/${partitionPath(spec, schema, partition)}` : dataDir;
+      const path = `${dir}/${crypto.randomUUID()}.parquet`;
+      await io.write(path, bytes);
+      const file: DataFile = {
+        content: 0,
+        'file-path': path,
+        'file-format': 'PARQUET',
+        partition,
+        'file-size-in-bytes': bytes.length,
+        ...metrics,
+      };
+      return file;
+    }),
+  );
+}
+
+/**
+ * Appends records to a table as one snapshot (one data file per partition touched).
+ * Every record is validated first: a value that does not fit fails the whole call with a
+ * ValueError naming table and column, before anything is written.
+ */
+export async function appendRecords(
+  catalog: Catalog,
+  id: TableIdentifier,
+  records: Iterable<Record<string, unknown>>,
+  options: TableWriterOptions & AppendOptions = {},
+): Promise<AppendResult> {
+  const table = await catalog.loadTable(id);
+  const schema = currentSchema(table.metadata);
+  const spec = defaultSpec(table.metadata);
+  const batch = new PartitionedBatch(tableName(id), schema, spec);
+  for (const r of records) batch.append(r);
+  const io = options.io ?? fileIOFor(table.metadata.location, table.config);
+  const files = await writeDataFiles(table, schema, spec, batch.drain(), { ...options, io });
+  return appendFiles(catalog, id, files, { ...options, io, specId: spec['spec-id'] });
+}
+
+/** Parquet options from Iceberg's table properties. */
+export function parquetOptionsFrom(props: Record<string, string>): EncodeOptions {
+  const o: EncodeOptions = {};
+  const codec = props['write.parquet.compression-codec'];
+  if (codec) {
+    const c = codec.toLowerCase();
+    if (c !== 'zstd' && c !== 'snappy' && c !== 'gzip' && c !== 'uncompressed') throw new Error(`write.parquet.compression-codec "${codec}" is not supported (zstd, snappy, gzip, uncompressed)`);
+    o.compression = c;
+  }
+  const level = props['write.parquet.compression-level'];
+  if (level) o.zstdLevel = Number(level);
+  const rowGroupRows = props['write.parquet.row-group-limit'];
+  if (rowGroupRows) o.rowGroupRows = Number(rowGroupRows);
+  const truncate = /^truncate\((\d+)\)$/.exec(props['write.metadata.metrics.default'] ?? '');
+  if (truncate) o.metricsTruncateLength = Number(truncate[1]);
+  return o;
+}
