@@ -106,12 +106,12 @@ function string(r: State): string {
     let s = '';
     for (let i = start; i < end; i++) {
       const c = buf[i];
-      if (c > 0x7f) return buf.utf8Slice(start, end);
+      if (c > 0x7f) return buf.toString('utf8', start, end);
       s += String.fromCharCode(c);
     }
     return s;
   }
-  return buf.utf8Slice(start, end);
+  return buf.toString('utf8', start, end);
 }
 
 function bytes(r: State): Uint8Array {

@@ -1,0 +1,93 @@
+// Plain JSON payloads (no schema) and JSON Schema payloads.
+//
+// Integers beyond 2^53 must not lose digits: when the text has a run of 16 or more digits
+// (the only way to write such an integer), it is parsed with a reviver that reads each number's
+// source text and returns a bigint for integers outside the safe range; otherwise plain
+// JSON.parse is used (the fast path; a reviver costs 2-3x).
+import { Buffer } from 'node:buffer';
+import AjvModule from 'ajv';
+import Ajv2020Module from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import type { ValidateFunction } from 'ajv';
+import { DecodeError } from './decode-error.ts';
+
+type Reviver = (this: unknown, key: string, value: unknown, context: { source?: string }) => unknown;
+
+let sawBigInt = false;
+const INTEGER = /^-?\d+$/;
+const revive: Reviver = function (_key, value, context) {
+  if (typeof value === 'number' && !Number.isSafeInteger(value) && context?.source !== undefined && INTEGER.test(context.source)) {
+    sawBigInt = true;
+    return BigInt(context.source);
+  }
+  return value;
+};
+const LONG_DIGITS = /\d{16}/;
+
+function toText(payload: Uint8Array): string {
+  const buf = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  return buf.toString('utf8');
+}
+
+/** JSON text → value; integers outside ±(2^53-1) come back as bigint. */
+export function parseJsonText(text: string): unknown {
+  try {
+    return LONG_DIGITS.test(text) ? JSON.parse(text, revive as never) : JSON.parse(text);
+  } catch (e) {
+    throw new DecodeError('invalid-payload', `not JSON: ${(e as Error).message}`);
+  }
+}
+
+/** A plain JSON record value (UTF-8 bytes) → JS value, int64-safe. */
+export function decodeJson(payload: Uint8Array): unknown {
+  return parseJsonText(toText(payload));
+}
+
+export type JsonSchemaDecoder = (payload: Uint8Array) => unknown;
+
+export interface JsonSchemaReference { name: string; schema: unknown }
+
+type AjvLike = {
+  addSchema(schema: unknown, key?: string): unknown;
+  compile(schema: unknown): ValidateFunction;
+  errorsText(errors?: unknown): string;
+};
+type AjvCtor = new (opts: object) => AjvLike;
+const Ajv = ((AjvModule as unknown as { default?: AjvCtor }).default ?? AjvModule) as unknown as AjvCtor;
+const Ajv2020 = ((Ajv2020Module as unknown as { default?: AjvCtor }).default ?? Ajv2020Module) as unknown as AjvCtor;
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as unknown as (ajv: AjvLike) => void;
+
+function newAjv(schema: unknown): AjvLike {
+  const draft = (schema as { $schema?: unknown } | null)?.$schema;
+  const Ctor = typeof draft === 'string' && /2019-09|2020-12/.test(draft) ? Ajv2020 : Ajv;
+  const ajv = new Ctor({ strict: false, allErrors: false, validateFormats: true });
+  addFormats(ajv);
+  return ajv;
+}
+
+/**
+ * Compiles a decoder that parses a JSON payload and validates it against `schema` (with the
+ * schemas it references, keyed by reference name). The value is returned as parsed: the batch
+ * builder takes RFC 3339 strings for timestamptz, "YYYY-MM-DD" for date, objects for maps.
+ */
+export function compileJsonSchemaDecoder(schema: unknown, references: readonly JsonSchemaReference[] = []): JsonSchemaDecoder {
+  let validate: ValidateFunction;
+  const ajv = newAjv(schema);
+  try {
+    for (const r of references) ajv.addSchema(r.schema, r.name);
+    validate = ajv.compile(schema);
+  } catch (e) {
+    throw new DecodeError('unsupported-schema', `JSON Schema does not compile: ${(e as Error).message}`, { cause: e });
+  }
+  return function decodeJsonSchema(payload: Uint8Array): unknown {
+    const text = toText(payload);
+    sawBigInt = false;
+    const value = parseJsonText(text);
+    // ajv knows no bigint: validate a plain parse (same structure, big integers rounded).
+    const checked = sawBigInt ? JSON.parse(text) : value;
+    if (!validate(checked)) {
+      throw new DecodeError('schema-validation', `JSON does not match its schema: ${ajv.errorsText(validate.errors)}`);
+    }
+    return value;
+  };
+}

@@ -1,0 +1,179 @@
+// Record value bytes → (schema id, value, Iceberg schema), with one compiled decoder per schema
+// id (per message for Protobuf) built on first use and kept. The Iceberg schema that comes
+// with each value is the same object for every record of one schema, so the schema step can
+// compare by identity before doing any work.
+import type { Schema } from '../iceberg/types.ts';
+import { DecodeError } from './decode-error.ts';
+import { parseFrame, readMessageIndexes } from './wire-format.ts';
+import type { ResolvedSchema, SchemaLookup } from './schema-registry.ts';
+import { parseAvroSchema } from './avro-schema.ts';
+import type { NamedAvroTypes } from './avro-schema.ts';
+import { compileAvroDecoder } from './avro-decoder.ts';
+import { parseProtobufSchema } from './protobuf-schema.ts';
+import type { ProtobufSchema } from './protobuf-schema.ts';
+import { compileProtobufDecoder } from './protobuf-decoder.ts';
+import { compileJsonSchemaDecoder, decodeJson } from './json-decoder.ts';
+import { icebergSchemaFromAvro, VALUE_COLUMN } from '../schema/from-avro.ts';
+import { icebergSchemaFromProtobuf } from '../schema/from-protobuf.ts';
+import { icebergSchemaFromJsonSchema } from '../schema/from-json-schema.ts';
+
+export interface DecodedRecord {
+  schemaId: number;
+  /** The record as a plain object in floe's batch representation. */
+  value: Record<string, unknown>;
+  /** Iceberg schema derived from the writer schema (fresh ids; reconciled with the table by name). */
+  schema: Schema;
+}
+
+/** One decoder for one schema id (and, for Protobuf, one message). */
+export interface MessageDecoder {
+  schema: Schema;
+  decode(payload: Uint8Array): Record<string, unknown>;
+}
+
+interface SchemaEntry {
+  id: number;
+  /** Non-Protobuf: the decoder; Protobuf: one per message-index path. */
+  forMessage(indexes: readonly number[] | undefined): MessageDecoder;
+  protobuf: boolean;
+}
+
+function wrapIfNotObject(decode: (p: Uint8Array) => unknown, topLevelIsRecord: boolean): (p: Uint8Array) => Record<string, unknown> {
+  if (topLevelIsRecord) return decode as (p: Uint8Array) => Record<string, unknown>;
+  return (p) => ({ [VALUE_COLUMN]: decode(p) });
+}
+
+function withId<T>(id: number, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof DecodeError) {
+      if (e.schemaId === undefined) throw new DecodeError(e.reason, e.message.replace(/^[a-z-]+: /, ''), { schemaId: id, cause: e.cause });
+      throw e;
+    }
+    throw new DecodeError('unsupported-schema', `schema ${id}: ${(e as Error).message}`, { schemaId: id, cause: e });
+  }
+}
+
+/** Builds the decoder(s) for a resolved registry schema. */
+export function buildSchemaEntry(rs: ResolvedSchema): SchemaEntry {
+  return withId(rs.id, () => {
+    switch (rs.schemaType) {
+      case 'AVRO': {
+        const named: NamedAvroTypes = new Map();
+        for (const d of rs.dependencies) parseAvroSchema(d.schema, named);
+        const avro = parseAvroSchema(rs.schema, named);
+        const md: MessageDecoder = { schema: icebergSchemaFromAvro(avro), decode: wrapIfNotObject(compileAvroDecoder(avro), avro.kind === 'record') };
+        return { id: rs.id, protobuf: false, forMessage: () => md };
+      }
+      case 'JSON': {
+        const parse = (s: string): unknown => {
+          try {
+            return JSON.parse(s);
+          } catch (e) {
+            throw new DecodeError('unsupported-schema', `JSON Schema is not JSON: ${(e as Error).message}`);
+          }
+        };
+        const root = parse(rs.schema);
+        const refs = rs.dependencies.map((d) => ({ name: d.name, schema: parse(d.schema) }));
+        const schema = icebergSchemaFromJsonSchema(root, new Map(refs.map((r) => [r.name, r.schema])));
+        const isRecord = !(schema.fields.length === 1 && schema.fields[0].name === VALUE_COLUMN && !isObjectSchema(root));
+        const md: MessageDecoder = { schema, decode: wrapIfNotObject(compileJsonSchemaDecoder(root, refs), isRecord) };
+        return { id: rs.id, protobuf: false, forMessage: () => md };
+      }
+      case 'PROTOBUF': {
+        const ps: ProtobufSchema = parseProtobufSchema(
+          rs.schema,
+          rs.dependencies.map((d) => ({ name: d.name, schema: d.schema })),
+        );
+        const byPath = new Map<string, MessageDecoder>();
+        return {
+          id: rs.id,
+          protobuf: true,
+          forMessage: (indexes) => {
+            const key = (indexes ?? [0]).join(',');
+            let md = byPath.get(key);
+            if (!md) {
+              md = withId(rs.id, () => {
+                const t = ps.messageAt(indexes ?? [0]);
+                return { schema: icebergSchemaFromProtobuf(t), decode: compileProtobufDecoder(t) };
+              });
+              byPath.set(key, md);
+            }
+            return md;
+          },
+        };
+      }
+    }
+  });
+}
+
+function isObjectSchema(s: unknown): boolean {
+  if (s === null || typeof s !== 'object') return false;
+  const o = s as Record<string, unknown>;
+  return o.type === 'object' || o.properties !== undefined || o.additionalProperties !== undefined || o.$ref !== undefined;
+}
+
+/**
+ * Decodes Confluent wire-format record values. `decode` returns synchronously once the
+ * schema id is known, and a promise the first time an id is seen (registry lookup).
+ */
+export class ConfluentDecoder {
+  private readonly registry: SchemaLookup;
+  private readonly entries = new Map<number, SchemaEntry>();
+  private readonly pending = new Map<number, Promise<SchemaEntry>>();
+
+  constructor(registry: SchemaLookup) {
+    this.registry = registry;
+  }
+
+  /** The schema entry for an id, or a promise of it (fetched and compiled once). */
+  entry(id: number): SchemaEntry | Promise<SchemaEntry> {
+    const e = this.entries.get(id);
+    if (e) return e;
+    let p = this.pending.get(id);
+    if (!p) {
+      p = this.registry.resolve(id).then((rs) => {
+        const built = buildSchemaEntry(rs);
+        this.entries.set(id, built);
+        this.pending.delete(id);
+        return built;
+      });
+      p.catch(() => this.pending.delete(id));
+      this.pending.set(id, p);
+    }
+    return p;
+  }
+
+  decode(bytes: Uint8Array): DecodedRecord | Promise<DecodedRecord> {
+    const frame = parseFrame(bytes);
+    const e = this.entry(frame.schemaId);
+    if (e instanceof Promise) return e.then((entry) => this.decodeWith(entry, frame.payload));
+    return this.decodeWith(e, frame.payload);
+  }
+
+  private decodeWith(entry: SchemaEntry, payload: Uint8Array): DecodedRecord {
+    let indexes: number[] | undefined;
+    if (entry.protobuf) {
+      const r = readMessageIndexes(payload, 0, entry.id);
+      indexes = r.indexes;
+      payload = payload.subarray(r.offset);
+    }
+    const md = entry.forMessage(indexes);
+    try {
+      return { schemaId: entry.id, value: md.decode(payload), schema: md.schema };
+    } catch (e) {
+      if (e instanceof DecodeError && e.schemaId === undefined) {
+        throw new DecodeError(e.reason, e.message.replace(/^[a-z-]+: /, ''), { schemaId: entry.id, cause: e.cause });
+      }
+      throw e;
+    }
+  }
+}
+
+/** Plain JSON record values (no registry): the parsed object, int64-safe. */
+export function decodePlainJson(bytes: Uint8Array): Record<string, unknown> {
+  const v = decodeJson(bytes);
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return { [VALUE_COLUMN]: v };
+  return v as Record<string, unknown>;
+}

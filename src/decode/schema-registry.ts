@@ -1,0 +1,209 @@
+// A client for the Confluent-compatible Schema Registry REST API (Confluent, Apicurio's
+// /apis/ccompat/v7, Karapace, Redpanda). Only what floe needs: fetch a schema by id, fetch a
+// subject version (to resolve references), register a schema (tests and the demo).
+// Schemas by id are immutable in a registry, so they are cached for the life of the client;
+// a failed lookup is not cached.
+import { DecodeError } from './decode-error.ts';
+
+export type SchemaType = 'AVRO' | 'PROTOBUF' | 'JSON';
+
+export interface SchemaReference { name: string; subject: string; version: number }
+
+export interface RegisteredSchema {
+  schema: string;
+  schemaType: SchemaType;
+  references: SchemaReference[];
+}
+
+export interface SubjectVersion extends RegisteredSchema { subject: string; version: number; id: number }
+
+/** A referenced schema, with the name the referencing schema uses for it. */
+export interface ResolvedDependency { name: string; subject: string; version: number; schema: string; schemaType: SchemaType }
+
+export interface ResolvedSchema extends RegisteredSchema {
+  id: number;
+  /** All schemas this one references, transitively, each once, dependencies before dependents. */
+  dependencies: ResolvedDependency[];
+}
+
+/** What the decoders need from a registry (a fake in tests can implement just this). */
+export interface SchemaLookup {
+  resolve(id: number): Promise<ResolvedSchema>;
+}
+
+export interface SchemaRegistryOptions {
+  /** Base URL, e.g. http://127.0.0.1:8081/apis/ccompat/v7 */
+  url: string;
+  headers?: Record<string, string>;
+  basicAuth?: { username: string; password: string };
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+export class SchemaRegistryError extends Error {
+  readonly status: number;
+  readonly errorCode: number | undefined;
+  constructor(status: number, errorCode: number | undefined, message: string) {
+    super(message);
+    this.name = 'SchemaRegistryError';
+    this.status = status;
+    this.errorCode = errorCode;
+  }
+}
+
+const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
+
+function schemaTypeOf(v: unknown): SchemaType {
+  if (v === undefined || v === null || v === '' || v === 'AVRO') return 'AVRO';
+  if (v === 'PROTOBUF' || v === 'JSON') return v;
+  throw new DecodeError('unsupported-schema', `registry schema type ${JSON.stringify(v)} is not AVRO, PROTOBUF or JSON`);
+}
+
+function referencesOf(v: unknown): SchemaReference[] {
+  if (!Array.isArray(v)) return [];
+  return v.map((r) => ({ name: String(r.name), subject: String(r.subject), version: Number(r.version) }));
+}
+
+export class SchemaRegistryClient implements SchemaLookup {
+  private readonly base: string;
+  private readonly headers: Record<string, string>;
+  private readonly timeoutMs: number;
+  private readonly fetchFn: typeof fetch;
+  private readonly byId = new Map<number, Promise<RegisteredSchema>>();
+  private readonly bySubjectVersion = new Map<string, Promise<SubjectVersion>>();
+  private readonly resolved = new Map<number, Promise<ResolvedSchema>>();
+
+  constructor(options: SchemaRegistryOptions) {
+    this.base = options.url.replace(/\/+$/, '');
+    this.headers = { Accept: `${CONTENT_TYPE}, application/json`, ...options.headers };
+    if (options.basicAuth) {
+      const token = Buffer.from(`${options.basicAuth.username}:${options.basicAuth.password}`).toString('base64');
+      this.headers.Authorization = `Basic ${token}`;
+    }
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.fetchFn = options.fetch ?? fetch;
+  }
+
+  private async request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Record<string, unknown>> {
+    const url = this.base + path;
+    let res: Response;
+    try {
+      res = await this.fetchFn(url, {
+        method,
+        headers: body === undefined ? this.headers : { ...this.headers, 'Content-Type': CONTENT_TYPE },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (e) {
+      throw new DecodeError('registry-unavailable', `${method} ${url}: ${(e as Error).message}`, { cause: e });
+    }
+    const text = await res.text();
+    let json: Record<string, unknown> = {};
+    try {
+      json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    } catch {
+      if (res.ok) throw new DecodeError('registry-unavailable', `${method} ${url}: response is not JSON: ${text.slice(0, 200)}`);
+    }
+    if (!res.ok) {
+      const code = typeof json.error_code === 'number' ? json.error_code : undefined;
+      const msg = `${method} ${url}: HTTP ${res.status}${code ? ` (error ${code})` : ''}: ${typeof json.message === 'string' ? json.message : text.slice(0, 200)}`;
+      if (res.status >= 500 || res.status === 429) throw new DecodeError('registry-unavailable', msg);
+      throw new SchemaRegistryError(res.status, code, msg);
+    }
+    return json;
+  }
+
+  /** GET /schemas/ids/{id}; an unknown id is DecodeError 'unknown-schema'. */
+  getSchemaById(id: number): Promise<RegisteredSchema> {
+    let p = this.byId.get(id);
+    if (!p) {
+      p = this.request('GET', `/schemas/ids/${id}`).then(
+        (j) => {
+          if (typeof j.schema !== 'string') throw new DecodeError('registry-unavailable', `schema ${id}: response has no "schema" string`);
+          return { schema: j.schema, schemaType: schemaTypeOf(j.schemaType), references: referencesOf(j.references) };
+        },
+        (e) => {
+          if (e instanceof SchemaRegistryError && e.status === 404) {
+            throw new DecodeError('unknown-schema', `schema id ${id} is not in the registry`, { schemaId: id, cause: e });
+          }
+          throw e;
+        },
+      );
+      this.byId.set(id, p);
+      p.catch(() => this.byId.delete(id));
+    }
+    return p;
+  }
+
+  /** GET /subjects/{subject}/versions/{version}; numeric versions are cached. */
+  getSubjectVersion(subject: string, version: number | 'latest'): Promise<SubjectVersion> {
+    const key = `${subject}\u0000${version}`;
+    let p = version === 'latest' ? undefined : this.bySubjectVersion.get(key);
+    if (!p) {
+      p = this.request('GET', `/subjects/${encodeURIComponent(subject)}/versions/${version}`).then(
+        (j) => {
+          if (typeof j.schema !== 'string') throw new DecodeError('registry-unavailable', `${subject}/${version}: response has no "schema" string`);
+          return {
+            subject: String(j.subject ?? subject),
+            version: Number(j.version),
+            id: Number(j.id),
+            schema: j.schema,
+            schemaType: schemaTypeOf(j.schemaType),
+            references: referencesOf(j.references),
+          };
+        },
+        (e) => {
+          if (e instanceof SchemaRegistryError && e.status === 404) {
+            throw new DecodeError('unknown-schema', `subject "${subject}" version ${version} is not in the registry`, { cause: e });
+          }
+          throw e;
+        },
+      );
+      if (version !== 'latest') {
+        this.bySubjectVersion.set(key, p);
+        p.catch(() => this.bySubjectVersion.delete(key));
+      }
+    }
+    return p;
+  }
+
+  /** POST /subjects/{subject}/versions; returns the schema id (existing id if already registered). */
+  async register(subject: string, schema: { schema: string; schemaType?: SchemaType; references?: SchemaReference[] }): Promise<number> {
+    const body: Record<string, unknown> = { schema: schema.schema };
+    if (schema.schemaType && schema.schemaType !== 'AVRO') body.schemaType = schema.schemaType;
+    if (schema.references && schema.references.length > 0) body.references = schema.references;
+    const j = await this.request('POST', `/subjects/${encodeURIComponent(subject)}/versions`, body);
+    if (typeof j.id !== 'number') throw new Error(`register ${subject}: response has no id: ${JSON.stringify(j)}`);
+    return j.id;
+  }
+
+  /** The schema with all its references fetched, transitively, in dependency order. */
+  resolve(id: number): Promise<ResolvedSchema> {
+    let p = this.resolved.get(id);
+    if (!p) {
+      p = (async () => {
+        const root = await this.getSchemaById(id);
+        const dependencies: ResolvedDependency[] = [];
+        const done = new Set<string>();
+        const visiting = new Set<string>();
+        const visit = async (refs: SchemaReference[]): Promise<void> => {
+          for (const ref of refs) {
+            if (done.has(ref.name)) continue;
+            if (visiting.has(ref.name)) throw new DecodeError('unsupported-schema', `schema ${id}: reference cycle through "${ref.name}"`, { schemaId: id });
+            visiting.add(ref.name);
+            const sv = await this.getSubjectVersion(ref.subject, ref.version);
+            await visit(sv.references);
+            visiting.delete(ref.name);
+            done.add(ref.name);
+            dependencies.push({ name: ref.name, subject: ref.subject, version: sv.version, schema: sv.schema, schemaType: sv.schemaType });
+          }
+        };
+        await visit(root.references);
+        return { id, ...root, dependencies };
+      })();
+      this.resolved.set(id, p);
+      p.catch(() => this.resolved.delete(id));
+    }
+    return p;
+  }
+}
