@@ -122,7 +122,7 @@ function uuids(): string[] {
 }
 
 function binaries(): Uint8Array[] {
-  const out = [new Uint8Array([0, 1, 2, 3]), new Uint8Array(0), new Uint8Array([0xff])];
+  const out: Uint8Array[] = [new Uint8Array([0, 1, 2, 3]), new Uint8Array(0), new Uint8Array([0xff])];
   for (let i = 0; i < 200; i++) out.push(randBytes(randInt(0, 24)));
   return out;
 }
