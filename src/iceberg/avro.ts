@@ -347,7 +347,8 @@ export class AvroReader {
   end: number;
 
   constructor(buf: Uint8Array, pos = 0, end = buf.length) {
-    this.buf = buf;
+    // a plain Uint8Array view, so that slice() copies (Buffer#slice would share memory)
+    this.buf = Object.getPrototypeOf(buf) === Uint8Array.prototype ? buf : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.pos = pos;
     this.end = end;

@@ -314,6 +314,16 @@ test('container files: deflate and null, many blocks, header keeps custom attrib
   assert.ok(deflated < plain / 2, `deflate ${deflated} vs null ${plain}`);
 });
 
+test('decoding from a Node Buffer gives plain Uint8Array copies, not views into the Buffer', () => {
+  const bytes = writeAvroFile({ type: 'record', name: 'b', fields: [{ name: 'x', type: 'bytes' }] }, [{ x: Uint8Array.of(1, 2, 3) }], { codec: 'null' });
+  const buf = Buffer.from(bytes);
+  const rec = readAvroFile(buf).records[0] as { x: Uint8Array };
+  assert.equal(Object.getPrototypeOf(rec.x), Uint8Array.prototype);
+  assert.deepEqual(rec.x, Uint8Array.of(1, 2, 3));
+  buf.fill(0);
+  assert.deepEqual(rec.x, Uint8Array.of(1, 2, 3));
+});
+
 test('container files: empty file, fixed sync marker, corruption is detected', () => {
   const sync = fromHex('0102030405060708090a0b0c0d0e0f10');
   const empty = writeAvroFile(recSchema, [], { syncMarker: sync });
