@@ -1,0 +1,69 @@
+// Command dispatch for bin/floe.ts. Each command lives in its own file.
+import { parseArgs } from 'node:util';
+import { demo } from './demo.ts';
+import { inspect } from './inspect.ts';
+import { embeddedCatalog, DEFAULT_WAREHOUSE_DIR } from './embedded.ts';
+
+const USAGE = `usage: floe <command> [options]
+
+commands:
+  demo      write sample events into a local table (embedded catalog) and show what landed
+              --warehouse DIR   local warehouse folder (default ./${DEFAULT_WAREHOUSE_DIR})
+              --table NS.NAME   table (default demo.events)
+              --rows N          events to write (default 100000)
+              --batches N       appends (snapshots) to split them into (default 5)
+  inspect   show a table's snapshots, files, rows and Kafka offsets
+              floe inspect NS.NAME [--warehouse DIR]
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'demo': {
+        const { values } = parseArgs({ args: rest, options: { warehouse: { type: 'string' }, table: { type: 'string' }, rows: { type: 'string' }, batches: { type: 'string' } } });
+        await demo({
+          warehouse: values.warehouse,
+          table: values.table,
+          rows: values.rows === undefined ? undefined : positiveInt('--rows', values.rows),
+          batches: values.batches === undefined ? undefined : positiveInt('--batches', values.batches),
+        });
+        return 0;
+      }
+      case 'inspect': {
+        const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { warehouse: { type: 'string' } } });
+        if (positionals.length !== 1) throw new UsageError('floe inspect takes one table name (namespace.table)');
+        const { catalog } = embeddedCatalog(values.warehouse);
+        try {
+          await inspect(catalog, positionals[0]);
+        } finally {
+          await catalog.close?.();
+        }
+        return 0;
+      }
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`floe: ${(err as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    process.stderr.write(`floe: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+class UsageError extends Error {}
+
+function positiveInt(flag: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag} must be a positive whole number, got "${v}"`);
+  return n;
+}
