@@ -76,6 +76,8 @@ interface CatalogConfig {
 
 type Kind = 'read' | 'write' | 'commit';
 
+const CATALOG_SECRET_KEYS = ['token', 'credential', 'rest.access-key-id', 'rest.secret-access-key', 'rest.session-token'];
+
 /** Connection failures where the request never reached the server. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 
@@ -206,7 +208,7 @@ export class RestCatalog implements Catalog {
       const req: AuthRequest = {
         method,
         url: new URL(url),
-        headers: { accept: 'application/json', 'x-client-version': 'floe', ...extraHeaders },
+        headers: { accept: 'application/json', 'x-client-version': 'floe', ...this.customHeaders(), ...extraHeaders },
         body: text,
       };
       if (text !== undefined) req.headers['content-type'] = 'application/json';
@@ -272,6 +274,14 @@ export class RestCatalog implements Catalog {
       }
       throw new RestCatalogError(method, url, status, type, message);
     }
+  }
+
+  /** `header.<Name>` properties are sent as headers (e.g. header.X-Iceberg-Access-Delegation=vended-credentials). */
+  private customHeaders(): Record<string, string> {
+    const out: Record<string, string> = {};
+    const props = { ...(this.opts.properties ?? {}), ...this.props };
+    for (const [k, v] of Object.entries(props)) if (k.startsWith('header.') && k.length > 7) out[k.slice(7).toLowerCase()] = v;
+    return out;
   }
 
   private backoff(attempt: number): number {
@@ -394,7 +404,10 @@ export class RestCatalog implements Catalog {
   private loaded(id: TableIdentifier, res: LoadTableResult, fallbackLocation?: string): LoadedTable {
     const metadataLocation = res['metadata-location'] ?? fallbackLocation;
     if (!res?.metadata || !metadataLocation) throw new Error(`REST catalog returned no metadata for ${tableName(id)}`);
-    return { identifier: id, metadataLocation, metadata: res.metadata, config: { ...this.props, ...(res.config ?? {}) } };
+    const config: Record<string, string> = { ...this.props, ...(res.config ?? {}) };
+    // The catalog's own secrets are not FileIO properties: keep them out of what callers pass around.
+    for (const k of CATALOG_SECRET_KEYS) delete config[k];
+    return { identifier: id, metadataLocation, metadata: res.metadata, config };
   }
 
   async loadTable(id: TableIdentifier): Promise<LoadedTable> {

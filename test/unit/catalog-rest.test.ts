@@ -199,3 +199,17 @@ test('uuidV7 has the version and variant bits and sorts by time', () => {
   assert.ok(a < b);
   assert.equal(parseInt(a.replace(/-/g, '').slice(0, 12), 16), 1_700_000_000_000);
 });
+
+test('header.* properties become request headers; catalog secrets stay out of the table config', async () => {
+  const s = await server((_req, res) => send(res, 200, `{"metadata-location":"s3://w/t/metadata/1.json","metadata":${metadataJson},"config":{"s3.access-key-id":"vended"}}`));
+  try {
+    const cat = new RestCatalog({ uri: s.url, properties: { token: 'tok', 'header.X-Iceberg-Access-Delegation': 'vended-credentials' } });
+    const t = await cat.loadTable(id);
+    assert.equal(s.seen[1].headers['x-iceberg-access-delegation'], 'vended-credentials');
+    assert.equal(s.seen[1].headers['authorization'], 'Bearer tok');
+    assert.equal(t.config['s3.access-key-id'], 'vended');
+    assert.equal(t.config['token'], undefined);
+  } finally {
+    await s.close();
+  }
+});
