@@ -122,15 +122,24 @@ export class ConfluentDecoder {
   private readonly registry: SchemaLookup;
   private readonly entries = new Map<number, SchemaEntry>();
   private readonly pending = new Map<number, Promise<SchemaEntry>>();
+  /** Failed ids: an unusable schema forever, an unknown id for a while, so bad records do not hammer the registry. */
+  private readonly failures = new Map<number, { error: DecodeError; until: number }>();
+  private readonly unknownIdRetryMs: number;
 
-  constructor(registry: SchemaLookup) {
+  constructor(registry: SchemaLookup, options: { unknownIdRetryMs?: number } = {}) {
     this.registry = registry;
+    this.unknownIdRetryMs = options.unknownIdRetryMs ?? 30_000;
   }
 
   /** The schema entry for an id, or a promise of it (fetched and compiled once). */
   entry(id: number): SchemaEntry | Promise<SchemaEntry> {
     const e = this.entries.get(id);
     if (e) return e;
+    const failed = this.failures.get(id);
+    if (failed) {
+      if (Date.now() < failed.until) throw failed.error;
+      this.failures.delete(id);
+    }
     let p = this.pending.get(id);
     if (!p) {
       p = this.registry.resolve(id).then((rs) => {
@@ -139,7 +148,11 @@ export class ConfluentDecoder {
         this.pending.delete(id);
         return built;
       });
-      p.catch(() => this.pending.delete(id));
+      p.catch((err: unknown) => {
+        this.pending.delete(id);
+        if (err instanceof DecodeError && err.reason === 'unsupported-schema') this.failures.set(id, { error: err, until: Infinity });
+        if (err instanceof DecodeError && err.reason === 'unknown-schema') this.failures.set(id, { error: err, until: Date.now() + this.unknownIdRetryMs });
+      });
       this.pending.set(id, p);
     }
     return p;
