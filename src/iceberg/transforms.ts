@@ -619,6 +619,62 @@ export function bigDecimalToString(unscaled: bigint, scale: number): string {
   return neg ? '-' + out : out;
 }
 
+/** Decimal digits (no trailing zeros) and exponent of a positive number's shortest form (JS). */
+function shortestDouble(abs: number): { digits: string; exp: number } {
+  const [m, ex = '0'] = String(abs).split('e');
+  const [ip, fp = ''] = m.split('.');
+  const all = ip + fp;
+  const trimmed = all.replace(/^0+/, '');
+  const exp = Number(ex) + ip.length - 1 - (all.length - trimmed.length);
+  return { digits: trimmed.replace(/0+$/, '') || '0', exp };
+}
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/**
+ * Shortest decimal that reads back as this float (positive, finite), the closest one among
+ * those of that length, ties to an even last digit; a one-digit result is replaced by the
+ * closest of one or two digits (Java's Float.toString since JDK 19).
+ */
+function shortestFloat(abs: number): { digits: string; exp: number } {
+  f32[0] = abs;
+  const bits = u32[0];
+  const be = bits >>> 23;
+  const frac = bits & 0x7fffff;
+  const m = BigInt(be === 0 ? frac : frac | 0x800000);
+  const e = be === 0 ? -149 : be - 150; // abs = m * 2^e exactly
+  const distance = (n: bigint, q: number, b: number): bigint => {
+    // |n*10^q - m*2^e| scaled by 2^max(0,-e) * 10^b (b >= -q), exact
+    const a = Math.max(0, -e);
+    const x = m * 2n ** BigInt(e + a) * 10n ** BigInt(b);
+    const d = n * 10n ** BigInt(q + b) * 2n ** BigInt(a);
+    return d > x ? d - x : x - d;
+  };
+  const candidates = (len: number): { ok: bigint[]; q: number } => {
+    const [mant, ex] = abs.toExponential(len - 1).split('e');
+    const n0 = BigInt(mant.replace('.', ''));
+    const q = Number(ex) - (len - 1);
+    return { ok: [n0 - 1n, n0, n0 + 1n].filter((n) => n > 0n && Math.fround(Number(`${n}e${q}`)) === abs), q };
+  };
+  for (let len = 1; len <= 9; len++) {
+    // When one digit is enough, Java picks the closest decimal of one or two digits; the
+    // two-digit candidates include the one-digit ones (times ten).
+    const { ok, q } = candidates(len === 1 && candidates(1).ok.length > 0 ? 2 : len);
+    if (ok.length === 0) continue;
+    let best = ok[0];
+    const b = Math.max(0, -q);
+    for (const n of ok.slice(1)) {
+      const c = distance(n, q, b) - distance(best, q, b);
+      if (c < 0n || (c === 0n && n % 2n === 0n)) best = n;
+    }
+    const raw = best.toString();
+    const digits = raw.replace(/0+$/, '') || '0';
+    return { digits, exp: q + raw.length - 1 };
+  }
+  return shortestDouble(abs);
+}
+
 /** Java's Double.toString / Float.toString (JDK 19+: shortest digits, at least two if one). */
 export function javaFloatingToString(x: number, single: boolean): string {
   if (Number.isNaN(x)) return 'NaN';
@@ -626,26 +682,17 @@ export function javaFloatingToString(x: number, single: boolean): string {
   if (x === -Infinity) return '-Infinity';
   if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
   if (single) x = Math.fround(x);
-  const roundTrips = (s: string): boolean => (single ? Math.fround(Number(s)) === x : Number(s) === x);
-  let e: string | undefined;
-  if (single) {
-    for (let p = 1; p <= 9 && e === undefined; p++) {
-      const cand = x.toExponential(p - 1);
-      if (roundTrips(cand)) e = cand;
+  const abs = Math.abs(x);
+  let { digits, exp } = single ? shortestFloat(abs) : shortestDouble(abs);
+  if (!single && digits.length === 1) {
+    // A one-digit shortest form: Java picks the closest decimal of one or two digits.
+    const [mant, ex] = abs.toExponential(1).split('e');
+    if (Number(abs.toExponential(1)) === abs) {
+      digits = mant.replace('.', '').replace(/0+$/, '') || '0';
+      exp = Number(ex);
     }
   }
-  e ??= x.toExponential();
-  let [mant, expStr] = e.split('e');
-  let digits = mant.replace('-', '').replace('.', '');
-  if (digits.length === 1) {
-    // A one-digit shortest form: Java picks the closest decimal of one or two digits.
-    const two = x.toExponential(1);
-    if (roundTrips(two)) [mant, expStr] = two.split('e');
-    digits = mant.replace('-', '').replace('.', '').replace(/0+$/, '') || '0';
-  }
-  const exp = Number(expStr);
   const sign = x < 0 ? '-' : '';
-  const abs = Math.abs(x);
   if (abs >= 1e-3 && abs < 1e7) {
     if (exp >= 0) {
       const intPart = digits.length > exp + 1 ? digits.slice(0, exp + 1) : digits.padEnd(exp + 1, '0');

@@ -350,6 +350,12 @@ test('BigDecimal.toString and Double/Float.toString formats', () => {
   assert.equal(javaFloatingToString(1e10, true), '1.0E10');
   assert.equal(javaFloatingToString(3.4028234663852886e38, true), '3.4028235E38');
   assert.equal(javaFloatingToString(-0, false), '-0.0');
+  // Float.toString on JDK 25 (JDK 17's older algorithm prints more digits for some of these)
+  assert.equal(javaFloatingToString(438939.625, true), '438939.62', 'a tie between two shortest forms goes to the even digit');
+  assert.equal(javaFloatingToString(249942256, true), '2.4994226E8');
+  assert.equal(javaFloatingToString(-4768238080, true), '-4.768238E9');
+  assert.equal(javaFloatingToString(1.17549435e-38, true), '1.1754944E-38');
+  assert.equal(javaFloatingToString(1.4e-45, true), '1.4E-45');
   assert.equal(javaFloatingToString(NaN, true), 'NaN');
 });
 
