@@ -121,6 +121,8 @@ export class S3FileIO implements FileIO {
   readonly partSize: number;
   readonly multipartThreshold: number;
   readonly parallelism: number;
+  /** Keys per ListObjectsV2 page (S3's default and maximum is 1000). */
+  listPageSize?: number;
 
   constructor(properties: FileIOProperties = {}, client?: S3Client) {
     const region = properties['s3.region'] || properties['client.region'] || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1';
@@ -282,7 +284,7 @@ export class S3FileIO implements FileIO {
     do {
       let res;
       try {
-        res = await this.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, ContinuationToken: token }));
+        res = await this.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, ContinuationToken: token, MaxKeys: this.listPageSize }));
       } catch (err) {
         this.fail('list', prefix, err);
       }

@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { CreateBucketCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { S3FileIO, StorageUnreachableError } from '../../src/io/s3-file-io.ts';
 import { NotFoundError } from '../../src/io/file-io.ts';
-import { fileIOFor } from '../../src/io/resolve-file-io.ts';
+import { closeSharedFileIO, fileIOFor } from '../../src/io/resolve-file-io.ts';
 
 function requireEnv(name: string): string {
   const v = process.env[name];
@@ -41,6 +41,7 @@ before(async () => {
 after(async () => {
   for await (const f of io.list(`${base}/`)) await io.delete(f.location);
   await io.close();
+  await closeSharedFileIO();
 });
 
 test('round trip: write, exists, read, overwrite, delete', async () => {
@@ -111,17 +112,26 @@ test('ranged reads: from the start, from the end, past the end', async () => {
 });
 
 test('list pages through more keys than one page holds', async () => {
-  const n = 1050; // ListObjectsV2 returns at most 1000 keys a page
+  const n = 57;
   const prefix = `${base}/list/`;
   const names = Array.from({ length: n }, (_, i) => `${prefix}k${String(i).padStart(5, '0')}`);
-  for (let i = 0; i < n; i += 50) await Promise.all(names.slice(i, i + 50).map((l) => io.write(l, new Uint8Array([1, 2, 3]))));
+  await Promise.all(names.map((l) => io.write(l, new Uint8Array([1, 2, 3]))));
+  const paged = new S3FileIO(props);
+  paged.listPageSize = 10; // six pages
+  let pages = 0;
+  paged.client.middlewareStack.add((next, ctx) => async (args) => {
+    if (ctx.commandName === 'ListObjectsV2Command') pages++;
+    return next(args);
+  }, { step: 'initialize', name: 'countPages' });
   const seen: string[] = [];
-  for await (const f of io.list(prefix)) {
+  for await (const f of paged.list(prefix)) {
     seen.push(f.location);
     assert.equal(f.size, 3);
     assert.ok(f.lastModified.getTime() > Date.now() - 3600_000);
   }
+  await paged.close();
   assert.deepEqual(seen.sort(), names);
+  assert.equal(pages, 6);
 });
 
 test('a missing object gives NotFoundError naming it', async () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LocalFileIO, localPath } from '../../src/io/local-file-io.ts';
 import { NotFoundError } from '../../src/io/file-io.ts';
-import { fileIOFor, schemeOf } from '../../src/io/resolve-file-io.ts';
+import { closeSharedFileIO, fileIOFor, schemeOf } from '../../src/io/resolve-file-io.ts';
 import { S3FileIO } from '../../src/io/s3-file-io.ts';
 
 async function tempDir(): Promise<string> {
@@ -140,4 +140,16 @@ test('fileIOFor picks by scheme and names unknown schemes', () => {
   assert.ok(fileIOFor('s3a://bucket/w', {}) instanceof S3FileIO);
   assert.throws(() => fileIOFor('gs://bucket/w', {}), /no FileIO for scheme "gs:\/\/" in location "gs:\/\/bucket\/w"/);
   assert.throws(() => fileIOFor('warehouse/rel', {}), /no scheme and is not an absolute path/);
+});
+
+test('fileIOFor shares one S3 client per set of S3 properties', async () => {
+  const p = { 's3.endpoint': 'http://127.0.0.1:1', 's3.region': 'eu-west-1' };
+  const a = fileIOFor('s3://b/x', p);
+  assert.equal(fileIOFor('s3a://other/y', { ...p, 'unrelated.key': 'z' }), a);
+  assert.notEqual(fileIOFor('s3://b/x', { ...p, 's3.region': 'us-east-1' }), a);
+  await a.close?.(); // a no-op for shared instances
+  assert.equal(fileIOFor('s3://b/x', p), a);
+  await closeSharedFileIO();
+  assert.notEqual(fileIOFor('s3://b/x', p), a);
+  await closeSharedFileIO();
 });
