@@ -236,7 +236,15 @@ export class RestCatalog implements Catalog {
         }
         throw new CatalogUnreachableError(url, Object.assign(new Error(describeFetchError(err)), { cause: err }));
       }
-      const raw = method === 'HEAD' ? '' : await res.text();
+      let raw = '';
+      try {
+        if (method !== 'HEAD') raw = await res.text();
+      } catch (err) {
+        // The server answered but the body broke off (timeout, reset): for a 2xx commit the
+        // outcome is known to be applied only if we could read it, so it is unknown.
+        if (kind === 'commit') throw new CommitStateUnknownError(`commit to ${url}: response (HTTP ${res.status}) broke off: ${describeFetchError(err)}`, err);
+        throw new CatalogUnreachableError(url, Object.assign(new Error(describeFetchError(err)), { cause: err }));
+      }
       if (res.ok) return (raw === '' ? undefined : parseJson<T>(raw)) as T;
 
       let type: string | undefined;
