@@ -33,6 +33,11 @@ export interface AppendOptions {
    */
   prepare?: (table: LoadedTable) => Record<string, string> | Promise<Record<string, string>>;
   maxAttempts?: number;
+  /**
+   * When the append gives up (prepare() threw, a conflict outlasted maxAttempts, an error), also
+   * delete the data files, unless an attempt's outcome was unknown (then they may be referenced).
+   */
+  deleteFilesOnAbort?: boolean;
 }
 
 export interface AppendResult {
@@ -50,7 +55,8 @@ export async function appendFiles(catalog: Catalog, id: TableIdentifier, files: 
   const snapshotId = newSnapshotId();
   let table = await catalog.loadTable(id);
   const io = options.io ?? fileIOFor(table.metadata.location, table.config);
-  let newManifest: { file: ManifestFile; specId: number } | undefined;
+  // An append of no files (offsets moved past records that went elsewhere) adds no manifest.
+  let newManifest: { file: ManifestFile | undefined; specId: number } | undefined;
   // Once a commit's outcome was unknown, its files may yet be referenced: delete none of them.
   let uncertain = false;
 
@@ -58,14 +64,13 @@ export async function appendFiles(catalog: Catalog, id: TableIdentifier, files: 
     const metadata = table.metadata;
     const specId = options.specId ?? metadata['default-spec-id'];
     const spec = specById(metadata, specId);
-    const extra = options.prepare ? await options.prepare(table) : {};
-
-    if (!newManifest || newManifest.specId !== specId) {
-      newManifest = { file: await writeNewFilesManifest(io, metadata, spec, snapshotId, files), specId };
-    }
     const written: string[] = [];
     let sent = false;
     try {
+      const extra = options.prepare ? await options.prepare(table) : {};
+      if (!newManifest || newManifest.specId !== specId) {
+        newManifest = { file: files.length > 0 ? await writeNewFilesManifest(io, metadata, spec, snapshotId, files) : undefined, specId };
+      }
       const { snapshot, manifests } = await buildSnapshot(io, metadata, snapshotId, newManifest.file, files, extra, attempt, written);
       const parentId = snapshot['parent-snapshot-id'] ?? null;
       sent = true;
@@ -81,7 +86,8 @@ export async function appendFiles(catalog: Catalog, id: TableIdentifier, files: 
         ],
       );
       // A merged-away manifest of new files is referenced by nothing: remove it.
-      if (!manifests.some((m) => m.manifestPath === newManifest!.file.manifestPath)) await deleteQuietly(io, [newManifest.file.manifestPath]);
+      const own = newManifest.file?.manifestPath;
+      if (own && !manifests.some((m) => m.manifestPath === own)) await deleteQuietly(io, [own]);
       return { table: committed, snapshot, attempts: attempt };
     } catch (err) {
       if (err instanceof CommitStateUnknownError || (sent && !(err instanceof CommitConflictError || err instanceof RequirementFailedError))) {
@@ -95,12 +101,12 @@ export async function appendFiles(catalog: Catalog, id: TableIdentifier, files: 
       } else if (err instanceof CommitConflictError || err instanceof RequirementFailedError) {
         table = await catalog.loadTable(id);
       } else {
-        await deleteQuietly(io, uncertain ? [] : [...written, newManifest.file.manifestPath]);
+        await deleteQuietly(io, uncertain ? [] : [...written, ...manifestPaths(newManifest?.file), ...abandoned(files, options)]);
         throw err;
       }
       await deleteQuietly(io, written);
       if (attempt >= maxAttempts) {
-        if (!uncertain) await deleteQuietly(io, [newManifest.file.manifestPath]);
+        if (!uncertain) await deleteQuietly(io, [...manifestPaths(newManifest?.file), ...abandoned(files, options)]);
         throw new CommitConflictError(`append to ${tableName(id)} gave up after ${attempt} attempts: ${(err as Error).message}`, err);
       }
       await sleep(Math.min(2000, 25 * 2 ** attempt) * (0.5 + Math.random()));
@@ -133,7 +139,7 @@ async function buildSnapshot(
   io: FileIO,
   metadata: TableMetadata,
   snapshotId: bigint,
-  newManifest: ManifestFile,
+  newManifest: ManifestFile | undefined,
   files: DataFile[],
   extra: Record<string, string>,
   attempt: number,
@@ -142,7 +148,7 @@ async function buildSnapshot(
   const parent = currentSnapshot(metadata);
   const sequenceNumber = metadata['last-sequence-number'] + 1;
   const existing = parent ? readManifestList(await io.read(parent['manifest-list'])) : [];
-  const manifests = await mergeManifests(io, metadata, snapshotId, [newManifest, ...existing], written);
+  const manifests = await mergeManifests(io, metadata, snapshotId, newManifest ? [newManifest, ...existing] : existing, written);
   const listPath = metadataPath(metadata, `snap-${snapshotId}-${attempt}-${crypto.randomUUID()}.avro`);
   const listBytes = writeManifestList({ snapshotId, parentSnapshotId: parent?.['snapshot-id'] ?? null, sequenceNumber, manifests });
   await io.write(listPath, listBytes);
@@ -243,6 +249,14 @@ async function rewriteManifests(io: FileIO, metadata: TableMetadata, specId: num
   await io.write(path, bytes);
   written.push(path);
   return newManifestFile({ path, length: bytes.length, specId, snapshotId, summary: manifestSummary(entries, pType) });
+}
+
+function abandoned(files: DataFile[], options: AppendOptions): string[] {
+  return options.deleteFilesOnAbort ? files.map((f) => f['file-path']) : [];
+}
+
+function manifestPaths(m: ManifestFile | undefined): string[] {
+  return m ? [m.manifestPath] : [];
 }
 
 async function deleteQuietly(io: FileIO, paths: string[]): Promise<void> {

@@ -7,8 +7,8 @@ import { currentSchema, currentSnapshot } from '../iceberg/metadata-updates.ts';
 import { partitionPath } from '../iceberg/transforms.ts';
 import type { FileIO } from '../io/file-io.ts';
 import { fileIOFor } from '../io/resolve-file-io.ts';
+import { OFFSETS_KEY_PREFIX } from '../commit/offsets-map.ts';
 
-export const OFFSETS_KEY_PREFIX = 'floe.kafka-offsets.';
 
 export interface TableReport {
   location: string;
