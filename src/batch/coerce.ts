@@ -153,12 +153,11 @@ function writeInt64(leaf: LeafBuilder, v: unknown): string | undefined {
 
 // ---- uuid ----
 
-function hexVal(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -1;
-}
+const HEX = new Int8Array(128).fill(-1);
+for (let i = 0; i < 10; i++) HEX[48 + i] = i;
+for (let i = 0; i < 6; i++) HEX[97 + i] = HEX[65 + i] = 10 + i;
+/** Index in the canonical string of each byte's first hex digit. */
+const UUID_POS = Int8Array.from([0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34]);
 
 function writeUuid(leaf: LeafBuilder, v: unknown): string | undefined {
   if (v instanceof Uint8Array) {
@@ -172,18 +171,20 @@ function writeUuid(leaf: LeafBuilder, v: unknown): string | undefined {
   }
   const at = leaf.fixedSlot();
   const out = leaf.u8;
-  let j = 0;
-  for (let i = 0; i < 36; ) {
-    if (i === 8 || i === 13 || i === 18 || i === 23) i++;
-    const hi = hexVal(v.charCodeAt(i));
-    const lo = hexVal(v.charCodeAt(i + 1));
-    if (hi < 0 || lo < 0) {
-      leaf.byteLength -= 16;
-      leaf.valueCount--;
-      return 'not a canonical UUID';
-    }
-    out[at + j++] = (hi << 4) | lo;
-    i += 2;
+  let bad = 0;
+  for (let j = 0; j < 16; j++) {
+    const p = UUID_POS[j];
+    const c1 = v.charCodeAt(p);
+    const c2 = v.charCodeAt(p + 1);
+    const hi = c1 < 128 ? HEX[c1] : -1;
+    const lo = c2 < 128 ? HEX[c2] : -1;
+    bad |= hi | lo;
+    out[at + j] = (hi << 4) | lo;
+  }
+  if (bad < 0) {
+    leaf.byteLength -= 16;
+    leaf.valueCount--;
+    return 'not a canonical UUID';
   }
   return undefined;
 }
@@ -269,8 +270,56 @@ function writeTime(leaf: LeafBuilder, v: unknown): string | undefined {
 
 const TS_RE = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))?$/;
 
+const d2 = (s: string, i: number): number => {
+  const a = s.charCodeAt(i) - 48, b = s.charCodeAt(i + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+};
+
+/** Common shape "YYYY-MM-DDTHH:MM:SS[.f…][Z|±HH:MM]" by hand (no regex, no allocation). */
+function fastTimestamp(v: string, withZone: boolean, unitDigits: number): [number, number] | undefined {
+  const n = v.length;
+  if (n < 19 || v.charCodeAt(4) !== 45 || v.charCodeAt(7) !== 45 || v.charCodeAt(13) !== 58 || v.charCodeAt(16) !== 58) return undefined;
+  const t = v.charCodeAt(10);
+  if (t !== 84 && t !== 116 && t !== 32) return undefined;
+  const y1 = d2(v, 0), y2 = d2(v, 2), mo = d2(v, 5), d = d2(v, 8), h = d2(v, 11), mi = d2(v, 14), s = d2(v, 17);
+  if (y1 < 0 || y2 < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || s < 0) return undefined;
+  let i = 19;
+  let frac = 0;
+  let digits = 0;
+  if (i < n && v.charCodeAt(i) === 46) {
+    i++;
+    for (; i < n; i++) {
+      const c = v.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) break;
+      if (digits < unitDigits) frac = frac * 10 + c;
+      else if (c !== 0) return undefined; // let the slow path name the problem
+      digits++;
+    }
+    if (digits === 0 || digits > 9) return undefined;
+    for (let k = digits; k < unitDigits; k++) frac *= 10;
+  }
+  let offsetSec = 0;
+  if (i === n) {
+    if (withZone) return undefined;
+  } else {
+    if (!withZone) return undefined;
+    const c = v.charCodeAt(i);
+    if ((c === 90 || c === 122) && i + 1 === n) offsetSec = 0;
+    else if ((c === 43 || c === 45) && i + 6 === n && v.charCodeAt(i + 3) === 58) {
+      const oh = d2(v, i + 1), om = d2(v, i + 4);
+      if (oh < 0 || om < 0 || oh > 23 || om > 59) return undefined;
+      offsetSec = (oh * 60 + om) * 60 * (c === 45 ? -1 : 1);
+    } else return undefined;
+  }
+  const y = y1 * 100 + y2;
+  if (!validDate(y, mo, d) || h > 23 || mi > 59 || s > 59) return undefined;
+  return [daysFromCivil(y, mo, d) * 86400 + (h * 60 + mi) * 60 + s - offsetSec, frac];
+}
+
 /** Parse a timestamp string into [seconds since epoch, fraction in units]; or a reason. */
 function parseTimestamp(v: string, withZone: boolean, unitDigits: number): [number, number] | string {
+  const fast = fastTimestamp(v, withZone, unitDigits);
+  if (fast !== undefined) return fast;
   const m = TS_RE.exec(v);
   if (!m) return withZone ? 'not an RFC 3339 timestamp with offset' : 'not a YYYY-MM-DDTHH:MM:SS[.ffffff] timestamp';
   const hasOffset = m[8] !== undefined || m[9] !== undefined;

@@ -13,6 +13,8 @@ import { grow } from './growable.ts';
 /** A dictionary is abandoned beyond this many entries or bytes (Parquet's usual 1 MiB page). */
 export const DICT_MAX_ENTRIES = 1 << 16;
 export const DICT_MAX_BYTES = 1 << 20;
+/** Past this many entries, a dictionary holding more than half the values as distinct entries is dropped. */
+export const DICT_PROBE = 4096;
 
 const textEncoder = new TextEncoder();
 
@@ -38,6 +40,8 @@ export class LeafBuilder {
   // values by kind
   u8: Uint8Array = new Uint8Array(0); // boolean values, fixed bytes, plain byte data
   byteLength = 0; // used bytes of u8 for 'bytes' and 'fixed'
+  u8Buf: Buffer = Buffer.alloc(0); // Buffer view of u8 (plain strings)
+  dictBuf: Buffer = Buffer.alloc(0); // Buffer view of dictData
   i32: Int32Array = new Int32Array(0); // int32 values, or int64 halves (view over i64)
   i64: BigInt64Array = new BigInt64Array(0);
   f32: Float32Array = new Float32Array(0);
@@ -66,7 +70,9 @@ export class LeafBuilder {
 
   private reset(): void {
     const s = this.spec;
-    const cap = 1024;
+    // the next batch is likely the size of the last one: start there, skip the doublings
+    const cap = Math.max(1024, this.levelCount + (this.levelCount >> 3));
+    const byteCap = Math.max(cap * 16, this.byteLength + (this.byteLength >> 3));
     this.levelCount = 0;
     this.valueCount = 0;
     this.byteLength = 0;
@@ -105,11 +111,13 @@ export class LeafBuilder {
           this.dictKeys = [];
           this.dictOffsets = new Int32Array(256);
           this.dictData = new Uint8Array(4096);
+          this.dictBuf = bufferOf(this.dictData);
           this.dictByteLength = 0;
           this.indices = new Int32Array(cap);
         } else {
           this.offsets = new Int32Array(cap + 1);
-          this.u8 = new Uint8Array(cap * 8);
+          this.u8 = new Uint8Array(byteCap);
+          this.u8Buf = bufferOf(this.u8);
         }
         break;
     }
@@ -241,7 +249,8 @@ export class LeafBuilder {
       let idx = map.get(s);
       if (idx === undefined) {
         idx = this.dictKeys.length;
-        if (idx >= DICT_MAX_ENTRIES || this.dictByteLength > DICT_MAX_BYTES) {
+        // give up when too large, or early when most values are distinct (ids, URLs with ids)
+        if (idx >= DICT_MAX_ENTRIES || this.dictByteLength > DICT_MAX_BYTES || (idx > DICT_PROBE && idx * 2 > this.valueCount)) {
           this.abandonDictionary();
           this.pushStringPlain(s);
           return;
@@ -291,6 +300,7 @@ export class LeafBuilder {
     }
     this.offsets = offsets;
     this.u8 = data;
+    this.u8Buf = bufferOf(data);
     this.byteLength = at;
     this.dictMap = null;
     this.dictKeys = [];
@@ -383,9 +393,15 @@ export class LeafBuilder {
   }
 }
 
+/** A Buffer view of a Uint8Array (for Buffer's native utf8Write). */
+function bufferOf(u: Uint8Array): Buffer {
+  return Buffer.from(u.buffer, u.byteOffset, u.length);
+}
+
 /**
  * Append the UTF-8 bytes of `s` to the leaf's plain data (or dictionary data) and return the
- * new end offset. ASCII is copied by hand (cheaper than TextEncoder for short strings).
+ * new end offset. Short ASCII strings are copied by hand; the rest goes through Buffer's
+ * native utf8Write.
  */
 function writeUtf8(leaf: LeafBuilder, s: string, toDict: boolean): number {
   const len = s.length;
@@ -393,18 +409,25 @@ function writeUtf8(leaf: LeafBuilder, s: string, toDict: boolean): number {
   let buf = toDict ? leaf.dictData : leaf.u8;
   if (at + len * 3 > buf.length) {
     buf = grow(buf, at + len * 3);
-    if (toDict) leaf.dictData = buf;
-    else leaf.u8 = buf;
+    if (toDict) {
+      leaf.dictData = buf;
+      leaf.dictBuf = bufferOf(buf);
+    } else {
+      leaf.u8 = buf;
+      leaf.u8Buf = bufferOf(buf);
+    }
   }
-  let i = 0;
-  for (; i < len; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x80) break;
-    buf[at++] = c;
-  }
-  if (i < len) {
-    const r = textEncoder.encodeInto(i === 0 ? s : s.slice(i), buf.subarray(at));
-    at += r.written;
+  if (len <= 8) {
+    let i = 0;
+    for (; i < len; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      buf[at + i] = c;
+    }
+    if (i === len) at += len;
+    else at += (toDict ? leaf.dictBuf : leaf.u8Buf).write(s, at);
+  } else {
+    at += (toDict ? leaf.dictBuf : leaf.u8Buf).write(s, at);
   }
   if (toDict) leaf.dictByteLength = at;
   else leaf.byteLength = at;

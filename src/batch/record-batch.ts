@@ -75,7 +75,9 @@ class LeafNode extends Node {
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Map) && !(v instanceof Date) && !ArrayBuffer.isView(v);
+  if (typeof v !== 'object' || v === null) return false;
+  if ((v as object).constructor === Object) return true; // the common case, cheaply
+  return !Array.isArray(v) && !(v instanceof Map) && !(v instanceof Date) && !ArrayBuffer.isView(v);
 }
 
 class StructNode extends Node {
@@ -130,20 +132,25 @@ class MapNode extends Node {
     this.leaves = [...key.leaves, ...value.leaves];
   }
   writeValue(v: unknown, rep: number, def: number): void {
-    let entries: Iterable<unknown>;
-    if (v instanceof Map) entries = v.entries();
-    else if (Array.isArray(v)) entries = v;
-    else if (isPlainObject(v)) entries = Object.entries(v);
-    else this.fail(v);
     let r = rep;
     let any = false;
-    for (const e of entries) {
-      if (!Array.isArray(e) || e.length !== 2) this.fail(v, 'an array of entries must hold [key, value] pairs');
-      this.key.write(e[0], r, def + 1);
-      this.value.write(e[1], r, def + 1);
-      r = this.repLevel;
-      any = true;
-    }
+    if (v instanceof Map || Array.isArray(v)) {
+      for (const e of v instanceof Map ? v.entries() : v) {
+        if (!Array.isArray(e) || e.length !== 2) this.fail(v, 'an array of entries must hold [key, value] pairs');
+        this.key.write(e[0], r, def + 1);
+        this.value.write(e[1], r, def + 1);
+        r = this.repLevel;
+        any = true;
+      }
+    } else if (isPlainObject(v)) {
+      for (const k in v) {
+        if (!Object.hasOwn(v, k)) continue;
+        this.key.write(k, r, def + 1);
+        this.value.write(v[k], r, def + 1);
+        r = this.repLevel;
+        any = true;
+      }
+    } else this.fail(v);
     if (!any) {
       const leaves = this.leaves;
       for (let i = 0; i < leaves.length; i++) leaves[i].level(rep, def);
