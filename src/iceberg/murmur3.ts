@@ -97,3 +97,52 @@ export function murmur3Double(v: number): number {
     ? murmur3Int64Halves(scratchWords[0], scratchWords[1])
     : murmur3Int64Halves(scratchWords[1], scratchWords[0]);
 }
+
+/**
+ * Murmur3 of a string's UTF-8 bytes without materializing them, as Java's
+ * `hashString(s, UTF_8)` gives it: an unpaired surrogate counts as '?' (String.getBytes).
+ */
+export function murmur3Utf8(s: string): number {
+  let h1 = 0;
+  let k = 0; // pending bytes, little-endian
+  let n = 0; // number of pending bytes (0-3)
+  let length = 0;
+  const len = s.length;
+  for (let i = 0; i < len; i++) {
+    let c = s.charCodeAt(i);
+    let bytes: number; // up to 4 bytes packed little-endian in emission order
+    let count: number;
+    if (c < 0x80) {
+      bytes = c;
+      count = 1;
+    } else if (c < 0x800) {
+      bytes = (0xc0 | (c >> 6)) | ((0x80 | (c & 0x3f)) << 8);
+      count = 2;
+    } else if (c < 0xd800 || c > 0xdfff) {
+      bytes = (0xe0 | (c >> 12)) | ((0x80 | ((c >> 6) & 0x3f)) << 8) | ((0x80 | (c & 0x3f)) << 16);
+      count = 3;
+    } else {
+      const d = i + 1 < len ? s.charCodeAt(i + 1) : 0;
+      if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+        i++;
+        bytes = (0xf0 | (c >> 18)) | ((0x80 | ((c >> 12) & 0x3f)) << 8) | ((0x80 | ((c >> 6) & 0x3f)) << 16) | ((0x80 | (c & 0x3f)) << 24);
+        count = 4;
+      } else {
+        bytes = 0x3f; // '?'
+        count = 1;
+      }
+    }
+    length += count;
+    for (let j = 0; j < count; j++) {
+      k |= ((bytes >>> (8 * j)) & 0xff) << (8 * n);
+      if (++n === 4) {
+        h1 = mixH1(h1, mixK1(k));
+        k = 0;
+        n = 0;
+      }
+    }
+  }
+  if (n > 0) h1 ^= mixK1(k);
+  return fmix(h1, length);
+}

@@ -24,7 +24,7 @@
 import type { IcebergType, PrimitiveType, Schema, StructType } from './types.ts';
 import { decimalParams, primitiveKind, typeToString } from './types.ts';
 import type { PartitionSpec } from './table-metadata.ts';
-import { murmur3Bytes, murmur3Int, murmur3Long } from './murmur3.ts';
+import { murmur3Bytes, murmur3Int, murmur3Long, murmur3Utf8 } from './murmur3.ts';
 import { findField } from './schema.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -268,8 +268,16 @@ function utf8Transient(s: string): Uint8Array {
 
 /** Murmur3 of a string's UTF-8 bytes (Java's hashString(value, UTF_8)). */
 export function hashString(s: string): number {
-  const b = utf8Transient(s);
-  return murmur3Bytes(b, 0, b.length);
+  return murmur3Utf8(s);
+}
+
+const MAX_SAFE = 9007199254740991n;
+
+/** hashLong of a long-like value; small bigints take the number path (no bigint allocation). */
+function hashLongish(v: unknown, what: string): number {
+  if (typeof v === 'bigint') return v >= -MAX_SAFE && v <= MAX_SAFE ? murmur3Long(Number(v)) : murmur3Long(v);
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return murmur3Long(v);
+  return badValue(what, 'a bigint (or a safe integer number)', v);
 }
 
 /** The minimal two's-complement big-endian bytes of a bigint (Java's BigInteger.toByteArray). */
@@ -311,7 +319,7 @@ function hasher(sourceType: IcebergType): (v: unknown) => number {
     case 'time':
     case 'timestamp':
     case 'timestamptz':
-      return (v) => murmur3Long(toLongish(v, what));
+      return (v) => hashLongish(v, what);
     case 'timestamp_ns':
     case 'timestamptz_ns':
       return (v) => {

@@ -119,6 +119,26 @@ test('string hashing: UTF-8 of code points; an unpaired surrogate hashes as "?" 
   assert.equal(bucketHash('string', '\uDC00'), murmur3Bytes(utf8('?')));
   const long = 'x'.repeat(5000) + 'é';
   assert.equal(bucketHash('string', long), murmur3Bytes(utf8(long)));
+  // Random strings over all UTF-8 lengths, unpaired surrogates included, against
+  // "replace unpaired surrogates by '?', encode, hash the bytes".
+  const javaBytes = (x: string): Uint8Array => utf8(x.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '?'));
+  let st = 1;
+  const r = (): number => {
+    st = (Math.imul(st, 1103515245) + 12345) >>> 0;
+    return st / 2 ** 32;
+  };
+  for (let i = 0; i < 3000; i++) {
+    let x = '';
+    for (let j = Math.floor(r() * 20); j > 0; j--) {
+      const k = r();
+      x += k < 0.4 ? String.fromCharCode(32 + Math.floor(r() * 95))
+        : k < 0.6 ? String.fromCharCode(0x80 + Math.floor(r() * 0x780))
+        : k < 0.75 ? String.fromCharCode(0x800 + Math.floor(r() * 0xf7ff))
+        : k < 0.95 ? String.fromCodePoint(0x10000 + Math.floor(r() * 0xfffff))
+        : String.fromCharCode(0xd800 + Math.floor(r() * 0x800));
+    }
+    assert.equal(bucketHash('string', x), murmur3Bytes(javaBytes(x)), JSON.stringify(x));
+  }
 });
 
 test('truncate: spec examples and negatives', () => {
