@@ -3,7 +3,8 @@
 //
 // Allowed, and applied:
 //   - a new field (anywhere in a struct): appended to its struct, always optional, with fresh
-//     ids from last-column-id + 1 (nested ids assigned as Iceberg Java assigns them);
+//     ids from last-column-id + 1 (nested ids assigned as Iceberg Java assigns them); fields
+//     nested inside the new field keep the requiredness the incoming schema gives them;
 //   - type widening: int → long, float → double, decimal(P,S) → decimal(P',S) with P' > P;
 //   - required → optional (a field, a list element, a map value), when the incoming schema has
 //     it optional or lacks the field altogether.

@@ -427,7 +427,7 @@ function daysToMonths(days: number): number {
   return (c.year - 1970) * 12 + (c.month - 1);
 }
 
-/** Days since epoch (floor) of a long-like count of `unitsPerDay` units per day. */
+/** Days since epoch (floor) of a long-like count of units since epoch (`unitsPerMicro` per µs). */
 function unitsToDays(v: number | bigint, unitsPerMicro: number): number {
   if (typeof v === 'number') {
     const micros = unitsPerMicro === 1 ? v : floorDiv(v, unitsPerMicro);
