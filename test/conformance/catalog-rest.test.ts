@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { RestCatalog } from '../../src/catalog/rest-catalog.ts';
+import { OAuth2ClientCredentialsAuth } from '../../src/catalog/rest-auth.ts';
 import {
   CatalogUnreachableError,
   CommitConflictError,
@@ -147,4 +148,12 @@ test('an unreachable catalog URL is named in the error', async () => {
     assert.match((e as Error).message, new RegExp(`catalog unreachable at http://127\\.0\\.0\\.1:${port}/v1/config: .*ECONNREFUSED`));
     return true;
   });
+});
+
+test('OAuth2 client credentials against the server\'s own token endpoint', async () => {
+  const auth = new OAuth2ClientCredentialsAuth({ tokenUrl: `${uri!.replace(/\/+$/, '')}/v1/oauth/tokens`, clientId: 'floe', clientSecret: 'secret' });
+  const oauthCat = new RestCatalog({ uri: uri!, auth, warehouse: process.env.FLOE_TEST_REST_WAREHOUSE });
+  assert.ok((await oauthCat.listNamespaces()).some((n) => n[0] === run));
+  assert.equal(await oauthCat.namespaceExists([run]), true);
+  assert.equal(auth.fetches, 1);
 });
