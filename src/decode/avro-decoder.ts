@@ -48,40 +48,53 @@ function int(r: State): number {
   return (n >>> 1) ^ -(n & 1);
 }
 
+const SAFE_BIG_MAX = 9007199254740991n;
+const SAFE_BIG_MIN = -9007199254740991n;
+
+/**
+ * A zig-zag varint long: number when it is a safe integer, else bigint. The first four bytes
+ * (28 bits) are read with int32 arithmetic, the rest into a second part; only values beyond
+ * 2^53 touch BigInt.
+ */
 function long(r: State): number | bigint {
   const buf = r.buf;
   let pos = r.pos;
   let b = buf[pos++];
-  let n = b & 0x7f;
-  let mul = 128;
-  while (b & 0x80) {
-    if (mul > 4398046511104) return longSlow(r); // an 8th byte: more than 49 bits
+  let lo = b & 0x7f;
+  if (b & 0x80) {
     b = buf[pos++];
-    n += (b & 0x7f) * mul;
-    mul *= 128;
+    lo |= (b & 0x7f) << 7;
+    if (b & 0x80) {
+      b = buf[pos++];
+      lo |= (b & 0x7f) << 14;
+      if (b & 0x80) {
+        b = buf[pos++];
+        lo |= (b & 0x7f) << 21;
+        if (b & 0x80) {
+          let hi = 0;
+          let mul = 1;
+          do {
+            if (mul > 34359738368) throw new DecodeError('invalid-payload', 'Avro long varint is longer than 64 bits');
+            b = buf[pos++];
+            hi += (b & 0x7f) * mul;
+            mul *= 128;
+          } while (b & 0x80);
+          if (pos > r.len) throw truncated();
+          r.pos = pos;
+          if (hi < 0x2000000) {
+            const raw = hi * 268435456 + lo; // < 2^53: exact
+            return raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2;
+          }
+          const raw = (BigInt(hi) << 28n) | BigInt(lo);
+          const v = BigInt.asIntN(64, (raw >> 1n) ^ -(raw & 1n));
+          return v >= SAFE_BIG_MIN && v <= SAFE_BIG_MAX ? Number(v) : v;
+        }
+      }
+    }
   }
   if (pos > r.len) throw truncated();
   r.pos = pos;
-  return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
-}
-
-function longSlow(r: State): number | bigint {
-  const buf = r.buf;
-  let pos = r.pos;
-  let raw = 0n;
-  let shift = 0n;
-  for (let i = 0; i < 10; i++) {
-    if (pos >= r.len) throw truncated();
-    const b = buf[pos++];
-    raw |= BigInt(b & 0x7f) << shift;
-    shift += 7n;
-    if ((b & 0x80) === 0) {
-      r.pos = pos;
-      const v = BigInt.asIntN(64, (raw >> 1n) ^ -(raw & 1n));
-      return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
-    }
-  }
-  throw new DecodeError('invalid-payload', 'Avro long varint is longer than 64 bits');
+  return (lo >>> 1) ^ -(lo & 1);
 }
 
 function longBig(r: State): bigint {
@@ -96,22 +109,18 @@ function length(r: State): number {
   return n;
 }
 
+// Buffer's own UTF-8 slice (what buf.toString('utf8', a, b) calls after checking its arguments)
+type Utf8Slicer = { utf8Slice(start: number, end: number): string };
+const utf8: (buf: Buffer, start: number, end: number) => string =
+  typeof (Buffer.prototype as unknown as Partial<Utf8Slicer>).utf8Slice === 'function'
+    ? (buf, start, end) => (buf as unknown as Utf8Slicer).utf8Slice(start, end)
+    : (buf, start, end) => buf.toString('utf8', start, end);
+
 function string(r: State): string {
   const n = length(r);
-  const buf = r.buf;
   const start = r.pos;
-  const end = start + n;
-  r.pos = end;
-  if (n < 24) {
-    let s = '';
-    for (let i = start; i < end; i++) {
-      const c = buf[i];
-      if (c > 0x7f) return buf.toString('utf8', start, end);
-      s += String.fromCharCode(c);
-    }
-    return s;
-  }
-  return buf.toString('utf8', start, end);
+  r.pos = start + n;
+  return utf8(r.buf, start, start + n);
 }
 
 function bytes(r: State): Uint8Array {

@@ -38,12 +38,23 @@ export function uuidFromBytes(b: Uint8Array, o = 0): string {
   );
 }
 
-const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-
 /** A UUID string in canonical (lower-case, hyphenated) form, or undefined if it is not one. */
 export function canonicalUuid(s: string): string | undefined {
-  if (!UUID_RE.test(s)) return undefined;
-  return s.toLowerCase();
+  if (s.length !== 36) return undefined;
+  let upper = false;
+  for (let i = 0; i < 36; i++) {
+    const c = s.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 45) return undefined; // '-'
+    } else if (c >= 97 && c <= 102) {
+      // a-f
+    } else if (c >= 48 && c <= 57) {
+      // 0-9
+    } else if (c >= 65 && c <= 70) {
+      upper = true; // A-F
+    } else return undefined;
+  }
+  return upper ? s.toLowerCase() : s;
 }
 
 /** A long as the batch builder takes it: a number when it is a safe integer, else a bigint. */
