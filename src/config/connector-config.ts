@@ -1,0 +1,377 @@
+// Connector files: YAML in, a validated config out. Every error names the file and the key
+// (`connectors/orders.yaml: table.partitionBy[1]: ...`); unknown keys are errors, so a typo
+// never silently falls back to a default. `${VAR}` in a string value is replaced by that
+// environment variable, and FLOE_* variables override secrets (see SECRET_ENV).
+import fs from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+
+export interface KafkaConfig {
+  brokers: string[];
+  groupId: string;
+  clientId: string;
+  /** Where a partition the table has never seen starts. */
+  startFrom: 'earliest' | 'latest';
+  sessionTimeoutMs: number;
+}
+
+export interface RegistryConfig {
+  url: string;
+  username?: string;
+  password?: string;
+  token?: string;
+}
+
+export type ValueFormat = 'avro' | 'protobuf' | 'json-schema' | 'json';
+
+export interface CatalogConfig {
+  type: 'rest' | 'sql';
+  /** REST: base URL. SQL: the SQLite file (path, file:// or sqlite:///). */
+  uri: string;
+  warehouse?: string;
+  /** REST auth. */
+  token?: string;
+  credential?: string;
+  /** Extra catalog and FileIO properties in Iceberg's names (s3.endpoint, rest.auth.type, ...). */
+  properties: Record<string, string>;
+}
+
+export interface TableConfig {
+  /**
+   * namespace.table. May hold {topic} (the topic name, non-alphanumerics as "_"), and for field
+   * routing {value} (the field's value, likewise), e.g. "raw.{topic}" or "shop.events_{value}".
+   */
+  name: string;
+  partitionBy: string[];
+  autoCreate: boolean;
+  evolveSchema: boolean;
+  kafkaMetadataColumns: boolean;
+  properties: Record<string, string>;
+}
+
+export type RouteConfig =
+  | { by: 'topic' }
+  | { by: 'field'; field: string; /** value → table name; values not listed use table.name as a template */ tables: Record<string, string> };
+
+export interface CommitConfig {
+  intervalMs: number;
+  maxRows: number;
+  maxBytes: number;
+}
+
+export interface ErrorsConfig {
+  /** none: stop on the first bad record; all: send it to the dead-letter topic and go on. */
+  tolerance: 'none' | 'all';
+  deadLetterTopic?: string;
+  /** What an incompatible schema change does: stop the connector or dead-letter the record. */
+  onIncompatibleSchema: 'stop' | 'dead-letter';
+}
+
+export interface ConnectorConfig {
+  /** Where this config came from, for messages. */
+  source: string;
+  name: string;
+  kafka: KafkaConfig;
+  schemaRegistry?: RegistryConfig;
+  format: ValueFormat;
+  catalog: CatalogConfig;
+  topics?: string[];
+  topicPattern?: string;
+  table: TableConfig;
+  route: RouteConfig;
+  commit: CommitConfig;
+  errors: ErrorsConfig;
+  /** Partitions pause while more than this many bytes are buffered. */
+  bufferMaxBytes: number;
+  /** Metrics and health HTTP port; 0 = off. */
+  metricsPort: number;
+}
+
+export class ConfigError extends Error {
+  readonly file: string;
+  readonly key: string;
+  constructor(file: string, key: string, message: string) {
+    super(`${file}: ${key ? `${key}: ` : ''}${message}`);
+    this.name = 'ConfigError';
+    this.file = file;
+    this.key = key;
+  }
+}
+
+/** Environment variables that override secrets, and the key each one sets. */
+export const SECRET_ENV: Record<string, string> = {
+  FLOE_CATALOG_TOKEN: 'catalog.token',
+  FLOE_CATALOG_CREDENTIAL: 'catalog.credential',
+  FLOE_S3_ACCESS_KEY_ID: 'catalog.properties.s3.access-key-id',
+  FLOE_S3_SECRET_ACCESS_KEY: 'catalog.properties.s3.secret-access-key',
+  FLOE_SCHEMA_REGISTRY_USERNAME: 'schemaRegistry.username',
+  FLOE_SCHEMA_REGISTRY_PASSWORD: 'schemaRegistry.password',
+  FLOE_SCHEMA_REGISTRY_TOKEN: 'schemaRegistry.token',
+};
+
+export function loadConnectorConfig(file: string, env: NodeJS.ProcessEnv = process.env): ConnectorConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, '', `cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  return parseConnectorConfig(text, file, env);
+}
+
+export function parseConnectorConfig(text: string, file = '<config>', env: NodeJS.ProcessEnv = process.env): ConnectorConfig {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(file, '', `not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  doc = substituteEnv(doc, file, '', env);
+  const v = new Reader(file);
+  const root = v.object(doc, '');
+  const secrets = (section: string) => (o: Record<string, unknown>, key: string) => applySecretOverrides(o, section ? `${section}.` : '', key, env);
+
+  const name = v.string(root, 'name', { required: true, pattern: /^[A-Za-z0-9._-]+$/, hint: 'letters, digits, ".", "_", "-"' })!;
+
+  const k = v.object(root.kafka, 'kafka', { required: true });
+  const kafka: KafkaConfig = {
+    brokers: v.stringList(k, 'kafka.brokers', 'brokers', { required: true, nonEmpty: true })!,
+    groupId: v.string(k, 'groupId', { prefix: 'kafka' }) ?? `floe-${name}`,
+    clientId: v.string(k, 'clientId', { prefix: 'kafka' }) ?? `floe-${name}`,
+    startFrom: (v.oneOf(k, 'startFrom', ['earliest', 'latest'], 'kafka') ?? 'earliest') as KafkaConfig['startFrom'],
+    sessionTimeoutMs: v.int(k, 'sessionTimeoutMs', { prefix: 'kafka', min: 1000 }) ?? 30_000,
+  };
+  v.noUnknown(k, 'kafka', ['brokers', 'groupId', 'clientId', 'startFrom', 'sessionTimeoutMs']);
+
+  let schemaRegistry: RegistryConfig | undefined;
+  if (root.schemaRegistry !== undefined) {
+    const r = v.object(root.schemaRegistry, 'schemaRegistry');
+    secrets('schemaRegistry')(r, 'username');
+    secrets('schemaRegistry')(r, 'password');
+    secrets('schemaRegistry')(r, 'token');
+    schemaRegistry = {
+      url: v.url(r, 'url', 'schemaRegistry')!,
+      username: v.string(r, 'username', { prefix: 'schemaRegistry' }),
+      password: v.string(r, 'password', { prefix: 'schemaRegistry' }),
+      token: v.string(r, 'token', { prefix: 'schemaRegistry' }),
+    };
+    v.noUnknown(r, 'schemaRegistry', ['url', 'username', 'password', 'token']);
+  }
+
+  const format = (v.oneOf(root, 'format', ['avro', 'protobuf', 'json-schema', 'json'], '') ?? (schemaRegistry ? 'avro' : 'json')) as ValueFormat;
+  if (format !== 'json' && !schemaRegistry) throw new ConfigError(file, 'schemaRegistry', `format ${format} needs a schemaRegistry.url`);
+
+  const c = v.object(root.catalog, 'catalog', { required: true });
+  secrets('catalog')(c, 'token');
+  secrets('catalog')(c, 'credential');
+  const props = v.stringMap(c.properties, 'catalog.properties');
+  applySecretOverrides(props, 'catalog.properties.', 's3.access-key-id', env);
+  applySecretOverrides(props, 'catalog.properties.', 's3.secret-access-key', env);
+  const catalogType = v.oneOf(c, 'type', ['rest', 'sql'], 'catalog', true) as 'rest' | 'sql';
+  const catalog: CatalogConfig = {
+    type: catalogType,
+    uri: catalogType === 'rest' ? v.url(c, 'uri', 'catalog')! : v.string(c, 'uri', { prefix: 'catalog', required: true })!,
+    warehouse: v.string(c, 'warehouse', { prefix: 'catalog' }),
+    token: v.string(c, 'token', { prefix: 'catalog' }),
+    credential: v.string(c, 'credential', { prefix: 'catalog' }),
+    properties: props,
+  };
+  if (catalogType === 'sql' && !catalog.warehouse) throw new ConfigError(file, 'catalog.warehouse', 'required for a sql catalog (a file:// folder or an s3:// prefix)');
+  v.noUnknown(c, 'catalog', ['type', 'uri', 'warehouse', 'token', 'credential', 'properties']);
+
+  const topics = root.topics === undefined ? undefined : v.stringList(root, 'topics', 'topics', { nonEmpty: true });
+  const topicPattern = v.string(root, 'topicPattern', {});
+  if (!topics === !topicPattern) throw new ConfigError(file, 'topics', 'give either topics (a list) or topicPattern (a regular expression), not both or neither');
+  if (topicPattern) {
+    try {
+      new RegExp(topicPattern);
+    } catch (err) {
+      throw new ConfigError(file, 'topicPattern', `not a valid regular expression: ${(err as Error).message}`);
+    }
+  }
+
+  const t = v.object(root.table, 'table', { required: true });
+  const table: TableConfig = {
+    name: v.string(t, 'name', { prefix: 'table', required: true, pattern: /^[A-Za-z0-9_{}-]+(\.[A-Za-z0-9_{}-]+)+$/, hint: 'namespace.table' })!,
+    partitionBy: t.partitionBy === undefined ? [] : v.stringList(t, 'table.partitionBy', 'partitionBy', {})!,
+    autoCreate: v.bool(t, 'autoCreate', 'table') ?? true,
+    evolveSchema: v.bool(t, 'evolveSchema', 'table') ?? true,
+    kafkaMetadataColumns: v.bool(t, 'kafkaMetadataColumns', 'table') ?? false,
+    properties: v.stringMap(t.properties, 'table.properties'),
+  };
+  v.noUnknown(t, 'table', ['name', 'partitionBy', 'autoCreate', 'evolveSchema', 'kafkaMetadataColumns', 'properties']);
+
+  let route: RouteConfig = { by: 'topic' };
+  if (root.route !== undefined) {
+    const r = v.object(root.route, 'route');
+    const by = v.oneOf(r, 'by', ['topic', 'field'], 'route', true);
+    if (by === 'field') {
+      route = { by: 'field', field: v.string(r, 'field', { prefix: 'route', required: true })!, tables: v.stringMap(r.tables, 'route.tables') };
+      if (!table.name.includes('{value}') && Object.keys(route.tables).length === 0) {
+        throw new ConfigError(file, 'route.tables', 'field routing needs route.tables or a table.name template with {value}');
+      }
+    }
+    v.noUnknown(r, 'route', ['by', 'field', 'tables']);
+  }
+  if (route.by === 'topic' && table.name.includes('{value}')) throw new ConfigError(file, 'table.name', '{value} is only for route.by: field');
+
+  const cm = root.commit === undefined ? {} : v.object(root.commit, 'commit');
+  const commit: CommitConfig = {
+    intervalMs: v.int(cm, 'intervalMs', { prefix: 'commit', min: 100 }) ?? 10_000,
+    maxRows: v.int(cm, 'maxRows', { prefix: 'commit', min: 1 }) ?? 1_000_000,
+    maxBytes: v.int(cm, 'maxBytes', { prefix: 'commit', min: 1024 }) ?? 128 * 1024 * 1024,
+  };
+  v.noUnknown(cm, 'commit', ['intervalMs', 'maxRows', 'maxBytes']);
+
+  const e = root.errors === undefined ? {} : v.object(root.errors, 'errors');
+  const errors: ErrorsConfig = {
+    tolerance: (v.oneOf(e, 'tolerance', ['none', 'all'], 'errors') ?? 'none') as ErrorsConfig['tolerance'],
+    deadLetterTopic: v.string(e, 'deadLetterTopic', { prefix: 'errors' }),
+    onIncompatibleSchema: (v.oneOf(e, 'onIncompatibleSchema', ['stop', 'dead-letter'], 'errors') ?? 'stop') as ErrorsConfig['onIncompatibleSchema'],
+  };
+  if (errors.tolerance === 'all' && !errors.deadLetterTopic) throw new ConfigError(file, 'errors.deadLetterTopic', 'required when errors.tolerance is all (bad records must go somewhere)');
+  if (errors.onIncompatibleSchema === 'dead-letter' && !errors.deadLetterTopic) throw new ConfigError(file, 'errors.deadLetterTopic', 'required when errors.onIncompatibleSchema is dead-letter');
+  v.noUnknown(e, 'errors', ['tolerance', 'deadLetterTopic', 'onIncompatibleSchema']);
+
+  const bufferMaxBytes = v.int(root, 'bufferMaxBytes', { min: 1024 * 1024 }) ?? 256 * 1024 * 1024;
+  const metricsPort = v.int(root, 'metricsPort', { min: 0, max: 65535 }) ?? 9464;
+
+  v.noUnknown(root, '', ['name', 'kafka', 'schemaRegistry', 'format', 'catalog', 'topics', 'topicPattern', 'table', 'route', 'commit', 'errors', 'bufferMaxBytes', 'metricsPort']);
+  return { source: file, name, kafka, schemaRegistry, format, catalog, topics, topicPattern, table, route, commit, errors, bufferMaxBytes, metricsPort };
+}
+
+function applySecretOverrides(o: Record<string, unknown>, prefix: string, key: string, env: NodeJS.ProcessEnv): void {
+  for (const [variable, path] of Object.entries(SECRET_ENV)) {
+    if (path === prefix + key && env[variable] !== undefined && env[variable] !== '') o[key] = env[variable];
+  }
+}
+
+function substituteEnv(value: unknown, file: string, key: string, env: NodeJS.ProcessEnv): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
+      const v = env[name];
+      if (v === undefined) throw new ConfigError(file, key, `environment variable ${name} is not set`);
+      return v;
+    });
+  }
+  if (Array.isArray(value)) return value.map((x, i) => substituteEnv(x, file, `${key}[${i}]`, env));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, x]) => [k, substituteEnv(x, file, key ? `${key}.${k}` : k, env)]));
+  }
+  return value;
+}
+
+/** Typed reads with errors that name the file and the key. */
+class Reader {
+  private readonly file: string;
+  constructor(file: string) {
+    this.file = file;
+  }
+
+  private fail(key: string, message: string): never {
+    throw new ConfigError(this.file, key, message);
+  }
+
+  object(value: unknown, key: string, opts: { required?: boolean } = {}): Record<string, unknown> {
+    if (value === undefined || value === null) {
+      if (opts.required) this.fail(key, 'is required');
+      return {};
+    }
+    if (typeof value !== 'object' || Array.isArray(value)) this.fail(key, `must be a mapping, got ${describe(value)}`);
+    return value as Record<string, unknown>;
+  }
+
+  string(o: Record<string, unknown>, k: string, opts: { prefix?: string; required?: boolean; pattern?: RegExp; hint?: string }): string | undefined {
+    const key = opts.prefix ? `${opts.prefix}.${k}` : k;
+    const value = o[k];
+    if (value === undefined || value === null) {
+      if (opts.required) this.fail(key, 'is required');
+      return undefined;
+    }
+    if (typeof value !== 'string' || value === '') this.fail(key, `must be a non-empty string, got ${describe(value)}`);
+    if (opts.pattern && !opts.pattern.test(value)) this.fail(key, `"${value}" is not valid${opts.hint ? ` (${opts.hint})` : ''}`);
+    return value;
+  }
+
+  url(o: Record<string, unknown>, k: string, prefix: string): string | undefined {
+    const s = this.string(o, k, { prefix, required: true })!;
+    if (!/^https?:\/\/[^/]+/.test(s)) this.fail(`${prefix}.${k}`, `"${s}" is not an http(s) URL`);
+    return s.replace(/\/+$/, '');
+  }
+
+  oneOf(o: Record<string, unknown>, k: string, allowed: string[], prefix: string, required = false): string | undefined {
+    const s = this.string(o, k, { prefix, required });
+    if (s !== undefined && !allowed.includes(s)) this.fail(prefix ? `${prefix}.${k}` : k, `"${s}" is not one of ${allowed.join(', ')}`);
+    return s;
+  }
+
+  int(o: Record<string, unknown>, k: string, opts: { prefix?: string; min?: number; max?: number }): number | undefined {
+    const key = opts.prefix ? `${opts.prefix}.${k}` : k;
+    const value = o[k];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value)) this.fail(key, `must be a whole number, got ${describe(value)}`);
+    if (opts.min !== undefined && value < opts.min) this.fail(key, `must be at least ${opts.min}, got ${value}`);
+    if (opts.max !== undefined && value > opts.max) this.fail(key, `must be at most ${opts.max}, got ${value}`);
+    return value;
+  }
+
+  bool(o: Record<string, unknown>, k: string, prefix: string): boolean | undefined {
+    const value = o[k];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'boolean') this.fail(`${prefix}.${k}`, `must be true or false, got ${describe(value)}`);
+    return value;
+  }
+
+  stringList(o: Record<string, unknown>, key: string, k: string, opts: { required?: boolean; nonEmpty?: boolean }): string[] | undefined {
+    const value = o[k];
+    if (value === undefined || value === null) {
+      if (opts.required) this.fail(key, 'is required');
+      return undefined;
+    }
+    if (!Array.isArray(value)) this.fail(key, `must be a list, got ${describe(value)}`);
+    if (opts.nonEmpty && value.length === 0) this.fail(key, 'must not be empty');
+    value.forEach((x, i) => {
+      if (typeof x !== 'string' || x === '') this.fail(`${key}[${i}]`, `must be a non-empty string, got ${describe(x)}`);
+    });
+    return value as string[];
+  }
+
+  stringMap(value: unknown, key: string): Record<string, string> {
+    if (value === undefined || value === null) return {};
+    const o = this.object(value, key);
+    const out: Record<string, string> = {};
+    for (const [k, x] of Object.entries(o)) {
+      if (typeof x === 'string') out[k] = x;
+      else if (typeof x === 'number' || typeof x === 'boolean') out[k] = String(x);
+      else this.fail(`${key}.${k}`, `must be a string, got ${describe(x)}`);
+    }
+    return out;
+  }
+
+  noUnknown(o: Record<string, unknown>, prefix: string, known: string[]): void {
+    for (const k of Object.keys(o)) {
+      if (!known.includes(k)) {
+        const near = known.find((x) => x.toLowerCase() === k.toLowerCase() || editDistance(x, k) <= 2);
+        this.fail(prefix ? `${prefix}.${k}` : k, `unknown key${near ? ` (did you mean "${near}"?)` : ''}; known keys here: ${known.join(', ')}`);
+      }
+    }
+  }
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'string') return `"${v}"`;
+  return `${typeof v} ${String(v)}`;
+}
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return d[a.length][b.length];
+}

@@ -1,0 +1,54 @@
+// Which table a record goes to: one table for everything, one per topic ({topic} in the
+// table name), or by the value of a field (an explicit value → table map, or {value} in the
+// table name). A record the router cannot place gets a RouteError (a dead letter's reason).
+import type { RouteConfig } from '../config/connector-config.ts';
+
+export class RouteError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RouteError';
+  }
+}
+
+export interface Router {
+  /** The table name ("namespace.table") for a decoded record from a topic. */
+  tableFor(topic: string, value: Record<string, unknown>): string;
+}
+
+/** Table names may hold letters, digits and "_"; anything else in a topic or value becomes "_". */
+export function sanitizeName(s: string): string {
+  return s.replace(/[^A-Za-z0-9_]/g, '_').toLowerCase();
+}
+
+export function createRouter(tableTemplate: string, route: RouteConfig): Router {
+  const perTopic = tableTemplate.includes('{topic}');
+  const topicCache = new Map<string, string>();
+  const forTopic = (topic: string): string => {
+    if (!perTopic) return tableTemplate;
+    let t = topicCache.get(topic);
+    if (t === undefined) topicCache.set(topic, (t = tableTemplate.replaceAll('{topic}', sanitizeName(topic))));
+    return t;
+  };
+  if (route.by === 'topic') return { tableFor: (topic) => forTopic(topic) };
+
+  const path = route.field.split('.');
+  const explicit = new Map(Object.entries(route.tables));
+  const templated = tableTemplate.includes('{value}');
+  return {
+    tableFor(topic, value) {
+      let v: unknown = value;
+      for (const p of path) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[p] : undefined;
+      if (v === undefined || v === null) throw new RouteError(`routing field "${route.field}" is missing or null`);
+      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'bigint' && typeof v !== 'boolean') {
+        throw new RouteError(`routing field "${route.field}" must be a string or number, got ${Array.isArray(v) ? 'a list' : typeof v}`);
+      }
+      const key = String(v);
+      const mapped = explicit.get(key);
+      if (mapped !== undefined) return mapped;
+      if (!templated) throw new RouteError(`routing field "${route.field}" has value "${key}", which route.tables does not list`);
+      const s = sanitizeName(key);
+      if (s === '') throw new RouteError(`routing field "${route.field}" is empty`);
+      return forTopic(topic).replaceAll('{value}', s);
+    },
+  };
+}

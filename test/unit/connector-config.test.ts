@@ -1,0 +1,78 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, parseConnectorConfig } from '../../src/config/connector-config.ts';
+
+const base = `
+name: orders
+kafka: { brokers: ["127.0.0.1:9092"], groupId: floe-orders, startFrom: earliest }
+schemaRegistry: { url: http://127.0.0.1:8081/apis/ccompat/v7 }
+format: avro
+catalog: { type: rest, uri: http://127.0.0.1:8181, warehouse: s3://warehouse/ }
+topics: [orders]
+table:
+  name: shop.orders
+  partitionBy: ["day(order_ts)", "bucket(16, customer_id)"]
+  kafkaMetadataColumns: true
+commit: { intervalMs: 10000, maxRows: 1000000, maxBytes: 134217728 }
+errors: { tolerance: all, deadLetterTopic: orders.dlq }
+`;
+
+test('the design document example parses with its values and sane defaults', () => {
+  const c = parseConnectorConfig(base, 'connectors/orders.yaml', {});
+  assert.equal(c.name, 'orders');
+  assert.deepEqual(c.kafka, { brokers: ['127.0.0.1:9092'], groupId: 'floe-orders', clientId: 'floe-orders', startFrom: 'earliest', sessionTimeoutMs: 30000 });
+  assert.equal(c.schemaRegistry!.url, 'http://127.0.0.1:8081/apis/ccompat/v7');
+  assert.equal(c.catalog.type, 'rest');
+  assert.deepEqual(c.table.partitionBy, ['day(order_ts)', 'bucket(16, customer_id)']);
+  assert.equal(c.table.autoCreate, true);
+  assert.equal(c.table.evolveSchema, true);
+  assert.equal(c.table.kafkaMetadataColumns, true);
+  assert.deepEqual(c.route, { by: 'topic' });
+  assert.deepEqual(c.errors, { tolerance: 'all', deadLetterTopic: 'orders.dlq', onIncompatibleSchema: 'stop' });
+  assert.equal(c.commit.intervalMs, 10000);
+});
+
+function fails(yaml: string, re: RegExp, env: NodeJS.ProcessEnv = {}) {
+  assert.throws(() => parseConnectorConfig(yaml, 'connectors/x.yaml', env), (e: unknown) => {
+    assert.ok(e instanceof ConfigError, String(e));
+    assert.match(e.message, /^connectors\/x\.yaml: /);
+    assert.match(e.message, re);
+    return true;
+  });
+}
+
+test('unknown keys are errors that name the file and the key, with a suggestion', () => {
+  fails(base.replace('table:', 'tabel: {}\ntable:'), /tabel: unknown key \(did you mean "table"\?\)/);
+  fails(base.replace('startFrom: earliest', 'startFrom: earliest, batchSize: 5'), /kafka\.batchSize: unknown key/);
+  fails(base.replace('kafkaMetadataColumns: true', 'kafkaMetadataColumns: true\n  partitonBy: []'), /table\.partitonBy: unknown key \(did you mean "partitionBy"\?\)/);
+});
+
+test('wrong types and values name the key', () => {
+  fails(base.replace('intervalMs: 10000', 'intervalMs: soon'), /commit\.intervalMs: must be a whole number, got "soon"/);
+  fails(base.replace('startFrom: earliest', 'startFrom: middle'), /kafka\.startFrom: "middle" is not one of earliest, latest/);
+  fails(base.replace('brokers: ["127.0.0.1:9092"]', 'brokers: []'), /kafka\.brokers: must not be empty/);
+  fails(base.replace('name: shop.orders', 'name: orders'), /table\.name: "orders" is not valid \(namespace\.table\)/);
+  fails(base.replace('type: rest', 'type: hive'), /catalog\.type: "hive" is not one of rest, sql/);
+  fails(base.replace('deadLetterTopic: orders.dlq', 'deadLetterTopic: ""').replace('tolerance: all, ', 'tolerance: all, '), /errors\.deadLetterTopic/);
+  fails(base.replace('topics: [orders]', 'topics: [orders]\ntopicPattern: "orders.*"'), /topics: give either topics/);
+  fails(base.replace('format: avro', 'format: avro\nbufferMaxBytes: 10'), /bufferMaxBytes: must be at least/);
+  fails('name: [', /not valid YAML/);
+  fails(base.replace(/schemaRegistry:.*\n/, ''), /schemaRegistry: format avro needs a schemaRegistry\.url/);
+});
+
+test('${VAR} is substituted and FLOE_* variables override secrets', () => {
+  const y = base.replace('uri: http://127.0.0.1:8181', 'uri: "${CAT_URI}", token: from-file').replace('warehouse: s3://warehouse/', 'warehouse: s3://warehouse/, properties: { s3.endpoint: "http://127.0.0.1:9000", s3.secret-access-key: nope }');
+  const c = parseConnectorConfig(y, 'c.yaml', { CAT_URI: 'http://127.0.0.1:9999', FLOE_CATALOG_TOKEN: 'from-env', FLOE_S3_SECRET_ACCESS_KEY: 'secret' });
+  assert.equal(c.catalog.uri, 'http://127.0.0.1:9999');
+  assert.equal(c.catalog.token, 'from-env');
+  assert.equal(c.catalog.properties['s3.secret-access-key'], 'secret');
+  assert.equal(c.catalog.properties['s3.endpoint'], 'http://127.0.0.1:9000');
+  fails(y, /catalog\.uri: environment variable CAT_URI is not set/);
+});
+
+test('field routing needs a value map or a {value} template', () => {
+  const y = base.replace('name: shop.orders', 'name: shop.orders_{value}') + 'route: { by: field, field: kind }\n';
+  assert.deepEqual(parseConnectorConfig(y, 'c.yaml', {}).route, { by: 'field', field: 'kind', tables: {} });
+  fails(base + 'route: { by: field, field: kind }\n', /route\.tables: field routing needs/);
+  fails(base.replace('name: shop.orders', 'name: shop.orders_{value}'), /table\.name: \{value\} is only for route\.by: field/);
+});
