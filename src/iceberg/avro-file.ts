@@ -10,7 +10,7 @@
 
 import { crc32, deflateRawSync, inflateRawSync, zstdDecompressSync } from 'node:zlib';
 import { stringifyJson } from './json.ts';
-import type { AvroNode, AvroSchema } from './avro.ts';
+import type { AvroNode, AvroSchema, DecodeOptions } from './avro.ts';
 import { AvroReader, AvroWriter, compileDecoder, compileEncoder, parseSchema } from './avro.ts';
 
 export const AVRO_MAGIC = Uint8Array.of(0x4f, 0x62, 0x6a, 0x01); // "Obj" 1
@@ -146,10 +146,10 @@ export function readAvroHeader(bytes: Uint8Array): AvroFileHeader {
   };
 }
 
-/** Read a whole container file. */
-export function readAvroFile(bytes: Uint8Array): AvroFileContents {
+/** Read a whole container file. Bytes/fixed values are views into private copies of the blocks. */
+export function readAvroFile(bytes: Uint8Array, options: DecodeOptions = {}): AvroFileContents {
   const header = readAvroHeader(bytes);
-  const decode = compileDecoder(header.schema);
+  const decode = compileDecoder(header.schema, options);
   const records: unknown[] = [];
   const r = new AvroReader(bytes, header.dataStart);
   let blockCount = 0;
@@ -157,9 +157,11 @@ export function readAvroFile(bytes: Uint8Array): AvroFileContents {
     const count = r.readLongNumber();
     const size = r.readLongNumber();
     if (count < 0 || size < 0) throw new Error(`corrupt Avro block header at ${r.pos}`);
+    r.copyBytes = header.codec === 'null'; // the block must not alias the caller's bytes
     const raw = r.readFixed(size);
     const data = decompress(header.codec, raw);
     const br = new AvroReader(data);
+    br.copyBytes = false;
     for (let i = 0; i < count; i++) records.push(decode(br));
     if (br.pos !== data.length) throw new Error(`Avro block ${blockCount} has ${data.length - br.pos} bytes after its ${count} records`);
     const sync = r.readFixed(SYNC_SIZE);

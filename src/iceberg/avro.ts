@@ -7,11 +7,15 @@
 //
 // Value mapping (decode → JS; encode accepts the same, plus the noted alternatives):
 //   null → null            boolean → boolean        int → number (int32)
-//   long → bigint, ALWAYS (exact; snapshot ids are 63-bit). Encoding accepts bigint or a
+//   long → bigint by default (exact; snapshot ids are 63-bit); with { longs: 'number-if-safe' }
+//          a number when |v| <= 2^53 - 1, else bigint. Encoding accepts bigint or a
 //          safe-integer number.
-//   float, double → number  bytes → Uint8Array (a copy)   string → string
+//   float, double → number  bytes → Uint8Array (a copy; from readAvroFile, a view into the
+//          file's private decompressed block)   string → string
 //   fixed → Uint8Array (exactly `size` bytes)   enum → the symbol string
 //   array → JS array        map → Map<string, T> (encoding also accepts a plain object)
+//   array with "logicalType": "map" of 2-field records (Iceberg's non-string-key maps) →
+//          Map(first field → second field); encoding accepts that Map or an array of records
 //   record → plain object keyed by field name
 //   union → the value of the branch, unwrapped. Encoding picks the first branch whose kind
 //          matches the JS value; ["null", T] (the only union Iceberg uses) is the fast case.
@@ -187,6 +191,7 @@ export function fieldsById(record: AvroRecordNode): Map<number, AvroField> {
 // Binary writer: one growing buffer
 
 const TWO_52 = 2 ** 52;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const INT64_MIN = -(1n << 63n);
 const INT64_MAX = (1n << 63n) - 1n;
 
@@ -284,9 +289,16 @@ export class AvroWriter {
   }
 
   writeFixed(b: Uint8Array): void {
-    this.ensure(b.length);
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
+    const n = b.length;
+    this.ensure(n);
+    if (n < 32) {
+      const buf = this.buf;
+      let p = this.pos;
+      for (let i = 0; i < n; i++) buf[p++] = b[i];
+    } else {
+      this.buf.set(b, this.pos);
+    }
+    this.pos += n;
   }
 
   writeBytes(b: Uint8Array): void {
@@ -345,6 +357,11 @@ export class AvroReader {
   view: DataView;
   pos: number;
   end: number;
+  /**
+   * bytes/fixed values are copies (default). Set false only when `buf` is private to the reader
+   * (readAvroFile does this for its decompressed blocks): values are then views into it.
+   */
+  copyBytes = true;
 
   constructor(buf: Uint8Array, pos = 0, end = buf.length) {
     // a plain Uint8Array view, so that slice() copies (Buffer#slice would share memory)
@@ -389,6 +406,13 @@ export class AvroReader {
   readLong(): bigint {
     const v = this.readLongRaw();
     return typeof v === 'bigint' ? v : BigInt(v);
+  }
+
+  /** A long: number when it is a safe integer, else bigint. */
+  readLongSafe(): number | bigint {
+    const v = this.readLongRaw();
+    if (typeof v === 'number') return v;
+    return v >= -MAX_SAFE && v <= MAX_SAFE ? Number(v) : v;
   }
 
   /** A long: number when it fits in 49 bits of zig-zag (|v| < 2^48), else bigint. */
@@ -437,9 +461,9 @@ export class AvroReader {
 
   readFixed(n: number): Uint8Array {
     this.need(n);
-    const out = this.buf.slice(this.pos, this.pos + n);
+    const start = this.pos;
     this.pos += n;
-    return out;
+    return this.copyBytes ? this.buf.slice(start, start + n) : this.buf.subarray(start, start + n);
   }
 
   readBytes(): Uint8Array {
@@ -474,8 +498,17 @@ export class AvroReader {
 export type Encoder = (w: AvroWriter, v: unknown) => void;
 export type Decoder = (r: AvroReader) => unknown;
 
+/**
+ * How longs decode: "bigint" (default: always bigint) or "number-if-safe" (a number when
+ * |v| <= 2^53 - 1, else a bigint; faster, for callers that convert per field anyway).
+ */
+export type LongMode = 'bigint' | 'number-if-safe';
+export interface DecodeOptions {
+  longs?: LongMode;
+}
+
 const encoderCache = new WeakMap<AvroNode, Encoder>();
-const decoderCache = new WeakMap<AvroNode, Decoder>();
+const decoderCaches: Record<LongMode, WeakMap<AvroNode, Decoder>> = { bigint: new WeakMap(), 'number-if-safe': new WeakMap() };
 
 function describe(v: unknown): string {
   if (v === null) return 'null';
@@ -600,7 +633,24 @@ export function compileEncoder(node: AvroNode): Encoder {
     case 'array': {
       let items: Encoder | undefined;
       const itemNode = node.items;
+      const pairs = node.props.logicalType === 'map' && itemNode.kind === 'record' && itemNode.fields.length === 2 ? itemNode : undefined;
+      let keyEnc: Encoder | undefined;
+      let valueEnc: Encoder | undefined;
       fn = (w, v) => {
+        if (pairs && v instanceof Map) {
+          // Iceberg's map-as-array: a JS Map encodes as its [key, value] records
+          keyEnc ??= compileEncoder(pairs.fields[0].type);
+          valueEnc ??= compileEncoder(pairs.fields[1].type);
+          if (v.size > 0) {
+            w.writeLong(v.size);
+            for (const [k, x] of v) {
+              keyEnc(w, k);
+              valueEnc(w, x);
+            }
+          }
+          w.writeInt(0);
+          return;
+        }
         if (!Array.isArray(v)) throw new TypeError(`Avro array: got ${describe(v)}`);
         items ??= compileEncoder(itemNode);
         if (v.length > 0) {
@@ -684,8 +734,10 @@ export function compileEncoder(node: AvroNode): Encoder {
   return fn;
 }
 
-export function compileDecoder(node: AvroNode): Decoder {
-  const cached = decoderCache.get(node);
+export function compileDecoder(node: AvroNode, options: DecodeOptions = {}): Decoder {
+  const longs = options.longs ?? 'bigint';
+  const cache = decoderCaches[longs];
+  const cached = cache.get(node);
   if (cached) return cached;
   let fn: Decoder;
   switch (node.kind) {
@@ -699,7 +751,7 @@ export function compileDecoder(node: AvroNode): Decoder {
       fn = (r) => r.readInt();
       break;
     case 'long':
-      fn = (r) => r.readLong();
+      fn = longs === 'bigint' ? (r) => r.readLong() : (r) => r.readLongSafe();
       break;
     case 'float':
       fn = (r) => r.readFloat();
@@ -731,8 +783,32 @@ export function compileDecoder(node: AvroNode): Decoder {
     case 'array': {
       let items: Decoder | undefined;
       const itemNode = node.items;
+      const pairs = node.props.logicalType === 'map' && itemNode.kind === 'record' && itemNode.fields.length === 2 ? itemNode : undefined;
+      if (pairs) {
+        // Iceberg's map-as-array decodes straight to a JS Map (no per-pair record objects)
+        let keyDec: Decoder | undefined;
+        let valueDec: Decoder | undefined;
+        fn = (r) => {
+          keyDec ??= compileDecoder(pairs.fields[0].type, options);
+          valueDec ??= compileDecoder(pairs.fields[1].type, options);
+          const out = new Map<unknown, unknown>();
+          for (;;) {
+            let n = r.readLongNumber();
+            if (n === 0) return out;
+            if (n < 0) {
+              n = -n;
+              r.readLongNumber();
+            }
+            for (let i = 0; i < n; i++) {
+              const k = keyDec(r);
+              out.set(k, valueDec(r));
+            }
+          }
+        };
+        break;
+      }
       fn = (r) => {
-        items ??= compileDecoder(itemNode);
+        items ??= compileDecoder(itemNode, options);
         const out: unknown[] = [];
         for (;;) {
           let n = r.readLongNumber();
@@ -750,7 +826,7 @@ export function compileDecoder(node: AvroNode): Decoder {
       let values: Decoder | undefined;
       const valueNode = node.values;
       fn = (r) => {
-        values ??= compileDecoder(valueNode);
+        values ??= compileDecoder(valueNode, options);
         const out = new Map<string, unknown>();
         for (;;) {
           let n = r.readLongNumber();
@@ -774,7 +850,7 @@ export function compileDecoder(node: AvroNode): Decoder {
       fn = (r) => {
         if (!decs) {
           names = rec.fields.map((f) => f.name);
-          decs = rec.fields.map((f) => compileDecoder(f.type));
+          decs = rec.fields.map((f) => compileDecoder(f.type, options));
         }
         const o: Record<string, unknown> = {};
         for (let i = 0; i < decs.length; i++) o[names![i]] = decs[i](r);
@@ -788,12 +864,12 @@ export function compileDecoder(node: AvroNode): Decoder {
       fn = (r) => {
         const i = r.readInt();
         if (i < 0 || i >= branches.length) throw new RangeError(`Avro union index ${i} out of range`);
-        return (decs[i] ??= compileDecoder(branches[i]))(r);
+        return (decs[i] ??= compileDecoder(branches[i], options))(r);
       };
       break;
     }
   }
-  decoderCache.set(node, fn);
+  cache.set(node, fn);
   return fn;
 }
 
@@ -805,9 +881,9 @@ export function encodeValue(node: AvroNode, value: unknown): Uint8Array {
 }
 
 /** Decode one value; throws if bytes are left over. */
-export function decodeValue(node: AvroNode, bytes: Uint8Array): unknown {
+export function decodeValue(node: AvroNode, bytes: Uint8Array, options: DecodeOptions = {}): unknown {
   const r = new AvroReader(bytes);
-  const v = compileDecoder(node)(r);
+  const v = compileDecoder(node, options)(r);
   if (r.pos !== bytes.length) throw new RangeError(`${bytes.length - r.pos} bytes left after the Avro value`);
   return v;
 }

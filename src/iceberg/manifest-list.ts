@@ -166,12 +166,10 @@ export function writeManifestList(options: WriteManifestListOptions): Uint8Array
   });
 }
 
+/** Longs are decoded as numbers when safe (see readManifestList); a bigint here is beyond 2^53. */
 function num(v: unknown, what: string): number {
   if (typeof v === 'number') return v;
-  if (typeof v === 'bigint') {
-    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) throw new RangeError(`${what}: ${v} is beyond 2^53`);
-    return Number(v);
-  }
+  if (typeof v === 'bigint') throw new RangeError(`${what}: ${v} is beyond 2^53`);
   throw new TypeError(`${what}: expected a number, got ${typeof v}`);
 }
 
@@ -181,7 +179,7 @@ function num(v: unknown, what: string): number {
  * that plan scans on counts must not skip v1 manifests on a 0 from a v1 list).
  */
 export function readManifestList(bytes: Uint8Array): ManifestFile[] {
-  const file = readAvroFile(bytes);
+  const file = readAvroFile(bytes, { longs: 'number-if-safe' });
   const root = unwrapOptional(file.schema);
   if (root.kind !== 'record') throw new Error('manifest list schema is not a record');
   const f = fieldsById(root);
@@ -229,7 +227,7 @@ export function readManifestList(bytes: Uint8Array): ManifestFile[] {
       content: (n.content ? (o[n.content] as 0 | 1) : 0) ?? 0,
       sequenceNumber: opt(o, n.seq, 'sequence_number'),
       minSequenceNumber: opt(o, n.minSeq, 'min_sequence_number'),
-      addedSnapshotId: o[n.snap!] as bigint,
+      addedSnapshotId: BigInt(o[n.snap!] as bigint | number),
       addedFilesCount: opt(o, n.af, 'added_files_count'),
       existingFilesCount: opt(o, n.ef, 'existing_files_count'),
       deletedFilesCount: opt(o, n.df, 'deleted_files_count'),

@@ -176,6 +176,13 @@ function partitionFromAvro(type: IcebergType, v: unknown): unknown {
   if (v === null || v === undefined) return null;
   if (typeof type !== 'string') return v;
   switch (primitiveKind(type)) {
+    case 'long':
+    case 'time':
+    case 'timestamp':
+    case 'timestamptz':
+    case 'timestamp_ns':
+    case 'timestamptz_ns':
+      return typeof v === 'number' ? BigInt(v) : v;
     case 'decimal':
       return v instanceof Uint8Array ? bigIntFromBytes(v) : v;
     case 'uuid':
@@ -188,11 +195,9 @@ function partitionFromAvro(type: IcebergType, v: unknown): unknown {
 // ---------------------------------------------------------------------------------------------
 // Writing
 
-function mapToAvro<V>(m: Map<number, V> | undefined): { key: number; value: V }[] | null {
-  if (m === undefined || m === null) return null;
-  const out: { key: number; value: V }[] = [];
-  for (const [key, value] of m) out.push({ key, value });
-  return out;
+// map<int, X> fields are given to the Avro encoder as JS Maps (it writes them as key/value records)
+function mapToAvro<V>(m: Map<number, V> | undefined): Map<number, V> | null {
+  return m ?? null;
 }
 
 /** Encode a v2 manifest file. */
@@ -274,13 +279,15 @@ export function writeManifest(options: WriteManifestOptions): Uint8Array {
 // ---------------------------------------------------------------------------------------------
 // Reading (by field id)
 
+/** Longs are decoded as numbers when safe (see readManifest); a bigint here is beyond 2^53. */
 function num(v: unknown, what: string): number {
   if (typeof v === 'number') return v;
-  if (typeof v === 'bigint') {
-    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) throw new RangeError(`${what}: ${v} is beyond 2^53`);
-    return Number(v);
-  }
+  if (typeof v === 'bigint') throw new RangeError(`${what}: ${v} is beyond 2^53`);
   throw new TypeError(`${what}: expected a number, got ${typeof v}`);
+}
+
+function big(v: unknown): bigint {
+  return typeof v === 'bigint' ? v : BigInt(v as number);
 }
 
 type Getter = (o: Record<string, unknown>) => unknown;
@@ -292,42 +299,40 @@ function getter(fields: Map<number, AvroField>, id: number): Getter | undefined 
   return (o) => o[name];
 }
 
-/** Reader for a map<int, X> stored as an array of key/value records (or an Avro map). */
-function intMapReader<V>(fields: Map<number, AvroField>, id: number, conv: (v: unknown) => V): ((o: Record<string, unknown>) => Map<number, V> | undefined) | undefined {
+/**
+ * Reader for a map<int, X>: Iceberg stores it as an array of key/value records with logicalType
+ * "map", which the Avro decoder already gives as a JS Map; `check` validates each value (and
+ * may convert it). An Avro map (string keys) is accepted too.
+ */
+function intMapReader<V>(fields: Map<number, AvroField>, id: number, check: (v: unknown) => V): ((o: Record<string, unknown>) => Map<number, V> | undefined) | undefined {
   const f = fields.get(id);
   if (!f) return undefined;
   const name = f.name;
   const node = unwrapOptional(f.type);
-  if (node.kind === 'array') {
-    const rec = unwrapOptional(node.items);
-    if (rec.kind !== 'record' || rec.fields.length !== 2) throw new Error(`field ${id} (${name}) is not a map array`);
-    const kName = rec.fields[0].name;
-    const vName = rec.fields[1].name;
-    return (o) => {
-      const arr = o[name] as Record<string, unknown>[] | null;
-      if (arr === null || arr === undefined) return undefined;
-      const m = new Map<number, V>();
-      for (const kv of arr) m.set(num(kv[kName], `field ${id} key`), conv(kv[vName]));
-      return m;
-    };
-  }
-  if (node.kind === 'map') {
-    return (o) => {
-      const am = o[name] as Map<string, unknown> | null;
-      if (am === null || am === undefined) return undefined;
-      const m = new Map<number, V>();
-      for (const [k, v] of am) m.set(Number(k), conv(v));
-      return m;
-    };
-  }
-  throw new Error(`field ${id} (${name}) is not a map`);
+  const isPairs = node.kind === 'array' && node.props.logicalType === 'map';
+  if (!isPairs && node.kind !== 'map') throw new Error(`field ${id} (${name}) is not a map`);
+  return (o) => {
+    const m = o[name] as Map<unknown, unknown> | null | undefined;
+    if (m === null || m === undefined) return undefined;
+    if (isPairs) {
+      let same = true;
+      for (const [k, v] of m) {
+        if (typeof k !== 'number') throw new TypeError(`field ${id} (${name}): key ${String(k)} is not an int`);
+        if (check(v) !== v) same = false;
+      }
+      if (same) return m as Map<number, V>;
+    }
+    const out = new Map<number, V>();
+    for (const [k, v] of m) out.set(Number(k), check(v));
+    return out;
+  };
 }
 
 const FORMATS: Record<string, DataFile['file-format']> = { PARQUET: 'PARQUET', AVRO: 'AVRO', ORC: 'ORC' };
 
 /** Decode a manifest file (v1 or v2, written by anyone who follows the spec). */
 export function readManifest(bytes: Uint8Array, options: ReadManifestOptions = {}): ManifestContents {
-  const file = readAvroFile(bytes);
+  const file = readAvroFile(bytes, { longs: 'number-if-safe' });
   const meta = file.metadata;
   const root = unwrapOptional(file.schema);
   if (root.kind !== 'record') throw new Error('manifest schema is not a record');
@@ -358,7 +363,10 @@ export function readManifest(bytes: Uint8Array, options: ReadManifestOptions = {
   const gCount = getter(df, 103)!;
   const gSize = getter(df, 104)!;
   const toNum = (what: string) => (v: unknown) => num(v, what);
-  const toBytes = (v: unknown) => v as Uint8Array;
+  const toBytes = (v: unknown) => {
+    if (!(v instanceof Uint8Array)) throw new TypeError(`bound is not binary: ${typeof v}`);
+    return v;
+  };
   const mColumnSizes = intMapReader(df, 108, toNum('column_sizes'));
   const mValueCounts = intMapReader(df, 109, toNum('value_counts'));
   const mNullCounts = intMapReader(df, 110, toNum('null_value_counts'));
@@ -376,7 +384,7 @@ export function readManifest(bytes: Uint8Array, options: ReadManifestOptions = {
     const d = o[gDf] as Record<string, unknown>;
     const status = gStatus(o) as ManifestEntryStatus;
     const snap = gSnap?.(o);
-    let snapshotId = snap === null || snap === undefined ? null : (snap as bigint);
+    let snapshotId = snap === null || snap === undefined ? null : big(snap);
     const seqRaw = gSeq?.(o);
     const fseqRaw = gFileSeq?.(o);
     // v1 manifests have no sequence numbers: they are 0 (spec, "Sequence Number Inheritance")
