@@ -5,6 +5,7 @@
 //   409 on a commit → CommitConflictError; 5xx or a timeout during a commit → CommitStateUnknownError;
 //   404 → NoSuchTableError / NoSuchNamespaceError; connection refused → CatalogUnreachableError.
 // Reads (GET/HEAD) are retried with backoff on 429/503 and on connection failures; writes are not.
+// Properties `header.<Name>` are sent as request headers (e.g. X-Iceberg-Access-Delegation).
 import { randomBytes } from 'node:crypto';
 import { parseJson, stringifyJson } from '../iceberg/json.ts';
 import type { TableMetadata, TableRequirement, TableUpdate } from '../iceberg/table-metadata.ts';
@@ -165,7 +166,8 @@ export class RestCatalog implements Catalog {
     // Used as the server gives it (as Iceberg's Java client does): it is already a path.
     this.prefix = p ? p.replace(/^\/+|\/+$/g, '') : '';
     if (props['namespace-separator']) this.separator = props['namespace-separator'];
-    // The server may hand out auth settings too (e.g. oauth2-server-uri); only the client's choice wins.
+    // The server may hand out auth settings too (e.g. oauth2-server-uri): unless the caller passed
+    // an auth object, rebuild it from the merged properties (server overrides win, as in Java).
     if (!this.opts.auth && (cfg?.overrides?.['rest.auth.type'] || cfg?.overrides?.['oauth2-server-uri'])) {
       this.auth = authFromProperties(this.baseUri, props);
     }
