@@ -34,8 +34,9 @@ export interface AppendOptions {
   prepare?: (table: LoadedTable) => Record<string, string> | Promise<Record<string, string>>;
   maxAttempts?: number;
   /**
-   * When the append gives up (prepare() threw, a conflict outlasted maxAttempts, an error), also
-   * delete the data files, unless an attempt's outcome was unknown (then they may be referenced).
+   * When prepare() refuses the append (a fenced writer), also delete the data files: nothing
+   * will ever reference them. Other failures keep them, so the caller can retry with the same
+   * files. Never when an earlier attempt's outcome was unknown (they may be referenced).
    */
   deleteFilesOnAbort?: boolean;
 }
@@ -66,8 +67,14 @@ export async function appendFiles(catalog: Catalog, id: TableIdentifier, files: 
     const spec = specById(metadata, specId);
     const written: string[] = [];
     let sent = false;
+    let refused = false;
     try {
-      const extra = options.prepare ? await options.prepare(table) : {};
+      let extra: Record<string, string> = {};
+      if (options.prepare) {
+        refused = true;
+        extra = await options.prepare(table);
+        refused = false;
+      }
       if (!newManifest || newManifest.specId !== specId) {
         newManifest = { file: files.length > 0 ? await writeNewFilesManifest(io, metadata, spec, snapshotId, files) : undefined, specId };
       }
@@ -101,12 +108,12 @@ export async function appendFiles(catalog: Catalog, id: TableIdentifier, files: 
       } else if (err instanceof CommitConflictError || err instanceof RequirementFailedError) {
         table = await catalog.loadTable(id);
       } else {
-        await deleteQuietly(io, uncertain ? [] : [...written, ...manifestPaths(newManifest?.file), ...abandoned(files, options)]);
+        await deleteQuietly(io, uncertain ? [] : [...written, ...manifestPaths(newManifest?.file), ...(refused ? abandoned(files, options) : [])]);
         throw err;
       }
       await deleteQuietly(io, written);
       if (attempt >= maxAttempts) {
-        if (!uncertain) await deleteQuietly(io, [...manifestPaths(newManifest?.file), ...abandoned(files, options)]);
+        if (!uncertain) await deleteQuietly(io, manifestPaths(newManifest?.file));
         throw new CommitConflictError(`append to ${tableName(id)} gave up after ${attempt} attempts: ${(err as Error).message}`, err);
       }
       await sleep(Math.min(2000, 25 * 2 ** attempt) * (0.5 + Math.random()));
