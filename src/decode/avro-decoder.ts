@@ -13,7 +13,8 @@ import type { AvroRecord, AvroType } from './avro-schema.ts';
 import { optionUnion } from './avro-schema.ts';
 import { formatDecimal, twosComplementToInteger, uuidFromBytes, canonicalUuid } from './values.ts';
 
-export type AvroDecoder = (payload: Uint8Array) => unknown;
+/** Decodes the Avro value in bytes[offset..]; the rest of the array must be exactly that value. */
+export type AvroDecoder = (bytes: Uint8Array, offset?: number) => unknown;
 
 interface State { buf: Buffer; pos: number; len: number }
 
@@ -324,10 +325,10 @@ export function compileAvroDecoder(schema: AvroType): AvroDecoder {
   const source = `${c.fns.join('\n')}\nreturn function decodeRoot(r) { return ${root}; };`;
   const decodeRoot = new Function('R', 'C', source)(RUNTIME, c.consts) as (r: State) => unknown;
   const state: State = { buf: Buffer.alloc(0), pos: 0, len: 0 };
-  return function decodeAvro(payload: Uint8Array): unknown {
-    const buf = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  return function decodeAvro(bytes: Uint8Array, offset = 0): unknown {
+    const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     state.buf = buf;
-    state.pos = 0;
+    state.pos = offset;
     state.len = buf.length;
     let value: unknown;
     try {

@@ -24,9 +24,9 @@ const revive: Reviver = function (_key, value, context) {
 };
 const LONG_DIGITS = /\d{16}/;
 
-function toText(payload: Uint8Array): string {
-  const buf = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-  return buf.toString('utf8');
+function toText(bytes: Uint8Array, offset: number): string {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return buf.toString('utf8', offset);
 }
 
 /** JSON text → value; integers outside ±(2^53-1) come back as bigint. */
@@ -39,11 +39,12 @@ export function parseJsonText(text: string): unknown {
 }
 
 /** A plain JSON record value (UTF-8 bytes) → JS value, int64-safe. */
-export function decodeJson(payload: Uint8Array): unknown {
-  return parseJsonText(toText(payload));
+export function decodeJson(bytes: Uint8Array, offset = 0): unknown {
+  return parseJsonText(toText(bytes, offset));
 }
 
-export type JsonSchemaDecoder = (payload: Uint8Array) => unknown;
+/** Decodes the JSON text in bytes[offset..]. */
+export type JsonSchemaDecoder = (bytes: Uint8Array, offset?: number) => unknown;
 
 export interface JsonSchemaReference { name: string; schema: unknown }
 
@@ -79,8 +80,8 @@ export function compileJsonSchemaDecoder(schema: unknown, references: readonly J
   } catch (e) {
     throw new DecodeError('unsupported-schema', `JSON Schema does not compile: ${(e as Error).message}`, { cause: e });
   }
-  return function decodeJsonSchema(payload: Uint8Array): unknown {
-    const text = toText(payload);
+  return function decodeJsonSchema(bytes: Uint8Array, offset = 0): unknown {
+    const text = toText(bytes, offset);
     sawBigInt = false;
     const value = parseJsonText(text);
     // ajv knows no bigint: validate a plain parse (same structure, big integers rounded).

@@ -9,7 +9,8 @@
 import protobuf from 'protobufjs';
 import { DecodeError } from './decode-error.ts';
 
-export type ProtobufDecoder = (payload: Uint8Array) => Record<string, unknown>;
+/** Decodes the message in bytes[offset..]. */
+export type ProtobufDecoder = (bytes: Uint8Array, offset?: number) => Record<string, unknown>;
 
 type Conv = (v: unknown) => unknown;
 interface LongLike { low: number; high: number; unsigned?: boolean }
@@ -170,10 +171,15 @@ function mapKeyConv(keyType: string): (k: string) => unknown {
 /** A decoder for payloads of message type `t`. */
 export function compileProtobufDecoder(t: protobuf.Type): ProtobufDecoder {
   const convert = new ConverterBuilder().message(t);
-  return function decodeProtobuf(payload: Uint8Array): Record<string, unknown> {
+  return function decodeProtobuf(bytes: Uint8Array, offset = 0): Record<string, unknown> {
     let m: protobuf.Message;
     try {
-      m = t.decode(payload);
+      if (offset === 0) m = t.decode(bytes);
+      else {
+        const reader = protobuf.Reader.create(bytes);
+        reader.pos = offset;
+        m = t.decode(reader);
+      }
     } catch (e) {
       const msg = (e as Error).message;
       const reason = /index out of range/.test(msg) ? 'truncated' : 'invalid-payload';

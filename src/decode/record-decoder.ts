@@ -4,7 +4,7 @@
 // compare by identity before doing any work.
 import type { Schema } from '../iceberg/types.ts';
 import { DecodeError } from './decode-error.ts';
-import { parseFrame, readMessageIndexes } from './wire-format.ts';
+import { HEADER_LENGTH, readMessageIndexes, readSchemaId } from './wire-format.ts';
 import type { ResolvedSchema, SchemaLookup } from './schema-registry.ts';
 import { parseAvroSchema } from './avro-schema.ts';
 import type { NamedAvroTypes } from './avro-schema.ts';
@@ -28,7 +28,8 @@ export interface DecodedRecord {
 /** One decoder for one schema id (and, for Protobuf, one message). */
 export interface MessageDecoder {
   schema: Schema;
-  decode(payload: Uint8Array): Record<string, unknown>;
+  /** Decodes the payload in bytes[offset..]. */
+  decode(bytes: Uint8Array, offset: number): Record<string, unknown>;
 }
 
 interface SchemaEntry {
@@ -38,9 +39,10 @@ interface SchemaEntry {
   protobuf: boolean;
 }
 
-function wrapIfNotObject(decode: (p: Uint8Array) => unknown, topLevelIsRecord: boolean): (p: Uint8Array) => Record<string, unknown> {
-  if (topLevelIsRecord) return decode as (p: Uint8Array) => Record<string, unknown>;
-  return (p) => ({ [VALUE_COLUMN]: decode(p) });
+type Decode = (bytes: Uint8Array, offset: number) => unknown;
+function wrapIfNotObject(decode: Decode, topLevelIsRecord: boolean): (bytes: Uint8Array, offset: number) => Record<string, unknown> {
+  if (topLevelIsRecord) return decode as (bytes: Uint8Array, offset: number) => Record<string, unknown>;
+  return (bytes, offset) => ({ [VALUE_COLUMN]: decode(bytes, offset) });
 }
 
 function withId<T>(id: number, f: () => T): T {
@@ -158,23 +160,28 @@ export class ConfluentDecoder {
     return p;
   }
 
+  /**
+   * Decodes one record value. Returns synchronously when the schema id is known, a promise
+   * the first time an id is seen. Throws (synchronously, or by rejecting) a DecodeError.
+   */
   decode(bytes: Uint8Array): DecodedRecord | Promise<DecodedRecord> {
-    const frame = parseFrame(bytes);
-    const e = this.entry(frame.schemaId);
-    if (e instanceof Promise) return e.then((entry) => this.decodeWith(entry, frame.payload));
-    return this.decodeWith(e, frame.payload);
+    const id = readSchemaId(bytes);
+    const e = this.entry(id);
+    if (e instanceof Promise) return e.then((entry) => this.decodeWith(entry, bytes));
+    return this.decodeWith(e, bytes);
   }
 
-  private decodeWith(entry: SchemaEntry, payload: Uint8Array): DecodedRecord {
+  private decodeWith(entry: SchemaEntry, bytes: Uint8Array): DecodedRecord {
     let indexes: number[] | undefined;
+    let offset = HEADER_LENGTH;
     if (entry.protobuf) {
-      const r = readMessageIndexes(payload, 0, entry.id);
+      const r = readMessageIndexes(bytes, HEADER_LENGTH, entry.id);
       indexes = r.indexes;
-      payload = payload.subarray(r.offset);
+      offset = r.offset;
     }
     const md = entry.forMessage(indexes);
     try {
-      return { schemaId: entry.id, value: md.decode(payload), schema: md.schema };
+      return { schemaId: entry.id, value: md.decode(bytes, offset), schema: md.schema };
     } catch (e) {
       if (e instanceof DecodeError && e.schemaId === undefined) {
         throw new DecodeError(e.reason, e.message.replace(/^[a-z-]+: /, ''), { schemaId: entry.id, cause: e.cause });
@@ -186,7 +193,7 @@ export class ConfluentDecoder {
 
 /** Plain JSON record values (no registry): the parsed object, int64-safe. */
 export function decodePlainJson(bytes: Uint8Array): Record<string, unknown> {
-  const v = decodeJson(bytes);
+  const v = decodeJson(bytes, 0);
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return { [VALUE_COLUMN]: v };
   return v as Record<string, unknown>;
 }

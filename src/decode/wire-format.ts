@@ -24,13 +24,18 @@ export interface WireFrame {
 
 /** Reads magic byte and schema id; the payload is everything after the 5-byte header. */
 export function parseFrame(bytes: Uint8Array): WireFrame {
+  const schemaId = readSchemaId(bytes);
+  return { schemaId, payload: bytes.subarray(HEADER_LENGTH) };
+}
+
+/** Checks the magic byte and header length; returns the schema id (the payload starts at HEADER_LENGTH). */
+export function readSchemaId(bytes: Uint8Array): number {
   if (bytes.length === 0) throw new DecodeError('truncated', 'empty record value (expected a Confluent wire-format frame)');
   if (bytes[0] !== MAGIC_BYTE) {
     throw new DecodeError('bad-magic', `first byte is 0x${bytes[0].toString(16).padStart(2, '0')}, expected 0x00 (Confluent wire format)`);
   }
   if (bytes.length < HEADER_LENGTH) throw new DecodeError('truncated', `frame of ${bytes.length} bytes is shorter than the 5-byte header`);
-  const schemaId = ((bytes[1] << 24) | (bytes[2] << 16) | (bytes[3] << 8) | bytes[4]) | 0;
-  return { schemaId, payload: bytes.subarray(HEADER_LENGTH) };
+  return ((bytes[1] << 24) | (bytes[2] << 16) | (bytes[3] << 8) | bytes[4]) | 0;
 }
 
 /** Like parseFrame, then reads the Protobuf message-index path in front of the payload. */

@@ -23,7 +23,8 @@ function client(): SchemaRegistryClient {
         'FLOE_TEST_REGISTRY_URL=http://127.0.0.1:8081/apis/ccompat/v7',
     );
   }
-  return new SchemaRegistryClient({ url: URL_ENV });
+  // generous timeout: the registry shares a small machine with the rest of the stack
+  return new SchemaRegistryClient({ url: URL_ENV, timeoutMs: 60_000 });
 }
 
 test('Avro: register events, fetch by id and subject version, decode a framed record', async () => {
