@@ -373,3 +373,36 @@ test('zstandard blocks decode', () => {
   assert.deepEqual(readAvroFile(file).records, records);
   assert.throws(() => readAvroFile(handMadeFile(recSchema, 'bzip2', [{ count: 2, data: w.toBytes() }])), /unsupported Avro codec "bzip2"/);
 });
+
+test('longs as "number-if-safe": numbers up to 2^53 - 1, bigints beyond', () => {
+  const node = parseSchema({ type: 'array', items: 'long' });
+  const values = [0n, -1n, 2n ** 53n - 1n, -(2n ** 53n - 1n), 2n ** 53n, -(2n ** 53n), (1n << 63n) - 1n];
+  const back = decodeValue(node, encodeValue(node, values), { longs: 'number-if-safe' }) as unknown[];
+  assert.deepEqual(back, [0, -1, 2 ** 53 - 1, -(2 ** 53 - 1), 2n ** 53n, -(2n ** 53n), (1n << 63n) - 1n]);
+  // the default mode is unaffected by the other mode's cached decoder
+  assert.deepEqual(decodeValue(node, encodeValue(node, values)), values);
+});
+
+test('Iceberg map arrays (logicalType "map") decode to a Map and encode from a Map or from records', () => {
+  const node = parseSchema({
+    type: 'array',
+    logicalType: 'map',
+    items: { type: 'record', name: 'k1_v2', fields: [{ name: 'key', type: 'int', 'field-id': 1 }, { name: 'value', type: ['null', 'bytes'], 'field-id': 2 }] },
+  });
+  const m = new Map<number, Uint8Array | null>([
+    [5, Uint8Array.of(1)],
+    [-3, null],
+  ]);
+  const fromMap = encodeValue(node, m);
+  const fromRecords = encodeValue(node, [
+    { key: 5, value: Uint8Array.of(1) },
+    { key: -3, value: null },
+  ]);
+  assert.equal(hex(fromMap), hex(fromRecords));
+  assert.equal(hex(fromMap), '04' + '0a' + '02' + '0201' + '05' + '00' + '00');
+  assert.deepEqual(decodeValue(node, fromMap), m);
+  assert.equal(hex(encodeValue(node, new Map())), '00');
+  // a plain array (no logicalType) of the same records stays an array of records
+  const plain = parseSchema({ type: 'array', items: { type: 'record', name: 'kv', fields: [{ name: 'key', type: 'int' }, { name: 'value', type: 'int' }] } });
+  assert.deepEqual(decodeValue(plain, encodeValue(plain, [{ key: 1, value: 2 }])), [{ key: 1, value: 2 }]);
+});

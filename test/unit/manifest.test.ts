@@ -425,3 +425,47 @@ test('manifest files parse as valid Avro schemas with the manifest_entry names J
   const df = node.fields.find((f) => f.fieldId === 2)!.type;
   assert.equal(df.kind === 'record' && df.name, 'r2');
 });
+
+test('v1 manifest lists read with the spec defaults (content 0, sequence numbers 0), fields found by id', () => {
+  const v1: AvroSchema = {
+    type: 'record',
+    name: 'manifest_file',
+    fields: [
+      { name: 'manifest_path', type: 'string', 'field-id': 500 },
+      { name: 'manifest_length', type: 'long', 'field-id': 501 },
+      { name: 'partition_spec_id', type: 'int', 'field-id': 502 },
+      { name: 'added_snapshot_id', type: ['null', 'long'], 'field-id': 503 },
+      { name: 'added_data_files_count', type: ['null', 'int'], 'field-id': 504 },
+      { name: 'existing_data_files_count', type: ['null', 'int'], 'field-id': 505 },
+      { name: 'deleted_data_files_count', type: ['null', 'int'], 'field-id': 506 },
+      {
+        name: 'partitions',
+        'field-id': 507,
+        type: ['null', { type: 'array', 'element-id': 508, items: { type: 'record', name: 'r508', fields: [{ name: 'contains_null', type: 'boolean', 'field-id': 509 }, { name: 'lower_bound', type: ['null', 'bytes'], 'field-id': 510 }, { name: 'upper_bound', type: ['null', 'bytes'], 'field-id': 511 }] } }],
+      },
+      { name: 'added_rows_count', type: ['null', 'long'], 'field-id': 512 },
+    ],
+  };
+  const bytes = writeAvroFile(v1, [
+    { manifest_path: '/m.avro', manifest_length: 10n, partition_spec_id: 0, added_snapshot_id: MAX_SNAPSHOT, added_data_files_count: 2, existing_data_files_count: null, deleted_data_files_count: 0, partitions: [{ contains_null: true, lower_bound: Uint8Array.of(1, 0, 0, 0), upper_bound: null }], added_rows_count: 9_000_000_000n },
+  ]);
+  assert.deepEqual(readManifestList(bytes), [
+    {
+      manifestPath: '/m.avro',
+      manifestLength: 10,
+      partitionSpecId: 0,
+      content: 0,
+      sequenceNumber: 0,
+      minSequenceNumber: 0,
+      addedSnapshotId: MAX_SNAPSHOT,
+      addedFilesCount: 2,
+      existingFilesCount: 0,
+      deletedFilesCount: 0,
+      addedRowsCount: 9_000_000_000,
+      existingRowsCount: 0,
+      deletedRowsCount: 0,
+      partitions: [{ containsNull: true, containsNan: null, lowerBound: Uint8Array.of(1, 0, 0, 0), upperBound: null }],
+      keyMetadata: null,
+    },
+  ]);
+});
