@@ -20,11 +20,19 @@ export type DecodeReason =
 export class DecodeError extends Error {
   readonly reason: DecodeReason;
   readonly schemaId: number | undefined;
+  /** The message without the reason prefix. */
+  readonly detail: string;
 
-  constructor(reason: DecodeReason, message: string, options?: { schemaId?: number; cause?: unknown }) {
-    super(`${reason}: ${message}`, options?.cause === undefined ? undefined : { cause: options.cause });
+  constructor(reason: DecodeReason, detail: string, options?: { schemaId?: number; cause?: unknown }) {
+    super(`${reason}: ${detail}`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'DecodeError';
     this.reason = reason;
+    this.detail = detail;
     this.schemaId = options?.schemaId;
+  }
+
+  /** The same error, naming the schema id it happened under. */
+  withSchemaId(schemaId: number): DecodeError {
+    return this.schemaId === schemaId ? this : new DecodeError(this.reason, this.detail, { schemaId, cause: this.cause });
   }
 }

@@ -15,7 +15,7 @@ import { compileProtobufDecoder } from './protobuf-decoder.ts';
 import { compileJsonSchemaDecoder, decodeJson } from './json-decoder.ts';
 import { icebergSchemaFromAvro, VALUE_COLUMN } from '../schema/from-avro.ts';
 import { icebergSchemaFromProtobuf } from '../schema/from-protobuf.ts';
-import { icebergSchemaFromJsonSchema } from '../schema/from-json-schema.ts';
+import { jsonSchemaToIceberg } from '../schema/from-json-schema.ts';
 
 export interface DecodedRecord {
   schemaId: number;
@@ -49,10 +49,7 @@ function withId<T>(id: number, f: () => T): T {
   try {
     return f();
   } catch (e) {
-    if (e instanceof DecodeError) {
-      if (e.schemaId === undefined) throw new DecodeError(e.reason, e.message.replace(/^[a-z-]+: /, ''), { schemaId: id, cause: e.cause });
-      throw e;
-    }
+    if (e instanceof DecodeError) throw e.schemaId === undefined ? e.withSchemaId(id) : e;
     throw new DecodeError('unsupported-schema', `schema ${id}: ${(e as Error).message}`, { schemaId: id, cause: e });
   }
 }
@@ -78,9 +75,8 @@ export function buildSchemaEntry(rs: ResolvedSchema): SchemaEntry {
         };
         const root = parse(rs.schema);
         const refs = rs.dependencies.map((d) => ({ name: d.name, schema: parse(d.schema) }));
-        const schema = icebergSchemaFromJsonSchema(root, new Map(refs.map((r) => [r.name, r.schema])));
-        const isRecord = !(schema.fields.length === 1 && schema.fields[0].name === VALUE_COLUMN && !isObjectSchema(root));
-        const md: MessageDecoder = { schema, decode: wrapIfNotObject(compileJsonSchemaDecoder(root, refs), isRecord) };
+        const { schema, wrapped } = jsonSchemaToIceberg(root, new Map(refs.map((r) => [r.name, r.schema])));
+        const md: MessageDecoder = { schema, decode: wrapIfNotObject(compileJsonSchemaDecoder(root, refs), !wrapped) };
         return { id: rs.id, protobuf: false, forMessage: () => md };
       }
       case 'PROTOBUF': {
@@ -108,12 +104,6 @@ export function buildSchemaEntry(rs: ResolvedSchema): SchemaEntry {
       }
     }
   });
-}
-
-function isObjectSchema(s: unknown): boolean {
-  if (s === null || typeof s !== 'object') return false;
-  const o = s as Record<string, unknown>;
-  return o.type === 'object' || o.properties !== undefined || o.additionalProperties !== undefined || o.$ref !== undefined;
 }
 
 /**
@@ -183,10 +173,7 @@ export class ConfluentDecoder {
     try {
       return { schemaId: entry.id, value: md.decode(bytes, offset), schema: md.schema };
     } catch (e) {
-      if (e instanceof DecodeError && e.schemaId === undefined) {
-        throw new DecodeError(e.reason, e.message.replace(/^[a-z-]+: /, ''), { schemaId: entry.id, cause: e.cause });
-      }
-      throw e;
+      throw e instanceof DecodeError && e.schemaId === undefined ? e.withSchemaId(entry.id) : e;
     }
   }
 }

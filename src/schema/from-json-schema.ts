@@ -20,11 +20,16 @@ import { VALUE_COLUMN } from './from-avro.ts';
 type Json = Record<string, unknown>;
 
 export function icebergSchemaFromJsonSchema(schema: unknown, references: ReadonlyMap<string, unknown> = new Map()): Schema {
+  return jsonSchemaToIceberg(schema, references).schema;
+}
+
+/** The schema, and whether the value had to be wrapped in a "value" column (not an object). */
+export function jsonSchemaToIceberg(schema: unknown, references: ReadonlyMap<string, unknown> = new Map()): { schema: Schema; wrapped: boolean } {
   const c = new JsonSchemaConverter(schema, references);
   const root = c.resolve(schema, '');
-  const t = c.convert(root.schema, '');
-  if (typeof t.type === 'object' && t.type.type === 'struct') return assignFreshIds(t.type.fields).schema;
-  return assignFreshIds([{ name: VALUE_COLUMN, type: t.type, required: !t.nullable }]).schema;
+  const t = c.convert(root.schema, '', root.doc);
+  if (typeof t.type === 'object' && t.type.type === 'struct') return { schema: assignFreshIds(t.type.fields).schema, wrapped: false };
+  return { schema: assignFreshIds([{ name: VALUE_COLUMN, type: t.type, required: !t.nullable }]).schema, wrapped: true };
 }
 
 interface Converted { type: TypeSpec; nullable: boolean }

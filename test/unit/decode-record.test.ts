@@ -36,6 +36,7 @@ function lookup(): FakeLookup {
       dependencies: [{ name: 'com.x.Money', subject: 'money', version: 1, schemaType: 'AVRO',
         schema: '{"type":"record","name":"Money","namespace":"com.x","fields":[{"name":"units","type":"long"}]}' }] }],
     [7, { schema: '{"type":"record","name":"R","fields":[{"name":"n","type":"null"}]}', schemaType: 'AVRO', references: [], dependencies: [] }],
+    [8, { schema: '{"type":"array","items":{"type":"integer"}}', schemaType: 'JSON', references: [], dependencies: [] }],
   ]);
 }
 
@@ -96,12 +97,15 @@ test('Protobuf message indexes select the message and its Iceberg schema', async
   assert.equal(await reasonOf(() => dec.decode(encodeFrame(4, Uint8Array.of(), [3]))), 'unsupported-schema');
 });
 
-test('non-record Avro values are wrapped in the "value" column; references resolve', async () => {
+test('non-record Avro and JSON Schema values are wrapped in the "value" column; references resolve', async () => {
   const dec = new ConfluentDecoder(lookup());
   const r = await dec.decode(encodeFrame(5, avro.Type.forSchema('string').toBuffer('hi')));
   assert.deepEqual(r.value, { value: 'hi' });
   assert.deepEqual(r.schema.fields, [{ id: 1, name: 'value', required: true, type: 'string' }]);
   const writer = avro.Type.forSchema({ type: 'record', name: 'O', fields: [{ name: 'm', type: { type: 'record', name: 'Money', fields: [{ name: 'units', type: 'long' }] } }] });
+  const r8 = await dec.decode(encodeFrame(8, new TextEncoder().encode('[1, 9007199254740993]')));
+  assert.deepEqual(r8.value, { value: [1, 9007199254740993n] });
+  assert.deepEqual(r8.schema.fields.map((f) => [f.name, f.required]), [['value', true]]);
   const r6 = await dec.decode(encodeFrame(6, writer.toBuffer({ m: { units: 12 } })));
   assert.deepEqual(r6.value, { m: { units: 12 } });
 });
