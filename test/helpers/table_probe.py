@@ -23,8 +23,6 @@ Ops:
 
 import json
 import sys
-from datetime import datetime, timezone
-
 import pyarrow as pa
 
 
@@ -70,10 +68,20 @@ def as_str(v):
 
 
 def op_files(table):
+    """inspect.files(); PyIceberg 0.12's inspect.files() fails on tables with a uuid column
+    (its readable_metrics builds an Arrow extension array it cannot), so then the same DataFile
+    fields are taken from PyIceberg's own reading of the manifests."""
+    try:
+        rows = table.inspect.files().to_pylist()
+        source = "inspect.files"
+    except pa.ArrowNotImplementedError:
+        rows = files_from_manifests(table)
+        source = "manifests"
     out = []
-    for r in table.inspect.files().to_pylist():
+    for r in rows:
         out.append(
             {
+                "source": source,
                 "content": r["content"],
                 "file_path": r["file_path"],
                 "file_format": r["file_format"],
@@ -90,6 +98,35 @@ def op_files(table):
             }
         )
     return out
+
+
+def files_from_manifests(table):
+    snap = table.current_snapshot()
+    if snap is None:
+        return []
+    rows = []
+    for m in snap.manifests(table.io):
+        spec = table.specs()[m.partition_spec_id]
+        for e in m.fetch_manifest_entry(table.io, discard_deleted=True):
+            df = e.data_file
+            rows.append(
+                {
+                    "content": int(df.content),
+                    "file_path": df.file_path,
+                    "file_format": str(df.file_format.value if hasattr(df.file_format, "value") else df.file_format),
+                    "spec_id": m.partition_spec_id,
+                    "partition": {f.name: df.partition[i] for i, f in enumerate(spec.fields)},
+                    "record_count": df.record_count,
+                    "file_size_in_bytes": df.file_size_in_bytes,
+                    "value_counts": list((df.value_counts or {}).items()),
+                    "null_value_counts": list((df.null_value_counts or {}).items()),
+                    "nan_value_counts": list((df.nan_value_counts or {}).items()),
+                    "lower_bounds": list((df.lower_bounds or {}).items()),
+                    "upper_bounds": list((df.upper_bounds or {}).items()),
+                    "split_offsets": df.split_offsets,
+                }
+            )
+    return rows
 
 
 def op_entries(table):
