@@ -330,7 +330,7 @@ export class AvroWriter {
     }
     const maxBytes = len * 3;
     const reserve = varintSize(maxBytes * 2);
-    this.ensure(reserve + maxBytes);
+    this.ensure(reserve + maxBytes + 10); // + room for writeLong's own ensure: no reallocation below
     const start = this.pos;
     const { written } = textEncoder.encodeInto(s, this.buf.subarray(start + reserve));
     const lenSize = varintSize(written * 2);

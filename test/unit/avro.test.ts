@@ -4,6 +4,8 @@ import { crc32, zstdCompressSync } from 'node:zlib';
 import {
   AvroReader,
   AvroWriter,
+  compileDecoder,
+  compileEncoder,
   decodeValue,
   encodeValue,
   fieldsById,
@@ -405,4 +407,35 @@ test('Iceberg map arrays (logicalType "map") decode to a Map and encode from a M
   // a plain array (no logicalType) of the same records stays an array of records
   const plain = parseSchema({ type: 'array', items: { type: 'record', name: 'kv', fields: [{ name: 'key', type: 'int' }, { name: 'value', type: 'int' }] } });
   assert.deepEqual(decodeValue(plain, encodeValue(plain, [{ key: 1, value: 2 }])), [{ key: 1, value: 2 }]);
+});
+
+test('a writer that starts tiny grows correctly through every write path (seeded random values)', () => {
+  let seed = 12345;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)];
+  const node = parseSchema({
+    type: 'record',
+    name: 'r',
+    fields: [
+      { name: 's', type: 'string' },
+      { name: 'l', type: 'long' },
+      { name: 'b', type: 'bytes' },
+      { name: 'd', type: 'double' },
+      { name: 'o', type: ['null', 'int'] },
+    ],
+  });
+  const values = Array.from({ length: 2000 }, () => ({
+    s: Array.from({ length: Math.floor(rnd() * 200) }, () => pick(['a', 'é', '日', '😀', 'Z', ' '])).join(''),
+    l: BigInt.asIntN(64, BigInt(Math.floor(rnd() * 2 ** 32)) * BigInt(Math.floor(rnd() * 2 ** 32)) - (1n << 62n)),
+    b: Uint8Array.from({ length: Math.floor(rnd() * 50) }, () => Math.floor(rnd() * 256)),
+    d: (rnd() - 0.5) * 1e6,
+    o: rnd() < 0.3 ? null : Math.floor(rnd() * 2 ** 31) - 2 ** 30,
+  }));
+  const w = new AvroWriter(1);
+  const enc = compileEncoder(node);
+  const dec = compileDecoder(node);
+  for (const v of values) enc(w, v);
+  const r = new AvroReader(w.toBytes());
+  for (const v of values) assert.deepEqual(dec(r), v);
+  assert.equal(r.pos, w.pos);
 });
