@@ -1,0 +1,78 @@
+// A small producer: the dead-letter topic, the demo and tests. Idempotent by default (acks=all).
+import { Producer } from '@platformatic/kafka';
+import { clientBaseOptions } from './connection.ts';
+import type { KafkaConnectionOptions, TopicPartitionOffset } from './types.ts';
+
+export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+
+export interface ProducerOptions extends KafkaConnectionOptions {
+  compression?: Compression;
+  /** default true (acks=all, producer id and sequence numbers) */
+  idempotent?: boolean;
+}
+
+export interface OutgoingRecord {
+  topic: string;
+  /** explicit partition; otherwise by key (murmur2, as Java does) or round robin */
+  partition?: number;
+  key?: string | Uint8Array | null;
+  value: string | Uint8Array | null;
+  headers?: Record<string, string | Uint8Array>;
+  /** ms since the epoch */
+  timestamp?: bigint;
+}
+
+function buf(v: string | Uint8Array): Buffer {
+  return typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+}
+
+export class KafkaProducer {
+  readonly #producer: Producer<Buffer, Buffer, Buffer, Buffer>;
+  readonly #compression: Compression;
+
+  private constructor(producer: Producer<Buffer, Buffer, Buffer, Buffer>, compression: Compression) {
+    this.#producer = producer;
+    this.#compression = compression;
+  }
+
+  static async connect(options: ProducerOptions): Promise<KafkaProducer> {
+    const idempotent = options.idempotent ?? true;
+    const producer = new Producer<Buffer, Buffer, Buffer, Buffer>({
+      ...clientBaseOptions(options, 'producer'),
+      idempotent,
+      acks: -1,
+      autocreateTopics: false,
+    });
+    try {
+      await producer.metadata({ topics: [] });
+    } catch (err) {
+      await producer.close().catch(() => {});
+      throw new Error(`kafka: brokers ${options.brokers.join(',')} unreachable: ${(err as Error).message}`, { cause: err });
+    }
+    return new KafkaProducer(producer, options.compression ?? 'none');
+  }
+
+  /** sends the records (one request per leader), resolves when all are acknowledged */
+  async send(records: OutgoingRecord[], compression: Compression = this.#compression): Promise<TopicPartitionOffset[]> {
+    if (records.length === 0) return [];
+    const messages = records.map((r) => {
+      const headers = new Map<Buffer, Buffer>();
+      for (const [k, v] of Object.entries(r.headers ?? {})) headers.set(Buffer.from(k, 'utf8'), buf(v));
+      return {
+        topic: r.topic,
+        ...(r.partition === undefined ? {} : { partition: r.partition }),
+        ...(r.key == null ? {} : { key: buf(r.key) }),
+        // a null value (tombstone) is sent as an absent value
+        ...(r.value === null ? {} : { value: buf(r.value) }),
+        ...(r.timestamp === undefined ? {} : { timestamp: r.timestamp }),
+        headers,
+      };
+    });
+    const res = await this.#producer.send({ messages, compression });
+    return (res.offsets ?? []).map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset }));
+  }
+
+  async close(): Promise<void> {
+    await this.#producer.close();
+  }
+}

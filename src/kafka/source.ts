@@ -1,0 +1,477 @@
+// KafkaSource on @platformatic/kafka: the library keeps the group membership (join, sync,
+// heartbeats, rejoin); the fetch loop is ours, so that each partition can start where the TABLE
+// says, be paused and resumed alone, and be sought at any time.
+//
+// All handler calls (onAssigned, onRevoked, onBatch) come from one loop, one at a time: a caller
+// never sees two of them overlap. A group join's new assignment is applied by that loop between
+// two batches: revoked partitions stop being fetched, any records of theirs still in hand are
+// dropped, and onRevoked is called; then onAssigned says where each new partition starts.
+import { Consumer } from '@platformatic/kafka';
+import { KafkaAdmin } from './admin.ts';
+import { clientBaseOptions } from './connection.ts';
+import { convertBatches, type RawRecordBatch } from './fetched-records.ts';
+import {
+  tpFromKey,
+  tpKey,
+  type KafkaConnectionOptions,
+  type KafkaRecordBatch,
+  type KafkaSource,
+  type KafkaSourceHandlers,
+  type StartPosition,
+  type TopicPartition,
+  type TopicPartitionOffset,
+} from './types.ts';
+
+export interface KafkaSourceOptions extends KafkaConnectionOptions {
+  groupId: string;
+  /** topic names, or regular expressions matched against every topic's whole name */
+  topics: (string | RegExp)[];
+  /** where a partition starts when onAssigned gives no position (default: committed, else earliest) */
+  defaultStart?: StartPosition;
+  /** what to do when a position is outside the log (deleted by retention): default earliest */
+  offsetOutOfRange?: 'earliest' | 'latest' | 'fail';
+  sessionTimeoutMs?: number;
+  rebalanceTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  /** fetch: broker waits up to this long for minBytes (default 500 ms) */
+  maxWaitMs?: number;
+  minBytes?: number;
+  /** fetch: whole response cap (default 50 MiB) */
+  maxBytes?: number;
+  /** fetch: per partition cap (default 4 MiB) */
+  maxBytesPerPartition?: number;
+  /** default read_committed: records of aborted transactions are never delivered */
+  isolationLevel?: 'read_committed' | 'read_uncommitted';
+  /** how often topic regexes are matched again (default 30 s) */
+  topicRefreshMs?: number;
+  /** told about offset resets and retried fetch errors */
+  log?: (level: 'info' | 'warn', message: string) => void;
+}
+
+interface PartitionState {
+  topic: string;
+  partition: number;
+  /** next offset to fetch; undefined while the start is being resolved */
+  position: bigint | undefined;
+  paused: boolean;
+}
+
+const ERR_OFFSET_OUT_OF_RANGE = 1;
+/** partition errors after which fresh metadata is worth a retry */
+const RETRIABLE_PARTITION_ERRORS = new Set([3, 5, 6, 9, 13, 74, 75, 100, 103]);
+
+export class GroupSource implements KafkaSource {
+  readonly #options: KafkaSourceOptions;
+  readonly #handlers: KafkaSourceHandlers;
+  readonly #consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
+  readonly #partitions = new Map<string, PartitionState>();
+  /** assignments the library reported that the loop has not applied yet (only the latest counts) */
+  #pendingAssignment: TopicPartition[] | null = null;
+  #running = false;
+  #stopping = false;
+  #wake: (() => void) | null = null;
+  #firstAssignment!: { resolve: () => void; reject: (e: Error) => void };
+  #loop: Promise<void> = Promise.resolve();
+  #topicTimer: NodeJS.Timeout | null = null;
+  #subscribed: string[] = [];
+  #fatal: Error | null = null;
+  readonly done: Promise<void>;
+  #resolveDone!: () => void;
+  #rejectDone!: (e: Error) => void;
+
+  constructor(options: KafkaSourceOptions, handlers: KafkaSourceHandlers) {
+    if (!options.groupId) throw new Error('kafka: groupId is required');
+    if (!options.topics || options.topics.length === 0) throw new Error('kafka: at least one topic or topic pattern is required');
+    this.#options = options;
+    this.#handlers = handlers;
+    this.#consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
+      ...clientBaseOptions(options, 'source'),
+      groupId: options.groupId,
+      autocommit: false,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      rebalanceTimeout: options.rebalanceTimeoutMs ?? 60_000,
+      heartbeatInterval: options.heartbeatIntervalMs ?? 3_000,
+      isolationLevel: (options.isolationLevel ?? 'read_committed') === 'read_committed' ? 1 : 0,
+    });
+    this.done = new Promise<void>((resolve, reject) => {
+      this.#resolveDone = resolve;
+      this.#rejectDone = reject;
+    });
+    // a caller that never awaits `done` must not see an unhandled rejection
+    this.done.catch(() => {});
+    this.#consumer.on('consumer:group:join', (payload: { assignments?: { topic: string; partitions: number[] }[] }) => {
+      const tps: TopicPartition[] = [];
+      for (const a of payload.assignments ?? []) for (const p of a.partitions) tps.push({ topic: a.topic, partition: p });
+      this.#pendingAssignment = tps;
+      this.#poke();
+    });
+    this.#consumer.on('error', (err: Error) => this.#fail(err));
+  }
+
+  async start(): Promise<void> {
+    if (this.#running) throw new Error('kafka: source already started');
+    this.#running = true;
+    const first = new Promise<void>((resolve, reject) => (this.#firstAssignment = { resolve, reject }));
+    first.catch(() => {});
+    await this.#refreshSubscription(false);
+    this.#loop = this.#run();
+    try {
+      await this.#consumer.joinGroup({});
+    } catch (err) {
+      this.#fail(err as Error);
+    }
+    if (this.#options.topics.some((t) => t instanceof RegExp)) {
+      this.#topicTimer = setInterval(() => {
+        this.#refreshSubscription(true).catch((e) => this.#log('warn', `topic refresh failed: ${(e as Error).message}`));
+      }, this.#options.topicRefreshMs ?? 30_000);
+      this.#topicTimer.unref();
+    }
+    await first;
+  }
+
+  assignment(): TopicPartition[] {
+    return [...this.#partitions.values()].map(({ topic, partition }) => ({ topic, partition }));
+  }
+
+  pause(partitions: TopicPartition[]): void {
+    for (const tp of partitions) {
+      const st = this.#partitions.get(tpKey(tp.topic, tp.partition));
+      if (st) st.paused = true;
+    }
+  }
+
+  resume(partitions: TopicPartition[]): void {
+    for (const tp of partitions) {
+      const st = this.#partitions.get(tpKey(tp.topic, tp.partition));
+      if (st) st.paused = false;
+    }
+    this.#poke();
+  }
+
+  paused(): TopicPartition[] {
+    return [...this.#partitions.values()].filter((s) => s.paused).map(({ topic, partition }) => ({ topic, partition }));
+  }
+
+  seek(tp: TopicPartitionOffset): void {
+    const st = this.#partitions.get(tpKey(tp.topic, tp.partition));
+    if (!st) throw new Error(`kafka: cannot seek ${tp.topic}[${tp.partition}]: not assigned to this member`);
+    if (tp.offset < 0n) throw new Error(`kafka: cannot seek ${tp.topic}[${tp.partition}] to ${tp.offset}`);
+    st.position = tp.offset;
+    this.#poke();
+  }
+
+  position(tp: TopicPartition): bigint | undefined {
+    return this.#partitions.get(tpKey(tp.topic, tp.partition))?.position;
+  }
+
+  async commit(offsets: TopicPartitionOffset[]): Promise<void> {
+    if (offsets.length === 0) return;
+    await this.#consumer.commit({
+      offsets: offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, leaderEpoch: -1 })),
+    });
+  }
+
+  async stop(timeoutMs = 10_000): Promise<void> {
+    if (this.#stopping) return this.done;
+    this.#stopping = true;
+    if (this.#topicTimer) clearInterval(this.#topicTimer);
+    this.#poke();
+    const deadline = Date.now() + timeoutMs;
+    const within = <T>(p: Promise<T>, what: string): Promise<T | undefined> => {
+      const left = Math.max(0, deadline - Date.now());
+      let t: NodeJS.Timeout;
+      return Promise.race([
+        p,
+        new Promise<undefined>((resolve) => {
+          t = setTimeout(() => {
+            this.#log('warn', `stop: ${what} did not finish within ${timeoutMs} ms`);
+            resolve(undefined);
+          }, left);
+        }),
+      ]).finally(() => clearTimeout(t));
+    };
+    // the loop ends after the batch in hand and calls onRevoked(all, 'stop')
+    await within(this.#loop.catch(() => {}), 'the fetch loop');
+    await within(this.#consumer.leaveGroup().catch(() => {}), 'leaving the group');
+    await within(this.#consumer.close(true).catch(() => {}), 'closing the consumer');
+    this.#running = false;
+    if (this.#fatal) this.#rejectDone(this.#fatal);
+    else this.#resolveDone();
+    return this.done;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  #log(level: 'info' | 'warn', message: string): void {
+    this.#options.log?.(level, `kafka source ${this.#options.groupId}: ${message}`);
+  }
+
+  #poke(): void {
+    const w = this.#wake;
+    this.#wake = null;
+    w?.();
+  }
+
+  #fail(err: Error): void {
+    if (this.#fatal || this.#stopping) return;
+    this.#fatal = err;
+    this.#firstAssignment?.reject(err);
+    this.#handlers.onError?.(err);
+    void this.stop();
+  }
+
+  async #refreshSubscription(rejoin: boolean): Promise<void> {
+    const names = this.#options.topics.filter((t): t is string => typeof t === 'string');
+    const patterns = this.#options.topics.filter((t): t is RegExp => t instanceof RegExp);
+    let topics = [...names];
+    if (patterns.length > 0) {
+      const admin = await KafkaAdmin.connect(this.#options);
+      try {
+        const all = await admin.listTopics();
+        for (const t of all) {
+          if (t.startsWith('__')) continue;
+          if (patterns.some((re) => wholeMatch(re, t)) && !topics.includes(t)) topics.push(t);
+        }
+      } finally {
+        await admin.close();
+      }
+    }
+    topics = [...new Set(topics)].sort();
+    if (topics.join('\n') === this.#subscribed.join('\n')) return;
+    const removed = this.#subscribed.filter((t) => !topics.includes(t));
+    if (removed.length > 0) this.#consumer.topics.untrackAll(...removed);
+    this.#consumer.topics.trackAll(...topics);
+    this.#subscribed = topics;
+    if (rejoin && this.#running && !this.#stopping) {
+      this.#log('info', `subscription now ${topics.join(',')}: rejoining`);
+      await this.#consumer.joinGroup({});
+    }
+  }
+
+  /** applies a pending assignment: revoke, then assign and resolve start positions */
+  async #applyAssignment(): Promise<void> {
+    while (this.#pendingAssignment) {
+      const next = this.#pendingAssignment;
+      this.#pendingAssignment = null;
+      const nextKeys = new Set(next.map((tp) => tpKey(tp.topic, tp.partition)));
+      const revoked = [...this.#partitions.keys()].filter((k) => !nextKeys.has(k));
+      const added = [...nextKeys].filter((k) => !this.#partitions.has(k)).map(tpFromKey);
+      if (revoked.length > 0) {
+        for (const k of revoked) this.#partitions.delete(k);
+        await this.#handlers.onRevoked?.(revoked.map(tpFromKey), 'rebalance');
+      }
+      if (added.length > 0) {
+        for (const tp of added) {
+          this.#partitions.set(tpKey(tp.topic, tp.partition), { ...tp, position: undefined, paused: false });
+        }
+        const starts = (await this.#handlers.onAssigned?.(added)) ?? new Map<string, StartPosition>();
+        if (this.#pendingAssignment) continue; // superseded while the caller decided
+        await this.#resolveStarts(added, starts);
+      }
+      this.#firstAssignment.resolve();
+    }
+  }
+
+  async #resolveStarts(added: TopicPartition[], starts: Map<string, StartPosition>): Promise<void> {
+    const byPolicy = new Map<string, TopicPartition[]>();
+    for (const tp of added) {
+      const key = tpKey(tp.topic, tp.partition);
+      const st = this.#partitions.get(key);
+      if (!st) continue;
+      const start = starts.get(key) ?? this.#options.defaultStart ?? { committed: true, fallback: 'earliest' };
+      if (typeof start === 'bigint') {
+        if (start < 0n) throw new Error(`kafka: start offset ${start} for ${tp.topic}[${tp.partition}] is negative`);
+        st.position = start;
+        continue;
+      }
+      const policy = typeof start === 'string' ? start : `committed:${start.fallback ?? 'earliest'}`;
+      const list = byPolicy.get(policy) ?? [];
+      list.push(tp);
+      byPolicy.set(policy, list);
+    }
+    for (const [policy, tps] of byPolicy) {
+      let fallback = policy;
+      let rest = tps;
+      if (policy.startsWith('committed:')) {
+        fallback = policy.slice('committed:'.length);
+        const committed = await this.#consumer.listCommittedOffsets({ topics: groupByTopic(tps) });
+        rest = [];
+        for (const tp of tps) {
+          const c = committed.get(tp.topic)?.[tp.partition];
+          const st = this.#partitions.get(tpKey(tp.topic, tp.partition));
+          if (!st) continue;
+          if (c !== undefined && c >= 0n) st.position = c;
+          else rest.push(tp);
+        }
+      }
+      if (rest.length > 0) await this.#resetTo(rest, fallback as 'earliest' | 'latest');
+    }
+  }
+
+  async #resetTo(tps: TopicPartition[], where: 'earliest' | 'latest'): Promise<void> {
+    const partitions: Record<string, number[]> = {};
+    for (const tp of tps) (partitions[tp.topic] ??= []).push(tp.partition);
+    const offsets = await this.#consumer.listOffsetsWithTimestamps({
+      topics: Object.keys(partitions),
+      partitions,
+      timestamp: where === 'earliest' ? -2n : -1n,
+    });
+    for (const tp of tps) {
+      const o = offsets.get(tp.topic)?.get(tp.partition)?.offset;
+      const st = this.#partitions.get(tpKey(tp.topic, tp.partition));
+      if (st && o !== undefined) st.position = o;
+    }
+  }
+
+  async #run(): Promise<void> {
+    let failures = 0;
+    try {
+      while (!this.#stopping) {
+        if (this.#pendingAssignment) {
+          await this.#applyAssignment();
+          continue;
+        }
+        const wanted = [...this.#partitions.values()].filter((s) => !s.paused && s.position !== undefined);
+        if (wanted.length === 0) {
+          await new Promise<void>((resolve) => {
+            this.#wake = resolve;
+            // re-check now and then: a heartbeat may have failed silently
+            setTimeout(resolve, 1000).unref();
+          });
+          continue;
+        }
+        try {
+          await this.#fetchOnce(wanted);
+          failures = 0;
+        } catch (err) {
+          if (this.#stopping) break;
+          failures++;
+          this.#log('warn', `fetch failed (${failures}): ${(err as Error).message}`);
+          if (failures >= 10) throw err;
+          this.#consumer.clearMetadata();
+          await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** failures)));
+        }
+      }
+      const all = this.assignment();
+      this.#partitions.clear();
+      if (all.length > 0) await this.#handlers.onRevoked?.(all, 'stop');
+    } catch (err) {
+      this.#fail(err as Error);
+    }
+  }
+
+  async #fetchOnce(wanted: PartitionState[]): Promise<void> {
+    const topics = [...new Set(wanted.map((s) => s.topic))];
+    const metadata = await this.#consumer.metadata({ topics });
+    // group the wanted partitions by leader
+    const byNode = new Map<number, Map<string, { topicId: string; partitions: { partition: number; fetchOffset: bigint }[] }>>();
+    const requested = new Map<string, bigint>();
+    for (const st of wanted) {
+      const t = metadata.topics.get(st.topic);
+      const pm = t?.partitions[st.partition];
+      if (!t || !pm) throw new Error(`no metadata for ${st.topic}[${st.partition}]`);
+      let topicsOfNode = byNode.get(pm.leader);
+      if (!topicsOfNode) byNode.set(pm.leader, (topicsOfNode = new Map()));
+      let entry = topicsOfNode.get(st.topic);
+      if (!entry) topicsOfNode.set(st.topic, (entry = { topicId: t.id, partitions: [] }));
+      entry.partitions.push({ partition: st.partition, fetchOffset: st.position! });
+      requested.set(tpKey(st.topic, st.partition), st.position!);
+    }
+    const topicById = new Map<string, string>();
+    for (const [name, t] of metadata.topics) topicById.set(t.id, name);
+    const perPartition = this.#options.maxBytesPerPartition ?? 4 << 20;
+    const responses = await Promise.all(
+      [...byNode].map(([node, ts]) =>
+        this.#consumer.fetch({
+          node,
+          maxWaitTime: this.#options.maxWaitMs ?? 500,
+          minBytes: this.#options.minBytes ?? 1,
+          maxBytes: this.#options.maxBytes ?? 50 << 20,
+          topics: [...ts.values()].map((e) => ({
+            topicId: e.topicId,
+            partitions: e.partitions.map((p) => ({
+              partition: p.partition,
+              fetchOffset: p.fetchOffset,
+              currentLeaderEpoch: -1,
+              lastFetchedEpoch: -1,
+              partitionMaxBytes: perPartition,
+            })),
+          })),
+        }),
+      ),
+    );
+    let retriable: string | null = null;
+    for (const response of responses) {
+      for (const rt of response.responses) {
+        const topic = topicById.get(rt.topicId);
+        if (topic === undefined) continue;
+        for (const rp of rt.partitions) {
+          // an assignment change waits for no batch: apply it first, then re-check this one
+          if (this.#pendingAssignment) await this.#applyAssignment();
+          if (this.#stopping) return;
+          const key = tpKey(topic, rp.partitionIndex);
+          const st = this.#partitions.get(key);
+          const from = requested.get(key);
+          // revoked, paused or sought while this fetch was in flight: drop what came back
+          if (!st || st.paused || from === undefined || st.position !== from) continue;
+          if (rp.errorCode === ERR_OFFSET_OUT_OF_RANGE) {
+            await this.#outOfRange(st, from);
+            continue;
+          }
+          if (rp.errorCode !== 0) {
+            if (RETRIABLE_PARTITION_ERRORS.has(rp.errorCode)) {
+              retriable = `${topic}[${rp.partitionIndex}] error code ${rp.errorCode}`;
+              continue;
+            }
+            throw new Error(`kafka: fetch of ${topic}[${rp.partitionIndex}] failed with error code ${rp.errorCode}`);
+          }
+          const batches = (rp.records ?? []) as unknown as RawRecordBatch[];
+          if (batches.length === 0) continue;
+          const { records, nextOffset } = convertBatches(topic, rp.partitionIndex, from, batches, rp.abortedTransactions);
+          st.position = nextOffset;
+          if (records.length === 0) continue;
+          const batch: KafkaRecordBatch = {
+            topic,
+            partition: rp.partitionIndex,
+            records,
+            nextOffset,
+            highWatermark: rp.highWatermark,
+          };
+          await this.#handlers.onBatch(batch);
+        }
+      }
+    }
+    if (retriable) {
+      this.#consumer.clearMetadata();
+      throw new Error(retriable);
+    }
+  }
+
+  async #outOfRange(st: PartitionState, from: bigint): Promise<void> {
+    const policy = this.#options.offsetOutOfRange ?? 'earliest';
+    if (policy === 'fail') {
+      throw new Error(`kafka: offset ${from} of ${st.topic}[${st.partition}] is out of range`);
+    }
+    await this.#resetTo([st], policy);
+    this.#log('warn', `offset ${from} of ${st.topic}[${st.partition}] is out of range: reset to ${policy} (${st.position})`);
+  }
+}
+
+function wholeMatch(re: RegExp, s: string): boolean {
+  const m = new RegExp(re.source, re.flags.replace(/[gy]/g, '')).exec(s);
+  return m !== null && m.index === 0 && m[0].length === s.length;
+}
+
+function groupByTopic(tps: TopicPartition[]): { topic: string; partitions: number[] }[] {
+  const m = new Map<string, number[]>();
+  for (const tp of tps) {
+    const l = m.get(tp.topic) ?? [];
+    l.push(tp.partition);
+    m.set(tp.topic, l);
+  }
+  return [...m].map(([topic, partitions]) => ({ topic, partitions }));
+}
+
+export function createKafkaSource(options: KafkaSourceOptions, handlers: KafkaSourceHandlers): KafkaSource {
+  return new GroupSource(options, handlers);
+}
