@@ -52,6 +52,11 @@ export interface SqlCatalogOptions {
   fileIO?: FileIO;
   /** How long to wait for another process's lock (default 10 s). */
   busyTimeoutMs?: number;
+  /**
+   * SQLite journal mode (default 'wal': readers never block the committer). Use 'delete' on a
+   * network file system, where WAL's shared memory does not work.
+   */
+  journalMode?: 'wal' | 'delete';
 }
 
 const TABLE_TYPE = 'TABLE';
@@ -124,7 +129,7 @@ export class SqlCatalog implements Catalog {
     const timeout = opts.busyTimeoutMs ?? 10_000;
     this.db = new DatabaseSync(path, { timeout });
     this.db.exec(`PRAGMA busy_timeout = ${timeout}`);
-    if (path !== ':memory:') this.db.exec('PRAGMA journal_mode = WAL');
+    if (path !== ':memory:') this.db.exec(`PRAGMA journal_mode = ${opts.journalMode === 'delete' ? 'DELETE' : 'WAL'}`);
     this.db.exec(CREATE_TABLES_SQL);
     this.db.exec(CREATE_NAMESPACE_PROPERTIES_SQL);
     const cols = this.db.prepare('PRAGMA table_info(iceberg_tables)').all() as { name: string }[];

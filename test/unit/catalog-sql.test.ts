@@ -85,6 +85,11 @@ test('creates the JdbcCatalog / PyIceberg tables with their exact columns and ke
     ]);
     assert.equal((db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode, 'wal');
     db.close();
+    const del = new SqlCatalog({ uri: join(s.dir, 'nfs.db'), warehouse: s.warehouse, journalMode: 'delete' });
+    await del.close();
+    const db2 = new DatabaseSync(join(s.dir, 'nfs.db'));
+    assert.equal((db2.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode, 'delete');
+    db2.close();
   } finally {
     await s.cleanup();
   }
