@@ -1,0 +1,46 @@
+// What the pipeline needs from Kafka, as a small interface: the consumer-group member in
+// src/kafka/ implements it, and tests can drive the pipeline through it.
+
+export interface SourceRecord {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  /** Record timestamp, ms since the epoch. */
+  timestamp: number;
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  headers: [string, Uint8Array | null][];
+}
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+/** Where an assigned partition should start: an offset, or the log's start or end. */
+export type StartPosition = bigint | 'earliest' | 'latest';
+
+export interface SourceHandlers {
+  /** Partitions newly assigned to this member; returns where each must start. */
+  onAssigned(partitions: TopicPartition[]): Promise<Map<string, StartPosition>>;
+  /** Partitions taken away (rebalance or stop): flush or drop what is buffered for them. */
+  onRevoked(partitions: TopicPartition[]): Promise<void>;
+  /** Records of one partition, in offset order. The next batch waits for this promise. */
+  onBatch(records: SourceRecord[]): Promise<void>;
+}
+
+export interface RecordSource {
+  start(handlers: SourceHandlers): Promise<void>;
+  /** Moves a partition's fetch position (after a fenced commit). */
+  seek(tp: TopicPartition, offset: bigint): void;
+  pause(partitions: TopicPartition[]): void;
+  resume(partitions: TopicPartition[]): void;
+  /** Commits group offsets (advisory: for lag tools). */
+  commitOffsets(offsets: (TopicPartition & { offset: bigint })[]): Promise<void>;
+  /** Leaves the group; onRevoked runs for what was assigned. */
+  stop(): Promise<void>;
+}
+
+export function tpKey(tp: TopicPartition): string {
+  return `${tp.topic}\u0000${tp.partition}`;
+}

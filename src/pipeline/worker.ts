@@ -1,0 +1,574 @@
+// One connector worker: a consumer-group member that decodes, routes and buffers records per
+// table, and commits each table's buffer together with the Kafka offsets it covers
+// (commit/exactly-once.ts). All state changes run one at a time (`serial`), so a flush, a
+// rebalance and a batch of records never interleave.
+//
+// Offsets, per partition p:
+//   position[p]      the next offset to process from p (any table);
+//   T.committed[p]   where table T's offsets map has p (the table's truth);
+//   T.next[p]        the next offset T wants: committed, or past what T has buffered.
+// A record (p, o) routed to T is taken only if o >= T.next[p] (after a seek back, a table skips
+// what it already has). A flush of T covers [T.committed[p], max(T.next[p], position[p])) for
+// every assigned p it has seen, so T's offsets advance past records that went elsewhere.
+// On assignment, p starts at the smallest committed offset over the tables p feeds.
+import type { Catalog } from '../catalog/catalog.ts';
+import { CommitConflictError } from '../catalog/catalog.ts';
+import type { ConnectorConfig } from '../config/connector-config.ts';
+import { commitBatch, FencedError } from '../commit/exactly-once.ts';
+import type { OffsetRange } from '../commit/exactly-once.ts';
+import { tableOffsets } from '../commit/offsets-map.ts';
+import type { DataFile } from '../iceberg/data-file.ts';
+import { IncompatibleSchemaChangeError } from '../iceberg/schema-evolution.ts';
+import type { Schema } from '../iceberg/types.ts';
+import { ValueError } from '../batch/errors.ts';
+import { kafkaMetadataValues } from '../schema/kafka-metadata.ts';
+import { JsonSchemaInferrer } from '../schema/infer-json.ts';
+import { PartitionedBatch, writeDataFiles } from '../table/table-writer.ts';
+import type { ParquetEncoder } from '../table/table-writer.ts';
+import type { Router } from '../route/router.ts';
+import { RouteError } from '../route/router.ts';
+import type { RecordSource, SourceRecord, StartPosition, TopicPartition } from './source.ts';
+import { tpKey } from './source.ts';
+import { TableManager } from './tables.ts';
+import type { OpenTable } from './tables.ts';
+
+/** Decoded record value and, for registry formats, the Iceberg schema of its writer schema. */
+export interface Decoded {
+  value: Record<string, unknown>;
+  /** The same object for every record of one writer schema (compared by identity). */
+  schema?: Schema;
+}
+
+export type ValueDecoder = (bytes: Uint8Array) => Decoded | Promise<Decoded>;
+
+/** Where records that cannot land go (see dead-letters.ts); 'none' tolerance throws instead. */
+export interface DeadLetterSink {
+  add(record: SourceRecord, error: Error): void;
+  flush(): Promise<void>;
+}
+
+export interface WorkerLogger {
+  info(msg: string): void;
+  warn(msg: string): void;
+}
+
+export interface WorkerEvents {
+  committed?(info: { table: string; rows: number; files: number; ranges: OffsetRange[]; snapshotId: bigint; ms: number }): void;
+  fenced?(info: { table: string; error: FencedError }): void;
+  deadLetter?(info: { record: SourceRecord; error: Error }): void;
+}
+
+export interface WorkerOptions {
+  config: ConnectorConfig;
+  catalog: Catalog;
+  source: RecordSource;
+  decode: ValueDecoder;
+  router: Router;
+  deadLetters: DeadLetterSink;
+  encoder?: ParquetEncoder;
+  log?: WorkerLogger;
+  events?: WorkerEvents;
+  now?: () => number;
+}
+
+interface PendingCommit {
+  files: DataFile[];
+  ranges: OffsetRange[];
+  rows: number;
+}
+
+interface TableState {
+  open: OpenTable;
+  batch: PartitionedBatch;
+  committed: Map<string, bigint>;
+  next: Map<string, bigint>;
+  /** Partitions (by key) with records in the batch or read since the last commit. */
+  touched: Map<string, TopicPartition>;
+  firstBufferedAt: number | undefined;
+  /** Writer schemas (by object identity) already reconciled with the table. */
+  knownSchemas: Set<Schema>;
+  /** Writer schemas that cannot be reconciled (their records are dead letters). */
+  incompatible: Map<Schema, IncompatibleSchemaChangeError>;
+  inferrer: JsonSchemaInferrer | undefined;
+  /** Files written and waiting for their commit (kept across failed attempts). */
+  pending: PendingCommit | undefined;
+  /** First offset buffered per partition the table has no committed offset for. */
+  firstOffset: Map<string, bigint>;
+  commitFailures: number;
+}
+
+export class ConnectorStoppedError extends Error {
+  constructor(message: string, cause?: unknown) {
+    super(message, { cause });
+    this.name = 'ConnectorStoppedError';
+  }
+}
+
+export class ConnectorWorker {
+  private readonly o: WorkerOptions;
+  private readonly tables: TableManager;
+  private readonly state = new Map<string, TableState>();
+  private readonly assigned = new Map<string, TopicPartition>();
+  private readonly position = new Map<string, bigint>();
+  private readonly paused = new Set<string>();
+  private readonly now: () => number;
+  private queue: Promise<unknown> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private failure: Error | undefined;
+  private stopping = false;
+  private readonly failed: Promise<Error>;
+  private signalFailed!: (e: Error) => void;
+
+  constructor(options: WorkerOptions) {
+    this.o = options;
+    this.tables = new TableManager(options.catalog, options.config);
+    this.now = options.now ?? Date.now;
+    this.failed = new Promise((resolve) => (this.signalFailed = resolve));
+  }
+
+  /** Resolves with the error that stops this worker (a fatal error, never on a clean stop). */
+  whenFailed(): Promise<Error> {
+    return this.failed;
+  }
+
+  /** Joins the group and runs until stop() or a fatal error (rejects with it). */
+  async start(): Promise<void> {
+    await this.o.source.start({
+      onAssigned: (parts) => this.serial(() => this.assign(parts)),
+      onRevoked: (parts) => this.serial(() => this.revoke(parts)),
+      onBatch: (records) => this.serial(() => this.process(records)),
+    });
+    const tick = Math.max(100, Math.min(1000, Math.floor(this.o.config.commit.intervalMs / 4)));
+    this.timer = setInterval(() => {
+      void this.serial(() => this.flushDue()).catch(() => undefined);
+    }, tick);
+    this.timer.unref();
+  }
+
+  /** Stops at once without flushing or leaving the group: what a crash looks like (tests). */
+  abort(): void {
+    this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
+    this.fail(new ConnectorStoppedError('aborted'));
+  }
+
+  /** Flushes and commits everything buffered, then leaves the group. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
+    try {
+      if (!this.failure) await this.serial(() => this.flushAll());
+    } finally {
+      await this.o.source.stop();
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  /** The error that stopped this worker, if any. */
+  get error(): Error | undefined {
+    return this.failure;
+  }
+
+  bufferedBytes(): number {
+    let n = 0;
+    for (const t of this.state.values()) n += t.batch.estimatedBytes;
+    return n;
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(async () => {
+      if (this.failure) throw this.failure;
+      try {
+        return await fn();
+      } catch (err) {
+        this.fail(err as Error);
+        throw err;
+      }
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err instanceof ConnectorStoppedError ? err : new ConnectorStoppedError(`connector ${this.o.config.name} stopped: ${err.message}`, err);
+    this.o.log?.warn(this.failure.message);
+    if (this.timer) clearInterval(this.timer);
+    this.signalFailed(this.failure);
+  }
+
+  // ---- assignment ----
+
+  private async assign(parts: TopicPartition[]): Promise<Map<string, StartPosition>> {
+    const out = new Map<string, StartPosition>();
+    for (const tp of parts) {
+      const key = tpKey(tp);
+      this.assigned.set(key, tp);
+      let start: bigint | undefined;
+      for (const t of await this.tablesFedBy(tp)) {
+        const at = t.committed.get(key);
+        if (at !== undefined && (start === undefined || at < start)) start = at;
+        if (at !== undefined && (t.next.get(key) ?? -1n) < at) t.next.set(key, at);
+      }
+      if (start !== undefined) {
+        out.set(key, start);
+        this.position.set(key, start);
+      } else {
+        out.set(key, this.o.config.kafka.startFrom);
+        this.position.delete(key);
+      }
+    }
+    this.o.log?.info(`assigned ${parts.map((p) => `${p.topic}[${p.partition}]`).join(', ')}`);
+    return out;
+  }
+
+  /** The tables records of a partition can go to, as far as they can be known up front. */
+  private async tablesFedBy(tp: TopicPartition): Promise<TableState[]> {
+    const names = new Set<string>();
+    const cfg = this.o.config;
+    if (cfg.route.by === 'field') {
+      for (const n of Object.values(cfg.route.tables)) names.add(n);
+    } else {
+      names.add(this.o.router.tableFor(tp.topic, {}));
+    }
+    for (const [n, t] of this.state) if (t.committed.size > 0 || t.touched.size > 0) names.add(n);
+    const out: TableState[] = [];
+    for (const n of names) {
+      const t = this.state.get(n) ?? (await this.loadState(n));
+      if (t) out.push(t);
+    }
+    return out;
+  }
+
+  private async loadState(name: string, incoming?: Schema): Promise<TableState | undefined> {
+    const open = incoming === undefined ? await this.tables.load(name) : await this.tables.open(name, incoming);
+    if (!open) return undefined;
+    const t: TableState = {
+      open,
+      batch: new PartitionedBatch(open.name, open.schema, open.spec),
+      committed: new Map(),
+      next: new Map(),
+      touched: new Map(),
+      firstBufferedAt: undefined,
+      knownSchemas: new Set(),
+      incompatible: new Map(),
+      inferrer: undefined,
+      pending: undefined,
+      firstOffset: new Map(),
+      commitFailures: 0,
+    };
+    this.refreshCommitted(t);
+    this.state.set(name, t);
+    return t;
+  }
+
+  private refreshCommitted(t: TableState): void {
+    const map = tableOffsets(t.open.table.metadata, this.o.config.name);
+    t.committed.clear();
+    for (const [topic, parts] of map) {
+      for (const [partition, offset] of parts) {
+        const key = tpKey({ topic, partition });
+        t.committed.set(key, offset);
+        if ((t.next.get(key) ?? -1n) < offset) t.next.set(key, offset);
+      }
+    }
+  }
+
+  private async revoke(parts: TopicPartition[]): Promise<void> {
+    // Commit what we hold for them while we still own them; a new owner that got there first
+    // fences us, which is safe.
+    await this.flushAll().catch((err) => this.o.log?.warn(`flush on revoke failed: ${(err as Error).message}`));
+    for (const tp of parts) {
+      const key = tpKey(tp);
+      this.assigned.delete(key);
+      this.position.delete(key);
+      this.paused.delete(key);
+      for (const t of this.state.values()) {
+        t.next.delete(key);
+        t.touched.delete(key);
+      }
+    }
+  }
+
+  // ---- records ----
+
+  private async process(records: SourceRecord[]): Promise<void> {
+    for (let i = 0; i < records.length; i++) {
+      const rec = records[i];
+      const key = tpKey(rec);
+      if (!this.assigned.has(key)) continue; // a late batch of a revoked partition
+      const pos = this.position.get(key);
+      if (pos !== undefined && rec.offset < pos) continue; // already processed (before a seek)
+      await this.processOne(rec, key, records, i);
+      this.position.set(key, rec.offset + 1n);
+      for (const t of this.state.values()) if (t.committed.has(key) || t.next.has(key)) t.touched.set(key, rec);
+    }
+    await this.flushDue();
+    await this.applyBackpressure();
+  }
+
+  private async processOne(rec: SourceRecord, key: string, batch: SourceRecord[], index: number): Promise<void> {
+    const cfg = this.o.config;
+    let decoded: Decoded;
+    let tableNameOf: string;
+    try {
+      if (rec.value === null) throw new RouteError('record has no value (a tombstone)');
+      decoded = await this.decodeWithRetry(rec.value);
+      tableNameOf = this.o.router.tableFor(rec.topic, decoded.value);
+    } catch (err) {
+      return this.deadLetter(rec, err as Error);
+    }
+
+    let t = this.state.get(tableNameOf);
+    if (!t) {
+      let schema = decoded.schema;
+      if (!schema && cfg.format === 'json') {
+        // A new table's columns come from every record of this batch bound for it, not just
+        // the first: one integral amount should not make the column a long.
+        const inf = new JsonSchemaInferrer();
+        const e = inf.add(decoded.value);
+        if (e) return this.deadLetter(rec, e);
+        for (let j = index + 1; j < batch.length; j++) {
+          const other = batch[j].value;
+          if (other === null) continue;
+          try {
+            const v = (await this.o.decode(other)).value;
+            if (this.o.router.tableFor(batch[j].topic, v) === tableNameOf) inf.add(v);
+          } catch {
+            // that record's own turn will send it to the dead letters
+          }
+        }
+        schema = inf.schema();
+      }
+      t = (await this.loadState(tableNameOf, schema))!;
+    }
+    if ((t.next.get(key) ?? -1n) > rec.offset) return; // this table already has it
+
+    // schema: reconcile the writer schema (registry) or grow the inferred one (plain JSON)
+    if (decoded.schema) {
+      const bad = t.incompatible.get(decoded.schema);
+      if (bad) return this.deadLetter(rec, bad);
+      if (!t.knownSchemas.has(decoded.schema)) {
+        const ok = await this.reconcile(t, decoded.schema);
+        if (!ok) return this.deadLetter(rec, t.incompatible.get(decoded.schema)!);
+        t = this.state.get(tableNameOf)!;
+      }
+    } else if (cfg.format === 'json' && cfg.table.evolveSchema) {
+      t.inferrer ??= new JsonSchemaInferrer(t.open.schema);
+      const before = t.inferrer.changes;
+      const e = t.inferrer.add(decoded.value);
+      if (e) return this.deadLetter(rec, e);
+      if (t.inferrer.changes !== before) {
+        const ok = await this.reconcile(t, t.inferrer.schema());
+        if (!ok) return this.deadLetter(rec, [...t.incompatible.values()].pop()!);
+        t = this.state.get(tableNameOf)!;
+      }
+    }
+
+    const value = cfg.table.kafkaMetadataColumns
+      ? { ...decoded.value, ...kafkaMetadataValues({ topic: rec.topic, partition: rec.partition, offset: rec.offset, timestampMs: rec.timestamp }) }
+      : decoded.value;
+    try {
+      t.batch.append(value);
+    } catch (err) {
+      if (err instanceof ValueError) return this.deadLetter(rec, err);
+      throw err;
+    }
+    t.firstBufferedAt ??= this.now();
+    if (!t.committed.has(key) && !t.firstOffset.has(key)) t.firstOffset.set(key, rec.offset);
+    t.next.set(key, rec.offset + 1n);
+    t.touched.set(key, rec);
+  }
+
+  /** Makes the table's schema take `incoming`; false when the change is incompatible (dead letters). */
+  private async reconcile(t: TableState, incoming: Schema): Promise<boolean> {
+    const cfg = this.o.config;
+    if (!cfg.table.evolveSchema) {
+      t.knownSchemas.add(incoming);
+      return true; // values that do not fit the table become dead letters one by one
+    }
+    // Data buffered under the old schema is committed first: a file has one schema.
+    await this.flushTable(t);
+    try {
+      const { table, changes } = await this.tables.evolve(t.open, incoming);
+      if (changes.length > 0) {
+        this.o.log?.info(`table ${t.open.name}: schema evolved: ${changes.map((c) => `${c.kind} ${c.path}`).join(', ')}`);
+      }
+      t.open = table;
+      t.batch = new PartitionedBatch(table.name, table.schema, table.spec);
+      t.inferrer = undefined;
+      t.knownSchemas.add(incoming);
+      return true;
+    } catch (err) {
+      if (!(err instanceof IncompatibleSchemaChangeError)) throw err;
+      if (cfg.errors.onIncompatibleSchema === 'stop') {
+        throw new ConnectorStoppedError(`table ${t.open.name}: incompatible schema change: ${err.message}`, err);
+      }
+      t.incompatible.set(incoming, err);
+      return false;
+    }
+  }
+
+  private deadLetter(rec: SourceRecord, error: Error): void {
+    this.o.deadLetters.add(rec, error); // throws ConnectorStoppedError-like errors for tolerance none
+    this.o.events?.deadLetter?.({ record: rec, error });
+  }
+
+  // ---- flushing ----
+
+  private async flushDue(): Promise<void> {
+    const { intervalMs, maxRows, maxBytes } = this.o.config.commit;
+    const now = this.now();
+    for (const t of this.state.values()) {
+      const aged = t.firstBufferedAt !== undefined && now - t.firstBufferedAt >= intervalMs;
+      if (aged || t.batch.rowCount >= maxRows || t.batch.estimatedBytes >= maxBytes || t.pending) await this.flushTable(t);
+    }
+  }
+
+  private async flushAll(): Promise<void> {
+    for (const t of this.state.values()) await this.flushTable(t);
+  }
+
+  private async applyBackpressure(): Promise<void> {
+    const limit = this.o.config.bufferMaxBytes;
+    if (this.bufferedBytes() <= limit) {
+      if (this.paused.size > 0 && this.bufferedBytes() <= limit / 2) {
+        const parts = [...this.paused].map((k) => this.assigned.get(k)).filter((x): x is TopicPartition => x !== undefined);
+        this.paused.clear();
+        this.o.source.resume(parts);
+      }
+      return;
+    }
+    // Over the bound: flush the largest buffers; if that is not enough, pause everything.
+    const bySize = [...this.state.values()].sort((a, b) => b.batch.estimatedBytes - a.batch.estimatedBytes);
+    for (const t of bySize) {
+      if (this.bufferedBytes() <= limit / 2) break;
+      await this.flushTable(t);
+    }
+    if (this.bufferedBytes() > limit) {
+      const parts = [...this.assigned.values()];
+      for (const p of parts) this.paused.add(tpKey(p));
+      this.o.source.pause(parts);
+    }
+  }
+
+  /** Writes the table's buffer as files and commits them with the offsets they cover. */
+  private async flushTable(t: TableState): Promise<void> {
+    if (!t.pending) {
+      const ranges = this.rangesFor(t);
+      if (ranges.length === 0 && t.batch.rowCount === 0) return;
+      const rows = t.batch.rowCount;
+      const parts = t.batch.drain();
+      t.firstBufferedAt = undefined;
+      const files = parts.length === 0 ? [] : await writeDataFiles(t.open.table, t.open.schema, t.open.spec, parts, { encoder: this.o.encoder });
+      t.pending = { files, ranges, rows };
+    }
+    const pending = t.pending;
+    // Dead letters of records these offsets cover must be durable before the offsets are.
+    await this.o.deadLetters.flush();
+    const started = this.now();
+    try {
+      const result = await commitBatch({
+        connector: this.o.config.name,
+        catalog: this.o.catalog,
+        table: t.open.id,
+        files: pending.files,
+        ranges: pending.ranges,
+        specId: t.open.spec['spec-id'],
+      });
+      t.pending = undefined;
+      t.commitFailures = 0;
+      t.open = { ...t.open, table: result.table };
+      for (const r of pending.ranges) {
+        t.committed.set(tpKey(r), r.to);
+        t.touched.delete(tpKey(r));
+        t.firstOffset.delete(tpKey(r));
+      }
+      this.o.events?.committed?.({
+        table: t.open.name,
+        rows: pending.rows,
+        files: pending.files.length,
+        ranges: pending.ranges,
+        snapshotId: result.snapshot['snapshot-id'],
+        ms: this.now() - started,
+      });
+      await this.commitGroupOffsets(pending.ranges).catch((err) => this.o.log?.warn(`group offset commit failed: ${(err as Error).message}`));
+    } catch (err) {
+      if (err instanceof FencedError) {
+        await this.onFenced(t, err);
+        return;
+      }
+      // Not committed, files kept: the next flush tries again; too many in a row stop the
+      // connector (a restart re-reads from the table's offsets, so nothing is lost).
+      t.commitFailures++;
+      const why = err instanceof CommitConflictError ? 'conflicts' : (err as Error).message;
+      if (t.commitFailures >= MAX_COMMIT_FAILURES) throw new ConnectorStoppedError(`table ${t.open.name}: ${t.commitFailures} commits in a row failed: ${why}`, err);
+      this.o.log?.warn(`table ${t.open.name}: commit failed (${t.commitFailures}/${MAX_COMMIT_FAILURES}), will retry: ${why}`);
+    }
+  }
+
+  /** The registry being down is not the record's fault: wait for it (bounded), then stop. */
+  private async decodeWithRetry(bytes: Uint8Array): Promise<Decoded> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.o.decode(bytes);
+      } catch (err) {
+        if ((err as { reason?: string })?.reason !== 'registry-unavailable' || attempt >= 8) throw err;
+        await new Promise((r) => setTimeout(r, Math.min(10_000, 250 * 2 ** attempt)));
+      }
+    }
+  }
+
+  private rangesFor(t: TableState): OffsetRange[] {
+    const out: OffsetRange[] = [];
+    for (const [key, tp] of t.touched) {
+      if (!this.assigned.has(key)) continue;
+      const from = t.committed.get(key) ?? t.firstOffset.get(key);
+      if (from === undefined) continue;
+      const pos = this.position.get(key) ?? from;
+      const buffered = t.next.get(key) ?? from;
+      const to = pos > buffered ? pos : buffered;
+      if (to > from || !t.committed.has(key)) out.push({ topic: tp.topic, partition: tp.partition, from, to });
+    }
+    return out;
+  }
+
+  /** Another worker moved the table: drop what we hold for it and re-read from the table's offsets. */
+  private async onFenced(t: TableState, err: FencedError): Promise<void> {
+    this.o.log?.warn(err.message);
+    this.o.events?.fenced?.({ table: t.open.name, error: err });
+    t.pending = undefined;
+    t.batch.drain();
+    t.firstBufferedAt = undefined;
+    t.touched.clear();
+    t.next.clear();
+    t.firstOffset.clear();
+    t.open = await this.tables.reload(t.open);
+    this.refreshCommitted(t);
+    for (const key of this.assigned.keys()) {
+      const at = t.committed.get(key);
+      const tp = this.assigned.get(key)!;
+      if (at !== undefined && (this.position.get(key) ?? at) > at) {
+        this.position.set(key, at);
+        this.o.source.seek(tp, at);
+      }
+    }
+  }
+
+  private async commitGroupOffsets(ranges: OffsetRange[]): Promise<void> {
+    const offsets: (TopicPartition & { offset: bigint })[] = [];
+    for (const r of ranges) {
+      const key = tpKey(r);
+      let min: bigint | undefined;
+      for (const t of this.state.values()) {
+        const at = t.committed.get(key);
+        if (at !== undefined && (min === undefined || at < min)) min = at;
+      }
+      if (min !== undefined) offsets.push({ topic: r.topic, partition: r.partition, offset: min });
+    }
+    if (offsets.length > 0) await this.o.source.commitOffsets(offsets);
+  }
+}
+
+const MAX_COMMIT_FAILURES = 10;
