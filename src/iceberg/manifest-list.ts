@@ -109,7 +109,8 @@ export const MANIFEST_FILE_TYPE: StructType = {
 
 export interface WriteManifestListOptions {
   snapshotId: bigint;
-  parentSnapshotId: bigint | null;
+  /** null or absent for the first snapshot (written as "null", as Java and PyIceberg do). */
+  parentSnapshotId?: bigint | null;
   sequenceNumber: number;
   manifests: ManifestFile[];
   /** Default "deflate". */
@@ -159,7 +160,7 @@ export function writeManifestList(options: WriteManifestListOptions): Uint8Array
     syncMarker: options.syncMarker,
     metadata: {
       'snapshot-id': String(snapshotId),
-      'parent-snapshot-id': options.parentSnapshotId === null ? 'null' : String(options.parentSnapshotId),
+      'parent-snapshot-id': options.parentSnapshotId == null ? 'null' : String(options.parentSnapshotId),
       'sequence-number': String(sequenceNumber),
       'format-version': '2',
     },
