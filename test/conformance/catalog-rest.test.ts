@@ -15,10 +15,10 @@ import {
   type TableIdentifier,
 } from '../../src/catalog/catalog.ts';
 import type { Schema } from '../../src/iceberg/types.ts';
+import { stackEnv } from '../helpers/stack.ts';
 import type { Snapshot, TableMetadata, TableUpdate } from '../../src/iceberg/table-metadata.ts';
 
-const uri = process.env.FLOE_TEST_REST_URI;
-if (!uri) throw new Error('FLOE_TEST_REST_URI is not set: start the test stack (scripts/stack/start.sh rest) and source scripts/stack/env.sh');
+const uri = stackEnv().restUri;
 
 const run = `floe_it_${randomBytes(4).toString('hex')}`;
 const cat = new RestCatalog({ uri, warehouse: process.env.FLOE_TEST_REST_WAREHOUSE });
@@ -151,8 +151,8 @@ test('an unreachable catalog URL is named in the error', async () => {
 });
 
 test('OAuth2 client credentials against the server\'s own token endpoint', async () => {
-  const auth = new OAuth2ClientCredentialsAuth({ tokenUrl: `${uri!.replace(/\/+$/, '')}/v1/oauth/tokens`, clientId: 'floe', clientSecret: 'secret' });
-  const oauthCat = new RestCatalog({ uri: uri!, auth, warehouse: process.env.FLOE_TEST_REST_WAREHOUSE });
+  const auth = new OAuth2ClientCredentialsAuth({ tokenUrl: `${uri.replace(/\/+$/, '')}/v1/oauth/tokens`, clientId: 'floe', clientSecret: 'secret' });
+  const oauthCat = new RestCatalog({ uri: uri, auth, warehouse: process.env.FLOE_TEST_REST_WAREHOUSE });
   assert.ok((await oauthCat.listNamespaces()).some((n) => n[0] === run));
   assert.equal(await oauthCat.namespaceExists([run]), true);
   assert.equal(auth.fetches, 1);

@@ -10,9 +10,9 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { SqlCatalog } from '../../src/catalog/sql-catalog.ts';
 import type { Schema } from '../../src/iceberg/types.ts';
+import { stackEnv } from '../helpers/stack.ts';
 
-const python = process.env.FLOE_TEST_PYTHON;
-if (!python) throw new Error('FLOE_TEST_PYTHON is not set: point it at a python with pyiceberg[sql-sqlite]==0.12.* (the test stack installs one)');
+const python = stackEnv().python;
 
 let dir: string;
 let db: string;
@@ -35,7 +35,7 @@ async function py(script: string): Promise<any> {
     'cat = SqlCatalog("floe", uri="sqlite:///" + sys.argv[1], warehouse=sys.argv[2])',
     '',
   ].join('\n');
-  const { stdout } = await promisify(execFile)(python!, ['-c', prelude + script, db, warehouse], { maxBuffer: 1 << 24 });
+  const { stdout } = await promisify(execFile)(python, ['-c', prelude + script, db, warehouse], { maxBuffer: 1 << 24 });
   return JSON.parse(stdout.trim().split('\n').at(-1)!);
 }
 

@@ -14,21 +14,18 @@ import { SqlCatalog } from '../../src/catalog/sql-catalog.ts';
 import { CommitConflictError } from '../../src/catalog/catalog.ts';
 import { S3FileIO } from '../../src/io/s3-file-io.ts';
 import { closeSharedFileIO } from '../../src/io/resolve-file-io.ts';
+import { stackEnv } from '../helpers/stack.ts';
 
-function requireEnv(name: string): string {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: start the test stack (scripts/stack/start.sh s3) and source scripts/stack/env.sh`);
-  return v;
-}
-const bucket = requireEnv('FLOE_TEST_S3_BUCKET');
+const env = stackEnv();
+const bucket = env.s3Bucket;
 const props: Record<string, string> = {
-  's3.endpoint': requireEnv('FLOE_TEST_S3_ENDPOINT'),
-  's3.access-key-id': requireEnv('FLOE_TEST_S3_ACCESS_KEY'),
-  's3.secret-access-key': requireEnv('FLOE_TEST_S3_SECRET_KEY'),
-  's3.region': process.env.FLOE_TEST_S3_REGION || 'us-east-1',
+  's3.endpoint': env.s3Endpoint,
+  's3.access-key-id': env.s3AccessKey,
+  's3.secret-access-key': env.s3SecretKey,
+  's3.region': env.s3Region || 'us-east-1',
   's3.path-style-access': 'true',
 };
-const python = requireEnv('FLOE_TEST_PYTHON');
+const python = env.python;
 const warehouse = `s3://${bucket}/floe-sql-test/${randomUUID()}`;
 let dir: string | undefined;
 

@@ -1,5 +1,6 @@
 // S3FileIO against a real S3-compatible server (MinIO / versitygw from scripts/stack, or any
-// server named by FLOE_TEST_S3_*). Fails, not skips, when the stack's variables are missing.
+// server named by FLOE_TEST_S3_*, read through stackEnv()). Fails, not skips, when the stack's
+// variables are missing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -7,20 +8,16 @@ import { CreateBucketCommand, ListMultipartUploadsCommand } from '@aws-sdk/clien
 import { S3FileIO, StorageUnreachableError } from '../../src/io/s3-file-io.ts';
 import { NotFoundError } from '../../src/io/file-io.ts';
 import { closeSharedFileIO, fileIOFor } from '../../src/io/resolve-file-io.ts';
+import { stackEnv } from '../helpers/stack.ts';
 
-function requireEnv(name: string): string {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: start the test stack (scripts/stack/start.sh s3) and source scripts/stack/env.sh`);
-  return v;
-}
-
-const endpoint = requireEnv('FLOE_TEST_S3_ENDPOINT');
-const bucket = requireEnv('FLOE_TEST_S3_BUCKET');
+const env = stackEnv();
+const endpoint = env.s3Endpoint;
+const bucket = env.s3Bucket;
 const props: Record<string, string> = {
   's3.endpoint': endpoint,
-  's3.access-key-id': requireEnv('FLOE_TEST_S3_ACCESS_KEY'),
-  's3.secret-access-key': requireEnv('FLOE_TEST_S3_SECRET_KEY'),
-  's3.region': process.env.FLOE_TEST_S3_REGION || 'us-east-1',
+  's3.access-key-id': env.s3AccessKey,
+  's3.secret-access-key': env.s3SecretKey,
+  's3.region': env.s3Region || 'us-east-1',
   's3.path-style-access': 'true',
 };
 if (process.env.FLOE_TEST_S3_CHECKSUM) props['s3.checksum-calculation'] = process.env.FLOE_TEST_S3_CHECKSUM;
