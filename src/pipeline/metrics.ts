@@ -3,7 +3,7 @@
 //
 // Names follow Prometheus conventions: `floe_` prefix, base units in the name (`_seconds`,
 // `_bytes`), `_total` on counters. Per-record work must not touch a prom-client metric per
-// record (an observe costs about 1.5 µs; see docs/decisions.md): count records per fetch or per
+// record (a prom-client observe costs about 0.3 µs of CPU even on a bound child; see docs/decisions.md): count records per fetch or per
 // batch with `inc(labels, n)`, and feed a batch's timestamps to `observeFreshness`, which bins
 // them in a typed array and exposes the result as an ordinary Prometheus histogram.
 import { Counter, Gauge, Histogram } from 'prom-client';
@@ -48,7 +48,7 @@ interface Series {
 
 /**
  * A Prometheus histogram that takes many observations in one call: values are binned in a
- * typed array (about 10 ns a value) instead of one prom-client `observe` each. It registers
+ * typed array (about 40 ns of CPU a value) instead of one prom-client `observe` each. It registers
  * on a prom-client Registry like any metric and prints in the same text format.
  */
 export class BulkHistogram<L extends string = string> {
