@@ -113,6 +113,25 @@ function cpuMs(c: NodeJS.CpuUsage): number {
   return (c.user + c.system) / 1000;
 }
 
+/**
+ * CPU nanoseconds per iteration of a fixed reference loop: a yardstick for how fast this
+ * machine (and how busy its other tenants) was during the run. Best of 5.
+ */
+function referenceLoopNs(): number {
+  const a = new Float64Array(1 << 20);
+  let best = Infinity;
+  let sink = 0;
+  for (let r = 0; r < 5; r++) {
+    const c0 = process.cpuUsage();
+    for (let k = 0; k < 10; k++) for (let i = 0; i < a.length; i++) {
+      a[i] = i * 0.5;
+      sink += a[i];
+    }
+    best = Math.min(best, (cpuMs(process.cpuUsage(c0)) * 1e6) / (10 * a.length));
+  }
+  return sink > 0 ? +best.toFixed(2) : best;
+}
+
 function main(): void {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-bench-'));
@@ -167,6 +186,7 @@ function main(): void {
     cpu: os.cpus()[0]?.model,
     cpus: os.cpus().length,
     loadAverage1m: +load.toFixed(2),
+    referenceLoopNs: referenceLoopNs(),
     node: process.version,
     zstdLevel: ZSTD_LEVEL,
     buildMs: Math.round(buildWall),
@@ -204,7 +224,7 @@ function main(): void {
   fs.rmSync(dir, { recursive: true, force: true });
 
   console.log(`machine: ${figures.cpu} × ${figures.cpus}, node ${figures.node}`);
-  console.log(`load average ${figures.loadAverage1m} (wall-clock figures suffer when the machine is busy; CPU-time figures less so)`);
+  console.log(`load average ${figures.loadAverage1m}, reference loop ${figures.referenceLoopNs} ns/iteration (≈1.1 on this machine when quiet; wall-clock figures suffer when the machine is busy, CPU-time figures less so)`);
   console.log(`build ${figures.buildMs} ms (cpu ${figures.buildCpuMs}), encode ${figures.encodeMs} ms (cpu ${figures.encodeCpuMs}), write ${figures.writeMs} ms`);
   console.log(`whole path: ${figures.wholePathRowsPerSec} rows/s, ${figures.wholePathMBPerSec} MB/s (file MB per second)`);
   console.log(`encode only: ${figures.encodeRowsPerSec} rows/s, ${figures.encodeMBPerSec} MB/s`);

@@ -107,11 +107,9 @@ export function encodeParquet(schema: Schema, batch: ColumnBatch, options: Encod
   const ps = parquetSchema(schema);
   checkLayout(ps, batch);
 
+  // an empty batch is a file with no row groups
   const rowStarts: number[] = [];
-  for (let r = 0; r < batch.rowCount || (r === 0 && batch.rowCount === 0); r += rowGroupRows) {
-    rowStarts.push(r);
-    if (batch.rowCount === 0) break;
-  }
+  for (let r = 0; r < batch.rowCount; r += rowGroupRows) rowStarts.push(r);
   const groups = rowStarts.length;
   const starts = batch.columns.map((c) => rowGroupStarts(c, rowStarts));
 
