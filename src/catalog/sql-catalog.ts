@@ -108,6 +108,11 @@ function isConstraintError(err: unknown): boolean {
   return (e?.errcode !== undefined && (e.errcode & 0xff) === 19) || /constraint/i.test(e?.message ?? '');
 }
 
+function isBusyError(err: unknown): boolean {
+  const e = err as { errcode?: number; message?: string };
+  return (e?.errcode !== undefined && ((e.errcode & 0xff) === 5 || (e.errcode & 0xff) === 6)) || /database is locked|SQLITE_BUSY/i.test(e?.message ?? '');
+}
+
 export class SqlCatalog implements Catalog {
   readonly name: string;
   readonly warehouse?: string;
@@ -346,8 +351,11 @@ export class SqlCatalog implements Catalog {
          WHERE catalog_name = ? AND table_namespace = ? AND table_name = ? AND metadata_location = ?${this.typeFilter()}`,
       ).run(nextLocation, base, this.name, ns, id.name, base).changes;
     } catch (err) {
-      // The UPDATE did not run (e.g. the database stayed locked past the busy timeout).
+      // The UPDATE did not run: nothing changed, so the caller may reload and retry.
       await this.io(nextLocation).delete(nextLocation).catch(() => {});
+      if (isBusyError(err)) {
+        throw new CommitConflictError(`commit to ${tableName(id)} not applied: the catalog database stayed locked by another process past the busy timeout`, err);
+      }
       throw err;
     }
     if (Number(changes) !== 1) {

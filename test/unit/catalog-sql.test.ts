@@ -274,3 +274,28 @@ test('several processes committing to one table: every commit either lands or co
     await s.cleanup();
   }
 });
+
+test('a database locked past the busy timeout is a conflict (not applied), and the written file is removed', async () => {
+  const s = await setup();
+  const cat = new SqlCatalog({ uri: s.db, warehouse: s.warehouse, busyTimeoutMs: 200 });
+  try {
+    const id = { namespace: ['db'], name: 't' };
+    await cat.createNamespace(['db']);
+    await cat.createTable(id, { schema });
+    const other = new DatabaseSync(s.db);
+    other.exec('BEGIN IMMEDIATE'); // another process holds the write lock
+    await assert.rejects(cat.commitTable(id, [], [{ action: 'set-properties', updates: { k: 'v' } }]), (e: unknown) => {
+      assert.ok(e instanceof CommitConflictError, String(e));
+      assert.match((e as Error).message, /locked/);
+      return true;
+    });
+    other.exec('ROLLBACK');
+    other.close();
+    assert.equal((await readdir(new URL(`${s.warehouse}/db/t/metadata/`))).length, 1);
+    const ok = await cat.commitTable(id, [], [{ action: 'set-properties', updates: { k: 'v' } }]);
+    assert.equal(ok.metadata.properties?.k, 'v');
+  } finally {
+    await cat.close();
+    await s.cleanup();
+  }
+});
