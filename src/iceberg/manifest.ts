@@ -301,29 +301,34 @@ function getter(fields: Map<number, AvroField>, id: number): Getter | undefined 
 
 /**
  * Reader for a map<int, X>: Iceberg stores it as an array of key/value records with logicalType
- * "map", which the Avro decoder already gives as a JS Map; `check` validates each value (and
- * may convert it). An Avro map (string keys) is accepted too.
+ * "map", which the Avro decoder already gives as a JS Map (returned as is after checking that
+ * keys are ints and values pass `valid`). An Avro map (string keys) is accepted too.
  */
-function intMapReader<V>(fields: Map<number, AvroField>, id: number, check: (v: unknown) => V): ((o: Record<string, unknown>) => Map<number, V> | undefined) | undefined {
+function intMapReader<V>(fields: Map<number, AvroField>, id: number, valid: (v: unknown) => boolean, expected: string): ((o: Record<string, unknown>) => Map<number, V> | undefined) | undefined {
   const f = fields.get(id);
   if (!f) return undefined;
   const name = f.name;
   const node = unwrapOptional(f.type);
   const isPairs = node.kind === 'array' && node.props.logicalType === 'map';
   if (!isPairs && node.kind !== 'map') throw new Error(`field ${id} (${name}) is not a map`);
+  const fail = (k: unknown, v: unknown): never => {
+    throw new TypeError(`${name} (field ${id}): entry ${String(k)} → ${typeof v} ${String(v)} is not int → ${expected}`);
+  };
   return (o) => {
     const m = o[name] as Map<unknown, unknown> | null | undefined;
     if (m === null || m === undefined) return undefined;
     if (isPairs) {
-      let same = true;
-      for (const [k, v] of m) {
-        if (typeof k !== 'number') throw new TypeError(`field ${id} (${name}): key ${String(k)} is not an int`);
-        if (check(v) !== v) same = false;
-      }
-      if (same) return m as Map<number, V>;
+      // forEach, not for-of: no [k, v] array per entry (this is the hot loop of reading manifests)
+      m.forEach((v, k) => {
+        if (typeof k !== 'number' || !valid(v)) fail(k, v);
+      });
+      return m as Map<number, V>;
     }
     const out = new Map<number, V>();
-    for (const [k, v] of m) out.set(Number(k), check(v));
+    m.forEach((v, k) => {
+      if (!valid(v)) fail(k, v);
+      out.set(Number(k), v as V);
+    });
     return out;
   };
 }
@@ -362,17 +367,15 @@ export function readManifest(bytes: Uint8Array, options: ReadManifestOptions = {
   const gPart = partField.name;
   const gCount = getter(df, 103)!;
   const gSize = getter(df, 104)!;
-  const toNum = (what: string) => (v: unknown) => num(v, what);
-  const toBytes = (v: unknown) => {
-    if (!(v instanceof Uint8Array)) throw new TypeError(`bound is not binary: ${typeof v}`);
-    return v;
-  };
-  const mColumnSizes = intMapReader(df, 108, toNum('column_sizes'));
-  const mValueCounts = intMapReader(df, 109, toNum('value_counts'));
-  const mNullCounts = intMapReader(df, 110, toNum('null_value_counts'));
-  const mNanCounts = intMapReader(df, 137, toNum('nan_value_counts'));
-  const mLower = intMapReader(df, 125, toBytes);
-  const mUpper = intMapReader(df, 128, toBytes);
+  // longs are numbers when safe; a bigint count is beyond 2^53 and rejected
+  const isCount = (v: unknown) => typeof v === 'number';
+  const isBytes = (v: unknown) => v instanceof Uint8Array;
+  const mColumnSizes = intMapReader<number>(df, 108, isCount, 'long (safe integer)');
+  const mValueCounts = intMapReader<number>(df, 109, isCount, 'long (safe integer)');
+  const mNullCounts = intMapReader<number>(df, 110, isCount, 'long (safe integer)');
+  const mNanCounts = intMapReader<number>(df, 137, isCount, 'long (safe integer)');
+  const mLower = intMapReader<Uint8Array>(df, 125, isBytes, 'binary');
+  const mUpper = intMapReader<Uint8Array>(df, 128, isBytes, 'binary');
   const gKey = getter(df, 131);
   const gSplits = getter(df, 132);
   const gEq = getter(df, 135);

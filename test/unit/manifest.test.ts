@@ -469,3 +469,12 @@ test('v1 manifest lists read with the spec defaults (content 0, sequence numbers
     },
   ]);
 });
+
+test('counts beyond 2^53 are refused on read rather than rounded', () => {
+  const huge = 2n ** 60n as unknown as number; // the DataFile type says number; a writer may still hold a bigint
+  const e: ManifestEntry = { ...entries[2], dataFile: { ...entries[2].dataFile, 'column-sizes': new Map([[1, huge]]) } };
+  const bytes = write([e]);
+  assert.throws(() => readManifest(bytes), /column_sizes \(field 108\): entry 1 → bigint 1152921504606846976 is not int → long/);
+  const big = { ...e, dataFile: { ...e.dataFile, 'column-sizes': undefined, 'record-count': huge } };
+  assert.throws(() => readManifest(write([big])), /record_count: 1152921504606846976 is beyond 2\^53/);
+});
