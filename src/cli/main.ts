@@ -2,11 +2,14 @@
 import { parseArgs } from 'node:util';
 import { demo } from './demo.ts';
 import { inspect } from './inspect.ts';
+import { run } from './run.ts';
 import { embeddedCatalog, DEFAULT_WAREHOUSE_DIR } from './embedded.ts';
 
 const USAGE = `usage: floe <command> [options]
 
 commands:
+  run       run a connector: Kafka topics → Iceberg tables, exactly once
+              floe run -c connectors/NAME.yaml
   demo      write sample events into a local table (embedded catalog) and show what landed
               --warehouse DIR   local warehouse folder (default ./${DEFAULT_WAREHOUSE_DIR})
               --table NS.NAME   table (default demo.events)
@@ -29,6 +32,11 @@ export async function main(argv: string[]): Promise<number> {
           batches: values.batches === undefined ? undefined : positiveInt('--batches', values.batches),
         });
         return 0;
+      }
+      case 'run': {
+        const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' } } });
+        if (!values.config) throw new UsageError('floe run needs -c <connector file>');
+        return await run(values.config);
       }
       case 'inspect': {
         const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { warehouse: { type: 'string' } } });

@@ -1,0 +1,140 @@
+// `floe run -c connectors/<name>.yaml`: one connector worker, until SIGTERM/SIGINT (flush,
+// commit, leave the group, within a bounded time) or a fatal error (exit code 1).
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Catalog } from '../catalog/catalog.ts';
+import { RestCatalog } from '../catalog/rest-catalog.ts';
+import { SqlCatalog } from '../catalog/sql-catalog.ts';
+import type { CatalogConfig, ConnectorConfig } from '../config/connector-config.ts';
+import { loadConnectorConfig } from '../config/connector-config.ts';
+import { ConfluentDecoder, decodePlainJson } from '../decode/record-decoder.ts';
+import { SchemaRegistryClient } from '../decode/schema-registry.ts';
+import { KafkaProducer } from '../kafka/producer.ts';
+import { ParquetEncoderPool } from '../parquet/encoder-pool.ts';
+import { DeadLetterQueue } from '../pipeline/dead-letters.ts';
+import type { DeadLetterMessage } from '../pipeline/dead-letters.ts';
+import { KafkaRecordSource } from '../pipeline/kafka-record-source.ts';
+import { ConnectorWorker } from '../pipeline/worker.ts';
+import type { DeadLetterSink, ValueDecoder, WorkerOptions } from '../pipeline/worker.ts';
+import { createRouter } from '../route/router.ts';
+
+export function catalogFromConfig(c: CatalogConfig, configDir = process.cwd()): Catalog {
+  if (c.type === 'rest') {
+    const properties = { ...c.properties };
+    if (c.token) properties.token = c.token;
+    if (c.credential) properties.credential = c.credential;
+    return new RestCatalog({ uri: c.uri, warehouse: c.warehouse, properties });
+  }
+  const warehouse = c.warehouse!.includes('://') ? c.warehouse! : pathToFileURL(path.resolve(configDir, c.warehouse!)).href;
+  const uri = c.uri.includes('://') || path.isAbsolute(c.uri) ? c.uri : path.resolve(configDir, c.uri);
+  return new SqlCatalog({ uri, warehouse, properties: c.properties });
+}
+
+export function decoderFromConfig(cfg: ConnectorConfig): ValueDecoder {
+  if (cfg.format === 'json') return (bytes) => ({ value: decodePlainJson(bytes) });
+  const r = cfg.schemaRegistry!;
+  const headers: Record<string, string> = {};
+  if (r.token) headers.Authorization = `Bearer ${r.token}`;
+  const registry = new SchemaRegistryClient({
+    url: r.url,
+    headers,
+    basicAuth: r.username && r.password ? { username: r.username, password: r.password } : undefined,
+  });
+  const decoder = new ConfluentDecoder(registry);
+  return (bytes) => decoder.decode(bytes);
+}
+
+export interface RunningConnector {
+  worker: ConnectorWorker;
+  /** Flushes, commits and leaves the group; resolves when everything is closed. */
+  stop(): Promise<void>;
+  /** Resolves with the fatal error that stopped the worker. */
+  failed: Promise<Error>;
+}
+
+/** Starts a connector from its config; resolves once it has joined the group. */
+export async function startConnector(cfg: ConnectorConfig, extra: Partial<WorkerOptions> = {}): Promise<RunningConnector> {
+  const catalog = catalogFromConfig(cfg.catalog, path.dirname(path.resolve(cfg.source)));
+  const kafka = { brokers: cfg.kafka.brokers, clientId: cfg.kafka.clientId };
+  const source = new KafkaRecordSource({
+    ...kafka,
+    groupId: cfg.kafka.groupId,
+    topics: cfg.topics ?? [new RegExp(`^(?:${cfg.topicPattern})$`)],
+    sessionTimeoutMs: cfg.kafka.sessionTimeoutMs,
+  });
+  const producer = cfg.errors.deadLetterTopic ? await KafkaProducer.connect({ ...kafka, clientId: `${cfg.kafka.clientId}-dlq` }) : undefined;
+  const dlq = new DeadLetterQueue({
+    connector: cfg.name,
+    tolerance: cfg.errors.tolerance,
+    onIncompatibleSchema: cfg.errors.onIncompatibleSchema,
+    topic: cfg.errors.deadLetterTopic,
+    producer: producer && {
+      send: async (topic: string, messages: DeadLetterMessage[]) => {
+        await producer.send(messages.map((m) => ({ topic, partition: m.partition, key: m.key, value: m.value, headers: headerRecord(m.headers) })));
+      },
+    },
+  });
+  const deadLetters: DeadLetterSink = {
+    add: (record, error) => dlq.add({ ...record, timestampMs: record.timestamp }, error),
+    flush: () => dlq.flush(),
+  };
+  const pool = new ParquetEncoderPool({ size: 1 });
+  const worker = new ConnectorWorker({
+    config: cfg,
+    catalog,
+    source,
+    decode: decoderFromConfig(cfg),
+    router: createRouter(cfg.table.name, cfg.route),
+    deadLetters,
+    encoder: pool,
+    log: { info: (m) => console.log(`floe[${cfg.name}] ${m}`), warn: (m) => console.warn(`floe[${cfg.name}] ${m}`) },
+    ...extra,
+  });
+  const closeAll = async () => {
+    await pool.close();
+    await producer?.close();
+    await catalog.close?.();
+  };
+  try {
+    await worker.start();
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+  let stopped: Promise<void> | undefined;
+  return {
+    worker,
+    failed: worker.whenFailed(),
+    stop: () => (stopped ??= worker.stop().finally(closeAll)),
+  };
+}
+
+/** Kafka headers are a list; the producer takes a record, so repeated keys keep the last value. */
+function headerRecord(headers: DeadLetterMessage['headers']): Record<string, Uint8Array> {
+  const out: Record<string, Uint8Array> = {};
+  for (const [k, v] of headers) if (v !== null) out[k] = v;
+  return out;
+}
+
+/** The CLI command: runs until a signal or a fatal error. Returns the process exit code. */
+export async function run(configFile: string, stopTimeoutMs = 30_000): Promise<number> {
+  const cfg = loadConnectorConfig(configFile);
+  const running = await startConnector(cfg);
+  console.log(`floe[${cfg.name}] running: ${cfg.topics?.join(', ') ?? `/${cfg.topicPattern}/`} → ${cfg.table.name} (${cfg.catalog.type} catalog)`);
+  const signal = new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  const first = await Promise.race([signal.then((s) => ({ signal: s })), running.failed.then((error) => ({ error }))]);
+  if ('error' in first) {
+    console.error(`floe[${cfg.name}] stopped: ${first.error.message}`);
+    await running.stop().catch(() => undefined);
+    return 1;
+  }
+  console.log(`floe[${cfg.name}] ${first.signal}: flushing, committing and leaving the group`);
+  const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), stopTimeoutMs).unref());
+  const outcome = await Promise.race([running.stop().then(() => 'stopped' as const, (e: Error) => e), timeout]);
+  if (outcome === 'stopped') return 0;
+  console.error(`floe[${cfg.name}] ${outcome === 'timeout' ? `did not stop within ${stopTimeoutMs} ms` : `stop failed: ${outcome.message}`}; uncommitted records are read again on restart`);
+  return 1;
+}
