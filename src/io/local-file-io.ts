@@ -4,7 +4,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { NotFoundError, type FileIO } from './file-io.ts';
 
 /** The local path of a `file:` URI or an absolute path. Throws for anything else. */
@@ -14,7 +13,10 @@ export function localPath(location: string): string {
     let url = location;
     if (/^file:\/[^/]/.test(url)) url = 'file://' + url.slice('file:'.length);
     if (/^file:\/\/[^/]/.test(url)) throw new Error(`file location with a host is not local: ${location}`);
-    return fileURLToPath(url);
+    // The path is taken literally, not percent-decoded: Iceberg's partition paths are
+    // URL-encoded ("s=a%2Fb"), and Java's HadoopFileIO, PyIceberg and DuckDB all use such a
+    // location's characters as the file name (decoding would also turn %2F into a separator).
+    return url.slice('file://'.length);
   }
   if (isAbsolute(location)) return location;
   throw new Error(`not a local file location (need file:// or an absolute path): ${location}`);
