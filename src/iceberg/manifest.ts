@@ -390,9 +390,10 @@ export function readManifest(bytes: Uint8Array, options: ReadManifestOptions = {
     let snapshotId = snap === null || snap === undefined ? null : big(snap);
     const seqRaw = gSeq?.(o);
     const fseqRaw = gFileSeq?.(o);
-    // v1 manifests have no sequence numbers: they are 0 (spec, "Sequence Number Inheritance")
+    // v1 manifests have no sequence numbers: they are 0 (spec, "Sequence Number Inheritance");
+    // early v2 writers had no file_sequence_number: null, inherited for ADDED entries
     let sequenceNumber = !hasSeq ? 0 : seqRaw === null || seqRaw === undefined ? null : num(seqRaw, 'sequence_number');
-    let fileSequenceNumber = !hasFileSeq ? 0 : fseqRaw === null || fseqRaw === undefined ? null : num(fseqRaw, 'file_sequence_number');
+    let fileSequenceNumber = !hasFileSeq ? (hasSeq ? null : 0) : fseqRaw === null || fseqRaw === undefined ? null : num(fseqRaw, 'file_sequence_number');
     if (inherit) {
       if (snapshotId === null) snapshotId = inherit.snapshotId;
       if (status === ADDED) {
