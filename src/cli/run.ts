@@ -17,6 +17,9 @@ import { KafkaRecordSource } from '../pipeline/kafka-record-source.ts';
 import { ConnectorWorker } from '../pipeline/worker.ts';
 import type { DeadLetterSink, ValueDecoder, WorkerOptions } from '../pipeline/worker.ts';
 import { createRouter } from '../route/router.ts';
+import { Registry } from 'prom-client';
+import { PipelineMetrics } from '../pipeline/metrics.ts';
+import { startServer } from '../server/server.ts';
 
 export function catalogFromConfig(c: CatalogConfig, configDir = process.cwd()): Catalog {
   if (c.type === 'rest') {
@@ -62,12 +65,16 @@ export async function startConnector(cfg: ConnectorConfig, extra: Partial<Worker
     topics: cfg.topics ?? [new RegExp(`^(?:${cfg.topicPattern})$`)],
     sessionTimeoutMs: cfg.kafka.sessionTimeoutMs,
   });
+  const registry = new Registry();
+  const metrics = new PipelineMetrics(registry);
+  source.onLag = (tp, lag) => metrics.setLag(tp.topic, tp.partition, lag);
   const producer = cfg.errors.deadLetterTopic ? await KafkaProducer.connect({ ...kafka, clientId: `${cfg.kafka.clientId}-dlq` }) : undefined;
   const dlq = new DeadLetterQueue({
     connector: cfg.name,
     tolerance: cfg.errors.tolerance,
     onIncompatibleSchema: cfg.errors.onIncompatibleSchema,
     topic: cfg.errors.deadLetterTopic,
+    counter: metrics.deadLetters,
     producer: producer && {
       send: async (topic: string, messages: DeadLetterMessage[]) => {
         await producer.send(messages.map((m) => ({ topic, partition: m.partition, key: m.key, value: m.value, headers: headerRecord(m.headers) })));
@@ -88,15 +95,37 @@ export async function startConnector(cfg: ConnectorConfig, extra: Partial<Worker
     deadLetters,
     encoder: pool,
     log: { info: (m) => console.log(`floe[${cfg.name}] ${m}`), warn: (m) => console.warn(`floe[${cfg.name}] ${m}`) },
+    events: {
+      consumed: ({ topic, count }) => metrics.consumed(topic, count),
+      committed: (c) => {
+        metrics.commitAttempt(c.table, 'ok', c.ms / 1000);
+        metrics.flushed(c.table, c.rows);
+        metrics.committed(c.table, { rows: c.rows, bytes: c.bytes, files: c.files, commitTimeMs: c.commitTimeMs, timestampsMs: c.timestampsMs });
+        metrics.bufferedBytes.set(worker.bufferedBytes());
+      },
+      fenced: ({ table }) => metrics.commitAttempt(table, 'fenced', 0),
+    },
     ...extra,
   });
+  const server = cfg.metricsPort > 0
+    ? await startServer({
+        port: cfg.metricsPort,
+        host: process.env.FLOE_METRICS_HOST ?? '127.0.0.1',
+        registry,
+        health: () => ({ ok: worker.error === undefined, details: worker.error ? { error: worker.error.message } : undefined }),
+        ready: () => ({ ok: started && worker.error === undefined }),
+      })
+    : undefined;
+  let started = false;
   const closeAll = async () => {
+    await server?.close();
     await pool.close();
     await producer?.close();
     await catalog.close?.();
   };
   try {
     await worker.start();
+    started = true;
   } catch (err) {
     await closeAll();
     throw err;
@@ -109,7 +138,7 @@ export async function startConnector(cfg: ConnectorConfig, extra: Partial<Worker
   };
 }
 
-/** Kafka headers are a list; the producer takes a record, so repeated keys keep the last value. */
+/** Kafka headers are a list; our producer takes a record, so a repeated key keeps its last value (known gap). */
 function headerRecord(headers: DeadLetterMessage['headers']): Record<string, Uint8Array> {
   const out: Record<string, Uint8Array> = {};
   for (const [k, v] of headers) if (v !== null) out[k] = v;

@@ -53,7 +53,9 @@ export interface WorkerLogger {
 }
 
 export interface WorkerEvents {
-  committed?(info: { table: string; rows: number; files: number; ranges: OffsetRange[]; snapshotId: bigint; ms: number }): void;
+  committed?(info: { table: string; rows: number; files: number; bytes: number; ranges: OffsetRange[]; snapshotId: bigint; ms: number; commitTimeMs: number; timestampsMs: number[] }): void;
+  /** Records taken from Kafka (before decoding), per topic. */
+  consumed?(info: { topic: string; count: number }): void;
   fenced?(info: { table: string; error: FencedError }): void;
   deadLetter?(info: { record: SourceRecord; error: Error }): void;
 }
@@ -75,6 +77,8 @@ interface PendingCommit {
   files: DataFile[];
   ranges: OffsetRange[];
   rows: number;
+  /** Kafka timestamps of the committed rows (freshness). */
+  timestampsMs: number[];
 }
 
 interface TableState {
@@ -95,6 +99,8 @@ interface TableState {
   /** First offset buffered per partition the table has no committed offset for. */
   firstOffset: Map<string, bigint>;
   commitFailures: number;
+  /** Kafka timestamps of the buffered rows. */
+  timestamps: number[];
 }
 
 export class ConnectorStoppedError extends Error {
@@ -257,6 +263,7 @@ export class ConnectorWorker {
       pending: undefined,
       firstOffset: new Map(),
       commitFailures: 0,
+      timestamps: [],
     };
     this.refreshCommitted(t);
     this.state.set(name, t);
@@ -294,6 +301,7 @@ export class ConnectorWorker {
   // ---- records ----
 
   private async process(records: SourceRecord[]): Promise<void> {
+    if (records.length > 0) this.o.events?.consumed?.({ topic: records[0].topic, count: records.length });
     for (let i = 0; i < records.length; i++) {
       const rec = records[i];
       const key = tpKey(rec);
@@ -376,6 +384,7 @@ export class ConnectorWorker {
       throw err;
     }
     t.firstBufferedAt ??= this.now();
+    t.timestamps.push(rec.timestamp);
     if (!t.committed.has(key) && !t.firstOffset.has(key)) t.firstOffset.set(key, rec.offset);
     t.next.set(key, rec.offset + 1n);
     t.touched.set(key, rec);
@@ -460,9 +469,11 @@ export class ConnectorWorker {
       if (ranges.length === 0 && t.batch.rowCount === 0) return;
       const rows = t.batch.rowCount;
       const parts = t.batch.drain();
+      const timestampsMs = t.timestamps;
+      t.timestamps = [];
       t.firstBufferedAt = undefined;
       const files = parts.length === 0 ? [] : await writeDataFiles(t.open.table, t.open.schema, t.open.spec, parts, { encoder: this.o.encoder });
-      t.pending = { files, ranges, rows };
+      t.pending = { files, ranges, rows, timestampsMs };
     }
     const pending = t.pending;
     // Dead letters of records these offsets cover must be durable before the offsets are.
@@ -489,9 +500,12 @@ export class ConnectorWorker {
         table: t.open.name,
         rows: pending.rows,
         files: pending.files.length,
+        bytes: pending.files.reduce((n, f) => n + f['file-size-in-bytes'], 0),
         ranges: pending.ranges,
         snapshotId: result.snapshot['snapshot-id'],
         ms: this.now() - started,
+        commitTimeMs: this.now(),
+        timestampsMs: pending.timestampsMs,
       });
       await this.commitGroupOffsets(pending.ranges).catch((err) => this.o.log?.warn(`group offset commit failed: ${(err as Error).message}`));
     } catch (err) {
@@ -540,6 +554,7 @@ export class ConnectorWorker {
     this.o.events?.fenced?.({ table: t.open.name, error: err });
     t.pending = undefined;
     t.batch.drain();
+    t.timestamps = [];
     t.firstBufferedAt = undefined;
     t.touched.clear();
     t.next.clear();
