@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { demo } from './demo.ts';
 import { inspect } from './inspect.ts';
 import { run } from './run.ts';
+import { loadConnectorConfig } from '../config/connector-config.ts';
 import { embeddedCatalog, DEFAULT_WAREHOUSE_DIR } from './embedded.ts';
 
 const USAGE = `usage: floe <command> [options]
@@ -15,6 +16,8 @@ commands:
               --table NS.NAME   table (default demo.events)
               --rows N          events to write (default 100000)
               --batches N       appends (snapshots) to split them into (default 5)
+  validate  check a connector file and print what it will do
+              floe validate -c connectors/NAME.yaml
   inspect   show a table's snapshots, files, rows and Kafka offsets
               floe inspect NS.NAME [--warehouse DIR]
 `;
@@ -38,6 +41,19 @@ export async function main(argv: string[]): Promise<number> {
         if (!values.config) throw new UsageError('floe run needs -c <connector file>');
         return await run(values.config);
       }
+      case 'validate': {
+        const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' } } });
+        if (!values.config) throw new UsageError('floe validate needs -c <connector file>');
+        const c = loadConnectorConfig(values.config);
+        const from = c.topics ? c.topics.join(', ') : `topics matching /${c.topicPattern}/`;
+        const route = c.route.by === 'field' ? ` by field ${c.route.field}` : '';
+        process.stdout.write(
+          `${values.config}: ok\n  ${from} (${c.format}) → ${c.table.name}${route} in a ${c.catalog.type} catalog at ${c.catalog.uri}\n` +
+            `  partitioned by ${c.table.partitionBy.join(', ') || 'nothing'}; commit every ${c.commit.intervalMs} ms, ${c.commit.maxRows} rows or ${c.commit.maxBytes} bytes\n` +
+            `  bad records: ${c.errors.tolerance === 'all' ? `to ${c.errors.deadLetterTopic}` : 'stop the connector'}\n`,
+        );
+        return 0;
+      }
       case 'inspect': {
         const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { warehouse: { type: 'string' } } });
         if (positionals.length !== 1) throw new UsageError('floe inspect takes one table name (namespace.table)');
@@ -59,7 +75,7 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (err) {
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (err instanceof UsageError || String((err as { code?: string }).code ?? '').startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`floe: ${(err as Error).message}\n\n${USAGE}`);
       return 2;
     }
