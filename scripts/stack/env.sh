@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Environment for tests against the stack.
+#   source scripts/stack/env.sh    -> exports the variables
+#   scripts/stack/env.sh           -> prints them as `export NAME=value` lines
+_floe_env_lib="$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=lib.sh
+source "$_floe_env_lib"
+export FLOE_TEST_S3_ENDPOINT="http://$STACK_HOST:$S3_PORT"
+export FLOE_TEST_S3_ACCESS_KEY="$S3_ACCESS_KEY"
+export FLOE_TEST_S3_SECRET_KEY="$S3_SECRET_KEY"
+export FLOE_TEST_S3_REGION="$S3_REGION"
+export FLOE_TEST_S3_BUCKET="$S3_BUCKET"
+export FLOE_TEST_REST_URI="http://$STACK_HOST:$REST_PORT"
+export FLOE_TEST_KAFKA_BROKERS="$STACK_HOST:$KAFKA_PORT"
+export FLOE_TEST_REGISTRY_URL="http://$STACK_HOST:$REGISTRY_PORT/apis/ccompat/v7"
+FLOE_TEST_PYTHON="$(stack_venv_dir)/bin/python"
+export FLOE_TEST_PYTHON
+unset _floe_env_lib
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+  for _v in FLOE_TEST_S3_ENDPOINT FLOE_TEST_S3_ACCESS_KEY FLOE_TEST_S3_SECRET_KEY FLOE_TEST_S3_REGION \
+    FLOE_TEST_S3_BUCKET FLOE_TEST_REST_URI FLOE_TEST_KAFKA_BROKERS FLOE_TEST_REGISTRY_URL FLOE_TEST_PYTHON; do
+    printf 'export %s=%q\n' "$_v" "${!_v}"
+  done
+fi

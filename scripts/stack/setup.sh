@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Fetch/build the test stack's components into the cache (idempotent; cached runs take seconds).
+#   scripts/stack/setup.sh [s3|rest|kafka|registry|python ...]   (default: all)
+# One line per component on stdout; details go to $FLOE_STACK_DIR/logs/setup-<name>.log.
+set -euo pipefail
+shopt -s inherit_errexit
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+mkdir -p "$FLOE_CACHE_DIR" "$STACK_LOG_DIR"
+
+# Install missing system tools with apt-get (only when missing; root on Debian).
+apt_updated=0
+need_pkg() { # need_pkg <command-test> <debian package>
+  if ! eval "$1" >/dev/null 2>&1; then
+    if [[ $apt_updated == 0 ]]; then
+      DEBIAN_FRONTEND=noninteractive apt-get update -qq >>"$STACK_LOG_DIR/setup-apt.log" 2>&1
+      apt_updated=1
+    fi
+    stack_log "apt-get install $2" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >>"$STACK_LOG_DIR/setup-apt.log" 2>&1
+  fi
+}
+
+# ready <dir> <key>: the cache dir was completed for this key.
+ready() { [[ -f $1/.complete && "$(cat "$1/.complete")" == "$2" ]]; }
+
+run_logged() { # run_logged <name> <cmd...>: append output to the component's log; on failure show its tail
+  local name=$1; shift
+  if ! "$@" >>"$STACK_LOG_DIR/setup-$name.log" 2>&1; then
+    echo "setup: $name FAILED: $* (tail of $STACK_LOG_DIR/setup-$name.log follows)" >&2
+    tail -n 30 "$STACK_LOG_DIR/setup-$name.log" >&2
+    return 1
+  fi
+}
+
+mvn_copy_deps() { # mvn_copy_deps <name> <pom> <outdir>
+  run_logged "$1" mvn -B -q -f "$2" dependency:copy-dependencies -DincludeScope=runtime \
+    -DoutputDirectory="$3"
+}
+
+setup_s3() {
+  local bin dir key pkg ver
+  bin=$(stack_s3_bin); dir=$(dirname "$bin")
+  case "$FLOE_S3_SERVER" in
+    versitygw) pkg=github.com/versity/versitygw/cmd/versitygw; ver=$VERSITYGW_VERSION ;;
+    minio) pkg=github.com/minio/minio; ver=$MINIO_VERSION ;;
+  esac
+  key="$pkg@$ver"
+  if ready "$dir" "$key" && [[ -x $bin ]]; then echo cached; return; fi
+  need_pkg "command -v go" golang-go
+  rm -rf "$dir"; mkdir -p "$dir"
+  GOBIN="$dir" GOMODCACHE="$FLOE_CACHE_DIR/go/mod" GOCACHE="$FLOE_CACHE_DIR/go/build" \
+    GOFLAGS=-buildvcs=false run_logged s3 go install "$key"
+  echo "$key" >"$dir/.complete"
+  echo built
+}
+
+setup_rest() {
+  local dir key src="$STACK_SCRIPTS/rest/FloeRestCatalogServer.java" pom="$STACK_SCRIPTS/rest/pom.xml"
+  dir=$(stack_rest_dir)
+  key=$(stack_hash_files "$pom" "$src")
+  if ready "$dir" "$key"; then echo cached; return; fi
+  need_pkg "command -v javac" openjdk-17-jdk-headless
+  need_pkg "command -v mvn" maven
+  rm -rf "$dir"; mkdir -p "$dir/classes"
+  mvn_copy_deps rest "$pom" "$dir/lib"
+  run_logged rest javac -nowarn -d "$dir/classes" -cp "$dir/lib/*" "$src"
+  echo "$key" >"$dir/.complete"
+  echo built
+}
+
+setup_kafka() {
+  local dir key pom="$STACK_SCRIPTS/kafka/pom.xml"
+  dir=$(stack_kafka_dir)
+  key=$(stack_hash_files "$pom")
+  if ready "$dir" "$key"; then echo cached; return; fi
+  need_pkg "command -v java" openjdk-17-jdk-headless
+  need_pkg "command -v mvn" maven
+  rm -rf "$dir"; mkdir -p "$dir"
+  mvn_copy_deps kafka "$pom" "$dir/lib"
+  echo "$key" >"$dir/.complete"
+  echo built
+}
+
+setup_registry() {
+  local dir key="apicurio-registry-app-$APICURIO_VERSION-all" tgz
+  dir=$(stack_registry_dir)
+  if ready "$dir" "$key"; then echo cached; return; fi
+  need_pkg "command -v java" openjdk-17-jdk-headless
+  need_pkg "command -v mvn" maven
+  rm -rf "$dir"; mkdir -p "$dir"
+  run_logged registry mvn -B -q dependency:get -Dtransitive=false \
+    -Dartifact="io.apicurio:apicurio-registry-app:$APICURIO_VERSION:tar.gz:all"
+  tgz="$HOME/.m2/repository/io/apicurio/apicurio-registry-app/$APICURIO_VERSION/apicurio-registry-app-$APICURIO_VERSION-all.tar.gz"
+  run_logged registry tar -xzf "$tgz" -C "$dir"
+  echo "$key" >"$dir/.complete"
+  echo built
+}
+
+setup_python() {
+  local dir key req="$FLOE_REPO_ROOT/test/helpers/requirements.txt"
+  dir=$(stack_venv_dir)
+  key=$(stack_hash_files "$req")
+  if ready "$dir" "$key" && [[ -x $dir/bin/python ]]; then echo cached; return; fi
+  need_pkg "python3 -c 'import venv, ensurepip'" python3-venv
+  rm -rf "$dir"; mkdir -p "$(dirname "$dir")"
+  run_logged python python3 -m venv "$dir"
+  run_logged python "$dir/bin/python" -m pip install --disable-pip-version-check -q -r "$req"
+  echo "$key" >"$dir/.complete"
+  echo built
+}
+
+need_pkg "command -v curl" curl
+
+components=("$@")
+[[ ${#components[@]} -gt 0 ]] || components=(s3 rest kafka registry python)
+for c in "${components[@]}"; do
+  case "$c" in s3|rest|kafka|registry|python) ;; *) echo "setup: unknown component '$c' (s3 rest kafka registry python)" >&2; exit 2 ;; esac
+  t0=$(stack_now)
+  # one setup per component at a time on this machine (other checkouts share the cache)
+  exec {lock}>"$FLOE_CACHE_DIR/.setup-$c.lock"
+  flock "$lock"
+  how=$("setup_$c")
+  flock -u "$lock"; exec {lock}>&-
+  echo "setup: $c $how in $(stack_elapsed "$t0")s"
+done

@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# Start test-stack components on 127.0.0.1 and wait until each is healthy.
+#   scripts/stack/start.sh <s3|rest|kafka|registry ...>
+# Prints `stack: <name> up on <url>` per component, or exits non-zero after
+# `stack: <name> FAILED to start: <reason>` and the tail of its log.
+# Components must have been fetched by scripts/stack/setup.sh. State: $FLOE_STACK_DIR.
+# FLOE_STACK_TIMEOUT (seconds; default 300, 600 for registry) bounds the wait for each component.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+TIMEOUT="${FLOE_STACK_TIMEOUT:-300}"
+mkdir -p "$STACK_LOG_DIR" "$STACK_RUN_DIR"
+
+fail() { # fail <name> <reason>
+  local name=$1 reason=$2 log="$STACK_LOG_DIR/$1.log" pid
+  echo "stack: $name FAILED to start: $reason" >&2
+  if [[ -f $log ]]; then
+    echo "---- last lines of $log" >&2
+    tail -n 40 "$log" >&2
+    echo "----" >&2
+  fi
+  # stop what this invocation launched (the failed one included); leave components that were
+  # already running before it
+  local c
+  for c in "${launched[@]}"; do
+    if pid=$(stack_live_pid "$c"); then kill "$pid" 2>/dev/null || true; fi
+    rm -f "$STACK_RUN_DIR/$c.pid"
+  done
+  exit 1
+}
+
+# launch <name> <marker> <cmd...>: start in the background, log to logs/<name>.log, record pid.
+# The marker is a string of the command line that stop.sh checks before killing the pid.
+launch() {
+  local name=$1 marker=$2; shift 2
+  local log="$STACK_LOG_DIR/$name.log"
+  echo "=== $(date -u +%FT%TZ) start: $*" >>"$log"
+  nohup "$@" >>"$log" 2>&1 </dev/null &
+  echo "$! $marker" >"$STACK_RUN_DIR/$name.pid"
+}
+
+require_setup() { # require_setup <name> <dir>
+  [[ -f $2/.complete ]] || fail "$1" "not installed in $2 (run scripts/stack/setup.sh $1)"
+}
+
+port_free_or_fail() {
+  local name=$1 port=$2
+  if stack_port_open "$port"; then
+    fail "$name" "port $port on $STACK_HOST is already in use by a process this stack did not start"
+  fi
+}
+
+# ---- launchers -------------------------------------------------------------------------
+
+launch_s3() {
+  local bin data="$FLOE_STACK_DIR/s3/data"
+  bin=$(stack_s3_bin)
+  [[ -x $bin ]] || fail s3 "$bin missing (run scripts/stack/setup.sh s3)"
+  port_free_or_fail s3 "$S3_PORT"
+  mkdir -p "$data"
+  case "$FLOE_S3_SERVER" in
+    versitygw)
+      launch s3 "$bin" "$bin" --access "$S3_ACCESS_KEY" --secret "$S3_SECRET_KEY" \
+        --region "$S3_REGION" --port "$STACK_HOST:$S3_PORT" --quiet --keep-alive posix "$data" ;;
+    minio)
+      MINIO_ROOT_USER="$S3_ACCESS_KEY" MINIO_ROOT_PASSWORD="$S3_SECRET_KEY" MINIO_REGION="$S3_REGION" \
+        MINIO_BROWSER=off launch s3 "$bin" "$bin" server --quiet --address "$STACK_HOST:$S3_PORT" \
+        --console-address "$STACK_HOST:$((S3_PORT + 1))" "$data" ;;
+  esac
+}
+
+launch_rest() {
+  local dir db="$FLOE_STACK_DIR/rest/catalog.db"
+  dir=$(stack_rest_dir)
+  require_setup rest "$dir"
+  port_free_or_fail rest "$REST_PORT"
+  mkdir -p "$FLOE_STACK_DIR/rest"
+  CATALOG_URI="jdbc:sqlite:$db" \
+    CATALOG_WAREHOUSE="s3://$S3_BUCKET/" \
+    CATALOG_IO__IMPL=org.apache.iceberg.aws.s3.S3FileIO \
+    CATALOG_S3_ENDPOINT="http://$STACK_HOST:$S3_PORT" \
+    CATALOG_S3_PATH__STYLE__ACCESS=true \
+    CATALOG_S3_ACCESS__KEY__ID="$S3_ACCESS_KEY" \
+    CATALOG_S3_SECRET__ACCESS__KEY="$S3_SECRET_KEY" \
+    CATALOG_CLIENT_REGION="$S3_REGION" \
+    CATALOG_REST_PORT="$REST_PORT" \
+    AWS_ACCESS_KEY_ID="$S3_ACCESS_KEY" AWS_SECRET_ACCESS_KEY="$S3_SECRET_KEY" \
+    AWS_REGION="$S3_REGION" AWS_DEFAULT_REGION="$S3_REGION" \
+    FLOE_REST_HOST="$STACK_HOST" \
+    launch rest FloeRestCatalogServer java -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+      -cp "$dir/classes:$dir/lib/*" org.apache.iceberg.rest.FloeRestCatalogServer
+}
+
+launch_kafka() {
+  local dir state="$FLOE_STACK_DIR/kafka" props cluster_id
+  dir=$(stack_kafka_dir)
+  require_setup kafka "$dir"
+  port_free_or_fail kafka "$KAFKA_PORT"
+  port_free_or_fail kafka "$KAFKA_CONTROLLER_PORT"
+  mkdir -p "$state/data"
+  props="$state/server.properties"
+  cat >"$props" <<EOF
+process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers=$STACK_HOST:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://$STACK_HOST:$KAFKA_PORT,CONTROLLER://$STACK_HOST:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://$STACK_HOST:$KAFKA_PORT,CONTROLLER://$STACK_HOST:$KAFKA_CONTROLLER_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$state/data
+num.partitions=1
+default.replication.factor=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=10
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+EOF
+  cp "$STACK_SCRIPTS/kafka/log4j2.properties" "$state/log4j2.properties"
+  if [[ ! -f $state/data/meta.properties ]]; then
+    # Cluster id: 16 random bytes, base64url without padding (what `random-uuid` prints).
+    cluster_id=$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+    if ! java -Xmx256m -Dlog4j2.configurationFile="$state/log4j2.properties" -cp "$dir/lib/*" \
+      kafka.tools.StorageTool format --standalone --ignore-formatted -t "$cluster_id" -c "$props" \
+      >>"$STACK_LOG_DIR/kafka.log" 2>&1; then
+      fail kafka "StorageTool format failed"
+    fi
+  fi
+  launch kafka "kafka.Kafka" java -Xms256m -Xmx768m -XX:+UseSerialGC \
+    -Dlog4j2.configurationFile="$state/log4j2.properties" -cp "$dir/lib/*" kafka.Kafka "$props"
+}
+
+launch_registry() {
+  local dir jar
+  dir=$(stack_registry_dir)
+  require_setup registry "$dir"
+  port_free_or_fail registry "$REGISTRY_PORT"
+  jar=$(ls "$dir"/apicurio-registry-app-*-runner.jar "$dir"/quarkus-run.jar 2>/dev/null | head -n1)
+  [[ -n $jar ]] || fail registry "no runner jar in $dir"
+  # In-memory storage (the default: H2 in memory); HTTP on 127.0.0.1 only.
+  (cd "$dir" && launch registry "apicurio-registry-app" java -Xmx512m -XX:+UseSerialGC \
+    -Dquarkus.http.host="$STACK_HOST" -Dquarkus.http.port="$REGISTRY_PORT" \
+    -Dquarkus.http.access-log.enabled=false -Dquarkus.log.console.color=false \
+    -Dapicurio.storage.snapshot.location="$FLOE_STACK_DIR/registry" \
+    -jar "$jar")
+}
+
+# ---- health checks: return 0 when healthy -------------------------------------------------
+
+healthy_s3() { # signed ListBuckets; a server that answers but refuses is a failure, not a wait
+  local code
+  stack_port_open "$S3_PORT" || return 1
+  code=$(stack_s3_curl -o "$STACK_RUN_DIR/s3-health.out" -w '%{http_code}' "http://$STACK_HOST:$S3_PORT/" 2>/dev/null) || return 1
+  case "$code" in
+    200) return 0 ;;
+    000|503) return 1 ;;
+    *) fail s3 "ListBuckets answered HTTP $code: $(head -c 300 "$STACK_RUN_DIR/s3-health.out")" ;;
+  esac
+}
+
+healthy_rest() { curl -sf --max-time 5 -o /dev/null "http://$STACK_HOST:$REST_PORT/v1/config"; }
+
+healthy_kafka() {
+  stack_port_open "$KAFKA_PORT" && grep -q 'Kafka Server started' "$STACK_LOG_DIR/kafka.log"
+}
+
+healthy_registry() {
+  curl -sf --max-time 5 -o /dev/null "http://$STACK_HOST:$REGISTRY_PORT/apis/ccompat/v7/subjects"
+}
+
+# ---- after healthy: one real operation ------------------------------------------------------
+
+ready_s3() { # create the bucket (idempotent) and check that it is there
+  local code
+  code=$(stack_s3_curl -o "$STACK_RUN_DIR/s3-create.out" -w '%{http_code}' -X PUT \
+    "http://$STACK_HOST:$S3_PORT/$S3_BUCKET") || fail s3 "bucket create request failed"
+  case "$code" in 200|409) ;; *) fail s3 "creating bucket $S3_BUCKET answered HTTP $code: $(cat "$STACK_RUN_DIR/s3-create.out")" ;; esac
+  code=$(stack_s3_curl -o /dev/null -w '%{http_code}' -I "http://$STACK_HOST:$S3_PORT/$S3_BUCKET")
+  [[ $code == 200 ]] || fail s3 "bucket $S3_BUCKET not found after create (HTTP $code)"
+}
+
+ready_rest() {
+  curl -sf --max-time 5 "http://$STACK_HOST:$REST_PORT/v1/config" | grep -q '"defaults"' ||
+    fail rest "/v1/config did not return a catalog config"
+}
+
+ready_kafka() { # list topics through the admin client classes on the broker's classpath
+  local dir
+  dir=$(stack_kafka_dir)
+  if ! timeout 120 java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+    -Dlog4j2.configurationFile="$FLOE_STACK_DIR/kafka/log4j2.properties" -cp "$dir/lib/*" \
+    org.apache.kafka.tools.TopicCommand --bootstrap-server "$STACK_HOST:$KAFKA_PORT" --list \
+    >>"$STACK_LOG_DIR/kafka.log" 2>&1; then
+    fail kafka "topic listing through the admin API failed"
+  fi
+}
+
+ready_registry() {
+  curl -sf --max-time 5 "http://$STACK_HOST:$REGISTRY_PORT/apis/ccompat/v7/subjects" | grep -q '^\[' ||
+    fail registry "/apis/ccompat/v7/subjects did not return a JSON array"
+}
+
+# ---- main -----------------------------------------------------------------------------------
+
+[[ $# -gt 0 ]] || { echo "usage: $0 <s3|rest|kafka|registry ...>" >&2; exit 2; }
+for c in "$@"; do
+  case "$c" in s3|rest|kafka|registry) ;; *) echo "start: unknown component '$c' (s3 rest kafka registry)" >&2; exit 2 ;; esac
+done
+
+# Launch everything first (JVM starts overlap), then wait for each in order.
+declare -A started_at already
+launched=()
+for c in "$@"; do
+  if stack_live_pid "$c" >/dev/null && "healthy_$c"; then
+    already[$c]=1
+    continue
+  fi
+  if pid=$(stack_live_pid "$c"); then kill "$pid" 2>/dev/null || true; sleep 1; fi
+  rm -f "$STACK_RUN_DIR/$c.pid"
+  started_at[$c]=$(stack_now)
+  launched+=("$c")
+  "launch_$c"
+done
+
+for c in "$@"; do
+  if [[ -n ${already[$c]:-} ]]; then
+    echo "stack: $c up on $(stack_url "$c") (already running)"
+    continue
+  fi
+  t0=${started_at[$c]}
+  limit=$TIMEOUT
+  [[ $c == registry && -z ${FLOE_STACK_TIMEOUT:-} ]] && limit=600 # Quarkus start is slow on a busy machine
+  deadline=$(( $(date +%s) + limit ))
+  until "healthy_$c"; do
+    stack_live_pid "$c" >/dev/null || fail "$c" "process exited"
+    (( $(date +%s) < deadline )) || fail "$c" "not healthy after ${limit}s"
+    sleep 0.5
+  done
+  "ready_$c"
+  echo "stack: $c up on $(stack_url "$c") in $(stack_elapsed "$t0")s"
+done
