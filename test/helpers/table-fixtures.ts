@@ -7,11 +7,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { randomBytes } from 'node:crypto';
 import type { Catalog, TableIdentifier } from '../../src/catalog/catalog.ts';
 import { RestCatalog } from '../../src/catalog/rest-catalog.ts';
 import { SqlCatalog } from '../../src/catalog/sql-catalog.ts';
 import { closeSharedFileIO } from '../../src/io/resolve-file-io.ts';
+import { uniqueName } from './stack.ts';
 import type { IcebergType, NestedField, Schema } from '../../src/iceberg/types.ts';
 
 export type CatalogKind = 'rest' | 'sql';
@@ -74,9 +74,6 @@ export function s3Properties(s3: S3Settings): Record<string, string> {
   return p;
 }
 
-export function uniqueNamespace(prefix: string): string {
-  return `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-}
 
 /**
  * A catalog of the given kind with a fresh namespace: REST = the stack's Iceberg REST server
@@ -84,7 +81,7 @@ export function uniqueNamespace(prefix: string): string {
  * warehouse folder in a temporary directory (removed by close()).
  */
 export async function openTableEnv(kind: CatalogKind, prefix: string): Promise<TableEnv> {
-  const nsName = uniqueNamespace(prefix);
+  const nsName = uniqueName(prefix);
   const namespace = [nsName];
   const base = {
     kind,
@@ -134,7 +131,10 @@ const HELPERS = fileURLToPath(new URL('.', import.meta.url));
 /** Runs test/helpers/<script> with `request` as JSON on stdin; returns its JSON answer. */
 export function runPythonHelper<T = any>(script: string, request: unknown, timeoutMs = 120_000): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = execFile(pythonBin(), [join(HELPERS, script)], { maxBuffer: 1 << 28, timeout: timeoutMs }, (err, stdout, stderr) => {
+    // pyarrow's S3 client (AWS SDK for C++) sends CRC checksums that versitygw refuses on
+    // CompleteMultipartUpload (HTTP 400); only PyIceberg's own writes need this.
+    const env = { AWS_REQUEST_CHECKSUM_CALCULATION: 'when_required', AWS_RESPONSE_CHECKSUM_VALIDATION: 'when_required', ...process.env };
+    const child = execFile(pythonBin(), [join(HELPERS, script)], { env, maxBuffer: 1 << 28, timeout: timeoutMs }, (err, stdout, stderr) => {
       if (err) {
         reject(new Error(`${script} failed: ${err.message}\n${stderr.slice(-4000)}`));
         return;
