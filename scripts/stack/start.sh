@@ -61,7 +61,7 @@ launch_s3() {
   case "$FLOE_S3_SERVER" in
     versitygw)
       launch s3 "$bin" "$bin" --access "$S3_ACCESS_KEY" --secret "$S3_SECRET_KEY" \
-        --region "$S3_REGION" --port "$STACK_HOST:$S3_PORT" --quiet --keep-alive posix "$data" ;;
+        --region "$S3_REGION" --port "$STACK_HOST:$S3_PORT" --quiet posix "$data" ;;
     minio)
       MINIO_ROOT_USER="$S3_ACCESS_KEY" MINIO_ROOT_PASSWORD="$S3_SECRET_KEY" MINIO_REGION="$S3_REGION" \
         MINIO_BROWSER=off launch s3 "$bin" "$bin" server --quiet --address "$STACK_HOST:$S3_PORT" \
@@ -140,7 +140,7 @@ launch_registry() {
   dir=$(stack_registry_dir)
   require_setup registry "$dir"
   port_free_or_fail registry "$REGISTRY_PORT"
-  jar=$(ls "$dir"/apicurio-registry-app-*-runner.jar "$dir"/quarkus-run.jar 2>/dev/null | head -n1)
+  jar=$( (ls "$dir"/apicurio-registry-app-*-runner.jar "$dir"/quarkus-run.jar 2>/dev/null || true) | head -n1)
   [[ -n $jar ]] || fail registry "no runner jar in $dir"
   # In-memory storage (the default: H2 in memory); HTTP on 127.0.0.1 only.
   (cd "$dir" && launch registry "apicurio-registry-app" java -Xmx512m -XX:+UseSerialGC \
