@@ -192,7 +192,8 @@ export class GroupSource implements KafkaSource {
     };
     // the loop ends after the batch in hand and calls onRevoked(all, 'stop')
     await within(this.#loop.catch(() => {}), 'the fetch loop');
-    await within(this.#consumer.leaveGroup().catch(() => {}), 'leaving the group');
+    // (the callback form: the library's promise overload of leaveGroup is shadowed in its types)
+    await within(new Promise<void>((resolve) => this.#consumer.leaveGroup(false, () => resolve())), 'leaving the group');
     await within(this.#consumer.close(true).catch(() => {}), 'closing the consumer');
     this.#running = false;
     if (this.#fatal) this.#rejectDone(this.#fatal);
