@@ -258,7 +258,11 @@ def _bounds(m: dict | None, schema) -> dict | None:
 
 def _from_single_value(typ, raw: bytes):
     """PyIceberg's decoding of a single-value bound, turned into the Python values canon() takes."""
-    v = from_bytes(typ, raw)
+    return _from_internal(typ, from_bytes(typ, raw))
+
+
+def _from_internal(typ, v):
+    """PyIceberg's internal form (days, microseconds as int) -> the Python values canon() takes."""
     if isinstance(typ, T.DateType) and isinstance(v, int):
         return EPOCH_DATE + dt.timedelta(days=v)
     if isinstance(typ, T.TimeType) and isinstance(v, int):
@@ -272,7 +276,8 @@ def _from_single_value(typ, raw: bytes):
 
 def _partition(record, spec, schema) -> dict:
     ptype = spec.partition_type(schema)
-    return {f.name: canon(record[i], f.field_type) for i, f in enumerate(ptype.fields)}
+    # partition values are in PyIceberg's internal form (a day transform gives days since epoch)
+    return {f.name: canon(_from_internal(f.field_type, record[i]), f.field_type) for i, f in enumerate(ptype.fields)}
 
 
 def _sorted_rows(rows: list, sort: bool) -> list:

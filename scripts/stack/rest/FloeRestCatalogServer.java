@@ -28,6 +28,13 @@ public final class FloeRestCatalogServer {
     props.putIfAbsent(CatalogProperties.URI, "jdbc:sqlite::memory:");
     // V1 schema of the JDBC catalog tables also stores views.
     props.putIfAbsent("jdbc.schema-version", "V1");
+    if (props.get(CatalogProperties.URI).startsWith("jdbc:sqlite:")) {
+      // SQLite allows one writer: one pooled connection, and wait for locks instead of failing
+      // with SQLITE_BUSY when requests overlap. WAL lets readers run beside the writer.
+      props.putIfAbsent(CatalogProperties.CLIENT_POOL_SIZE, "1");
+      props.putIfAbsent("jdbc.busy_timeout", "30000");
+      props.putIfAbsent("jdbc.journal_mode", "WAL");
+    }
     if (!props.containsKey(CatalogProperties.WAREHOUSE_LOCATION)) {
       throw new IllegalArgumentException("CATALOG_WAREHOUSE is not set");
     }
