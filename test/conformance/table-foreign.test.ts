@@ -65,7 +65,10 @@ for (const kind of CATALOG_KINDS) {
       assert.equal(typeof pySnapshotId, 'bigint', 'snapshot ids are read losslessly (bigint)');
       await appendRecords(env.catalog, id, batches[1]);
       await appendRecords(env.catalog, id, batches[2]);
-      await probe(env, 'shared', [{ op: 'append', rows: forPython(batches[3]) }]);
+      const [, snaps] = (await probe(env, 'shared', [{ op: 'append', rows: forPython(batches[3]) }, { op: 'snapshots' }])) as [
+        unknown,
+        { current: string; snapshots: ProbeSnapshot[] },
+      ];
 
       const all = batches.flat();
       const t = await env.catalog.loadTable(id);
@@ -75,7 +78,6 @@ for (const kind of CATALOG_KINDS) {
       const diffs = [...diffRows('pyiceberg', schema, read.pyiceberg, expected), ...diffRows('duckdb', schema, read.duckdb, expected)];
       assert.deepEqual(diffs, [], diffs.join('\n'));
 
-      const [snaps] = (await probe(env, 'shared', [{ op: 'snapshots' }])) as [{ current: string; snapshots: ProbeSnapshot[] }];
       assert.equal(snaps.snapshots.length, 4);
       // The chain: each snapshot's parent is the one before; PyIceberg's first id survived floe's commits exactly.
       assert.equal(snaps.snapshots[0].snapshot_id, String(pySnapshotId));

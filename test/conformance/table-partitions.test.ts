@@ -170,10 +170,10 @@ async function createAndFill(env: TableEnv, names: string[], data: GeneratedRow[
   for (const name of names) {
     const { spec } = buildPartitionSpec(SCHEMA, SPECS[name]);
     await env.catalog.createTable(env.id(name), { schema: SCHEMA, partitionSpec: spec });
-    // Two appends, so partitions span commits too.
-    const half = Math.floor(data.length / 2);
+    // The multi-field table gets two appends, so partitions span commits too.
+    const half = name === 'multi' ? Math.floor(data.length / 2) : data.length;
     await appendRecords(env.catalog, env.id(name), data.slice(0, half).map((r) => r.record));
-    await appendRecords(env.catalog, env.id(name), data.slice(half).map((r) => r.record));
+    if (half < data.length) await appendRecords(env.catalog, env.id(name), data.slice(half).map((r) => r.record));
   }
 }
 
@@ -201,7 +201,7 @@ function judge(report: PartitionReport, env: TableEnv, names: string[], data: Ge
 test('every transform: partition values equal PyIceberg transforms of each row, paths as PyIceberg renders them (sql catalog)', async () => {
   const env = await openTableEnv('sql', 'parts');
   try {
-    const data = rows(80, 42);
+    const data = rows(60, 42);
     const names = Object.keys(SPECS);
     await createAndFill(env, names, data);
     const report = await runPythonHelper<PartitionReport>('check_partitions.py', { catalog: env.reader, tables: names.map((n) => env.qualified(n)) }, 300_000);
@@ -224,7 +224,7 @@ test('every transform: partition values equal PyIceberg transforms of each row, 
 test('multi-field spec and bucket(uuid) on the REST catalog (S3)', async () => {
   const env = await openTableEnv('rest', 'parts');
   try {
-    const data = rows(50, 7);
+    const data = rows(40, 7);
     const names = ['multi', 'bucket_u', 'day_tstz'];
     await createAndFill(env, names, data);
     const report = await runPythonHelper<PartitionReport>('check_partitions.py', { catalog: env.reader, tables: names.map((n) => env.qualified(n)) }, 300_000);
