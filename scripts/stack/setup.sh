@@ -33,8 +33,12 @@ run_logged() { # run_logged <name> <cmd...>: append output to the component's lo
   fi
 }
 
+# Maven's local repository: ~/.m2/repository unless FLOE_M2_REPO says otherwise.
+M2_REPO="${FLOE_M2_REPO:-$HOME/.m2/repository}"
+mvn_q() { mvn -B -q -Dmaven.repo.local="$M2_REPO" "$@"; }
+
 mvn_copy_deps() { # mvn_copy_deps <name> <pom> <outdir>
-  run_logged "$1" mvn -B -q -f "$2" dependency:copy-dependencies -DincludeScope=runtime \
+  run_logged "$1" mvn_q -f "$2" dependency:copy-dependencies -DincludeScope=runtime \
     -DoutputDirectory="$3"
 }
 
@@ -89,9 +93,9 @@ setup_registry() {
   need_pkg "command -v java" openjdk-17-jdk-headless
   need_pkg "command -v mvn" maven
   rm -rf "$dir"; mkdir -p "$dir"
-  run_logged registry mvn -B -q dependency:get -Dtransitive=false \
+  run_logged registry mvn_q dependency:get -Dtransitive=false \
     -Dartifact="io.apicurio:apicurio-registry-app:$APICURIO_VERSION:tar.gz:all"
-  tgz="$HOME/.m2/repository/io/apicurio/apicurio-registry-app/$APICURIO_VERSION/apicurio-registry-app-$APICURIO_VERSION-all.tar.gz"
+  tgz="$M2_REPO/io/apicurio/apicurio-registry-app/$APICURIO_VERSION/apicurio-registry-app-$APICURIO_VERSION-all.tar.gz"
   run_logged registry tar -xzf "$tgz" -C "$dir"
   echo "$key" >"$dir/.complete"
   echo built

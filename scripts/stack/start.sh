@@ -212,6 +212,10 @@ for c in "$@"; do
   case "$c" in s3|rest|kafka|registry) ;; *) echo "start: unknown component '$c' (s3 rest kafka registry)" >&2; exit 2 ;; esac
 done
 
+# One start.sh/stop.sh at a time per stack dir (two callers must not launch the same server twice).
+exec {stack_lock}>"$STACK_RUN_DIR/.lock"
+flock "$stack_lock"
+
 # Launch everything first (JVM starts overlap), then wait for each in order.
 declare -A started_at already
 launched=()

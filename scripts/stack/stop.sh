@@ -6,6 +6,10 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+mkdir -p "$STACK_RUN_DIR"
+exec {stack_lock}>"$STACK_RUN_DIR/.lock"
+flock "$stack_lock"
+
 components=("$@")
 if [[ ${#components[@]} -eq 0 ]]; then
   # reverse dependency order: clients of s3 first
