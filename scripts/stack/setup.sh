@@ -50,6 +50,8 @@ setup_s3() {
     minio) pkg=github.com/minio/minio; ver=$MINIO_VERSION ;;
   esac
   key="$pkg@$ver"
+  # Go may be installed outside PATH (the machines have it in /usr/local/go)
+  command -v go >/dev/null 2>&1 || { [[ -x /usr/local/go/bin/go ]] && PATH="$PATH:/usr/local/go/bin"; } || true
   if ready "$dir" "$key" && [[ -x $bin ]]; then echo cached; return; fi
   need_pkg "command -v go" golang-go
   rm -rf "$dir"; mkdir -p "$dir"

@@ -240,9 +240,11 @@ test('readers: a missing table is an error that names it', async () => {
   );
 });
 
-test('stack: S3 server rejects a wrong secret (credentials are really checked)', async () => {
+test('stack: S3 server takes the AWS SDK\'s default (checksummed) writes and rejects a wrong secret', async () => {
   const env = stackEnv();
-  const { S3Client, ListBucketsCommand } = await import('@aws-sdk/client-s3');
+  const { S3Client, ListBucketsCommand, PutObjectCommand, GetObjectCommand, DeleteObjectCommand } = await import(
+    '@aws-sdk/client-s3'
+  );
   const good = new S3Client({
     endpoint: env.s3Endpoint,
     region: env.s3Region,
@@ -251,6 +253,13 @@ test('stack: S3 server rejects a wrong secret (credentials are really checked)',
   });
   const list = await good.send(new ListBucketsCommand({}));
   assert.ok(list.Buckets?.some((b) => b.Name === env.s3Bucket));
+  const key = `${uniqueName('stack')}/object.bin`;
+  const body = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7) & 0xff));
+  await good.send(new PutObjectCommand({ Bucket: env.s3Bucket, Key: key, Body: body }));
+  const got = await good.send(new GetObjectCommand({ Bucket: env.s3Bucket, Key: key }));
+  assert.ok(got.Body);
+  assert.deepEqual(Buffer.from(await got.Body.transformToByteArray()), body);
+  await good.send(new DeleteObjectCommand({ Bucket: env.s3Bucket, Key: key }));
   const bad = new S3Client({
     endpoint: env.s3Endpoint,
     region: env.s3Region,
