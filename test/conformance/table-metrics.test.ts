@@ -210,7 +210,23 @@ function compareMap(what: string, got: Record<string, string | null> | null, wan
   }
 }
 
-const BATCHES: [number, number][] = [[0, 37], [37, 29], [66, 41]];
+const BATCHES: [number, number][] = [[0, 37], [37, 29], [66, 41], [107, 12]];
+const LONG_VALUES_BATCH = 107;
+
+/**
+ * In one file every string and binary value is longer than 16, so both of its bounds are
+ * truncated: the upper string bound gets its 16th code point incremented, and the
+ * upper binary bound, 16 bytes of fe ff ff..., becomes the single byte ff.
+ */
+function withLongValues(rows: GeneratedRow[]): void {
+  const strings = ['abcdefghijklmnopqrstuvwxyz', 'ÿ'.repeat(20), 'b'.repeat(30), 'héllo wörld, héllo again', '日本語のテキストです、とても長い文字列'];
+  const bins = ['00'.repeat(20), 'fe' + 'ff'.repeat(19), '7f'.repeat(17), '0001020304050607080910111213141516'];
+  rows.forEach((r, k) => {
+    r.record.s = r.expected.s = strings[k % strings.length];
+    r.expected.bin = bins[k % bins.length];
+    r.record.bin = Buffer.from(bins[k % bins.length], 'hex');
+  });
+}
 
 test('inspect.files() metrics, row-filter pruning and snapshot summaries match the written rows (sql catalog)', async () => {
   const env = await openTableEnv('sql', 'metrics');
@@ -220,6 +236,7 @@ test('inspect.files() metrics, row-filter pruning and snapshot summaries match t
     const batches: GeneratedRow[][] = [];
     for (const [first, count] of BATCHES) {
       const rows = allTypesRows(first, count, 7000 + first);
+      if (first === LONG_VALUES_BATCH) withLongValues(rows);
       await appendRecords(env.catalog, id, rows.map((r) => r.record));
       batches.push(rows);
     }
@@ -244,7 +261,7 @@ test('inspect.files() metrics, row-filter pruning and snapshot summaries match t
     const snaps = results[1] as { current: string; snapshots: ProbeSnapshot[] };
 
     // --- per-file metrics
-    assert.equal(files.length, 3);
+    assert.equal(files.length, BATCHES.length);
     const diffs: string[] = [];
     for (const rows of batches) {
       const file = files.find((f) => f.record_count === String(rows.length));
@@ -274,11 +291,22 @@ test('inspect.files() metrics, row-filter pruning and snapshot summaries match t
         if (rows.some((r) => f.match(r.expected))) assert.ok(got.planned_files.includes(file.file_path), `${f.filter}: file with matches pruned`);
       }
     });
-    const idGt70 = results[2] as { planned_files: string[] };
-    assert.equal(idGt70.planned_files.length, 1, 'id > 70 should plan only the third file (its lower id bound is 66, the others end below 70)');
+    // The id bounds are exact, so id filters plan exactly the files that hold a match.
+    for (const i of [0, 1]) {
+      const got = results[2 + i] as { planned_files: string[] };
+      const holding = batches.filter((rows) => rows.some((r) => filters[i].match(r.expected))).map((rows) => files.find((x) => x.record_count === String(rows.length))!.file_path);
+      assert.deepEqual([...got.planned_files].sort(), holding.sort(), `${filters[i].filter} planned files`);
+      assert.ok(holding.length < files.length, `${filters[i].filter} should prune some file`);
+    }
+    // The long-values file's bounds are truncated (checked above against values computed here).
+    const longFile = files.find((f) => f.record_count === '12')!;
+    // 16 code points of the largest string, the 16th (い, U+3044) incremented to ぅ (U+3045).
+    assert.equal(Buffer.from(longFile.upper_bounds!['14']!, 'hex').toString('utf8'), '日本語のテキストです、とても長ぅ');
+    assert.equal(Buffer.from(longFile.lower_bounds!['14']!, 'hex').toString('utf8'), 'abcdefghijklmnop');
+    assert.equal(longFile.upper_bounds!['17'], 'ff');
 
     // --- snapshot summaries
-    assert.equal(snaps.snapshots.length, 3);
+    assert.equal(snaps.snapshots.length, BATCHES.length);
     let totalRecords = 0;
     let totalSize = 0;
     let parent: string | null = null;
