@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { appendRecords } from '../../src/table/table-writer.ts';
 import { ALL_TYPES_SCHEMA, CATALOG_KINDS, allTypesRows, diffRows, openTableEnv, probe, pyicebergNullListOfStruct, readRows } from '../helpers/table-fixtures.ts';
 import type { GeneratedRow } from '../helpers/table-fixtures.ts';
+import { readWithDuckDB, readWithPyIceberg } from '../helpers/readers.ts';
 
 const BATCHES: [number, number][] = [[0, 37], [37, 29], [66, 41]];
 
@@ -42,6 +43,24 @@ for (const kind of CATALOG_KINDS) {
         ...diffRows('duckdb', ALL_TYPES_SCHEMA, read.duckdb, expected),
       ];
       assert.deepEqual(diffs, [], `readers disagree with what was written:\n${diffs.join('\n')}`);
+
+      // The project's shared judges (test/helpers/readers.ts) must agree too.
+      const opts = {
+        catalog: env.reader.type === 'sql' ? env.reader : { type: 'rest' as const, uri: env.reader.uri, warehouse: env.reader.warehouse },
+        table: env.qualified('all_types'),
+        s3: env.s3 && { endpoint: env.s3.endpoint, accessKey: env.s3.accessKeyId, secretKey: env.s3.secretAccessKey, region: env.s3.region },
+      };
+      const names = ALL_TYPES_SCHEMA.fields.map((f) => f.name);
+      const asTable = (rows: Record<string, unknown>[]) => ({
+        columns: names,
+        rows: [...rows].sort((a, b) => Number(a.id) - Number(b.id)).map((r) => names.map((n) => r[n])),
+      });
+      const [py, duck] = await Promise.all([readWithPyIceberg(opts), readWithDuckDB(opts)]);
+      const shared = [
+        ...diffRows('readers.ts pyiceberg', ALL_TYPES_SCHEMA, asTable(py.rows), expected, { tolerate: pyicebergNullListOfStruct }),
+        ...diffRows('readers.ts duckdb', ALL_TYPES_SCHEMA, asTable(duck.rows), expected),
+      ];
+      assert.deepEqual(shared, [], `shared readers disagree with what was written:\n${shared.join('\n')}`);
 
       const [snaps] = await probe(env, 'all_types', [{ op: 'snapshots' }]);
       assert.equal(snaps.snapshots.length, 3);
