@@ -52,7 +52,10 @@ export class KafkaProducer {
     return new KafkaProducer(producer, options.compression ?? 'none');
   }
 
-  /** sends the records (one request per leader), resolves when all are acknowledged */
+  /**
+   * sends the records (one request per leader), resolves when all are acknowledged, with the base
+   * offset the broker gave each partition's batch (the first record of that partition in `records`)
+   */
   async send(records: OutgoingRecord[], compression: Compression = this.#compression): Promise<TopicPartitionOffset[]> {
     if (records.length === 0) return [];
     const messages = records.map((r) => {

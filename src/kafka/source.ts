@@ -56,6 +56,22 @@ interface PartitionState {
   paused: boolean;
 }
 
+/** an error thrown by a caller's handler: never retried, it stops the source */
+class HandlerError extends Error {
+  constructor(handler: string, cause: unknown) {
+    super(`kafka source: ${handler} failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'HandlerError';
+  }
+}
+
+async function callHandler<T>(name: string, f: () => T | Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    throw err instanceof HandlerError ? err : new HandlerError(name, err);
+  }
+}
+
 const ERR_OFFSET_OUT_OF_RANGE = 1;
 /** partition errors after which fresh metadata is worth a retry */
 const RETRIABLE_PARTITION_ERRORS = new Set([3, 5, 6, 9, 13, 74, 75, 100, 103]);
@@ -214,11 +230,11 @@ export class GroupSource implements KafkaSource {
   }
 
   #fail(err: Error): void {
-    if (this.#fatal || this.#stopping) return;
+    if (this.#fatal) return;
     this.#fatal = err;
     this.#firstAssignment?.reject(err);
     this.#handlers.onError?.(err);
-    void this.stop();
+    if (!this.#stopping) this.stop().catch(() => {});
   }
 
   async #refreshSubscription(rejoin: boolean): Promise<void> {
@@ -259,13 +275,13 @@ export class GroupSource implements KafkaSource {
       const added = [...nextKeys].filter((k) => !this.#partitions.has(k)).map(tpFromKey);
       if (revoked.length > 0) {
         for (const k of revoked) this.#partitions.delete(k);
-        await this.#handlers.onRevoked?.(revoked.map(tpFromKey), 'rebalance');
+        await callHandler('onRevoked', () => this.#handlers.onRevoked?.(revoked.map(tpFromKey), 'rebalance'));
       }
       if (added.length > 0) {
         for (const tp of added) {
           this.#partitions.set(tpKey(tp.topic, tp.partition), { ...tp, position: undefined, paused: false });
         }
-        const starts = (await this.#handlers.onAssigned?.(added)) ?? new Map<string, StartPosition>();
+        const starts = (await callHandler('onAssigned', () => this.#handlers.onAssigned?.(added))) ?? new Map<string, StartPosition>();
         if (this.#pendingAssignment) continue; // superseded while the caller decided
         await this.#resolveStarts(added, starts);
       }
@@ -345,7 +361,7 @@ export class GroupSource implements KafkaSource {
           await this.#fetchOnce(wanted);
           failures = 0;
         } catch (err) {
-          if (this.#stopping) break;
+          if (this.#stopping || err instanceof HandlerError) throw err;
           failures++;
           this.#log('warn', `fetch failed (${failures}): ${(err as Error).message}`);
           if (failures >= 10) throw err;
@@ -355,8 +371,9 @@ export class GroupSource implements KafkaSource {
       }
       const all = this.assignment();
       this.#partitions.clear();
-      if (all.length > 0) await this.#handlers.onRevoked?.(all, 'stop');
+      if (all.length > 0) await callHandler('onRevoked', () => this.#handlers.onRevoked?.(all, 'stop'));
     } catch (err) {
+      if (this.#stopping && !(err instanceof HandlerError)) return;
       this.#fail(err as Error);
     }
   }
@@ -407,9 +424,9 @@ export class GroupSource implements KafkaSource {
         const topic = topicById.get(rt.topicId);
         if (topic === undefined) continue;
         for (const rp of rt.partitions) {
-          // an assignment change waits for no batch: apply it first, then re-check this one
-          if (this.#pendingAssignment) await this.#applyAssignment();
-          if (this.#stopping) return;
+          // an assignment change waits for no batch: drop the rest of this response (positions
+          // move only when a batch is handed out) and let the loop apply it
+          if (this.#pendingAssignment || this.#stopping) return;
           const key = tpKey(topic, rp.partitionIndex);
           const st = this.#partitions.get(key);
           const from = requested.get(key);
@@ -438,7 +455,7 @@ export class GroupSource implements KafkaSource {
             nextOffset,
             highWatermark: rp.highWatermark,
           };
-          await this.#handlers.onBatch(batch);
+          await callHandler('onBatch', () => this.#handlers.onBatch(batch));
         }
       }
     }

@@ -76,11 +76,12 @@ export interface KafkaSourceHandlers {
   onRevoked?(partitions: TopicPartition[], reason: RevokeReason): Promise<void> | void;
   /**
    * Called with each fetched batch (one partition, non-empty). The source fetches that partition
-   * again only after the promise settles: a slow handler is backpressure. A rejection stops the
-   * source (stop() then rejects with it) unless `onError` says otherwise.
+   * again only after the promise settles: a slow handler is backpressure. A rejection (of any
+   * handler) is fatal: the source stops, `onError` is called and `done` rejects with it; onRevoked
+   * is not called for that stop. Where a new source starts is the caller's (the table's) decision.
    */
   onBatch(batch: KafkaRecordBatch): Promise<void>;
-  /** a fatal error (the source stops); default: rethrown from `done` */
+  /** told of the fatal error that stopped the source (also the rejection of `done`) */
   onError?(error: Error): void;
 }
 

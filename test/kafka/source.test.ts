@@ -344,3 +344,40 @@ test("records compressed with each codec by Kafka's Java producer decode", { tim
   assert.deepEqual(got.sort(), expected.sort());
   await admin.deleteTopics(topics);
 });
+
+test('the producer reports the base offset of each partition it wrote', async () => {
+  const topic = uniqueName('floe-prod-offsets');
+  await admin.createTopic(topic, { partitions: 2 });
+  await producer.send(recordsFor(topic, 2, 3));
+  const res = await producer.send(recordsFor(topic, 2, 4, 'second'));
+  assert.deepEqual(
+    res.map((o) => [o.topic, o.partition, o.offset]).sort(),
+    [
+      [topic, 0, 3n],
+      [topic, 1, 3n],
+    ],
+  );
+  assert.deepEqual([...(await admin.endOffsets(topic)).values()], [7n, 7n]);
+  assert.deepEqual([...(await admin.startOffsets(topic)).values()], [0n, 0n]);
+  await admin.deleteTopics([topic]);
+});
+
+test('a failing onBatch stops the source: done rejects with it, onError sees it, nothing is skipped silently', async () => {
+  const topic = uniqueName('floe-src-fail');
+  await admin.createTopic(topic, { partitions: 1 });
+  await producer.send(recordsFor(topic, 1, 10));
+  const errors: Error[] = [];
+  let calls = 0;
+  const source = createKafkaSource(sourceOptions(topic, { defaultStart: 'earliest' }), {
+    onBatch: async () => {
+      calls++;
+      throw new Error('disk full');
+    },
+    onError: (e) => errors.push(e),
+  });
+  await source.start();
+  await assert.rejects(source.done, /onBatch failed: disk full/);
+  assert.equal(calls, 1, 'the failed batch was not retried past, nor followed by later batches');
+  assert.equal(errors.length, 1);
+  await admin.deleteTopics([topic]);
+});
