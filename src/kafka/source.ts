@@ -282,7 +282,6 @@ export class GroupSource implements KafkaSource {
           this.#partitions.set(tpKey(tp.topic, tp.partition), { ...tp, position: undefined, paused: false });
         }
         const starts = (await callHandler('onAssigned', () => this.#handlers.onAssigned?.(added))) ?? new Map<string, StartPosition>();
-        if (this.#pendingAssignment) continue; // superseded while the caller decided
         await this.#resolveStarts(added, starts);
       }
       this.#firstAssignment.resolve();
