@@ -14,7 +14,26 @@ export class KafkaRecordSource implements RecordSource {
     this.options = options;
   }
 
-  async start(handlers: SourceHandlers): Promise<void> {
+  /**
+   * Joins the group. A fresh broker answers the first joins with "coordinator not available"
+   * while it creates __consumer_offsets: joining is retried for up to `joinTimeoutMs`.
+   */
+  async start(handlers: SourceHandlers, joinTimeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + joinTimeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.join(handlers);
+        return;
+      } catch (err) {
+        await this.source?.stop(1000).catch(() => undefined);
+        this.source = undefined;
+        if (Date.now() > deadline || !/JoinGroup|FindCoordinator|coordinator/i.test(String((err as Error).message))) throw err;
+        await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
+      }
+    }
+  }
+
+  private async join(handlers: SourceHandlers): Promise<void> {
     this.source = createKafkaSource(this.options, {
       onAssigned: (parts) => handlers.onAssigned(parts),
       onRevoked: (parts) => handlers.onRevoked(parts),

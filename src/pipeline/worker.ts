@@ -310,10 +310,28 @@ export class ConnectorWorker {
       if (pos !== undefined && rec.offset < pos) continue; // already processed (before a seek)
       await this.processOne(rec, key, records, i);
       this.position.set(key, rec.offset + 1n);
-      for (const t of this.state.values()) if (t.committed.has(key) || t.next.has(key)) t.touched.set(key, rec);
+      this.touch(rec, key);
     }
     await this.flushDue();
     await this.applyBackpressure();
+  }
+
+  /**
+   * Every record read from p moves p's offset in the tables p feeds, whatever became of it (a
+   * row elsewhere, a dead letter), so a partition whose records all fail still advances.
+   * With topic routing the topic's table is known; with field routing, the tables that have
+   * seen p. Records that only advance offsets start the commit clock in topic routing only
+   * (field routing would otherwise commit empty snapshots to every table).
+   */
+  private touch(rec: SourceRecord, key: string): void {
+    const staticTable = this.o.config.route.by === 'topic' ? this.o.router.tableFor(rec.topic, {}) : undefined;
+    for (const [name, t] of this.state) {
+      const fed = name === staticTable || t.committed.has(key) || t.next.has(key);
+      if (!fed) continue;
+      t.touched.set(key, rec);
+      if (!t.committed.has(key) && !t.firstOffset.has(key)) t.firstOffset.set(key, rec.offset);
+      if (name === staticTable) t.firstBufferedAt ??= this.now();
+    }
   }
 
   private async processOne(rec: SourceRecord, key: string, batch: SourceRecord[], index: number): Promise<void> {
