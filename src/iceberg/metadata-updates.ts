@@ -1,6 +1,7 @@
 // Table metadata as a value: create it, check commit requirements against it, apply updates to
 // it. The embedded catalog uses these to do what a REST catalog server does on its side.
-import type { IcebergType, Schema } from './types.ts';
+import type { Schema } from './types.ts';
+import { highestFieldId } from './schema.ts';
 import type {
   PartitionSpec,
   Snapshot,
@@ -47,7 +48,7 @@ export function newTableMetadata(input: NewTableMetadataInput): TableMetadata {
     location: input.location.replace(/\/+$/, ''),
     'last-sequence-number': 0,
     'last-updated-ms': input.nowMs ?? Date.now(),
-    'last-column-id': highestFieldIdOf(schema),
+    'last-column-id': highestFieldId(schema),
     'current-schema-id': 0,
     schemas: [schema],
     'default-spec-id': 0,
@@ -183,7 +184,7 @@ export function applyUpdates(
         }
         const newId = Math.max(-1, ...m.schemas.map((s) => s['schema-id'])) + 1;
         m.schemas.push({ ...u.schema, 'schema-id': newId });
-        m['last-column-id'] = Math.max(m['last-column-id'], u['last-column-id'] ?? 0, highestFieldIdOf(u.schema));
+        m['last-column-id'] = Math.max(m['last-column-id'], u['last-column-id'] ?? 0, highestFieldId(u.schema));
         lastAddedSchemaId = newId;
         break;
       }
@@ -285,9 +286,3 @@ function sameFields(a: Schema, b: Schema): boolean {
     JSON.stringify(a['identifier-field-ids'] ?? []) === JSON.stringify(b['identifier-field-ids'] ?? []);
 }
 
-function highestFieldIdOf(t: IcebergType): number {
-  if (typeof t === 'string') return 0;
-  if (t.type === 'struct') return Math.max(0, ...t.fields.map((f) => Math.max(f.id, highestFieldIdOf(f.type))));
-  if (t.type === 'list') return Math.max(t['element-id'], highestFieldIdOf(t.element));
-  return Math.max(t['key-id'], t['value-id'], highestFieldIdOf(t.key), highestFieldIdOf(t.value));
-}
