@@ -29,13 +29,14 @@ MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
 # versitygw (default) or minio. MinIO's build took over 30 min on a loaded 2-core machine.
 FLOE_S3_SERVER="${FLOE_S3_SERVER:-versitygw}"
 
-# Fixed test credentials and addresses (127.0.0.1 only).
+# Fixed test credentials and addresses (127.0.0.1 only). The ports can be moved (a second stack
+# beside the first) with FLOE_STACK_{S3,REST,KAFKA,KAFKA_CONTROLLER,REGISTRY}_PORT.
 STACK_HOST=127.0.0.1
-S3_PORT=9000
-REST_PORT=8181
-KAFKA_PORT=9092
-KAFKA_CONTROLLER_PORT=9093
-REGISTRY_PORT=8081
+S3_PORT=${FLOE_STACK_S3_PORT:-9000}
+REST_PORT=${FLOE_STACK_REST_PORT:-8181}
+KAFKA_PORT=${FLOE_STACK_KAFKA_PORT:-9092}
+KAFKA_CONTROLLER_PORT=${FLOE_STACK_KAFKA_CONTROLLER_PORT:-9093}
+REGISTRY_PORT=${FLOE_STACK_REGISTRY_PORT:-8081}
 S3_ACCESS_KEY=floe
 S3_SECRET_KEY=floe-secret-key
 S3_REGION=us-east-1

@@ -35,7 +35,8 @@ launch() {
   local name=$1 marker=$2; shift 2
   local log="$STACK_LOG_DIR/$name.log"
   echo "=== $(date -u +%FT%TZ) start: $*" >>"$log"
-  nohup "$@" >>"$log" 2>&1 </dev/null &
+  # the server must not inherit start.sh's lock (it would hold it for its whole life)
+  nohup "$@" >>"$log" 2>&1 </dev/null {stack_lock}>&- &
   echo "$! $marker" >"$STACK_RUN_DIR/$name.pid"
 }
 
