@@ -45,6 +45,10 @@ export interface TableConfig {
   autoCreate: boolean;
   evolveSchema: boolean;
   kafkaMetadataColumns: boolean;
+  /** Also keep the record key: _kafka_key as binary or as a UTF-8 string. */
+  kafkaKeyColumn?: 'binary' | 'string';
+  /** Also keep the record headers: _kafka_headers map<string, binary>. */
+  kafkaHeadersColumn: boolean;
   properties: Record<string, string>;
 }
 
@@ -196,9 +200,14 @@ export function parseConnectorConfig(text: string, file = '<config>', env: NodeJ
     autoCreate: v.bool(t, 'autoCreate', 'table') ?? true,
     evolveSchema: v.bool(t, 'evolveSchema', 'table') ?? true,
     kafkaMetadataColumns: v.bool(t, 'kafkaMetadataColumns', 'table') ?? false,
+    kafkaKeyColumn: v.oneOf(t, 'kafkaKeyColumn', ['binary', 'string'], 'table') as TableConfig['kafkaKeyColumn'],
+    kafkaHeadersColumn: v.bool(t, 'kafkaHeadersColumn', 'table') ?? false,
     properties: v.stringMap(t.properties, 'table.properties'),
   };
-  v.noUnknown(t, 'table', ['name', 'partitionBy', 'autoCreate', 'evolveSchema', 'kafkaMetadataColumns', 'properties']);
+  v.noUnknown(t, 'table', ['name', 'partitionBy', 'autoCreate', 'evolveSchema', 'kafkaMetadataColumns', 'kafkaKeyColumn', 'kafkaHeadersColumn', 'properties']);
+  if ((table.kafkaKeyColumn || table.kafkaHeadersColumn) && !table.kafkaMetadataColumns) {
+    throw new ConfigError(file, 'table.kafkaMetadataColumns', 'must be true for kafkaKeyColumn or kafkaHeadersColumn');
+  }
 
   let route: RouteConfig = { by: 'topic' };
   if (root.route !== undefined) {

@@ -38,7 +38,8 @@ export class TableManager {
 
   /** The incoming schema as the table should see it: with Kafka metadata columns when configured. */
   withMetadata<T extends StructType>(schema: T): T {
-    return this.config.table.kafkaMetadataColumns ? withKafkaMetadataColumns(schema) : schema;
+    const t = this.config.table;
+    return t.kafkaMetadataColumns ? withKafkaMetadataColumns(schema, { key: t.kafkaKeyColumn, headers: t.kafkaHeadersColumn }) : schema;
   }
 
   /** Loads a table, or returns undefined when it does not exist. */

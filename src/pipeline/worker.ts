@@ -393,7 +393,13 @@ export class ConnectorWorker {
     }
 
     const value = cfg.table.kafkaMetadataColumns
-      ? { ...decoded.value, ...kafkaMetadataValues({ topic: rec.topic, partition: rec.partition, offset: rec.offset, timestampMs: rec.timestamp }) }
+      ? {
+          ...decoded.value,
+          ...kafkaMetadataValues(
+            { topic: rec.topic, partition: rec.partition, offset: rec.offset, timestampMs: rec.timestamp, key: rec.key, headers: rec.headers },
+            { key: cfg.table.kafkaKeyColumn, headers: cfg.table.kafkaHeadersColumn },
+          ),
+        }
       : decoded.value;
     try {
       t.batch.append(value);

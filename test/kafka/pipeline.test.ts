@@ -78,7 +78,7 @@ kafka: { brokers: ${JSON.stringify(brokers())}, groupId: ${topic}-g, sessionTime
 format: json
 catalog: { type: sql, uri: ${path.join(dir, 'catalog.db')}, warehouse: ${pathToFileURL(dir).href} }
 topics: [${topic}]
-table: { name: e2e.events, kafkaMetadataColumns: true, partitionBy: ["bucket(4, user)"] }
+table: { name: e2e.events, kafkaMetadataColumns: true, kafkaKeyColumn: string, kafkaHeadersColumn: true, partitionBy: ["bucket(4, user)"] }
 commit: { intervalMs: 1000, maxRows: 700 }
 errors: { tolerance: all, deadLetterTopic: ${dlqTopic} }
 metricsPort: 0
@@ -93,7 +93,7 @@ metricsPort: 0
     else if (i % 101 === 50) value = JSON.stringify({ user: 'not-a-number', i });
     else value = JSON.stringify({ user: i % 37, i, amount: i + 0.5, note: `n${i}` });
     if (value.startsWith('{"broken') || value.includes('not-a-number')) bad.add(`${partition}:${idx}`);
-    records.push({ topic, partition, key: `k${i}`, value });
+    records.push({ topic, partition, key: `k${i}`, value, headers: i % 3 === 0 ? { trace: `t${i}` } : {} });
   }
   await producer.send(records.slice(0, 1000));
   const running = await startConnector(cfg);
@@ -118,7 +118,12 @@ metricsPort: 0
   });
   assert.deepEqual(new Set(deadKeys), bad, 'exactly the bad records are dead letters');
   assert.equal(rows.length + bad.size, 2000);
-  for (const r of rows) assert.equal(typeof r.i === 'bigint' ? Number(r.i) % 4 : Number(r.i) % 4, Number(r._kafka_partition));
+  for (const r of rows) {
+    assert.equal(Number(r.i) % 4, Number(r._kafka_partition));
+    assert.equal(r._kafka_key, `k${r.i}`, 'the record key is kept');
+  }
+  const fields = table.metadata.schemas.at(-1)!.fields.map((f) => f.name);
+  assert.ok(fields.includes('_kafka_headers') && fields.includes('_kafka_key'));
 });
 
 test('Avro through the registry into the REST catalog on S3, evolving mid-stream; PyIceberg reads it', async () => {
