@@ -125,7 +125,11 @@ EOF
   cp "$STACK_SCRIPTS/kafka/log4j2.properties" "$state/log4j2.properties"
   if [[ ! -f $state/data/meta.properties ]]; then
     # Cluster id: 16 random bytes, base64url without padding (what `random-uuid` prints).
-    cluster_id=$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+    # One starting with "-" would be taken for an option by StorageTool's parser: draw again.
+    cluster_id=-
+    while [[ $cluster_id == -* ]]; do
+      cluster_id=$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+    done
     if ! java -Xmx256m -Dlog4j2.configurationFile="$state/log4j2.properties" -cp "$dir/lib/*" \
       kafka.tools.StorageTool format --standalone --ignore-formatted -t "$cluster_id" -c "$props" \
       >>"$STACK_LOG_DIR/kafka.log" 2>&1; then
