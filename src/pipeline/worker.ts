@@ -576,6 +576,17 @@ export class ConnectorWorker {
   private async onFenced(t: TableState, err: FencedError): Promise<void> {
     this.o.log?.warn(err.message);
     this.o.events?.fenced?.({ table: t.open.name, error: err });
+    // Where the dropped rows began, per partition: the batch's ranges and what was buffered
+    // since. A partition the table has no offset for is re-read from there, or its dropped
+    // rows would never land.
+    const dropped = new Map<string, bigint>();
+    const earliest = (key: string, at: bigint) => {
+      const cur = dropped.get(key);
+      if (cur === undefined || at < cur) dropped.set(key, at);
+    };
+    for (const r of t.pending?.ranges ?? []) earliest(tpKey(r), r.from);
+    for (const [key, at] of t.firstOffset) earliest(key, at);
+    for (const [key, at] of t.committed) if (t.touched.has(key)) earliest(key, at);
     t.pending = undefined;
     t.batch.drain();
     t.timestamps = [];
@@ -585,9 +596,8 @@ export class ConnectorWorker {
     t.firstOffset.clear();
     t.open = await this.tables.reload(t.open);
     this.refreshCommitted(t);
-    for (const key of this.assigned.keys()) {
-      const at = t.committed.get(key);
-      const tp = this.assigned.get(key)!;
+    for (const [key, tp] of this.assigned) {
+      const at = t.committed.get(key) ?? dropped.get(key);
       if (at !== undefined && (this.position.get(key) ?? at) > at) {
         this.position.set(key, at);
         this.o.source.seek(tp, at);

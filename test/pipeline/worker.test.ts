@@ -204,3 +204,32 @@ test('buffered bytes over the bound pause the partitions until a flush frees the
   const rows = await tableRows(await catalog().loadTable(parseTableName('lake.events')));
   assert.equal(rows.length, 2000);
 });
+
+test('fenced on one partition, a batch also holding a partition the table never saw re-reads it', async () => {
+  const { config, catalog } = setup();
+  const a = new MemorySource(10);
+  const z = new MemorySource(10);
+  for (let i = 0; i < 60; i++) {
+    const v = json({ id: i });
+    a.produce('events', 0, v);
+    z.produce('events', 0, v);
+    z.produce('events', 1, v);
+  }
+  const wa = worker(config, catalog(), a);
+  const wz = worker(config, catalog(), z);
+  await wa.w.start();
+  await wz.w.start();
+  await z.assign(parts(2)); // the zombie holds p0 and p1 from 0
+  await a.assign([{ topic: 'events', partition: 0 }]); // A owns p0 now
+  await z.pump(3); // Z buffers 30 rows over p0/p1 (below maxRows 40)
+  await a.pump(); // A commits p0 (40 rows, then the rest on stop)
+  await wa.w.stop();
+  await z.pump(); // Z passes 40 rows: fenced on p0; p1 (not in the table) must be re-read
+  await wz.w.stop();
+  assert.ok(wz.stats.fenced >= 1, 'the zombie was fenced');
+  const rows = await tableRows(await catalog().loadTable(parseTableName('lake.events')));
+  const p1 = rows.filter((r) => Number(r._kafka_partition) === 1);
+  assert.equal(new Set(rows.map(keyOf)).size, rows.length, 'nothing twice');
+  assert.equal(rows.filter((r) => Number(r._kafka_partition) === 0).length, 60);
+  assert.equal(p1.length, 60, 'every row of the partition the table had not seen yet');
+});
