@@ -1,7 +1,7 @@
 // Chaos: 3 `floe run` workers on 12 partitions, one killed with SIGKILL at a random moment over
 // and over (and restarted) while 200k records flow. PyIceberg then counts exactly the records
 // produced, with no (topic, partition, offset) twice.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -9,12 +9,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { KafkaAdmin } from '../../src/kafka/admin.ts';
-import { KafkaProducer } from '../../src/kafka/producer.ts';
 import { SqlCatalog } from '../../src/catalog/sql-catalog.ts';
 import { parseTableName } from '../../src/catalog/catalog.ts';
 import { tableOffsets } from '../../src/commit/offsets-map.ts';
-import { brokers, uniqueName } from './helpers.ts';
+import { brokers, kafkaClients, uniqueName } from './helpers.ts';
 import { readWithPyIceberg } from '../helpers/readers.ts';
 
 const repo = path.resolve(import.meta.dirname, '../..');
@@ -22,22 +20,13 @@ const RECORDS = 200_000;
 const PARTITIONS = 12;
 const KILLS = 10;
 
-let admin: KafkaAdmin;
-let producer: KafkaProducer;
-before(async () => {
-  admin = await KafkaAdmin.connect({ brokers: brokers() });
-  producer = await KafkaProducer.connect({ brokers: brokers(), compression: 'zstd' });
-});
-after(async () => {
-  await producer?.close();
-  await admin?.close();
-});
+const kafka = kafkaClients({ compression: 'zstd' });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test(`${KILLS} SIGKILLs of 3 workers over ${RECORDS} records on ${PARTITIONS} partitions: every record once`, { timeout: 600_000 }, async () => {
   const topic = uniqueName('floe-chaos');
-  await admin.createTopic(topic, { partitions: PARTITIONS });
+  await kafka.admin.createTopic(topic, { partitions: PARTITIONS });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-chaos-'));
   const file = path.join(dir, 'chaos.yaml');
   fs.writeFileSync(file, `
@@ -61,7 +50,7 @@ metricsPort: 0
   const producing = (async () => {
     const batch = 5000;
     for (let from = 0; from < RECORDS; from += batch) {
-      await producer.send(Array.from({ length: batch }, (_, k) => {
+      await kafka.producer.send(Array.from({ length: batch }, (_, k) => {
         const i = from + k;
         return { topic, partition: i % PARTITIONS, value: JSON.stringify({ i, user: i % 977, note: `event ${i}`, amount: i + 0.25 }) };
       }));
@@ -80,7 +69,7 @@ metricsPort: 0
       launch(i);
     }
     await producing;
-    const ends = await admin.endOffsets(topic);
+    const ends = await kafka.admin.endOffsets(topic);
     const catalog = new SqlCatalog({ uri: path.join(dir, 'catalog.db'), warehouse: pathToFileURL(path.join(dir, 'wh')).href });
     const deadline = Date.now() + 240_000;
     for (;;) {

@@ -1,35 +1,24 @@
 // `floe run` as a process: it consumes, commits, and on SIGTERM flushes what it holds, commits,
 // leaves the group and exits 0 within its bound.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { KafkaAdmin } from '../../src/kafka/admin.ts';
-import { KafkaProducer } from '../../src/kafka/producer.ts';
 import { SqlCatalog } from '../../src/catalog/sql-catalog.ts';
 import { parseTableName } from '../../src/catalog/catalog.ts';
 import { tableOffsets } from '../../src/commit/offsets-map.ts';
-import { brokers, uniqueName, waitFor } from './helpers.ts';
+import { brokers, kafkaClients, uniqueName, waitFor } from './helpers.ts';
 import { tableRows } from '../helpers/table-rows.ts';
 
 const repo = path.resolve(import.meta.dirname, '../..');
-let admin: KafkaAdmin;
-let producer: KafkaProducer;
-before(async () => {
-  admin = await KafkaAdmin.connect({ brokers: brokers() });
-  producer = await KafkaProducer.connect({ brokers: brokers() });
-});
-after(async () => {
-  await producer?.close();
-  await admin?.close();
-});
+const kafka = kafkaClients();
 
 test('SIGTERM: what is buffered is committed, the group is left, exit code 0', async () => {
   const topic = uniqueName('floe-run');
-  await admin.createTopic(topic, { partitions: 2 });
+  await kafka.admin.createTopic(topic, { partitions: 2 });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-run-'));
   const file = path.join(dir, 'c.yaml');
   // a commit interval far longer than the test: only the SIGTERM flush can commit the rows
@@ -43,7 +32,7 @@ table: { name: t.events, kafkaMetadataColumns: true }
 commit: { intervalMs: 600000, maxRows: 1000000 }
 metricsPort: 0
 `);
-  await producer.send(Array.from({ length: 300 }, (_, i) => ({ topic, partition: i % 2, value: JSON.stringify({ i }) })));
+  await kafka.producer.send(Array.from({ length: 300 }, (_, i) => ({ topic, partition: i % 2, value: JSON.stringify({ i }) })));
   const child = spawn(process.execPath, [path.join(repo, 'bin/floe.ts'), 'run', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
@@ -68,9 +57,9 @@ metricsPort: 0
     assert.equal(new Set(rows.map((r) => `${r._kafka_partition}:${r._kafka_offset}`)).size, 300);
     const offsets = tableOffsets(table.metadata, 'run-test').get(topic)!;
     assert.deepEqual([offsets.get(0), offsets.get(1)], [150n, 150n]);
-    const group = await admin.describeGroup(`${topic}-g`);
+    const group = await kafka.admin.describeGroup(`${topic}-g`);
     assert.equal(group.members.length, 0, 'the member left the group');
-    const committed = (await admin.committedOffsets(`${topic}-g`)).get(topic);
+    const committed = (await kafka.admin.committedOffsets(`${topic}-g`)).get(topic);
     assert.deepEqual([committed?.get(0), committed?.get(1)], [150n, 150n], 'group offsets follow the table (for lag tools)');
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');

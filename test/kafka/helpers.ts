@@ -1,6 +1,9 @@
 // Shared by the tests against a real broker (scripts/stack/start.sh kafka; env from
 // scripts/stack/env.sh). FLOE_TEST_KAFKA_BROKERS must be set: these tests fail, never skip.
 import { spawn, spawnSync } from 'node:child_process';
+import { after, before } from 'node:test';
+import { KafkaAdmin } from '../../src/kafka/admin.ts';
+import { KafkaProducer, type ProducerOptions } from '../../src/kafka/producer.ts';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,4 +80,18 @@ export async function javaProduce(topic: string, compression: string, lines: str
     p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`ConsoleProducer (${compression}) exited ${code}: ${err.slice(-2000)}`))));
     p.stdin.end(lines.join('\n') + '\n');
   });
+}
+
+/** An admin client and a producer for one test file: connected before its tests, closed after. */
+export function kafkaClients(producerOptions: Partial<ProducerOptions> = {}): { readonly admin: KafkaAdmin; readonly producer: KafkaProducer } {
+  const clients = {} as { admin: KafkaAdmin; producer: KafkaProducer };
+  before(async () => {
+    clients.admin = await KafkaAdmin.connect({ brokers: brokers() });
+    clients.producer = await KafkaProducer.connect({ brokers: brokers(), ...producerOptions });
+  });
+  after(async () => {
+    await clients.producer?.close();
+    await clients.admin?.close();
+  });
+  return clients;
 }

@@ -2,15 +2,13 @@
 // catalog and S3: every produced record is either in the table exactly once or in the
 // dead-letter topic, with a reason; Avro producers moving to a new schema version evolve the
 // table mid-stream. PyIceberg judges the REST table.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import avro from 'avsc';
-import { KafkaAdmin } from '../../src/kafka/admin.ts';
-import { KafkaProducer } from '../../src/kafka/producer.ts';
 import type { OutgoingRecord } from '../../src/kafka/producer.ts';
 import { createKafkaSource } from '../../src/kafka/source.ts';
 import type { KafkaRecord } from '../../src/kafka/types.ts';
@@ -20,21 +18,12 @@ import { parseTableName } from '../../src/catalog/catalog.ts';
 import { tableOffsets } from '../../src/commit/offsets-map.ts';
 import { SchemaRegistryClient } from '../../src/decode/schema-registry.ts';
 import { encodeFrame } from '../../src/decode/wire-format.ts';
-import { brokers, uniqueName, waitFor } from './helpers.ts';
+import { brokers, kafkaClients, uniqueName, waitFor } from './helpers.ts';
 import { tableRows } from '../helpers/table-rows.ts';
 import { stackEnv } from '../helpers/stack.ts';
 import { readWithPyIceberg } from '../helpers/readers.ts';
 
-let admin: KafkaAdmin;
-let producer: KafkaProducer;
-before(async () => {
-  admin = await KafkaAdmin.connect({ brokers: brokers() });
-  producer = await KafkaProducer.connect({ brokers: brokers() });
-});
-after(async () => {
-  await producer?.close();
-  await admin?.close();
-});
+const kafka = kafkaClients();
 
 const text = new TextDecoder();
 
@@ -69,8 +58,8 @@ async function waitForOffsets(cfgYaml: ReturnType<typeof parseConnectorConfig>, 
 test('JSON topic into the embedded catalog: rows + dead letters = records produced, each once', async () => {
   const topic = uniqueName('floe-e2e-json');
   const dlqTopic = `${topic}.dlq`;
-  await admin.createTopic(topic, { partitions: 4 });
-  await admin.createTopic(dlqTopic, { partitions: 1 });
+  await kafka.admin.createTopic(topic, { partitions: 4 });
+  await kafka.admin.createTopic(dlqTopic, { partitions: 1 });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-e2e-'));
   const cfg = parseConnectorConfig(`
 name: ${topic}
@@ -95,11 +84,11 @@ metricsPort: 0
     if (value.startsWith('{"broken') || value.includes('not-a-number')) bad.add(`${partition}:${idx}`);
     records.push({ topic, partition, key: `k${i}`, value, headers: i % 3 === 0 ? { trace: `t${i}` } : {} });
   }
-  await producer.send(records.slice(0, 1000));
+  await kafka.producer.send(records.slice(0, 1000));
   const running = await startConnector(cfg);
   try {
-    await producer.send(records.slice(1000));
-    await waitForOffsets(cfg, 'e2e.events', topic, await admin.endOffsets(topic));
+    await kafka.producer.send(records.slice(1000));
+    await waitForOffsets(cfg, 'e2e.events', topic, await kafka.admin.endOffsets(topic));
   } finally {
     await running.stop();
   }
@@ -129,7 +118,7 @@ metricsPort: 0
 test('Avro through the registry into the REST catalog on S3, evolving mid-stream; PyIceberg reads it', async () => {
   const env = stackEnv();
   const topic = uniqueName('floe-e2e-avro');
-  await admin.createTopic(topic, { partitions: 3 });
+  await kafka.admin.createTopic(topic, { partitions: 3 });
   const registry = new SchemaRegistryClient({ url: env.registryUrl });
   const v1 = { type: 'record', name: 'Order', fields: [{ name: 'id', type: 'long' }, { name: 'customer', type: 'string' }, { name: 'amount', type: 'float' }] };
   const v2 = { ...v1, fields: [...v1.fields.slice(0, 2), { name: 'amount', type: 'double' }, { name: 'coupon', type: ['null', 'string'], default: null }] };
@@ -154,16 +143,16 @@ metricsPort: 0
   const t1 = avro.Type.forSchema(v1 as avro.Schema);
   const first: OutgoingRecord[] = [];
   for (let i = 0; i < 600; i++) first.push({ topic, partition: i % 3, value: encodeFrame(id1, t1.toBuffer({ id: i, customer: `c${i % 10}`, amount: i + 0.5 })) });
-  await producer.send(first);
+  await kafka.producer.send(first);
   const running = await startConnector(cfg);
   try {
-  await waitForOffsets(cfg, `${ns}.orders`, topic, await admin.endOffsets(topic));
+  await waitForOffsets(cfg, `${ns}.orders`, topic, await kafka.admin.endOffsets(topic));
   const id2 = await registry.register(subject, { schema: JSON.stringify(v2) });
   const t2 = avro.Type.forSchema(v2 as avro.Schema);
   const second: OutgoingRecord[] = [];
   for (let i = 600; i < 1000; i++) second.push({ topic, partition: i % 3, value: encodeFrame(id2, t2.toBuffer({ id: i, customer: `c${i % 10}`, amount: i + 0.25, coupon: i % 2 ? `SAVE${i}` : null })) });
-  await producer.send(second);
-  await waitForOffsets(cfg, `${ns}.orders`, topic, await admin.endOffsets(topic));
+  await kafka.producer.send(second);
+  await waitForOffsets(cfg, `${ns}.orders`, topic, await kafka.admin.endOffsets(topic));
   } finally {
     await running.stop();
   }

@@ -1,35 +1,24 @@
 // A rebalance while a worker holds unflushed data: a second member joins the group, partitions
 // move, and every record still lands exactly once.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { KafkaAdmin } from '../../src/kafka/admin.ts';
-import { KafkaProducer } from '../../src/kafka/producer.ts';
 import { parseConnectorConfig } from '../../src/config/connector-config.ts';
 import { catalogFromConfig, startConnector } from '../../src/cli/run.ts';
 import type { RunningConnector } from '../../src/cli/run.ts';
 import { parseTableName } from '../../src/catalog/catalog.ts';
 import { tableOffsets } from '../../src/commit/offsets-map.ts';
-import { brokers, uniqueName } from './helpers.ts';
+import { brokers, kafkaClients, uniqueName } from './helpers.ts';
 import { tableRows } from '../helpers/table-rows.ts';
 
-let admin: KafkaAdmin;
-let producer: KafkaProducer;
-before(async () => {
-  admin = await KafkaAdmin.connect({ brokers: brokers() });
-  producer = await KafkaProducer.connect({ brokers: brokers() });
-});
-after(async () => {
-  await producer?.close();
-  await admin?.close();
-});
+const kafka = kafkaClients();
 
 test('a member joins while the first holds unflushed rows: no record lost or doubled', async () => {
   const topic = uniqueName('floe-rebalance');
-  await admin.createTopic(topic, { partitions: 6 });
+  await kafka.admin.createTopic(topic, { partitions: 6 });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-rebalance-'));
   const cfg = parseConnectorConfig(`
 name: rebalance
@@ -41,7 +30,7 @@ table: { name: r.events, kafkaMetadataColumns: true }
 commit: { intervalMs: 600000, maxRows: 1000000 }
 metricsPort: 0
 `, 'rebalance.yaml', {});
-  const send = (from: number, n: number) => producer.send(Array.from({ length: n }, (_, k) => ({ topic, partition: (from + k) % 6, value: JSON.stringify({ i: from + k }) })));
+  const send = (from: number, n: number) => kafka.producer.send(Array.from({ length: n }, (_, k) => ({ topic, partition: (from + k) % 6, value: JSON.stringify({ i: from + k }) })));
   const total = 3000;
   await send(0, 1500);
   const running: RunningConnector[] = [];
@@ -61,7 +50,7 @@ metricsPort: 0
   // of the connector takes those records from the table's offsets.
   const again = await startConnector({ ...cfg, commit: { ...cfg.commit, intervalMs: 500 } });
   try {
-    const ends = await admin.endOffsets(topic);
+    const ends = await kafka.admin.endOffsets(topic);
     const cat = catalogFromConfig(cfg.catalog);
     const deadline = Date.now() + 60_000;
     for (;;) {

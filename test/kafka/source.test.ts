@@ -1,24 +1,13 @@
 // KafkaSource, producer and admin against a real broker (FLOE_TEST_KAFKA_BROKERS).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KafkaAdmin } from '../../src/kafka/admin.ts';
-import { KafkaProducer, type Compression, type OutgoingRecord } from '../../src/kafka/producer.ts';
+import { type Compression, type OutgoingRecord } from '../../src/kafka/producer.ts';
 import { createKafkaSource, type KafkaSourceOptions } from '../../src/kafka/source.ts';
 import { tpKey, type KafkaRecord, type KafkaSourceHandlers, type StartPosition, type TopicPartition } from '../../src/kafka/types.ts';
-import { brokers, javaProduce, sleep, uniqueName, waitFor } from './helpers.ts';
+import { brokers, kafkaClients, javaProduce, sleep, uniqueName, waitFor } from './helpers.ts';
 
 const dec = new TextDecoder();
-let admin: KafkaAdmin;
-let producer: KafkaProducer;
-
-before(async () => {
-  admin = await KafkaAdmin.connect({ brokers: brokers() });
-  producer = await KafkaProducer.connect({ brokers: brokers() });
-});
-after(async () => {
-  await producer?.close();
-  await admin?.close();
-});
+const kafka = kafkaClients();
 
 function sourceOptions(topic: string | RegExp, extra: Partial<KafkaSourceOptions> = {}): KafkaSourceOptions {
   return {
@@ -102,10 +91,10 @@ const sortTps = (tps: TopicPartition[]) => tps.map((t) => `${t.topic}:${t.partit
 
 test('consumes all of a 4-partition topic exactly: topic, partition, offset, key, value, headers', async () => {
   const topic = uniqueName('floe-src-all');
-  await admin.createTopic(topic, { partitions: 4 });
+  await kafka.admin.createTopic(topic, { partitions: 4 });
   const records = recordsFor(topic, 4, 60);
-  await producer.send(records);
-  const ends = await admin.endOffsets(topic);
+  await kafka.producer.send(records);
+  const ends = await kafka.admin.endOffsets(topic);
   assert.deepEqual([...ends.values()], [60n, 60n, 60n, 60n]);
 
   const c = collector();
@@ -119,13 +108,13 @@ test('consumes all of a 4-partition topic exactly: topic, partition, offset, key
   for (const r of c.got) assert.ok(r.timestamp > 1_600_000_000_000n && r.timestamp < BigInt(Date.now() + 60_000));
   assert.deepEqual(c.revoked.map((r) => r.reason), ['stop']);
   assert.deepEqual(sortTps(c.revoked[0]!.partitions), sortTps(c.assigned.flat()));
-  await admin.deleteTopics([topic]);
+  await kafka.admin.deleteTopics([topic]);
 });
 
 test('each partition starts where onAssigned says: exact offsets, latest, committed', async () => {
   const topic = uniqueName('floe-src-seek');
-  await admin.createTopic(topic, { partitions: 4 });
-  await producer.send(recordsFor(topic, 4, 30));
+  await kafka.admin.createTopic(topic, { partitions: 4 });
+  await kafka.producer.send(recordsFor(topic, 4, 30));
   const groupId = uniqueName('floe-seek-group');
   // a committed offset for partition 3 from an earlier member of the group
   const first = createKafkaSource(sourceOptions(topic, { groupId, defaultStart: 'latest' }), collector().handlers);
@@ -151,7 +140,7 @@ test('each partition starts where onAssigned says: exact offsets, latest, commit
   assert.deepEqual(byP(2), []);
   assert.deepEqual(byP(3), Array.from({ length: 13 }, (_, i) => 17 + i));
   // latest means records produced from now on
-  await producer.send([{ topic, partition: 2, key: 'late', value: 'after-start' }]);
+  await kafka.producer.send([{ topic, partition: 2, key: 'late', value: 'after-start' }]);
   await waitFor('the late record', () => byP(2).length === 1);
   assert.deepEqual(byP(2), [30]);
   // seek back while running
@@ -159,13 +148,13 @@ test('each partition starts where onAssigned says: exact offsets, latest, commit
   await waitFor('re-read of 28, 29', () => byP(1).length === 32);
   assert.deepEqual(byP(1).slice(30), [28, 29]);
   await source.stop();
-  await admin.deleteTopics([topic]);
+  await kafka.admin.deleteTopics([topic]);
 });
 
 test('pause holds one partition back while the others flow; resume delivers it', async () => {
   const topic = uniqueName('floe-src-pause');
-  await admin.createTopic(topic, { partitions: 4 });
-  await producer.send(recordsFor(topic, 4, 25));
+  await kafka.admin.createTopic(topic, { partitions: 4 });
+  await kafka.producer.send(recordsFor(topic, 4, 25));
   let source!: ReturnType<typeof createKafkaSource>;
   const c = collector({
     onAssigned: (tps) => {
@@ -181,7 +170,7 @@ test('pause holds one partition back while the others flow; resume delivers it',
   assert.equal(c.got.filter((r) => r.partition === 0).length, 0, 'a paused partition was fetched');
   // pausing mid-stream: partition 1 gets more records while paused
   source.pause([{ topic, partition: 1 }]);
-  await producer.send(recordsFor(topic, 4, 5, 'more').filter((r) => r.partition === 1 || r.partition === 2));
+  await kafka.producer.send(recordsFor(topic, 4, 5, 'more').filter((r) => r.partition === 1 || r.partition === 2));
   await waitFor('partition 2 more', () => c.got.filter((r) => r.partition === 2).length === 30);
   await sleep(500);
   assert.equal(c.got.filter((r) => r.partition === 1).length, 25);
@@ -197,12 +186,12 @@ test('pause holds one partition back while the others flow; resume delivers it',
   );
   assert.deepEqual(source.paused(), []);
   await source.stop();
-  await admin.deleteTopics([topic]);
+  await kafka.admin.deleteTopics([topic]);
 });
 
 test('two members split the partitions; a rebalance hands them over and onRevoked sees them', async () => {
   const topic = uniqueName('floe-src-group');
-  await admin.createTopic(topic, { partitions: 4 });
+  await kafka.admin.createTopic(topic, { partitions: 4 });
   const groupId = uniqueName('floe-rebalance-group');
   const a = collector();
   const srcA = createKafkaSource(sourceOptions(topic, { groupId, defaultStart: 'earliest' }), a.handlers);
@@ -222,7 +211,7 @@ test('two members split the partitions; a rebalance hands them over and onRevoke
 
   // records now flow to their owner only
   const records = recordsFor(topic, 4, 10);
-  await producer.send(records);
+  await kafka.producer.send(records);
   await waitFor('40 records over both members', () => a.got.length + b.got.length >= 40);
   await sleep(500);
   assert.deepEqual(sortTps(a.got).filter((v, i, arr) => arr.indexOf(v) === i), mineA);
@@ -236,30 +225,30 @@ test('two members split the partitions; a rebalance hands them over and onRevoke
   await waitFor('A to own all 4 again', () => srcA.assignment().length === 4, 30_000);
   assert.deepEqual(sortTps(a.assigned.at(-1)!), mineB);
   await srcA.stop();
-  await admin.deleteTopics([topic]);
+  await kafka.admin.deleteTopics([topic]);
 });
 
 test('explicit group offset commits are visible through the admin API', async () => {
   const topic = uniqueName('floe-src-commit');
-  await admin.createTopic(topic, { partitions: 4 });
-  await producer.send(recordsFor(topic, 4, 5));
+  await kafka.admin.createTopic(topic, { partitions: 4 });
+  await kafka.producer.send(recordsFor(topic, 4, 5));
   const opts = sourceOptions(topic, { defaultStart: 'earliest' });
   const c = collector();
   const source = createKafkaSource(opts, c.handlers);
   await source.start();
   await waitFor('20 records', () => c.got.length >= 20);
-  assert.equal((await admin.committedOffsets(opts.groupId)).size, 0, 'nothing committed before commit()');
+  assert.equal((await kafka.admin.committedOffsets(opts.groupId)).size, 0, 'nothing committed before commit()');
   await source.commit([
     { topic, partition: 0, offset: 5n },
     { topic, partition: 2, offset: 3n },
   ]);
-  const committed = await admin.committedOffsets(opts.groupId);
+  const committed = await kafka.admin.committedOffsets(opts.groupId);
   assert.deepEqual([...committed.get(topic)!].sort(), [
     [0, 5n],
     [2, 3n],
   ]);
   await source.stop();
-  await admin.deleteTopics([topic]);
+  await kafka.admin.deleteTopics([topic]);
 });
 
 test('topics by regex: matching topics only, whole-name match', async () => {
@@ -267,8 +256,8 @@ test('topics by regex: matching topics only, whole-name match', async () => {
   const t1 = `${base}.orders`;
   const t2 = `${base}.payments`;
   const other = `${base}.orders-dlq`;
-  for (const t of [t1, t2, other]) await admin.createTopic(t, { partitions: 1 });
-  await producer.send([t1, t2, other].map((topic) => ({ topic, key: 'k', value: topic })));
+  for (const t of [t1, t2, other]) await kafka.admin.createTopic(t, { partitions: 1 });
+  await kafka.producer.send([t1, t2, other].map((topic) => ({ topic, key: 'k', value: topic })));
   const c = collector();
   const re = new RegExp(`${base.replace(/[.-]/g, (m) => `\\${m}`)}\\.(orders|payments)`);
   const source = createKafkaSource(sourceOptions(re, { defaultStart: 'earliest' }), c.handlers);
@@ -277,12 +266,12 @@ test('topics by regex: matching topics only, whole-name match', async () => {
   await sleep(500);
   assert.deepEqual(c.got.map((r) => r.topic).sort(), [t1, t2]);
   await source.stop();
-  await admin.deleteTopics([t1, t2, other]);
+  await kafka.admin.deleteTopics([t1, t2, other]);
 });
 
 test('stop() leaves the group within its bound; the group has no members afterwards', async () => {
   const topic = uniqueName('floe-src-stop');
-  await admin.createTopic(topic, { partitions: 2 });
+  await kafka.admin.createTopic(topic, { partitions: 2 });
   const opts = sourceOptions(topic);
   const source = createKafkaSource(opts, collector().handlers);
   await source.start();
@@ -290,16 +279,16 @@ test('stop() leaves the group within its bound; the group has no members afterwa
   await source.stop(5000);
   assert.ok(Date.now() - t0 < 6000, `stop took ${Date.now() - t0} ms`);
   await source.done;
-  const g = await admin.describeGroup(opts.groupId);
+  const g = await kafka.admin.describeGroup(opts.groupId);
   assert.equal(g.members.length, 0, `members left: ${JSON.stringify(g)}`);
-  await admin.deleteTopics([topic]);
+  await kafka.admin.deleteTopics([topic]);
 });
 
 const CODECS: Compression[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 
 test('records compressed with each codec by our producer decode', async () => {
   const topic = uniqueName('floe-src-codec');
-  await admin.createTopic(topic, { partitions: CODECS.length });
+  await kafka.admin.createTopic(topic, { partitions: CODECS.length });
   const all: OutgoingRecord[] = [];
   for (const [p, codec] of CODECS.entries()) {
     const recs = Array.from({ length: 200 }, (_, i) => ({
@@ -308,7 +297,7 @@ test('records compressed with each codec by our producer decode', async () => {
       key: `${codec}-${i}`,
       value: `{"codec":"${codec}","i":${i},"pad":"${'abc'.repeat(20)}"}`,
     }));
-    await producer.send(recs, codec);
+    await kafka.producer.send(recs, codec);
     all.push(...recs);
   }
   const c = collector();
@@ -317,7 +306,7 @@ test('records compressed with each codec by our producer decode', async () => {
   await waitFor('all codecs', () => c.got.length >= all.length);
   await source.stop();
   assert.deepEqual(c.got.map(row).sort(), expectedRows(all).sort());
-  await admin.deleteTopics([topic]);
+  await kafka.admin.deleteTopics([topic]);
 });
 
 test("records compressed with each codec by Kafka's Java producer decode", { timeout: 300_000 }, async () => {
@@ -327,7 +316,7 @@ test("records compressed with each codec by Kafka's Java producer decode", { tim
   for (const codec of codecs) {
     const topic = uniqueName(`floe-java-${codec}`);
     topics.push(topic);
-    await admin.createTopic(topic, { partitions: 1 });
+    await kafka.admin.createTopic(topic, { partitions: 1 });
     const lines = Array.from({ length: 300 }, (_, i) => `${codec}-k${i}\t{"codec":"${codec}","i":${i},"pad":"${'xyz'.repeat(30)}"}`);
     await javaProduce(topic, codec, lines);
     expected.push(...lines.map((l, i) => `${topic}|${i}|${l}`));
@@ -342,14 +331,14 @@ test("records compressed with each codec by Kafka's Java producer decode", { tim
   await source.stop();
   const got = c.got.map((r) => `${r.topic}|${r.offset}|${dec.decode(r.key!)}\t${dec.decode(r.value!)}`);
   assert.deepEqual(got.sort(), expected.sort());
-  await admin.deleteTopics(topics);
+  await kafka.admin.deleteTopics(topics);
 });
 
 test('the producer reports the base offset of each partition it wrote', async () => {
   const topic = uniqueName('floe-prod-offsets');
-  await admin.createTopic(topic, { partitions: 2 });
-  await producer.send(recordsFor(topic, 2, 3));
-  const res = await producer.send(recordsFor(topic, 2, 4, 'second'));
+  await kafka.admin.createTopic(topic, { partitions: 2 });
+  await kafka.producer.send(recordsFor(topic, 2, 3));
+  const res = await kafka.producer.send(recordsFor(topic, 2, 4, 'second'));
   assert.deepEqual(
     res.map((o) => [o.topic, o.partition, o.offset]).sort(),
     [
@@ -357,15 +346,15 @@ test('the producer reports the base offset of each partition it wrote', async ()
       [topic, 1, 3n],
     ],
   );
-  assert.deepEqual([...(await admin.endOffsets(topic)).values()], [7n, 7n]);
-  assert.deepEqual([...(await admin.startOffsets(topic)).values()], [0n, 0n]);
-  await admin.deleteTopics([topic]);
+  assert.deepEqual([...(await kafka.admin.endOffsets(topic)).values()], [7n, 7n]);
+  assert.deepEqual([...(await kafka.admin.startOffsets(topic)).values()], [0n, 0n]);
+  await kafka.admin.deleteTopics([topic]);
 });
 
 test('a failing onBatch stops the source: done rejects with it, onError sees it, nothing is skipped silently', async () => {
   const topic = uniqueName('floe-src-fail');
-  await admin.createTopic(topic, { partitions: 1 });
-  await producer.send(recordsFor(topic, 1, 10));
+  await kafka.admin.createTopic(topic, { partitions: 1 });
+  await kafka.producer.send(recordsFor(topic, 1, 10));
   const errors: Error[] = [];
   let calls = 0;
   const source = createKafkaSource(sourceOptions(topic, { defaultStart: 'earliest' }), {
@@ -379,5 +368,5 @@ test('a failing onBatch stops the source: done rejects with it, onError sees it,
   await assert.rejects(source.done, /onBatch failed: disk full/);
   assert.equal(calls, 1, 'the failed batch was not retried past, nor followed by later batches');
   assert.equal(errors.length, 1);
-  await admin.deleteTopics([topic]);
+  await kafka.admin.deleteTopics([topic]);
 });
