@@ -2,6 +2,7 @@
 import { parseTableName } from '../catalog/catalog.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import { inspectTable } from '../table/inspect.ts';
+import { formatOffsets } from '../commit/offsets-map.ts';
 import type { TableReport } from '../table/inspect.ts';
 
 export async function inspect(catalog: Catalog, name: string, out: (l: string) => void = console.log, maxSnapshots = 10): Promise<TableReport> {
@@ -31,5 +32,5 @@ export function printReport(name: string, r: TableReport, out: (l: string) => vo
     out('  partitions:');
     for (const [k, v] of [...byPartition].sort()) out(`    ${k}  ${v.files} files  ${v.rows} rows`);
   }
-  for (const [connector, topics] of Object.entries(r.offsets)) out(`  offsets (${connector}): ${JSON.stringify(topics)}`);
+  for (const [connector, topics] of Object.entries(r.offsets)) out(`  offsets (${connector}): ${formatOffsets(topics)}`);
 }

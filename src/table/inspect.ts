@@ -7,7 +7,8 @@ import { currentSchema, currentSnapshot } from '../iceberg/metadata-updates.ts';
 import { partitionPath } from '../iceberg/transforms.ts';
 import type { FileIO } from '../io/file-io.ts';
 import { fileIOFor } from '../io/resolve-file-io.ts';
-import { OFFSETS_KEY_PREFIX } from '../commit/offsets-map.ts';
+import { OFFSETS_KEY_PREFIX, parseOffsets } from '../commit/offsets-map.ts';
+import type { OffsetsMap } from '../commit/offsets-map.ts';
 
 
 export interface TableReport {
@@ -20,7 +21,7 @@ export interface TableReport {
   rows: number;
   bytes: number;
   /** connector name → topic → partition → next offset, from the current snapshot's summary. */
-  offsets: Record<string, Record<string, Record<string, number>>>;
+  offsets: Record<string, OffsetsMap>;
 }
 
 export async function inspectTable(table: LoadedTable, io: FileIO = fileIOFor(table.metadata.location, table.config)): Promise<TableReport> {
@@ -47,7 +48,7 @@ export async function inspectTable(table: LoadedTable, io: FileIO = fileIOFor(ta
   };
   if (!current) return report;
   for (const [k, v] of Object.entries(current.summary)) {
-    if (k.startsWith(OFFSETS_KEY_PREFIX)) report.offsets[k.slice(OFFSETS_KEY_PREFIX.length)] = JSON.parse(v);
+    if (k.startsWith(OFFSETS_KEY_PREFIX)) report.offsets[k.slice(OFFSETS_KEY_PREFIX.length)] = parseOffsets(v);
   }
   const manifests = readManifestList(await io.read(current['manifest-list']));
   report.manifests = manifests.length;
