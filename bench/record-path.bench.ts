@@ -135,7 +135,7 @@ async function main(): Promise<void> {
   const loadAfter = os.loadavg()[0];
   fs.rmSync(dir, { recursive: true, force: true });
 
-  const stages = ['decode', ...(META ? ['meta'] : []), 'append', 'encode', 'write'] as const;
+  const stages: ('decode' | 'meta' | 'append' | 'encode' | 'write')[] = ['decode', ...(META ? (['meta'] as const) : []), 'append', 'encode', 'write'];
   const perRecordNs = (s: Stage) => (s.cpuUs * 1000) / ROWS;
   const figures: Record<string, unknown> = {
     bench: 'record-path',
