@@ -77,7 +77,7 @@ export async function startConnector(cfg: ConnectorConfig, extra: Partial<Worker
     counter: metrics.deadLetters,
     producer: producer && {
       send: async (topic: string, messages: DeadLetterMessage[]) => {
-        await producer.send(messages.map((m) => ({ topic, partition: m.partition, key: m.key, value: m.value, headers: headerRecord(m.headers) })));
+        await producer.send(messages.map((m) => ({ topic, partition: m.partition, key: m.key, value: m.value, headers: m.headers })));
       },
     },
   });
@@ -136,13 +136,6 @@ export async function startConnector(cfg: ConnectorConfig, extra: Partial<Worker
     failed: worker.whenFailed(),
     stop: () => (stopped ??= worker.stop().finally(closeAll)),
   };
-}
-
-/** Kafka headers are a list; our producer takes a record, so a repeated key keeps its last value (known gap). */
-function headerRecord(headers: DeadLetterMessage['headers']): Record<string, Uint8Array> {
-  const out: Record<string, Uint8Array> = {};
-  for (const [k, v] of headers) if (v !== null) out[k] = v;
-  return out;
 }
 
 /** The CLI command: runs until a signal or a fatal error. Returns the process exit code. */

@@ -17,7 +17,8 @@ export interface OutgoingRecord {
   partition?: number;
   key?: string | Uint8Array | null;
   value: string | Uint8Array | null;
-  headers?: Record<string, string | Uint8Array>;
+  /** A list keeps Kafka's shape: in order, a key may repeat, a value may be null. */
+  headers?: Record<string, string | Uint8Array> | readonly (readonly [string, string | Uint8Array | null])[];
   /** ms since the epoch */
   timestamp?: bigint;
 }
@@ -59,8 +60,11 @@ export class KafkaProducer {
   async send(records: OutgoingRecord[], compression: Compression = this.#compression): Promise<TopicPartitionOffset[]> {
     if (records.length === 0) return [];
     const messages = records.map((r) => {
+      // The client writes a Map's entries in order; each key is its own Buffer, so a repeated
+      // key is a second entry, not an overwrite.
       const headers = new Map<Buffer, Buffer>();
-      for (const [k, v] of Object.entries(r.headers ?? {})) headers.set(Buffer.from(k, 'utf8'), buf(v));
+      const pairs = Array.isArray(r.headers) ? r.headers : Object.entries(r.headers ?? {});
+      for (const [k, v] of pairs) headers.set(Buffer.from(k, 'utf8'), (v === null ? null : buf(v)) as Buffer);
       return {
         topic: r.topic,
         ...(r.partition === undefined ? {} : { partition: r.partition }),
