@@ -1,5 +1,5 @@
-// `floe demo`: writes sample events into a local table through the embedded catalog and shows
-// what landed. Needs nothing but Node.
+// `floe demo-writer`: writes sample events straight through the table writer (no Kafka) into a
+// local table through the embedded catalog and shows what landed. Needs nothing but Node.
 import { parseTableName } from '../catalog/catalog.ts';
 import { buildPartitionSpec } from '../iceberg/partition-spec.ts';
 import { appendRecords } from '../table/table-writer.ts';

@@ -1,6 +1,7 @@
 // Command dispatch for bin/floe.ts. Each command lives in its own file.
 import { parseArgs } from 'node:util';
 import { demo } from './demo.ts';
+import { quickstart } from './quickstart.ts';
 import { inspect } from './inspect.ts';
 import { run } from './run.ts';
 import { loadConnectorConfig } from '../config/connector-config.ts';
@@ -9,9 +10,20 @@ import { embeddedCatalog, DEFAULT_WAREHOUSE_DIR } from './embedded.ts';
 const USAGE = `usage: floe <command> [options]
 
 commands:
+  quickstart  produce demo events to a local Kafka, land them with connectors/demo.yaml in a
+              local table (embedded catalog), show what landed (npm start runs it via scripts/start.sh)
+              --brokers H:P     Kafka (default: the connector file's, 127.0.0.1:9092)
+              --topic NAME      topic (default demo-events; dead letters to NAME.dlq)
+              --group ID        consumer group (default floe-demo)
+              --count N         events to produce (default 100000)
+              --partitions N    partitions of the topic when it is created (default 4)
+              --warehouse DIR   local warehouse folder (default ./${DEFAULT_WAREHOUSE_DIR})
+              --seed N          event generator seed (default: the topic's record count + 1)
+              --timeout S       seconds the connector may take to land everything (default 300)
   run       run a connector: Kafka topics → Iceberg tables, exactly once
               floe run -c connectors/NAME.yaml
-  demo      write sample events into a local table (embedded catalog) and show what landed
+  demo-writer  write sample events straight through the table writer (no Kafka) into a local
+              table (embedded catalog) and show what landed
               --warehouse DIR   local warehouse folder (default ./${DEFAULT_WAREHOUSE_DIR})
               --table NS.NAME   table (default demo.events)
               --rows N          events to write (default 100000)
@@ -26,7 +38,32 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
-      case 'demo': {
+      case 'quickstart': {
+        const { values } = parseArgs({
+          args: rest,
+          options: {
+            brokers: { type: 'string' },
+            topic: { type: 'string' },
+            group: { type: 'string' },
+            count: { type: 'string' },
+            partitions: { type: 'string' },
+            warehouse: { type: 'string' },
+            seed: { type: 'string' },
+            timeout: { type: 'string' },
+          },
+        });
+        return await quickstart({
+          brokers: values.brokers?.split(',').map((b) => b.trim()).filter(Boolean),
+          topic: values.topic,
+          group: values.group,
+          count: values.count === undefined ? undefined : positiveInt('--count', values.count),
+          partitions: values.partitions === undefined ? undefined : positiveInt('--partitions', values.partitions),
+          warehouse: values.warehouse,
+          seed: values.seed === undefined ? undefined : positiveInt('--seed', values.seed),
+          timeoutMs: values.timeout === undefined ? undefined : positiveInt('--timeout', values.timeout) * 1000,
+        });
+      }
+      case 'demo-writer': {
         const { values } = parseArgs({ args: rest, options: { warehouse: { type: 'string' }, table: { type: 'string' }, rows: { type: 'string' }, batches: { type: 'string' } } });
         await demo({
           warehouse: values.warehouse,
