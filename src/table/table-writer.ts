@@ -10,7 +10,10 @@ import { Partitioner, partitionKey } from '../batch/partitioner.ts';
 import type { ColumnBatch } from '../batch/column-batch.ts';
 import type { DataFile } from '../iceberg/data-file.ts';
 import { currentSchema, defaultSpec } from '../iceberg/metadata-updates.ts';
-import { partitionPath } from '../iceberg/transforms.ts';
+import { partitionPath, bigDecimalToString } from '../iceberg/transforms.ts';
+import { partitionValueCanOverflow, partitionValueProblem } from '../iceberg/partition-value-fits.ts';
+import { decimalParams } from '../iceberg/types.ts';
+import { ValueError } from '../batch/errors.ts';
 import type { Schema } from '../iceberg/types.ts';
 import type { PartitionSpec } from '../iceberg/table-metadata.ts';
 import { encodeParquet } from '../parquet/encode.ts';
@@ -49,12 +52,15 @@ export class PartitionedBatch {
   private readonly partitioner: Partitioner;
   private readonly parts = new Map<string, PartitionBatch>();
   private rows = 0;
+  /** Indexes of partition fields whose values can overflow their type (decimal truncate). */
+  private readonly checked: number[];
 
   constructor(table: string, schema: Schema, spec: PartitionSpec) {
     this.table = table;
     this.schema = schema;
     this.spec = spec;
     this.partitioner = new Partitioner(spec, schema, table);
+    this.checked = this.partitioner.fields.flatMap((f, i) => (partitionValueCanOverflow(f.resultType) ? [i] : []));
   }
 
   get rowCount(): number {
@@ -70,6 +76,7 @@ export class PartitionedBatch {
   /** Adds a record; throws ValueError (and changes nothing) if a value does not fit. */
   append(record: Record<string, unknown>): void {
     const partition = this.partitioner.unpartitioned ? [] : this.partitioner.partitionOf(record);
+    for (const i of this.checked) this.checkFits(record, partition, i);
     const key = partitionKey(partition);
     let part = this.parts.get(key);
     if (!part) {
@@ -78,6 +85,27 @@ export class PartitionedBatch {
     }
     part.builder.append(record);
     this.rows++;
+  }
+
+  /**
+   * A partition value the manifest could not hold fails the record here, as a ValueError (a
+   * dead letter in the pipeline), not the commit after its files were written.
+   */
+  private checkFits(record: Record<string, unknown>, partition: unknown[], i: number): void {
+    const f = this.partitioner.fields[i];
+    const problem = partitionValueProblem(f.resultType, partition[i]);
+    if (problem === undefined) return;
+    let source: unknown = record;
+    for (const name of f.sourcePath) source = (source as Record<string, unknown>)[name];
+    const dec = decimalParams(f.resultType);
+    const shown = dec && typeof partition[i] === 'bigint' ? bigDecimalToString(partition[i], dec.scale) : String(partition[i]);
+    throw new ValueError(
+      this.table,
+      f.sourcePath.join('.'),
+      String(f.sourceType),
+      source,
+      `the value does not fit its partition: ${f.field.transform} gives ${shown}, which ${problem}; partition field "${f.field.name}" is ${String(f.resultType)}`,
+    );
   }
 
   /** The partitions with their batches; the builder starts over empty. */

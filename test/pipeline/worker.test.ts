@@ -17,6 +17,9 @@ import { createRouter } from '../../src/route/router.ts';
 import { decodePlainJson } from '../../src/decode/record-decoder.ts';
 import { tableOffsets, formatOffsets } from '../../src/commit/offsets-map.ts';
 import { parseTableName } from '../../src/catalog/catalog.ts';
+import { buildPartitionSpec } from '../../src/iceberg/partition-spec.ts';
+import type { Schema } from '../../src/iceberg/types.ts';
+import { withKafkaMetadataColumns } from '../../src/schema/kafka-metadata.ts';
 import { MemorySource } from '../helpers/memory-source.ts';
 import { tableRows } from '../helpers/table-rows.ts';
 
@@ -232,4 +235,51 @@ test('fenced on one partition, a batch also holding a partition the table never 
   assert.equal(new Set(rows.map(keyOf)).size, rows.length, 'nothing twice');
   assert.equal(rows.filter((r) => Number(r._kafka_partition) === 0).length, 60);
   assert.equal(p1.length, 60, 'every row of the partition the table had not seen yet');
+});
+
+test('a value whose partition value does not fit its partition field is a dead letter, not a crash', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-worker-'));
+  const config = parseConnectorConfig(`
+name: c1
+kafka: { brokers: ["127.0.0.1:9"] }
+format: json
+catalog: { type: sql, uri: ${path.join(dir, 'catalog.db')}, warehouse: ${pathToFileURL(dir).href} }
+topics: [events]
+table: { name: lake.payments, kafkaMetadataColumns: true, evolveSchema: false }
+commit: { intervalMs: 60000, maxRows: 40 }
+errors: { tolerance: all, deadLetterTopic: events.dlq }
+`, 'test.yaml', {});
+  const catalog = () => new SqlCatalog({ uri: path.join(dir, 'catalog.db'), warehouse: pathToFileURL(dir).href });
+  const schema = withKafkaMetadataColumns<Schema>({
+    type: 'struct',
+    'schema-id': 0,
+    fields: [
+      { id: 1, name: 'id', required: true, type: 'long' },
+      { id: 2, name: 'amount', required: false, type: 'decimal(4,2)' },
+    ],
+  });
+  const c = catalog();
+  await c.createNamespace(['lake']);
+  await c.createTable(parseTableName('lake.payments'), { schema, partitionSpec: buildPartitionSpec(schema, ['truncate(10, amount)']).spec });
+  const source = new MemorySource(8);
+  const bad = new Set<number>();
+  for (let i = 0; i < 60; i++) {
+    // truncate(10) of -99.91 .. -99.99 is -100.00: five digits in a decimal(4,2)
+    const amount = i % 7 === 3 ? `-99.9${1 + (i % 9)}` : `${(i % 50) - 25}.${String(i % 100).padStart(2, '0')}`;
+    if (i % 7 === 3) bad.add(i);
+    source.produce('events', 0, json({ id: i, amount }));
+  }
+  const { w, dlq } = worker(config, catalog(), source);
+  await w.start();
+  await source.assign(parts(1));
+  await source.pump();
+  await w.stop();
+  assert.equal(w.error, undefined, 'the connector keeps running');
+  const rows = await tableRows(await catalog().loadTable(parseTableName('lake.payments')));
+  assert.equal(rows.length, 60 - bad.size);
+  assert.deepEqual(new Set(dlq.records.map((d) => Number(d.record.offset))), bad);
+  for (const d of dlq.records) {
+    assert.equal(d.error.name, 'ValueError');
+    assert.match(d.error.message, /table lake\.payments, column "amount".*does not fit its partition.*-100\.00/);
+  }
 });
