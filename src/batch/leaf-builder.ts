@@ -33,6 +33,8 @@ export interface LeafSpec {
 
 export class LeafBuilder {
   readonly spec: LeafSpec;
+  readonly maxDef: number;
+  readonly maxRep: number;
   levelCount = 0;
   def: Uint8Array;
   rep: Uint8Array;
@@ -63,6 +65,8 @@ export class LeafBuilder {
 
   constructor(spec: LeafSpec) {
     this.spec = spec;
+    this.maxDef = spec.maxDef;
+    this.maxRep = spec.maxRep;
     this.def = new Uint8Array(spec.maxDef > 0 ? 1024 : 0);
     this.rep = new Uint8Array(spec.maxRep > 0 ? 1024 : 0);
     this.reset();
@@ -151,15 +155,28 @@ export class LeafBuilder {
   /** One level entry (call before the value, or alone for a null / empty slot). */
   level(rep: number, def: number): void {
     const n = this.levelCount;
-    if (this.spec.maxDef > 0) {
+    if (this.maxDef > 0) {
       if (n === this.def.length) this.def = grow(this.def, n + 1);
       this.def[n] = def;
     }
-    if (this.spec.maxRep > 0) {
+    if (this.maxRep > 0) {
       if (n === this.rep.length) this.rep = grow(this.rep, n + 1);
       this.rep[n] = rep;
     }
     this.levelCount = n + 1;
+  }
+
+  /** level() for a leaf with no repetition (maxRep 0). */
+  levelDef(def: number): void {
+    const n = this.levelCount;
+    if (n === this.def.length) this.def = grow(this.def, n + 1);
+    this.def[n] = def;
+    this.levelCount = n + 1;
+  }
+
+  /** level() for a required top-level leaf (maxDef 0 and maxRep 0: no level data). */
+  levelNone(): void {
+    this.levelCount++;
   }
 
   pushBoolean(v: boolean): void {
