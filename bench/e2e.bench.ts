@@ -1,0 +1,350 @@
+// End-to-end benchmark: Kafka → floe run → committed Iceberg snapshots.
+//
+//   npm run bench [-- --quick] [-- --lag-gb 1 --json-records 1000000 --rate 20000 --fresh-seconds 30 ...]
+//
+// Brings up Kafka and the registry with scripts/stack (setup + start; stops at the end only
+// what it started), then:
+//   1. pre-fills a topic with the 15-field sample event as Confluent-framed Avro (schema
+//      registered in the registry; ~283 B), enough records for --lag-gb of lag (default 1 GB),
+//      and one with the same events as JSON (~515 B). Topics that already hold exactly the
+//      records asked for are reused.
+//   2. ceiling: src/kafka/source.ts reading each topic and doing nothing else
+//      (bench/kafka-consume.bench.ts --child floe), pinned to one core.
+//   3. end to end: `floe run` pinned to the same one core (its Parquet encoder worker thread
+//      shares it), embedded SQL catalog on a local warehouse (--catalog rest: REST + S3),
+//      from the earliest offset until the table's offsets map covers every record. records/s =
+//      records / (last snapshot's timestamp-ms − the moment floe logged its assignment, ≈ the
+//      first fetch); the figure from process spawn is printed too. CPU seconds from
+//      /proc/<pid>/stat (all threads); peak RSS = VmHWM while the whole lag waited.
+//   4. freshness: a fresh topic, records produced at --rate for --fresh-seconds, each request
+//      stamped with its send time (CreateTime); latency = visible − produce time, where visible
+//      is when the benchmark's catalog poller (every --poll-ms) first saw a snapshot covering
+//      the offset (the snapshot's own timestamp-ms is reported beside it).
+// Flags: --quick (100k records each, no 1 GB lag, 5 s of freshness), --lag-gb, --avro-records,
+// --json-records, --partitions, --e2e-commit-interval-ms, --commit-interval-ms (freshness),
+// --rate, --fresh-seconds, --poll-ms, --catalog sql|rest, --cpu N, --no-pin,
+// --runs ceiling,avro,json,fresh, --profile (node --cpu-prof of the Avro run, summarised;
+// slows the run), --cleanup (delete the benchmark topics afterwards).
+// Readable lines on stderr; the LAST stdout line is one JSON object with every figure and the
+// target verdicts.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SchemaRegistryClient } from '../src/decode/schema-registry.ts';
+import { KafkaAdmin } from '../src/kafka/admin.ts';
+import { EVENTS_AVRO_SCHEMA } from '../schemas/events-sample.ts';
+import { consumeCeiling } from './e2e/ceiling.ts';
+import type { CeilingResult } from './e2e/ceiling.ts';
+import { summariseProfiles } from './e2e/cpu-profile.ts';
+import { EventPayloads } from './e2e/events.ts';
+import { FloeRun } from './e2e/floe-run.ts';
+import type { FloeRunResult } from './e2e/floe-run.ts';
+import { freshness, produceSteadily } from './e2e/freshness.ts';
+import { prefill } from './e2e/prefill.ts';
+import type { PrefillResult } from './e2e/prefill.ts';
+import { BenchProducer } from './e2e/producer.ts';
+import { startStack } from './e2e/stack.ts';
+import type { Component } from './e2e/stack.ts';
+
+const repo = path.resolve(import.meta.dirname, '..');
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(`--${name}`);
+function opt(name: string, fallback: string): string {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : fallback;
+}
+const num = (name: string, fallback: number) => {
+  const v = Number(opt(name, String(fallback)));
+  if (!Number.isFinite(v) || v < 0) throw new Error(`--${name}: not a number: ${opt(name, '')}`);
+  return v;
+};
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const round = (v: number, digits = 0) => Math.round(v * 10 ** digits) / 10 ** digits;
+const load = () => os.loadavg().map((l) => round(l, 2));
+
+const quick = flag('quick');
+const cfg = {
+  quick,
+  lagGB: num('lag-gb', quick ? 0 : 1),
+  avroRecords: num('avro-records', 0),
+  jsonRecords: num('json-records', quick ? 100_000 : 1_000_000),
+  partitions: num('partitions', 12),
+  e2eCommitIntervalMs: num('e2e-commit-interval-ms', 2000),
+  commitIntervalMs: num('commit-interval-ms', 1000),
+  rate: num('rate', quick ? 5000 : 20_000),
+  freshSeconds: num('fresh-seconds', quick ? 5 : 30),
+  pollMs: num('poll-ms', 100),
+  catalog: opt('catalog', 'sql') as 'sql' | 'rest',
+  runs: opt('runs', 'ceiling,avro,json,fresh').split(','),
+  profile: flag('profile'),
+  cleanup: flag('cleanup'),
+};
+if (cfg.catalog !== 'sql' && cfg.catalog !== 'rest') throw new Error(`--catalog: sql or rest, not ${cfg.catalog}`);
+const cores = os.availableParallelism();
+const pin = !flag('no-pin');
+const floeCpu = pin ? num('cpu', cores - 1) : undefined;
+
+function machineInfo() {
+  return { cpu: os.cpus()[0]?.model ?? 'unknown', cores, memGiB: round(os.totalmem() / 2 ** 30, 1), node: process.version, platform: `${os.type()} ${os.release()}` };
+}
+
+function diskFreeGB(dir: string): number {
+  const r = spawnSync('df', ['-Pk', dir], { encoding: 'utf8' });
+  const cols = r.stdout.trim().split('\n').pop()?.split(/\s+/) ?? [];
+  return round(Number(cols[3]) / 1024 / 1024, 1);
+}
+
+/** The bench driver (producers, pollers) stays off the core floe is pinned to. */
+function pinSelf(): void {
+  if (floeCpu === undefined || cores < 2) return;
+  const others = Array.from({ length: cores }, (_, i) => i).filter((c) => c !== floeCpu).join(',');
+  spawnSync('taskset', ['-a', '-p', '-c', others, String(process.pid)], { stdio: 'ignore' });
+}
+
+interface E2eFigures {
+  format: 'avro' | 'json';
+  records: number;
+  lagGB: number;
+  secondsFromAssigned: number;
+  secondsFromSpawn: number;
+  recordsPerSec: number;
+  recordsPerSecFromSpawn: number;
+  cpuSeconds: number;
+  recordsPerCpuSecond: number;
+  ratioToCeiling: number | null;
+  snapshots: number;
+  peakRssMB: number;
+  cpuByThread: Record<string, number>;
+  exitCode: number | null;
+}
+
+function e2eFigures(format: 'avro' | 'json', records: number, lagGB: number, r: FloeRunResult, ceiling: CeilingResult | undefined): E2eFigures {
+  const last = r.snapshots.at(-1)!;
+  const fromAssigned = (last.timestampMs - (r.assignedMs ?? r.spawnMs)) / 1000;
+  const fromSpawn = (last.timestampMs - r.spawnMs) / 1000;
+  const rps = records / fromAssigned;
+  return {
+    format,
+    records,
+    lagGB: round(lagGB, 2),
+    secondsFromAssigned: round(fromAssigned, 1),
+    secondsFromSpawn: round(fromSpawn, 1),
+    recordsPerSec: Math.round(rps),
+    recordsPerSecFromSpawn: Math.round(records / fromSpawn),
+    cpuSeconds: r.cpuSeconds,
+    recordsPerCpuSecond: Math.round(records / r.cpuSeconds),
+    ratioToCeiling: ceiling && !ceiling.error ? round(rps / ceiling.recordsPerSec, 2) : null,
+    snapshots: r.snapshots.length,
+    peakRssMB: r.peakRssMB,
+    cpuByThread: r.cpuByThread,
+    exitCode: r.exitCode,
+  };
+}
+
+async function endOffsets(brokers: string[], topic: string): Promise<Map<number, bigint>> {
+  const admin = await KafkaAdmin.connect({ brokers });
+  try {
+    return await admin.endOffsets(topic);
+  } finally {
+    await admin.close();
+  }
+}
+
+async function main(): Promise<void> {
+  pinSelf();
+  const loadStart = load();
+  const machine = machineInfo();
+  log(`machine: ${machine.cpu}, ${cores} cores, ${machine.memGiB} GiB, Node ${machine.node}, ${machine.platform}`);
+  log(`load average at start: ${loadStart.join(' ')}`);
+  log(`floe and the ceiling consumer run on cpu ${floeCpu ?? '(not pinned)'}; this driver on the others`);
+  const stackDir = process.env.FLOE_STACK_DIR ?? path.join(repo, '.stack');
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-bench-e2e-'));
+  const disk = { stackDir, stackFreeGB: diskFreeGB(fs.existsSync(stackDir) ? stackDir : repo), workDir: work, workFreeGB: diskFreeGB(work) };
+  log(`disk free: ${disk.stackFreeGB} GB at ${stackDir} (Kafka's data), ${disk.workFreeGB} GB at ${work} (warehouses)`);
+
+  const avroProbe = new EventPayloads('avro', 0, 2000);
+  // at least --avro-records (default 1M, 100k quick), and enough for --lag-gb of lag
+  const avroRecords = Math.max(cfg.avroRecords || (quick ? 100_000 : 1_000_000), Math.ceil((cfg.lagGB * 1e9) / avroProbe.averageBytes()));
+  const needGB = (avroRecords * 283 + cfg.jsonRecords * 515) / 1e9 * 1.3 + 1;
+  if (disk.stackFreeGB < needGB) throw new Error(`not enough disk: ${disk.stackFreeGB} GB free at ${stackDir}, the topics need ~${round(needGB, 1)} GB`);
+
+  const components: Component[] = ['kafka', 'registry', ...(cfg.catalog === 'rest' ? (['s3', 'rest'] as Component[]) : [])];
+  log(`stack: ${components.join(' ')}`);
+  const stack = startStack(components, log);
+  if (stack.started.length > 0) log(`stack: started ${stack.started.join(', ')} (stopped again at the end)`);
+  const { env } = stack;
+  const runs = new Set(cfg.runs);
+  const result: Record<string, unknown> = { bench: 'e2e', machine: { ...machine, floeCpu, loadavgStart: loadStart }, config: { ...cfg, avroRecords }, disk };
+  const topics: string[] = [];
+  try {
+    // ---- 1. topics
+    const registry = new SchemaRegistryClient({ url: env.registryUrl });
+    const base = `floe-bench-e2e-p${cfg.partitions}`;
+    const schemaId = await registry.register(`${base}-avro-value`, { schema: EVENTS_AVRO_SCHEMA });
+    const avro = new EventPayloads('avro', schemaId);
+    const json = new EventPayloads('json');
+    const events = { avroBytes: round(avro.averageBytes(), 1), jsonBytes: round(json.averageBytes(), 1), fields: 16 };
+    result.events = events;
+    log(`event: ${events.avroBytes} B as Avro (Confluent frame, schema id ${schemaId}), ${events.jsonBytes} B as JSON`);
+    const prefills: Record<string, PrefillResult> = {};
+    const avroTopic = `${base}-avro-s${schemaId}-${avroRecords}`;
+    const jsonTopic = `${base}-json-${cfg.jsonRecords}`;
+    if (runs.has('ceiling') || runs.has('avro')) {
+      topics.push(avroTopic);
+      prefills.avro = await prefill({ brokers: env.brokers, topic: avroTopic, partitions: cfg.partitions, records: avroRecords, payloads: avro, log });
+    }
+    if (runs.has('ceiling') || runs.has('json')) {
+      topics.push(jsonTopic);
+      prefills.json = await prefill({ brokers: env.brokers, topic: jsonTopic, partitions: cfg.partitions, records: cfg.jsonRecords, payloads: json, log });
+    }
+    result.prefill = prefills;
+
+    // ---- 2. ceilings
+    const ceilings: Record<string, CeilingResult> = {};
+    if (runs.has('ceiling')) {
+      for (const [format, topic, records] of [['avro', avroTopic, avroRecords], ['json', jsonTopic, cfg.jsonRecords]] as const) {
+        log(`ceiling ${format}: src/kafka/source.ts alone on ${topic}`);
+        const c = consumeCeiling(topic, records, floeCpu, env.brokers);
+        ceilings[format] = c;
+        log(c.error ? `ceiling ${format}: FAILED: ${c.error}` : `ceiling ${format}: ${c.recordsPerSec} records/s (${c.mbPerSec} MB/s; first to last record; ${round(records / (c.totalMs / 1000))}/s from consumer start)`);
+      }
+    }
+    result.ceiling = ceilings;
+
+    // ---- 3. end to end
+    const e2e: Record<string, E2eFigures> = {};
+    for (const format of ['avro', 'json'] as const) {
+      if (!runs.has(format)) continue;
+      const topic = format === 'avro' ? avroTopic : jsonTopic;
+      const records = format === 'avro' ? avroRecords : cfg.jsonRecords;
+      const lagGB = (records * (format === 'avro' ? avro : json).averageBytes()) / 1e9;
+      const profileDir = cfg.profile && format === 'avro' ? path.join(work, 'profile') : undefined;
+      log(`end to end ${format}: floe run on ${topic}, ${records} records (${round(lagGB, 2)} GB of lag), ${cfg.catalog} catalog, commit interval ${cfg.e2eCommitIntervalMs} ms${profileDir ? ', with --cpu-prof' : ''}`);
+      const run = new FloeRun({
+        dir: path.join(work, format),
+        name: `bench-${format}-${process.pid}`,
+        topic,
+        format,
+        catalog: cfg.catalog,
+        env,
+        commitIntervalMs: cfg.e2eCommitIntervalMs,
+        cpu: floeCpu,
+        pollMs: cfg.pollMs,
+        profileDir,
+        log,
+      });
+      let r: FloeRunResult;
+      try {
+        await run.waitForOffsets(await endOffsets(env.brokers, topic), Math.min(1_800_000, 120_000 + records / 5));
+      } finally {
+        r = await run.stop();
+      }
+      const f = e2eFigures(format, records, lagGB, r, ceilings[format]);
+      e2e[format] = f;
+      log(`end to end ${format}: ${f.recordsPerSec} records/s (from assignment to the last commit, ${f.secondsFromAssigned} s; ${f.recordsPerSecFromSpawn}/s from process spawn), ${f.recordsPerCpuSecond} records per CPU-second (${f.cpuSeconds} s CPU), ${f.snapshots} snapshots, peak RSS ${f.peakRssMB} MB${f.ratioToCeiling === null ? '' : `, ${f.ratioToCeiling} of the ceiling`}`);
+      log(`  CPU seconds by thread: ${JSON.stringify(f.cpuByThread)}`);
+      if (profileDir) {
+        const prof = summariseProfiles(profileDir);
+        (f as E2eFigures & { profile?: unknown }).profile = prof;
+        for (const t of prof) log(`  profile ${t.file} (${t.seconds} s): ${JSON.stringify(t.selfPercent)}\n    top functions: ${JSON.stringify(t.topFunctions)}`);
+      }
+    }
+    result.e2e = e2e;
+
+    // ---- 4. freshness
+    if (runs.has('fresh')) {
+      const topic = `${base}-fresh-${process.pid}-${Date.now().toString(36)}`;
+      const admin = await KafkaAdmin.connect({ brokers: env.brokers });
+      try {
+        await admin.createTopic(topic, { partitions: cfg.partitions });
+      } finally {
+        await admin.close();
+      }
+      const freshSchema = await registry.register(`${topic}-value`, { schema: EVENTS_AVRO_SCHEMA });
+      const payloads = new EventPayloads('avro', freshSchema);
+      log(`freshness: ${cfg.rate} Avro records/s for ${cfg.freshSeconds} s into ${topic}, commit interval ${cfg.commitIntervalMs} ms, catalog polled every ${cfg.pollMs} ms`);
+      const run = new FloeRun({
+        dir: path.join(work, 'fresh'),
+        name: `bench-fresh-${process.pid}`,
+        topic,
+        format: 'avro',
+        catalog: cfg.catalog,
+        env,
+        commitIntervalMs: cfg.commitIntervalMs,
+        cpu: floeCpu,
+        pollMs: cfg.pollMs,
+        log,
+      });
+      const producer = new BenchProducer(env.brokers, topic);
+      let r: FloeRunResult;
+      let produced;
+      try {
+        const deadline = Date.now() + 120_000;
+        while (run.assignedMs === undefined) {
+          if (Date.now() > deadline) throw new Error(`floe run was not assigned its partitions within 120 s:\n${run.output.slice(-2000)}`);
+          await new Promise((res) => setTimeout(res, 50));
+        }
+        produced = await produceSteadily(producer, payloads, cfg.partitions, cfg.rate, cfg.freshSeconds);
+        await run.waitForOffsets(await endOffsets(env.brokers, topic), 120_000);
+      } finally {
+        await producer.close();
+        r = await run.stop();
+        const a = await KafkaAdmin.connect({ brokers: env.brokers });
+        await a.deleteTopics([topic]).catch(() => undefined);
+        await a.close();
+      }
+      const lat = freshness(produced, r.snapshots, topic);
+      const fresh = {
+        rate: cfg.rate,
+        achievedRate: Math.round(produced.records / produced.seconds),
+        seconds: cfg.freshSeconds,
+        records: produced.records,
+        commitIntervalMs: cfg.commitIntervalMs,
+        pollMs: cfg.pollMs,
+        visibleByPoll: lat.byObservation,
+        visibleBySnapshotTimestamp: lat.bySnapshotTimestamp,
+        notVisible: lat.unseen,
+        snapshots: r.snapshots.length,
+        cpuSeconds: r.cpuSeconds,
+        peakRssMB: r.peakRssMB,
+      };
+      result.freshness = fresh;
+      log(`freshness: ${fresh.achievedRate} records/s produced; produce → visible (poller saw the snapshot): p50 ${lat.byObservation.p50Ms} ms, p99 ${lat.byObservation.p99Ms} ms, max ${lat.byObservation.maxMs} ms; by snapshot timestamp-ms: p50 ${lat.bySnapshotTimestamp.p50Ms}, p99 ${lat.bySnapshotTimestamp.p99Ms}, max ${lat.bySnapshotTimestamp.maxMs} ms; ${r.snapshots.length} snapshots; floe used ${r.cpuSeconds} s CPU`);
+    }
+
+    // ---- verdicts
+    const a = e2e.avro;
+    const fr = result.freshness as { visibleByPoll: { p99Ms: number }; commitIntervalMs: number } | undefined;
+    const verdict = (value: number | null | undefined, met: boolean | null, target: string, note?: string) => ({ target, value: value ?? null, verdict: met === null ? 'not measured' : met ? 'met' : 'missed', ...(note ? { note } : {}) });
+    const targets = {
+      avroRecordsPerSec: verdict(a?.recordsPerSec, a ? a.recordsPerSec >= 150_000 : null, '>= 150000 Avro records/s end to end on one core'),
+      halfOfCeiling: verdict(a?.ratioToCeiling, a && a.ratioToCeiling !== null ? a.ratioToCeiling >= 0.5 : null, '>= 0.5 of the raw consume rate (Avro)'),
+      freshnessP99: verdict(fr?.visibleByPoll.p99Ms, fr ? fr.visibleByPoll.p99Ms <= fr.commitIntervalMs + 2000 : null, `p99 produce → visible <= commit interval + 2000 ms (${cfg.commitIntervalMs + 2000} ms)`),
+      peakRss: verdict(
+        a?.peakRssMB,
+        a ? (a.lagGB >= 1 ? a.peakRssMB < 512 : null) : null,
+        'VmHWM < 512 MB with >= 1 GB of lag waiting',
+        a && a.lagGB < 1 ? `only ${a.lagGB} GB of lag in this run (peak ${a.peakRssMB} MB): run with --lag-gb 1` : undefined,
+      ),
+    };
+    result.targets = targets;
+    for (const [k, t] of Object.entries(targets)) log(`target ${k}: ${t.verdict.toUpperCase()} (${t.value ?? '-'}; ${t.target})${'note' in t ? ` — ${t.note}` : ''}`);
+  } finally {
+    if (cfg.cleanup && topics.length > 0) {
+      const admin = await KafkaAdmin.connect({ brokers: env.brokers });
+      await admin.deleteTopics(topics).catch((e: Error) => log(`cleanup: ${e.message}`));
+      await admin.close();
+      log(`deleted topics ${topics.join(', ')}`);
+    }
+    fs.rmSync(work, { recursive: true, force: true });
+    stack.stop();
+  }
+  const loadEnd = load();
+  (result.machine as Record<string, unknown>).loadavgEnd = loadEnd;
+  log(`load average at end: ${loadEnd.join(' ')} (the machine is shared: figures under load are preliminary)`);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+await main();

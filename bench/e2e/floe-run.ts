@@ -1,0 +1,199 @@
+// One `floe run` child process pinned to one core (taskset), watched from outside: the table's
+// snapshots (polled from the catalog every `pollMs`: which snapshot was current when), the
+// process's CPU time and memory from /proc. Stopped with SIGTERM.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Catalog } from '../../src/catalog/catalog.ts';
+import { parseTableName } from '../../src/catalog/catalog.ts';
+import { catalogFromConfig } from '../../src/cli/run.ts';
+import { snapshotOffsets } from '../../src/commit/offsets-map.ts';
+import type { OffsetsMap } from '../../src/commit/offsets-map.ts';
+import { loadConnectorConfig } from '../../src/config/connector-config.ts';
+import type { Snapshot } from '../../src/iceberg/table-metadata.ts';
+import { cpuByThread, cpuSeconds, memory } from './proc.ts';
+import type { StackEnv } from './stack.ts';
+
+const repo = path.resolve(import.meta.dirname, '../..');
+
+export interface FloeRunOptions {
+  dir: string;
+  name: string;
+  topic: string;
+  format: 'avro' | 'json';
+  catalog: 'sql' | 'rest';
+  env: StackEnv;
+  commitIntervalMs: number;
+  /** the CPU the child is pinned to (taskset -c); undefined: not pinned */
+  cpu: number | undefined;
+  pollMs: number;
+  /** node --cpu-prof into this directory */
+  profileDir?: string;
+  log: (line: string) => void;
+}
+
+export interface SeenSnapshot {
+  id: bigint;
+  sequence: number;
+  timestampMs: number;
+  /** when the poller first saw this snapshot or a later one as current (Date.now()) */
+  observedMs: number;
+  addedRecords: number;
+  offsets: OffsetsMap;
+}
+
+export interface FloeRunResult {
+  spawnMs: number;
+  /** when floe logged its partition assignment (≈ the first fetch) */
+  assignedMs: number | undefined;
+  snapshots: SeenSnapshot[];
+  cpuSeconds: number;
+  cpuByThread: Record<string, number>;
+  peakRssMB: number;
+  exitCode: number | null;
+  output: string;
+}
+
+export const tableName = (name: string) => `bench.${name.replace(/[^a-z0-9_]/gi, '_')}`;
+
+export class FloeRun {
+  readonly o: FloeRunOptions;
+  readonly table: string;
+  readonly #child: ChildProcess;
+  readonly #catalog: Catalog;
+  readonly spawnMs: number;
+  assignedMs: number | undefined;
+  #output = '';
+  #observed: { ms: number; id: bigint }[] = [];
+  #lastSnapshots: Snapshot[] = [];
+  #poller: NodeJS.Timeout | undefined;
+  #polling = false;
+  #peakRssMB = 0;
+  #exited: Promise<number | null>;
+
+  constructor(o: FloeRunOptions) {
+    this.o = o;
+    this.table = tableName(o.name);
+    fs.mkdirSync(o.dir, { recursive: true });
+    const file = path.join(o.dir, `${o.name}.yaml`);
+    const catalog = o.catalog === 'sql'
+      ? 'catalog: { type: sql, uri: catalog.db, warehouse: wh }'
+      : `catalog:
+  type: rest
+  uri: ${o.env.restUri}
+  properties: { s3.endpoint: "${o.env.s3Endpoint}", s3.access-key-id: ${o.env.s3AccessKey}, s3.secret-access-key: ${o.env.s3SecretKey}, s3.region: ${o.env.s3Region}, s3.path-style-access: "true" }`;
+    fs.writeFileSync(file, `# written by bench/e2e.bench.ts
+name: ${o.name}
+kafka: { brokers: ${JSON.stringify(o.env.brokers)}, groupId: ${o.name}-g, startFrom: earliest }
+${o.format === 'avro' ? `schemaRegistry: { url: "${o.env.registryUrl}" }\n` : ''}format: ${o.format}
+${catalog}
+topics: [${o.topic}]
+table: { name: ${this.table} }
+commit: { intervalMs: ${o.commitIntervalMs} }
+errors: { tolerance: none }
+metricsPort: 0
+`);
+    this.#catalog = catalogFromConfig(loadConnectorConfig(file).catalog, o.dir);
+    const node = [process.execPath, ...(o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : []), path.join(repo, 'bin/floe.ts'), 'run', '-c', file];
+    const argv = o.cpu === undefined ? node : ['taskset', '-c', String(o.cpu), ...node];
+    this.spawnMs = Date.now();
+    this.#child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], cwd: o.dir });
+    const onData = (d: Buffer) => {
+      this.#output = (this.#output + d.toString()).slice(-20_000);
+      if (this.assignedMs === undefined && /\bassigned\b/.test(this.#output)) this.assignedMs = Date.now();
+    };
+    this.#child.stdout!.on('data', onData);
+    this.#child.stderr!.on('data', onData);
+    this.#exited = new Promise((resolve) => this.#child.on('exit', (code) => resolve(code)));
+    this.#poller = setInterval(() => void this.#poll(), o.pollMs);
+  }
+
+  get pid(): number {
+    return this.#child.pid!;
+  }
+
+  get output(): string {
+    return this.#output;
+  }
+
+  async #poll(): Promise<void> {
+    if (this.#polling) return;
+    this.#polling = true;
+    try {
+      const m = memory(this.pid);
+      if (m) this.#peakRssMB = Math.max(this.#peakRssMB, m.peakRssMB);
+      const id = parseTableName(this.table);
+      if (!(await this.#catalog.tableExists(id))) return;
+      const md = (await this.#catalog.loadTable(id)).metadata;
+      const now = Date.now();
+      const current = md['current-snapshot-id'];
+      if (current !== undefined && current !== null && current !== -1n && this.#observed.at(-1)?.id !== current) this.#observed.push({ ms: now, id: current });
+      this.#lastSnapshots = md.snapshots ?? [];
+    } catch {
+      // the table is being created, or a metadata file is being replaced: next poll
+    } finally {
+      this.#polling = false;
+    }
+  }
+
+  /** The snapshots so far, oldest first, each with when it (or a later one) was first seen current. */
+  snapshots(): SeenSnapshot[] {
+    const snaps = [...this.#lastSnapshots].sort((a, b) => a['sequence-number'] - b['sequence-number']);
+    const seqOf = new Map(snaps.map((s) => [s['snapshot-id'], s['sequence-number']]));
+    return snaps.map((s) => {
+      const seq = s['sequence-number'];
+      const seen = this.#observed.find((o) => (seqOf.get(o.id) ?? -1) >= seq);
+      return {
+        id: s['snapshot-id'],
+        sequence: seq,
+        timestampMs: s['timestamp-ms'],
+        observedMs: seen?.ms ?? NaN,
+        addedRecords: Number(s.summary['added-records'] ?? 0),
+        offsets: snapshotOffsets(s, this.o.name),
+      };
+    });
+  }
+
+  /** Resolves once the current snapshot's offsets reach `ends` for every partition. */
+  async waitForOffsets(ends: Map<number, bigint>, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const last = this.snapshots().at(-1);
+      const m = last?.offsets.get(this.o.topic);
+      if (m && [...ends].every(([p, end]) => (m.get(p) ?? 0n) >= end) && this.#observed.at(-1)?.id === last!.id) return;
+      if (this.#child.exitCode !== null) throw new Error(`floe run exited (${this.#child.exitCode}) before reaching the end offsets:\n${this.#output.slice(-3000)}`);
+      if (Date.now() > deadline) {
+        const have = m ? [...m.values()].reduce((a, b) => a + b, 0n) : 0n;
+        const want = [...ends.values()].reduce((a, b) => a + b, 0n);
+        throw new Error(`floe run did not commit all records within ${timeoutMs} ms (${have} of ${want}):\n${this.#output.slice(-3000)}`);
+      }
+      await new Promise((r) => setTimeout(r, this.o.pollMs));
+    }
+  }
+
+  /** Reads CPU and memory, stops the child with SIGTERM (SIGKILL after 30 s). */
+  async stop(): Promise<FloeRunResult> {
+    await this.#poll();
+    const cpu = cpuSeconds(this.pid) ?? NaN;
+    const threads = cpuByThread(this.pid);
+    const m = memory(this.pid);
+    if (m) this.#peakRssMB = Math.max(this.#peakRssMB, m.peakRssMB);
+    clearInterval(this.#poller);
+    this.#child.kill('SIGTERM');
+    const killer = setTimeout(() => this.#child.kill('SIGKILL'), 30_000);
+    const exitCode = await this.#exited;
+    clearTimeout(killer);
+    await this.#catalog.close?.();
+    return {
+      spawnMs: this.spawnMs,
+      assignedMs: this.assignedMs,
+      snapshots: this.snapshots(),
+      cpuSeconds: Math.round(cpu * 100) / 100,
+      cpuByThread: threads,
+      peakRssMB: this.#peakRssMB,
+      exitCode,
+      output: this.#output,
+    };
+  }
+}
