@@ -7,8 +7,8 @@
 //   other unions → { tag, field0, field1, ... } (see from-avro.ts, same shape as Iceberg's
 //   Java reader gives complex unions).
 // Chosen over avsc by measurement (docs/decisions.md, "Decoders").
-import { Buffer } from 'node:buffer';
 import { DecodeError } from './decode-error.ts';
+import { StringCache, utf8 } from './string-cache.ts';
 import type { AvroRecord, AvroType } from './avro-schema.ts';
 import { optionUnion } from './avro-schema.ts';
 import { formatDecimal, twosComplementToInteger, uuidFromBytes, canonicalUuid } from './values.ts';
@@ -16,7 +16,7 @@ import { formatDecimal, twosComplementToInteger, uuidFromBytes, canonicalUuid } 
 /** Decodes the Avro value in bytes[offset..]; the rest of the array must be exactly that value. */
 export type AvroDecoder = (bytes: Uint8Array, offset?: number) => unknown;
 
-interface State { buf: Buffer; pos: number; len: number }
+interface State { buf: Uint8Array; pos: number; len: number }
 
 function truncated(): DecodeError {
   return new DecodeError('truncated', 'Avro payload ends before the value does');
@@ -110,18 +110,19 @@ function length(r: State): number {
   return n;
 }
 
-// Buffer's own UTF-8 slice (what buf.toString('utf8', a, b) calls after checking its arguments)
-type Utf8Slicer = { utf8Slice(start: number, end: number): string };
-const utf8: (buf: Buffer, start: number, end: number) => string =
-  typeof (Buffer.prototype as unknown as Partial<Utf8Slicer>).utf8Slice === 'function'
-    ? (buf, start, end) => (buf as unknown as Utf8Slicer).utf8Slice(start, end)
-    : (buf, start, end) => buf.toString('utf8', start, end);
-
 function string(r: State): string {
   const n = length(r);
   const start = r.pos;
   r.pos = start + n;
   return utf8(r.buf, start, start + n);
+}
+
+/** A string through its field's cache (repeated values come back as the same string). */
+function stringCached(r: State, cache: StringCache): string {
+  const n = length(r);
+  const start = r.pos;
+  r.pos = start + n;
+  return cache.get(r.buf, start, n);
 }
 
 function bytes(r: State): Uint8Array {
@@ -140,18 +141,33 @@ function fixed(r: State, size: number): Uint8Array {
   return out;
 }
 
+const f64 = new Float64Array(1);
+const f64Bytes = new Uint8Array(f64.buffer);
+const f32 = new Float32Array(1);
+const f32Bytes = new Uint8Array(f32.buffer);
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
 function float(r: State): number {
-  if (r.pos + 4 > r.len) throw truncated();
-  const v = r.buf.readFloatLE(r.pos);
-  r.pos += 4;
-  return v;
+  const p = r.pos;
+  if (p + 4 > r.len) throw truncated();
+  const b = r.buf;
+  if (LITTLE_ENDIAN) {
+    f32Bytes[0] = b[p]; f32Bytes[1] = b[p + 1]; f32Bytes[2] = b[p + 2]; f32Bytes[3] = b[p + 3];
+  } else {
+    f32Bytes[3] = b[p]; f32Bytes[2] = b[p + 1]; f32Bytes[1] = b[p + 2]; f32Bytes[0] = b[p + 3];
+  }
+  r.pos = p + 4;
+  return f32[0];
 }
 
 function double(r: State): number {
-  if (r.pos + 8 > r.len) throw truncated();
-  const v = r.buf.readDoubleLE(r.pos);
-  r.pos += 8;
-  return v;
+  const p = r.pos;
+  if (p + 8 > r.len) throw truncated();
+  const b = r.buf;
+  if (LITTLE_ENDIAN) for (let i = 0; i < 8; i++) f64Bytes[i] = b[p + i];
+  else for (let i = 0; i < 8; i++) f64Bytes[7 - i] = b[p + i];
+  r.pos = p + 8;
+  return f64[0];
 }
 
 function boolean(r: State): boolean {
@@ -175,8 +191,32 @@ function decimalFixed(r: State, size: number, scale: number): string {
   return formatDecimal(v, scale);
 }
 
+/** 1 for 0-9 and a-f, 2 for A-F, 0 otherwise. */
+const HEX_CLASS = new Uint8Array(256);
+for (const c of '0123456789abcdef') HEX_CLASS[c.charCodeAt(0)] = 1;
+for (const c of 'ABCDEF') HEX_CLASS[c.charCodeAt(0)] = 2;
+
 function uuidString(r: State): string {
-  const s = string(r);
+  const n = length(r);
+  const p = r.pos;
+  const b = r.buf;
+  r.pos = p + n;
+  if (n === 36 && b[p + 8] === 45 && b[p + 13] === 45 && b[p + 18] === 45 && b[p + 23] === 45) {
+    // canonical form checked on the bytes (the common case), the string made once
+    let cls = 0;
+    let bad = false;
+    for (let i = 0; i < 36; i++) {
+      if (i === 8 || i === 13 || i === 18 || i === 23) continue;
+      const k = HEX_CLASS[b[p + i]];
+      if (k === 0) bad = true;
+      cls |= k;
+    }
+    if (!bad) {
+      const s = utf8(b, p, p + 36);
+      return cls & 2 ? s.toLowerCase() : s;
+    }
+  }
+  const s = utf8(b, p, p + n);
   const u = canonicalUuid(s);
   if (u === undefined) throw new DecodeError('invalid-payload', `Avro uuid field holds "${s.slice(0, 40)}", not a UUID`);
   return u;
@@ -213,7 +253,7 @@ function badUnion(i: number, n: number): DecodeError {
 }
 
 const RUNTIME = {
-  int, long, longBig, string, bytes, fixed, float, double, boolean, decimalBytes, decimalFixed,
+  int, long, longBig, string, stringCached, bytes, fixed, float, double, boolean, decimalBytes, decimalFixed,
   uuidString, uuidFixed, enumSymbol, blockCount, badUnion, truncated,
 };
 
@@ -251,7 +291,7 @@ class Compiler {
         }
       case 'float': return 'R.float(r)';
       case 'double': return 'R.double(r)';
-      case 'string': return t.logical === 'uuid' ? 'R.uuidString(r)' : 'R.string(r)';
+      case 'string': return t.logical === 'uuid' ? 'R.uuidString(r)' : `R.stringCached(r, ${this.constant(new StringCache())})`;
       case 'bytes': return t.decimal ? `R.decimalBytes(r, ${t.decimal.scale})` : 'R.bytes(r)';
       case 'fixed':
         if (t.decimal) return `R.decimalFixed(r, ${t.size}, ${t.decimal.scale})`;
@@ -271,9 +311,10 @@ class Compiler {
       case 'map': {
         const name = this.fn('m');
         const value = this.expr(t.values);
+        const keys = this.constant(new StringCache());
         this.fns.push(
           `function ${name}(r) { const out = new Map(); for (let n = R.blockCount(r); n !== 0; n = R.blockCount(r)) {` +
-            ` for (let i = 0; i < n; i++) { const k = R.string(r); out.set(k, ${value}); if (r.pos > r.len) throw R.truncated(); } } return out; }`,
+            ` for (let i = 0; i < n; i++) { const k = R.stringCached(r, ${keys}); out.set(k, ${value}); if (r.pos > r.len) throw R.truncated(); } } return out; }`,
         );
         return `${name}(r)`;
       }
@@ -324,12 +365,11 @@ export function compileAvroDecoder(schema: AvroType): AvroDecoder {
   const root = c.expr(schema);
   const source = `${c.fns.join('\n')}\nreturn function decodeRoot(r) { return ${root}; };`;
   const decodeRoot = new Function('R', 'C', source)(RUNTIME, c.consts) as (r: State) => unknown;
-  const state: State = { buf: Buffer.alloc(0), pos: 0, len: 0 };
+  const state: State = { buf: EMPTY, pos: 0, len: 0 };
   return function decodeAvro(bytes: Uint8Array, offset = 0): unknown {
-    const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    state.buf = buf;
+    state.buf = bytes;
     state.pos = offset;
-    state.len = buf.length;
+    state.len = bytes.length;
     let value: unknown;
     try {
       value = decodeRoot(state);
@@ -347,4 +387,4 @@ export function compileAvroDecoder(schema: AvroType): AvroDecoder {
   }
 }
 
-const EMPTY = Buffer.alloc(0);
+const EMPTY = new Uint8Array(0);
