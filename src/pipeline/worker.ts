@@ -11,6 +11,19 @@
 // what it already has). A flush of T covers [T.committed[p], max(T.next[p], position[p])) for
 // every assigned p it has seen, so T's offsets advance past records that went elsewhere.
 // On assignment, p starts at the smallest committed offset over the tables p feeds.
+//
+// Records that land in no table (dead letters) still move offsets: under topic routing in the
+// topic's table; under field routing in every table the worker has open (all of them carry
+// every partition the worker reads), so no partition is left without a table that records how
+// far it was read. A table whose offsets moved without rows commits them within
+// OFFSETS_ONLY_INTERVALS commit intervals (field routing), so group lag drains.
+// Dead letters are flushed before any commit whose offsets cover them, and a record below the
+// highest offset any table holds for its partition is never dead-lettered again (that commit
+// made its dead letter durable). A dead letter is therefore sent once across clean stops,
+// rebalances and restarts; a crash between its send and the next commit that covers it sends
+// it again when the record is re-read (at least once).
+// A table with no offset for p yet (`newPartitionRows`) must commit its rows of p before any
+// other table commits p past them, or a crash would leave them unread: see flushTable.
 import type { Catalog } from '../catalog/catalog.ts';
 import { CommitConflictError } from '../catalog/catalog.ts';
 import type { ConnectorConfig } from '../config/connector-config.ts';
@@ -98,6 +111,10 @@ interface TableState {
   pending: PendingCommit | undefined;
   /** First offset buffered per partition the table has no committed offset for. */
   firstOffset: Map<string, bigint>;
+  /** Partitions the table has no committed offset for but holds rows of: where those rows begin. */
+  newPartitionRows: Map<string, bigint>;
+  /** When the table's offsets first moved with no rows to go with them (field routing's commit clock for offsets only). */
+  offsetsMovedAt: number | undefined;
   commitFailures: number;
   /** Kafka timestamps of the buffered rows. */
   timestamps: number[];
@@ -117,6 +134,8 @@ export class ConnectorWorker {
   private readonly assigned = new Map<string, TopicPartition>();
   private readonly position = new Map<string, bigint>();
   private readonly paused = new Set<string>();
+  /** Tables being flushed (flushTable may flush another table first; never one already under way). */
+  private readonly flushing = new Set<TableState>();
   private readonly now: () => number;
   private queue: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
@@ -208,6 +227,7 @@ export class ConnectorWorker {
 
   private async assign(parts: TopicPartition[]): Promise<Map<string, StartPosition>> {
     const out = new Map<string, StartPosition>();
+    await this.openConnectorTables();
     for (const tp of parts) {
       const key = tpKey(tp);
       this.assigned.set(key, tp);
@@ -238,13 +258,41 @@ export class ConnectorWorker {
     } else {
       names.add(this.o.router.tableFor(tp.topic, {}));
     }
-    for (const [n, t] of this.state) if (t.committed.size > 0 || t.touched.size > 0) names.add(n);
+    // Field routing: every open table carries every partition (see touch).
+    for (const [n, t] of this.state) if (cfg.route.by === 'field' || t.committed.size > 0 || t.touched.size > 0) names.add(n);
     const out: TableState[] = [];
     for (const n of names) {
       const t = this.state.get(n) ?? (await this.loadState(n));
       if (t) out.push(t);
     }
     return out;
+  }
+
+  /**
+   * Field routing with a {value} table name: the tables the template names that already carry
+   * this connector's offsets are opened up front, so a fresh worker knows how far every
+   * partition was read (where to start, which dead letters were already sent).
+   */
+  private async openConnectorTables(): Promise<void> {
+    const cfg = this.o.config;
+    if (cfg.route.by !== 'field' || !cfg.table.name.includes('{value}')) return;
+    const dot = cfg.table.name.lastIndexOf('.');
+    const namespace = cfg.table.name.slice(0, dot).split('.');
+    if (dot < 0 || namespace.some((n) => n.includes('{'))) return;
+    const pattern = new RegExp(`^${cfg.table.name.slice(dot + 1).split(/\{value\}|\{topic\}/).map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[a-z0-9_]+')}$`);
+    let ids: { namespace: string[]; name: string }[];
+    try {
+      ids = await this.o.catalog.listTables(namespace);
+    } catch (err) {
+      if (!(await this.o.catalog.namespaceExists(namespace).catch(() => true))) return; // no table yet
+      throw err;
+    }
+    for (const id of ids) {
+      const name = [...id.namespace, id.name].join('.');
+      if (!pattern.test(id.name) || this.state.has(name)) continue;
+      const t = await this.loadState(name);
+      if (t && t.committed.size === 0) this.state.delete(name); // not (yet) this connector's
+    }
   }
 
   private async loadState(name: string, incoming?: Schema): Promise<TableState | undefined> {
@@ -262,6 +310,8 @@ export class ConnectorWorker {
       inferrer: undefined,
       pending: undefined,
       firstOffset: new Map(),
+      newPartitionRows: new Map(),
+      offsetsMovedAt: undefined,
       commitFailures: 0,
       timestamps: [],
     };
@@ -294,6 +344,7 @@ export class ConnectorWorker {
       for (const t of this.state.values()) {
         t.next.delete(key);
         t.touched.delete(key);
+        t.newPartitionRows.delete(key);
       }
     }
   }
@@ -319,18 +370,21 @@ export class ConnectorWorker {
   /**
    * Every record read from p moves p's offset in the tables p feeds, whatever became of it (a
    * row elsewhere, a dead letter), so a partition whose records all fail still advances.
-   * With topic routing the topic's table is known; with field routing, the tables that have
-   * seen p. Records that only advance offsets start the commit clock in topic routing only
-   * (field routing would otherwise commit empty snapshots to every table).
+   * With topic routing the topic's table is known; with field routing, any table may get p's
+   * next record, so every open table is fed by p. Records that only advance offsets start the
+   * topic's table's commit clock; under field routing a slower clock (OFFSETS_ONLY_INTERVALS
+   * commit intervals), so idle tables do not commit an empty snapshot every interval.
    */
   private touch(rec: SourceRecord, key: string): void {
-    const staticTable = this.o.config.route.by === 'topic' ? this.o.router.tableFor(rec.topic, {}) : undefined;
+    const byField = this.o.config.route.by === 'field';
+    const staticTable = byField ? undefined : this.o.router.tableFor(rec.topic, {});
     for (const [name, t] of this.state) {
-      const fed = name === staticTable || t.committed.has(key) || t.next.has(key);
+      const fed = byField || name === staticTable || t.committed.has(key) || t.next.has(key);
       if (!fed) continue;
       t.touched.set(key, rec);
       if (!t.committed.has(key) && !t.firstOffset.has(key)) t.firstOffset.set(key, rec.offset);
       if (name === staticTable) t.firstBufferedAt ??= this.now();
+      else t.offsetsMovedAt ??= this.now();
     }
   }
 
@@ -401,6 +455,11 @@ export class ConnectorWorker {
           ),
         }
       : decoded.value;
+    if (!t.committed.has(key) && !t.newPartitionRows.has(key)) {
+      // At most one table holds rows of a partition it has no offset for: two such tables
+      // could not each commit before the other (see flushTable).
+      for (const other of this.state.values()) if (other !== t && other.newPartitionRows.has(key)) await this.flushTable(other);
+    }
     try {
       t.batch.append(value);
     } catch (err) {
@@ -410,6 +469,7 @@ export class ConnectorWorker {
     t.firstBufferedAt ??= this.now();
     t.timestamps.push(rec.timestamp);
     if (!t.committed.has(key) && !t.firstOffset.has(key)) t.firstOffset.set(key, rec.offset);
+    if (!t.committed.has(key) && !t.newPartitionRows.has(key)) t.newPartitionRows.set(key, rec.offset);
     t.next.set(key, rec.offset + 1n);
     t.touched.set(key, rec);
   }
@@ -444,6 +504,10 @@ export class ConnectorWorker {
   }
 
   private deadLetter(rec: SourceRecord, error: Error): void {
+    // Below the highest offset a table holds for the partition, the dead letter was sent (and
+    // flushed) before that table's commit: a re-read must not send it twice.
+    const key = tpKey(rec);
+    for (const t of this.state.values()) if ((t.committed.get(key) ?? -1n) > rec.offset) return;
     this.o.deadLetters.add(rec, error); // throws ConnectorStoppedError-like errors for tolerance none
     this.o.events?.deadLetter?.({ record: rec, error });
   }
@@ -454,7 +518,9 @@ export class ConnectorWorker {
     const { intervalMs, maxRows, maxBytes } = this.o.config.commit;
     const now = this.now();
     for (const t of this.state.values()) {
-      const aged = t.firstBufferedAt !== undefined && now - t.firstBufferedAt >= intervalMs;
+      const aged =
+        (t.firstBufferedAt !== undefined && now - t.firstBufferedAt >= intervalMs) ||
+        (t.offsetsMovedAt !== undefined && now - t.offsetsMovedAt >= intervalMs * OFFSETS_ONLY_INTERVALS);
       if (aged || t.batch.rowCount >= maxRows || t.batch.estimatedBytes >= maxBytes || t.pending) await this.flushTable(t);
     }
   }
@@ -488,7 +554,25 @@ export class ConnectorWorker {
 
   /** Writes the table's buffer as files and commits them with the offsets they cover. */
   private async flushTable(t: TableState): Promise<void> {
+    if (this.flushing.has(t)) return;
+    this.flushing.add(t);
+    try {
+      await this.flushTableNow(t);
+    } finally {
+      this.flushing.delete(t);
+    }
+  }
+
+  private async flushTableNow(t: TableState): Promise<void> {
     if (!t.pending) {
+      // A table with rows of p but no offset for p commits them first: once this table's map
+      // moves p past those rows, a restart would start p after them.
+      for (const other of this.state.values()) {
+        if (other === t || this.flushing.has(other)) continue;
+        if (![...other.newPartitionRows.keys()].some((k) => t.touched.has(k))) continue;
+        await this.flushTable(other);
+        if ([...other.newPartitionRows.keys()].some((k) => t.touched.has(k))) return; // not committed yet: try again later
+      }
       const ranges = this.rangesFor(t);
       if (ranges.length === 0 && t.batch.rowCount === 0) return;
       const rows = t.batch.rowCount;
@@ -496,6 +580,7 @@ export class ConnectorWorker {
       const timestampsMs = t.timestamps;
       t.timestamps = [];
       t.firstBufferedAt = undefined;
+      t.offsetsMovedAt = undefined;
       const files = parts.length === 0 ? [] : await writeDataFiles(t.open.table, t.open.schema, t.open.spec, parts, { encoder: this.o.encoder });
       t.pending = { files, ranges, rows, timestampsMs };
     }
@@ -519,6 +604,7 @@ export class ConnectorWorker {
         t.committed.set(tpKey(r), r.to);
         t.touched.delete(tpKey(r));
         t.firstOffset.delete(tpKey(r));
+        t.newPartitionRows.delete(tpKey(r));
       }
       this.o.events?.committed?.({
         table: t.open.name,
@@ -594,6 +680,8 @@ export class ConnectorWorker {
     t.touched.clear();
     t.next.clear();
     t.firstOffset.clear();
+    t.newPartitionRows.clear();
+    t.offsetsMovedAt = undefined;
     t.open = await this.tables.reload(t.open);
     this.refreshCommitted(t);
     for (const [key, tp] of this.assigned) {
@@ -621,3 +709,5 @@ export class ConnectorWorker {
 }
 
 const MAX_COMMIT_FAILURES = 10;
+/** Under field routing, offsets that moved with no rows (dead letters, records for other tables) commit after this many commit intervals. */
+const OFFSETS_ONLY_INTERVALS = 5;

@@ -283,3 +283,125 @@ errors: { tolerance: all, deadLetterTopic: events.dlq }
     assert.match(d.error.message, /table lake\.payments, column "amount".*does not fit its partition.*-100\.00/);
   }
 });
+
+/** Field routing where partition 1 holds only records that cannot land. */
+function deadLetterOnlyPartition(source: MemorySource, perPartition: number) {
+  for (let i = 0; i < perPartition; i++) {
+    source.produce('events', 0, json({ kind: ['a', 'b'][i % 2], i }));
+    source.produce('events', 1, i % 3 === 0 ? enc.encode('{not json') : json({ i, note: 'no kind field' }));
+  }
+}
+
+function deadLetterKeys(dlq: Dlq) {
+  return dlq.records.map((d) => `${d.record.partition}:${d.record.offset}`);
+}
+
+test('field routing: a partition whose records all go to the dead letters advances the tables offsets; a restart dead-letters nothing twice', async () => {
+  const { config, catalog } = setup('route: { by: field, field: kind }', 'lake.dl_{value}');
+  const source = new MemorySource(7);
+  deadLetterOnlyPartition(source, 50);
+  const dlq = new Dlq();
+  const first = worker(config, catalog(), source, dlq);
+  await first.w.start();
+  await source.assign(parts(2));
+  await source.pump();
+  await first.w.stop();
+  // a new worker (nothing in memory) on the same tables: p1 must not be read again
+  const second = worker(config, catalog(), source, dlq);
+  await second.w.start();
+  const starts = await source.assign(parts(2));
+  assert.equal(starts.get('events\u00001'), 50n, 'partition 1 starts past its dead letters');
+  await source.pump();
+  await second.w.stop();
+  const keys = deadLetterKeys(dlq);
+  assert.equal(keys.length, 50, keys.join(' '));
+  assert.equal(new Set(keys).size, 50, 'no dead letter twice');
+  for (const k of ['a', 'b']) {
+    const table = await catalog().loadTable(parseTableName(`lake.dl_${k}`));
+    assert.equal(formatOffsets(tableOffsets(table.metadata, 'c1')), '{"events":{"0":50,"1":50}}', `table dl_${k}`);
+    assert.equal((await tableRows(table)).length, 25);
+  }
+  assert.equal(source.committed.get('events\u00001'), 50n, 'group offset of the dead-letter-only partition at its end');
+});
+
+test('field routing: while running, offsets move past dead letters within a few commit intervals (group lag drains); a crash after that resends nothing', async () => {
+  const { config, catalog } = setup('route: { by: field, field: kind }', 'lake.dr_{value}');
+  config.commit.intervalMs = 200;
+  config.commit.maxRows = 1_000_000;
+  const source = new MemorySource(7);
+  deadLetterOnlyPartition(source, 40);
+  const dlq = new Dlq();
+  const first = worker(config, catalog(), source, dlq);
+  await first.w.start();
+  await source.assign(parts(2));
+  await source.pump();
+  await waitUntil('group offsets at the end of both partitions', () => source.committed.get('events\u00000') === 40n && source.committed.get('events\u00001') === 40n, 15_000);
+  first.w.abort(); // a crash: nothing flushed on the way out
+  const second = worker(config, catalog(), source, dlq);
+  await second.w.start();
+  await source.assign(parts(2));
+  await source.pump();
+  await second.w.stop();
+  const keys = deadLetterKeys(dlq);
+  assert.equal(keys.length, 40, keys.join(' '));
+  assert.equal(new Set(keys).size, 40, 'no dead letter twice');
+  let rows = 0;
+  for (const k of ['a', 'b']) rows += (await tableRows(await catalog().loadTable(parseTableName(`lake.dr_${k}`)))).length;
+  assert.equal(rows + keys.length, 80, 'rows + dead letters = produced');
+});
+
+async function waitUntil(what: string, cond: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test('field routing: a table that stops getting rows still moves its offsets, so group lag drains while running', async () => {
+  const { config, catalog } = setup('route: { by: field, field: kind, tables: { a: lake.ia, b: lake.ib } }');
+  config.commit.intervalMs = 200;
+  config.commit.maxRows = 1_000_000;
+  const source = new MemorySource(10);
+  for (let i = 0; i < 10; i++) source.produce('events', 0, json({ kind: 'b', i }));
+  for (let i = 10; i < 210; i++) source.produce('events', 0, json({ kind: 'a', i }));
+  const { w } = worker(config, catalog(), source);
+  await w.start();
+  await source.assign(parts(1));
+  await source.pump(1); // the b rows
+  await waitUntil('table ib committed', () => source.committed.get('events\u00000') === 10n, 10_000);
+  await source.pump(); // only a rows from here on: ib is idle
+  await waitUntil('group offset at the end', () => source.committed.get('events\u00000') === 210n, 10_000);
+  const ib = await catalog().loadTable(parseTableName('lake.ib'));
+  assert.equal(formatOffsets(tableOffsets(ib.metadata, 'c1')), '{"events":{"0":210}}', 'the idle table moved past the other table\'s records');
+  await w.stop();
+});
+
+test('field routing: rows in a table that has no offset for their partition yet are committed before another table moves that partition past them (a crash loses nothing)', async () => {
+  const { config, catalog } = setup('route: { by: field, field: kind, tables: { a: lake.na, c: lake.nc } }');
+  const source = new MemorySource(10);
+  for (let i = 0; i < 30; i++) source.produce('events', 0, json({ kind: 'a', i }));
+  for (let i = 30; i < 35; i++) source.produce('events', 0, json({ kind: 'c', i }));
+  for (let i = 35; i < 100; i++) source.produce('events', 0, json({ kind: 'a', i }));
+  const first = worker(config, catalog(), source);
+  await first.w.start();
+  await source.assign(parts(1));
+  await source.pump(3); // 30 a rows
+  await first.w.stop(); // na carries p0 at 30; nc does not exist yet
+  const second = worker(config, catalog(), source);
+  await second.w.start();
+  await source.assign(parts(1));
+  await source.pump(5); // nc gets rows 30..34 (no offset for p0 yet), na passes maxRows and commits
+  second.w.abort(); // crash: nc's rows were only buffered unless they were committed first
+  const third = worker(config, catalog(), source);
+  await third.w.start();
+  await source.assign(parts(1));
+  await source.pump();
+  await third.w.stop();
+  const a = await tableRows(await catalog().loadTable(parseTableName('lake.na')));
+  const c = await tableRows(await catalog().loadTable(parseTableName('lake.nc')));
+  assert.equal(new Set(a.map(keyOf)).size, a.length, 'nothing twice in na');
+  assert.equal(new Set(c.map(keyOf)).size, c.length, 'nothing twice in nc');
+  assert.equal(a.length, 95);
+  assert.deepEqual(c.map((r) => Number(r.i)).sort((x, y) => x - y), [30, 31, 32, 33, 34], 'every c row');
+});
