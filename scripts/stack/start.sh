@@ -5,6 +5,8 @@
 # `stack: <name> FAILED to start: <reason>` and the tail of its log.
 # Components must have been fetched by scripts/stack/setup.sh. State: $FLOE_STACK_DIR.
 # FLOE_STACK_TIMEOUT (seconds; default 300, 600 for registry) bounds the wait for each component.
+# Data dirs are kept between runs: starting kafka again after stop.sh (same FLOE_STACK_DIR and
+# ports) restarts the broker on the same log dirs and cluster id, with every topic and offset.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -34,10 +36,20 @@ fail() { # fail <name> <reason>
 launch() {
   local name=$1 marker=$2; shift 2
   local log="$STACK_LOG_DIR/$name.log"
+  # where this run's lines begin: the log is appended to across restarts, and a health check
+  # must not take an earlier run's "started" line for this one's
+  stat -c %s "$log" 2>/dev/null >"$STACK_RUN_DIR/$name.logstart" || echo 0 >"$STACK_RUN_DIR/$name.logstart"
   echo "=== $(date -u +%FT%TZ) start: $*" >>"$log"
   # the server must not inherit start.sh's lock (it would hold it for its whole life)
   nohup "$@" >>"$log" 2>&1 </dev/null {stack_lock}>&- &
-  echo "$! $marker" >"$STACK_RUN_DIR/$name.pid"
+  local pid=$! i
+  echo "$pid $marker" >"$STACK_RUN_DIR/$name.pid"
+  # $! is a fork of this shell until it execs the server: until then its command line lacks the
+  # marker and stack_live_pid would call a starting server dead. Wait (bounded) for the exec.
+  for i in $(seq 1 100); do
+    stack_live_pid "$name" >/dev/null || ! kill -0 "$pid" 2>/dev/null && break
+    sleep 0.05
+  done
 }
 
 require_setup() { # require_setup <name> <dir>
@@ -170,8 +182,15 @@ healthy_s3() { # signed ListBuckets; a server that answers but refuses is a fail
 
 healthy_rest() { curl -sf --max-time 5 -o /dev/null "http://$STACK_HOST:$REST_PORT/v1/config"; }
 
+# lines of <name>.log written since its last launch
+stack_log_since_launch() {
+  local from=0
+  [[ -f $STACK_RUN_DIR/$1.logstart ]] && read -r from <"$STACK_RUN_DIR/$1.logstart"
+  tail -c +"$((${from:-0} + 1))" "$STACK_LOG_DIR/$1.log"
+}
+
 healthy_kafka() {
-  stack_port_open "$KAFKA_PORT" && grep -q 'Kafka Server started' "$STACK_LOG_DIR/kafka.log"
+  stack_port_open "$KAFKA_PORT" && stack_log_since_launch kafka | grep -q 'Kafka Server started'
 }
 
 healthy_registry() {
