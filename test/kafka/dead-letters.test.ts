@@ -86,3 +86,82 @@ test('a dead letter carries every original header in order, repeated keys and nu
   assert.equal(text.decode(dead[0].key!), 'bad');
   assert.equal(text.decode(dead[0].value!), '{"broken json');
 });
+
+/** Polls an async condition until it holds (bounded). */
+async function waitForAsync(what: string, cond: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+test('field routing with a partition of only bad records: across a restart each bad record is one dead letter, rows + dead letters = produced, group lag reaches 0', async () => {
+  const topic = uniqueName('floe-dlq-route');
+  const dlqTopic = `${topic}.dlq`;
+  await kafka.admin.createTopic(topic, { partitions: 3 });
+  await kafka.admin.createTopic(dlqTopic, { partitions: 1 });
+  const cfg = connectorFile(topic, dlqTopic, 'table: { name: "dlqroute.t_{value}" }\nroute: { by: field, field: kind }');
+  const groupId = cfg.kafka.groupId;
+  let bad = 0;
+  let produced = 0;
+  const batch = (from: number, to: number): OutgoingRecord[] => {
+    const out: OutgoingRecord[] = [];
+    for (let i = from; i < to; i++) {
+      // partitions 0 and 1: rows for two tables and a few bad records; partition 2: only bad records
+      const partition = i % 3;
+      let value: string;
+      if (partition === 2) value = i % 2 ? '{"broken json' : JSON.stringify({ i, note: 'no kind' });
+      else value = i % 11 === 4 ? '{"broken json' : JSON.stringify({ kind: i % 2 ? 'a' : 'b', i });
+      if (!value.includes('"kind"')) bad++;
+      out.push({ topic, partition, key: `k${i}`, value });
+    }
+    produced += out.length;
+    return out;
+  };
+  const lagIsZero = async () => {
+    const ends = await kafka.admin.endOffsets(topic);
+    const committed = (await kafka.admin.committedOffsets(groupId)).get(topic);
+    return [...ends].every(([p, end]) => committed?.get(p) === end);
+  };
+
+  await kafka.producer.send(batch(0, 300));
+  let running = await startConnector(cfg);
+  try {
+    await waitForAsync('group lag 0 while running', lagIsZero, 60_000);
+  } finally {
+    await running.stop();
+  }
+  // the restart reads the tables' offsets: nothing before them is read, nothing dead-lettered again
+  await kafka.producer.send(batch(300, 600));
+  running = await startConnector(cfg);
+  try {
+    await waitForAsync('group lag 0 after the restart', lagIsZero, 60_000);
+  } finally {
+    await running.stop();
+  }
+
+  const dlqEnd = [...(await kafka.admin.endOffsets(dlqTopic)).values()].reduce((a, b) => a + b, 0n);
+  assert.equal(dlqEnd, BigInt(bad), `the dead-letter topic holds ${dlqEnd} records for ${bad} bad ones`);
+  const dead = await readTopic(dlqTopic, bad);
+  const deadKeys = dead.map((d) => {
+    const h = new Map(d.headers.map((x) => [x.key, x.value ? text.decode(x.value) : null]));
+    return `${h.get('floe.original.partition')}:${h.get('floe.original.offset')}`;
+  });
+  assert.equal(new Set(deadKeys).size, bad, 'each bad record once');
+  assert.equal(deadKeys.filter((k) => k.startsWith('2:')).length, 200, 'every record of the bad-only partition');
+
+  const catalog = catalogFromConfig(cfg.catalog);
+  let rows = 0;
+  for (const k of ['a', 'b']) {
+    const table = await catalog.loadTable(parseTableName(`dlqroute.t_${k}`));
+    const got = await tableRows(table);
+    const keys = got.map((r) => Number(r.i));
+    assert.equal(new Set(keys).size, keys.length, `nothing twice in t_${k}`);
+    assert.ok(got.every((r) => r.kind === k));
+    rows += got.length;
+    const offsets = tableOffsets(table.metadata, cfg.name).get(topic);
+    assert.equal(offsets?.get(2), 200n, `t_${k} holds the bad-only partition's offset`);
+  }
+  assert.equal(rows + bad, produced, 'rows + dead letters = produced');
+});
