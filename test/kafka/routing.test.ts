@@ -6,6 +6,7 @@
 // topic: every record produced is in exactly one place, once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -268,4 +269,58 @@ metricsPort: 0
   assert.deepEqual(dead, new Set(bad.keys()), 'exactly the unroutable and undecodable records are dead letters');
   assert.equal(landed.size, expected.size, 'every good record landed');
   assert.equal(landed.size + dead.size, 1200, 'rows + dead letters = records produced');
+});
+
+test('field routing across a crash (SIGKILL): rows buffered for one table survive another table committing the partition past them', async () => {
+  const topic = uniqueName('floe-e2e-field-crash');
+  await kafka.admin.createTopic(topic, { partitions: 1 });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-e2e-field-crash-'));
+  const text = (groupId: string) => `
+name: ${topic}
+kafka: { brokers: ${JSON.stringify(brokers())}, groupId: ${groupId}, sessionTimeoutMs: 10000 }
+format: json
+catalog: { type: sql, uri: ${path.join(dir, 'catalog.db')}, warehouse: ${pathToFileURL(path.join(dir, 'wh')).href} }
+topics: [${topic}]
+table: { name: "crash.events_{value}", kafkaMetadataColumns: true }
+route: { by: field, field: kind, tables: { VIP: crash.vip } }
+commit: { intervalMs: 600000, maxRows: 100 }
+metricsPort: 0
+`;
+  const file = path.join(dir, 'c.yaml');
+  fs.writeFileSync(file, text(`${topic}-g`));
+  // offsets 0-9 go to the template table (10 rows: never a flush by themselves), 10-159 to the
+  // explicit table, whose 100th row flushes it and moves its offsets to 110
+  const records: OutgoingRecord[] = [];
+  for (let i = 0; i < 160; i++) records.push({ topic, partition: 0, value: JSON.stringify({ kind: i < 10 ? 'click' : 'VIP', i }) });
+  await kafka.producer.send(records);
+  const catalog = catalogFromConfig(parseConnectorConfig(text('x'), file, {}).catalog);
+  const repo = path.resolve(import.meta.dirname, '../..');
+  const child = spawn(process.execPath, [path.join(repo, 'bin/floe.ts'), 'run', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  try {
+    await waitForTableOffsets(catalog, topic, 'crash.vip', topic, new Map([[0, 110n]]), { timeoutMs: 60_000 });
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\nfloe run output:\n${out}`);
+  } finally {
+    child.kill('SIGKILL'); // a crash: the last 50 rows of crash.vip were only buffered
+    await exited;
+  }
+  // Restart (in a fresh group, so the dead member's session need not expire first: where each
+  // partition starts comes from the tables' offsets, not the group's).
+  const cfg = parseConnectorConfig(text(`${topic}-g2`), file, {});
+  const running = await startConnector(cfg);
+  try {
+    await waitForTableOffsets(catalog, cfg.name, 'crash.vip', topic, new Map([[0, 160n]]), { failed: running.failed });
+  } finally {
+    await running.stop();
+  }
+  const reader = { catalog: { type: 'sql' as const, uri: `sqlite:///${path.join(dir, 'catalog.db')}`, warehouse: pathToFileURL(path.join(dir, 'wh')).href } };
+  const offsetsIn = async (table: string) => (await readWithPyIceberg({ ...reader, table })).rows.map((r) => Number(r._kafka_offset)).sort((a, b) => a - b);
+  assert.deepEqual(await offsetsIn('crash.events_click'), Array.from({ length: 10 }, (_, i) => i), 'the template table kept its 10 rows across the crash');
+  assert.deepEqual(await offsetsIn('crash.vip'), Array.from({ length: 150 }, (_, i) => i + 10), 'the explicit table has each of its rows once');
+  assert.deepEqual(await offsetsOf(catalog, cfg.name, 'crash.events_click'), { [topic]: { '0': '160' } });
+  assert.deepEqual(await offsetsOf(catalog, cfg.name, 'crash.vip'), { [topic]: { '0': '160' } });
 });
