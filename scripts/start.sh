@@ -35,7 +35,11 @@ else
     port=${!name}
     if stack_port_open "$port"; then
       echo "floe: port $port on $STACK_HOST is in use by a process scripts/stack did not start, so no Kafka broker can be started there." >&2
-      echo "floe: move the broker to free ports, e.g. FLOE_STACK_KAFKA_PORT=19092 FLOE_STACK_KAFKA_CONTROLLER_PORT=19093 npm start" >&2
+      suggest=19092
+      for suggest in 19092 29092 39092 49092; do
+        ! stack_port_open "$suggest" && ! stack_port_open "$((suggest + 1))" && break
+      done
+      echo "floe: move the broker to free ports, e.g. FLOE_STACK_KAFKA_PORT=$suggest FLOE_STACK_KAFKA_CONTROLLER_PORT=$((suggest + 1)) npm start" >&2
       echo "floe: (or stop what holds port $port; ${port_var#*:} sets this port)" >&2
       exit 1
     fi
