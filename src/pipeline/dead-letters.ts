@@ -9,7 +9,12 @@
 // and re-sends them. A dead letter can therefore be duplicated, never lost. (Kafka offers no
 // atomic write across a topic and an Iceberg table; duplicates carry the same
 // floe.original.topic/partition/offset headers, so a consumer of the dead-letter topic can drop
-// them.)
+// them.) Outside that crash window each bad record is sent once: every partition's offsets
+// move in some table's offsets map past its dead letters (pipeline/worker.ts), and a record
+// read again below the highest offset a table holds for its partition is not sent again, so
+// clean stops, restarts and rebalances send no duplicates. One case stays at least once: while
+// the connector has no table at all (every record so far was bad), there is no offsets map to
+// record progress in, and a restart reads those records again.
 //
 // The producer is a small interface so this file does not depend on the Kafka client: the
 // adapter in src/kafka/ turns `DeadLetterMessage` into its client's message shape.
