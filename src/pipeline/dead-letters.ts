@@ -12,9 +12,10 @@
 // them.) Outside that crash window each bad record is sent once: every partition's offsets
 // move in some table's offsets map past its dead letters (pipeline/worker.ts), and a record
 // read again below the highest offset a table holds for its partition is not sent again, so
-// clean stops, restarts and rebalances send no duplicates. One case stays at least once: while
-// the connector has no table at all (every record so far was bad), there is no offsets map to
-// record progress in, and a restart reads those records again.
+// clean stops and restarts send no duplicates. Still at least once: a rebalance whose old
+// owner's last commit is fenced by the new owner (the new owner re-reads what the old one had
+// sent), and a connector with no table at all yet (every record so far was bad): there is no
+// offsets map to record progress in, so a restart reads those records again.
 //
 // The producer is a small interface so this file does not depend on the Kafka client: the
 // adapter in src/kafka/ turns `DeadLetterMessage` into its client's message shape.

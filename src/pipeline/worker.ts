@@ -19,9 +19,9 @@
 // OFFSETS_ONLY_INTERVALS commit intervals (field routing), so group lag drains.
 // Dead letters are flushed before any commit whose offsets cover them, and a record below the
 // highest offset any table holds for its partition is never dead-lettered again (that commit
-// made its dead letter durable). A dead letter is therefore sent once across clean stops,
-// rebalances and restarts; a crash between its send and the next commit that covers it sends
-// it again when the record is re-read (at least once).
+// made its dead letter durable). A dead letter is therefore sent once across clean stops and
+// restarts; a crash between its send and the next commit that covers it, or a rebalance that
+// fences the old owner's last commit, sends it again when the record is re-read (at least once).
 // A table with no offset for p yet (`newPartitionRows`) must commit its rows of p before any
 // other table commits p past them, or a crash would leave them unread: see flushTable.
 import type { Catalog } from '../catalog/catalog.ts';
