@@ -16,6 +16,9 @@ export interface SchemaUpdateResult {
 /**
  * Evolves the table's schema towards `incoming` (matched by name: add columns, widen types,
  * make optional). Throws IncompatibleSchemaChangeError for anything else. No change, no commit.
+ * A type the table already holds (int where the table has long, float under double, a smaller
+ * decimal precision) is no change, unless `acceptNarrower: false`: an older producer still
+ * writing int after a newer one widened the column to long is not incompatible.
  */
 export async function updateSchema(
   catalog: Catalog,
@@ -29,7 +32,7 @@ export async function updateSchema(
     const m = table.metadata;
     const current = currentSchema(m);
     const schemaId = Math.max(...m.schemas.map((s) => s['schema-id'])) + 1;
-    const result = evolveSchema(current, incoming, { ...options, lastColumnId: m['last-column-id'], schemaId });
+    const result = evolveSchema(current, incoming, { ...options, acceptNarrower: options.acceptNarrower ?? true, lastColumnId: m['last-column-id'], schemaId });
     if (!result.schema) return { table, changes: [] };
     try {
       const committed = await catalog.commitTable(

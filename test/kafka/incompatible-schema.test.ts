@@ -231,3 +231,64 @@ test('errors.onIncompatibleSchema stop (default): the connector stops naming tab
   }
   assertAccountedFor(f, await readTable(f), await deadLetters(f));
 });
+
+test('a writer type the table already holds (int in a long column, float in a double) is no incompatible change: old producers land, also after a restart', async () => {
+  const env = stackEnv();
+  const topic = uniqueName('floe-e2e-narrower');
+  await kafka.admin.createTopic(topic, { partitions: 1 });
+  const registry = new SchemaRegistryClient({ url: env.registryUrl });
+  const NEW = { type: 'record', name: 'Reading', fields: [{ name: 'id', type: 'long' }, { name: 'count', type: 'long' }, { name: 'ratio', type: 'double' }] };
+  const OLD = { type: 'record', name: 'Reading', fields: [{ name: 'id', type: 'long' }, { name: 'count', type: 'int' }, { name: 'ratio', type: 'float' }] };
+  const newId = await registry.register(`${topic}-value`, { schema: JSON.stringify(NEW) });
+  const oldId = await registry.register(`${topic}-value`, { schema: JSON.stringify(OLD) });
+  const types = { new: avro.Type.forSchema(NEW as avro.Schema), old: avro.Type.forSchema(OLD as avro.Schema) };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-e2e-narrower-'));
+  const cfg = parseConnectorConfig(`
+name: ${topic}
+kafka: { brokers: ${JSON.stringify(brokers())}, groupId: ${topic}-g, sessionTimeoutMs: 10000 }
+schemaRegistry: { url: "${env.registryUrl}" }
+format: avro
+catalog: { type: sql, uri: ${path.join(dir, 'catalog.db')}, warehouse: ${pathToFileURL(path.join(dir, 'wh')).href} }
+topics: [${topic}]
+table: { name: e2e.readings, kafkaMetadataColumns: true }
+commit: { intervalMs: 500, maxRows: 100 }
+errors: { tolerance: none }
+metricsPort: 0
+`, 'narrower.yaml', {});
+  const expected = new Map<string, Row>();
+  let offset = 0;
+  const record = (i: number, version: 'new' | 'old'): OutgoingRecord => {
+    // 0.5-steps are exact in float and double alike
+    expected.set(String(offset), { id: String(i), count: String(i * 3), ratio: String(i / 2), _kafka_offset: String(offset) });
+    offset++;
+    return { topic, partition: 0, value: javaSerializerFrame(version === 'new' ? newId : oldId, types[version].toBuffer({ id: i, count: i * 3, ratio: i / 2 })) };
+  };
+  const catalog = catalogFromConfig(cfg.catalog);
+  // the table is created from the new producers' schema; old producers' records follow
+  await kafka.producer.send(Array.from({ length: 150 }, (_, i) => record(i + 1, 'new')));
+  let running = await startConnector(cfg);
+  try {
+    await waitForTableOffsets(catalog, cfg.name, 'e2e.readings', topic, new Map([[0, 150n]]), { failed: running.failed });
+    await kafka.producer.send(Array.from({ length: 150 }, (_, i) => record(i + 151, i % 2 ? 'old' : 'new')));
+    await waitForTableOffsets(catalog, cfg.name, 'e2e.readings', topic, new Map([[0, 300n]]), { failed: running.failed });
+  } finally {
+    await running.stop();
+  }
+  // a fresh worker meets the old schema again
+  await kafka.producer.send(Array.from({ length: 50 }, (_, i) => record(i + 301, 'old')));
+  running = await startConnector(cfg);
+  try {
+    await waitForTableOffsets(catalog, cfg.name, 'e2e.readings', topic, new Map([[0, 350n]]), { failed: running.failed });
+  } finally {
+    await running.stop();
+  }
+  const read = await readWithPyIceberg({ catalog: { type: 'sql', uri: `sqlite:///${path.join(dir, 'catalog.db')}`, warehouse: pathToFileURL(path.join(dir, 'wh')).href }, table: 'e2e.readings' });
+  const types2 = Object.fromEntries((read.schema.fields as { name: string; type: unknown }[]).map((f) => [f.name, f.type]));
+  assert.deepEqual([types2.count, types2.ratio], ['long', 'double'], 'the table keeps its wider types');
+  assert.equal(read.rows.length, 350);
+  for (const r of read.rows) {
+    const want = expected.get(r._kafka_offset as string)!;
+    const ratio = Number(want.ratio);
+    assert.deepEqual({ id: r.id, count: r.count, ratio: r.ratio, _kafka_offset: r._kafka_offset }, { ...want, ratio: Number.isInteger(ratio) ? `${ratio}.0` : String(ratio) }, `row at offset ${r._kafka_offset}`);
+  }
+});
