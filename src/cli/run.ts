@@ -64,6 +64,8 @@ export async function startConnector(cfg: ConnectorConfig, extra: Partial<Worker
     groupId: cfg.kafka.groupId,
     topics: cfg.topics ?? [new RegExp(`^(?:${cfg.topicPattern})$`)],
     sessionTimeoutMs: cfg.kafka.sessionTimeoutMs,
+    reconnectTimeoutMs: cfg.kafka.reconnectTimeoutMs,
+    log: (level, m) => (level === 'warn' ? console.warn : console.log)(`floe[${cfg.name}] ${m}`),
   });
   const registry = new Registry();
   const metrics = new PipelineMetrics(registry);
@@ -112,7 +114,10 @@ export async function startConnector(cfg: ConnectorConfig, extra: Partial<Worker
         port: cfg.metricsPort,
         host: process.env.FLOE_METRICS_HOST ?? '127.0.0.1',
         registry,
-        health: () => ({ ok: worker.error === undefined, details: worker.error ? { error: worker.error.message } : undefined }),
+        health: () => {
+          const error = worker.error ?? source.error;
+          return { ok: error === undefined, details: error ? { error: error.message } : undefined };
+        },
         ready: () => ({ ok: started && worker.error === undefined }),
       })
     : undefined;
@@ -133,7 +138,8 @@ export async function startConnector(cfg: ConnectorConfig, extra: Partial<Worker
   let stopped: Promise<void> | undefined;
   return {
     worker,
-    failed: worker.whenFailed(),
+    // the consumer can stop by itself (brokers unreachable past kafka.reconnectTimeoutMs)
+    failed: Promise.race([worker.whenFailed(), source.failed]),
     stop: () => (stopped ??= worker.stop().finally(closeAll)),
   };
 }

@@ -12,6 +12,11 @@ export interface KafkaConfig {
   /** Where a partition the table has never seen starts. */
   startFrom: 'earliest' | 'latest';
   sessionTimeoutMs: number;
+  /**
+   * How long unreachable brokers are retried (reconnect, rejoin) before the connector stops with
+   * an error naming them; absent: the source's default (5 min).
+   */
+  reconnectTimeoutMs?: number;
 }
 
 export interface RegistryConfig {
@@ -144,7 +149,9 @@ export function parseConnectorConfig(text: string, file = '<config>', env: NodeJ
     startFrom: (v.oneOf(k, 'startFrom', ['earliest', 'latest'], 'kafka') ?? 'earliest') as KafkaConfig['startFrom'],
     sessionTimeoutMs: v.int(k, 'sessionTimeoutMs', { prefix: 'kafka', min: 1000 }) ?? 30_000,
   };
-  v.noUnknown(k, 'kafka', ['brokers', 'groupId', 'clientId', 'startFrom', 'sessionTimeoutMs']);
+  const reconnectTimeoutMs = v.int(k, 'reconnectTimeoutMs', { prefix: 'kafka', min: 0 });
+  if (reconnectTimeoutMs !== undefined) kafka.reconnectTimeoutMs = reconnectTimeoutMs;
+  v.noUnknown(k, 'kafka', ['brokers', 'groupId', 'clientId', 'startFrom', 'sessionTimeoutMs', 'reconnectTimeoutMs']);
 
   let schemaRegistry: RegistryConfig | undefined;
   if (root.schemaRegistry !== undefined) {

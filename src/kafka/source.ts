@@ -9,6 +9,8 @@
 import { Consumer } from '@platformatic/kafka';
 import { KafkaAdmin } from './admin.ts';
 import { clientBaseOptions } from './connection.ts';
+import { describeKafkaError, isTransientKafkaError } from './errors.ts';
+import { RetryBudget } from './retry-budget.ts';
 import { convertBatches, type RawRecordBatch } from './fetched-records.ts';
 import {
   tpFromKey,
@@ -44,9 +46,17 @@ export interface KafkaSourceOptions extends KafkaConnectionOptions {
   isolationLevel?: 'read_committed' | 'read_uncommitted';
   /** how often topic regexes are matched again (default 30 s) */
   topicRefreshMs?: number;
-  /** told about offset resets and retried fetch errors */
+  /**
+   * how long the source keeps retrying brokers that fail (fetches, group joins, offset look-ups)
+   * before it stops with an error naming them (default 5 min). A broker restart within this
+   * bound is ridden out: the source reconnects, rejoins and goes on where it was.
+   */
+  reconnectTimeoutMs?: number;
+  /** told about offset resets, retried errors and recoveries */
   log?: (level: 'info' | 'warn', message: string) => void;
 }
+
+export const DEFAULT_RECONNECT_TIMEOUT_MS = 300_000;
 
 interface PartitionState {
   topic: string;
@@ -91,6 +101,11 @@ export class GroupSource implements KafkaSource {
   #topicTimer: NodeJS.Timeout | null = null;
   #subscribed: string[] = [];
   #fatal: Error | null = null;
+  /** retries of the fetch loop (fetches and applying assignments) */
+  readonly #fetchRetry: RetryBudget;
+  /** retries of group joins the library gave up on */
+  readonly #joinRetry: RetryBudget;
+  #rejoinTimer: NodeJS.Timeout | null = null;
   readonly done: Promise<void>;
   #resolveDone!: () => void;
   #rejectDone!: (e: Error) => void;
@@ -100,6 +115,9 @@ export class GroupSource implements KafkaSource {
     if (!options.topics || options.topics.length === 0) throw new Error('kafka: at least one topic or topic pattern is required');
     this.#options = options;
     this.#handlers = handlers;
+    const giveUpAfterMs = options.reconnectTimeoutMs ?? DEFAULT_RECONNECT_TIMEOUT_MS;
+    this.#fetchRetry = new RetryBudget({ giveUpAfterMs });
+    this.#joinRetry = new RetryBudget({ giveUpAfterMs });
     this.#consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
       ...clientBaseOptions(options, 'source'),
       groupId: options.groupId,
@@ -119,9 +137,48 @@ export class GroupSource implements KafkaSource {
       const tps: TopicPartition[] = [];
       for (const a of payload.assignments ?? []) for (const p of a.partitions) tps.push({ topic: a.topic, partition: p });
       this.#pendingAssignment = tps;
+      if (this.#joinRetry.failures > 0) this.#log('info', `rejoined the group after ${this.#joinRetry.failures} failed joins`);
+      this.#joinRetry.succeeded();
       this.#poke();
     });
-    this.#consumer.on('error', (err: Error) => this.#fail(err));
+    // The library emits 'error' when a rejoin it started by itself (after a failed heartbeat)
+    // fails: then nothing keeps this member in the group. A broker that is down or restarting
+    // is retried here, within reconnectTimeoutMs; anything else stops the source.
+    this.#consumer.on('error', (err: Error) => this.#onGroupError(err));
+  }
+
+  #onGroupError(err: Error): void {
+    if (this.#stopping || this.#fatal) return;
+    if (!isTransientKafkaError(err)) {
+      this.#fail(new Error(`kafka: group ${this.#options.groupId} on ${this.#brokers()}: ${describeKafkaError(err)}`, { cause: err }));
+      return;
+    }
+    const d = this.#joinRetry.failed();
+    if (!d.retry) {
+      this.#fail(this.#unreachable('rejoining the group', d.failingForMs, err));
+      return;
+    }
+    this.#log('warn', `rejoining the group failed (${d.failures}, for ${seconds(d.failingForMs)}): ${describeKafkaError(err)}; again in ${d.delayMs} ms`);
+    if (this.#rejoinTimer) clearTimeout(this.#rejoinTimer);
+    this.#rejoinTimer = setTimeout(() => {
+      this.#rejoinTimer = null;
+      if (this.#stopping || this.#fatal) return;
+      this.#consumer.joinGroup({}).catch((e: Error) => this.#onGroupError(e));
+    }, d.delayMs);
+    this.#rejoinTimer.unref();
+  }
+
+  #brokers(): string {
+    return `broker${this.#options.brokers.length > 1 ? 's' : ''} ${this.#options.brokers.join(',')}`;
+  }
+
+  /** the error a source stops with once its retries have run out */
+  #unreachable(what: string, failingForMs: number, last: unknown): Error {
+    const bound = this.#options.reconnectTimeoutMs ?? DEFAULT_RECONNECT_TIMEOUT_MS;
+    return new Error(
+      `kafka: ${what} for group ${this.#options.groupId} failed for ${seconds(failingForMs)} (the bound is reconnectTimeoutMs=${bound}) on ${this.#brokers()}: ${describeKafkaError(last)}`,
+      { cause: last },
+    );
   }
 
   async start(): Promise<void> {
@@ -182,15 +239,20 @@ export class GroupSource implements KafkaSource {
 
   async commit(offsets: TopicPartitionOffset[]): Promise<void> {
     if (offsets.length === 0) return;
-    await this.#consumer.commit({
-      offsets: offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, leaderEpoch: -1 })),
-    });
+    try {
+      await this.#consumer.commit({
+        offsets: offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, leaderEpoch: -1 })),
+      });
+    } catch (err) {
+      throw new Error(`kafka: committing offsets of group ${this.#options.groupId} on ${this.#brokers()} failed: ${describeKafkaError(err)}`, { cause: err });
+    }
   }
 
   async stop(timeoutMs = 10_000): Promise<void> {
     if (this.#stopping) return this.done;
     this.#stopping = true;
     if (this.#topicTimer) clearInterval(this.#topicTimer);
+    if (this.#rejoinTimer) clearTimeout(this.#rejoinTimer);
     this.#poke();
     const deadline = Date.now() + timeoutMs;
     const within = <T>(p: Promise<T>, what: string): Promise<T | undefined> => {
@@ -281,8 +343,21 @@ export class GroupSource implements KafkaSource {
         for (const tp of added) {
           this.#partitions.set(tpKey(tp.topic, tp.partition), { ...tp, position: undefined, paused: false });
         }
-        const starts = (await callHandler('onAssigned', () => this.#handlers.onAssigned?.(added))) ?? new Map<string, StartPosition>();
-        await this.#resolveStarts(added, starts);
+        try {
+          const starts = (await callHandler('onAssigned', () => this.#handlers.onAssigned?.(added))) ?? new Map<string, StartPosition>();
+          await this.#resolveStarts(added, starts);
+        } catch (err) {
+          // (a broker that went away while the starts were looked up) forget the partitions
+          // whose start is unknown and apply this assignment again, unless a newer one came
+          if (!(err instanceof HandlerError)) {
+            for (const tp of added) {
+              const k = tpKey(tp.topic, tp.partition);
+              if (this.#partitions.get(k)?.position === undefined) this.#partitions.delete(k);
+            }
+            this.#pendingAssignment ??= next;
+          }
+          throw err;
+        }
       }
       this.#firstAssignment.resolve();
     }
@@ -340,11 +415,15 @@ export class GroupSource implements KafkaSource {
   }
 
   async #run(): Promise<void> {
-    let failures = 0;
     try {
       while (!this.#stopping) {
         if (this.#pendingAssignment) {
-          await this.#applyAssignment();
+          try {
+            await this.#applyAssignment();
+          } catch (err) {
+            if (this.#stopping || err instanceof HandlerError) throw err;
+            await this.#retryAfter('applying the assignment', err);
+          }
           continue;
         }
         const wanted = [...this.#partitions.values()].filter((s) => !s.paused && s.position !== undefined);
@@ -358,14 +437,13 @@ export class GroupSource implements KafkaSource {
         }
         try {
           await this.#fetchOnce(wanted);
-          failures = 0;
+          if (this.#fetchRetry.failures > 0) {
+            this.#log('info', `fetching again from ${this.#brokers()} after ${this.#fetchRetry.failures} failures over ${seconds(this.#fetchRetry.failingFor())}`);
+          }
+          this.#fetchRetry.succeeded();
         } catch (err) {
           if (this.#stopping || err instanceof HandlerError) throw err;
-          failures++;
-          this.#log('warn', `fetch failed (${failures}): ${(err as Error).message}`);
-          if (failures >= 10) throw err;
-          this.#consumer.clearMetadata();
-          await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** failures)));
+          await this.#retryAfter('fetching', err);
         }
       }
       const all = this.assignment();
@@ -375,6 +453,22 @@ export class GroupSource implements KafkaSource {
       if (this.#stopping && !(err instanceof HandlerError)) return;
       this.#fail(err as Error);
     }
+  }
+
+  /** logs a failure and waits before the loop tries again; throws once the budget is spent */
+  async #retryAfter(what: string, err: unknown): Promise<void> {
+    const d = this.#fetchRetry.failed();
+    if (!d.retry) throw this.#unreachable(what, d.failingForMs, err);
+    this.#log('warn', `${what} from ${this.#brokers()} failed (${d.failures}, for ${seconds(d.failingForMs)}): ${describeKafkaError(err)}; again in ${d.delayMs} ms`);
+    this.#consumer.clearMetadata();
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, d.delayMs);
+      // stop() must not wait for the backoff
+      this.#wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
   }
 
   async #fetchOnce(wanted: PartitionState[]): Promise<void> {
@@ -472,6 +566,10 @@ export class GroupSource implements KafkaSource {
     await this.#resetTo([st], policy);
     this.#log('warn', `offset ${from} of ${st.topic}[${st.partition}] is out of range: reset to ${policy} (${st.position})`);
   }
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
 }
 
 function wholeMatch(re: RegExp, s: string): boolean {

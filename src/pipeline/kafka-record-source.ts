@@ -1,4 +1,5 @@
 // The pipeline's RecordSource on a real Kafka consumer-group member (src/kafka/source.ts).
+import { describeKafkaError, isTransientKafkaError } from '../kafka/errors.ts';
 import { createKafkaSource } from '../kafka/source.ts';
 import type { KafkaSourceOptions } from '../kafka/source.ts';
 import type { KafkaRecord, KafkaSource } from '../kafka/types.ts';
@@ -7,16 +8,25 @@ import type { RecordSource, SourceHandlers, SourceRecord, TopicPartition } from 
 export class KafkaRecordSource implements RecordSource {
   private readonly options: KafkaSourceOptions;
   private source: KafkaSource | undefined;
+  /** true once a consumer joined: from then on its fatal error is the source's */
+  private started = false;
   /** Called with each batch's lag (high watermark minus next offset), for metrics. */
   onLag?: (tp: TopicPartition, lag: bigint) => void;
+  /** The error that stopped the consumer after it had started (brokers gone past the bound, ...). */
+  error: Error | undefined;
+  /** Resolves with that error: the consumer stopped by itself and nothing is read any more. */
+  readonly failed: Promise<Error>;
+  private signalFailed!: (e: Error) => void;
 
   constructor(options: KafkaSourceOptions) {
     this.options = options;
+    this.failed = new Promise((resolve) => (this.signalFailed = resolve));
   }
 
   /**
    * Joins the group. A fresh broker answers the first joins with "coordinator not available"
-   * while it creates __consumer_offsets: joining is retried for up to `joinTimeoutMs`.
+   * while it creates __consumer_offsets, and a restarting one refuses connections: joining is
+   * retried for up to `joinTimeoutMs`, then fails with the last error and the brokers' names.
    */
   async start(handlers: SourceHandlers, joinTimeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + joinTimeoutMs;
@@ -27,22 +37,36 @@ export class KafkaRecordSource implements RecordSource {
       } catch (err) {
         await this.source?.stop(1000).catch(() => undefined);
         this.source = undefined;
-        if (Date.now() > deadline || !/JoinGroup|FindCoordinator|coordinator/i.test(String((err as Error).message))) throw err;
-        await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
+        const retriable = isTransientKafkaError(err) || /JoinGroup|FindCoordinator|coordinator/i.test(String((err as Error).message));
+        if (!retriable) throw err;
+        if (Date.now() > deadline) {
+          throw new Error(`kafka: joining group ${this.options.groupId} on ${this.options.brokers.join(',')} failed for ${joinTimeoutMs} ms: ${describeKafkaError(err)}`, { cause: err });
+        }
+        const delay = Math.min(5000, 250 * 2 ** attempt);
+        this.options.log?.('warn', `kafka: joining group ${this.options.groupId} on ${this.options.brokers.join(',')} failed (${attempt}): ${describeKafkaError(err)}; again in ${delay} ms`);
+        await new Promise((r) => setTimeout(r, delay));
       }
     }
   }
 
   private async join(handlers: SourceHandlers): Promise<void> {
-    this.source = createKafkaSource(this.options, {
+    const source = createKafkaSource(this.options, {
       onAssigned: (parts) => handlers.onAssigned(parts),
       onRevoked: (parts) => handlers.onRevoked(parts),
       onBatch: async (batch) => {
         this.onLag?.(batch, batch.highWatermark - batch.nextOffset);
         await handlers.onBatch(batch.records.map(toSourceRecord));
       },
+      onError: (err) => {
+        // only the consumer that started counts: a failed join attempt is retried by start()
+        if (this.source !== source || !this.started) return;
+        this.error ??= err;
+        this.signalFailed(err);
+      },
     });
-    await this.source.start();
+    this.source = source;
+    await source.start();
+    this.started = true;
   }
 
   /** Settles when the consumer has stopped; rejects with the error that stopped it. */
