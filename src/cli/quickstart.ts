@@ -46,6 +46,16 @@ export interface QuickstartOptions {
   interrupted?: Promise<string>;
 }
 
+export const PRODUCE_CHUNK = 5000;
+
+/**
+ * The events of one run, produced in this order: chunk k is demoEvents(up to 5000, seed + k), so
+ * any count is produced in bounded memory and the default seeds of successive runs never repeat.
+ */
+export function* quickstartEvents(count: number, seed: number): Generator<Record<string, unknown>[]> {
+  for (let k = 0; k * PRODUCE_CHUNK < count; k++) yield demoEvents(Math.min(PRODUCE_CHUNK, count - k * PRODUCE_CHUNK), seed + k);
+}
+
 /** A demo event as a JSON producer would send it: timestamps as RFC 3339, numbers as numbers. */
 export function demoEventJson(e: Record<string, unknown>): Record<string, unknown> {
   return {
@@ -56,7 +66,7 @@ export function demoEventJson(e: Record<string, unknown>): Record<string, unknow
   };
 }
 
-/** Topic end offsets, and how far `table` covers them for connector `name`. */
+/** The table's row count and the next offsets it holds for `topic` (connector `connector`). */
 interface Coverage {
   rows: bigint;
   covered: Map<number, bigint>;
@@ -132,18 +142,18 @@ async function runJob(o: QuickstartOptions, interrupted: Promise<string>): Promi
     // 2. produce: event i of this run goes to partition (records so far + i) mod partitions
     const seed = o.seed ?? Number(sum(before) % 2_000_000_000n) + 1;
     out(`producing ${fmt(count)} demo events (plain JSON, seed ${seed}) to topic ${topic} (${partitions} partitions) on ${brokers}`);
-    const events = demoEvents(count, seed);
     const producer = await KafkaProducer.connect({ brokers: connector.kafka.brokers, clientId: 'floe-quickstart', compression: 'lz4' });
     const t0 = performance.now();
     const first = Number(sum(before) % BigInt(partitions));
     try {
-      for (let i = 0; i < count; i += 5000) {
+      let i = 0;
+      for (const chunk of quickstartEvents(count, seed)) {
         if (signal) {
           out(`${signal}: stopped producing after ${fmt(i)} events`);
           return 130;
         }
-        const chunk = events.slice(i, i + 5000);
         await producer.send(chunk.map((e, j) => ({ topic, partition: (first + i + j) % partitions, key: e.event_id as string, value: JSON.stringify(demoEventJson(e)) })));
+        i += chunk.length;
       }
     } finally {
       await producer.close();
@@ -162,7 +172,7 @@ async function runJob(o: QuickstartOptions, interrupted: Promise<string>): Promi
     const failed = running.failed.then((e) => ({ failed: e }));
     const stop = interrupted.then((s) => ({ signal: s }));
     try {
-      let lastPrint = 0;
+      let lastPrint = performance.now();
       for (;;) {
         const c = await coverage(poll, table, connector.name, topic);
         const behind = [...target].filter(([p, end]) => (c.covered.get(p) ?? 0n) < end);

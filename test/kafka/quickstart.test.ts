@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { demoEvents } from '../../src/cli/demo-events.ts';
+import { quickstartEvents } from '../../src/cli/quickstart.ts';
 import { brokers, kafkaClients, uniqueName } from './helpers.ts';
 import { readWithPyIceberg } from '../helpers/readers.ts';
 import type { Row } from '../helpers/readers.ts';
@@ -79,12 +79,16 @@ function placeEvents(into: Map<string, { e: Record<string, unknown>; row: Row }>
   let total = 0n;
   for (const o of before.values()) total += o;
   const first = Number(total % BigInt(PARTITIONS));
-  demoEvents(count, seed).forEach((e, i) => {
-    const p = (first + i) % PARTITIONS;
-    const offset = next.get(p) ?? 0n;
-    next.set(p, offset + 1n);
-    into.set(`${p}:${offset}`, { e, row: expectedRow(e, topic, p, offset) });
-  });
+  let i = 0;
+  for (const chunk of quickstartEvents(count, seed)) {
+    for (const e of chunk) {
+      const p = (first + i++) % PARTITIONS;
+      const offset = next.get(p) ?? 0n;
+      next.set(p, offset + 1n);
+      into.set(`${p}:${offset}`, { e, row: expectedRow(e, topic, p, offset) });
+    }
+  }
+  assert.equal(i, count);
 }
 
 function judge(rows: Row[], expected: Map<string, { e: Record<string, unknown>; row: Row }>): void {
@@ -120,12 +124,12 @@ test('npm start: demo events → stack Kafka → floe → local table, exactly o
   const expected = new Map<string, { e: Record<string, unknown>; row: Row }>();
 
   // run 1: a new topic and a new table
-  const run1 = await npmStart(args(4001, 11));
+  const run1 = await npmStart(args(12001, 11));
   assert.equal(run1.code, 0, run1.out);
   assert.match(run1.out, /using the Kafka broker scripts\/stack started/, 'the running stack broker is reused');
   assert.match(run1.out, /connector stopped/);
-  assert.match(run1.out, /table demo\.events .*\n\s+rows: 4001 /);
-  placeEvents(expected, topic, 4001, 11, new Map());
+  assert.match(run1.out, /table demo\.events .*\n\s+rows: 12001 /);
+  placeEvents(expected, topic, 12001, 11, new Map());
   const first = await readWithPyIceberg(reader);
   judge(first.rows, expected);
   const days = new Map<string, number>();
@@ -139,15 +143,15 @@ test('npm start: demo events → stack Kafka → floe → local table, exactly o
     'partitioned by day(ts): rows per day as produced',
   );
   const offsets1 = await kafka.admin.endOffsets(topic);
-  assert.deepEqual([...offsets1.values()], [1334n, 1334n, 1333n]);
+  assert.deepEqual([...offsets1.values()], [4001n, 4000n, 4000n]);
 
   // run 2: the same table and topic; the next events, from where the table's offsets say
-  const run2 = await npmStart(args(2500, 12));
+  const run2 = await npmStart(args(6500, 12));
   assert.equal(run2.code, 0, run2.out);
-  placeEvents(expected, topic, 2500, 12, offsets1);
+  placeEvents(expected, topic, 6500, 12, offsets1);
   const second = await readWithPyIceberg(reader);
   judge(second.rows, expected);
-  assert.equal(second.rows.length, 4001 + 2500);
+  assert.equal(second.rows.length, 12001 + 6500);
   const end = await kafka.admin.endOffsets(topic);
   const summary = second.snapshots.find((s) => s.snapshot_id === second.current_snapshot_id)!.summary;
   assert.deepEqual(JSON.parse(summary['floe.kafka-offsets.demo']), { [topic]: Object.fromEntries([...end].map(([p, o]) => [String(p), Number(o)])) });
