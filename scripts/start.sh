@@ -27,7 +27,12 @@ stop_kafka() {
   exit "$rc"
 }
 
-if stack_live_pid kafka >/dev/null; then
+if pid=$(stack_live_pid kafka); then
+  if ! stack_port_open "$KAFKA_PORT"; then
+    echo "floe: the Kafka broker scripts/stack started (pid $pid, $FLOE_STACK_DIR) does not listen on port $KAFKA_PORT;" >&2
+    echo "floe: run with the FLOE_STACK_KAFKA_PORT it was started with, or stop it first: scripts/stack/stop.sh kafka" >&2
+    exit 1
+  fi
   echo "floe: using the Kafka broker scripts/stack started on $(stack_url kafka)" >&2
 else
   for port_var in KAFKA_PORT:FLOE_STACK_KAFKA_PORT KAFKA_CONTROLLER_PORT:FLOE_STACK_KAFKA_CONTROLLER_PORT; do
