@@ -190,7 +190,9 @@ stack_log_since_launch() {
 }
 
 healthy_kafka() {
-  stack_port_open "$KAFKA_PORT" && stack_log_since_launch kafka | grep -q 'Kafka Server started'
+  # no grep -q: under pipefail its early exit kills tail with SIGPIPE (141) once the log is big,
+  # and a healthy broker was taken for a dead one and restarted
+  stack_port_open "$KAFKA_PORT" && stack_log_since_launch kafka | grep 'Kafka Server started' >/dev/null
 }
 
 healthy_registry() {
