@@ -65,9 +65,10 @@ export class StringCache {
       let i = 0;
       while (i < len && cached[i] === buf[start + i]) i++;
       if (i === len) {
+        const s = this.strings[slot]; // before endWindow, which may clear the slots
         this.hits++;
         if (lookups === WINDOW) this.endWindow();
-        return this.strings[slot];
+        return s;
       }
     }
     const s = utf8(buf, start, end);

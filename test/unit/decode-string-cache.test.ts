@@ -50,6 +50,18 @@ test('a field of unique values switches its cache off and stays correct', () => 
   assert.equal(cache.get(again, 0, again.length), 'session-1-7919');
 });
 
+test('a probe window that ends on a hit and switches the cache off still returns the right string', () => {
+  const cache = new StringCache();
+  for (let i = 0; i < 4095; i++) {
+    const bytes = enc.encode(`unique-${i}`);
+    assert.equal(cache.get(bytes, 0, bytes.length), `unique-${i}`);
+  }
+  // lookup 4096 (the window's last) is a hit on the value just cached
+  const last = enc.encode('unique-4094');
+  assert.equal(cache.get(last, 0, last.length), 'unique-4094');
+  assert.equal(cache.enabled, false);
+});
+
 const schemaJson = {
   type: 'record',
   name: 'R',
@@ -115,5 +127,14 @@ test('many records through one decoder: interned fields still give each record i
     assert.equal(v.s, rec.s);
     assert.deepEqual(v.m, new Map(Object.entries(rec.m)));
     assert.deepEqual(v.tags, rec.tags);
+  }
+});
+
+test('20,000 sample events decode to exactly sampleEvent(i) (every field cache through several probe windows)', async () => {
+  const { EVENTS_AVRO_SCHEMA, encodeEventAvro, sampleEvent } = await import('../../schemas/events-sample.ts');
+  const decodeEvent = compileAvroDecoder(parseAvroSchema(EVENTS_AVRO_SCHEMA));
+  for (let i = 0; i < 20_000; i++) {
+    const e = sampleEvent(i);
+    assert.deepEqual(decodeEvent(encodeEventAvro(e)), e, `event ${i}`);
   }
 });
