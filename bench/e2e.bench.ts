@@ -23,7 +23,8 @@
 // Flags: --quick (100k records each, no 1 GB lag, 5 s of freshness), --lag-gb, --avro-records,
 // --json-records, --partitions, --e2e-commit-interval-ms, --commit-interval-ms (freshness),
 // --rate, --fresh-seconds, --poll-ms, --catalog sql|rest, --cpu N, --no-pin,
-// --runs ceiling,avro,json,fresh, --profile (node --cpu-prof of the Avro run, summarised;
+// --runs ceiling,avro,json,fresh, --floe-node-args "--max-old-space-size=256", --memory-probe (the child's
+// process.memoryUsage() at its highest RSS), --profile (node --cpu-prof of the Avro run, summarised;
 // slows the run), --cleanup (delete the benchmark topics afterwards).
 // Readable lines on stderr; the LAST stdout line is one JSON object with every figure and the
 // target verdicts.
@@ -79,6 +80,8 @@ const cfg = {
   catalog: opt('catalog', 'sql') as 'sql' | 'rest',
   runs: opt('runs', 'ceiling,avro,json,fresh').split(','),
   profile: flag('profile'),
+  memoryProbe: flag('memory-probe'),
+  floeNodeArgs: opt('floe-node-args', '').split(' ').filter(Boolean),
   cleanup: flag('cleanup'),
 };
 if (cfg.catalog !== 'sql' && cfg.catalog !== 'rest') throw new Error(`--catalog: sql or rest, not ${cfg.catalog}`);
@@ -116,7 +119,10 @@ interface E2eFigures {
   ratioToCeiling: number | null;
   snapshots: number;
   peakRssMB: number;
+  /** RSS over the run: at most 12 of the once-a-second samples */
+  rssSeries: { s: number; rssMB: number; committed: number }[];
   cpuByThread: Record<string, number>;
+  memoryAtPeak?: Record<string, Record<string, number>>;
   exitCode: number | null;
 }
 
@@ -138,7 +144,9 @@ function e2eFigures(format: 'avro' | 'json', records: number, lagGB: number, r: 
     ratioToCeiling: ceiling && !ceiling.error ? round(rps / ceiling.recordsPerSec, 2) : null,
     snapshots: r.snapshots.length,
     peakRssMB: r.peakRssMB,
+    rssSeries: r.samples.filter((_, i, all) => i % Math.ceil(all.length / 12) === 0 || i === all.length - 1).map(({ s, rssMB, committed }) => ({ s, rssMB, committed })),
     cpuByThread: r.cpuByThread,
+    ...(r.memoryAtPeak ? { memoryAtPeak: r.memoryAtPeak } : {}),
     exitCode: r.exitCode,
   };
 }
@@ -233,6 +241,8 @@ async function main(): Promise<void> {
         cpu: floeCpu,
         pollMs: cfg.pollMs,
         profileDir,
+        nodeArgs: cfg.floeNodeArgs,
+        memoryProbe: cfg.memoryProbe,
         log,
       });
       let r: FloeRunResult;
@@ -245,6 +255,8 @@ async function main(): Promise<void> {
       e2e[format] = f;
       log(`end to end ${format}: ${f.recordsPerSec} records/s (from assignment to the last commit, ${f.secondsFromAssigned} s; ${f.recordsPerSecFromSpawn}/s from process spawn), ${f.recordsPerCpuSecond} records per CPU-second (${f.cpuSeconds} s CPU), ${f.snapshots} snapshots, peak RSS ${f.peakRssMB} MB${f.ratioToCeiling === null ? '' : `, ${f.ratioToCeiling} of the ceiling`}`);
       log(`  CPU seconds by thread: ${JSON.stringify(f.cpuByThread)}`);
+      if (f.memoryAtPeak) log(`  at the highest RSS, process.memoryUsage() per thread in MB (rss is the process's; heap* each thread's own isolate): ${JSON.stringify(f.memoryAtPeak)}`);
+      log(`  RSS over the run (s since spawn: MB, records committed): ${f.rssSeries.map((x) => `${x.s}s: ${x.rssMB} MB, ${x.committed}`).join('; ')}`);
       if (profileDir) {
         const prof = summariseProfiles(profileDir);
         (f as E2eFigures & { profile?: unknown }).profile = prof;
@@ -275,6 +287,7 @@ async function main(): Promise<void> {
         commitIntervalMs: cfg.commitIntervalMs,
         cpu: floeCpu,
         pollMs: cfg.pollMs,
+        nodeArgs: cfg.floeNodeArgs,
         log,
       });
       const producer = new BenchProducer(env.brokers, topic);

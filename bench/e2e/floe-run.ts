@@ -30,6 +30,10 @@ export interface FloeRunOptions {
   pollMs: number;
   /** node --cpu-prof into this directory */
   profileDir?: string;
+  /** extra node flags for the child, e.g. --max-old-space-size=256 */
+  nodeArgs?: string[];
+  /** preload memory-probe.ts: process.memoryUsage() of the child once a second */
+  memoryProbe?: boolean;
   log: (line: string) => void;
 }
 
@@ -51,8 +55,19 @@ export interface FloeRunResult {
   cpuSeconds: number;
   cpuByThread: Record<string, number>;
   peakRssMB: number;
+  /** once a second: seconds since spawn, RSS, CPU seconds, records committed so far */
+  samples: Sample[];
+  /** with memoryProbe: the child's own process.memoryUsage() (MB) at its highest RSS */
+  memoryAtPeak?: Record<string, Record<string, number>>;
   exitCode: number | null;
   output: string;
+}
+
+export interface Sample {
+  s: number;
+  rssMB: number;
+  cpuS: number;
+  committed: number;
 }
 
 export const tableName = (name: string) => `bench.${name.replace(/[^a-z0-9_]/gi, '_')}`;
@@ -70,6 +85,8 @@ export class FloeRun {
   #poller: NodeJS.Timeout | undefined;
   #polling = false;
   #peakRssMB = 0;
+  #samples: Sample[] = [];
+  #memFile: string;
   #exited: Promise<number | null>;
 
   constructor(o: FloeRunOptions) {
@@ -95,10 +112,12 @@ errors: { tolerance: none }
 metricsPort: 0
 `);
     this.#catalog = catalogFromConfig(loadConnectorConfig(file).catalog, o.dir);
-    const node = [process.execPath, ...(o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : []), path.join(repo, 'bin/floe.ts'), 'run', '-c', file];
+    const probe = o.memoryProbe ? ['--import', path.join(import.meta.dirname, 'memory-probe.ts')] : [];
+    const node = [process.execPath, ...probe, ...(o.nodeArgs ?? []), ...(o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : []), path.join(repo, 'bin/floe.ts'), 'run', '-c', file];
     const argv = o.cpu === undefined ? node : ['taskset', '-c', String(o.cpu), ...node];
     this.spawnMs = Date.now();
-    this.#child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], cwd: o.dir });
+    this.#memFile = path.join(o.dir, `${o.name}.memory.jsonl`);
+    this.#child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], cwd: o.dir, env: { ...process.env, FLOE_BENCH_MEM_FILE: this.#memFile } });
     const onData = (d: Buffer) => {
       this.#output = (this.#output + d.toString()).slice(-20_000);
       if (this.assignedMs === undefined && /\bassigned\b/.test(this.#output)) this.assignedMs = Date.now();
@@ -123,6 +142,11 @@ metricsPort: 0
     try {
       const m = memory(this.pid);
       if (m) this.#peakRssMB = Math.max(this.#peakRssMB, m.peakRssMB);
+      const s = (Date.now() - this.spawnMs) / 1000;
+      if (m && s >= (this.#samples.at(-1)?.s ?? -1) + 1) {
+        const committed = [...(this.snapshots().at(-1)?.offsets.get(this.o.topic)?.values() ?? [])].reduce((a, b) => a + Number(b), 0);
+        this.#samples.push({ s: Math.round(s * 10) / 10, rssMB: m.rssMB, cpuS: cpuSeconds(this.pid) ?? NaN, committed });
+      }
       const id = parseTableName(this.table);
       if (!(await this.#catalog.tableExists(id))) return;
       const md = (await this.#catalog.loadTable(id)).metadata;
@@ -153,6 +177,22 @@ metricsPort: 0
         offsets: snapshotOffsets(s, this.o.name),
       };
     });
+  }
+
+  /** Per thread, its last memory-probe line at or before the moment of the highest RSS. */
+  #memoryAtPeak(): Record<string, Record<string, number>> | undefined {
+    if (!this.o.memoryProbe || !fs.existsSync(this.#memFile)) return undefined;
+    type Line = { thread: string; s: number; rss: number } & Record<string, number>;
+    const lines = fs.readFileSync(this.#memFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
+    const peak = lines.reduce<Line | undefined>((a, b) => (a === undefined || b.rss > a.rss ? b : a), undefined);
+    if (!peak) return undefined;
+    const out: Record<string, Record<string, number>> = {};
+    for (const l of lines) {
+      if (l.s > peak.s + 0.5) continue;
+      const { thread, ...rest } = l;
+      out[thread] = rest;
+    }
+    return out;
   }
 
   /** Resolves once the current snapshot's offsets reach `ends` for every partition. */
@@ -192,6 +232,8 @@ metricsPort: 0
       cpuSeconds: Math.round(cpu * 100) / 100,
       cpuByThread: threads,
       peakRssMB: this.#peakRssMB,
+      samples: this.#samples,
+      memoryAtPeak: this.#memoryAtPeak(),
       exitCode,
       output: this.#output,
     };
