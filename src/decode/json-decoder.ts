@@ -10,6 +10,7 @@ import Ajv2020Module from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { ValidateFunction } from 'ajv';
 import { DecodeError } from './decode-error.ts';
+import type { IcebergType } from '../iceberg/types.ts';
 
 type Reviver = (this: unknown, key: string, value: unknown, context: { source?: string }) => unknown;
 
@@ -67,11 +68,33 @@ function newAjv(schema: unknown): AjvLike {
 }
 
 /**
+ * Where an integer literal too long for a double (parsed as a bigint) must be a double anyway:
+ * a float or double column, at any depth. A producer writing a long into a JSON Schema
+ * "number" writes such literals.
+ */
+function bigintsToDoubles(v: unknown, t: IcebergType): unknown {
+  if (typeof v === 'bigint') return t === 'double' || t === 'float' ? Number(v) : v;
+  if (v === null || typeof v !== 'object' || typeof t === 'string') return v;
+  if (t.type === 'struct') {
+    const o = v as Record<string, unknown>;
+    for (const f of t.fields) if (o[f.name] !== undefined) o[f.name] = bigintsToDoubles(o[f.name], f.type);
+  } else if (t.type === 'list') {
+    if (Array.isArray(v)) for (let i = 0; i < v.length; i++) v[i] = bigintsToDoubles(v[i], t.element);
+  } else {
+    const o = v as Record<string, unknown>;
+    for (const k of Object.keys(o)) o[k] = bigintsToDoubles(o[k], t.value);
+  }
+  return v;
+}
+
+/**
  * Compiles a decoder that parses a JSON payload and validates it against `schema` (with the
  * schemas it references, keyed by reference name). The value is returned as parsed: the batch
  * builder takes RFC 3339 strings for timestamptz, "YYYY-MM-DD" for date, objects for maps.
+ * `type`, the Iceberg type of the value, turns integers beyond 2^53 in double columns into
+ * numbers (elsewhere they stay bigints, for long columns).
  */
-export function compileJsonSchemaDecoder(schema: unknown, references: readonly JsonSchemaReference[] = []): JsonSchemaDecoder {
+export function compileJsonSchemaDecoder(schema: unknown, references: readonly JsonSchemaReference[] = [], type?: IcebergType): JsonSchemaDecoder {
   let validate: ValidateFunction;
   const ajv = newAjv(schema);
   try {
@@ -89,6 +112,6 @@ export function compileJsonSchemaDecoder(schema: unknown, references: readonly J
     if (!validate(checked)) {
       throw new DecodeError('schema-validation', `JSON does not match its schema: ${ajv.errorsText(validate.errors)}`);
     }
-    return value;
+    return checked !== value && type !== undefined ? bigintsToDoubles(value, type) : value;
   };
 }

@@ -76,7 +76,8 @@ export function buildSchemaEntry(rs: ResolvedSchema): SchemaEntry {
         const root = parse(rs.schema);
         const refs = rs.dependencies.map((d) => ({ name: d.name, schema: parse(d.schema) }));
         const { schema, wrapped } = jsonSchemaToIceberg(root, new Map(refs.map((r) => [r.name, r.schema])));
-        const md: MessageDecoder = { schema, decode: wrapIfNotObject(compileJsonSchemaDecoder(root, refs), !wrapped) };
+        const valueType = wrapped ? schema.fields[0].type : schema;
+        const md: MessageDecoder = { schema, decode: wrapIfNotObject(compileJsonSchemaDecoder(root, refs, valueType), !wrapped) };
         return { id: rs.id, protobuf: false, forMessage: () => md };
       }
       case 'PROTOBUF': {

@@ -31,6 +31,12 @@ function isoMicros(micros: bigint): string {
   return `${s.slice(0, 19)}.${String(micros % 1_000_000n).padStart(6, '0')}+00:00`;
 }
 
+/** A double as Python's repr prints it (how the readers print doubles), for the values used here. */
+function pythonRepr(x: number): string {
+  if (Math.abs(x) >= 1e16) return x.toExponential();
+  return Number.isInteger(x) ? `${x}.0` : String(x);
+}
+
 /** Map entries in a canonical order (readers print maps as [[k, v], ...] in their own order). */
 function sortMaps(v: CanonicalValue): CanonicalValue {
   if (Array.isArray(v)) {
@@ -311,7 +317,10 @@ metricsPort: 0
       : `${new Date(tsMs).toISOString().slice(0, 19)}.${String(micros % 1_000_000n).padStart(6, '0')}Z`;
     const big = i % 7 === 0;
     const id64 = big ? 9_007_199_254_740_993n + BigInt(i) : BigInt(i);
-    const amount = i % 3 === 0 ? i : i + 0.125;
+    // a number written as an integer literal too long for a double's exact integers (as a
+    // producer with a long in a "number" field writes it) lands as the nearest double
+    const bigAmount = i % 50 === 25 ? 123_456_789_012_345_678n + BigInt(i) : undefined;
+    const amount = bigAmount !== undefined ? Number(bigAmount) : i % 3 === 0 ? i : i + 0.125;
     const uid = `0000${String(i).padStart(4, '0')}-aaaa-4bbb-8ccc-${String(i).padStart(12, '0')}`;
     const value: Record<string, unknown> = {
       user: `user-${i % 13}`,
@@ -328,13 +337,14 @@ metricsPort: 0
     else if (i % 4 === 2) value.ref = null;
     if (version === 2 && i % 2 === 0) value.coupon = `C${i}`;
     // ids above 2^53 written as JSON number text with every digit
-    const json = JSON.stringify({ id: '__ID__', ...value }).replace('"__ID__"', id64.toString());
+    if (bigAmount !== undefined) value.amount = '__AMOUNT__';
+    const json = JSON.stringify({ id: '__ID__', ...value }).replace('"__ID__"', id64.toString()).replace('"__AMOUNT__"', String(bigAmount));
     expected.set(`${partition}:${offset}`, {
       id: id64.toString(),
       user: value.user as string,
       ts: isoMicros(micros),
       day: (value.day as string | undefined) ?? null,
-      amount: Number.isInteger(amount) ? `${amount}.0` : String(amount),
+      amount: pythonRepr(amount),
       uid,
       kind: value.kind as string,
       tags: value.tags as string[],

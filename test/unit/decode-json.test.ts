@@ -79,3 +79,22 @@ test('JSON Schema: references by name, draft 2020-12, and schemas that do not co
   assert.equal(reasonOf(() => d2020(enc('["x"]'))), 'schema-validation');
   assert.equal(reasonOf(() => compileJsonSchemaDecoder({ type: 'object', properties: { a: { $ref: 'missing.json' } } })), 'unsupported-schema');
 });
+
+test('JSON Schema: an integer literal beyond 2^53 in a "number" is a double at any depth; in an "integer" it keeps its digits', async () => {
+  const { jsonSchemaToIceberg } = await import('../../src/schema/from-json-schema.ts');
+  const schema = {
+    type: 'object',
+    properties: {
+      n: { type: 'number' },
+      id: { type: 'integer' },
+      list: { type: 'array', items: { type: 'number' } },
+      inner: { type: 'object', properties: { x: { type: ['number', 'null'] } } },
+      byKey: { type: 'object', additionalProperties: { type: 'number' } },
+    },
+  };
+  const decode = compileJsonSchemaDecoder(schema, [], jsonSchemaToIceberg(schema).schema);
+  const big = '123456789012345678';
+  const v = decode(enc(`{"n": ${big}, "id": ${big}, "list": [1.5, ${big}], "inner": {"x": ${big}}, "byKey": {"a": ${big}}}`)) as Record<string, unknown>;
+  const d = Number(big);
+  assert.deepEqual(v, { n: d, id: BigInt(big), list: [1.5, d], inner: { x: d }, byKey: { a: d } });
+});
