@@ -6,7 +6,8 @@
 //
 //   taskset -c 1 node_modules/.bin/node bench/record-path.bench.ts
 //   ROWS=200000 (rows per round), ROUNDS=5, ZSTD_LEVEL=3, META=1 (add the Kafka metadata
-//   columns and merge their values into each record the way the worker does)
+//   columns and merge their values into each record the way the worker does), REUSE=1 (one
+//   builder for all files, as if PartitionedBatch kept its builders across flushes)
 //
 // Records are decoded and appended in chunks of 1000 (decode a chunk, then append it), so both
 // stages see records fresh in cache, as a consumer would; each stage is timed on its own with
@@ -31,6 +32,9 @@ const ROWS = Number(process.env.ROWS ?? 200_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const ZSTD_LEVEL = Number(process.env.ZSTD_LEVEL ?? 3);
 const META = process.env.META === '1';
+/** Keep one builder across rounds (finish() restarts it at the last batch's capacity) instead of a new one per file. */
+const REUSE = process.env.REUSE === '1';
+let kept: RecordBatchBuilder | undefined;
 const CHUNK = 1000;
 
 const lookup: SchemaLookup = {
@@ -65,7 +69,7 @@ function makeFrames(n: number, from: number): Uint8Array[] {
 
 function runRound(dec: ConfluentDecoder, tableSchema: Schema, frames: Uint8Array[], file: string): Round {
   const r: Round = { decode: zero(), meta: zero(), append: zero(), encode: zero(), write: zero(), fileBytes: 0 };
-  const builder = new RecordBatchBuilder(tableSchema, 'bench.events');
+  const builder = REUSE ? (kept ??= new RecordBatchBuilder(tableSchema, 'bench.events')) : new RecordBatchBuilder(tableSchema, 'bench.events');
   const values = new Array<Record<string, unknown>>(CHUNK);
   let offset = 0n;
   for (let done = 0; done < frames.length; done += CHUNK) {
@@ -145,6 +149,7 @@ async function main(): Promise<void> {
     fileBytes: rounds[0].fileBytes,
     leafColumns: new RecordBatchBuilder(tableSchema, 'x').finish().columns.length,
     metadataColumns: META,
+    reuseBuilder: REUSE,
     zstdLevel: ZSTD_LEVEL,
     cpu: os.cpus()[0]?.model,
     cpus: os.cpus().length,
