@@ -10,6 +10,7 @@ import { loadConnectorConfig } from '../config/connector-config.ts';
 import { ConfluentDecoder, decodePlainJson } from '../decode/record-decoder.ts';
 import { SchemaRegistryClient } from '../decode/schema-registry.ts';
 import { KafkaProducer } from '../kafka/producer.ts';
+import { DEFAULT_RECONNECT_TIMEOUT_MS } from '../kafka/source.ts';
 import { ParquetEncoderPool } from '../parquet/encoder-pool.ts';
 import { DeadLetterQueue } from '../pipeline/dead-letters.ts';
 import type { DeadLetterMessage } from '../pipeline/dead-letters.ts';
@@ -70,7 +71,15 @@ export async function startConnector(cfg: ConnectorConfig, extra: Partial<Worker
   const registry = new Registry();
   const metrics = new PipelineMetrics(registry);
   source.onLag = (tp, lag) => metrics.setLag(tp.topic, tp.partition, lag);
-  const producer = cfg.errors.deadLetterTopic ? await KafkaProducer.connect({ ...kafka, clientId: `${cfg.kafka.clientId}-dlq` }) : undefined;
+  const producer = cfg.errors.deadLetterTopic
+    ? await KafkaProducer.connect({
+        ...kafka,
+        clientId: `${cfg.kafka.clientId}-dlq`,
+        // a broker restart while dead letters wait must not stop the connector
+        reconnectTimeoutMs: cfg.kafka.reconnectTimeoutMs ?? DEFAULT_RECONNECT_TIMEOUT_MS,
+        log: (m) => console.warn(`floe[${cfg.name}] dead letters: ${m}`),
+      })
+    : undefined;
   const dlq = new DeadLetterQueue({
     connector: cfg.name,
     tolerance: cfg.errors.tolerance,

@@ -1,6 +1,8 @@
 // A small producer: the dead-letter topic, the demo and tests. Idempotent by default (acks=all).
 import { Producer } from '@platformatic/kafka';
 import { clientBaseOptions } from './connection.ts';
+import { describeKafkaError, isTransientKafkaError } from './errors.ts';
+import { RetryBudget } from './retry-budget.ts';
 import type { KafkaConnectionOptions, TopicPartitionOffset } from './types.ts';
 
 export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
@@ -9,6 +11,15 @@ export interface ProducerOptions extends KafkaConnectionOptions {
   compression?: Compression;
   /** default true (acks=all, producer id and sequence numbers) */
   idempotent?: boolean;
+  /**
+   * how long send() retries brokers that are down or restarting before it fails with an error
+   * naming them (default 0: fail after the client's own few retries). A retried send may write a
+   * record twice if the first try landed but its answer was lost (at least once): the client
+   * drops its producer id after a failed send, so the broker cannot tell the two apart.
+   */
+  reconnectTimeoutMs?: number;
+  /** told about each retried send */
+  log?: (message: string) => void;
 }
 
 export interface OutgoingRecord {
@@ -30,10 +41,12 @@ function buf(v: string | Uint8Array): Buffer {
 export class KafkaProducer {
   readonly #producer: Producer<Buffer, Buffer, Buffer, Buffer>;
   readonly #compression: Compression;
+  readonly #options: ProducerOptions;
 
-  private constructor(producer: Producer<Buffer, Buffer, Buffer, Buffer>, compression: Compression) {
+  private constructor(producer: Producer<Buffer, Buffer, Buffer, Buffer>, options: ProducerOptions) {
     this.#producer = producer;
-    this.#compression = compression;
+    this.#compression = options.compression ?? 'none';
+    this.#options = options;
   }
 
   static async connect(options: ProducerOptions): Promise<KafkaProducer> {
@@ -50,7 +63,7 @@ export class KafkaProducer {
       await producer.close().catch(() => {});
       throw new Error(`kafka: brokers ${options.brokers.join(',')} unreachable: ${(err as Error).message}`, { cause: err });
     }
-    return new KafkaProducer(producer, options.compression ?? 'none');
+    return new KafkaProducer(producer, options);
   }
 
   /**
@@ -75,8 +88,23 @@ export class KafkaProducer {
         headers,
       };
     });
-    const res = await this.#producer.send({ messages, compression });
-    return (res.offsets ?? []).map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset }));
+    const budget = new RetryBudget({ giveUpAfterMs: this.#options.reconnectTimeoutMs ?? 0, initialDelayMs: 250 });
+    for (;;) {
+      try {
+        const res = await this.#producer.send({ messages, compression });
+        return (res.offsets ?? []).map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset }));
+      } catch (err) {
+        const topics = [...new Set(records.map((r) => r.topic))].join(',');
+        const where = `${records.length} records to ${topics} on ${this.#options.brokers.join(',')}`;
+        const d = budget.failed();
+        if (!isTransientKafkaError(err) || !d.retry) {
+          const lasted = d.failures > 1 ? ` (retried for ${(d.failingForMs / 1000).toFixed(1)} s, reconnectTimeoutMs=${budget.giveUpAfterMs})` : '';
+          throw new Error(`kafka: sending ${where} failed${lasted}: ${describeKafkaError(err)}`, { cause: err });
+        }
+        this.#options.log?.(`kafka: sending ${where} failed (${d.failures}): ${describeKafkaError(err)}; again in ${d.delayMs} ms`);
+        await new Promise((r) => setTimeout(r, d.delayMs));
+      }
+    }
   }
 
   async close(): Promise<void> {

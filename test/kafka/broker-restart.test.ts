@@ -39,6 +39,10 @@ const BATCH = 500;
  */
 const DOWN_MS = { TERM: Number(process.env.FLOE_TEST_DOWN_MS ?? 6_000), KILL: Number(process.env.FLOE_TEST_DOWN_MS ?? 2_000) };
 const TOPIC = 'restart-events';
+const DLQ = 'restart-dead-letters';
+/** a few records are not JSON: they go to the dead-letter topic, through floe's own producer */
+const isBad = (seq: number) => seq % 997 === 500;
+const BAD = Array.from({ length: RECORDS }, (_, i) => i).filter(isBad).length;
 const CONNECTOR = 'restart';
 
 const broker = await PrivateBroker.create();
@@ -64,7 +68,8 @@ async function produce(state: Produced, paceMs: number, deadline: number): Promi
     for (let from = 0; from < RECORDS; from += BATCH) {
       const records = Array.from({ length: Math.min(BATCH, RECORDS - from) }, (_, k) => {
         const seq = from + k;
-        return { topic: TOPIC, partition: seq % PARTITIONS, key: `k${seq}`, value: JSON.stringify({ seq, note: `record ${seq}`, amount: seq + 0.5 }) };
+        const value = isBad(seq) ? `not json ${seq}` : JSON.stringify({ seq, note: `record ${seq}`, amount: seq + 0.5 });
+        return { topic: TOPIC, partition: seq % PARTITIONS, key: `k${seq}`, value };
       });
       for (;;) {
         try {
@@ -88,14 +93,17 @@ async function produce(state: Produced, paceMs: number, deadline: number): Promi
   }
 }
 
-/** every record of the topic as Kafka's Java console consumer reads it: "partition/offset" → value */
-async function dumpTopic(expected: number): Promise<Map<string, string>> {
+/**
+ * every record of a topic as Kafka's Java console consumer reads it: "partition/offset" → the
+ * rest of its line (the value; with headers, "headers<TAB>value")
+ */
+async function dumpTopic(topic: string, expected: number, headers = false): Promise<Map<string, string>> {
   const args = [
     '-Xmx256m', '-XX:TieredStopAtLevel=1', '-cp', `${kafkaLibDir()}/*`,
     'org.apache.kafka.tools.consumer.ConsoleConsumer',
-    '--bootstrap-server', broker.bootstrap, '--topic', TOPIC, '--from-beginning',
+    '--bootstrap-server', broker.bootstrap, '--topic', topic, '--from-beginning',
     '--max-messages', String(expected), '--timeout-ms', '30000',
-    '--property', 'print.partition=true', '--property', 'print.offset=true',
+    '--property', 'print.partition=true', '--property', 'print.offset=true', '--property', `print.headers=${headers}`,
   ];
   const out = await new Promise<string>((resolve, reject) => {
     const p = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -123,6 +131,7 @@ test('broker stopped (SIGTERM) and killed (SIGKILL) mid-stream: floe recovers by
   let log = '';
   try {
     await admin.createTopic(TOPIC, { partitions: PARTITIONS });
+    await admin.createTopic(DLQ, { partitions: 1 });
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-restart-'));
     const file = path.join(dir, 'restart.yaml');
     const metricsPort = await freePort();
@@ -134,6 +143,7 @@ catalog: { type: sql, uri: catalog.db, warehouse: wh }
 topics: [${TOPIC}]
 table: { name: restart.events, kafkaMetadataColumns: true }
 commit: { intervalMs: 500, maxRows: 10000 }
+errors: { tolerance: all, deadLetterTopic: ${DLQ} }
 metricsPort: ${metricsPort}
 `);
     floe = spawn(process.execPath, [path.join(repo, 'bin/floe.ts'), 'run', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -197,19 +207,34 @@ metricsPort: ${metricsPort}
     floe.kill('SIGTERM');
     assert.equal(await floeExit, 0, `floe stops cleanly:\n${log.slice(-4000)}`);
 
-    const topic = await dumpTopic(inTopic);
+    const topic = await dumpTopic(TOPIC, inTopic);
     assert.equal(topic.size, inTopic, 'the console consumer read the whole topic');
+    const badInTopic = [...topic].filter(([, v]) => v.startsWith('not json ')).map(([at]) => at);
+    const dlqEnd = (await admin.endOffsets(DLQ)).get(0)!;
+    const dlq = await dumpTopic(DLQ, Number(dlqEnd), true);
+    // floe.original.partition / floe.original.offset of each dead letter (at least once: a
+    // dead letter may be there twice, never missing)
+    const dead = new Set<string>();
+    for (const [, line] of dlq) {
+      const p = /floe\.original\.partition:(\d+)/.exec(line)?.[1];
+      const o = /floe\.original\.offset:(\d+)/.exec(line)?.[1];
+      assert.ok(p !== undefined && o !== undefined, `a dead letter without its origin: ${line.slice(0, 300)}`);
+      assert.ok(topic.get(`${p}/${o}`)?.startsWith('not json '), `dead letter ${p}/${o} is a bad record of the topic`);
+      dead.add(`${p}/${o}`);
+    }
+    assert.deepEqual([...dead].sort(), badInTopic.sort(), 'every bad record of the topic is in the dead-letter topic');
     const read = await readWithPyIceberg({
       catalog: { type: 'sql', uri: `sqlite:///${path.join(dir, 'catalog.db')}`, warehouse: pathToFileURL(path.join(dir, 'wh')).href },
       table: 'restart.events',
       sort: false,
     });
-    assert.equal(read.rows.length, inTopic, 'PyIceberg counts exactly the records in the topic');
+    assert.equal(read.rows.length, inTopic - badInTopic.length, 'PyIceberg counts exactly the good records in the topic');
     const seen = new Set<string>();
     for (const r of read.rows) {
       const at = `${r._kafka_partition}/${r._kafka_offset}`;
       assert.equal(r._kafka_topic, TOPIC);
       assert.ok(!seen.has(at), `(partition, offset) ${at} is in the table twice`);
+      assert.ok(!dead.has(at), `${at} is in the table and in the dead-letter topic`);
       seen.add(at);
       const raw = topic.get(at);
       assert.ok(raw !== undefined, `${at} is in the table but not in the topic`);
@@ -221,9 +246,9 @@ metricsPort: ${metricsPort}
       );
     }
     const seqs = new Set(read.rows.map((r) => r.seq));
-    assert.equal(seqs.size, RECORDS, 'every sequence number sent is in the table');
+    assert.equal(seqs.size, RECORDS - BAD, 'every good sequence number sent is in the table');
     if (process.env.FLOE_TEST_DUMP_LOG) fs.writeFileSync(process.env.FLOE_TEST_DUMP_LOG, log);
-    console.log(`broker-restart: ${inTopic} records in the topic (${inTopic - RECORDS} sent twice), producer failures ${produced.failures}, outages ${JSON.stringify(outages)}`);
+    console.log(`broker-restart: ${inTopic} records in the topic (${inTopic - RECORDS} sent twice), ${badInTopic.length} bad ones, ${dlq.size} dead letters; producer failures ${produced.failures}, outages ${JSON.stringify(outages)}`);
   } finally {
     if (floe && floe.exitCode === null) floe.kill('SIGKILL');
     await admin.close().catch(() => undefined);
