@@ -387,3 +387,69 @@ metricsPort: 0
   const address = fields.find((f) => f.name === 'address')!.type as { fields: { name: string }[] };
   assert.deepEqual(address.fields.map((f) => f.name), ['city', 'zip', 'country']);
 });
+
+test('Protobuf importing another file, registered as a reference the way the Java serializer does (subject = import path); the imported message evolves mid-stream', async () => {
+  const env = stackEnv();
+  const topic = uniqueName('floe-e2e-proto-ref');
+  await kafka.admin.createTopic(topic, { partitions: 1 });
+  const registry = new SchemaRegistryClient({ url: env.registryUrl });
+  const pkg = topic.replace(/[^a-z0-9]/g, '_');
+  const importPath = `${pkg}/common/money.proto`;
+  const moneyV1 = `syntax = "proto3";\npackage ${pkg}.common;\n\nmessage Money {\n  string currency = 1;\n  int64 units = 2;\n}\n`;
+  const moneyV2 = moneyV1.replace('  int64 units = 2;\n', '  int64 units = 2;\n  int32 nanos = 3;\n');
+  const main = `syntax = "proto3";\npackage ${pkg}.billing;\n\nimport "${importPath}";\n\nmessage Invoice {\n  int64 id = 1;\n  ${pkg}.common.Money total = 2;\n  repeated ${pkg}.common.Money parts = 3;\n}\n`;
+  const ref = (version: number) => [{ name: importPath, subject: importPath, version }];
+  await registry.register(importPath, { schema: moneyV1, schemaType: 'PROTOBUF' });
+  const id1 = await registry.register(`${topic}-value`, { schema: main, schemaType: 'PROTOBUF', references: ref(1) });
+  const types = (money: string) => {
+    const root = new protobuf.Root();
+    protobuf.parse(money, root, { keepCase: true });
+    protobuf.parse(main, root, { keepCase: true });
+    root.resolveAll();
+    return root.lookupType(`${pkg}.billing.Invoice`);
+  };
+  const t1 = types(moneyV1);
+  const t2 = types(moneyV2);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-e2e-proto-ref-'));
+  const table = 'e2e.invoices';
+  const cfg = parseConnectorConfig(`
+name: ${topic}
+kafka: { brokers: ${JSON.stringify(brokers())}, groupId: ${topic}-g, sessionTimeoutMs: 10000 }
+schemaRegistry: { url: "${env.registryUrl}" }
+format: protobuf
+catalog: { type: sql, uri: ${path.join(dir, 'catalog.db')}, warehouse: ${pathToFileURL(path.join(dir, 'wh')).href} }
+topics: [${topic}]
+table: { name: ${table}, kafkaMetadataColumns: true }
+commit: { intervalMs: 500, maxRows: 100 }
+errors: { tolerance: none }
+metricsPort: 0
+`, 'formats-protobuf-ref.yaml', {});
+  const expected = new Map<string, Row>();
+  let offset = 0;
+  const produce = (i: number, v2: boolean, id: number): OutgoingRecord => {
+    const money = (k: number) => ({ currency: k % 2 ? 'EUR' : 'USD', units: String(i * 10 + k), ...(v2 ? { nanos: k * 1000 } : {}) });
+    const row = (k: number): Row => ({ currency: k % 2 ? 'EUR' : 'USD', units: String(i * 10 + k), nanos: v2 ? String(k * 1000) : null });
+    const t = v2 ? t2 : t1;
+    const parts = Array.from({ length: i % 3 }, (_, k) => money(k + 1));
+    const payload = t.encode(t.fromObject({ id: String(i), total: money(0), parts })).finish();
+    expected.set(`0:${offset}`, { id: String(i), total: row(0), parts: parts.map((_, k) => row(k + 1)), _kafka_topic: topic, _kafka_partition: '0', _kafka_offset: String(offset) });
+    offset++;
+    return { topic, partition: 0, value: javaSerializerFrame(id, payload, [0]) };
+  };
+  await kafka.producer.send(Array.from({ length: 200 }, (_, i) => produce(i + 1, false, id1)));
+  const catalog = catalogFromConfig(cfg.catalog);
+  const running = await startConnector(cfg);
+  try {
+    await waitForTableOffsets(catalog, cfg.name, table, topic, new Map([[0, 1n]]), { failed: running.failed });
+    // the serializer registers the imported file's new version, then the main file referencing it
+    await registry.register(importPath, { schema: moneyV2, schemaType: 'PROTOBUF' });
+    const id2 = await registry.register(`${topic}-value`, { schema: main, schemaType: 'PROTOBUF', references: ref(2) });
+    assert.notEqual(id2, id1, 'the same text with another reference version is another schema');
+    await kafka.producer.send(Array.from({ length: 200 }, (_, i) => produce(i + 201, true, id2)));
+    await waitForTableOffsets(catalog, cfg.name, table, topic, new Map([[0, 400n]]), { failed: running.failed });
+  } finally {
+    await running.stop();
+  }
+  const read = await readWithDuckDB({ catalog: { type: 'sql', uri: `sqlite:///${path.join(dir, 'catalog.db')}`, warehouse: pathToFileURL(path.join(dir, 'wh')).href }, table });
+  assertRowsEqual(read.rows.map(({ _kafka_timestamp, ...r }) => r), expected, 'invoices (DuckDB)');
+});
