@@ -222,6 +222,13 @@ export function parseConnectorConfig(text: string, file = '<config>', env: NodeJ
     const by = v.oneOf(r, 'by', ['topic', 'field'], 'route', true);
     if (by === 'field') {
       route = { by: 'field', field: v.string(r, 'field', { prefix: 'route', required: true })!, tables: v.stringMap(r.tables, 'route.tables') };
+      // explicit entries are used as they are (no {topic}/{value}): a bad one would only fail, or
+      // make a table named "{value}", at the first record routed to it
+      for (const [value, name] of Object.entries(route.tables)) {
+        if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$/.test(name)) {
+          throw new ConfigError(file, `route.tables.${value}`, `"${name}" is not valid (namespace.table; {topic} and {value} are for table.name)`);
+        }
+      }
       if (!table.name.includes('{value}') && Object.keys(route.tables).length === 0) {
         throw new ConfigError(file, 'route.tables', 'field routing needs route.tables or a table.name template with {value}');
       }

@@ -76,3 +76,11 @@ test('field routing needs a value map or a {value} template', () => {
   fails(base + 'route: { by: field, field: kind }\n', /route\.tables: field routing needs/);
   fails(base.replace('name: shop.orders', 'name: shop.orders_{value}'), /table\.name: \{value\} is only for route\.by: field/);
 });
+
+test('field routing: each route.tables entry must be a plain namespace.table', () => {
+  const y = (tables: string) => base.replace('name: shop.orders', 'name: shop.orders_{value}') + `route: { by: field, field: kind, tables: ${tables} }\n`;
+  assert.deepEqual(parseConnectorConfig(y('{ VIP: shop.vip, "a b": raw.x-y }'), 'c.yaml', {}).route, { by: 'field', field: 'kind', tables: { VIP: 'shop.vip', 'a b': 'raw.x-y' } });
+  fails(y('{ VIP: "no dots" }'), /route\.tables\.VIP: "no dots" is not valid \(namespace\.table/);
+  fails(y('{ VIP: vip }'), /route\.tables\.VIP: "vip" is not valid/);
+  fails(y('{ VIP: "shop.{value}_x" }'), /route\.tables\.VIP: "shop\.\{value\}_x" is not valid/);
+});
