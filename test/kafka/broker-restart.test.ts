@@ -40,6 +40,7 @@ const BATCH = 500;
 const DOWN_MS = { TERM: Number(process.env.FLOE_TEST_DOWN_MS ?? 6_000), KILL: Number(process.env.FLOE_TEST_DOWN_MS ?? 2_000) };
 const TOPIC = 'restart-events';
 const DLQ = 'restart-dead-letters';
+const SIDE = 'restart-side';
 /** a few records are not JSON: they go to the dead-letter topic, through floe's own producer */
 const isBad = (seq: number) => seq % 997 === 500;
 const BAD = Array.from({ length: RECORDS }, (_, i) => i).filter(isBad).length;
@@ -128,10 +129,17 @@ test('broker stopped (SIGTERM) and killed (SIGKILL) mid-stream: floe recovers by
   await broker.start();
   const admin = await KafkaAdmin.connect({ brokers: [broker.bootstrap] });
   let floe: ChildProcess | undefined;
+  let retrying: KafkaProducer | undefined;
   let log = '';
   try {
     await admin.createTopic(TOPIC, { partitions: PARTITIONS });
     await admin.createTopic(DLQ, { partitions: 1 });
+    await admin.createTopic(SIDE, { partitions: 1 });
+    // floe's own producer (the dead-letter one's class) with a reconnect bound: a send made while
+    // the broker is down waits for it and lands once
+    const retryLog: string[] = [];
+    retrying = await KafkaProducer.connect({ brokers: [broker.bootstrap], reconnectTimeoutMs: 120_000, log: (m) => retryLog.push(m) });
+    let sideSend: Promise<unknown> | undefined;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-restart-'));
     const file = path.join(dir, 'restart.yaml');
     const metricsPort = await freePort();
@@ -165,6 +173,10 @@ metricsPort: ${metricsPort}
       await broker.stop(signal);
       const t1 = Date.now();
       const at = produced.acked;
+      if (signal === 'TERM') {
+        sideSend = retrying!.send([{ topic: SIDE, value: 'sent while the broker was down' }]);
+        sideSend.catch(() => undefined); // awaited below
+      }
       assert.equal(broker.pid(), undefined, 'the broker is down');
       await sleep(DOWN_MS[signal]); // the outage itself
       const t2 = Date.now();
@@ -172,6 +184,11 @@ metricsPort: ${metricsPort}
       outages.push({ signal, at, producerFailures: produced.failures - failuresBefore, stopMs: t1 - t0, startMs: Date.now() - t2, downMs: Date.now() - t1 });
     }
     await producing;
+    await sideSend;
+    await retrying.close();
+    retrying = undefined;
+    assert.ok(retryLog.length > 0 && retryLog.every((m) => m.includes(broker.bootstrap)), `the producer retried, naming the broker: ${retryLog.join('\n')}`);
+    assert.equal((await admin.endOffsets(SIDE)).get(0), 1n, 'the send made during the outage landed once');
     assert.ok(outages.every((o) => o.at < RECORDS && o.producerFailures > 0), `both outages hit the stream mid-way: ${JSON.stringify(outages)}`);
 
     // what is in the topic is what counts
@@ -251,6 +268,7 @@ metricsPort: ${metricsPort}
     console.log(`broker-restart: ${inTopic} records in the topic (${inTopic - RECORDS} sent twice), ${badInTopic.length} bad ones, ${dlq.size} dead letters; producer failures ${produced.failures}, outages ${JSON.stringify(outages)}`);
   } finally {
     if (floe && floe.exitCode === null) floe.kill('SIGKILL');
+    await retrying?.close().catch(() => undefined);
     await admin.close().catch(() => undefined);
   }
 });
