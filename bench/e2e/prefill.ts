@@ -69,6 +69,13 @@ export async function prefill(opts: {
     await producer.close();
   }
   const seconds = (performance.now() - t0) / 1000;
+  const check = await KafkaAdmin.connect({ brokers: opts.brokers });
+  try {
+    const have = await totalRecords(check, topic);
+    if (have !== BigInt(records)) throw new Error(`topic ${topic}: holds ${have} records after producing ${records}`);
+  } finally {
+    await check.close();
+  }
   const recordsPerSec = Math.round(records / seconds);
   log(`topic ${topic}: ${records} records in ${seconds.toFixed(1)} s (${recordsPerSec} records/s, ${(bytes / 1e6 / seconds).toFixed(0)} MB/s)`);
   return { topic, records, bytes, reused: false, seconds: Math.round(seconds * 10) / 10, recordsPerSec };
