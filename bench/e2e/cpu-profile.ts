@@ -57,7 +57,7 @@ export function summariseProfiles(dir: string): ThreadProfile[] {
     void byId;
     const pct = (m: Map<string, number>, k: number) =>
       Object.fromEntries([...m].sort((a, b) => b[1] - a[1]).slice(0, k).map(([key, v]) => [key, Math.round((v / total) * 1000) / 10]));
-    out.push({ file: f, seconds: Math.round((p.endTime - p.startTime) / 1e5) / 10, selfPercent: pct(perPlace, 14), topFunctions: pct(perFn, 12) });
+    out.push({ file: f, seconds: Math.round((p.endTime - p.startTime) / 1e5) / 10, selfPercent: pct(perPlace, 14), topFunctions: pct(perFn, 20) });
   }
   return out;
 }
