@@ -84,3 +84,10 @@ test('field routing: each route.tables entry must be a plain namespace.table', (
   fails(y('{ VIP: vip }'), /route\.tables\.VIP: "vip" is not valid/);
   fails(y('{ VIP: "shop.{value}_x" }'), /route\.tables\.VIP: "shop\.\{value\}_x" is not valid/);
 });
+
+test('kafka.reconnectTimeoutMs: absent by default (the source decides), an integer >= 0 when given', () => {
+  const withBound = base.replace('startFrom: earliest }', 'startFrom: earliest, reconnectTimeoutMs: 60000 }');
+  assert.equal(parseConnectorConfig(withBound, 'connectors/orders.yaml', {}).kafka.reconnectTimeoutMs, 60000);
+  assert.equal(parseConnectorConfig(base, 'connectors/orders.yaml', {}).kafka.reconnectTimeoutMs, undefined);
+  fails(base.replace('startFrom: earliest }', 'startFrom: earliest, reconnectTimeoutMs: -1 }'), /kafka\.reconnectTimeoutMs/);
+});
