@@ -1,8 +1,10 @@
 // A Protobuf schema from a registry (.proto text plus the files it imports) parsed with
 // protobufjs, and the message that a wire-format message-index path names.
 // Field names keep their .proto spelling (keepCase), so columns are snake_case as declared.
+// Imports that are neither given nor bundled with protobufjs come from known-protos.ts.
 import protobuf from 'protobufjs';
 import { DecodeError } from './decode-error.ts';
+import { knownProtoFile } from './known-protos.ts';
 
 export interface ProtobufFile { name: string; schema: string }
 
@@ -41,10 +43,16 @@ export function parseProtobufSchema(schema: string, dependencies: readonly Proto
     const addCommon = (imports: string[] | undefined): void => {
       for (const imp of imports ?? []) {
         if (given.has(imp) || added.has(imp)) continue;
-        const json = protobuf.common.get(imp) as { nested?: Record<string, protobuf.AnyNestedObject> } | null;
-        if (!json) throw new Error(`import "${imp}" is neither a reference of the schema nor a well-known type`);
         added.add(imp);
-        root.addJSON(json.nested ?? {});
+        const json = protobuf.common.get(imp) as { nested?: Record<string, protobuf.AnyNestedObject> } | null;
+        if (json) {
+          root.addJSON(json.nested ?? {});
+          continue;
+        }
+        // known types a serializer does not register as references (see known-protos.ts)
+        const known = knownProtoFile(imp);
+        if (known === undefined) throw new Error(`import "${imp}" is neither a reference of the schema nor a well-known type`);
+        addCommon(protobuf.parse(known, root, OPTIONS).imports);
       }
     };
     for (const dep of dependencies) addCommon(protobuf.parse(dep.schema, root, OPTIONS).imports);

@@ -453,3 +453,80 @@ metricsPort: 0
   const read = await readWithDuckDB({ catalog: { type: 'sql', uri: `sqlite:///${path.join(dir, 'catalog.db')}`, warehouse: pathToFileURL(path.join(dir, 'wh')).href }, table });
   assertRowsEqual(read.rows.map(({ _kafka_timestamp, ...r }) => r), expected, 'invoices (DuckDB)');
 });
+
+test('Protobuf importing known types with no references (google/type, confluent/*), as the Java serializer registers them (skip.known.types)', async () => {
+  const env = stackEnv();
+  const topic = uniqueName('floe-e2e-proto-known');
+  await kafka.admin.createTopic(topic, { partitions: 1 });
+  const registry = new SchemaRegistryClient({ url: env.registryUrl });
+  const pkg = topic.replace(/[^a-z0-9]/g, '_');
+  const schema = `syntax = "proto3";
+package ${pkg};
+
+import "google/type/date.proto";
+import "google/type/money.proto";
+import "google/type/dayofweek.proto";
+import "confluent/meta.proto";
+import "confluent/type/decimal.proto";
+
+message Payment {
+  option (confluent.message_meta).doc = "a payment";
+  int64 id = 1 [(confluent.field_meta).tags = "PII"];
+  google.type.Date day = 2;
+  google.type.Money price = 3;
+  confluent.type.Decimal amount = 4;
+  google.type.DayOfWeek weekday = 5;
+}
+`;
+  const id = await registry.register(`${topic}-value`, { schema, schemaType: 'PROTOBUF' }); // no references, as skip.known.types leaves them
+  // the producer's own definitions of the imported messages (field numbers as published)
+  const root = new protobuf.Root();
+  protobuf.parse('syntax = "proto3"; package google.type; message Date { int32 year = 1; int32 month = 2; int32 day = 3; } message Money { string currency_code = 1; int64 units = 2; int32 nanos = 3; } enum DayOfWeek { DAY_OF_WEEK_UNSPECIFIED = 0; MONDAY = 1; TUESDAY = 2; WEDNESDAY = 3; THURSDAY = 4; FRIDAY = 5; SATURDAY = 6; SUNDAY = 7; }', root, { keepCase: true });
+  protobuf.parse('syntax = "proto3"; package confluent.type; message Decimal { bytes value = 1; uint32 precision = 2; int32 scale = 3; }', root, { keepCase: true });
+  protobuf.parse(`syntax = "proto3"; package ${pkg}; message Payment { int64 id = 1; google.type.Date day = 2; google.type.Money price = 3; confluent.type.Decimal amount = 4; google.type.DayOfWeek weekday = 5; }`, root, { keepCase: true });
+  root.resolveAll();
+  const Payment = root.lookupType(`${pkg}.Payment`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-e2e-proto-known-'));
+  const table = 'e2e.payments';
+  const cfg = parseConnectorConfig(`
+name: ${topic}
+kafka: { brokers: ${JSON.stringify(brokers())}, groupId: ${topic}-g, sessionTimeoutMs: 10000 }
+schemaRegistry: { url: "${env.registryUrl}" }
+format: protobuf
+catalog: { type: sql, uri: ${path.join(dir, 'catalog.db')}, warehouse: ${pathToFileURL(path.join(dir, 'wh')).href} }
+topics: [${topic}]
+table: { name: ${table}, kafkaMetadataColumns: true }
+commit: { intervalMs: 500, maxRows: 100 }
+errors: { tolerance: none }
+metricsPort: 0
+`, 'formats-protobuf-known.yaml', {});
+  const days = ['DAY_OF_WEEK_UNSPECIFIED', 'MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'];
+  const expected = new Map<string, Row>();
+  const records: OutgoingRecord[] = [];
+  for (let i = 0; i < 150; i++) {
+    const unscaled = BigInt(i * 1234 - 5000);
+    const bytes = Buffer.from(BigInt.asUintN(32, unscaled).toString(16).padStart(8, '0'), 'hex');
+    const obj = { id: String(i + 1), day: { year: 2026, month: 1 + (i % 12), day: 1 + (i % 28) }, price: { currency_code: i % 2 ? 'EUR' : 'JPY', units: String(i * 3), nanos: i * 1000 }, amount: { value: bytes, precision: 10, scale: 2 }, weekday: i % 8 };
+    records.push({ topic, partition: 0, value: javaSerializerFrame(id, Payment.encode(Payment.fromObject(obj)).finish(), [0]) });
+    expected.set(`0:${i}`, {
+      id: String(i + 1),
+      day: { year: '2026', month: String(1 + (i % 12)), day: String(1 + (i % 28)) },
+      price: { currency_code: i % 2 ? 'EUR' : 'JPY', units: String(i * 3), nanos: String(i * 1000) },
+      amount: { value: bytes.toString('hex'), precision: '10', scale: '2' },
+      weekday: days[i % 8],
+      _kafka_topic: topic,
+      _kafka_partition: '0',
+      _kafka_offset: String(i),
+    });
+  }
+  await kafka.producer.send(records);
+  const catalog = catalogFromConfig(cfg.catalog);
+  const running = await startConnector(cfg);
+  try {
+    await waitForTableOffsets(catalog, cfg.name, table, topic, new Map([[0, 150n]]), { failed: running.failed });
+  } finally {
+    await running.stop();
+  }
+  const read = await readWithDuckDB({ catalog: { type: 'sql', uri: `sqlite:///${path.join(dir, 'catalog.db')}`, warehouse: pathToFileURL(path.join(dir, 'wh')).href }, table });
+  assertRowsEqual(read.rows.map(({ _kafka_timestamp, ...r }) => r), expected, 'payments (DuckDB)');
+});
