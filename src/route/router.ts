@@ -37,7 +37,8 @@ export function createRouter(tableTemplate: string, route: RouteConfig): Router 
   return {
     tableFor(topic, value) {
       let v: unknown = value;
-      for (const p of path) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[p] : undefined;
+      // Avro and Protobuf maps decode to Map: a path step may be one of its keys
+      for (const p of path) v = v instanceof Map ? v.get(p) : v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[p] : undefined;
       if (v === undefined || v === null) throw new RouteError(`routing field "${route.field}" is missing or null`);
       if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'bigint' && typeof v !== 'boolean') {
         throw new RouteError(`routing field "${route.field}" must be a string or number, got ${Array.isArray(v) ? 'a list' : typeof v}`);

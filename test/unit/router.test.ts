@@ -19,3 +19,9 @@ test('field routing: explicit map first, then the {value} template; unroutable r
   const strict = createRouter('shop.x', { by: 'field', field: 'kind', tables: { a: 'shop.a' } });
   assert.throws(() => strict.tableFor('t', { kind: 'b' }), /value "b", which route\.tables does not list/);
 });
+
+test('field routing through a map (Avro and Protobuf maps decode to Map)', () => {
+  const r = createRouter('shop.events_{value}', { by: 'field', field: 'attributes.kind', tables: {} });
+  assert.equal(r.tableFor('t', { attributes: new Map([['kind', 'click']]) }), 'shop.events_click');
+  assert.throws(() => r.tableFor('t', { attributes: new Map([['other', 'x']]) }), /"attributes\.kind" is missing/);
+});
