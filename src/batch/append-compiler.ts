@@ -179,18 +179,28 @@ class Emitter {
   }
 }
 
+/** Writes one record; `extras` (when given) holds the values of the builder's extra columns. */
+export type AppendFn = (record: Record<string, unknown>, extras?: readonly unknown[]) => void;
+
 /**
  * The function that writes one record (a plain object, already checked) into the leaves of
  * `fields`. It does not mark or roll back: the builder does.
+ *
+ * `extraColumns` names top-level fields whose values may come from a second argument, an array
+ * in that order, instead of the record: `append(rec, extras)` writes what
+ * `append({...rec, [extraColumns[j]]: extras[j], ...})` would, without building that object
+ * (the pipeline's Kafka metadata columns). Without `extras` every field comes from the record.
  */
-export function compileAppend(table: string, names: string[], fields: Plan[]): (record: Record<string, unknown>) => void {
+export function compileAppend(table: string, names: string[], fields: Plan[], extraColumns: readonly string[] = []): AppendFn {
   const e = new Emitter(table);
   let body = '';
   fields.forEach((f, i) => {
     const v = e.v('v');
-    body += `{ const ${v} = rec${prop(names[i])}; ${e.field(f, v, '0', 0)} }\n`;
+    const j = extraColumns.indexOf(names[i]);
+    const read = j < 0 ? `rec${prop(names[i])}` : `(X === undefined ? rec${prop(names[i])} : X[${j}])`;
+    body += `{ const ${v} = ${read}; ${e.field(f, v, '0', 0)} }\n`;
   });
   const consts = e.consts.map((_, i) => `const K${i} = C[${i}];`).join('\n');
-  const source = `${consts}\n${e.fns.join('\n')}\nreturn function append(rec) {\n${body}};`;
-  return new Function('C', 'P', source)(e.consts, isPlainObject) as (record: Record<string, unknown>) => void;
+  const source = `${consts}\n${e.fns.join('\n')}\nreturn function append(rec, X) {\n${body}};`;
+  return new Function('C', 'P', source)(e.consts, isPlainObject) as AppendFn;
 }

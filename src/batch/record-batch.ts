@@ -20,7 +20,7 @@
 import type { IcebergType, NestedField, Schema } from '../iceberg/types.ts';
 import { typeToString } from '../iceberg/types.ts';
 import { compileAppend, isPlainObject } from './append-compiler.ts';
-import type { Plan } from './append-compiler.ts';
+import type { AppendFn, Plan } from './append-compiler.ts';
 import type { ColumnBatch } from './column-batch.ts';
 import { storageOf, valueWriter } from './coerce.ts';
 import { ValueError } from './errors.ts';
@@ -91,16 +91,19 @@ function compile(
 export class RecordBatchBuilder {
   readonly schema: Schema;
   readonly tableName: string;
-  private readonly write: (record: Record<string, unknown>) => void;
+  /** Top-level columns whose values append() may take from its `extras` argument (in this order). */
+  readonly extraColumns: readonly string[];
+  private readonly write: AppendFn;
   private readonly leaves: LeafBuilder[];
   private rows = 0;
 
-  constructor(schema: Schema, tableName: string) {
+  constructor(schema: Schema, tableName: string, options: { extraColumns?: readonly string[] } = {}) {
     this.schema = schema;
     this.tableName = tableName;
+    this.extraColumns = options.extraColumns ?? [];
     const leaves: LeafBuilder[] = [];
     const fields = schema.fields.map((f) => compile(leaves, f.type, f.required, f.id, f.name, [f.name], 0, 0));
-    this.write = compileAppend(tableName, schema.fields.map((f) => f.name), fields);
+    this.write = compileAppend(tableName, schema.fields.map((f) => f.name), fields, this.extraColumns);
     this.leaves = leaves;
   }
 
@@ -115,13 +118,16 @@ export class RecordBatchBuilder {
     return b;
   }
 
-  /** Validate and append one record; on ValueError the batch is unchanged. */
-  append(record: Record<string, unknown>): void {
+  /**
+   * Validate and append one record; on ValueError the batch is unchanged. `extras` gives the
+   * values of the extra columns (see the constructor), overriding the record's own.
+   */
+  append(record: Record<string, unknown>, extras?: readonly unknown[]): void {
     if (!isPlainObject(record)) throw new ValueError(this.tableName, '<record>', 'an object', record);
     const leaves = this.leaves;
     for (let i = 0; i < leaves.length; i++) leaves[i].mark();
     try {
-      this.write(record);
+      this.write(record, extras);
     } catch (e) {
       for (let i = 0; i < leaves.length; i++) leaves[i].rollback();
       throw e;

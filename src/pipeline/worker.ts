@@ -34,7 +34,7 @@ import type { DataFile } from '../iceberg/data-file.ts';
 import { IncompatibleSchemaChangeError } from '../iceberg/schema-evolution.ts';
 import type { Schema } from '../iceberg/types.ts';
 import { ValueError } from '../batch/errors.ts';
-import { kafkaMetadataValues } from '../schema/kafka-metadata.ts';
+import { KAFKA_HEADERS, KAFKA_KEY, KAFKA_OFFSET, KAFKA_PARTITION, KAFKA_TIMESTAMP, KAFKA_TOPIC } from '../schema/kafka-metadata.ts';
 import { JsonSchemaInferrer } from '../schema/infer-json.ts';
 import { PartitionedBatch, writeDataFiles } from '../table/table-writer.ts';
 import type { ParquetEncoder } from '../table/table-writer.ts';
@@ -53,6 +53,9 @@ export interface Decoded {
 }
 
 export type ValueDecoder = (bytes: Uint8Array) => Decoded | Promise<Decoded>;
+
+/** What a first decode attempt gave, handed to the slow path so it does not decode again. */
+type FirstAttempt = { decoded: Decoded | Promise<Decoded> } | { error: unknown };
 
 /** Where records that cannot land go (see dead-letters.ts); 'none' tolerance throws instead. */
 export interface DeadLetterSink {
@@ -143,12 +146,20 @@ export class ConnectorWorker {
   private stopping = false;
   private readonly failed: Promise<Error>;
   private signalFailed!: (e: Error) => void;
+  /** The Kafka metadata columns the batches take as extras (empty without kafkaMetadataColumns). */
+  private readonly metadataColumns: readonly string[];
+  /** Scratch array for one record's metadata values (the builder copies them at once). */
+  private readonly metadata: unknown[] = [];
 
   constructor(options: WorkerOptions) {
     this.o = options;
     this.tables = new TableManager(options.catalog, options.config);
     this.now = options.now ?? Date.now;
     this.failed = new Promise((resolve) => (this.signalFailed = resolve));
+    const t = options.config.table;
+    this.metadataColumns = t.kafkaMetadataColumns
+      ? [KAFKA_TOPIC, KAFKA_PARTITION, KAFKA_OFFSET, KAFKA_TIMESTAMP, ...(t.kafkaKeyColumn ? [KAFKA_KEY] : []), ...(t.kafkaHeadersColumn ? [KAFKA_HEADERS] : [])]
+      : [];
   }
 
   /** Resolves with the error that stops this worker (a fatal error, never on a clean stop). */
@@ -300,7 +311,7 @@ export class ConnectorWorker {
     if (!open) return undefined;
     const t: TableState = {
       open,
-      batch: new PartitionedBatch(open.name, open.schema, open.spec),
+      batch: new PartitionedBatch(open.name, open.schema, open.spec, { extraColumns: this.metadataColumns }),
       committed: new Map(),
       next: new Map(),
       touched: new Map(),
@@ -353,18 +364,165 @@ export class ConnectorWorker {
 
   private async process(records: SourceRecord[]): Promise<void> {
     if (records.length > 0) this.o.events?.consumed?.({ topic: records[0].topic, count: records.length });
-    for (let i = 0; i < records.length; i++) {
-      const rec = records[i];
-      const key = tpKey(rec);
-      if (!this.assigned.has(key)) continue; // a late batch of a revoked partition
-      const pos = this.position.get(key);
-      if (pos !== undefined && rec.offset < pos) continue; // already processed (before a seek)
-      await this.processOne(rec, key, records, i);
-      this.position.set(key, rec.offset + 1n);
-      this.touch(rec, key);
+    // A fetch batch holds one partition's records; any batch is taken as runs of one partition.
+    for (let from = 0; from < records.length; ) {
+      const first = records[from];
+      let end = from + 1;
+      while (end < records.length && records[end].partition === first.partition && records[end].topic === first.topic) end++;
+      await this.processRun(records, from, end);
+      from = end;
     }
     await this.flushDue();
     await this.applyBackpressure();
+  }
+
+  /**
+   * The records [from, end) of one partition, in offset order. Each record is handled as
+   * processOne + position + touch would (the slow path, which every record may take), but the
+   * common record takes a synchronous fast path that defers the bookkeeping to the end of the
+   * run (or the next slow record):
+   *   - the decoder answered synchronously, the record routes to a table already open whose
+   *     writer schema is known, and that table already holds an offset or rows of the
+   *     partition (so no other table must commit first and firstOffset is set);
+   *   - position[p], T.next[p] and T.touched[p] are written once (with the last record) before
+   *     anything reads them: before a slow record and at the end of the run;
+   *   - touch() runs after every slow record only: the first processed record of a run is
+   *     always slow, and between slow records nothing a fast record does changes which tables p
+   *     feeds, their firstOffset or their clocks (only flushes, fences and new tables do, and
+   *     those happen on the slow path), so touch() of a fast record changes nothing.
+   */
+  private async processRun(records: SourceRecord[], from: number, end: number): Promise<void> {
+    const key = tpKey(records[from]);
+    if (!this.assigned.has(key)) return; // a late batch of a revoked partition
+    const cfg = this.o.config;
+    const jsonEvolve = cfg.format === 'json' && cfg.table.evolveSchema;
+    const meta = this.metadataColumns.length > 0;
+    /** A slow record ran touch() in this run: fast records may follow. */
+    let touched = false;
+    /** The last record handled on the fast path whose position is not written yet. */
+    let posRec: SourceRecord | undefined;
+    // the table fast records went to, and the last record appended to it (next/touched unwritten)
+    let ct: TableState | undefined;
+    let ctName = '';
+    let ctSkipBelow = -1n;
+    let ctSchema: Schema | undefined;
+    let ctSchemaOk = false;
+    let ctLast: SourceRecord | undefined;
+    const writeTable = (): void => {
+      if (ct !== undefined && ctLast !== undefined) {
+        ct.next.set(key, ctLast.offset + 1n);
+        ct.touched.set(key, ctLast);
+      }
+      ct = undefined;
+      ctLast = undefined;
+    };
+    const writeAll = (): void => {
+      if (posRec !== undefined) this.position.set(key, posRec.offset + 1n);
+      posRec = undefined;
+      writeTable();
+    };
+
+    for (let i = from; i < end; i++) {
+      const rec = records[i];
+      if (posRec !== undefined) {
+        if (rec.offset <= posRec.offset) continue; // already processed
+      } else {
+        const pos = this.position.get(key);
+        if (pos !== undefined && rec.offset < pos) continue; // already processed (before a seek)
+      }
+      let first: FirstAttempt | undefined;
+      let grown = false;
+      fast: if (touched && rec.value !== null) {
+        let d: Decoded | Promise<Decoded>;
+        try {
+          d = this.o.decode(rec.value);
+        } catch (error) {
+          first = { error };
+          break fast;
+        }
+        first = { decoded: d };
+        if (typeof (d as Partial<Promise<Decoded>>).then === 'function') break fast;
+        const decoded = d as Decoded;
+        let name: string;
+        try {
+          name = this.o.router.tableFor(rec.topic, decoded.value);
+        } catch {
+          break fast;
+        }
+        if (ct === undefined || name !== ctName) {
+          writeTable();
+          const t = this.state.get(name);
+          if (t === undefined || !(t.committed.has(key) || (t.newPartitionRows.has(key) && t.firstOffset.has(key)))) break fast;
+          ct = t;
+          ctName = name;
+          ctSkipBelow = t.next.get(key) ?? -1n;
+          ctSchemaOk = false;
+        }
+        const t = ct;
+        if (rec.offset < ctSkipBelow) {
+          posRec = rec; // this table already has it
+          continue;
+        }
+        if (decoded.schema !== undefined || !jsonEvolve) {
+          if (!ctSchemaOk || decoded.schema !== ctSchema) {
+            if (decoded.schema !== undefined && (!t.knownSchemas.has(decoded.schema) || t.incompatible.has(decoded.schema))) break fast;
+            ctSchema = decoded.schema;
+            ctSchemaOk = true;
+          }
+        } else {
+          // plain JSON: grow the inferred schema as processOne does; a change needs the slow path
+          const inf = (t.inferrer ??= new JsonSchemaInferrer(t.open.schema));
+          const before = inf.changes;
+          const e = inf.add(decoded.value);
+          if (e) {
+            this.deadLetter(rec, e);
+            posRec = rec;
+            continue;
+          }
+          if (inf.changes !== before) {
+            grown = true;
+            break fast;
+          }
+        }
+        try {
+          if (meta) t.batch.append(decoded.value, this.metadataOf(rec));
+          else t.batch.append(decoded.value);
+        } catch (err) {
+          if (!(err instanceof ValueError)) throw err;
+          this.deadLetter(rec, err);
+          posRec = rec;
+          continue;
+        }
+        if (t.firstBufferedAt === undefined) t.firstBufferedAt = this.now();
+        t.timestamps.push(rec.timestamp);
+        ctLast = rec;
+        posRec = rec;
+        continue;
+      }
+      // slow path: the bookkeeping as it stands, record by record
+      writeAll();
+      await this.processOne(rec, key, records, i, first, grown);
+      this.position.set(key, rec.offset + 1n);
+      this.touch(rec, key);
+      touched = true;
+    }
+    writeAll();
+  }
+
+  /** The record's Kafka metadata column values, in metadataColumns order (a shared scratch array). */
+  private metadataOf(rec: SourceRecord): unknown[] {
+    const m = this.metadata;
+    const t = this.o.config.table;
+    m[0] = rec.topic;
+    m[1] = rec.partition;
+    m[2] = rec.offset;
+    const micros = rec.timestamp * 1000;
+    m[3] = Number.isSafeInteger(micros) ? micros : BigInt(rec.timestamp) * 1000n;
+    let i = 4;
+    if (t.kafkaKeyColumn === 'binary') m[i++] = rec.key ?? null;
+    else if (t.kafkaKeyColumn === 'string') m[i++] = rec.key ? Buffer.from(rec.key.buffer, rec.key.byteOffset, rec.key.byteLength).toString('utf8') : null;
+    if (t.kafkaHeadersColumn) m[i++] = new Map(rec.headers);
+    return m;
   }
 
   /**
@@ -388,13 +546,14 @@ export class ConnectorWorker {
     }
   }
 
-  private async processOne(rec: SourceRecord, key: string, batch: SourceRecord[], index: number): Promise<void> {
+  /** `first`: the fast path's decode attempt; `grown`: it already added the record to t's inferrer, which grew. */
+  private async processOne(rec: SourceRecord, key: string, batch: SourceRecord[], index: number, first?: FirstAttempt, grown = false): Promise<void> {
     const cfg = this.o.config;
     let decoded: Decoded;
     let tableNameOf: string;
     try {
       if (rec.value === null) throw new RouteError('record has no value (a tombstone)');
-      decoded = await this.decodeWithRetry(rec.value);
+      decoded = await this.decodeWithRetry(rec.value, first);
       tableNameOf = this.o.router.tableFor(rec.topic, decoded.value);
     } catch (err) {
       return this.deadLetter(rec, err as Error);
@@ -437,31 +596,23 @@ export class ConnectorWorker {
     } else if (cfg.format === 'json' && cfg.table.evolveSchema) {
       t.inferrer ??= new JsonSchemaInferrer(t.open.schema);
       const before = t.inferrer.changes;
-      const e = t.inferrer.add(decoded.value);
+      const e = grown ? undefined : t.inferrer.add(decoded.value);
       if (e) return this.deadLetter(rec, e);
-      if (t.inferrer.changes !== before) {
+      if (grown || t.inferrer.changes !== before) {
         const ok = await this.reconcile(t, t.inferrer.schema());
         if (!ok) return this.deadLetter(rec, [...t.incompatible.values()].pop()!);
         t = this.state.get(tableNameOf)!;
       }
     }
 
-    const value = cfg.table.kafkaMetadataColumns
-      ? {
-          ...decoded.value,
-          ...kafkaMetadataValues(
-            { topic: rec.topic, partition: rec.partition, offset: rec.offset, timestampMs: rec.timestamp, key: rec.key, headers: rec.headers },
-            { key: cfg.table.kafkaKeyColumn, headers: cfg.table.kafkaHeadersColumn },
-          ),
-        }
-      : decoded.value;
     if (!t.committed.has(key) && !t.newPartitionRows.has(key)) {
       // At most one table holds rows of a partition it has no offset for: two such tables
       // could not each commit before the other (see flushTable).
       for (const other of this.state.values()) if (other !== t && other.newPartitionRows.has(key)) await this.flushTable(other);
     }
     try {
-      t.batch.append(value);
+      if (this.metadataColumns.length > 0) t.batch.append(decoded.value, this.metadataOf(rec));
+      else t.batch.append(decoded.value);
     } catch (err) {
       if (err instanceof ValueError) return this.deadLetter(rec, err);
       throw err;
@@ -489,7 +640,7 @@ export class ConnectorWorker {
         this.o.log?.info(`table ${t.open.name}: schema evolved: ${changes.map((c) => `${c.kind} ${c.path}`).join(', ')}`);
       }
       t.open = table;
-      t.batch = new PartitionedBatch(table.name, table.schema, table.spec);
+      t.batch = new PartitionedBatch(table.name, table.schema, table.spec, { extraColumns: this.metadataColumns });
       t.inferrer = undefined;
       t.knownSchemas.add(incoming);
       return true;
@@ -633,9 +784,13 @@ export class ConnectorWorker {
   }
 
   /** The registry being down is not the record's fault: wait for it (bounded), then stop. */
-  private async decodeWithRetry(bytes: Uint8Array): Promise<Decoded> {
+  private async decodeWithRetry(bytes: Uint8Array, first?: FirstAttempt): Promise<Decoded> {
     for (let attempt = 1; ; attempt++) {
       try {
+        if (attempt === 1 && first !== undefined) {
+          if ('error' in first) throw first.error;
+          return await first.decoded;
+        }
         return await this.o.decode(bytes);
       } catch (err) {
         if ((err as { reason?: string })?.reason !== 'registry-unavailable' || attempt >= 8) throw err;

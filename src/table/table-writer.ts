@@ -41,26 +41,51 @@ export interface TableWriterOptions {
 
 export interface PartitionBatch {
   partition: unknown[];
+  batch: ColumnBatch;
+}
+
+interface OpenPartition {
+  partition: unknown[];
   builder: RecordBatchBuilder;
 }
 
-/** Records split by partition for one table's schema and spec. */
+export interface PartitionedBatchOptions {
+  /**
+   * Top-level columns whose values append() takes from its `extras` argument, in this order,
+   * instead of the record (RecordBatchBuilder's extraColumns): the Kafka metadata columns,
+   * without a merged copy of every record.
+   */
+  extraColumns?: readonly string[];
+}
+
+/**
+ * Records split by partition for one table's schema and spec. Builders are kept across
+ * drain() (a partition that had rows keeps its builder, which starts the next batch at the last
+ * one's size), so a steady stream does not regrow its columns after every flush.
+ */
 export class PartitionedBatch {
   readonly schema: Schema;
   readonly spec: PartitionSpec;
   readonly table: string;
   private readonly partitioner: Partitioner;
-  private readonly parts = new Map<string, PartitionBatch>();
+  private readonly parts = new Map<string, OpenPartition>();
+  /** The one builder of an unpartitioned table. */
+  private single: RecordBatchBuilder | undefined;
   private rows = 0;
   /** Indexes of partition fields whose values can overflow their type (decimal truncate). */
   private readonly checked: number[];
+  private readonly extraColumns: readonly string[];
+  /** A partition field's source is an extra column: partitioning needs the merged record. */
+  private readonly partitionOnExtras: boolean;
 
-  constructor(table: string, schema: Schema, spec: PartitionSpec) {
+  constructor(table: string, schema: Schema, spec: PartitionSpec, options: PartitionedBatchOptions = {}) {
     this.table = table;
     this.schema = schema;
     this.spec = spec;
     this.partitioner = new Partitioner(spec, schema, table);
     this.checked = this.partitioner.fields.flatMap((f, i) => (partitionValueCanOverflow(f.resultType) ? [i] : []));
+    this.extraColumns = options.extraColumns ?? [];
+    this.partitionOnExtras = this.partitioner.fields.some((f) => this.extraColumns.includes(f.sourcePath[0]));
   }
 
   get rowCount(): number {
@@ -68,22 +93,40 @@ export class PartitionedBatch {
   }
 
   get estimatedBytes(): number {
+    if (this.single) return this.single.estimatedBytes;
     let n = 0;
     for (const p of this.parts.values()) n += p.builder.estimatedBytes;
     return n;
   }
 
-  /** Adds a record; throws ValueError (and changes nothing) if a value does not fit. */
-  append(record: Record<string, unknown>): void {
-    const partition = this.partitioner.unpartitioned ? [] : this.partitioner.partitionOf(record);
-    for (const i of this.checked) this.checkFits(record, partition, i);
+  private newBuilder(): RecordBatchBuilder {
+    return new RecordBatchBuilder(this.schema, this.table, { extraColumns: this.extraColumns });
+  }
+
+  /**
+   * Adds a record; throws ValueError (and changes nothing) if a value does not fit. `extras`
+   * holds the values of the extra columns (see the constructor), overriding the record's own.
+   */
+  append(record: Record<string, unknown>, extras?: readonly unknown[]): void {
+    if (this.partitioner.unpartitioned) {
+      (this.single ??= this.newBuilder()).append(record, extras);
+      this.rows++;
+      return;
+    }
+    let merged = record;
+    if (extras !== undefined && this.partitionOnExtras) {
+      merged = { ...record };
+      for (let i = 0; i < this.extraColumns.length; i++) merged[this.extraColumns[i]] = extras[i];
+    }
+    const partition = this.partitioner.partitionOf(merged);
+    for (const i of this.checked) this.checkFits(merged, partition, i);
     const key = partitionKey(partition);
     let part = this.parts.get(key);
     if (!part) {
-      part = { partition, builder: new RecordBatchBuilder(this.schema, this.table) };
+      part = { partition, builder: this.newBuilder() };
       this.parts.set(key, part);
     }
-    part.builder.append(record);
+    part.builder.append(record, extras);
     this.rows++;
   }
 
@@ -108,10 +151,21 @@ export class PartitionedBatch {
     );
   }
 
-  /** The partitions with their batches; the builder starts over empty. */
+  /**
+   * The partitions with their finished batches; the builder starts over empty. Builders of
+   * partitions that had rows are kept for the next batch, the others are dropped (so a table
+   * partitioned by time does not keep a builder for every hour it ever saw).
+   */
   drain(): PartitionBatch[] {
-    const out = [...this.parts.values()].filter((p) => p.builder.rowCount > 0);
-    this.parts.clear();
+    const out: PartitionBatch[] = [];
+    if (this.single) {
+      if (this.single.rowCount > 0) out.push({ partition: [], batch: this.single.finish() });
+      else this.single = undefined;
+    }
+    for (const [key, p] of this.parts) {
+      if (p.builder.rowCount > 0) out.push({ partition: p.partition, batch: p.builder.finish() });
+      else this.parts.delete(key);
+    }
     this.rows = 0;
     return out;
   }
@@ -131,8 +185,7 @@ export async function writeDataFiles(
   const parquet = { ...parquetOptionsFrom(metadata.properties ?? {}), ...options.parquet };
   const dataDir = metadata.properties?.['write.data.path'] ?? `${metadata.location}/data`;
   return Promise.all(
-    parts.map(async ({ partition, builder }) => {
-      const batch = builder.finish();
+    parts.map(async ({ partition, batch }) => {
       const { bytes, metrics } = await encoder.encode(schema, batch, parquet);
       const dir = spec.fields.length > 0 ? `${dataDir}/${partitionPath(spec, schema, partition)}` : dataDir;
       const path = `${dir}/${crypto.randomUUID()}.parquet`;

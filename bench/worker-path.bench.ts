@@ -1,0 +1,200 @@
+// Worker path benchmark: what ConnectorWorker adds per record on top of decode + append +
+// encode, offline. An in-memory source (below) hands the worker fetch batches of Confluent Avro
+// frames of the `events` record (schemas/events.avsc), one partition per batch, round-robin;
+// the worker decodes (ConfluentDecoder, registry answered from memory), routes, buffers and
+// commits to an embedded SQL catalog on a temp dir (inline zstd encoder, as a 1-core floe).
+//
+//   taskset -c 1 node_modules/.bin/node bench/worker-path.bench.ts
+//   ROWS=200000 (records per round), ROUNDS=5, PARTITIONS=4, BATCH=500 (records per fetch
+//   batch), META=1 (kafkaMetadataColumns; 0 = off), MAX_ROWS=100000 (commit.maxRows)
+//
+// A round: a fresh worker, a fresh table, ROWS records through it, then stop() (flush and
+// commit). Its process CPU time (user + system) per record is the worker's total. The
+// baseline runs the same frames through ConfluentDecoder → RecordBatchBuilder.append (the
+// table's schema without metadata columns) → encodeParquet in the same process, chunks of
+// BATCH; worker overhead = worker − baseline (the metadata columns count as overhead).
+// Best and median of the rounds are printed; the last line is one JSON object.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { RecordBatchBuilder } from '../src/batch/record-batch.ts';
+import { SqlCatalog } from '../src/catalog/sql-catalog.ts';
+import { parseConnectorConfig } from '../src/config/connector-config.ts';
+import { ConfluentDecoder } from '../src/decode/record-decoder.ts';
+import type { DecodedRecord } from '../src/decode/record-decoder.ts';
+import type { SchemaLookup } from '../src/decode/schema-registry.ts';
+import { encodeFrame } from '../src/decode/wire-format.ts';
+import { encodeParquet } from '../src/parquet/encode.ts';
+import type { RecordSource, SourceHandlers, SourceRecord, TopicPartition } from '../src/pipeline/source.ts';
+import { ConnectorWorker } from '../src/pipeline/worker.ts';
+import { createRouter } from '../src/route/router.ts';
+import { EVENTS_AVRO_SCHEMA, encodeEventAvro, sampleEvent } from '../schemas/events-sample.ts';
+
+const ROWS = Number(process.env.ROWS ?? 200_000);
+const ROUNDS = Number(process.env.ROUNDS ?? 5);
+const PARTITIONS = Number(process.env.PARTITIONS ?? 4);
+const BATCH = Number(process.env.BATCH ?? 500);
+const META = (process.env.META ?? '1') === '1';
+const MAX_ROWS = Number(process.env.MAX_ROWS ?? 100_000);
+
+const lookup: SchemaLookup = {
+  resolve: async (id) => ({ id, schema: EVENTS_AVRO_SCHEMA, schemaType: 'AVRO', references: [], dependencies: [] }),
+};
+
+const cpuUs = (): number => {
+  const c = process.cpuUsage();
+  return c.user + c.system;
+};
+
+/** Fetch batches per partition, delivered round-robin, each awaited (as the Kafka loop does). */
+class BenchSource implements RecordSource {
+  handlers: SourceHandlers | undefined;
+  async start(h: SourceHandlers): Promise<void> {
+    this.handlers = h;
+  }
+  seek(): void {
+    throw new Error('bench source: unexpected seek (fenced?)');
+  }
+  pause(): void {}
+  resume(): void {}
+  async commitOffsets(): Promise<void> {}
+  async stop(): Promise<void> {
+    await this.handlers!.onRevoked(parts());
+  }
+}
+
+const parts = (): TopicPartition[] => Array.from({ length: PARTITIONS }, (_, partition) => ({ topic: 'events', partition }));
+
+/** Records of each partition, cut into fetch batches, in the order a round delivers them. */
+function makeBatches(frames: Uint8Array[]): SourceRecord[][] {
+  const perPart: SourceRecord[][] = parts().map(() => []);
+  frames.forEach((value, i) => {
+    const p = i % PARTITIONS;
+    perPart[p].push({ topic: 'events', partition: p, offset: BigInt(perPart[p].length), timestamp: 1767225600000 + i, key: null, value, headers: [] });
+  });
+  const cut = perPart.map((recs) => Array.from({ length: Math.ceil(recs.length / BATCH) }, (_, b) => recs.slice(b * BATCH, (b + 1) * BATCH)));
+  const out: SourceRecord[][] = [];
+  for (let b = 0; cut.some((c) => b < c.length); b++) for (const c of cut) if (b < c.length) out.push(c[b]);
+  return out;
+}
+
+async function workerRound(dir: string, round: number, batches: SourceRecord[][]): Promise<{ cpuUs: number; wallMs: number; rows: number }> {
+  const yaml = `
+name: bench${round}
+kafka: { brokers: ["127.0.0.1:9"] }
+schemaRegistry: { url: "http://127.0.0.1:9" }
+format: avro
+catalog: { type: sql, uri: ${path.join(dir, 'catalog.db')}, warehouse: ${pathToFileURL(dir).href} }
+topics: [events]
+table: { name: "bench.events_${round}", kafkaMetadataColumns: ${META} }
+commit: { intervalMs: 3600000, maxRows: ${MAX_ROWS} }
+errors: { tolerance: none }
+`;
+  const config = parseConnectorConfig(yaml, 'bench.yaml', {});
+  const catalog = new SqlCatalog({ uri: path.join(dir, 'catalog.db'), warehouse: pathToFileURL(dir).href });
+  const dec = new ConfluentDecoder(lookup);
+  const source = new BenchSource();
+  let rows = 0;
+  const w = new ConnectorWorker({
+    config,
+    catalog,
+    source,
+    decode: (b) => dec.decode(b),
+    router: createRouter(config.table.name, config.route),
+    deadLetters: {
+      add: (_r, e) => {
+        throw e;
+      },
+      flush: async () => {},
+    },
+    events: { committed: (i) => (rows += i.rows) },
+  });
+  const wall = performance.now();
+  const c = cpuUs();
+  await w.start();
+  await source.handlers!.onAssigned(parts());
+  for (const b of batches) await source.handlers!.onBatch(b);
+  await w.stop();
+  const out = { cpuUs: cpuUs() - c, wallMs: performance.now() - wall, rows };
+  await catalog.close();
+  return out;
+}
+
+async function baselineRound(batches: SourceRecord[][]): Promise<number> {
+  const dec = new ConfluentDecoder(lookup);
+  await dec.decode(batches[0][0].value!); // the schema lookup, outside the timing
+  const c = cpuUs();
+  let builder: RecordBatchBuilder | undefined;
+  let schema;
+  for (const b of batches) {
+    for (const r of b) {
+      const d = dec.decode(r.value!) as DecodedRecord;
+      builder ??= new RecordBatchBuilder((schema = d.schema), 'bench.events');
+      builder.append(d.value);
+      if (builder.rowCount >= MAX_ROWS) encodeParquet(schema!, builder.finish(), { zstdLevel: 3 });
+    }
+  }
+  if (builder!.rowCount > 0) encodeParquet(schema!, builder!.finish(), { zstdLevel: 3 });
+  return cpuUs() - c;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function main(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-worker-path-'));
+  const frames = Array.from({ length: ROWS }, (_, i) => encodeFrame(1, encodeEventAvro(sampleEvent(i))));
+  const batches = makeBatches(frames);
+  const warm = makeBatches(frames.slice(0, 40_000));
+  await workerRound(dir, 1000, warm); // JIT warm-up, not counted
+  await baselineRound(warm);
+
+  const loadBefore = os.loadavg()[0];
+  const worker: number[] = [];
+  const wallRate: number[] = [];
+  const base: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const r = await workerRound(dir, i, batches);
+    if (r.rows !== ROWS) throw new Error(`round ${i}: ${r.rows} rows committed, expected ${ROWS}`);
+    worker.push((r.cpuUs * 1000) / ROWS);
+    wallRate.push((ROWS * 1000) / r.wallMs);
+    base.push(((await baselineRound(batches)) * 1000) / ROWS);
+  }
+  const loadAfter = os.loadavg()[0];
+  fs.rmSync(dir, { recursive: true, force: true });
+
+  const overhead = worker.map((w, i) => w - base[i]);
+  const f = {
+    bench: 'worker-path',
+    rows: ROWS,
+    rounds: ROUNDS,
+    partitions: PARTITIONS,
+    batch: BATCH,
+    metadataColumns: META,
+    node: process.version,
+    loadAverage1m: [+loadBefore.toFixed(2), +loadAfter.toFixed(2)],
+    workerNsBest: Math.round(Math.min(...worker)),
+    workerNsMedian: Math.round(median(worker)),
+    baselineNsBest: Math.round(Math.min(...base)),
+    baselineNsMedian: Math.round(median(base)),
+    overheadNsBest: Math.round(Math.min(...overhead)),
+    overheadNsMedian: Math.round(median(overhead)),
+    recPerCpuSecBest: Math.round(1e9 / Math.min(...worker)),
+    recPerCpuSecMedian: Math.round(1e9 / median(worker)),
+    recPerWallSecBest: Math.round(Math.max(...wallRate)),
+    recPerWallSecMedian: Math.round(median(wallRate)),
+    workerNs: worker.map(Math.round),
+    baselineNs: base.map(Math.round),
+  };
+  console.log(`load average ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}; ${ROWS} records × ${ROUNDS} rounds, ${PARTITIONS} partitions, batches of ${BATCH}, metadata columns ${META}`);
+  console.log(`worker    ${f.workerNsBest} ns/rec best, ${f.workerNsMedian} median (${f.recPerCpuSecBest} / ${f.recPerCpuSecMedian} rec/cpu-s; wall ${f.recPerWallSecBest} / ${f.recPerWallSecMedian} rec/s)`);
+  console.log(`baseline  ${f.baselineNsBest} ns/rec best, ${f.baselineNsMedian} median (decode + append + encode, no worker)`);
+  console.log(`overhead  ${f.overheadNsBest} ns/rec best, ${f.overheadNsMedian} median (worker − baseline, per round)`);
+  console.log(JSON.stringify(f));
+}
+
+await main();
