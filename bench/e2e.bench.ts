@@ -147,7 +147,7 @@ function e2eFigures(format: 'avro' | 'json', records: number, lagGB: number, r: 
     recordsPerCpuSecond: Math.round(records / r.cpuSeconds),
     ratioToCeiling: ceiling && !ceiling.error ? round(rps / ceiling.recordsPerSec, 2) : null,
     cpuRatioToCeiling: ceiling?.recordsPerCpuSecond ? round(records / r.cpuSeconds / ceiling.recordsPerCpuSecond, 2) : null,
-    cpuShare: round(r.cpuSeconds / ((Date.now() - r.spawnMs) / 1000), 2),
+    cpuShare: round(r.cpuSeconds / ((r.cpuReadMs - r.spawnMs) / 1000), 2),
     snapshots: r.snapshots.length,
     peakRssMB: r.peakRssMB,
     rssSeries: r.samples.filter((_, i, all) => i % Math.ceil(all.length / 12) === 0 || i === all.length - 1).map(({ s, rssMB, committed }) => ({ s, rssMB, committed })),

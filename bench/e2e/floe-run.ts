@@ -53,6 +53,8 @@ export interface FloeRunResult {
   assignedMs: number | undefined;
   snapshots: SeenSnapshot[];
   cpuSeconds: number;
+  /** when cpuSeconds was read (Date.now()), just before SIGTERM */
+  cpuReadMs: number;
   cpuByThread: Record<string, number>;
   peakRssMB: number;
   /** once a second: seconds since spawn, RSS, CPU seconds, records committed so far */
@@ -216,6 +218,7 @@ metricsPort: 0
   async stop(): Promise<FloeRunResult> {
     await this.#poll();
     const cpu = cpuSeconds(this.pid) ?? NaN;
+    const cpuReadMs = Date.now();
     const threads = cpuByThread(this.pid);
     const m = memory(this.pid);
     if (m) this.#peakRssMB = Math.max(this.#peakRssMB, m.peakRssMB);
@@ -230,6 +233,7 @@ metricsPort: 0
       assignedMs: this.assignedMs,
       snapshots: this.snapshots(),
       cpuSeconds: Math.round(cpu * 100) / 100,
+      cpuReadMs,
       cpuByThread: threads,
       peakRssMB: this.#peakRssMB,
       samples: this.#samples,
