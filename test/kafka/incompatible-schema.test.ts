@@ -35,6 +35,16 @@ const V2 = { ...V1, fields: [V1.fields[0], V1.fields[1], { name: 'amount', type:
 const V3 = { ...V1, fields: [V1.fields[0], V1.fields[2], { name: 'note', type: ['null', 'string'], default: null }] };
 const types = { 1: avro.Type.forSchema(V1 as avro.Schema), 2: avro.Type.forSchema(V2 as avro.Schema), 3: avro.Type.forSchema(V3 as avro.Schema) };
 
+/** PUT /config/{subject} compatibility NONE (Apicurio wants the subject to exist first). */
+async function allowAnyChange(registryUrl: string, subject: string): Promise<void> {
+  const res = await fetch(`${registryUrl}/config/${encodeURIComponent(subject)}`, {
+    method: 'PUT',
+    headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
+    body: JSON.stringify({ compatibility: 'NONE' }),
+  });
+  assert.ok(res.ok, `setting ${subject}'s compatibility: HTTP ${res.status} ${await res.text()}`);
+}
+
 interface Fixture {
   topic: string;
   dlqTopic: string;
@@ -56,8 +66,11 @@ async function fixture(prefix: string, partitions: number): Promise<Fixture> {
   await kafka.admin.createTopic(dlqTopic, { partitions: 1 });
   const registry = new SchemaRegistryClient({ url: env.registryUrl });
   const subject = `${topic}-value`;
-  // all three versions under one subject (the registry's default rules let the incompatible one in)
-  const ids = { 1: await registry.register(subject, { schema: JSON.stringify(V1) }), 2: await registry.register(subject, { schema: JSON.stringify(V2) }), 3: await registry.register(subject, { schema: JSON.stringify(V3) }) };
+  // all three versions under one subject; the subject accepts any change (a registry whose
+  // default is BACKWARD, as Confluent's is, would refuse the incompatible one)
+  const v1 = await registry.register(subject, { schema: JSON.stringify(V1) });
+  await allowAnyChange(env.registryUrl, subject);
+  const ids = { 1: v1, 2: await registry.register(subject, { schema: JSON.stringify(V2) }), 3: await registry.register(subject, { schema: JSON.stringify(V3) }) };
   assert.equal(new Set(Object.values(ids)).size, 3);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
   const table = 'e2e.payments';
@@ -240,6 +253,7 @@ test('a writer type the table already holds (int in a long column, float in a do
   const NEW = { type: 'record', name: 'Reading', fields: [{ name: 'id', type: 'long' }, { name: 'count', type: 'long' }, { name: 'ratio', type: 'double' }] };
   const OLD = { type: 'record', name: 'Reading', fields: [{ name: 'id', type: 'long' }, { name: 'count', type: 'int' }, { name: 'ratio', type: 'float' }] };
   const newId = await registry.register(`${topic}-value`, { schema: JSON.stringify(NEW) });
+  await allowAnyChange(env.registryUrl, `${topic}-value`); // old producers re-register their older version
   const oldId = await registry.register(`${topic}-value`, { schema: JSON.stringify(OLD) });
   const types = { new: avro.Type.forSchema(NEW as avro.Schema), old: avro.Type.forSchema(OLD as avro.Schema) };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-e2e-narrower-'));
