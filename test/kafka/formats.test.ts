@@ -4,6 +4,8 @@
 // PyIceberg; JSON Schema into the embedded SQL catalog, judged by DuckDB. In both, producers
 // move to a new registry version that adds fields while the connector runs (old producers
 // keep sending the old version), and every value read back is compared with what was produced.
+// Also Protobuf schemas with imports: a file registered as a reference, and the known types
+// the Java serializer registers without references.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -24,7 +26,7 @@ const kafka = kafkaClients();
 
 const BASE_MS = Date.UTC(2026, 2, 1, 12, 0, 0);
 
-/** A Kafka timestamp (ms) as the readers print a timestamptz. */
+/** Microseconds since the epoch (positive) as the readers print a timestamptz. */
 function isoMicros(micros: bigint): string {
   const ms = micros / 1000n;
   const s = new Date(Number(ms)).toISOString(); // ...T..:..:..mmmZ
