@@ -119,3 +119,66 @@ errors: { tolerance: all, deadLetterTopic: events.dlq }
   }
   assert.equal(formatOffsets(tableOffsets(table.metadata, 'c1')), '{"events":{"0":300,"1":300,"2":300}}');
 });
+
+test('fast path, field routing: a zombie fenced on one table re-reads the partition and the other table skips what it holds', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-fast-'));
+  const config = parseConnectorConfig(
+    `
+name: c1
+kafka: { brokers: ["127.0.0.1:9"] }
+format: json
+catalog: { type: sql, uri: ${path.join(dir, 'catalog.db')}, warehouse: ${pathToFileURL(dir).href} }
+topics: [events]
+table: { name: "lake.unused", kafkaMetadataColumns: true }
+route: { by: field, field: kind, tables: { a: lake.fa, b: lake.fb } }
+commit: { intervalMs: 60000, maxRows: 40 }
+errors: { tolerance: all, deadLetterTopic: events.dlq }
+`,
+    'test.yaml',
+    {},
+  );
+  const catalog = () => new SqlCatalog({ uri: path.join(dir, 'catalog.db'), warehouse: pathToFileURL(dir).href });
+  const enc = new TextEncoder();
+  const source = new MemorySource(13);
+  const kinds: string[] = [];
+  for (let i = 0; i < 300; i++) {
+    const kind = i % 3 === 0 ? 'a' : 'b';
+    kinds.push(kind);
+    source.produce('events', 0, enc.encode(JSON.stringify({ kind, i })));
+  }
+  const zombieSource = new MemorySource(10);
+  zombieSource.log.set([...source.log.keys()][0], source.log.values().next().value!);
+  let fenced = 0;
+  const run = (src: MemorySource) =>
+    new ConnectorWorker({
+      config,
+      catalog: catalog(),
+      source: src,
+      decode: (b) => ({ value: JSON.parse(new TextDecoder().decode(b)) as Record<string, unknown> }),
+      router: createRouter(config.table.name, config.route),
+      deadLetters: { add: () => undefined, flush: async () => {} },
+      events: { fenced: () => fenced++ },
+    });
+  const a = run(source);
+  const z = run(zombieSource);
+  await a.start();
+  await z.start();
+  const parts = [{ topic: 'events', partition: 0 }];
+  await source.assign(parts);
+  await zombieSource.assign(parts);
+  await source.pump(4); // A buffers 52 records: 18 in fa, 34 in fb
+  await zombieSource.pump(6); // Z commits fb at 40 rows (offsets to 60)
+  await source.pump(1); // A reads to 65, fb has 43 rows: fenced, A goes back to 60
+  assert.equal(fenced, 1, 'A was fenced on fb');
+  await source.pump(); // 60..64 again: fb takes them, fa already holds 60 and 63
+  await zombieSource.pump();
+  await a.stop();
+  await z.stop();
+  assert.ok(fenced >= 1, 'a worker was fenced');
+  for (const [name, kind] of [['lake.fa', 'a'], ['lake.fb', 'b']]) {
+    const rows = await tableRows(await catalog().loadTable(parseTableName(name)));
+    const want = kinds.filter((k) => k === kind).length;
+    assert.equal(new Set(rows.map((r) => Number(r.i))).size, want, `${name}: every record`);
+    assert.equal(rows.length, want, `${name}: no record twice`);
+  }
+});
