@@ -47,9 +47,12 @@ const BAD = Array.from({ length: RECORDS }, (_, i) => i).filter(isBad).length;
 const CONNECTOR = 'restart';
 
 const broker = await PrivateBroker.create();
+/** catalogs and warehouses of the connectors run here */
+const workDirs: string[] = [];
 after(async () => {
   // whatever happened: our broker goes, by its pid file in our own stack dir
   await broker.destroy();
+  for (const d of workDirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
 interface Produced {
@@ -141,6 +144,7 @@ test('broker stopped (SIGTERM) and killed (SIGKILL) mid-stream: floe recovers by
     retrying = await KafkaProducer.connect({ brokers: [broker.bootstrap], reconnectTimeoutMs: 120_000, log: (m) => retryLog.push(m) });
     let sideSend: Promise<unknown> | undefined;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-restart-'));
+    workDirs.push(dir);
     const file = path.join(dir, 'restart.yaml');
     const metricsPort = await freePort();
     fs.writeFileSync(file, `
@@ -285,6 +289,7 @@ test('brokers down past kafka.reconnectTimeoutMs: floe stops with an error namin
     await admin.close();
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-bound-'));
+  workDirs.push(dir);
   const file = path.join(dir, 'bound.yaml');
   fs.writeFileSync(file, `
 name: bound
