@@ -430,17 +430,17 @@ export class ConnectorWorker {
         const pos = this.position.get(key);
         if (pos !== undefined && rec.offset < pos) continue; // already processed (before a seek)
       }
-      let first: FirstAttempt | undefined;
+      // what the fast path's decode gave (the slow path takes it over)
+      let d: Decoded | Promise<Decoded> | undefined;
+      let failed: { error: unknown } | undefined;
       let grown = false;
       fast: if (touched && rec.value !== null) {
-        let d: Decoded | Promise<Decoded>;
         try {
           d = this.o.decode(rec.value);
         } catch (error) {
-          first = { error };
+          failed = { error };
           break fast;
         }
-        first = { decoded: d };
         if (typeof (d as Partial<Promise<Decoded>>).then === 'function') break fast;
         const decoded = d as Decoded;
         let name: string;
@@ -501,7 +501,7 @@ export class ConnectorWorker {
       }
       // slow path: the bookkeeping as it stands, record by record
       writeAll();
-      await this.processOne(rec, key, records, i, first, grown);
+      await this.processOne(rec, key, records, i, failed ?? (d === undefined ? undefined : { decoded: d }), grown);
       this.position.set(key, rec.offset + 1n);
       this.touch(rec, key);
       touched = true;
