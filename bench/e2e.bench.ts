@@ -20,12 +20,16 @@
 //      stamped with its send time (CreateTime); latency = visible − produce time, where visible
 //      is when the benchmark's catalog poller (every --poll-ms) first saw a snapshot covering
 //      the offset (the snapshot's own timestamp-ms is reported beside it).
-// Flags: --quick (100k records each, no 1 GB lag, 5 s of freshness), --lag-gb, --avro-records,
-// --json-records, --partitions, --e2e-commit-interval-ms, --commit-interval-ms (freshness),
-// --rate, --fresh-seconds, --poll-ms, --catalog sql|rest, --cpu N, --no-pin,
-// --runs ceiling,avro,json,fresh, --floe-node-args "--max-old-space-size=256", --memory-probe (the child's
-// process.memoryUsage() at its highest RSS), --profile (node --cpu-prof of the Avro run, summarised;
-// slows the run), --cleanup (delete the benchmark topics afterwards).
+// Flags (defaults): --quick (100k records each, no 1 GB lag, 5 s of freshness at 5k/s),
+// --lag-gb (1), --avro-records (1M, or more for --lag-gb), --json-records (1M), --partitions (12),
+// --e2e-commit-interval-ms (2000; the connector default is 10000, and peak RSS follows the rows
+// per commit), --commit-interval-ms (1000, freshness), --rate (20000), --fresh-seconds (30),
+// --poll-ms (100), --catalog sql|rest (sql), --cpu N (the last), --no-pin,
+// --runs ceiling,avro,json,fresh (all), --floe-node-args "--max-old-space-size=256",
+// --memory-probe (each thread's process.memoryUsage() at the highest RSS), --profile (node
+// --cpu-prof of the Avro run, summarised; slows it), --cleanup (delete the benchmark topics).
+// A private stack beside the shared one: FLOE_STACK_DIR=/tmp/x FLOE_STACK_KAFKA_PORT=19092
+// FLOE_STACK_KAFKA_CONTROLLER_PORT=19093 FLOE_STACK_REGISTRY_PORT=18081 npm run bench
 // Readable lines on stderr; the LAST stdout line is one JSON object with every figure and the
 // target verdicts.
 import { spawnSync } from 'node:child_process';
