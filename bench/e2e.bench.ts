@@ -186,11 +186,20 @@ async function main(): Promise<void> {
   // at least --avro-records (default 1M, 100k quick), and enough for --lag-gb of lag
   const avroRecords = Math.max(cfg.avroRecords || (quick ? 100_000 : 1_000_000), Math.ceil((cfg.lagGB * 1e9) / avroProbe.averageBytes()));
   const needGB = (avroRecords * 283 + cfg.jsonRecords * 515) / 1e9 * 1.3 + 1;
-  if (disk.stackFreeGB < needGB) throw new Error(`not enough disk: ${disk.stackFreeGB} GB free at ${stackDir}, the topics need ~${round(needGB, 1)} GB`);
+  if (disk.stackFreeGB < needGB) {
+    fs.rmSync(work, { recursive: true, force: true });
+    throw new Error(`not enough disk: ${disk.stackFreeGB} GB free at ${stackDir}, the topics need ~${round(needGB, 1)} GB`);
+  }
 
   const components: Component[] = ['kafka', 'registry', ...(cfg.catalog === 'rest' ? (['s3', 'rest'] as Component[]) : [])];
   log(`stack: ${components.join(' ')}`);
-  const stack = startStack(components, log);
+  let stack: ReturnType<typeof startStack>;
+  try {
+    stack = startStack(components, log);
+  } catch (err) {
+    fs.rmSync(work, { recursive: true, force: true });
+    throw err;
+  }
   if (stack.started.length > 0) log(`stack: started ${stack.started.join(', ')} (stopped again at the end)`);
   const { env } = stack;
   const runs = new Set(cfg.runs);
@@ -366,10 +375,13 @@ async function main(): Promise<void> {
     for (const [k, t] of Object.entries(targets)) log(`target ${k}: ${t.verdict.toUpperCase()} (${t.value ?? '-'}; ${t.target})${'note' in t ? ` — ${t.note}` : ''}`);
   } finally {
     if (cfg.cleanup && topics.length > 0) {
-      const admin = await KafkaAdmin.connect({ brokers: env.brokers });
-      await admin.deleteTopics(topics).catch((e: Error) => log(`cleanup: ${e.message}`));
-      await admin.close();
-      log(`deleted topics ${topics.join(', ')}`);
+      try {
+        const admin = await KafkaAdmin.connect({ brokers: env.brokers });
+        await admin.deleteTopics(topics).finally(() => admin.close());
+        log(`deleted topics ${topics.join(', ')}`);
+      } catch (e) {
+        log(`cleanup: could not delete ${topics.join(', ')}: ${(e as Error).message}`);
+      }
     }
     fs.rmSync(work, { recursive: true, force: true });
     stack.stop();
