@@ -1,8 +1,9 @@
 // The benchmark's producer: @platformatic/kafka's Producer without floe's wrapper
 // (src/kafka/producer.ts builds a header map and copies every buffer: ~30k records/s here
-// against ~110-150k/s for the bare client, measured under load 6 on 2 cores). acks=1, not
-// idempotent, and no retries: a retried request could land twice (seen once under load: a
-// topic of 1,000,000 held 1,004,000), so a failed request fails the run instead.
+// against ~110-150k/s for the bare client, measured under load 6 on 2 cores). Idempotent: without
+// it, topics came out with extra records (1,004,000 for 1,000,000; 104,500 for 100,000 even with
+// retries: 0, as the library resends a whole request when part of it failed on stale metadata),
+// and the prefill checks the count.
 import { Producer } from '@platformatic/kafka';
 import { clientBaseOptions } from '../../src/kafka/connection.ts';
 
@@ -18,7 +19,7 @@ export class BenchProducer {
   readonly #topic: string;
 
   constructor(brokers: string[], topic: string) {
-    this.#producer = new Producer<Buffer, Buffer, Buffer, Buffer>({ ...clientBaseOptions({ brokers, retries: 0, requestTimeoutMs: 120_000 }, 'bench-producer'), acks: 1, idempotent: false, autocreateTopics: false });
+    this.#producer = new Producer<Buffer, Buffer, Buffer, Buffer>({ ...clientBaseOptions({ brokers, requestTimeoutMs: 120_000 }, 'bench-producer'), idempotent: true, autocreateTopics: false });
     this.#topic = topic;
   }
 
