@@ -371,6 +371,7 @@ async function main(): Promise<void> {
         a && a.lagGB < 1 ? `only ${a.lagGB} GB of lag in this run (peak ${a.peakRssMB} MB): run with --lag-gb 1` : undefined,
       ),
     };
+    if (quick) for (const t of Object.values(targets) as { note?: string }[]) t.note = `--quick smoke run, too small to judge${t.note ? `; ${t.note}` : ''}`;
     result.targets = targets;
     for (const [k, t] of Object.entries(targets)) log(`target ${k}: ${t.verdict.toUpperCase()} (${t.value ?? '-'}; ${t.target})${'note' in t ? ` — ${t.note}` : ''}`);
   } finally {
