@@ -43,7 +43,7 @@ import { consumeCeiling } from './e2e/ceiling.ts';
 import type { CeilingResult } from './e2e/ceiling.ts';
 import { summariseProfiles } from './e2e/cpu-profile.ts';
 import { EventPayloads } from './e2e/events.ts';
-import { FloeRun } from './e2e/floe-run.ts';
+import { FloeRun, freePort } from './e2e/floe-run.ts';
 import type { FloeRunResult } from './e2e/floe-run.ts';
 import { freshness, produceSteadily } from './e2e/freshness.ts';
 import { prefill } from './e2e/prefill.ts';
@@ -130,6 +130,8 @@ interface E2eFigures {
   /** RSS over the run: at most 12 of the once-a-second samples */
   rssSeries: { s: number; rssMB: number; committed: number }[];
   cpuByThread: Record<string, number>;
+  /** Iceberg commits (floe_commit_duration_seconds): how many, and their seconds in total */
+  catalogCommits?: { count: number; seconds: number };
   memoryAtPeak?: Record<string, Record<string, number>>;
   exitCode: number | null;
 }
@@ -156,6 +158,7 @@ function e2eFigures(format: 'avro' | 'json', records: number, lagGB: number, r: 
     peakRssMB: r.peakRssMB,
     rssSeries: r.samples.filter((_, i, all) => i % Math.ceil(all.length / 12) === 0 || i === all.length - 1).map(({ s, rssMB, committed }) => ({ s, rssMB, committed })),
     cpuByThread: r.cpuByThread,
+    ...(r.catalogCommits ? { catalogCommits: r.catalogCommits } : {}),
     ...(r.memoryAtPeak ? { memoryAtPeak: r.memoryAtPeak } : {}),
     exitCode: r.exitCode,
   };
@@ -263,7 +266,7 @@ async function main(): Promise<void> {
         nodeArgs: cfg.floeNodeArgs,
         memoryProbe: cfg.memoryProbe,
         log,
-      });
+      }, await freePort());
       let r: FloeRunResult;
       try {
         await run.waitForOffsets(await endOffsets(env.brokers, topic), Math.min(1_800_000, 120_000 + records / 5));
@@ -274,6 +277,7 @@ async function main(): Promise<void> {
       e2e[format] = f;
       log(`end to end ${format}: ${f.recordsPerSec} records/s (from assignment to the last commit, ${f.secondsFromAssigned} s; ${f.recordsPerSecFromSpawn}/s from process spawn), ${f.recordsPerCpuSecond} records per CPU-second (${f.cpuSeconds} s CPU), ${f.snapshots} snapshots, peak RSS ${f.peakRssMB} MB${f.ratioToCeiling === null ? '' : `, ${f.ratioToCeiling} of the ceiling (${f.cpuRatioToCeiling} per CPU-second)`}; floe got ${f.cpuShare} of its core`);
       log(`  CPU seconds by thread: ${JSON.stringify(f.cpuByThread)}`);
+      if (f.catalogCommits) log(`  Iceberg commits (catalog step only, from floe's /metrics): ${f.catalogCommits.count}, ${f.catalogCommits.seconds} s in total`);
       if (f.memoryAtPeak) log(`  at the highest RSS, process.memoryUsage() per thread in MB (rss is the process's; heap* each thread's own isolate): ${JSON.stringify(f.memoryAtPeak)}`);
       log(`  RSS over the run (s since spawn: MB, records committed): ${f.rssSeries.map((x) => `${x.s}s: ${x.rssMB} MB, ${x.committed}`).join('; ')}`);
       if (profileDir) {
@@ -308,7 +312,7 @@ async function main(): Promise<void> {
         pollMs: cfg.pollMs,
         nodeArgs: cfg.floeNodeArgs,
         log,
-      });
+      }, await freePort());
       const producer = new BenchProducer(env.brokers, topic);
       let r: FloeRunResult;
       let produced;

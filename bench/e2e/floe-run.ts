@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import type { Catalog } from '../../src/catalog/catalog.ts';
 import { parseTableName } from '../../src/catalog/catalog.ts';
@@ -57,6 +58,8 @@ export interface FloeRunResult {
   cpuReadMs: number;
   cpuByThread: Record<string, number>;
   peakRssMB: number;
+  /** from floe's /metrics just before SIGTERM: Iceberg commit attempts and their total seconds (catalog commit only; encoding and file writes come before it) */
+  catalogCommits?: { count: number; seconds: number };
   /** once a second: seconds since spawn, RSS, CPU seconds, records committed so far */
   samples: Sample[];
   /** with memoryProbe: the child's own process.memoryUsage() (MB) at its highest RSS */
@@ -70,6 +73,18 @@ export interface Sample {
   rssMB: number;
   cpuS: number;
   committed: number;
+}
+
+/** A TCP port nobody listens on right now (for floe's metrics server). */
+export async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 export const tableName = (name: string) => `bench.${name.replace(/[^a-z0-9_]/gi, '_')}`;
@@ -91,7 +106,10 @@ export class FloeRun {
   #memFile: string;
   #exited: Promise<number | null>;
 
-  constructor(o: FloeRunOptions) {
+  readonly #metricsPort: number;
+
+  constructor(o: FloeRunOptions, metricsPort: number) {
+    this.#metricsPort = metricsPort;
     this.o = o;
     this.table = tableName(o.name);
     fs.mkdirSync(o.dir, { recursive: true });
@@ -111,7 +129,7 @@ topics: [${o.topic}]
 table: { name: ${this.table} }
 commit: { intervalMs: ${o.commitIntervalMs} }
 errors: { tolerance: none }
-metricsPort: 0
+metricsPort: ${metricsPort}
 `);
     this.#catalog = catalogFromConfig(loadConnectorConfig(file).catalog, o.dir);
     const probe = o.memoryProbe ? ['--import', path.join(import.meta.dirname, 'memory-probe.ts')] : [];
@@ -181,6 +199,16 @@ metricsPort: 0
     });
   }
 
+  async #commitMetrics(): Promise<{ count: number; seconds: number } | undefined> {
+    try {
+      const text = await (await fetch(`http://127.0.0.1:${this.#metricsPort}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+      const sum = (name: string) => [...text.matchAll(new RegExp(`^${name}\\{[^}]*\\} ([0-9.e+-]+)$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
+      return { count: sum('floe_commit_duration_seconds_count'), seconds: Math.round(sum('floe_commit_duration_seconds_sum') * 100) / 100 };
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Per thread, its last memory-probe line at or before the moment of the highest RSS. */
   #memoryAtPeak(): Record<string, Record<string, number>> | undefined {
     if (!this.o.memoryProbe || !fs.existsSync(this.#memFile)) return undefined;
@@ -217,6 +245,7 @@ metricsPort: 0
   /** Reads CPU and memory, stops the child with SIGTERM (SIGKILL after 30 s). */
   async stop(): Promise<FloeRunResult> {
     await this.#poll();
+    const catalogCommits = await this.#commitMetrics();
     const cpu = cpuSeconds(this.pid) ?? NaN;
     const cpuReadMs = Date.now();
     const threads = cpuByThread(this.pid);
@@ -234,6 +263,7 @@ metricsPort: 0
       snapshots: this.snapshots(),
       cpuSeconds: Math.round(cpu * 100) / 100,
       cpuReadMs,
+      catalogCommits,
       cpuByThread: threads,
       peakRssMB: this.#peakRssMB,
       samples: this.#samples,
