@@ -40,8 +40,12 @@ launch() {
   # must not take an earlier run's "started" line for this one's
   stat -c %s "$log" 2>/dev/null >"$STACK_RUN_DIR/$name.logstart" || echo 0 >"$STACK_RUN_DIR/$name.logstart"
   echo "=== $(date -u +%FT%TZ) start: $*" >>"$log"
-  # the server must not inherit start.sh's lock (it would hold it for its whole life)
-  nohup "$@" >>"$log" 2>&1 </dev/null {stack_lock}>&- &
+  # the server must not inherit start.sh's lock (it would hold it for its whole life), and runs
+  # in a session of its own: a caller's process group being killed (a test runner's timeout, a
+  # terminal job) must not take down a server that later callers share. stop.sh stops it by pid.
+  # (setsid execs in place here: a background child of a script is no group leader, so $! stays
+  # the server's pid.)
+  setsid nohup "$@" >>"$log" 2>&1 </dev/null {stack_lock}>&- &
   local pid=$! i
   echo "$pid $marker" >"$STACK_RUN_DIR/$name.pid"
   # $! is a fork of this shell until it execs the server: until then its command line lacks the
@@ -133,6 +137,8 @@ share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
+# tests produce records with fixed old timestamps: time retention would delete them mid-test
+log.retention.ms=-1
 EOF
   cp "$STACK_SCRIPTS/kafka/log4j2.properties" "$state/log4j2.properties"
   if [[ ! -f $state/data/meta.properties ]]; then
@@ -246,11 +252,12 @@ flock "$stack_lock"
 declare -A started_at already
 launched=()
 for c in "$@"; do
-  if stack_live_pid "$c" >/dev/null && "healthy_$c"; then
-    already[$c]=1
+  if stack_live_pid "$c" >/dev/null; then
+    # ours and alive: healthy now, or still starting / slow under load. Never kill it (other
+    # callers may be using it); the wait below fails by name if it does not become healthy.
+    if "healthy_$c"; then already[$c]=1; else started_at[$c]=$(stack_now); fi
     continue
   fi
-  if pid=$(stack_live_pid "$c"); then kill "$pid" 2>/dev/null || true; sleep 1; fi
   rm -f "$STACK_RUN_DIR/$c.pid"
   started_at[$c]=$(stack_now)
   launched+=("$c")
