@@ -162,10 +162,10 @@ class Emitter {
         return `if (typeof ${v} !== 'string') ${F}(${v}, ''); ${L}.pushString(${v});`;
       case 'boolean':
         return `if (typeof ${v} !== 'boolean') ${F}(${v}, ''); ${L}.pushBoolean(${v});`;
-      case 'double':
-        return `if (typeof ${v} !== 'number') ${F}(${v}, ''); ${L}.pushDouble(${v});`;
+      case 'double': // a bigint (JSON integer beyond 2^53) as the nearest double, as coerce.ts
+        return `if (typeof ${v} === 'number') ${L}.pushDouble(${v}); else if (typeof ${v} === 'bigint') ${L}.pushDouble(Number(${v})); else ${F}(${v}, '');`;
       case 'float':
-        return `if (typeof ${v} !== 'number') ${F}(${v}, ''); ${L}.pushFloat(${v});`;
+        return `if (typeof ${v} === 'number') ${L}.pushFloat(${v}); else if (typeof ${v} === 'bigint') ${L}.pushFloat(Number(${v})); else ${F}(${v}, '');`;
       case 'int':
         return (
           `if (typeof ${v} !== 'number') ${F}(${v}, '');` +

@@ -7,7 +7,8 @@
 //   boolean          boolean
 //   int              integer number in int32 range
 //   long             bigint in int64 range, or a safe-integer number
-//   float, double    number (NaN and ±Infinity allowed); float is rounded to float32
+//   float, double    number (NaN and ±Infinity allowed); float is rounded to float32; a bigint
+//                    (an integer literal beyond 2^53 from the JSON parser) as the nearest value
 //   decimal(P,S)     string "-12.30" (no exponent), number, or bigint = the unscaled value;
 //                    more than S fraction digits or more than P digits is an error (no rounding)
 //   date             "YYYY-MM-DD", Date (its UTC day), or number of days since 1970-01-01
@@ -87,14 +88,16 @@ export function valueWriter(type: PrimitiveType): ValueWriter {
       return writeInt64;
     case 'float':
       return (leaf, v) => {
-        if (typeof v !== 'number') return '';
-        leaf.pushFloat(v);
+        if (typeof v === 'number') leaf.pushFloat(v);
+        else if (typeof v === 'bigint') leaf.pushFloat(Number(v));
+        else return '';
         return undefined;
       };
     case 'double':
       return (leaf, v) => {
-        if (typeof v !== 'number') return '';
-        leaf.pushDouble(v);
+        if (typeof v === 'number') leaf.pushDouble(v);
+        else if (typeof v === 'bigint') leaf.pushDouble(Number(v));
+        else return '';
         return undefined;
       };
     case 'string':

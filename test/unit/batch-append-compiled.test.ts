@@ -298,6 +298,26 @@ test('inline primitive checks reject what coerce.ts rejects, with the same reaso
   assert.ok(Number.isNaN((cols[1].values as Float64Array)[0]));
 });
 
+test('inline double and float checks take a bigint as the nearest value, nested too', () => {
+  const s: Schema = {
+    type: 'struct',
+    'schema-id': 0,
+    fields: [
+      { id: 1, name: 'd', required: true, type: 'double' },
+      { id: 2, name: 'f', required: false, type: 'float' },
+      { id: 3, name: 'xs', required: false, type: { type: 'list', 'element-id': 4, element: 'double', 'element-required': true } },
+    ],
+  };
+  const b = new RecordBatchBuilder(s, 't');
+  b.append({ d: 12345678901234567890n, f: -(2n ** 80n), xs: [1.25, 2n ** 64n + 1n] });
+  b.append({ d: 0.5 });
+  assert.throws(() => b.append({ d: '1' }), /expected double, got string "1"/);
+  const cols = b.finish().columns;
+  assert.deepEqual(Array.from(cols[0].values as Float64Array), [12345678901234567000, 0.5]);
+  assert.deepEqual(Array.from(cols[1].values as Float32Array), [-(2 ** 80)]);
+  assert.deepEqual(Array.from(cols[2].values as Float64Array), [1.25, 2 ** 64]);
+});
+
 test('field names that are not identifiers', () => {
   const s: Schema = {
     type: 'struct',

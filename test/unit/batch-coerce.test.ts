@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { RecordBatchBuilder } from '../../src/batch/record-batch.ts';
 import { ValueError } from '../../src/batch/errors.ts';
 import type { LeafColumn } from '../../src/batch/column-batch.ts';
+import type { LeafBuilder } from '../../src/batch/leaf-builder.ts';
+import { valueWriter } from '../../src/batch/coerce.ts';
 import type { IcebergType, Schema } from '../../src/iceberg/types.ts';
 
 function schemaOf(type: IcebergType, required = false): Schema {
@@ -68,6 +70,21 @@ test('float and double keep NaN and infinities', () => {
   const d = build('double', [Math.PI, Infinity]);
   assert.deepEqual(Array.from(d.values as Float64Array), [Math.PI, Infinity]);
   rejects('double', '1.0', /expected double, got string "1.0"/);
+});
+
+test('float and double take a bigint (an integer literal beyond 2^53 from the JSON parser) as the nearest value', () => {
+  const big = 2n ** 63n - 1n;
+  const d = build('double', [12345678901234567890n, -(2n ** 60n) - 1n, big, 1.5]);
+  assert.deepEqual(Array.from(d.values as Float64Array), [12345678901234567000, -(2 ** 60), 2 ** 63, 1.5]);
+  const f = build('float', [2n ** 70n + 1n]);
+  assert.deepEqual(Array.from(f.values as Float32Array), [2 ** 70]);
+  // the partition writer (coerce.ts directly) takes them too
+  const leaf = { pushDouble: (x: number) => pushed.push(x) } as unknown as LeafBuilder;
+  const pushed: number[] = [];
+  assert.equal(valueWriter('double')(leaf, 9007199254740993n), undefined);
+  assert.deepEqual(pushed, [9007199254740992]);
+  // a long column keeps big integers exact
+  assert.deepEqual(i64(build('long', [9007199254740993n])), [9007199254740993n]);
 });
 
 test('decimal: strings, numbers, bigint unscaled; no rounding', () => {
