@@ -26,6 +26,8 @@ export class IncompatibleSchemaChangeError extends Error {
   readonly path: string;
   readonly from: string;
   readonly to: string;
+  /** Why the change is not allowed, when more can be said than "from → to". */
+  readonly reason: string | undefined;
   constructor(path: string, from: IcebergType | TypeSpec | string, to: IcebergType | TypeSpec | string, reason?: string) {
     const f = typeof from === 'string' ? from : specToString(from);
     const t = typeof to === 'string' ? to : specToString(to);
@@ -33,6 +35,7 @@ export class IncompatibleSchemaChangeError extends Error {
     this.path = path;
     this.from = f;
     this.to = t;
+    this.reason = reason;
   }
 }
 

@@ -50,6 +50,8 @@ export interface Decoded {
   value: Record<string, unknown>;
   /** The same object for every record of one writer schema (compared by identity). */
   schema?: Schema;
+  /** The registry's id of the writer schema (for messages). */
+  schemaId?: number;
 }
 
 export type ValueDecoder = (bytes: Uint8Array) => Decoded | Promise<Decoded>;
@@ -589,7 +591,7 @@ export class ConnectorWorker {
       const bad = t.incompatible.get(decoded.schema);
       if (bad) return this.deadLetter(rec, bad);
       if (!t.knownSchemas.has(decoded.schema)) {
-        const ok = await this.reconcile(t, decoded.schema);
+        const ok = await this.reconcile(t, decoded.schema, rec, decoded.schemaId);
         if (!ok) return this.deadLetter(rec, t.incompatible.get(decoded.schema)!);
         t = this.state.get(tableNameOf)!;
       }
@@ -599,7 +601,7 @@ export class ConnectorWorker {
       const e = grown ? undefined : t.inferrer.add(decoded.value);
       if (e) return this.deadLetter(rec, e);
       if (grown || t.inferrer.changes !== before) {
-        const ok = await this.reconcile(t, t.inferrer.schema());
+        const ok = await this.reconcile(t, t.inferrer.schema(), rec);
         if (!ok) return this.deadLetter(rec, [...t.incompatible.values()].pop()!);
         t = this.state.get(tableNameOf)!;
       }
@@ -625,8 +627,8 @@ export class ConnectorWorker {
     t.touched.set(key, rec);
   }
 
-  /** Makes the table's schema take `incoming`; false when the change is incompatible (dead letters). */
-  private async reconcile(t: TableState, incoming: Schema): Promise<boolean> {
+  /** Makes the table's schema take `incoming` (the schema of `rec`); false when the change is incompatible (dead letters). */
+  private async reconcile(t: TableState, incoming: Schema, rec: SourceRecord, schemaId?: number): Promise<boolean> {
     const cfg = this.o.config;
     if (!cfg.table.evolveSchema) {
       t.knownSchemas.add(incoming);
@@ -647,7 +649,13 @@ export class ConnectorWorker {
     } catch (err) {
       if (!(err instanceof IncompatibleSchemaChangeError)) throw err;
       if (cfg.errors.onIncompatibleSchema === 'stop') {
-        throw new ConnectorStoppedError(`table ${t.open.name}: incompatible schema change: ${err.message}`, err);
+        const schema = schemaId !== undefined ? `schema id ${schemaId}` : cfg.format === 'json' ? 'schema inferred from JSON' : 'writer schema';
+        const change = err.from === err.to ? `take column ${err.path}` : `change column ${err.path} from ${err.from} to ${err.to}`;
+        const why = err.reason ?? 'Iceberg only widens int → long, float → double and decimal precision';
+        throw new ConnectorStoppedError(
+          `connector ${cfg.name} stopped at ${rec.topic}[${rec.partition}] offset ${rec.offset} (${schema}): table ${t.open.name} cannot ${change} (${why}) [errors.onIncompatibleSchema is stop]`,
+          err,
+        );
       }
       t.incompatible.set(incoming, err);
       return false;

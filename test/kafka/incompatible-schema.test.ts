@@ -4,7 +4,8 @@
 //   dead-letter: those records go to the dead-letter topic with floe.error.* headers naming the
 //     field; compatible records (old producers, and a later compatible version) land; rows +
 //     dead letters = records produced, each once;
-//   stop (the default): the connector stops with an error naming the table and the field,
+//   stop (the default): the connector stops with one sentence naming the record (topic,
+//     partition, offset, schema id), the table, the field and its type change;
 //     nothing of the incompatible records is committed; a restart after the fix (here: the
 //     operator chooses dead-letter) loses and duplicates nothing.
 import { test } from 'node:test';
@@ -219,8 +220,21 @@ test('errors.onIncompatibleSchema stop (default): the connector stops naming tab
   } finally {
     await running.stop().catch(() => undefined);
   }
-  assert.match(failure!.message, new RegExp(`table ${f.table.replace('.', '\\.')}`), 'the error names the table');
-  assert.match(failure!.message, /amount: string → long/, 'the error names the field and both types');
+  // one sentence naming the record (topic, partition, offset: the first incompatible one of its
+  // partition), its schema id, the table, the column and the type change
+  const stoppedAt = /stopped at (.+)\[(\d+)\] offset (\d+) /.exec(failure!.message);
+  assert.ok(stoppedAt, `the error names the record: ${failure!.message}`);
+  const [, stopTopic, stopPartition, stopOffset] = stoppedAt;
+  assert.equal(stopTopic, f.topic);
+  assert.equal(Number(stopOffset), firstBad.get(Number(stopPartition)), 'the first incompatible record of its partition');
+  assert.ok(
+    failure!.message.endsWith(
+      `connector ${stopCfg.name} stopped at ${f.topic}[${stopPartition}] offset ${stopOffset} (schema id ${f.ids[2]}): table ${f.table} cannot change column amount from string to long` +
+        ' (Iceberg only widens int → long, float → double and decimal precision) [errors.onIncompatibleSchema is stop]',
+    ),
+    `the error says it once and whole: ${failure!.message}`,
+  );
+  assert.equal(failure!.message.match(/incompatible|cannot change/g)?.length, 1, `nothing is repeated: ${failure!.message}`);
 
   // nothing of the incompatible records was committed; everything below the offsets is a row
   const t = await catalog.loadTable(parseTableName(f.table));
