@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, sep } from 'node:path';
-import { NotFoundError, type FileIO } from './file-io.ts';
+import { NotFoundError, type FileIO, type OutputFile } from './file-io.ts';
 
 /** The local path of a `file:` URI or an absolute path. Throws for anything else. */
 export function localPath(location: string): string {
@@ -86,6 +86,50 @@ export class LocalFileIO implements FileIO {
       await unlink(tmp).catch(() => {});
       throw err;
     }
+  }
+
+  /** A temporary file beside the target, renamed over it at close (as write() does). */
+  async create(location: string): Promise<OutputFile> {
+    const path = localPath(location);
+    await mkdir(dirname(path), { recursive: true });
+    const tmp = join(dirname(path), `.${randomUUID()}.tmp`);
+    const fh = await open(tmp, 'wx');
+    let length = 0;
+    let done = false;
+    return {
+      location,
+      get length() {
+        return length;
+      },
+      async write(data: Uint8Array) {
+        if (done) throw new Error(`write to ${location} after close or abort`);
+        let at = 0;
+        while (at < data.length) {
+          const { bytesWritten } = await fh.write(data, at, data.length - at);
+          at += bytesWritten;
+        }
+        length += data.length;
+      },
+      async close() {
+        if (done) throw new Error(`close of ${location} after close or abort`);
+        done = true;
+        try {
+          await fh.sync();
+          await fh.close();
+          await rename(tmp, path);
+        } catch (err) {
+          await fh.close().catch(() => {});
+          await unlink(tmp).catch(() => {});
+          throw err;
+        }
+      },
+      async abort() {
+        if (done) return;
+        done = true;
+        await fh.close().catch(() => {});
+        await unlink(tmp).catch(() => {});
+      },
+    };
   }
 
   /**

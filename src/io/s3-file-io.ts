@@ -28,7 +28,7 @@ import {
   UploadPartCommand,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { NotFoundError, type FileIO, type FileIOProperties } from './file-io.ts';
+import { NotFoundError, type FileIO, type FileIOProperties, type OutputFile } from './file-io.ts';
 
 export const S3_SCHEMES: readonly string[] = ['s3', 's3a', 's3n'];
 
@@ -255,6 +255,118 @@ export class S3FileIO implements FileIO {
       }
       this.fail('multipart write', location, err);
     }
+  }
+
+  /**
+   * Streams a file: pieces are gathered into parts of `s3.multipart.size` and uploaded as they
+   * fill (at most `s3.multipart.parallelism` at once); a file that stays under the threshold
+   * is one PutObject at close. abort() aborts the multipart upload.
+   */
+  async create(location: string): Promise<OutputFile> {
+    const { bucket, key } = parseS3Location(location);
+    const io = this;
+    let pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    let length = 0;
+    let uploadId: string | undefined;
+    const etags: string[] = [];
+    const inFlight = new Set<Promise<void>>();
+    let failure: unknown;
+    let done = false;
+    const take = (n: number): Uint8Array => {
+      const out = new Uint8Array(n);
+      let at = 0;
+      while (at < n) {
+        const p = pending[0];
+        const k = Math.min(p.length, n - at);
+        out.set(p.subarray(0, k), at);
+        at += k;
+        if (k === p.length) pending.shift();
+        else pending[0] = p.subarray(k);
+      }
+      pendingBytes -= n;
+      return out;
+    };
+    const uploadPart = async (body: Uint8Array): Promise<void> => {
+      if (uploadId === undefined) {
+        const created = await io.client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+        if (!created.UploadId) throw new Error('CreateMultipartUpload returned no UploadId');
+        uploadId = created.UploadId;
+      }
+      const n = etags.length + 1;
+      etags.push('');
+      const task = (async () => {
+        const res = await io.client.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: n, Body: body, ContentLength: body.length }));
+        if (!res.ETag) throw new Error(`UploadPart ${n} returned no ETag`);
+        etags[n - 1] = res.ETag;
+      })().catch((err) => {
+        failure ??= err;
+      });
+      inFlight.add(task);
+      void task.finally(() => inFlight.delete(task));
+      while (inFlight.size >= io.parallelism) await Promise.race(inFlight);
+    };
+    const abortUpload = async () => {
+      await Promise.all(inFlight);
+      if (uploadId !== undefined) await io.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => {});
+    };
+    return {
+      location,
+      get length() {
+        return length;
+      },
+      async write(data: Uint8Array) {
+        if (done) throw new Error(`write to ${location} after close or abort`);
+        pending.push(data.slice());
+        pendingBytes += data.length;
+        length += data.length;
+        try {
+          while (pendingBytes >= io.partSize && length > io.multipartThreshold) {
+            await uploadPart(take(io.partSize));
+            if (failure) throw failure;
+          }
+        } catch (err) {
+          done = true;
+          await abortUpload();
+          io.fail('multipart write', location, err);
+        }
+      },
+      async close() {
+        if (done) throw new Error(`close of ${location} after close or abort`);
+        done = true;
+        try {
+          if (uploadId === undefined && length <= io.multipartThreshold) {
+            const body = take(pendingBytes);
+            await io.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.length }));
+            return;
+          }
+          if (pendingBytes > 0 || etags.length === 0) await uploadPart(take(pendingBytes));
+          await Promise.all(inFlight);
+          if (failure) throw failure;
+          await io.client.send(
+            new CompleteMultipartUploadCommand({
+              Bucket: bucket,
+              Key: key,
+              UploadId: uploadId,
+              MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
+            }),
+          );
+        } catch (err) {
+          await abortUpload();
+          io.fail(uploadId === undefined ? 'write' : 'multipart write', location, err);
+        } finally {
+          pending = [];
+          pendingBytes = 0;
+        }
+      },
+      async abort() {
+        if (done) return;
+        done = true;
+        pending = [];
+        pendingBytes = 0;
+        await abortUpload();
+      },
+    };
   }
 
   async exists(location: string): Promise<boolean> {

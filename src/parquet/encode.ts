@@ -10,7 +10,6 @@ import type { ColumnBatch, LeafColumn } from '../batch/column-batch.ts';
 import type { DataFileMetrics } from '../iceberg/data-file.ts';
 import type { Schema } from '../iceberg/types.ts';
 import { ByteWriter } from './byte-writer.ts';
-import type { ChunkResult } from './column-chunk.ts';
 import { writeColumnChunk } from './column-chunk.ts';
 import type { Compression } from './compress.ts';
 import { CODEC_ID, compressor } from './compress.ts';
@@ -18,7 +17,7 @@ import { icebergBounds } from './metrics.ts';
 import type { LogicalType, ParquetSchema, SchemaElement } from './schema.ts';
 import { parquetSchema } from './schema.ts';
 import type { ColumnStats } from './statistics.ts';
-import { columnStats, countNulls } from './statistics.ts';
+import { columnStats, countNulls, mergeStats } from './statistics.ts';
 import { CT, CompactWriter } from './thrift.ts';
 
 export interface EncodeOptions {
@@ -42,14 +41,7 @@ export const CREATED_BY = 'floe version 0.1.0';
 const MAGIC = new TextEncoder().encode('PAR1');
 const MAX_STAT_BYTES = 4096;
 
-interface ChunkMeta {
-  col: LeafColumn;
-  physical: number;
-  path: string[];
-  result: ChunkResult;
-  start: number;
-  stats: ColumnStats;
-}
+type ChunkMeta = EncodedChunk;
 
 function checkLayout(ps: ParquetSchema, batch: ColumnBatch): void {
   const cols = batch.columns;
@@ -98,84 +90,192 @@ function rowGroupStarts(col: LeafColumn, rowStarts: number[]): { levels: number[
   return { levels, values };
 }
 
-export function encodeParquet(schema: Schema, batch: ColumnBatch, options: EncodeOptions = {}): EncodeResult {
+/** One column chunk of an encoded row group, without its pages (those are in the bytes). */
+export interface EncodedChunk {
+  physical: number;
+  path: string[];
+  /** Offset of the chunk from the start of the encoded bytes. */
+  start: number;
+  numValues: number;
+  uncompressedSize: number;
+  compressedSize: number;
+  /** Relative to the chunk start. */
+  dataPageOffset: number;
+  dictionaryPageOffset: number | undefined;
+  encodings: number[];
+  stats: ColumnStats;
+}
+
+/** What the Iceberg metrics need of a leaf besides its statistics. */
+export interface EncodedColumn {
+  fieldId: number;
+  kind: LeafColumn['kind'];
+  type: LeafColumn['type'];
+  maxRep: number;
+  /** Level entries in these row groups (Iceberg's value count). */
+  levelCount: number;
+}
+
+/**
+ * A batch encoded as one or more consecutive row groups (split every `rowGroupRows` rows),
+ * without the file's magic and footer: what a worker thread sends back, and what a
+ * ParquetFileAssembler appends to a file. Plain data, so it can be posted between threads.
+ */
+export interface EncodedRowGroups {
+  bytes: Uint8Array;
+  groups: { rows: number; start: number; chunks: EncodedChunk[] }[];
+  columns: EncodedColumn[];
+}
+
+export function encodeRowGroups(schema: Schema, batch: ColumnBatch, options: EncodeOptions = {}): EncodedRowGroups {
   const rowGroupRows = options.rowGroupRows ?? 1 << 20;
-  const compression = options.compression ?? 'zstd';
-  const compress = compressor(compression, options.zstdLevel ?? 3);
-  const truncateLength = options.metricsTruncateLength ?? 16;
+  const compress = compressor(options.compression ?? 'zstd', options.zstdLevel ?? 3);
   const pageBytes = options.pageBytes ?? 1 << 20;
   const ps = parquetSchema(schema);
   checkLayout(ps, batch);
 
-  // an empty batch is a file with no row groups
   const rowStarts: number[] = [];
   for (let r = 0; r < batch.rowCount; r += rowGroupRows) rowStarts.push(r);
-  const groups = rowStarts.length;
+  const groupCount = rowStarts.length;
   const starts = batch.columns.map((c) => rowGroupStarts(c, rowStarts));
 
-  // file-level statistics (also the chunk statistics when there is one row group)
-  const fileStats: ColumnStats[] = batch.columns.map((c) => columnStats(c, 0, c.valueCount, countNulls(c, 0, c.levelCount)));
-
-  const parts: Uint8Array[] = [MAGIC];
-  let offset = MAGIC.length;
+  const parts: Uint8Array[] = [];
+  let offset = 0;
   const scratch = new ByteWriter(1 << 20);
-  const rowGroups: { chunks: ChunkMeta[]; rows: number; start: number }[] = [];
-  for (let g = 0; g < groups; g++) {
-    const chunks: ChunkMeta[] = [];
+  const groups: EncodedRowGroups['groups'] = [];
+  for (let g = 0; g < groupCount; g++) {
+    const chunks: EncodedChunk[] = [];
     const groupStart = offset;
     for (let c = 0; c < batch.columns.length; c++) {
       const col = batch.columns[c];
       const l0 = starts[c].levels[g], l1 = starts[c].levels[g + 1];
       const v0 = starts[c].values[g], v1 = starts[c].values[g + 1];
-      const result = writeColumnChunk(col, l0, l1, v0, { compress, pageBytes }, scratch);
-      const stats = groups === 1 ? fileStats[c] : columnStats(col, v0, v1, countNulls(col, l0, l1));
-      chunks.push({ col, physical: ps.leaves[c].physical, path: ps.leaves[c].path, result, start: offset, stats });
-      for (const p of result.parts) parts.push(p);
-      offset += result.byteLength;
+      const r = writeColumnChunk(col, l0, l1, v0, { compress, pageBytes }, scratch);
+      chunks.push({
+        physical: ps.leaves[c].physical,
+        path: ps.leaves[c].path,
+        start: offset,
+        numValues: r.numValues,
+        uncompressedSize: r.uncompressedSize,
+        compressedSize: r.compressedSize,
+        dataPageOffset: r.dataPageOffset,
+        dictionaryPageOffset: r.dictionaryPageOffset,
+        encodings: r.encodings,
+        stats: columnStats(col, v0, v1, countNulls(col, l0, l1)),
+      });
+      for (const p of r.parts) parts.push(p);
+      offset += r.byteLength;
     }
-    const rows = Math.min(rowGroupRows, batch.rowCount - rowStarts[g]);
-    rowGroups.push({ chunks, rows, start: groupStart });
+    groups.push({ rows: Math.min(rowGroupRows, batch.rowCount - rowStarts[g]), start: groupStart, chunks });
   }
-
-  const footer = writeFooter(ps.elements, rowGroups, batch.rowCount, compression, schema);
-  parts.push(footer);
-  const tail = new Uint8Array(8);
-  new DataView(tail.buffer).setInt32(0, footer.length, true);
-  tail.set(MAGIC, 4);
-  parts.push(tail);
-  offset += footer.length + 8;
-
   const bytes = new Uint8Array(offset);
   let p = 0;
   for (const part of parts) {
     bytes.set(part, p);
     p += part.length;
   }
+  const columns = batch.columns.map((c) => ({ fieldId: c.fieldId, kind: c.kind, type: c.type, maxRep: c.maxRep, levelCount: c.levelCount }));
+  return { bytes, groups, columns };
+}
 
-  // Iceberg metrics
-  const metrics: DataFileMetrics = {
-    'record-count': batch.rowCount,
-    'column-sizes': new Map(),
-    'value-counts': new Map(),
-    'null-value-counts': new Map(),
-    'nan-value-counts': new Map(),
-    'lower-bounds': new Map(),
-    'upper-bounds': new Map(),
-    'split-offsets': rowGroups.map((g) => g.start),
-  };
-  batch.columns.forEach((col, c) => {
-    let size = 0;
-    for (const g of rowGroups) size += g.chunks[c].result.compressedSize;
-    const id = col.fieldId;
-    metrics['column-sizes'].set(id, size);
-    metrics['value-counts'].set(id, col.levelCount);
-    metrics['null-value-counts'].set(id, fileStats[c].nullCount);
-    if (col.kind === 'float' || col.kind === 'double') metrics['nan-value-counts'].set(id, fileStats[c].nanCount);
-    const { lower, upper } = icebergBounds(col, fileStats[c], truncateLength);
-    if (lower !== undefined) metrics['lower-bounds'].set(id, lower);
-    if (upper !== undefined) metrics['upper-bounds'].set(id, upper);
-  });
-  return { bytes, metrics };
+/**
+ * The parts of one Parquet file around its row groups: the leading magic, then row groups as
+ * they are appended (encoded anywhere, e.g. in a worker thread), then the footer and the
+ * Iceberg metrics. File-level statistics are the merge of the row groups' statistics.
+ */
+export class ParquetFileAssembler {
+  private readonly schema: Schema;
+  private readonly compression: Compression;
+  private readonly truncateLength: number;
+  private readonly rowGroups: { chunks: ChunkMeta[]; rows: number; start: number }[] = [];
+  private columns: (EncodedColumn & { stats: ColumnStats; size: number })[] | undefined;
+  private rows = 0;
+  /** Bytes of the file so far (the magic included). */
+  offset = 0;
+
+  constructor(schema: Schema, options: EncodeOptions = {}) {
+    this.schema = schema;
+    this.compression = options.compression ?? 'zstd';
+    this.truncateLength = options.metricsTruncateLength ?? 16;
+  }
+
+  /** The file's first bytes. */
+  head(): Uint8Array {
+    if (this.offset !== 0) throw new Error('ParquetFileAssembler: head() twice');
+    this.offset = MAGIC.length;
+    return MAGIC;
+  }
+
+  /** Records row groups whose bytes the caller appends to the file right after the last ones. */
+  add(encoded: EncodedRowGroups): void {
+    if (this.offset === 0) throw new Error('ParquetFileAssembler: add() before head()');
+    const base = this.offset;
+    for (const g of encoded.groups) {
+      const chunks = g.chunks.map((ch) => ({ ...ch, start: base + ch.start }));
+      this.rowGroups.push({ chunks, rows: g.rows, start: base + g.start });
+      this.rows += g.rows;
+      this.columns ??= encoded.columns.map((c) => ({ ...c, levelCount: 0, stats: { nullCount: 0, nanCount: 0 }, size: 0 }));
+      g.chunks.forEach((ch, i) => {
+        const c = this.columns![i];
+        c.size += ch.compressedSize;
+        c.stats = mergeStats(c, c.stats, ch.stats);
+      });
+    }
+    if (this.columns !== undefined) encoded.columns.forEach((c, i) => (this.columns![i].levelCount += c.levelCount));
+    this.offset += encoded.bytes.length;
+  }
+
+  /** The footer, its length and the closing magic: the file's last bytes. */
+  tail(): Uint8Array {
+    if (this.offset === 0) this.head();
+    const ps = parquetSchema(this.schema);
+    const footer = writeFooter(ps.elements, this.rowGroups, this.rows, this.compression, this.schema);
+    const out = new Uint8Array(footer.length + 8);
+    out.set(footer, 0);
+    new DataView(out.buffer).setInt32(footer.length, footer.length, true);
+    out.set(MAGIC, footer.length + 4);
+    this.offset += out.length;
+    return out;
+  }
+
+  /** Iceberg metrics of the row groups added (call after tail()). */
+  metrics(): DataFileMetrics {
+    const metrics: DataFileMetrics = {
+      'record-count': this.rows,
+      'column-sizes': new Map(),
+      'value-counts': new Map(),
+      'null-value-counts': new Map(),
+      'nan-value-counts': new Map(),
+      'lower-bounds': new Map(),
+      'upper-bounds': new Map(),
+      'split-offsets': this.rowGroups.map((g) => g.start),
+    };
+    for (const col of this.columns ?? []) {
+      const id = col.fieldId;
+      metrics['column-sizes'].set(id, col.size);
+      metrics['value-counts'].set(id, col.levelCount);
+      metrics['null-value-counts'].set(id, col.stats.nullCount);
+      if (col.kind === 'float' || col.kind === 'double') metrics['nan-value-counts'].set(id, col.stats.nanCount);
+      const { lower, upper } = icebergBounds(col, col.stats, this.truncateLength);
+      if (lower !== undefined) metrics['lower-bounds'].set(id, lower);
+      if (upper !== undefined) metrics['upper-bounds'].set(id, upper);
+    }
+    return metrics;
+  }
+}
+
+/** One Parquet file in memory. */
+export function encodeParquet(schema: Schema, batch: ColumnBatch, options: EncodeOptions = {}): EncodeResult {
+  const file = new ParquetFileAssembler(schema, options);
+  const head = file.head();
+  const encoded = encodeRowGroups(schema, batch, options);
+  file.add(encoded);
+  const tail = file.tail();
+  const bytes = new Uint8Array(file.offset);
+  bytes.set(head, 0);
+  bytes.set(encoded.bytes, head.length);
+  bytes.set(tail, head.length + encoded.bytes.length);
+  return { bytes, metrics: file.metrics() };
 }
 
 // ---- footer ----
@@ -259,7 +359,7 @@ function writeFooter(
     let total = 0;
     let totalCompressed = 0;
     for (const ch of g.chunks) {
-      const r = ch.result;
+      const r = ch;
       total += r.uncompressedSize;
       totalCompressed += r.compressedSize;
       w.beginElem();

@@ -15,7 +15,7 @@ import { bigIntFromBytes, bigIntToMinimalBytes, truncateBinaryLower, truncateBin
 import { primitiveKind } from '../iceberg/types.ts';
 import type { ColumnStats } from './statistics.ts';
 
-function decimalBound(col: LeafColumn, b: Uint8Array): Uint8Array {
+function decimalBound(col: Pick<LeafColumn, 'kind'>, b: Uint8Array): Uint8Array {
   let v: bigint;
   if (col.kind === 'int32') v = BigInt(new DataView(b.buffer, b.byteOffset, 4).getInt32(0, true));
   else if (col.kind === 'int64') v = new DataView(b.buffer, b.byteOffset, 8).getBigInt64(0, true);
@@ -23,7 +23,7 @@ function decimalBound(col: LeafColumn, b: Uint8Array): Uint8Array {
   return bigIntToMinimalBytes(v);
 }
 
-export function icebergBounds(col: LeafColumn, stats: ColumnStats, truncateLength: number): { lower?: Uint8Array; upper?: Uint8Array } {
+export function icebergBounds(col: Pick<LeafColumn, 'kind' | 'type' | 'maxRep'>, stats: ColumnStats, truncateLength: number): { lower?: Uint8Array; upper?: Uint8Array } {
   if (col.maxRep > 0 || stats.min === undefined || stats.max === undefined) return {};
   const kind = primitiveKind(col.type);
   switch (kind) {

@@ -166,3 +166,47 @@ export function columnStats(col: LeafColumn, v0: number, v1: number, nullCount: 
     }
   }
 }
+
+/** Orders two PLAIN-encoded bounds of a leaf of this kind (as columnStats compares values). */
+function compareBound(kind: LeafColumn['kind'], type: LeafColumn['type'], a: Uint8Array, b: Uint8Array): number {
+  const da = new DataView(a.buffer, a.byteOffset, a.byteLength);
+  const db = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  switch (kind) {
+    case 'boolean':
+      return a[0] - b[0];
+    case 'int32':
+      return da.getInt32(0, true) - db.getInt32(0, true);
+    case 'int64': {
+      const x = da.getBigInt64(0, true);
+      const y = db.getBigInt64(0, true);
+      return x < y ? -1 : x > y ? 1 : 0;
+    }
+    case 'float':
+      return da.getFloat32(0, true) - db.getFloat32(0, true);
+    case 'double':
+      return da.getFloat64(0, true) - db.getFloat64(0, true);
+    case 'fixed':
+      return compareBytes(a, 0, a.length, b, 0, b.length, primitiveKind(type) === 'decimal');
+    case 'bytes':
+      return compareBytes(a, 0, a.length, b, 0, b.length);
+  }
+}
+
+/**
+ * Statistics of two ranges of a column together (file-level statistics from row groups'):
+ * counts add up, the bounds are the lower min and the higher max.
+ */
+export function mergeStats(col: { kind: LeafColumn['kind']; type: LeafColumn['type'] }, a: ColumnStats, b: ColumnStats): ColumnStats {
+  const s: ColumnStats = { nullCount: a.nullCount + b.nullCount, nanCount: a.nanCount + b.nanCount };
+  if (a.min === undefined || a.max === undefined) {
+    s.min = b.min;
+    s.max = b.max;
+  } else if (b.min === undefined || b.max === undefined) {
+    s.min = a.min;
+    s.max = a.max;
+  } else {
+    s.min = compareBound(col.kind, col.type, b.min, a.min) < 0 ? b.min : a.min;
+    s.max = compareBound(col.kind, col.type, b.max, a.max) > 0 ? b.max : a.max;
+  }
+  return s;
+}
