@@ -68,7 +68,7 @@ function prop(name: string): string {
   return `[${JSON.stringify(name)}]`;
 }
 
-class Emitter {
+export class Emitter {
   readonly consts: unknown[] = [];
   readonly fns: string[] = [];
   private readonly ids = new Map<unknown, string>();

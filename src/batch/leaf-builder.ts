@@ -16,7 +16,16 @@ export const DICT_MAX_BYTES = 1 << 20;
 /** Past this many entries, a dictionary holding more than half the values as distinct entries is dropped. */
 export const DICT_PROBE = 4096;
 
-const textEncoder = new TextEncoder();
+/** Slots of the byte-keyed lookup in front of a string dictionary (pushUtf8). */
+const UTF8_SLOTS = 2048;
+
+type Utf8Slicer = { utf8Slice(this: Uint8Array, start: number, end: number): string };
+const nativeSlice = (Buffer.prototype as unknown as Partial<Utf8Slicer>).utf8Slice;
+/** UTF-8 bytes [start, end) of any Uint8Array as a string. */
+const utf8: (buf: Uint8Array, start: number, end: number) => string =
+  typeof nativeSlice === 'function'
+    ? (buf, start, end) => nativeSlice.call(buf, start, end)
+    : (buf, start, end) => Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('utf8', start, end);
 
 export interface LeafSpec {
   fieldId: number;
@@ -56,6 +65,12 @@ export class LeafBuilder {
   dictData: Uint8Array = new Uint8Array(0);
   dictByteLength = 0;
   indices: Int32Array = new Int32Array(0);
+  /**
+   * pushUtf8's lookup: hash of the UTF-8 bytes → dictionary index + 1 (0: empty). A hit is
+   * verified against the entry's bytes in dictData, so entries left behind by rollback() or
+   * finish() only cost a miss.
+   */
+  private utf8Slots: Int32Array | null = null;
   // marks for rollback
   private mLevels = 0;
   private mValues = 0;
@@ -285,6 +300,85 @@ export class LeafBuilder {
       return;
     }
     this.pushStringPlain(s);
+  }
+
+  /**
+   * The string of UTF-8 bytes buf[start, start + len), as pushString(that string) would store
+   * it, mostly without making the string: a dictionary value already in the dictionary is
+   * found by its bytes, and ASCII bytes of a plain column are copied as they are.
+   */
+  pushUtf8(buf: Uint8Array, start: number, len: number): void {
+    const end = start + len;
+    if (this.dictMap !== null) {
+      let h = len;
+      if (len <= 16) {
+        for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i], 0x01000193);
+      } else {
+        const m = start + (len >> 1) - 2;
+        h = Math.imul(len ^ buf[start] ^ (buf[start + 1] << 8) ^ (buf[start + 2] << 16) ^ (buf[start + 3] << 24), 0x9e3779b1);
+        h = Math.imul(h ^ buf[m] ^ (buf[m + 1] << 8) ^ (buf[m + 2] << 16) ^ (buf[m + 3] << 24), 0x85ebca6b);
+        h = Math.imul(h ^ buf[end - 4] ^ (buf[end - 3] << 8) ^ (buf[end - 2] << 16) ^ (buf[end - 1] << 24), 0xc2b2ae35);
+      }
+      const slot = (h ^ (h >>> 15)) & (UTF8_SLOTS - 1);
+      const slots = (this.utf8Slots ??= new Int32Array(UTF8_SLOTS));
+      const k = slots[slot] - 1;
+      if (k >= 0 && k < this.dictKeys.length) {
+        const a = this.dictOffsets[k];
+        if (this.dictOffsets[k + 1] - a === len) {
+          const d = this.dictData;
+          let i = 0;
+          while (i < len && d[a + i] === buf[start + i]) i++;
+          if (i === len) {
+            const n = this.valueCount;
+            if (n === this.indices.length) this.indices = grow(this.indices, n + 1);
+            this.indices[n] = k;
+            this.valueCount = n + 1;
+            return;
+          }
+        }
+      }
+      this.pushString(utf8(buf, start, end));
+      if (this.dictMap !== null) slots[slot] = this.indices[this.valueCount - 1] + 1;
+      return;
+    }
+    let i = start;
+    while (i < end && buf[i] < 0x80) i++;
+    if (i < end) {
+      this.pushStringPlain(utf8(buf, start, end)); // not ASCII: the string's own UTF-8 (invalid bytes become U+FFFD)
+      return;
+    }
+    const n = this.valueCount;
+    if (n + 1 >= this.offsets.length) this.offsets = grow(this.offsets, n + 2);
+    const at = this.byteLength;
+    if (at + len > this.u8.length) {
+      this.u8 = grow(this.u8, at + len);
+      this.u8Buf = bufferOf(this.u8);
+    }
+    this.u8.set(buf.subarray(start, end), at);
+    this.byteLength = at + len;
+    this.offsets[n + 1] = this.byteLength;
+    this.valueCount = n + 1;
+  }
+
+  /** pushBytes of buf[start, start + len) without a view of it. */
+  pushByteRange(buf: Uint8Array, start: number, len: number): void {
+    const n = this.valueCount;
+    if (n + 1 >= this.offsets.length) this.offsets = grow(this.offsets, n + 2);
+    const at = this.byteLength;
+    if (at + len > this.u8.length) this.u8 = grow(this.u8, at + len);
+    const u8 = this.u8;
+    for (let i = 0; i < len; i++) u8[at + i] = buf[start + i];
+    this.byteLength = at + len;
+    this.offsets[n + 1] = this.byteLength;
+    this.valueCount = n + 1;
+  }
+
+  /** pushFixed of buf[start, start + width). */
+  pushFixedRange(buf: Uint8Array, start: number): void {
+    const w = this.spec.width;
+    const at = this.fixedSlot();
+    const u8 = this.u8;
+    for (let i = 0; i < w; i++) u8[at + i] = buf[start + i];
   }
 
   private pushStringPlain(s: string): void {

@@ -21,6 +21,10 @@ import type { IcebergType, NestedField, Schema } from '../iceberg/types.ts';
 import { typeToString } from '../iceberg/types.ts';
 import { compileAppend, isPlainObject } from './append-compiler.ts';
 import type { AppendFn, Plan } from './append-compiler.ts';
+import { compileAvroAppend } from './avro-append-compiler.ts';
+import type { AvroAppendFn } from './avro-append-compiler.ts';
+import type { AvroReadState } from '../decode/avro-decoder.ts';
+import type { AvroType } from '../decode/avro-schema.ts';
 import type { ColumnBatch } from './column-batch.ts';
 import { storageOf, valueWriter } from './coerce.ts';
 import { ValueError } from './errors.ts';
@@ -95,6 +99,10 @@ export class RecordBatchBuilder {
   readonly extraColumns: readonly string[];
   private readonly write: AppendFn;
   private readonly leaves: LeafBuilder[];
+  private readonly plan: Plan[];
+  /** appendAvro's compiled functions by writer schema (null: that schema takes the object path). */
+  private readonly avroAppends = new Map<AvroType, AvroAppendFn | null>();
+  private readonly avroState: AvroReadState = { buf: EMPTY, pos: 0, len: 0 };
   private rows = 0;
 
   constructor(schema: Schema, tableName: string, options: { extraColumns?: readonly string[] } = {}) {
@@ -105,6 +113,7 @@ export class RecordBatchBuilder {
     const fields = schema.fields.map((f) => compile(leaves, f.type, f.required, f.id, f.name, [f.name], 0, 0));
     this.write = compileAppend(tableName, schema.fields.map((f) => f.name), fields, this.extraColumns);
     this.leaves = leaves;
+    this.plan = fields;
   }
 
   get rowCount(): number {
@@ -135,6 +144,38 @@ export class RecordBatchBuilder {
     this.rows++;
   }
 
+  /**
+   * Append the Avro record in bytes[offset..] (the whole rest of the array), written with
+   * `writer`, straight from its bytes (avro-append-compiler.ts): true when it did, giving the
+   * batch append(decode(bytes)) would; false, with the batch unchanged, when the record (or any
+   * record of this writer schema) must take decode-then-append, which also names its problem.
+   */
+  appendAvro(writer: AvroType, bytes: Uint8Array, offset: number, extras?: readonly unknown[]): boolean {
+    let fn = this.avroAppends.get(writer);
+    if (fn === undefined) {
+      const names = this.schema.fields.map((f) => f.name);
+      fn = compileAvroAppend(this.tableName, names, this.plan, this.extraColumns, writer) ?? null;
+      this.avroAppends.set(writer, fn);
+    }
+    if (fn === null) return false;
+    const leaves = this.leaves;
+    for (let i = 0; i < leaves.length; i++) leaves[i].mark();
+    const r = this.avroState;
+    r.buf = bytes;
+    r.pos = offset;
+    r.len = bytes.length;
+    try {
+      fn(r, extras);
+    } catch {
+      for (let i = 0; i < leaves.length; i++) leaves[i].rollback();
+      return false;
+    } finally {
+      r.buf = EMPTY;
+    }
+    this.rows++;
+    return true;
+  }
+
   /** The batch so far; the builder starts over empty. */
   finish(): ColumnBatch {
     const batch: ColumnBatch = { tableName: this.tableName, rowCount: this.rows, columns: this.leaves.map((l) => l.finish()) };
@@ -142,3 +183,5 @@ export class RecordBatchBuilder {
     return batch;
   }
 }
+
+const EMPTY = new Uint8Array(0);

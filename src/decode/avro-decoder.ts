@@ -16,7 +16,9 @@ import { formatDecimal, twosComplementToInteger, uuidFromBytes, canonicalUuid } 
 /** Decodes the Avro value in bytes[offset..]; the rest of the array must be exactly that value. */
 export type AvroDecoder = (bytes: Uint8Array, offset?: number) => unknown;
 
-interface State { buf: Uint8Array; pos: number; len: number }
+/** Read position over one payload (shared with the column-direct decoder, avro-append-compiler.ts). */
+export interface AvroReadState { buf: Uint8Array; pos: number; len: number }
+type State = AvroReadState;
 
 function truncated(): DecodeError {
   return new DecodeError('truncated', 'Avro payload ends before the value does');
@@ -254,8 +256,11 @@ function badUnion(i: number, n: number): DecodeError {
 
 const RUNTIME = {
   int, long, longBig, string, stringCached, bytes, fixed, float, double, boolean, decimalBytes, decimalFixed,
-  uuidString, uuidFixed, enumSymbol, blockCount, badUnion, truncated,
+  uuidString, uuidFixed, enumSymbol, blockCount, badUnion, truncated, length,
 };
+
+/** The reading primitives the generated code calls (also used by avro-append-compiler.ts). */
+export const AVRO_RUNTIME: Readonly<typeof RUNTIME> = RUNTIME;
 
 function key(name: string): string {
   return name === '__proto__' ? `["__proto__"]` : JSON.stringify(name);
@@ -357,6 +362,17 @@ class Compiler {
     this.fns.push(`function ${name}(r) { return { ${props.join(', ')} }; }`);
     return name;
   }
+}
+
+/**
+ * A reader of one value of type `t` at the state's position, as the compiled decoder reads it
+ * (same checks, same errors); the column-direct decoder uses it for fields the table does not take.
+ */
+export function compileAvroReader(t: AvroType): (r: AvroReadState) => unknown {
+  const c = new Compiler();
+  const root = c.expr(t);
+  const source = `${c.fns.join('\n')}\nreturn function readValue(r) { return ${root}; };`;
+  return new Function('R', 'C', source)(RUNTIME, c.consts) as (r: State) => unknown;
 }
 
 /** Compiles a decoder for payloads written with this (writer) schema. */
