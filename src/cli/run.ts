@@ -66,6 +66,7 @@ export async function startConnector(cfg: ConnectorConfig, extra: Partial<Worker
     topics: cfg.topics ?? [new RegExp(`^(?:${cfg.topicPattern})$`)],
     sessionTimeoutMs: cfg.kafka.sessionTimeoutMs,
     reconnectTimeoutMs: cfg.kafka.reconnectTimeoutMs,
+    topicRefreshMs: cfg.kafka.topicRefreshMs,
     log: (level, m) => (level === 'warn' ? console.warn : console.log)(`floe[${cfg.name}] ${m}`),
   });
   const registry = new Registry();

@@ -17,6 +17,8 @@ export interface KafkaConfig {
    * an error naming them; absent: the source's default (5 min).
    */
   reconnectTimeoutMs?: number;
+  /** How often topicPattern is matched against the broker's topics again (new topics join then). */
+  topicRefreshMs: number;
 }
 
 export interface RegistryConfig {
@@ -148,10 +150,11 @@ export function parseConnectorConfig(text: string, file = '<config>', env: NodeJ
     clientId: v.string(k, 'clientId', { prefix: 'kafka' }) ?? `floe-${name}`,
     startFrom: (v.oneOf(k, 'startFrom', ['earliest', 'latest'], 'kafka') ?? 'earliest') as KafkaConfig['startFrom'],
     sessionTimeoutMs: v.int(k, 'sessionTimeoutMs', { prefix: 'kafka', min: 1000 }) ?? 30_000,
+    topicRefreshMs: v.int(k, 'topicRefreshMs', { prefix: 'kafka', min: 500 }) ?? 30_000,
   };
   const reconnectTimeoutMs = v.int(k, 'reconnectTimeoutMs', { prefix: 'kafka', min: 0 });
   if (reconnectTimeoutMs !== undefined) kafka.reconnectTimeoutMs = reconnectTimeoutMs;
-  v.noUnknown(k, 'kafka', ['brokers', 'groupId', 'clientId', 'startFrom', 'sessionTimeoutMs', 'reconnectTimeoutMs']);
+  v.noUnknown(k, 'kafka', ['brokers', 'groupId', 'clientId', 'startFrom', 'sessionTimeoutMs', 'reconnectTimeoutMs', 'topicRefreshMs']);
 
   let schemaRegistry: RegistryConfig | undefined;
   if (root.schemaRegistry !== undefined) {
@@ -192,6 +195,7 @@ export function parseConnectorConfig(text: string, file = '<config>', env: NodeJ
   const topics = root.topics === undefined ? undefined : v.stringList(root, 'topics', 'topics', { nonEmpty: true });
   const topicPattern = v.string(root, 'topicPattern', {});
   if (!topics === !topicPattern) throw new ConfigError(file, 'topics', 'give either topics (a list) or topicPattern (a regular expression), not both or neither');
+  if (k.topicRefreshMs !== undefined && !topicPattern) throw new ConfigError(file, 'kafka.topicRefreshMs', 'only applies with topicPattern (a topics list is fixed)');
   if (topicPattern) {
     try {
       new RegExp(topicPattern);

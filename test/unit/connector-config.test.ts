@@ -20,7 +20,7 @@ errors: { tolerance: all, deadLetterTopic: orders.dlq }
 test('the design document example parses with its values and sane defaults', () => {
   const c = parseConnectorConfig(base, 'connectors/orders.yaml', {});
   assert.equal(c.name, 'orders');
-  assert.deepEqual(c.kafka, { brokers: ['127.0.0.1:9092'], groupId: 'floe-orders', clientId: 'floe-orders', startFrom: 'earliest', sessionTimeoutMs: 30000 });
+  assert.deepEqual(c.kafka, { brokers: ['127.0.0.1:9092'], groupId: 'floe-orders', clientId: 'floe-orders', startFrom: 'earliest', sessionTimeoutMs: 30000, topicRefreshMs: 30000 });
   assert.equal(c.schemaRegistry!.url, 'http://127.0.0.1:8081/apis/ccompat/v7');
   assert.equal(c.catalog.type, 'rest');
   assert.deepEqual(c.table.partitionBy, ['day(order_ts)', 'bucket(16, customer_id)']);
@@ -57,6 +57,9 @@ test('wrong types and values name the key', () => {
   fails(base.replace('topics: [orders]', 'topics: [orders]\ntopicPattern: "orders.*"'), /topics: give either topics/);
   fails(base.replace('format: avro', 'format: avro\nbufferMaxBytes: 10'), /bufferMaxBytes: must be at least/);
   fails('name: [', /not valid YAML/);
+  fails(base.replace('startFrom: earliest', 'startFrom: earliest, topicRefreshMs: 1000'), /kafka\.topicRefreshMs: only applies with topicPattern/);
+  fails(base.replace('startFrom: earliest', 'startFrom: earliest, topicRefreshMs: 100').replace('topics: [orders]', 'topicPattern: "orders.*"'), /kafka\.topicRefreshMs: must be at least 500, got 100/);
+  assert.equal(parseConnectorConfig(base.replace('startFrom: earliest', 'startFrom: earliest, topicRefreshMs: 2000').replace('topics: [orders]', 'topicPattern: "orders.*"'), 'x.yaml', {}).kafka.topicRefreshMs, 2000);
   fails(base.replace(/schemaRegistry:.*\n/, ''), /schemaRegistry: format avro needs a schemaRegistry\.url/);
 });
 
