@@ -85,6 +85,7 @@ export async function startConnector(cfg: ConnectorConfig, extra: Partial<Worker
     connector: cfg.name,
     tolerance: cfg.errors.tolerance,
     onIncompatibleSchema: cfg.errors.onIncompatibleSchema,
+    tombstones: cfg.errors.tombstones,
     topic: cfg.errors.deadLetterTopic,
     counter: metrics.deadLetters,
     producer: producer && {

@@ -75,6 +75,13 @@ export interface ErrorsConfig {
   deadLetterTopic?: string;
   /** What an incompatible schema change does: stop the connector or dead-letter the record. */
   onIncompatibleSchema: 'stop' | 'dead-letter';
+  /**
+   * What a tombstone (a record with a null value, e.g. a delete on a compacted topic) does: an
+   * append-only table has no row for it, so it goes to the dead-letter topic or stops the
+   * connector (every offset read is in the table or the dead-letter topic). Default: dead-letter
+   * when tolerance is all, else fail.
+   */
+  tombstones: 'dead-letter' | 'fail';
 }
 
 export interface ConnectorConfig {
@@ -250,14 +257,17 @@ export function parseConnectorConfig(text: string, file = '<config>', env: NodeJ
   v.noUnknown(cm, 'commit', ['intervalMs', 'maxRows', 'maxBytes']);
 
   const e = root.errors === undefined ? {} : v.object(root.errors, 'errors');
+  const tolerance = (v.oneOf(e, 'tolerance', ['none', 'all'], 'errors') ?? 'none') as ErrorsConfig['tolerance'];
   const errors: ErrorsConfig = {
-    tolerance: (v.oneOf(e, 'tolerance', ['none', 'all'], 'errors') ?? 'none') as ErrorsConfig['tolerance'],
+    tolerance,
     deadLetterTopic: v.string(e, 'deadLetterTopic', { prefix: 'errors' }),
     onIncompatibleSchema: (v.oneOf(e, 'onIncompatibleSchema', ['stop', 'dead-letter'], 'errors') ?? 'stop') as ErrorsConfig['onIncompatibleSchema'],
+    tombstones: (v.oneOf(e, 'tombstones', ['dead-letter', 'fail'], 'errors') ?? (tolerance === 'all' ? 'dead-letter' : 'fail')) as ErrorsConfig['tombstones'],
   };
   if (errors.tolerance === 'all' && !errors.deadLetterTopic) throw new ConfigError(file, 'errors.deadLetterTopic', 'required when errors.tolerance is all (bad records must go somewhere)');
   if (errors.onIncompatibleSchema === 'dead-letter' && !errors.deadLetterTopic) throw new ConfigError(file, 'errors.deadLetterTopic', 'required when errors.onIncompatibleSchema is dead-letter');
-  v.noUnknown(e, 'errors', ['tolerance', 'deadLetterTopic', 'onIncompatibleSchema']);
+  if (errors.tombstones === 'dead-letter' && !errors.deadLetterTopic) throw new ConfigError(file, 'errors.deadLetterTopic', 'required when errors.tombstones is dead-letter');
+  v.noUnknown(e, 'errors', ['tolerance', 'deadLetterTopic', 'onIncompatibleSchema', 'tombstones']);
 
   const bufferMaxBytes = v.int(root, 'bufferMaxBytes', { min: 1024 * 1024 }) ?? 256 * 1024 * 1024;
   const metricsPort = v.int(root, 'metricsPort', { min: 0, max: 65535 }) ?? 9464;

@@ -80,7 +80,7 @@ const FLOE_HEADERS = new Set([
 /** `floe.error.message` is cut to this many UTF-8 bytes (an ellipsis marks the cut). */
 export const MAX_ERROR_MESSAGE_BYTES = 4096;
 
-/** The connector stops on a bad record (errors.tolerance is none, or the error is an incompatible schema change and onIncompatibleSchema is stop). */
+/** The connector stops on a bad record (errors.tolerance is none, an incompatible schema change and onIncompatibleSchema is stop, or a tombstone and errors.tombstones is fail). */
 export class ConnectorStoppedError extends Error {
   readonly connector: string;
   readonly topic: string;
@@ -219,6 +219,8 @@ export interface DeadLetterQueueOptions {
   tolerance: 'none' | 'all';
   /** What an IncompatibleSchemaChangeError does, whatever the tolerance. Default 'stop'. */
   onIncompatibleSchema?: 'stop' | 'dead-letter';
+  /** What a tombstone (a record with a null value) does, whatever the tolerance. Default: dead-letter when tolerance is all, else fail. */
+  tombstones?: 'dead-letter' | 'fail';
   /** Required when anything can be dead-lettered. */
   topic?: string;
   producer?: DeadLetterProducer;
@@ -252,6 +254,7 @@ export class DeadLetterQueue {
   readonly connector: string;
   readonly tolerance: 'none' | 'all';
   readonly onIncompatibleSchema: 'stop' | 'dead-letter';
+  readonly tombstones: 'dead-letter' | 'fail';
   readonly topic: string | undefined;
   #producer: DeadLetterProducer | undefined;
   #maxMessages: number;
@@ -268,13 +271,14 @@ export class DeadLetterQueue {
     this.connector = options.connector;
     this.tolerance = options.tolerance;
     this.onIncompatibleSchema = options.onIncompatibleSchema ?? 'stop';
+    this.tombstones = options.tombstones ?? (this.tolerance === 'all' ? 'dead-letter' : 'fail');
     this.topic = options.topic;
     this.#producer = options.producer;
     this.#maxMessages = options.maxBatchMessages ?? 500;
     this.#maxBytes = options.maxBatchBytes ?? 900 * 1024;
     this.#counter = options.counter;
     if (!(this.#maxMessages >= 1) || !(this.#maxBytes >= 1)) throw new RangeError('maxBatchMessages and maxBatchBytes must be at least 1');
-    const canDeadLetter = this.tolerance === 'all' || this.onIncompatibleSchema === 'dead-letter';
+    const canDeadLetter = this.tolerance === 'all' || this.onIncompatibleSchema === 'dead-letter' || this.tombstones === 'dead-letter';
     if (canDeadLetter && (!this.topic || !this.#producer)) {
       throw new TypeError(`connector ${this.connector}: a dead-letter topic and producer are required when records can be dead-lettered`);
     }
@@ -290,9 +294,12 @@ export class DeadLetterQueue {
     const errorClass = errorClassOf(error);
     const reason = errorReasonOf(error);
     const schemaChange = error instanceof IncompatibleSchemaChangeError || errorClass === 'IncompatibleSchemaChangeError';
-    const stopWhy = schemaChange
-      ? this.onIncompatibleSchema === 'stop' ? 'errors.onIncompatibleSchema is stop' : undefined
-      : this.tolerance === 'none' ? 'errors.tolerance is none' : undefined;
+    const tombstone = record.value === null || record.value === undefined;
+    const stopWhy = tombstone
+      ? this.tombstones === 'fail' ? 'errors.tombstones is fail' : undefined
+      : schemaChange
+        ? this.onIncompatibleSchema === 'stop' ? 'errors.onIncompatibleSchema is stop' : undefined
+        : this.tolerance === 'none' ? 'errors.tolerance is none' : undefined;
     if (stopWhy !== undefined) {
       const detail = truncateUtf8(error instanceof Error ? error.message : String(error), MAX_ERROR_MESSAGE_BYTES).toString('utf8');
       throw new ConnectorStoppedError(this.connector, record, errorClass, reason, detail, stopWhy, error);

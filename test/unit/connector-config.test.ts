@@ -28,7 +28,7 @@ test('the design document example parses with its values and sane defaults', () 
   assert.equal(c.table.evolveSchema, true);
   assert.equal(c.table.kafkaMetadataColumns, true);
   assert.deepEqual(c.route, { by: 'topic' });
-  assert.deepEqual(c.errors, { tolerance: 'all', deadLetterTopic: 'orders.dlq', onIncompatibleSchema: 'stop' });
+  assert.deepEqual(c.errors, { tolerance: 'all', deadLetterTopic: 'orders.dlq', onIncompatibleSchema: 'stop', tombstones: 'dead-letter' });
   assert.equal(c.commit.intervalMs, 10000);
 });
 
@@ -57,6 +57,10 @@ test('wrong types and values name the key', () => {
   fails(base.replace('topics: [orders]', 'topics: [orders]\ntopicPattern: "orders.*"'), /topics: give either topics/);
   fails(base.replace('format: avro', 'format: avro\nbufferMaxBytes: 10'), /bufferMaxBytes: must be at least/);
   fails('name: [', /not valid YAML/);
+  fails(base.replace('tolerance: all, deadLetterTopic: orders.dlq', 'tolerance: none, tombstones: dead-letter'), /errors\.deadLetterTopic: required when errors\.tombstones is dead-letter/);
+  fails(base.replace('tolerance: all,', 'tolerance: all, tombstones: skip,'), /errors\.tombstones: "skip" is not one of dead-letter, fail/);
+  assert.equal(parseConnectorConfig(base.replace('tolerance: all,', 'tolerance: none,'), 'x.yaml', {}).errors.tombstones, 'fail');
+  assert.equal(parseConnectorConfig(base.replace('tolerance: all,', 'tolerance: none, tombstones: dead-letter,'), 'x.yaml', {}).errors.tombstones, 'dead-letter');
   fails(base.replace('startFrom: earliest', 'startFrom: earliest, topicRefreshMs: 1000'), /kafka\.topicRefreshMs: only applies with topicPattern/);
   fails(base.replace('startFrom: earliest', 'startFrom: earliest, topicRefreshMs: 100').replace('topics: [orders]', 'topicPattern: "orders.*"'), /kafka\.topicRefreshMs: must be at least 500, got 100/);
   assert.equal(parseConnectorConfig(base.replace('startFrom: earliest', 'startFrom: earliest, topicRefreshMs: 2000').replace('topics: [orders]', 'topicPattern: "orders.*"'), 'x.yaml', {}).kafka.topicRefreshMs, 2000);

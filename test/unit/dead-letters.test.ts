@@ -265,6 +265,34 @@ test('incompatible schema changes follow onIncompatibleSchema, whatever the tole
   assert.equal(header(producer.delivered.at(-1)!, 'floe.error.class'), 'IncompatibleSchemaChangeError');
 });
 
+test('tombstones (null values) follow errors.tombstones, whatever the tolerance; by default dead-letter under tolerance all, else fail', async () => {
+  const tombstone = (offset: number) => rec(offset, { value: null });
+  const why = new RouteError('record has no value (a tombstone)');
+  const producer = new FakeProducer();
+  // tolerance none, tombstones dead-lettered: the connector goes on past them, other bad records still stop it
+  const dlQ = new DeadLetterQueue({ connector: 'c', tolerance: 'none', tombstones: 'dead-letter', topic: 'd', producer });
+  dlQ.add(tombstone(1), why);
+  assert.throws(() => dlQ.add(rec(2), new RouteError('r')), (e: unknown) => e instanceof ConnectorStoppedError && /errors\.tolerance is none/.test(e.message));
+  await dlQ.flush();
+  const sent = producer.delivered.at(-1)!;
+  assert.equal(sent.value, null, 'the dead letter is the tombstone itself');
+  assert.equal(sent.key!.toString(), 'k1');
+  assert.equal(header(sent, 'floe.original.offset'), '1');
+  assert.match(header(sent, 'floe.error.message')!, /tombstone/);
+  // tolerance all, tombstones fail: a tombstone stops, naming the setting and the record
+  const failQ = new DeadLetterQueue({ connector: 'c', tolerance: 'all', tombstones: 'fail', topic: 'd', producer });
+  assert.throws(() => failQ.add(tombstone(5), why), (e: unknown) => e instanceof ConnectorStoppedError && e.message === 'connector c stopped at orders[3] offset 5: RouteError: record has no value (a tombstone) [errors.tombstones is fail]');
+  failQ.add(rec(6), new RouteError('r'));
+  assert.equal(failQ.pending, 1);
+  // defaults follow the tolerance
+  assert.equal(new DeadLetterQueue({ connector: 'c', tolerance: 'all', topic: 'd', producer }).tombstones, 'dead-letter');
+  const noneQ = new DeadLetterQueue({ connector: 'c', tolerance: 'none' });
+  assert.equal(noneQ.tombstones, 'fail');
+  assert.throws(() => noneQ.add(tombstone(7), why), (e: unknown) => e instanceof ConnectorStoppedError && /errors\.tombstones is fail/.test(e.message));
+  // dead-lettering tombstones needs somewhere to put them
+  assert.throws(() => new DeadLetterQueue({ connector: 'c', tolerance: 'none', tombstones: 'dead-letter' }), /dead-letter topic and producer/);
+});
+
 test('a registry outage is rethrown as it is, never dead-lettered', () => {
   const q = new DeadLetterQueue({ connector: 'c', tolerance: 'all', topic: 'd', producer: new FakeProducer() });
   const outage = new DecodeError('registry-unavailable', 'connection refused');
