@@ -7,13 +7,15 @@ import { Worker } from 'node:worker_threads';
 import type { ColumnBatch } from '../batch/column-batch.ts';
 import { batchBuffers } from '../batch/column-batch.ts';
 import type { Schema } from '../iceberg/types.ts';
-import type { EncodeOptions, EncodeResult } from './encode.ts';
+import type { EncodedRowGroups, EncodeOptions, EncodeResult } from './encode.ts';
+
+type Reply = { id: number; bytes?: Uint8Array; metrics?: EncodeResult['metrics']; encoded?: EncodedRowGroups; error?: string };
 
 interface Pending {
   id: number;
-  message: { id: number; schema: Schema; batch: ColumnBatch; options: EncodeOptions };
+  message: { id: number; schema: Schema; batch: ColumnBatch; options: EncodeOptions; op: 'file' | 'rowGroups' };
   transfer: ArrayBuffer[];
-  resolve: (r: EncodeResult) => void;
+  resolve: (r: Reply) => void;
   reject: (e: Error) => void;
 }
 
@@ -40,13 +42,13 @@ export class ParquetEncoderPool {
     const worker = new Worker(WORKER_URL);
     const slot: Slot = { worker, task: null };
     worker.unref();
-    worker.on('message', (m: { id: number; bytes?: Uint8Array; metrics?: EncodeResult['metrics']; error?: string }) => {
+    worker.on('message', (m: Reply) => {
       const task = slot.task;
       if (!task || task.id !== m.id) return;
       slot.task = null;
       worker.unref();
       if (m.error !== undefined) task.reject(new Error(`parquet encoding failed: ${m.error}`));
-      else task.resolve({ bytes: m.bytes!, metrics: m.metrics! });
+      else task.resolve(m);
       this.pump();
     });
     const die = (err: Error) => {
@@ -84,11 +86,21 @@ export class ParquetEncoderPool {
   }
 
   /** Encode in a worker. The batch's buffers are transferred: do not use the batch afterwards. */
-  encode(schema: Schema, batch: ColumnBatch, options: EncodeOptions = {}): Promise<EncodeResult> {
+  async encode(schema: Schema, batch: ColumnBatch, options: EncodeOptions = {}): Promise<EncodeResult> {
+    const r = await this.run(schema, batch, options, 'file');
+    return { bytes: r.bytes!, metrics: r.metrics! };
+  }
+
+  /** Row groups only (see encodeRowGroups), in a worker; the batch is consumed as by encode(). */
+  async encodeRowGroups(schema: Schema, batch: ColumnBatch, options: EncodeOptions = {}): Promise<EncodedRowGroups> {
+    return (await this.run(schema, batch, options, 'rowGroups')).encoded!;
+  }
+
+  private run(schema: Schema, batch: ColumnBatch, options: EncodeOptions, op: 'file' | 'rowGroups'): Promise<Reply> {
     if (this.closed) return Promise.reject(new Error('ParquetEncoderPool is closed'));
-    return new Promise<EncodeResult>((resolve, reject) => {
+    return new Promise<Reply>((resolve, reject) => {
       const id = this.nextId++;
-      this.queue.push({ id, message: { id, schema, batch, options }, transfer: batchBuffers(batch), resolve, reject });
+      this.queue.push({ id, message: { id, schema, batch, options, op }, transfer: batchBuffers(batch), resolve, reject });
       this.pump();
     });
   }

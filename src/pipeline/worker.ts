@@ -36,7 +36,8 @@ import type { Schema } from '../iceberg/types.ts';
 import { ValueError } from '../batch/errors.ts';
 import { KAFKA_HEADERS, KAFKA_KEY, KAFKA_OFFSET, KAFKA_PARTITION, KAFKA_TIMESTAMP, KAFKA_TOPIC } from '../schema/kafka-metadata.ts';
 import { JsonSchemaInferrer } from '../schema/infer-json.ts';
-import { PartitionedBatch, writeDataFiles } from '../table/table-writer.ts';
+import type { AvroWriter } from '../decode/record-decoder.ts';
+import { PartitionedBatch, RollingDataFiles, rowGroupBytesOf } from '../table/table-writer.ts';
 import type { ParquetEncoder } from '../table/table-writer.ts';
 import type { Router } from '../route/router.ts';
 import { RouteError } from '../route/router.ts';
@@ -83,6 +84,12 @@ export interface WorkerOptions {
   catalog: Catalog;
   source: RecordSource;
   decode: ValueDecoder;
+  /**
+   * The Avro writer schema of a frame whose schema is loaded (ConfluentDecoder.avroWriter):
+   * lets the fast path append the record straight from its bytes (RecordBatchBuilder.appendAvro)
+   * instead of decoding it to an object first. Optional; only used with topic routing.
+   */
+  avroWriter?: (bytes: Uint8Array) => AvroWriter | undefined;
   router: Router;
   deadLetters: DeadLetterSink;
   encoder?: ParquetEncoder;
@@ -102,6 +109,8 @@ interface PendingCommit {
 interface TableState {
   open: OpenTable;
   batch: PartitionedBatch;
+  /** The batch's data files, open while its row groups are written (see writeRowGroups). */
+  files: RollingDataFiles | undefined;
   committed: Map<string, bigint>;
   next: Map<string, bigint>;
   /** Partitions (by key) with records in the batch or read since the last commit. */
@@ -208,9 +217,10 @@ export class ConnectorWorker {
     return this.failure;
   }
 
+  /** Bytes of rows held in memory (rows already written as row groups of open files not counted). */
   bufferedBytes(): number {
     let n = 0;
-    for (const t of this.state.values()) n += t.batch.estimatedBytes;
+    for (const t of this.state.values()) n += t.batch.memoryBytes;
     return n;
   }
 
@@ -233,6 +243,8 @@ export class ConnectorWorker {
     this.failure = err instanceof ConnectorStoppedError ? err : new ConnectorStoppedError(`connector ${this.o.config.name} stopped: ${err.message}`, err);
     this.o.log?.warn(this.failure.message);
     if (this.timer) clearInterval(this.timer);
+    // open data files of rows that will not be committed: nothing may be left of them
+    for (const t of this.state.values()) void this.dropFiles(t).catch(() => undefined);
     this.signalFailed(this.failure);
   }
 
@@ -313,7 +325,8 @@ export class ConnectorWorker {
     if (!open) return undefined;
     const t: TableState = {
       open,
-      batch: new PartitionedBatch(open.name, open.schema, open.spec, { extraColumns: this.metadataColumns }),
+      batch: this.newBatch(open),
+      files: undefined,
       committed: new Map(),
       next: new Map(),
       touched: new Map(),
@@ -374,6 +387,7 @@ export class ConnectorWorker {
       await this.processRun(records, from, end);
       from = end;
     }
+    await this.writeRowGroups();
     await this.flushDue();
     await this.applyBackpressure();
   }
@@ -399,6 +413,8 @@ export class ConnectorWorker {
     const cfg = this.o.config;
     const jsonEvolve = cfg.format === 'json' && cfg.table.evolveSchema;
     const meta = this.metadataColumns.length > 0;
+    // Avro straight into the columns: the table does not depend on the value (topic routing)
+    const avroWriter = cfg.route.by === 'topic' ? this.o.avroWriter : undefined;
     /** A slow record ran touch() in this run: fast records may follow. */
     let touched = false;
     /** The last record handled on the fast path whose position is not written yet. */
@@ -437,6 +453,22 @@ export class ConnectorWorker {
       let failed: { error: unknown } | undefined;
       let grown = false;
       fast: if (touched && rec.value !== null) {
+        // The record goes where the last fast record of this run went (same topic, topic
+        // routing) and was written with the writer schema that record had, which that table
+        // already took: append it from its bytes. A record appendAvro declines (one it cannot
+        // append as decode-then-append would, or one that fails) leaves the batch as it was
+        // and takes the object path below, which decodes it again and appends it or names its
+        // problem.
+        if (avroWriter !== undefined && ct !== undefined && ctSchemaOk && rec.offset >= ctSkipBelow) {
+          const w = avroWriter(rec.value);
+          if (w !== undefined && w.schema === ctSchema && ct.batch.appendAvro(w.avro, rec.value, w.offset, meta ? this.metadataOf(rec) : undefined)) {
+            if (ct.firstBufferedAt === undefined) ct.firstBufferedAt = this.now();
+            ct.timestamps.push(rec.timestamp);
+            ctLast = rec;
+            posRec = rec;
+            continue;
+          }
+        }
         try {
           d = this.o.decode(rec.value);
         } catch (error) {
@@ -642,7 +674,8 @@ export class ConnectorWorker {
         this.o.log?.info(`table ${t.open.name}: schema evolved: ${changes.map((c) => `${c.kind} ${c.path}`).join(', ')}`);
       }
       t.open = table;
-      t.batch = new PartitionedBatch(table.name, table.schema, table.spec, { extraColumns: this.metadataColumns });
+      await this.dropFiles(t);
+      t.batch = this.newBatch(table);
       t.inferrer = undefined;
       t.knownSchemas.add(incoming);
       return true;
@@ -673,6 +706,34 @@ export class ConnectorWorker {
 
   // ---- flushing ----
 
+  private newBatch(open: OpenTable): PartitionedBatch {
+    return new PartitionedBatch(open.name, open.schema, open.spec, {
+      extraColumns: this.metadataColumns,
+      rowGroupBytes: rowGroupBytesOf(open.table.metadata.properties ?? {}),
+    });
+  }
+
+  /**
+   * Partitions whose rows reached a row group's size are encoded and appended to their open
+   * data files now, so memory holds about a row group per partition, not a commit's rows.
+   */
+  private async writeRowGroups(): Promise<void> {
+    for (const t of this.state.values()) {
+      if (t.pending) continue;
+      const parts = t.batch.takeRowGroups();
+      if (parts.length === 0) continue;
+      t.files ??= new RollingDataFiles(t.open.table, t.open.schema, t.open.spec, { encoder: this.o.encoder });
+      await t.files.write(parts);
+    }
+  }
+
+  /** Drops the open data files of the table's batch (rows dropped or re-read). */
+  private async dropFiles(t: TableState): Promise<void> {
+    const files = t.files;
+    t.files = undefined;
+    await files?.abort();
+  }
+
   private async flushDue(): Promise<void> {
     const { intervalMs, maxRows, maxBytes } = this.o.config.commit;
     const now = this.now();
@@ -699,7 +760,7 @@ export class ConnectorWorker {
       return;
     }
     // Over the bound: flush the largest buffers; if that is not enough, pause everything.
-    const bySize = [...this.state.values()].sort((a, b) => b.batch.estimatedBytes - a.batch.estimatedBytes);
+    const bySize = [...this.state.values()].sort((a, b) => b.batch.memoryBytes - a.batch.memoryBytes);
     for (const t of bySize) {
       if (this.bufferedBytes() <= limit / 2) break;
       await this.flushTable(t);
@@ -740,7 +801,18 @@ export class ConnectorWorker {
       t.timestamps = [];
       t.firstBufferedAt = undefined;
       t.offsetsMovedAt = undefined;
-      const files = parts.length === 0 ? [] : await writeDataFiles(t.open.table, t.open.schema, t.open.spec, parts, { encoder: this.o.encoder });
+      let files: DataFile[] = [];
+      if (parts.length > 0 || t.files) {
+        const open = t.files ?? new RollingDataFiles(t.open.table, t.open.schema, t.open.spec, { encoder: this.o.encoder });
+        t.files = undefined;
+        try {
+          await open.write(parts);
+        } catch (err) {
+          await open.abort();
+          throw err;
+        }
+        files = await open.finish();
+      }
       t.pending = { files, ranges, rows, timestampsMs };
     }
     const pending = t.pending;
@@ -838,6 +910,7 @@ export class ConnectorWorker {
     for (const [key, at] of t.committed) if (t.touched.has(key)) earliest(key, at);
     t.pending = undefined;
     t.batch.drain();
+    await this.dropFiles(t);
     t.timestamps = [];
     t.firstBufferedAt = undefined;
     t.touched.clear();

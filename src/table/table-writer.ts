@@ -16,21 +16,17 @@ import { decimalParams } from '../iceberg/types.ts';
 import { ValueError } from '../batch/errors.ts';
 import type { Schema } from '../iceberg/types.ts';
 import type { PartitionSpec } from '../iceberg/table-metadata.ts';
-import { encodeParquet } from '../parquet/encode.ts';
-import type { EncodeOptions, EncodeResult } from '../parquet/encode.ts';
+import type { EncodeOptions } from '../parquet/encode.ts';
+import type { ParquetEncoder } from './data-file-writer.ts';
+import { DataFileWriter, inlineEncoder } from './data-file-writer.ts';
 import type { FileIO } from '../io/file-io.ts';
 import { fileIOFor } from '../io/resolve-file-io.ts';
 import { appendFiles } from '../commit/append.ts';
 import type { AppendOptions, AppendResult } from '../commit/append.ts';
+import type { AvroType } from '../decode/avro-schema.ts';
 
-/** Something that turns a column batch into Parquet bytes: the encoder pool, or inline. */
-export interface ParquetEncoder {
-  encode(schema: Schema, batch: ColumnBatch, options: EncodeOptions): Promise<EncodeResult>;
-}
-
-export const inlineEncoder: ParquetEncoder = {
-  encode: async (schema, batch, options) => encodeParquet(schema, batch, options),
-};
+export type { ParquetEncoder } from './data-file-writer.ts';
+export { inlineEncoder } from './data-file-writer.ts';
 
 export interface TableWriterOptions {
   encoder?: ParquetEncoder;
@@ -56,6 +52,11 @@ export interface PartitionedBatchOptions {
    * without a merged copy of every record.
    */
   extraColumns?: readonly string[];
+  /**
+   * takeRowGroups() hands over a partition's rows once their in-memory estimate reaches this
+   * (default: no limit, rows wait for drain()).
+   */
+  rowGroupBytes?: number;
 }
 
 /**
@@ -72,6 +73,9 @@ export class PartitionedBatch {
   /** The one builder of an unpartitioned table. */
   private single: RecordBatchBuilder | undefined;
   private rows = 0;
+  /** Estimated bytes of the rows taken by takeRowGroups() since the last drain(). */
+  private takenBytes = 0;
+  private readonly rowGroupBytes: number;
   /** Indexes of partition fields whose values can overflow their type (decimal truncate). */
   private readonly checked: number[];
   private readonly extraColumns: readonly string[];
@@ -85,6 +89,7 @@ export class PartitionedBatch {
     this.partitioner = new Partitioner(spec, schema, table);
     this.checked = this.partitioner.fields.flatMap((f, i) => (partitionValueCanOverflow(f.resultType) ? [i] : []));
     this.extraColumns = options.extraColumns ?? [];
+    this.rowGroupBytes = options.rowGroupBytes ?? Infinity;
     this.partitionOnExtras = this.partitioner.fields.some((f) => this.extraColumns.includes(f.sourcePath[0]));
   }
 
@@ -92,11 +97,35 @@ export class PartitionedBatch {
     return this.rows;
   }
 
+  /** Estimated bytes of the rows since the last drain(), those taken as row groups included (commit size). */
   get estimatedBytes(): number {
+    return this.takenBytes + this.memoryBytes;
+  }
+
+  /** Estimated bytes of the rows still in memory (not taken as row groups). */
+  get memoryBytes(): number {
     if (this.single) return this.single.estimatedBytes;
     let n = 0;
     for (const p of this.parts.values()) n += p.builder.estimatedBytes;
     return n;
+  }
+
+  /**
+   * The partitions whose rows reached `rowGroupBytes`, as finished batches (their builders
+   * start over; rowCount and estimatedBytes still count the rows until drain()): row groups to
+   * append to the partitions' open data files.
+   */
+  takeRowGroups(): PartitionBatch[] {
+    const out: PartitionBatch[] = [];
+    const take = (partition: unknown[], b: RecordBatchBuilder) => {
+      const bytes = b.estimatedBytes;
+      if (b.rowCount === 0 || bytes < this.rowGroupBytes) return;
+      this.takenBytes += bytes;
+      out.push({ partition, batch: b.finish() });
+    };
+    if (this.single) take([], this.single);
+    for (const p of this.parts.values()) take(p.partition, p.builder);
+    return out;
   }
 
   private newBuilder(): RecordBatchBuilder {
@@ -128,6 +157,18 @@ export class PartitionedBatch {
     }
     part.builder.append(record, extras);
     this.rows++;
+  }
+
+  /**
+   * RecordBatchBuilder.appendAvro for an unpartitioned table: the Avro record in
+   * bytes[offset..] appended straight from its bytes (true), or nothing done (false: a
+   * partitioned table, or a record or writer schema the caller must decode and append()).
+   */
+  appendAvro(writer: AvroType, bytes: Uint8Array, offset: number, extras?: readonly unknown[]): boolean {
+    if (!this.partitioner.unpartitioned) return false;
+    if (!(this.single ??= this.newBuilder()).appendAvro(writer, bytes, offset, extras)) return false;
+    this.rows++;
+    return true;
   }
 
   /**
@@ -167,7 +208,83 @@ export class PartitionedBatch {
       else this.parts.delete(key);
     }
     this.rows = 0;
+    this.takenBytes = 0;
     return out;
+  }
+}
+
+/**
+ * The data files of one commit, one per partition, open while rows arrive: row groups are
+ * appended as the partitions fill (write), the files finished at commit time (finish) or
+ * dropped (abort). At most `maxInFlight` row groups are being encoded or written at once;
+ * write() waits beyond that, which bounds the memory they hold.
+ */
+export class RollingDataFiles {
+  readonly schema: Schema;
+  private readonly table: LoadedTable;
+  private readonly spec: PartitionSpec;
+  private readonly io: FileIO;
+  private readonly encoder: ParquetEncoder;
+  private readonly parquet: EncodeOptions;
+  private readonly dataDir: string;
+  private readonly maxInFlight: number;
+  private readonly files = new Map<string, DataFileWriter>();
+  private inFlight: Promise<void>[] = [];
+  private closed = false;
+
+  constructor(table: LoadedTable, schema: Schema, spec: PartitionSpec, options: TableWriterOptions & { maxInFlight?: number } = {}) {
+    const metadata = table.metadata;
+    this.table = table;
+    this.schema = schema;
+    this.spec = spec;
+    this.io = options.io ?? fileIOFor(metadata.location, table.config);
+    const encoder = options.encoder ?? inlineEncoder;
+    this.encoder = encoder.encodeRowGroups ? encoder : inlineEncoder;
+    this.parquet = { ...parquetOptionsFrom(metadata.properties ?? {}), ...options.parquet };
+    this.dataDir = metadata.properties?.['write.data.path'] ?? `${metadata.location}/data`;
+    this.maxInFlight = Math.max(1, options.maxInFlight ?? 2);
+  }
+
+  /** Files opened so far. */
+  get size(): number {
+    return this.files.size;
+  }
+
+  /** Appends each batch (consumed) to its partition's file, opening it on first use. */
+  async write(parts: PartitionBatch[]): Promise<void> {
+    if (this.closed) throw new Error(`data files of ${this.table.metadata.location} are already finished or aborted`);
+    for (const { partition, batch } of parts) {
+      const key = partitionKey(partition);
+      let file = this.files.get(key);
+      if (!file) {
+        const dir = this.spec.fields.length > 0 ? `${this.dataDir}/${partitionPath(this.spec, this.schema, partition)}` : this.dataDir;
+        file = new DataFileWriter(this.io, `${dir}/${crypto.randomUUID()}.parquet`, partition, this.schema, this.encoder, this.parquet);
+        this.files.set(key, file);
+      }
+      const step = file.add(batch);
+      step.catch(() => undefined); // the file remembers the failure; finish() reports it
+      this.inFlight.push(step);
+      while (this.inFlight.length > this.maxInFlight) await this.inFlight.shift()!.catch(() => undefined);
+    }
+  }
+
+  /** Finishes every file; on failure none is left (finished ones are deleted, the rest aborted). */
+  async finish(): Promise<DataFile[]> {
+    this.closed = true;
+    const writers = [...this.files.values()];
+    const results = await Promise.allSettled(writers.map((w) => w.finish()));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await Promise.all(results.map((r) => (r.status === 'fulfilled' ? this.io.delete(r.value['file-path']).catch(() => undefined) : undefined)));
+      throw failed.reason;
+    }
+    return results.map((r) => (r as PromiseFulfilledResult<DataFile>).value);
+  }
+
+  /** Drops every file (nothing is left at their locations). */
+  async abort(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.files.values()].map((w) => w.abort()));
   }
 }
 
@@ -179,28 +296,14 @@ export async function writeDataFiles(
   parts: PartitionBatch[],
   options: TableWriterOptions = {},
 ): Promise<DataFile[]> {
-  const metadata = table.metadata;
-  const io = options.io ?? fileIOFor(metadata.location, table.config);
-  const encoder = options.encoder ?? inlineEncoder;
-  const parquet = { ...parquetOptionsFrom(metadata.properties ?? {}), ...options.parquet };
-  const dataDir = metadata.properties?.['write.data.path'] ?? `${metadata.location}/data`;
-  return Promise.all(
-    parts.map(async ({ partition, batch }) => {
-      const { bytes, metrics } = await encoder.encode(schema, batch, parquet);
-      const dir = spec.fields.length > 0 ? `${dataDir}/${partitionPath(spec, schema, partition)}` : dataDir;
-      const path = `${dir}/${crypto.randomUUID()}.parquet`;
-      await io.write(path, bytes);
-      const file: DataFile = {
-        content: 0,
-        'file-path': path,
-        'file-format': 'PARQUET',
-        partition,
-        'file-size-in-bytes': bytes.length,
-        ...metrics,
-      };
-      return file;
-    }),
-  );
+  const files = new RollingDataFiles(table, schema, spec, { ...options, maxInFlight: Math.max(1, parts.length) });
+  try {
+    await files.write(parts);
+  } catch (err) {
+    await files.abort();
+    throw err;
+  }
+  return files.finish();
 }
 
 /**
@@ -222,6 +325,22 @@ export async function appendRecords(
   const io = options.io ?? fileIOFor(table.metadata.location, table.config);
   const files = await writeDataFiles(table, schema, spec, batch.drain(), { ...options, io });
   return appendFiles(catalog, id, files, { ...options, io, specId: spec['spec-id'] });
+}
+
+/**
+ * A row group is cut when a partition's buffered rows reach this estimate in memory (the
+ * columns as built, before encoding; about 4× their compressed size for typical events).
+ * Iceberg's write.parquet.row-group-size-bytes, taken as that in-memory size, overrides it.
+ * Smaller than Iceberg's 128 MiB default: this size, not the commit's, bounds the memory.
+ */
+export const DEFAULT_ROW_GROUP_BYTES = 16 * 1024 * 1024;
+
+export function rowGroupBytesOf(props: Record<string, string>): number {
+  const v = props['write.parquet.row-group-size-bytes'];
+  if (v === undefined || v === '') return DEFAULT_ROW_GROUP_BYTES;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`write.parquet.row-group-size-bytes must be a positive integer, got "${v}"`);
+  return n;
 }
 
 /** Parquet options from Iceberg's table properties. */
