@@ -240,7 +240,9 @@ export class ConnectorWorker {
 
   private fail(err: Error): void {
     if (this.failure) return;
-    this.failure = err instanceof ConnectorStoppedError ? err : new ConnectorStoppedError(`connector ${this.o.config.name} stopped: ${err.message}`, err);
+    // the dead-letter queue's ConnectorStoppedError already says "connector … stopped at …"
+    const said = err instanceof ConnectorStoppedError || err.name === 'ConnectorStoppedError';
+    this.failure = err instanceof ConnectorStoppedError ? err : new ConnectorStoppedError(said ? err.message : `connector ${this.o.config.name} stopped: ${err.message}`, err);
     this.o.log?.warn(this.failure.message);
     if (this.timer) clearInterval(this.timer);
     // open data files of rows that will not be committed: nothing may be left of them
