@@ -7,7 +7,8 @@
 //   taskset -c 1 node_modules/.bin/node bench/worker-path.bench.ts
 //   ROWS=200000 (records per round), ROUNDS=5, PARTITIONS=4, BATCH=500 (records per fetch
 //   batch), META=1 (kafkaMetadataColumns; 0 = off), MAX_ROWS=ROWS+1 (commit.maxRows: by default
-//   everything is flushed once, at stop)
+//   everything is flushed once, at stop), DIRECT=1 (the worker appends Avro records straight from
+//   their bytes, WorkerOptions.avroWriter; 0 = decode to objects, then append)
 //
 // A round: a fresh worker, a fresh table, ROWS records through it, then stop() (flush and
 // commit). Process CPU time (user + system) is taken around the onBatch calls ("ingest":
@@ -41,6 +42,7 @@ const PARTITIONS = Number(process.env.PARTITIONS ?? 4);
 const BATCH = Number(process.env.BATCH ?? 500);
 const META = (process.env.META ?? '1') === '1';
 const MAX_ROWS = Number(process.env.MAX_ROWS ?? ROWS + 1);
+const DIRECT = (process.env.DIRECT ?? '1') === '1';
 
 const lookup: SchemaLookup = {
   resolve: async (id) => ({ id, schema: EVENTS_AVRO_SCHEMA, schemaType: 'AVRO', references: [], dependencies: [] }),
@@ -112,6 +114,7 @@ errors: { tolerance: none }
     catalog,
     source,
     decode: (b) => dec.decode(b),
+    avroWriter: DIRECT ? (b) => dec.avroWriter(b) : undefined,
     router: createRouter(config.table.name, config.route),
     deadLetters: {
       add: (_r, e) => {
@@ -203,6 +206,7 @@ async function main(): Promise<void> {
     batch: BATCH,
     maxRows: MAX_ROWS,
     metadataColumns: META,
+    direct: DIRECT,
     node: process.version,
     loadAverage1m: [+loadBefore.toFixed(2), +loadAfter.toFixed(2)],
     ingestNsBest: best(ingest),
@@ -224,7 +228,7 @@ async function main(): Promise<void> {
     ingestNs: ingest.map(Math.round),
     decodeAppendNs: append.map(Math.round),
   };
-  console.log(`load average ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}; ${ROWS} records × ${ROUNDS} rounds, ${PARTITIONS} partitions, batches of ${BATCH}, maxRows ${MAX_ROWS}, metadata columns ${META}`);
+  console.log(`load average ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}; ${ROWS} records × ${ROUNDS} rounds, ${PARTITIONS} partitions, batches of ${BATCH}, maxRows ${MAX_ROWS}, metadata columns ${META}, direct ${DIRECT}`);
   console.log(`ingest         ${f.ingestNsBest} ns/rec best, ${f.ingestNsMedian} median (worker onBatch: decode, route, bookkeeping, append)`);
   console.log(`decode+append  ${f.decodeAppendNsBest} ns/rec best, ${f.decodeAppendNsMedian} median (baseline, no worker)`);
   console.log(`overhead       ${f.overheadNsBest} ns/rec best, ${f.overheadNsMedian} median (ingest − decode+append, per round)`);

@@ -34,7 +34,8 @@ export function catalogFromConfig(c: CatalogConfig, configDir = process.cwd()): 
   return new SqlCatalog({ uri, warehouse, properties: c.properties });
 }
 
-export function decoderFromConfig(cfg: ConnectorConfig): ValueDecoder {
+/** The value decoder of a connector; for registry formats with ConfluentDecoder.avroWriter (WorkerOptions.avroWriter). */
+export function decoderFromConfig(cfg: ConnectorConfig): ValueDecoder & { avroWriter?: WorkerOptions['avroWriter'] } {
   if (cfg.format === 'json') return (bytes) => ({ value: decodePlainJson(bytes) });
   const r = cfg.schemaRegistry!;
   const headers: Record<string, string> = {};
@@ -45,7 +46,12 @@ export function decoderFromConfig(cfg: ConnectorConfig): ValueDecoder {
     basicAuth: r.username && r.password ? { username: r.username, password: r.password } : undefined,
   });
   const decoder = new ConfluentDecoder(registry);
-  return (bytes) => decoder.decode(bytes);
+  return Object.assign((bytes: Uint8Array) => decoder.decode(bytes), { avroWriter: (bytes: Uint8Array) => decoder.avroWriter(bytes) });
+}
+
+function decodersFromConfig(cfg: ConnectorConfig): Pick<WorkerOptions, 'decode' | 'avroWriter'> {
+  const decode = decoderFromConfig(cfg);
+  return { decode, avroWriter: decode.avroWriter };
 }
 
 export interface RunningConnector {
@@ -103,7 +109,7 @@ export async function startConnector(cfg: ConnectorConfig, extra: Partial<Worker
     config: cfg,
     catalog,
     source,
-    decode: decoderFromConfig(cfg),
+    ...decodersFromConfig(cfg),
     router: createRouter(cfg.table.name, cfg.route),
     deadLetters,
     encoder: pool,

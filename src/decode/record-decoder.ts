@@ -7,7 +7,7 @@ import { DecodeError } from './decode-error.ts';
 import { HEADER_LENGTH, readMessageIndexes, readSchemaId } from './wire-format.ts';
 import type { ResolvedSchema, SchemaLookup } from './schema-registry.ts';
 import { parseAvroSchema } from './avro-schema.ts';
-import type { NamedAvroTypes } from './avro-schema.ts';
+import type { AvroType, NamedAvroTypes } from './avro-schema.ts';
 import { compileAvroDecoder } from './avro-decoder.ts';
 import { parseProtobufSchema } from './protobuf-schema.ts';
 import type { ProtobufSchema } from './protobuf-schema.ts';
@@ -32,8 +32,20 @@ export interface MessageDecoder {
   decode(bytes: Uint8Array, offset: number): Record<string, unknown>;
 }
 
+/** An Avro writer schema whose records a batch builder can take straight from their bytes (RecordBatchBuilder.appendAvro). */
+export interface AvroWriter {
+  /** The parsed writer schema (a record), the same object for every frame of the schema id. */
+  avro: AvroType;
+  /** What decode() gives as the record's schema (DecodedRecord.schema). */
+  schema: Schema;
+  /** Where the Avro value starts in a frame. */
+  offset: number;
+}
+
 interface SchemaEntry {
   id: number;
+  /** Set for an Avro schema whose top level is a record. */
+  avroWriter?: AvroWriter;
   /** Non-Protobuf: the decoder; Protobuf: one per message-index path. */
   forMessage(indexes: readonly number[] | undefined): MessageDecoder;
   protobuf: boolean;
@@ -63,7 +75,8 @@ export function buildSchemaEntry(rs: ResolvedSchema): SchemaEntry {
         for (const d of rs.dependencies) parseAvroSchema(d.schema, named);
         const avro = parseAvroSchema(rs.schema, named);
         const md: MessageDecoder = { schema: icebergSchemaFromAvro(avro), decode: wrapIfNotObject(compileAvroDecoder(avro), avro.kind === 'record') };
-        return { id: rs.id, protobuf: false, forMessage: () => md };
+        const avroWriter = avro.kind === 'record' ? { avro, schema: md.schema, offset: HEADER_LENGTH } : undefined;
+        return { id: rs.id, protobuf: false, forMessage: () => md, avroWriter };
       }
       case 'JSON': {
         const parse = (s: string): unknown => {
@@ -160,6 +173,15 @@ export class ConfluentDecoder {
     const e = this.entry(id);
     if (e instanceof Promise) return e.then((entry) => this.decodeWith(entry, bytes));
     return this.decodeWith(e, bytes);
+  }
+
+  /**
+   * The Avro writer schema of a frame whose schema id is already loaded, if its top level is a
+   * record; otherwise undefined (decode() is the way). No registry lookup, no decoding.
+   */
+  avroWriter(bytes: Uint8Array): AvroWriter | undefined {
+    if (bytes.length < HEADER_LENGTH || bytes[0] !== 0) return undefined;
+    return this.entries.get(readSchemaId(bytes))?.avroWriter;
   }
 
   private decodeWith(entry: SchemaEntry, bytes: Uint8Array): DecodedRecord {

@@ -38,7 +38,8 @@ function frame(i: number, evolved: boolean): Uint8Array {
   return encodeFrame(2, evolvedType.toBuffer({ ...(baseType.fromBuffer(base) as object), extra: `x${i}` }));
 }
 
-test('fast path: async schema lookups (one unavailable), a schema change, bad frames and a crash: every record once, metadata exact', async () => {
+for (const direct of [false, true]) {
+test(`fast path${direct ? ' with Avro straight into the columns (avroWriter)' : ''}: async schema lookups (one unavailable), a schema change, bad frames and a crash: every record once, metadata exact`, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-fast-'));
   const config = parseConnectorConfig(
     `
@@ -75,15 +76,25 @@ errors: { tolerance: all, deadLetterTopic: events.dlq }
     if (i % 97 === 13) bad.add(`${p}:${rec.offset}`);
   }
   const dead: SourceRecord[] = [];
-  const run = (src: MemorySource) =>
-    new ConnectorWorker({
+  let writerKnown = 0;
+  const run = (src: MemorySource) => {
+    const d = new ConfluentDecoder(lookup);
+    return new ConnectorWorker({
       config,
       catalog: catalog(),
       source: src,
-      decode: ((d) => (b: Uint8Array) => d.decode(b))(new ConfluentDecoder(lookup)),
+      decode: (b: Uint8Array) => d.decode(b),
+      avroWriter: direct
+        ? (b: Uint8Array) => {
+            const w = d.avroWriter(b);
+            if (w) writerKnown++;
+            return w;
+          }
+        : undefined,
       router: createRouter(config.table.name, config.route),
       deadLetters: { add: (r) => void dead.push(r), flush: async () => {} },
     });
+  };
   const parts = [0, 1, 2].map((partition) => ({ topic: 'events', partition }));
 
   const a = run(source);
@@ -118,7 +129,9 @@ errors: { tolerance: all, deadLetterTopic: events.dlq }
     assert.equal(r.extra ?? null, i >= 500 ? `x${i}` : null, `evolved column of ${key(r)}`);
   }
   assert.equal(formatOffsets(tableOffsets(table.metadata, 'c1')), '{"events":{"0":300,"1":300,"2":300}}');
+  if (direct) assert.ok(writerKnown > N / 2, `most records offered to appendAvro (${writerKnown})`);
 });
+}
 
 test('fast path, field routing: a zombie fenced on one table re-reads the partition and the other table skips what it holds', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-fast-'));
