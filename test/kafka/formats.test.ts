@@ -15,12 +15,14 @@ import { pathToFileURL } from 'node:url';
 import protobuf from 'protobufjs';
 import type { OutgoingRecord } from '../../src/kafka/producer.ts';
 import { parseConnectorConfig } from '../../src/config/connector-config.ts';
+import type { ConnectorConfig } from '../../src/config/connector-config.ts';
+import type { Catalog } from '../../src/catalog/catalog.ts';
 import { catalogFromConfig, startConnector } from '../../src/cli/run.ts';
 import { SchemaRegistryClient } from '../../src/decode/schema-registry.ts';
 import { brokers, javaSerializerFrame, kafkaClients, uniqueName, waitForTableOffsets } from './helpers.ts';
 import { stackEnv } from '../helpers/stack.ts';
 import { readWithDuckDB, readWithPyIceberg } from '../helpers/readers.ts';
-import type { CanonicalValue, Row } from '../helpers/readers.ts';
+import type { CanonicalValue, ReaderCatalog, Row } from '../helpers/readers.ts';
 
 const kafka = kafkaClients();
 
@@ -62,6 +64,41 @@ function assertRowsEqual(read: Row[], expected: Map<string, Row>, what: string):
     assert.deepEqual(sortMaps(r), sortMaps(want), `${what}: row ${k}`);
   }
   assert.equal(seen.size, expected.size, `${what}: every produced record is a row`);
+}
+
+/** An embedded SQL catalog in a fresh folder: its connector-file value and how the readers open it. */
+function sqlCatalog(prefix: string): { yaml: string; reader: ReaderCatalog } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const uri = path.join(dir, 'catalog.db');
+  const warehouse = pathToFileURL(path.join(dir, 'wh')).href;
+  return { yaml: `{ type: sql, uri: ${uri}, warehouse: ${warehouse} }`, reader: { type: 'sql', uri: `sqlite:///${uri}`, warehouse } };
+}
+
+/** The connector every test here runs: one topic into one table with the Kafka metadata columns, through the registry, stopping on any bad record. */
+function connectorConfig(o: { topic: string; format: 'protobuf' | 'json-schema'; catalog: string; table: string; maxRows: number; file: string }): ConnectorConfig {
+  return parseConnectorConfig(`
+name: ${o.topic}
+kafka: { brokers: ${JSON.stringify(brokers())}, groupId: ${o.topic}-g, sessionTimeoutMs: 10000 }
+schemaRegistry: { url: "${stackEnv().registryUrl}" }
+format: ${o.format}
+catalog: ${o.catalog}
+topics: [${o.topic}]
+table: { name: ${o.table}, kafkaMetadataColumns: true }
+commit: { intervalMs: 500, maxRows: ${o.maxRows} }
+errors: { tolerance: none }
+metricsPort: 0
+`, o.file, {});
+}
+
+/** Runs the connector while `during` produces and waits (given the connector's failure and its catalog), then stops it. */
+async function withConnector(cfg: ConnectorConfig, during: (failed: Promise<Error>, catalog: Catalog) => Promise<void>): Promise<void> {
+  const catalog = catalogFromConfig(cfg.catalog);
+  const running = await startConnector(cfg);
+  try {
+    await during(running.failed, catalog);
+  } finally {
+    await running.stop();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -176,21 +213,8 @@ test('Protobuf through the registry into the REST catalog on S3: a nested, non-f
   const id1 = await registry.register(subject, { schema: PROTO_V1, schemaType: 'PROTOBUF' });
   const ns = uniqueName('e2e_proto').replace(/-/g, '_');
   const table = `${ns}.orders`;
-  const cfg = parseConnectorConfig(`
-name: ${topic}
-kafka: { brokers: ${JSON.stringify(brokers())}, groupId: ${topic}-g, sessionTimeoutMs: 10000 }
-schemaRegistry: { url: "${env.registryUrl}" }
-format: protobuf
-catalog:
-  type: rest
-  uri: ${env.restUri}
-  properties: { s3.endpoint: "${env.s3Endpoint}", s3.access-key-id: ${env.s3AccessKey}, s3.secret-access-key: ${env.s3SecretKey}, s3.region: ${env.s3Region}, s3.path-style-access: "true" }
-topics: [${topic}]
-table: { name: ${table}, kafkaMetadataColumns: true }
-commit: { intervalMs: 500, maxRows: 250 }
-errors: { tolerance: none }
-metricsPort: 0
-`, 'formats-protobuf.yaml', {});
+  const restCatalog = `{ type: rest, uri: ${env.restUri}, properties: { s3.endpoint: "${env.s3Endpoint}", s3.access-key-id: ${env.s3AccessKey}, s3.secret-access-key: ${env.s3SecretKey}, s3.region: ${env.s3Region}, s3.path-style-access: "true" } }`;
+  const cfg = connectorConfig({ topic, format: 'protobuf', catalog: restCatalog, table, maxRows: 250, file: 'formats-protobuf.yaml' });
 
   const t1 = orderType(PROTO_V1);
   const t2 = orderType(PROTO_V2);
@@ -225,21 +249,17 @@ metricsPort: 0
   const first: OutgoingRecord[] = [];
   for (let i = 0; i < 600; i++) first.push(produce(i, 1, id1));
   await kafka.producer.send(first);
-  const catalog = catalogFromConfig(cfg.catalog);
-  const running = await startConnector(cfg);
-  try {
+  await withConnector(cfg, async (failed, catalog) => {
     // the table exists with v1's columns and some rows before the producers move on
-    await waitForTableOffsets(catalog, cfg.name, table, topic, new Map([[0, 1n]]), { failed: running.failed });
+    await waitForTableOffsets(catalog, cfg.name, table, topic, new Map([[0, 1n]]), { failed });
     const id2 = await registry.register(subject, { schema: PROTO_V2, schemaType: 'PROTOBUF' });
     assert.notEqual(id2, id1);
     const second: OutgoingRecord[] = [];
     // new producers on v2; every fifth record still from an old producer on v1
     for (let i = 600; i < 1200; i++) second.push(i % 5 === 0 ? produce(i, 1, id1) : produce(i, 2, id2));
     await kafka.producer.send(second);
-    await waitForTableOffsets(catalog, cfg.name, table, topic, await kafka.admin.endOffsets(topic), { failed: running.failed });
-  } finally {
-    await running.stop();
-  }
+    await waitForTableOffsets(catalog, cfg.name, table, topic, await kafka.admin.endOffsets(topic), { failed });
+  });
 
   const read = await readWithPyIceberg({ catalog: { type: 'rest', uri: env.restUri }, table, s3: { endpoint: env.s3Endpoint, accessKey: env.s3AccessKey, secretKey: env.s3SecretKey, region: env.s3Region } });
   const fields = read.schema.fields as { name: string; type: unknown }[];
@@ -291,20 +311,9 @@ test('JSON Schema through the registry into the embedded catalog, evolving mid-s
   const registry = new SchemaRegistryClient({ url: env.registryUrl });
   const subject = `${topic}-value`;
   const id1 = await registry.register(subject, { schema: JSON.stringify(JSON_V1), schemaType: 'JSON' });
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-e2e-jsonschema-'));
+  const sql = sqlCatalog('floe-e2e-jsonschema-');
   const table = 'e2e.payments';
-  const cfg = parseConnectorConfig(`
-name: ${topic}
-kafka: { brokers: ${JSON.stringify(brokers())}, groupId: ${topic}-g, sessionTimeoutMs: 10000 }
-schemaRegistry: { url: "${env.registryUrl}" }
-format: json-schema
-catalog: { type: sql, uri: ${path.join(dir, 'catalog.db')}, warehouse: ${pathToFileURL(path.join(dir, 'wh')).href} }
-topics: [${topic}]
-table: { name: ${table}, kafkaMetadataColumns: true }
-commit: { intervalMs: 500, maxRows: 200 }
-errors: { tolerance: none }
-metricsPort: 0
-`, 'formats-json-schema.yaml', {});
+  const cfg = connectorConfig({ topic, format: 'json-schema', catalog: sql.yaml, table, maxRows: 200, file: 'formats-json-schema.yaml' });
 
   const expected = new Map<string, Row>();
   const nextOffset = [0, 0];
@@ -365,21 +374,17 @@ metricsPort: 0
   const first: OutgoingRecord[] = [];
   for (let i = 0; i < 400; i++) first.push(produce(i, 1, id1));
   await kafka.producer.send(first);
-  const catalog = catalogFromConfig(cfg.catalog);
-  const running = await startConnector(cfg);
-  try {
-    await waitForTableOffsets(catalog, cfg.name, table, topic, new Map([[0, 1n]]), { failed: running.failed });
+  await withConnector(cfg, async (failed, catalog) => {
+    await waitForTableOffsets(catalog, cfg.name, table, topic, new Map([[0, 1n]]), { failed });
     const id2 = await registry.register(subject, { schema: JSON.stringify(JSON_V2), schemaType: 'JSON' });
     assert.notEqual(id2, id1);
     const second: OutgoingRecord[] = [];
     for (let i = 400; i < 800; i++) second.push(i % 4 === 3 ? produce(i, 1, id1) : produce(i, 2, id2));
     await kafka.producer.send(second);
-    await waitForTableOffsets(catalog, cfg.name, table, topic, await kafka.admin.endOffsets(topic), { failed: running.failed });
-  } finally {
-    await running.stop();
-  }
+    await waitForTableOffsets(catalog, cfg.name, table, topic, await kafka.admin.endOffsets(topic), { failed });
+  });
 
-  const reader = { catalog: { type: 'sql' as const, uri: `sqlite:///${path.join(dir, 'catalog.db')}`, warehouse: pathToFileURL(path.join(dir, 'wh')).href }, table };
+  const reader = { catalog: sql.reader, table };
   const duck = await readWithDuckDB(reader);
   assertRowsEqual(duck.rows, expected, 'json-schema table (DuckDB)');
   const py = await readWithPyIceberg(reader);
@@ -412,20 +417,9 @@ test('Protobuf importing another file, registered as a reference the way the Jav
   };
   const t1 = types(moneyV1);
   const t2 = types(moneyV2);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-e2e-proto-ref-'));
+  const sql = sqlCatalog('floe-e2e-proto-ref-');
   const table = 'e2e.invoices';
-  const cfg = parseConnectorConfig(`
-name: ${topic}
-kafka: { brokers: ${JSON.stringify(brokers())}, groupId: ${topic}-g, sessionTimeoutMs: 10000 }
-schemaRegistry: { url: "${env.registryUrl}" }
-format: protobuf
-catalog: { type: sql, uri: ${path.join(dir, 'catalog.db')}, warehouse: ${pathToFileURL(path.join(dir, 'wh')).href} }
-topics: [${topic}]
-table: { name: ${table}, kafkaMetadataColumns: true }
-commit: { intervalMs: 500, maxRows: 100 }
-errors: { tolerance: none }
-metricsPort: 0
-`, 'formats-protobuf-ref.yaml', {});
+  const cfg = connectorConfig({ topic, format: 'protobuf', catalog: sql.yaml, table, maxRows: 100, file: 'formats-protobuf-ref.yaml' });
   const expected = new Map<string, Row>();
   let offset = 0;
   const produce = (i: number, v2: boolean, id: number): OutgoingRecord => {
@@ -439,20 +433,16 @@ metricsPort: 0
     return { topic, partition: 0, value: javaSerializerFrame(id, payload, [0]) };
   };
   await kafka.producer.send(Array.from({ length: 200 }, (_, i) => produce(i + 1, false, id1)));
-  const catalog = catalogFromConfig(cfg.catalog);
-  const running = await startConnector(cfg);
-  try {
-    await waitForTableOffsets(catalog, cfg.name, table, topic, new Map([[0, 1n]]), { failed: running.failed });
+  await withConnector(cfg, async (failed, catalog) => {
+    await waitForTableOffsets(catalog, cfg.name, table, topic, new Map([[0, 1n]]), { failed });
     // the serializer registers the imported file's new version, then the main file referencing it
     await registry.register(importPath, { schema: moneyV2, schemaType: 'PROTOBUF' });
     const id2 = await registry.register(`${topic}-value`, { schema: main, schemaType: 'PROTOBUF', references: ref(2) });
     assert.notEqual(id2, id1, 'the same text with another reference version is another schema');
     await kafka.producer.send(Array.from({ length: 200 }, (_, i) => produce(i + 201, true, id2)));
-    await waitForTableOffsets(catalog, cfg.name, table, topic, new Map([[0, 400n]]), { failed: running.failed });
-  } finally {
-    await running.stop();
-  }
-  const read = await readWithDuckDB({ catalog: { type: 'sql', uri: `sqlite:///${path.join(dir, 'catalog.db')}`, warehouse: pathToFileURL(path.join(dir, 'wh')).href }, table });
+    await waitForTableOffsets(catalog, cfg.name, table, topic, new Map([[0, 400n]]), { failed });
+  });
+  const read = await readWithDuckDB({ catalog: sql.reader, table });
   assertRowsEqual(read.rows.map(({ _kafka_timestamp, ...r }) => r), expected, 'invoices (DuckDB)');
 });
 
@@ -488,20 +478,9 @@ message Payment {
   protobuf.parse(`syntax = "proto3"; package ${pkg}; message Payment { int64 id = 1; google.type.Date day = 2; google.type.Money price = 3; confluent.type.Decimal amount = 4; google.type.DayOfWeek weekday = 5; }`, root, { keepCase: true });
   root.resolveAll();
   const Payment = root.lookupType(`${pkg}.Payment`);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-e2e-proto-known-'));
+  const sql = sqlCatalog('floe-e2e-proto-known-');
   const table = 'e2e.payments';
-  const cfg = parseConnectorConfig(`
-name: ${topic}
-kafka: { brokers: ${JSON.stringify(brokers())}, groupId: ${topic}-g, sessionTimeoutMs: 10000 }
-schemaRegistry: { url: "${env.registryUrl}" }
-format: protobuf
-catalog: { type: sql, uri: ${path.join(dir, 'catalog.db')}, warehouse: ${pathToFileURL(path.join(dir, 'wh')).href} }
-topics: [${topic}]
-table: { name: ${table}, kafkaMetadataColumns: true }
-commit: { intervalMs: 500, maxRows: 100 }
-errors: { tolerance: none }
-metricsPort: 0
-`, 'formats-protobuf-known.yaml', {});
+  const cfg = connectorConfig({ topic, format: 'protobuf', catalog: sql.yaml, table, maxRows: 100, file: 'formats-protobuf-known.yaml' });
   const days = ['DAY_OF_WEEK_UNSPECIFIED', 'MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'];
   const expected = new Map<string, Row>();
   const records: OutgoingRecord[] = [];
@@ -522,13 +501,7 @@ metricsPort: 0
     });
   }
   await kafka.producer.send(records);
-  const catalog = catalogFromConfig(cfg.catalog);
-  const running = await startConnector(cfg);
-  try {
-    await waitForTableOffsets(catalog, cfg.name, table, topic, new Map([[0, 150n]]), { failed: running.failed });
-  } finally {
-    await running.stop();
-  }
-  const read = await readWithDuckDB({ catalog: { type: 'sql', uri: `sqlite:///${path.join(dir, 'catalog.db')}`, warehouse: pathToFileURL(path.join(dir, 'wh')).href }, table });
+  await withConnector(cfg, (failed, catalog) => waitForTableOffsets(catalog, cfg.name, table, topic, new Map([[0, 150n]]), { failed }));
+  const read = await readWithDuckDB({ catalog: sql.reader, table });
   assertRowsEqual(read.rows.map(({ _kafka_timestamp, ...r }) => r), expected, 'payments (DuckDB)');
 });
