@@ -38,9 +38,9 @@ export interface KafkaSourceOptions extends KafkaConnectionOptions {
   /** fetch: broker waits up to this long for minBytes (default 500 ms) */
   maxWaitMs?: number;
   minBytes?: number;
-  /** fetch: whole response cap (default 50 MiB) */
+  /** fetch: whole response cap (default 16 MiB; a response is parsed whole, so this bounds the records in memory) */
   maxBytes?: number;
-  /** fetch: per partition cap (default 4 MiB) */
+  /** fetch: per partition cap (default 1 MiB, Kafka's own default) */
   maxBytesPerPartition?: number;
   /** default read_committed: records of aborted transactions are never delivered */
   isolationLevel?: 'read_committed' | 'read_uncommitted';
@@ -490,14 +490,14 @@ export class GroupSource implements KafkaSource {
     }
     const topicById = new Map<string, string>();
     for (const [name, t] of metadata.topics) topicById.set(t.id, name);
-    const perPartition = this.#options.maxBytesPerPartition ?? 4 << 20;
+    const perPartition = this.#options.maxBytesPerPartition ?? 1 << 20;
     const responses = await Promise.all(
       [...byNode].map(([node, ts]) =>
         this.#consumer.fetch({
           node,
           maxWaitTime: this.#options.maxWaitMs ?? 500,
           minBytes: this.#options.minBytes ?? 1,
-          maxBytes: this.#options.maxBytes ?? 50 << 20,
+          maxBytes: this.#options.maxBytes ?? 16 << 20,
           topics: [...ts.values()].map((e) => ({
             topicId: e.topicId,
             partitions: e.partitions.map((p) => ({
