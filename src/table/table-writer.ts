@@ -242,7 +242,7 @@ export class RollingDataFiles {
     this.encoder = encoder.encodeRowGroups ? encoder : inlineEncoder;
     this.parquet = { ...parquetOptionsFrom(metadata.properties ?? {}), ...options.parquet };
     this.dataDir = metadata.properties?.['write.data.path'] ?? `${metadata.location}/data`;
-    this.maxInFlight = Math.max(1, options.maxInFlight ?? 2);
+    this.maxInFlight = Math.max(1, options.maxInFlight ?? 1);
   }
 
   /** Files opened so far. */
