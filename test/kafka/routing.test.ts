@@ -15,11 +15,11 @@ import avro from 'avsc';
 import type { OutgoingRecord } from '../../src/kafka/producer.ts';
 import { parseConnectorConfig } from '../../src/config/connector-config.ts';
 import { catalogFromConfig, startConnector } from '../../src/cli/run.ts';
-import { parseTableName } from '../../src/catalog/catalog.ts';
+import { NoSuchTableError, parseTableName } from '../../src/catalog/catalog.ts';
 import type { Catalog } from '../../src/catalog/catalog.ts';
 import { tableOffsets } from '../../src/commit/offsets-map.ts';
 import { SchemaRegistryClient } from '../../src/decode/schema-registry.ts';
-import { brokers, headerStrings, javaSerializerFrame, kafkaClients, readWholeTopic, uniqueName, waitForTableOffsets } from './helpers.ts';
+import { brokers, headerStrings, javaSerializerFrame, kafkaClients, readWholeTopic, sleep, uniqueName, waitForTableOffsets } from './helpers.ts';
 import { stackEnv } from '../helpers/stack.ts';
 import { readWithPyIceberg } from '../helpers/readers.ts';
 import type { ReaderCatalog, ReaderS3, Row } from '../helpers/readers.ts';
@@ -275,7 +275,7 @@ test('field routing across a crash (SIGKILL): rows buffered for one table surviv
   const topic = uniqueName('floe-e2e-field-crash');
   await kafka.admin.createTopic(topic, { partitions: 1 });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-e2e-field-crash-'));
-  const text = (groupId: string) => `
+  const text = (groupId: string, maxRows: number) => `
 name: ${topic}
 kafka: { brokers: ${JSON.stringify(brokers())}, groupId: ${groupId}, sessionTimeoutMs: 10000 }
 format: json
@@ -283,17 +283,17 @@ catalog: { type: sql, uri: ${path.join(dir, 'catalog.db')}, warehouse: ${pathToF
 topics: [${topic}]
 table: { name: "crash.events_{value}", kafkaMetadataColumns: true }
 route: { by: field, field: kind, tables: { VIP: crash.vip } }
-commit: { intervalMs: 600000, maxRows: 100 }
+commit: { intervalMs: 600000, maxRows: ${maxRows} }
 metricsPort: 0
 `;
   const file = path.join(dir, 'c.yaml');
-  fs.writeFileSync(file, text(`${topic}-g`));
-  // offsets 0-9 go to the template table (10 rows: never a flush by themselves), 10-159 to the
-  // explicit table, whose 100th row flushes it and moves its offsets to 110
-  const records: OutgoingRecord[] = [];
-  for (let i = 0; i < 160; i++) records.push({ topic, partition: 0, value: JSON.stringify({ kind: i < 10 ? 'click' : 'VIP', i }) });
-  await kafka.producer.send(records);
-  const catalog = catalogFromConfig(parseConnectorConfig(text('x'), file, {}).catalog);
+  fs.writeFileSync(file, text(`${topic}-g`, 100));
+  const record = (i: number): OutgoingRecord => ({ topic, partition: 0, value: JSON.stringify({ kind: i < 10 ? 'click' : i < 160 ? 'VIP' : 'marker', i }) });
+  // Offsets 0-9 go to the template table (10 rows: never a flush by themselves), 10-109 to the
+  // explicit table, whose 100th row flushes it and moves the partition to 110 (the template
+  // table commits its rows first). Produced before the start, so all are read at once.
+  await kafka.producer.send(Array.from({ length: 110 }, (_, i) => record(i)));
+  const catalog = catalogFromConfig(parseConnectorConfig(text('x', 100), file, {}).catalog);
   const repo = path.resolve(import.meta.dirname, '../..');
   const child = spawn(process.execPath, [path.join(repo, 'bin/floe.ts'), 'run', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -302,18 +302,31 @@ metricsPort: 0
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   try {
     await waitForTableOffsets(catalog, topic, 'crash.vip', topic, new Map([[0, 110n]]), { timeoutMs: 60_000 });
+    // 110-159 go to the explicit table too (50 rows: buffered, no flush), then offset 160 to a
+    // new template table: once that table exists, the child has read everything before it.
+    await kafka.producer.send(Array.from({ length: 51 }, (_, i) => record(110 + i)));
+    const deadline = Date.now() + 60_000;
+    while (!(await catalog.loadTable(parseTableName('crash.events_marker')).then(() => true, (err) => (err instanceof NoSuchTableError ? false : Promise.reject(err))))) {
+      if (Date.now() > deadline) throw new Error('the child did not create crash.events_marker within 60 s');
+      await sleep(200);
+    }
   } catch (err) {
     throw new Error(`${(err as Error).message}\nfloe run output:\n${out}`);
   } finally {
-    child.kill('SIGKILL'); // a crash: the last 50 rows of crash.vip were only buffered
+    child.kill('SIGKILL'); // a crash: offsets 110-160 were only buffered
     await exited;
   }
+  assert.deepEqual(await offsetsOf(catalog, topic, 'crash.vip'), { [topic]: { '0': '110' } }, 'the crash came with crash.vip rows buffered');
+  assert.deepEqual(await offsetsOf(catalog, topic, 'crash.events_click'), { [topic]: { '0': '10' } }, 'the template table committed its rows before crash.vip moved the partition past them');
   // Restart (in a fresh group, so the dead member's session need not expire first: where each
-  // partition starts comes from the tables' offsets, not the group's).
-  const cfg = parseConnectorConfig(text(`${topic}-g2`), file, {});
+  // partition starts comes from the tables' offsets, not the group's). maxRows 1: a table with
+  // rows commits at the end of each batch, so the marker table reaching 161 shows the restarted
+  // worker has read through offset 160; the template table is idle (offsets only, whose commit
+  // clock is 5 intervals away), so only the graceful stop can move it to 161.
+  const cfg = parseConnectorConfig(text(`${topic}-g2`, 1), file, {});
   const running = await startConnector(cfg);
   try {
-    await waitForTableOffsets(catalog, cfg.name, 'crash.vip', topic, new Map([[0, 160n]]), { failed: running.failed });
+    await waitForTableOffsets(catalog, cfg.name, 'crash.events_marker', topic, new Map([[0, 161n]]), { failed: running.failed });
   } finally {
     await running.stop();
   }
@@ -321,6 +334,9 @@ metricsPort: 0
   const offsetsIn = async (table: string) => (await readWithPyIceberg({ ...reader, table })).rows.map((r) => Number(r._kafka_offset)).sort((a, b) => a - b);
   assert.deepEqual(await offsetsIn('crash.events_click'), Array.from({ length: 10 }, (_, i) => i), 'the template table kept its 10 rows across the crash');
   assert.deepEqual(await offsetsIn('crash.vip'), Array.from({ length: 150 }, (_, i) => i + 10), 'the explicit table has each of its rows once');
-  assert.deepEqual(await offsetsOf(catalog, cfg.name, 'crash.events_click'), { [topic]: { '0': '160' } });
-  assert.deepEqual(await offsetsOf(catalog, cfg.name, 'crash.vip'), { [topic]: { '0': '160' } });
+  assert.deepEqual(await offsetsIn('crash.events_marker'), [160], 'the marker table has its row once');
+  // a graceful stop leaves every table at what the worker read, idle ones included
+  for (const table of ['crash.events_click', 'crash.vip', 'crash.events_marker']) {
+    assert.deepEqual(await offsetsOf(catalog, cfg.name, table), { [topic]: { '0': '161' } }, `${table} offsets after the stop`);
+  }
 });
