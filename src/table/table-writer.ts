@@ -252,8 +252,10 @@ export class RollingDataFiles {
 
   /** Appends each batch (consumed) to its partition's file, opening it on first use. */
   async write(parts: PartitionBatch[]): Promise<void> {
-    if (this.closed) throw new Error(`data files of ${this.table.metadata.location} are already finished or aborted`);
     for (const { partition, batch } of parts) {
+      // checked for every batch: abort() may come while this waits for a row group in flight,
+      // and a file opened after it would never be dropped (its temporary file left behind)
+      if (this.closed) throw new Error(`data files of ${this.table.metadata.location} are already finished or aborted`);
       const key = partitionKey(partition);
       let file = this.files.get(key);
       if (!file) {
