@@ -7,7 +7,9 @@
 //   taskset -c 1 node_modules/.bin/node bench/record-path.bench.ts
 //   ROWS=200000 (rows per round), ROUNDS=5, ZSTD_LEVEL=3, META=1 (add the Kafka metadata
 //   columns and merge their values into each record the way the worker does), REUSE=1 (one
-//   builder for all files, as if PartitionedBatch kept its builders across flushes)
+//   builder for all files, as if PartitionedBatch kept its builders across flushes), DIRECT=1
+//   (RecordBatchBuilder.appendAvro: frames straight into the columns, no decode stage; with
+//   META=1 the metadata columns are extra columns filled from a scratch array, as the worker does)
 //
 // Records are decoded and appended in chunks of 1000 (decode a chunk, then append it), so both
 // stages see records fresh in cache, as a consumer would; each stage is timed on its own with
@@ -34,6 +36,8 @@ const ZSTD_LEVEL = Number(process.env.ZSTD_LEVEL ?? 3);
 const META = process.env.META === '1';
 /** Keep one builder across rounds (finish() restarts it at the last batch's capacity) instead of a new one per file. */
 const REUSE = process.env.REUSE === '1';
+const DIRECT = process.env.DIRECT === '1';
+const META_COLUMNS = ['_kafka_topic', '_kafka_partition', '_kafka_offset', '_kafka_timestamp'];
 let kept: RecordBatchBuilder | undefined;
 const CHUNK = 1000;
 
@@ -69,10 +73,29 @@ function makeFrames(n: number, from: number): Uint8Array[] {
 
 function runRound(dec: ConfluentDecoder, tableSchema: Schema, frames: Uint8Array[], file: string): Round {
   const r: Round = { decode: zero(), meta: zero(), append: zero(), encode: zero(), write: zero(), fileBytes: 0 };
-  const builder = REUSE ? (kept ??= new RecordBatchBuilder(tableSchema, 'bench.events')) : new RecordBatchBuilder(tableSchema, 'bench.events');
+  const options = DIRECT && META ? { extraColumns: META_COLUMNS } : {};
+  const builder = REUSE ? (kept ??= new RecordBatchBuilder(tableSchema, 'bench.events', options)) : new RecordBatchBuilder(tableSchema, 'bench.events', options);
   const values = new Array<Record<string, unknown>>(CHUNK);
   let offset = 0n;
-  for (let done = 0; done < frames.length; done += CHUNK) {
+  const writer = DIRECT ? dec.avroWriter(frames[0])! : undefined;
+  const extras: unknown[] = ['events', 3, 0n, 0];
+  for (let done = 0; writer !== undefined && done < frames.length; done += CHUNK) {
+    const n = Math.min(CHUNK, frames.length - done);
+    const w = performance.now();
+    const c = cpuUs();
+    for (let i = 0; i < n; i++) {
+      let ok: boolean;
+      if (META) {
+        extras[2] = offset++;
+        extras[3] = (1767225600000 + i) * 1000;
+        ok = builder.appendAvro(writer.avro, frames[done + i], writer.offset, extras);
+      } else ok = builder.appendAvro(writer.avro, frames[done + i], writer.offset);
+      if (!ok) throw new Error(`record ${done + i}: appendAvro declined it`);
+    }
+    r.append.cpuUs += cpuUs() - c;
+    r.append.wallMs += performance.now() - w;
+  }
+  for (let done = 0; writer === undefined && done < frames.length; done += CHUNK) {
     const n = Math.min(CHUNK, frames.length - done);
     let w = performance.now();
     let c = cpuUs();
@@ -149,6 +172,7 @@ async function main(): Promise<void> {
     fileBytes: rounds[0].fileBytes,
     leafColumns: new RecordBatchBuilder(tableSchema, 'x').finish().columns.length,
     metadataColumns: META,
+    direct: DIRECT,
     reuseBuilder: REUSE,
     zstdLevel: ZSTD_LEVEL,
     cpu: os.cpus()[0]?.model,

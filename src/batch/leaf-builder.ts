@@ -21,6 +21,10 @@ const UTF8_SLOTS = 2048;
 
 type Utf8Slicer = { utf8Slice(this: Uint8Array, start: number, end: number): string };
 const nativeSlice = (Buffer.prototype as unknown as Partial<Utf8Slicer>).utf8Slice;
+/** Byte ranges at least this long are compared by Buffer's native compare (a JS loop costs more past it). */
+const NATIVE_COMPARE_FROM = 48;
+const nativeCompare = Buffer.prototype.compare as (this: Uint8Array, target: Uint8Array, tStart: number, tEnd: number, sStart: number, sEnd: number) => number;
+
 /** UTF-8 bytes [start, end) of any Uint8Array as a string. */
 const utf8: (buf: Uint8Array, start: number, end: number) => string =
   typeof nativeSlice === 'function'
@@ -327,7 +331,8 @@ export class LeafBuilder {
         if (this.dictOffsets[k + 1] - a === len) {
           const d = this.dictData;
           let i = 0;
-          while (i < len && d[a + i] === buf[start + i]) i++;
+          if (len < NATIVE_COMPARE_FROM) while (i < len && d[a + i] === buf[start + i]) i++;
+          else if (nativeCompare.call(d, buf, start, end, a, a + len) === 0) i = len;
           if (i === len) {
             const n = this.valueCount;
             if (n === this.indices.length) this.indices = grow(this.indices, n + 1);
@@ -341,22 +346,27 @@ export class LeafBuilder {
       if (this.dictMap !== null) slots[slot] = this.indices[this.valueCount - 1] + 1;
       return;
     }
-    let i = start;
-    while (i < end && buf[i] < 0x80) i++;
-    if (i < end) {
-      this.pushStringPlain(utf8(buf, start, end)); // not ASCII: the string's own UTF-8 (invalid bytes become U+FFFD)
-      return;
-    }
-    const n = this.valueCount;
-    if (n + 1 >= this.offsets.length) this.offsets = grow(this.offsets, n + 2);
+    // ASCII bytes are their string's UTF-8: copied as they are (checked while copying)
     const at = this.byteLength;
     if (at + len > this.u8.length) {
       this.u8 = grow(this.u8, at + len);
       this.u8Buf = bufferOf(this.u8);
     }
-    this.u8.set(buf.subarray(start, end), at);
+    const u8 = this.u8;
+    let high = 0;
+    for (let i = 0; i < len; i++) {
+      const c = buf[start + i];
+      high |= c;
+      u8[at + i] = c;
+    }
+    if (high >= 0x80) {
+      this.pushStringPlain(utf8(buf, start, end)); // not ASCII: the string's own UTF-8 (invalid bytes become U+FFFD)
+      return;
+    }
+    const n = this.valueCount;
+    if (n + 1 >= this.offsets.length) this.offsets = grow(this.offsets, n + 2);
     this.byteLength = at + len;
-    this.offsets[n + 1] = this.byteLength;
+    this.offsets[n + 1] = at + len;
     this.valueCount = n + 1;
   }
 

@@ -102,8 +102,9 @@ function writeRandom(t: AvroType, o: Out, r: () => number, odd: number, depth = 
         o.lenBytes(pick([[0xff, 0x41], [0xc3], [0xe2, 0x82, 0xac, 0x7a], []]));
         return;
       }
-      // few distinct values (dictionary hits), some long and some non-ASCII
-      const s = pick(['', 'a', 'DE', 'FR', 'café', 'naïve-value', 'x'.repeat(40), 'https://example.com/p/1', 'https://example.com/p/2', `id-${Math.floor(r() * 50)}`]);
+      // few distinct values (dictionary hits), some long (compared natively), pairs that differ
+      // only where the dictionary lookup's hash does not look (same slot), some non-ASCII
+      const s = pick(['', 'a', 'DE', 'FR', 'café', 'naïve-value', 'x'.repeat(40), 'y'.repeat(60), `${'y'.repeat(10)}Y${'y'.repeat(49)}`, 'q'.repeat(20), `${'q'.repeat(5)}Q${'q'.repeat(14)}`, `${'z'.repeat(55)}ü`, 'https://example.com/p/1', 'https://example.com/p/2', `id-${Math.floor(r() * 50)}`]);
       o.lenBytes(enc.encode(s));
       return;
     }
