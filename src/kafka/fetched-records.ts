@@ -80,7 +80,7 @@ export function convertBatches(
     for (const r of batch.records) {
       const offset = batch.firstOffset + BigInt(r.offsetDelta);
       if (offset < fetchOffset) continue;
-      const headers: KafkaHeader[] = r.headers.map(([k, v]) => ({ key: k ? decoder.decode(k) : '', value: v }));
+      const headers: KafkaHeader[] = r.headers.length === 0 ? [] : r.headers.map(([k, v]) => ({ key: k ? decoder.decode(k) : '', value: v }));
       records.push({
         topic,
         partition,
