@@ -721,6 +721,9 @@ export class ConnectorWorker {
    */
   private async writeRowGroups(): Promise<void> {
     for (const t of this.state.values()) {
+      // stopped (abort, fatal error) while this batch was being handled: its files were dropped
+      // and a file opened now would never be (a temporary file or multipart upload left behind)
+      if (this.failure) return;
       if (t.pending) continue;
       const parts = t.batch.takeRowGroups();
       if (parts.length === 0) continue;

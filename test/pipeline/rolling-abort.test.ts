@@ -29,7 +29,7 @@ const enc = new TextEncoder();
 const json = (v: unknown) => enc.encode(JSON.stringify(v));
 const TABLE = 'lake.events';
 
-function setup(partitionBy = '') {
+function setup(partitionBy = '', maxRows = 40) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-rolling-abort-'));
   const config = parseConnectorConfig(
     `
@@ -43,7 +43,7 @@ table:
   kafkaMetadataColumns: true
   properties: { write.parquet.row-group-size-bytes: "1" }
   ${partitionBy ? `partitionBy: [${partitionBy}]` : ''}
-commit: { intervalMs: 600000, maxRows: 40 }
+commit: { intervalMs: 600000, maxRows: ${maxRows} }
 errors: { tolerance: none }
 `,
     'test.yaml',
@@ -168,6 +168,51 @@ test('a worker crashing while row groups of several partitions are being encoded
   assert.equal(a.stats.commits, 0);
 
   // restart: the table has no offsets, everything is read again
+  const b = worker(config, catalog(), source);
+  await b.w.start();
+  await source.assign([{ topic: 'events', partition: 0 }]);
+  await source.pump();
+  await b.w.stop();
+  await assertDataFolderClean(catalog());
+  const rows = await tableRows(await catalog().loadTable(parseTableName(TABLE)));
+  assert.deepEqual(rows.map((r) => Number(r.id)).sort((x, y) => x - y), Array.from({ length: 90 }, (_, i) => i), 'every record once');
+});
+
+test('a worker crashing while a batch is being decoded opens no data file afterwards; a restart lands every record once', async () => {
+  const { config, catalog } = setup('', 1000); // no commit: the batch's rows stay in open files
+  const source = new MemorySource(30);
+  for (let i = 0; i < 90; i++) source.produce('events', 0, json({ id: i }));
+  // the decoder answers asynchronously, and holds the second batch's records until released
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let held = 0;
+  const stats = { commits: 0 };
+  const a = new ConnectorWorker({
+    config, catalog: catalog(), source, router: createRouter(config.table.name, config.route), deadLetters: noDeadLetters,
+    decode: async (b) => {
+      const value = decodePlainJson(b) as { id: number };
+      if (value.id >= 30) {
+        held++;
+        await gate;
+      }
+      return { value };
+    },
+    events: { committed: () => stats.commits++ },
+  });
+  await a.start();
+  await source.assign([{ topic: 'events', partition: 0 }]);
+  await source.pump(1); // 30 rows: a row group in the open data file
+  const pumping = source.pump(1).catch(() => undefined);
+  const deadline = Date.now() + 10_000;
+  while (held === 0) {
+    if (Date.now() > deadline) throw new Error('the second batch was not decoded');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  a.abort(); // crash mid-batch: the open file is dropped; the rest of the batch must not open another
+  release();
+  await pumping;
+  assert.equal(stats.commits, 0);
+
   const b = worker(config, catalog(), source);
   await b.w.start();
   await source.assign([{ topic: 'events', partition: 0 }]);
