@@ -227,6 +227,7 @@ async function main(): Promise<void> {
     recPerWallSecMedian: Math.round(median(wallRate)),
     ingestNs: ingest.map(Math.round),
     decodeAppendNs: append.map(Math.round),
+    flushNs: flush.map(Math.round),
   };
   console.log(`load average ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}; ${ROWS} records × ${ROUNDS} rounds, ${PARTITIONS} partitions, batches of ${BATCH}, maxRows ${MAX_ROWS}, metadata columns ${META}, direct ${DIRECT}`);
   console.log(`ingest         ${f.ingestNsBest} ns/rec best, ${f.ingestNsMedian} median (worker onBatch: decode, route, bookkeeping, append)`);
