@@ -154,7 +154,11 @@ export class RecordBatchBuilder {
     let fn = this.avroAppends.get(writer);
     if (fn === undefined) {
       const names = this.schema.fields.map((f) => f.name);
-      fn = compileAvroAppend(this.tableName, names, this.plan, this.extraColumns, writer) ?? null;
+      try {
+        fn = compileAvroAppend(this.tableName, names, this.plan, this.extraColumns, writer) ?? null;
+      } catch {
+        fn = null; // a schema pair the generator gets wrong keeps decode-then-append rather than failing the record
+      }
       this.avroAppends.set(writer, fn);
     }
     if (fn === null) return false;
