@@ -103,6 +103,8 @@ export class RecordBatchBuilder {
   /** appendAvro's compiled functions by writer schema (null: that schema takes the object path). */
   private readonly avroAppends = new Map<AvroType, AvroAppendFn | null>();
   private readonly avroState: AvroReadState = { buf: EMPTY, pos: 0, len: 0 };
+  /** Records appendAvro declined in a row: past AVRO_GIVE_UP, that writer schema stays on decode-then-append. */
+  private avroDeclined = 0;
   private rows = 0;
 
   constructor(schema: Schema, tableName: string, options: { extraColumns?: readonly string[] } = {}) {
@@ -172,10 +174,13 @@ export class RecordBatchBuilder {
       fn(r, extras);
     } catch {
       for (let i = 0; i < leaves.length; i++) leaves[i].rollback();
+      // every record of this schema failing here (then decoded again) would cost twice: stop trying
+      if (++this.avroDeclined >= AVRO_GIVE_UP) this.avroAppends.set(writer, null);
       return false;
     } finally {
       r.buf = EMPTY;
     }
+    this.avroDeclined = 0;
     this.rows++;
     return true;
   }
@@ -189,3 +194,4 @@ export class RecordBatchBuilder {
 }
 
 const EMPTY = new Uint8Array(0);
+const AVRO_GIVE_UP = 256;
