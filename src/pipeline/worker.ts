@@ -380,6 +380,10 @@ export class ConnectorWorker {
   // ---- records ----
 
   private async process(records: SourceRecord[]): Promise<void> {
+    // Once stop() or abort() has begun, a batch fetched in between is not taken: the final flush
+    // may already have run, so its rows would be buffered (and open files started) with nothing
+    // left to commit or abort them. It is not committed anywhere, so the next owner re-reads it.
+    if (this.stopping) return;
     if (records.length > 0) this.o.events?.consumed?.({ topic: records[0].topic, count: records.length });
     // A fetch batch holds one partition's records; any batch is taken as runs of one partition.
     for (let from = 0; from < records.length; ) {

@@ -405,3 +405,28 @@ test('field routing: rows in a table that has no offset for their partition yet 
   assert.equal(a.length, 95);
   assert.deepEqual(c.map((r) => Number(r.i)).sort((x, y) => x - y), [30, 31, 32, 33, 34], 'every c row');
 });
+
+test('a batch delivered after stop() began is not buffered: the table holds what was read before it, the next worker re-reads the rest', async () => {
+  const { config, catalog } = setup();
+  const source = new MemorySource(50);
+  for (let i = 0; i < 100; i++) source.produce('events', 0, json({ id: i }));
+  const a = worker(config, catalog(), source);
+  await a.w.start();
+  await source.assign(parts(1));
+  await source.pump(1); // offsets 0-49 (maxRows 40: flushed at the batch's end)
+  const stopping = a.w.stop(); // the final flush is queued first
+  await source.pump(1); // offsets 50-99 arrive while the worker stops
+  await stopping;
+  assert.equal(a.w.bufferedBytes(), 0, 'nothing is left buffered after stop');
+  const c = catalog();
+  const id = parseTableName('lake.events');
+  assert.equal(formatOffsets(tableOffsets((await c.loadTable(id)).metadata, 'c1')), '{"events":{"0":50}}');
+  // the next worker starts where the table is and lands the rest, each once
+  const b = worker(config, catalog(), source);
+  await b.w.start();
+  await source.assign(parts(1));
+  await source.pump();
+  await b.w.stop();
+  const rows = await tableRows(await c.loadTable(id));
+  assert.deepEqual(rows.map((r) => Number(r.id)).sort((x, y) => x - y), Array.from({ length: 100 }, (_, i) => i));
+});
