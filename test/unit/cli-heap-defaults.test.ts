@@ -1,6 +1,6 @@
 // bin/floe.ts restarts itself with floe's default heap flags only when the user gave none:
 // checked on a spawned `floe help` through its own process.execArgv and V8 heap limit.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -11,6 +11,7 @@ import { DEFAULT_HEAP_FLAGS, heapFlagsToAdd } from '../../src/cli/heap-defaults.
 const repo = path.resolve(import.meta.dirname, '../..');
 const floe = path.join(repo, 'bin/floe.ts');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-heap-defaults-'));
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
 // Preloaded into the child: when the process that finally runs floe exits, print what it ran with.
 const probe = path.join(dir, 'probe.mjs');
 fs.writeFileSync(probe, `import v8 from 'node:v8';
