@@ -10,7 +10,8 @@ Options:
               | {"type": "sql", "uri": "sqlite:////abs/path.db", "warehouse": "file:///abs/dir", "name"?: "default"},
      "table": "ns.name",
      "s3"?: {"endpoint", "accessKey", "secretKey", "region"},
-     "sort"?: true}
+     "sort"?: true,
+     "columns"?: [column names] (pyiceberg: read only these), "row_filter"?: "PyIceberg filter expression" (pyiceberg)}
 
 Output of reader "pyiceberg":
     {"metadata_location", "format_version", "table_uuid", "current_snapshot_id" (string|null),
@@ -354,7 +355,12 @@ def read_pyiceberg(opts: dict) -> dict:
             }
         )
 
-    rows = _rows_from_arrow(table.scan().to_arrow(), schema, opts.get("sort", True)) if snap else []
+    scan_args = {}
+    if opts.get("columns"):
+        scan_args["selected_fields"] = tuple(opts["columns"])
+    if opts.get("row_filter"):
+        scan_args["row_filter"] = opts["row_filter"]
+    rows = _rows_from_arrow(table.scan(**scan_args).to_arrow(), schema, opts.get("sort", True)) if snap else []
 
     out = {
         "metadata_location": table.metadata_location,

@@ -32,6 +32,10 @@ export interface ReadOptions {
   s3?: ReaderS3;
   /** Sort rows by canonical JSON (default true). */
   sort?: boolean;
+  /** PyIceberg only: read just these columns (scan selected_fields; default all). */
+  columns?: string[];
+  /** PyIceberg only: read just the rows matching this PyIceberg filter expression, e.g. "_kafka_partition IN (1, 4)". */
+  rowFilter?: string;
   /** Python to run; default FLOE_TEST_PYTHON. */
   python?: string;
   timeoutMs?: number;
@@ -113,6 +117,8 @@ function run(reader: 'pyiceberg' | 'duckdb', opts: ReadOptions): Promise<unknown
     table: opts.table,
     s3: opts.s3,
     sort: opts.sort ?? true,
+    columns: opts.columns,
+    row_filter: opts.rowFilter,
   });
   return new Promise((resolve, reject) => {
     const child = spawn(python, [SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'] });
