@@ -147,6 +147,8 @@ export class ConnectorWorker {
   private readonly state = new Map<string, TableState>();
   private readonly assigned = new Map<string, TopicPartition>();
   private readonly position = new Map<string, bigint>();
+  /** Partitions a fence rewound (seek) while a record was being handled (processRun, processOne). */
+  private readonly rewound = new Set<string>();
   private readonly paused = new Set<string>();
   /** Tables being flushed (flushTable may flush another table first; never one already under way). */
   private readonly flushing = new Set<TableState>();
@@ -541,7 +543,11 @@ export class ConnectorWorker {
       }
       // slow path: the bookkeeping as it stands, record by record
       writeAll();
+      this.rewound.delete(key);
       await this.processOne(rec, key, records, i, failed ?? (d === undefined ? undefined : { decoded: d }), grown);
+      // a flush in processOne was fenced and rewound p to before this record: the source
+      // delivers p again from there, so neither this record nor the rest of the run is taken
+      if (this.rewound.has(key)) return;
       this.position.set(key, rec.offset + 1n);
       this.touch(rec, key);
       touched = true;
@@ -650,6 +656,11 @@ export class ConnectorWorker {
       // could not each commit before the other (see flushTable).
       for (const other of this.state.values()) if (other !== t && other.newPartitionRows.has(key)) await this.flushTable(other);
     }
+    // A flush above (reconcile commits the rows buffered under the old schema; another table
+    // commits first) may have been fenced: the table's offsets were reloaded and may now cover
+    // this record (another worker landed it), or p was rewound to re-read rows the fence
+    // dropped. Either way the record is not taken here.
+    if (this.rewound.has(key) || (t.next.get(key) ?? -1n) > rec.offset) return;
     try {
       if (this.metadataColumns.length > 0) t.batch.append(decoded.value, this.metadataOf(rec));
       else t.batch.append(decoded.value);
@@ -933,6 +944,7 @@ export class ConnectorWorker {
       const at = t.committed.get(key) ?? dropped.get(key);
       if (at !== undefined && (this.position.get(key) ?? at) > at) {
         this.position.set(key, at);
+        this.rewound.add(key);
         this.o.source.seek(tp, at);
       }
     }

@@ -69,8 +69,15 @@ ${o.connectorYaml(topic)}
   const logs: string[] = ['', '', ''];
   const launch = (i: number) => {
     const child = spawn(process.execPath, [path.join(repo, 'bin/floe.ts'), 'run', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout!.on('data', (d) => (logs[i] = (logs[i] + d).slice(-4000)));
-    child.stderr!.on('data', (d) => (logs[i] = (logs[i] + d).slice(-4000)));
+    // every run of worker i is appended to worker-<i>.log in the run's folder (kept when a check fails)
+    const log = path.join(dir, `worker-${i}.log`);
+    fs.appendFileSync(log, `=== launch pid ${child.pid} at ${new Date().toISOString()}\n`);
+    const keep = (d: Buffer) => {
+      logs[i] = (logs[i] + d).slice(-4000);
+      fs.appendFileSync(log, d);
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
     workers[i] = child;
   };
   const started = Date.now();
@@ -85,6 +92,7 @@ ${o.connectorYaml(topic)}
       await sleep(800 + Math.floor(Math.random() * 2200));
       const i = Math.floor(Math.random() * 3);
       workers[i]!.kill('SIGKILL');
+      fs.appendFileSync(path.join(dir, `worker-${i}.log`), `=== SIGKILL at ${new Date().toISOString()}\n`);
       await new Promise((r) => workers[i]!.once('exit', r));
       kills++;
       launch(i);
