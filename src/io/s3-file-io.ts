@@ -217,44 +217,10 @@ export class S3FileIO implements FileIO {
       }
       return;
     }
-    await this.writeMultipart(location, bucket, key, data);
-  }
-
-  private async writeMultipart(location: string, bucket: string, key: string, data: Uint8Array): Promise<void> {
-    let uploadId: string | undefined;
-    try {
-      const created = await this.client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
-      uploadId = created.UploadId;
-      if (!uploadId) throw new Error('CreateMultipartUpload returned no UploadId');
-      const partCount = Math.ceil(data.length / this.partSize);
-      const etags: string[] = new Array(partCount);
-      let next = 0;
-      const worker = async (): Promise<void> => {
-        while (next < partCount) {
-          const i = next++;
-          const body = data.subarray(i * this.partSize, Math.min(data.length, (i + 1) * this.partSize));
-          const res = await this.client.send(
-            new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: i + 1, Body: body, ContentLength: body.length }),
-          );
-          if (!res.ETag) throw new Error(`UploadPart ${i + 1} returned no ETag`);
-          etags[i] = res.ETag;
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(this.parallelism, partCount) }, worker));
-      await this.client.send(
-        new CompleteMultipartUploadCommand({
-          Bucket: bucket,
-          Key: key,
-          UploadId: uploadId,
-          MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
-        }),
-      );
-    } catch (err) {
-      if (uploadId) {
-        await this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => {});
-      }
-      this.fail('multipart write', location, err);
-    }
+    // bigger: the streaming writer's multipart upload (parts in parallel, aborted on failure)
+    const out = await this.create(location);
+    await out.write(data);
+    await out.close();
   }
 
   /**
