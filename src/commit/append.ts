@@ -3,23 +3,25 @@
 // has many of them, so thousands of small commits do not leave thousands of manifests.
 //
 // The commit is optimistic: it asserts that main still points at the parent it built on. On a
-// conflict it reloads and builds again (the data files and the new manifest are reused), up to
-// a bounded number of attempts. A failure never leaves the table half-committed: the catalog
+// conflict the commit loop (commit-loop.ts) reloads and this plan builds again (the data files
+// and the new manifest are reused), up to a bounded number of attempts. A failure never leaves the table half-committed: the catalog
 // swaps one metadata pointer, and files of attempts that lost are deleted (data files of an
 // append that gives up stay behind as orphans, which maintenance removes).
 import type { Catalog, LoadedTable, TableIdentifier } from '../catalog/catalog.ts';
-import { CommitConflictError, CommitStateUnknownError, tableName } from '../catalog/catalog.ts';
+import { tableName } from '../catalog/catalog.ts';
 import type { DataFile } from '../iceberg/data-file.ts';
 import { ADDED, EXISTING, manifestSummary, readManifest, writeManifest } from '../iceberg/manifest.ts';
 import type { ManifestEntry } from '../iceberg/manifest.ts';
 import { newManifestFile, readManifestList, writeManifestList } from '../iceberg/manifest-list.ts';
 import type { ManifestFile } from '../iceberg/manifest-list.ts';
-import { currentSchema, currentSnapshot, RequirementFailedError } from '../iceberg/metadata-updates.ts';
+import { currentSchema, currentSnapshot } from '../iceberg/metadata-updates.ts';
 import { partitionType } from '../iceberg/partition-spec.ts';
 import { newSnapshotId, snapshotSummary } from '../iceberg/snapshot-summary.ts';
-import type { PartitionSpec, Snapshot, TableMetadata } from '../iceberg/table-metadata.ts';
+import type { PartitionSpec, Snapshot, TableMetadata, TableUpdate } from '../iceberg/table-metadata.ts';
 import type { FileIO } from '../io/file-io.ts';
 import { fileIOFor } from '../io/resolve-file-io.ts';
+import { commitWithRetry } from './commit-loop.ts';
+import type { CommitPlan } from './commit-loop.ts';
 
 export interface AppendOptions {
   /** FileIO for the table's files; default: chosen from the table location and catalog config. */
@@ -27,11 +29,12 @@ export interface AppendOptions {
   /** Partition spec the files were written with; default: the table's default spec. */
   specId?: number;
   /**
-   * Called before every attempt with the table as it is now. Returns extra summary entries for
-   * the new snapshot (the exactly-once committer puts the offsets map here) or throws to give
-   * up (a fenced writer). Runs again after each conflict, on the reloaded table.
+   * Called before every attempt with the table as it is now and the new snapshot's id. Returns
+   * extra summary entries for the snapshot and table properties to set in the same commit (the
+   * exactly-once committer puts the offsets map and its floor here), or throws to give up (a
+   * fenced writer). Runs again after each conflict, on the reloaded table.
    */
-  prepare?: (table: LoadedTable) => Record<string, string> | Promise<Record<string, string>>;
+  prepare?: (table: LoadedTable, snapshotId: bigint) => AppendExtras | Promise<AppendExtras>;
   maxAttempts?: number;
   /**
    * When prepare() refuses the append (a fenced writer), also delete the data files: nothing
@@ -39,6 +42,11 @@ export interface AppendOptions {
    * files. Never when an earlier attempt's outcome was unknown (they may be referenced).
    */
   deleteFilesOnAbort?: boolean;
+}
+
+export interface AppendExtras {
+  summary?: Record<string, string>;
+  properties?: Record<string, string>;
 }
 
 export interface AppendResult {
@@ -50,74 +58,78 @@ export interface AppendResult {
 const DEFAULT_MIN_COUNT_TO_MERGE = 100;
 const DEFAULT_TARGET_MANIFEST_BYTES = 8 * 1024 * 1024;
 
-/** Appends data files as one snapshot on main. Files must be already written. */
+/** Appends data files as one snapshot on main (through commit-loop.ts). Files must be already written. */
 export async function appendFiles(catalog: Catalog, id: TableIdentifier, files: DataFile[], options: AppendOptions = {}): Promise<AppendResult> {
-  const maxAttempts = options.maxAttempts ?? 10;
   const snapshotId = newSnapshotId();
-  let table = await catalog.loadTable(id);
-  const io = options.io ?? fileIOFor(table.metadata.location, table.config);
+  let io = options.io;
   // An append of no files (offsets moved past records that went elsewhere) adds no manifest.
   let newManifest: { file: ManifestFile | undefined; specId: number } | undefined;
-  // Once a commit's outcome was unknown, its files may yet be referenced: delete none of them.
-  let uncertain = false;
+  const manifestPaths = () => (newManifest?.file ? [newManifest.file.manifestPath] : []);
+  let built: { written: string[]; manifests: ManifestFile[] } | undefined;
+  const discard = (paths: string[]) => deleteQuietly(io, paths);
 
-  for (let attempt = 1; ; attempt++) {
-    const metadata = table.metadata;
-    const specId = options.specId ?? metadata['default-spec-id'];
-    const spec = specById(metadata, specId);
-    const written: string[] = [];
-    let sent = false;
-    let refused = false;
-    try {
-      let extra: Record<string, string> = {};
-      if (options.prepare) {
-        refused = true;
-        extra = await options.prepare(table);
-        refused = false;
-      }
-      if (!newManifest || newManifest.specId !== specId) {
-        newManifest = { file: files.length > 0 ? await writeNewFilesManifest(io, metadata, spec, snapshotId, files) : undefined, specId };
-      }
-      const { snapshot, manifests } = await buildSnapshot(io, metadata, snapshotId, newManifest.file, files, extra, attempt, written);
-      const parentId = snapshot['parent-snapshot-id'] ?? null;
-      sent = true;
-      const committed = await catalog.commitTable(
-        id,
-        [
-          { type: 'assert-table-uuid', uuid: metadata['table-uuid'] },
-          { type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': parentId },
-        ],
-        [
+  const plan: CommitPlan<{ table: LoadedTable; snapshot: Snapshot }> = {
+    describe: `append to ${tableName(id)}`,
+    build: async (table, attempt) => {
+      io ??= fileIOFor(table.metadata.location, table.config);
+      const metadata = table.metadata;
+      const extras = options.prepare ? await options.prepare(table, snapshotId) : {};
+      const specId = options.specId ?? metadata['default-spec-id'];
+      const spec = specById(metadata, specId);
+      const written: string[] = [];
+      try {
+        if (!newManifest || newManifest.specId !== specId) {
+          await discard(manifestPaths());
+          newManifest = { file: files.length > 0 ? await writeNewFilesManifest(io, metadata, spec, snapshotId, files) : undefined, specId };
+        }
+        const { snapshot, manifests } = await buildSnapshot(io, metadata, snapshotId, newManifest.file, files, extras.summary ?? {}, attempt, written);
+        built = { written, manifests };
+        const updates: TableUpdate[] = [
           { action: 'add-snapshot', snapshot },
           { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': snapshotId },
-        ],
-      );
-      // A merged-away manifest of new files is referenced by nothing: remove it.
-      const own = newManifest.file?.manifestPath;
-      if (own && !manifests.some((m) => m.manifestPath === own)) await deleteQuietly(io, [own]);
-      return { table: committed, snapshot, attempts: attempt };
-    } catch (err) {
-      if (err instanceof CommitStateUnknownError || (sent && !(err instanceof CommitConflictError || err instanceof RequirementFailedError))) {
-        uncertain = true;
-        table = await catalog.loadTable(id);
-        const landed = table.metadata.snapshots?.find((s) => s['snapshot-id'] === snapshotId);
-        if (landed) return { table, snapshot: landed, attempts: attempt };
-        // It may still land later: keep its files (orphans at worst), never delete what a
-        // committed snapshot could reference.
-        written.length = 0;
-      } else if (err instanceof CommitConflictError || err instanceof RequirementFailedError) {
-        table = await catalog.loadTable(id);
-      } else {
-        await deleteQuietly(io, uncertain ? [] : [...written, ...manifestPaths(newManifest?.file), ...(refused ? abandoned(files, options) : [])]);
-        throw err;
+        ];
+        if (extras.properties && Object.keys(extras.properties).length > 0) updates.push({ action: 'set-properties', updates: extras.properties });
+        return {
+          requirements: [
+            { type: 'assert-table-uuid', uuid: metadata['table-uuid'] },
+            { type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': snapshot['parent-snapshot-id'] ?? null },
+          ],
+          updates,
+          written,
+          result: (committed) => ({ table: committed, snapshot }),
+        };
+      } catch (err) {
+        await discard(written);
+        throw new BuildFailed(err);
       }
-      await deleteQuietly(io, written);
-      if (attempt >= maxAttempts) {
-        if (!uncertain) await deleteQuietly(io, manifestPaths(newManifest?.file));
-        throw new CommitConflictError(`append to ${tableName(id)} gave up after ${attempt} attempts: ${(err as Error).message}`, err);
-      }
-      await sleep(Math.min(2000, 25 * 2 ** attempt) * (0.5 + Math.random()));
-    }
+    },
+    landed: (table) => {
+      const snapshot = table.metadata.snapshots?.find((s) => s['snapshot-id'] === snapshotId);
+      return snapshot ? { table, snapshot } : undefined;
+    },
+    discard,
+    abandon: async ({ error, refused, uncertain }) => {
+      if (uncertain) return; // an attempt may yet land: every file it could reference stays
+      const dataFiles = refused && !(error instanceof BuildFailed) && options.deleteFilesOnAbort ? files.map((f) => f['file-path']) : [];
+      await discard([...manifestPaths(), ...dataFiles]);
+    },
+  };
+  try {
+    const { result, attempts } = await commitWithRetry(catalog, id, plan, { maxAttempts: options.maxAttempts });
+    // A merged-away manifest of new files is referenced by nothing: remove it.
+    const own = newManifest?.file?.manifestPath;
+    if (own && built && !built.manifests.some((m) => m.manifestPath === own)) await discard([own]);
+    return { ...result, attempts };
+  } catch (err) {
+    throw err instanceof BuildFailed ? err.cause : err;
+  }
+}
+
+/** A failure while writing an attempt's manifests (not a refusal): the data files are kept. */
+class BuildFailed extends Error {
+  constructor(cause: unknown) {
+    super((cause as Error)?.message ?? String(cause), { cause });
+    this.name = 'BuildFailed';
   }
 }
 
@@ -258,19 +270,6 @@ async function rewriteManifests(io: FileIO, metadata: TableMetadata, specId: num
   return newManifestFile({ path, length: bytes.length, specId, snapshotId, summary: manifestSummary(entries, pType) });
 }
 
-function abandoned(files: DataFile[], options: AppendOptions): string[] {
-  return options.deleteFilesOnAbort ? files.map((f) => f['file-path']) : [];
-}
-
-function manifestPaths(m: ManifestFile | undefined): string[] {
-  return m ? [m.manifestPath] : [];
-}
-
-async function deleteQuietly(io: FileIO, paths: string[]): Promise<void> {
-  await Promise.all(paths.map((p) => io.delete(p).catch(() => undefined)));
-  paths.length = 0;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+async function deleteQuietly(io: FileIO | undefined, paths: string[]): Promise<void> {
+  if (io) await Promise.all(paths.map((p) => io.delete(p).catch(() => undefined)));
 }

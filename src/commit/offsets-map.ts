@@ -1,8 +1,8 @@
 // The Kafka offsets a table holds: in every snapshot floe commits, the summary carries the
 // connector's full map of next offsets, `floe.kafka-offsets.<connector>` =
-// {"<topic>": {"<partition>": <next offset>}}. The table, not Kafka, is the truth.
-import type { Snapshot, TableMetadata } from '../iceberg/table-metadata.ts';
-import { currentSnapshot } from '../iceberg/metadata-updates.ts';
+// {"<topic>": {"<partition>": <next offset>}}. The table, not Kafka, is the truth; which
+// snapshot's map counts is committed-offsets.ts's rule.
+import type { Snapshot } from '../iceberg/table-metadata.ts';
 import { parseJson, stringifyJson } from '../iceberg/json.ts';
 
 export const OFFSETS_KEY_PREFIX = 'floe.kafka-offsets.';
@@ -34,11 +34,6 @@ export function formatOffsets(map: OffsetsMap): string {
     obj[topic] = parts;
   }
   return stringifyJson(obj);
-}
-
-/** The connector's offsets map as the table's current snapshot (main) holds it. */
-export function tableOffsets(metadata: TableMetadata, connector: string): OffsetsMap {
-  return snapshotOffsets(currentSnapshot(metadata), connector);
 }
 
 export function snapshotOffsets(snapshot: Snapshot | undefined, connector: string): OffsetsMap {

@@ -19,6 +19,7 @@ import { parquetSchema } from './schema.ts';
 import type { ColumnStats } from './statistics.ts';
 import { columnStats, countNulls, mergeStats } from './statistics.ts';
 import { CT, CompactWriter } from './thrift.ts';
+import { FLOE_VERSION } from '../version.ts';
 
 export interface EncodeOptions {
   /** Rows per row group (default 1,048,576). */
@@ -37,7 +38,7 @@ export interface EncodeResult {
   metrics: DataFileMetrics;
 }
 
-export const CREATED_BY = 'floe version 0.1.0';
+export const CREATED_BY = `floe version ${FLOE_VERSION}`;
 const MAGIC = new TextEncoder().encode('PAR1');
 const MAX_STAT_BYTES = 4096;
 

@@ -29,7 +29,7 @@ import { CommitConflictError } from '../catalog/catalog.ts';
 import type { ConnectorConfig } from '../config/connector-config.ts';
 import { commitBatch, FencedError } from '../commit/exactly-once.ts';
 import type { OffsetRange } from '../commit/exactly-once.ts';
-import { tableOffsets } from '../commit/offsets-map.ts';
+import { tableOffsets } from '../commit/committed-offsets.ts';
 import type { DataFile } from '../iceberg/data-file.ts';
 import { IncompatibleSchemaChangeError } from '../iceberg/schema-evolution.ts';
 import type { Schema } from '../iceberg/types.ts';

@@ -137,13 +137,14 @@ test('prepare() sees the table as reloaded after a conflict and its entries land
     prepare: async (table) => {
       calls++;
       if (calls === 1) await appendRecords(other, t.id, rows(1, 0, 5)); // someone commits first
-      return { 'floe.kafka-offsets.test': JSON.stringify({ seen: table.metadata.snapshots?.length ?? 0 }) };
+      return { summary: { 'floe.kafka-offsets.test': JSON.stringify({ seen: table.metadata.snapshots?.length ?? 0 }) }, properties: { 'floe.probe': String(calls) } };
     },
   });
   assert.equal(calls, 2);
   assert.equal(r.attempts, 2);
   assert.equal(r.snapshot.summary['floe.kafka-offsets.test'], '{"seen":1}');
   assert.equal(r.snapshot.summary['total-records'], '10');
+  assert.equal(r.table.metadata.properties?.['floe.probe'], '2', 'properties are set in the same commit as the snapshot');
 });
 
 test('a value that does not fit fails the append before anything is written', async () => {

@@ -1,0 +1,105 @@
+// One retry loop for every change to a table (append, schema update, and maintenance's
+// replace): a plan builds its updates and requirements against the table as loaded, the catalog
+// applies them atomically or refuses, and the loop tells the outcomes apart:
+//   committed         -> the plan's result;
+//   conflict          -> someone else committed first (a requirement failed): reload, rebuild
+//                        on the new head, back off, try again;
+//   unknown outcome   -> the request may or may not have been applied (timeout, 5xx, a dropped
+//                        connection): reload and ask the plan whether it landed; if not, try
+//                        again, but from then on nothing this plan wrote may be deleted (a
+//                        late-landing attempt could reference it);
+//   refused           -> the plan itself gives up (it throws from build: a fenced writer, an
+//                        incompatible schema): its error passes through, after abandon().
+// Attempts are bounded; the last conflict ends in CommitConflictError.
+import type { Catalog, LoadedTable, TableIdentifier } from '../catalog/catalog.ts';
+import { CommitConflictError, CommitStateUnknownError } from '../catalog/catalog.ts';
+import { RequirementFailedError } from '../iceberg/metadata-updates.ts';
+import type { TableRequirement, TableUpdate } from '../iceberg/table-metadata.ts';
+
+/** What one attempt asks the catalog to do. No updates: nothing to commit, `result` of the table as it is. */
+export interface TableChange<R> {
+  requirements: TableRequirement[];
+  updates: TableUpdate[];
+  /** The table after the commit (or as loaded, for no updates) → the plan's result. */
+  result(table: LoadedTable): R;
+  /** Files this attempt wrote that nothing references once it lost a conflict. */
+  written?: string[];
+}
+
+export interface CommitPlan<R> {
+  /** For messages: "append to db.t". */
+  describe: string;
+  /** Builds the change on the table as it is now. Throws to refuse (the error passes through). */
+  build(table: LoadedTable, attempt: number): Promise<TableChange<R>>;
+  /** After an unknown outcome, on the reloaded table: the result if the change landed. */
+  landed?(table: LoadedTable): R | undefined;
+  /** Deletes files of an abandoned attempt (best effort). */
+  discard?(paths: string[]): Promise<void>;
+  /**
+   * The plan gives up for good: refused by build (`error` is its error), exhausted or failed.
+   * `uncertain`: an earlier attempt's outcome was unknown, so its files may be referenced.
+   */
+  abandon?(why: { error: unknown; refused: boolean; uncertain: boolean }): Promise<void>;
+}
+
+export interface CommitLoopOptions {
+  maxAttempts?: number;
+  /** Backoff before attempt n+1 (default: 25 ms · 2^n, jittered, at most 2 s). */
+  backoffMs?: (attempt: number) => number;
+}
+
+export interface Committed<R> {
+  result: R;
+  attempts: number;
+}
+
+/** How a failed commitTable call ended. */
+export function outcomeOf(err: unknown): 'conflict' | 'unknown' {
+  return err instanceof CommitConflictError || err instanceof RequirementFailedError ? 'conflict' : 'unknown';
+}
+
+export async function commitWithRetry<R>(catalog: Catalog, id: TableIdentifier, plan: CommitPlan<R>, options: CommitLoopOptions = {}): Promise<Committed<R>> {
+  const maxAttempts = options.maxAttempts ?? 10;
+  const backoff = options.backoffMs ?? ((n: number) => Math.min(2000, 25 * 2 ** n) * (0.5 + Math.random()));
+  let uncertain = false;
+  let table = await catalog.loadTable(id);
+  for (let attempt = 1; ; attempt++) {
+    let change: TableChange<R>;
+    try {
+      change = await plan.build(table, attempt);
+    } catch (error) {
+      await plan.abandon?.({ error, refused: true, uncertain });
+      throw error;
+    }
+    if (change.updates.length === 0) return { result: change.result(table), attempts: attempt };
+    let error: unknown;
+    try {
+      const committed = await catalog.commitTable(id, change.requirements, change.updates);
+      return { result: change.result(committed), attempts: attempt };
+    } catch (err) {
+      error = err;
+    }
+    try {
+      table = await catalog.loadTable(id);
+    } catch (loadErr) {
+      if (outcomeOf(error) === 'unknown') uncertain = true;
+      await plan.abandon?.({ error: loadErr, refused: false, uncertain });
+      throw loadErr;
+    }
+    if (outcomeOf(error) === 'unknown') {
+      uncertain = true;
+      const landed = plan.landed?.(table);
+      if (landed !== undefined) return { result: landed, attempts: attempt };
+      // It may still land later: its files stay (orphans at worst).
+    } else {
+      await plan.discard?.(change.written ?? []);
+    }
+    if (attempt >= maxAttempts) {
+      await plan.abandon?.({ error, refused: false, uncertain });
+      const what = error instanceof CommitStateUnknownError || outcomeOf(error) === 'unknown' ? 'outcomes unknown' : 'conflicts';
+      throw new CommitConflictError(`${plan.describe} gave up after ${attempt} attempts (${what}): ${(error as Error).message}`, error);
+    }
+    await new Promise((r) => setTimeout(r, backoff(attempt)));
+  }
+}
+
