@@ -21,7 +21,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SqlCatalog } from '../../src/catalog/sql-catalog.ts';
 import { parseTableName } from '../../src/catalog/catalog.ts';
-import { tableOffsets } from '../../src/commit/offsets-map.ts';
+import { tableOffsets } from '../../src/commit/committed-offsets.ts';
 import { KafkaAdmin } from '../../src/kafka/admin.ts';
 import { KafkaProducer } from '../../src/kafka/producer.ts';
 import { readWithPyIceberg } from '../helpers/readers.ts';

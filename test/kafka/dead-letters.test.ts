@@ -15,7 +15,7 @@ import { parseConnectorConfig } from '../../src/config/connector-config.ts';
 import type { ConnectorConfig } from '../../src/config/connector-config.ts';
 import { catalogFromConfig, startConnector } from '../../src/cli/run.ts';
 import { parseTableName } from '../../src/catalog/catalog.ts';
-import { tableOffsets } from '../../src/commit/offsets-map.ts';
+import { tableOffsets } from '../../src/commit/committed-offsets.ts';
 import { brokers, kafkaClients, uniqueName, waitFor } from './helpers.ts';
 import { tableRows } from '../helpers/table-rows.ts';
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SqlCatalog } from '../../src/catalog/sql-catalog.ts';
 import { parseTableName } from '../../src/catalog/catalog.ts';
-import { tableOffsets } from '../../src/commit/offsets-map.ts';
+import { tableOffsets } from '../../src/commit/committed-offsets.ts';
 import { brokers, kafkaClients, uniqueName, waitFor } from './helpers.ts';
 import { tableRows } from '../helpers/table-rows.ts';
 

@@ -7,7 +7,7 @@ import { KafkaProducer, type ProducerOptions } from '../../src/kafka/producer.ts
 import { createKafkaSource } from '../../src/kafka/source.ts';
 import type { KafkaRecord } from '../../src/kafka/types.ts';
 import { NoSuchTableError, parseTableName, type Catalog } from '../../src/catalog/catalog.ts';
-import { tableOffsets } from '../../src/commit/offsets-map.ts';
+import { tableOffsets } from '../../src/commit/committed-offsets.ts';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -20,7 +20,7 @@ import { parseConnectorConfig } from '../../src/config/connector-config.ts';
 import type { ConnectorConfig } from '../../src/config/connector-config.ts';
 import { catalogFromConfig, startConnector } from '../../src/cli/run.ts';
 import { parseTableName } from '../../src/catalog/catalog.ts';
-import { tableOffsets } from '../../src/commit/offsets-map.ts';
+import { tableOffsets } from '../../src/commit/committed-offsets.ts';
 import { SchemaRegistryClient } from '../../src/decode/schema-registry.ts';
 import { brokers, headerStrings, javaSerializerFrame, kafkaClients, readWholeTopic, uniqueName, waitFor, waitForTableOffsets } from './helpers.ts';
 import { stackEnv } from '../helpers/stack.ts';

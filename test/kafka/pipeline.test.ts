@@ -15,7 +15,7 @@ import type { KafkaRecord } from '../../src/kafka/types.ts';
 import { parseConnectorConfig } from '../../src/config/connector-config.ts';
 import { catalogFromConfig, startConnector } from '../../src/cli/run.ts';
 import { parseTableName } from '../../src/catalog/catalog.ts';
-import { tableOffsets } from '../../src/commit/offsets-map.ts';
+import { tableOffsets } from '../../src/commit/committed-offsets.ts';
 import { SchemaRegistryClient } from '../../src/decode/schema-registry.ts';
 import { encodeFrame } from '../../src/decode/wire-format.ts';
 import { brokers, kafkaClients, uniqueName, waitFor } from './helpers.ts';

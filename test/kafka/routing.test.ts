@@ -17,7 +17,7 @@ import { parseConnectorConfig } from '../../src/config/connector-config.ts';
 import { catalogFromConfig, startConnector } from '../../src/cli/run.ts';
 import { NoSuchTableError, parseTableName } from '../../src/catalog/catalog.ts';
 import type { Catalog } from '../../src/catalog/catalog.ts';
-import { tableOffsets } from '../../src/commit/offsets-map.ts';
+import { tableOffsets } from '../../src/commit/committed-offsets.ts';
 import { SchemaRegistryClient } from '../../src/decode/schema-registry.ts';
 import { brokers, headerStrings, javaSerializerFrame, kafkaClients, readWholeTopic, sleep, uniqueName, waitForTableOffsets } from './helpers.ts';
 import { stackEnv } from '../helpers/stack.ts';

@@ -16,7 +16,7 @@ import type { OutgoingRecord } from '../../src/kafka/producer.ts';
 import { parseConnectorConfig } from '../../src/config/connector-config.ts';
 import { catalogFromConfig, startConnector } from '../../src/cli/run.ts';
 import { parseTableName } from '../../src/catalog/catalog.ts';
-import { tableOffsets } from '../../src/commit/offsets-map.ts';
+import { tableOffsets } from '../../src/commit/committed-offsets.ts';
 import { brokers, headerStrings, kafkaClients, readWholeTopic, uniqueName, waitFor, waitForTableOffsets } from './helpers.ts';
 import { readWithDuckDB } from '../helpers/readers.ts';
 
