@@ -9,13 +9,16 @@
 //   ancestry has the key            -> the ancestry. If the floor is ahead of it, main was rolled
 //                                      back past floe's later commits: their rows are gone from
 //                                      the table and land again (the notice says so).
-//   no key, history truncated       -> the floor (the snapshots holding the key were expired),
-//                                      unless the floor's snapshot still exists off main's
-//                                      ancestry (rolled back AND expired): unknown, an error.
-//   no key, history whole, floor    -> main was rolled back to before floe's first commit (or the
-//                                      table replaced): none of floe's rows are in it; startFrom,
-//                                      with a notice.
+//   no key, the floor's snapshot    -> the floor: the snapshots holding the key were expired.
+//     was expired
+//   no key, the floor's snapshot    -> main was rolled back to before the connector's first
+//     still there off main,            commit (or the table replaced): none of its rows are in
+//     main's history whole             it; startFrom, with a notice.
+//   the same, main's history        -> unknown (rolled back, then expired): an error that tells
+//     truncated                        the operator how to set the floor.
 //   neither                         -> a new connector on this table: startFrom.
+// One case reads wrong and is documented (docs/decisions.md): main rolled back to before the
+// connector's first commit AND the snapshot that wrote the floor expired looks like expiry alone.
 // floe never starts from startFrom silently on a table whose history or floor holds its offsets.
 import type { Snapshot, TableMetadata } from '../iceberg/table-metadata.ts';
 import { parseJson, stringifyJson } from '../iceberg/json.ts';
@@ -63,7 +66,11 @@ export class OffsetsUnknownError extends Error {
   }
 }
 
-/** Snapshots of main's ancestry, newest first; `truncated` when a parent is missing (expired). */
+/**
+ * Snapshots of main's ancestry, newest first. `truncated`: older history was expired: a parent
+ * is missing (Java's expiry keeps the parent id), or the oldest snapshot has no parent but a
+ * sequence number above 1 (PyIceberg's expiry clears the parent id of what it keeps).
+ */
 export function mainAncestry(metadata: TableMetadata): { chain: Snapshot[]; truncated: boolean } {
   const byId = new Map<bigint, Snapshot>();
   for (const s of metadata.snapshots ?? []) byId.set(s['snapshot-id'], s);
@@ -77,7 +84,8 @@ export function mainAncestry(metadata: TableMetadata): { chain: Snapshot[]; trun
     chain.push(s);
     id = s['parent-snapshot-id'];
   }
-  return { chain, truncated: false };
+  const root = chain.at(-1);
+  return { chain, truncated: root !== undefined && metadata['format-version'] >= 2 && root['sequence-number'] > 1 };
 }
 
 /** The connector's committed offsets on this table, by the rule in this file's header. */
@@ -99,20 +107,20 @@ export function resolveOffsets(metadata: TableMetadata, connector: string): Reso
   }
   if (!floor) return { offsets: new Map(), source: 'none' };
   const floorSnapshotKept = (metadata.snapshots ?? []).some((s) => s['snapshot-id'] === floor.snapshotId);
-  if (truncated) {
-    if (floorSnapshotKept) {
-      throw new OffsetsUnknownError(
-        `connector ${connector}: main was rolled back away from snapshot ${floor.snapshotId} (its last commit) to a snapshot whose history ` +
-          `holding the connector's offsets was expired, so which of its records the table holds is unknown. Set the table property ` +
-          `${floorKey(connector)} to the offsets to resume from, or remove it to start from kafka.startFrom`,
-      );
-    }
+  if (!floorSnapshotKept) {
     return {
       offsets: floor.offsets,
       source: 'floor',
       snapshotId: floor.snapshotId,
       notice: `the snapshots holding connector ${connector}'s offsets were expired: resuming from the floor written with snapshot ${floor.snapshotId}`,
     };
+  }
+  if (truncated) {
+    throw new OffsetsUnknownError(
+      `connector ${connector}: main was rolled back away from snapshot ${floor.snapshotId} (its last commit) to a snapshot whose history ` +
+        `holding the connector's offsets was expired, so which of its records the table holds is unknown. Set the table property ` +
+        `${floorKey(connector)} to the offsets to resume from, or remove it to start from kafka.startFrom`,
+    );
   }
   return {
     offsets: new Map(),

@@ -198,7 +198,10 @@ export type ProbeOp =
   | { op: 'manifests' }
   | { op: 'ids'; row_filter?: string; column: string }
   | { op: 'create'; schema: unknown; partition_by?: { source: string; transform: string; name: string }[]; properties?: Record<string, string> }
-  | { op: 'append'; rows: Record<string, unknown>[] };
+  | { op: 'append'; rows: Record<string, unknown>[] }
+  | { op: 'delete'; row_filter: string }
+  | { op: 'expire_all_but_current' }
+  | { op: 'rollback'; snapshot_id: string };
 
 /** Runs table_probe.py ops against one table; one result per op. */
 export async function probe(env: TableEnv, table: string, ops: ProbeOp[]): Promise<any[]> {

@@ -257,6 +257,29 @@ def op_append(table, op):
     return {"snapshot_id": str(table.current_snapshot().snapshot_id)}
 
 
+def op_delete(table, op):
+    """A row delete (PyIceberg picks copy-on-write or merge-on-read): the rows matching row_filter go."""
+    table.delete(delete_filter=op["row_filter"])
+    table.refresh()
+    return {"snapshot_id": str(table.current_snapshot().snapshot_id)}
+
+
+def op_expire_all_but_current(table, op):
+    """Expires every snapshot but main's current one (what expire_snapshots retain_last=1 leaves)."""
+    current = table.current_snapshot().snapshot_id
+    others = [s.snapshot_id for s in table.snapshots() if s.snapshot_id != current]
+    if others:
+        table.maintenance.expire_snapshots().by_ids(others).commit()
+        table.refresh()
+    return {"expired": [str(i) for i in others], "kept": str(current)}
+
+
+def op_rollback(table, op):
+    table.manage_snapshots().rollback_to_snapshot(int(op["snapshot_id"])).commit()
+    table.refresh()
+    return {"snapshot_id": str(table.current_snapshot().snapshot_id)}
+
+
 def main():
     req = json.load(sys.stdin)
     catalog = load_catalog(req["catalog"])
@@ -285,6 +308,12 @@ def main():
             results.append(op_ids(table, op))
         elif kind == "append":
             results.append(op_append(table, op))
+        elif kind == "delete":
+            results.append(op_delete(table, op))
+        elif kind == "expire_all_but_current":
+            results.append(op_expire_all_but_current(table, op))
+        elif kind == "rollback":
+            results.append(op_rollback(table, op))
         else:
             raise ValueError(f"unknown op {kind}")
     json.dump({"results": results}, sys.stdout)
