@@ -1,14 +1,27 @@
-// `floe inspect <table>`: snapshots, files, rows and the Kafka offsets map of a table.
+// `floe inspect <table>`: snapshots (with floe's lineage), files, rows, each connector's Kafka
+// offsets and where they came from; `--offset topic:partition:offset` says which snapshot holds one.
 import { parseTableName } from '../catalog/catalog.ts';
 import type { Catalog } from '../catalog/catalog.ts';
-import { inspectTable } from '../table/inspect.ts';
+import { findOffset, inspectTable } from '../table/inspect.ts';
 import { formatOffsets } from '../commit/offsets-map.ts';
 import type { TableReport } from '../table/inspect.ts';
 
-export async function inspect(catalog: Catalog, name: string, out: (l: string) => void = console.log, maxSnapshots = 10): Promise<TableReport> {
-  const report = await inspectTable(await catalog.loadTable(parseTableName(name)));
+export async function inspect(catalog: Catalog, name: string, out: (l: string) => void = console.log, maxSnapshots = 10, offset?: string): Promise<TableReport> {
+  const table = await catalog.loadTable(parseTableName(name));
+  const report = await inspectTable(table);
   printReport(name, report, out, maxSnapshots);
+  if (offset !== undefined) {
+    const { topic, partition, at } = parseOffsetArg(offset);
+    out(`  ${findOffset(table.metadata, topic, partition, at).note}`);
+  }
   return report;
+}
+
+/** "topic:partition:offset" (Kafka topic names have no colon). */
+export function parseOffsetArg(v: string): { topic: string; partition: number; at: bigint } {
+  const m = /^(.+):(\d+):(\d+)$/.exec(v);
+  if (!m) throw new Error(`--offset must be topic:partition:offset, got "${v}"`);
+  return { topic: m[1], partition: Number(m[2]), at: BigInt(m[3]) };
 }
 
 export function printReport(name: string, r: TableReport, out: (l: string) => void, maxSnapshots = 10): void {
@@ -19,6 +32,13 @@ export function printReport(name: string, r: TableReport, out: (l: string) => vo
   for (const s of shown) {
     const cur = s.id === r.currentSnapshotId ? '*' : ' ';
     out(`  ${cur} ${s.id}  seq ${s.sequenceNumber}  ${new Date(s.timestampMs).toISOString()}  ${s.operation}  +${s.addedRecords} rows  total ${s.totalRecords ?? '?'}`);
+    if (s.lineage) {
+      const l = s.lineage;
+      const ranges = l.ranges.map((x) => `${x.topic}[${x.partition}] ${x.from}..${x.to - 1n}`).join(', ');
+      out(`      by connector ${l.connector} (floe ${l.version}): ${ranges || 'no offsets'}${l.schemaIds.length > 0 ? `; schema ids ${l.schemaIds.join(', ')}` : ''}`);
+    } else {
+      out('      not committed by a floe connector');
+    }
   }
   const byPartition = new Map<string, { files: number; rows: number }>();
   for (const f of r.files) {
@@ -32,5 +52,13 @@ export function printReport(name: string, r: TableReport, out: (l: string) => vo
     out('  partitions:');
     for (const [k, v] of [...byPartition].sort()) out(`    ${k}  ${v.files} files  ${v.rows} rows`);
   }
-  for (const [connector, topics] of Object.entries(r.offsets)) out(`  offsets (${connector}): ${formatOffsets(topics)}`);
+  for (const [connector, source] of Object.entries(r.offsetSources)) {
+    if ('error' in source) {
+      out(`  offsets (${connector}): unknown: ${source.error}`);
+      continue;
+    }
+    const from = source.source === 'ancestry' ? `snapshot ${source.snapshotId}` : source.source === 'floor' ? `the floor (snapshot ${source.snapshotId}, expired)` : 'nowhere: starts from kafka.startFrom';
+    out(`  offsets (${connector}) from ${from}: ${formatOffsets(r.offsets[connector] ?? new Map())}`);
+    if (source.notice) out(`      ${source.notice}`);
+  }
 }

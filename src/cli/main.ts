@@ -1,9 +1,10 @@
 // Command dispatch for bin/floe.ts. Each command lives in its own file.
 import { parseArgs } from 'node:util';
+import path from 'node:path';
 import { demo } from './demo.ts';
 import { quickstart } from './quickstart.ts';
 import { inspect } from './inspect.ts';
-import { run } from './run.ts';
+import { catalogFromConfig, run } from './run.ts';
 import { loadConnectorConfig } from '../config/connector-config.ts';
 import { embeddedCatalog, DEFAULT_WAREHOUSE_DIR } from './embedded.ts';
 
@@ -30,8 +31,11 @@ commands:
               --batches N       appends (snapshots) to split them into (default 5)
   validate  check a connector file and print what it will do
               floe validate -c connectors/NAME.yaml
-  inspect   show a table's snapshots, files, rows and Kafka offsets
-              floe inspect NS.NAME [--warehouse DIR]
+  inspect   show a table's snapshots (and how floe's came to be), files, rows and each
+            connector's Kafka offsets
+              floe inspect NS.NAME [--warehouse DIR | -c connectors/NAME.yaml]
+              --offset TOPIC:PARTITION:OFFSET   which snapshot holds that record
+              --snapshots N                     how many recent snapshots to list (default 10)
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -92,11 +96,17 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'inspect': {
-        const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { warehouse: { type: 'string' } } });
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: { warehouse: { type: 'string' }, config: { type: 'string', short: 'c' }, offset: { type: 'string' }, snapshots: { type: 'string' } },
+        });
         if (positionals.length !== 1) throw new UsageError('floe inspect takes one table name (namespace.table)');
-        const { catalog } = embeddedCatalog(values.warehouse);
+        if (values.warehouse !== undefined && values.config !== undefined) throw new UsageError('floe inspect takes --warehouse or -c, not both');
+        if (values.offset !== undefined && !/^.+:\d+:\d+$/.test(values.offset)) throw new UsageError(`--offset must be TOPIC:PARTITION:OFFSET, got "${values.offset}"`);
+        const catalog = values.config !== undefined ? catalogFromConfig(loadConnectorConfig(values.config).catalog, path.dirname(path.resolve(values.config))) : embeddedCatalog(values.warehouse).catalog;
         try {
-          await inspect(catalog, positionals[0]);
+          await inspect(catalog, positionals[0], console.log, values.snapshots === undefined ? 10 : positiveInt('--snapshots', values.snapshots), values.offset);
         } finally {
           await catalog.close?.();
         }

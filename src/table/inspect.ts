@@ -1,5 +1,6 @@
-// What a table holds now: its snapshots, its live data files and row count, and the Kafka
-// offsets maps floe keeps in snapshot summaries. Read-only.
+// What a table holds now: its snapshots (with the lineage of floe's), its live data files and
+// row count, each connector's committed Kafka offsets (committed-offsets.ts) and which snapshot
+// holds a given offset. Read-only.
 import type { LoadedTable } from '../catalog/catalog.ts';
 import { readManifest } from '../iceberg/manifest.ts';
 import { readManifestList } from '../iceberg/manifest-list.ts';
@@ -7,21 +8,27 @@ import { currentSchema, currentSnapshot } from '../iceberg/metadata-updates.ts';
 import { partitionPath } from '../iceberg/transforms.ts';
 import type { FileIO } from '../io/file-io.ts';
 import { fileIOFor } from '../io/resolve-file-io.ts';
-import { OFFSETS_KEY_PREFIX, parseOffsets } from '../commit/offsets-map.ts';
 import type { OffsetsMap } from '../commit/offsets-map.ts';
+import { connectorsOf, mainAncestry, resolveOffsets } from '../commit/committed-offsets.ts';
+import type { ResolvedOffsets } from '../commit/committed-offsets.ts';
+import { snapshotLineage } from '../commit/lineage.ts';
+import type { Lineage } from '../commit/lineage.ts';
+import type { TableMetadata } from '../iceberg/table-metadata.ts';
 
 
 export interface TableReport {
   location: string;
   formatVersion: number;
   currentSnapshotId: bigint | null;
-  snapshots: { id: bigint; parentId: bigint | null; sequenceNumber: number; timestampMs: number; operation: string; addedRecords: number; totalRecords: number | null }[];
+  snapshots: { id: bigint; parentId: bigint | null; sequenceNumber: number; timestampMs: number; operation: string; addedRecords: number; totalRecords: number | null; lineage?: Lineage }[];
   manifests: number;
   files: { path: string; records: number; bytes: number; partition: unknown[]; partitionPath: string }[];
   rows: number;
   bytes: number;
-  /** connector name → topic → partition → next offset, from the current snapshot's summary. */
+  /** connector name → topic → partition → next offset, as committed-offsets.ts resolves them. */
   offsets: Record<string, OffsetsMap>;
+  /** connector name → where its offsets came from (or the error that says they are unknown). */
+  offsetSources: Record<string, Omit<ResolvedOffsets, 'offsets'> | { error: string }>;
 }
 
 export async function inspectTable(table: LoadedTable, io: FileIO = fileIOFor(table.metadata.location, table.config)): Promise<TableReport> {
@@ -39,17 +46,25 @@ export async function inspectTable(table: LoadedTable, io: FileIO = fileIOFor(ta
       operation: s.summary.operation,
       addedRecords: Number(s.summary['added-records'] ?? 0),
       totalRecords: s.summary['total-records'] === undefined ? null : Number(s.summary['total-records']),
+      lineage: snapshotLineage(s),
     })),
     manifests: 0,
     files: [],
     rows: 0,
     bytes: 0,
     offsets: {},
+    offsetSources: {},
   };
-  if (!current) return report;
-  for (const [k, v] of Object.entries(current.summary)) {
-    if (k.startsWith(OFFSETS_KEY_PREFIX)) report.offsets[k.slice(OFFSETS_KEY_PREFIX.length)] = parseOffsets(v);
+  for (const connector of connectorsOf(m)) {
+    try {
+      const { offsets, ...source } = resolveOffsets(m, connector);
+      report.offsets[connector] = offsets;
+      report.offsetSources[connector] = source;
+    } catch (err) {
+      report.offsetSources[connector] = { error: (err as Error).message };
+    }
   }
+  if (!current) return report;
   const manifests = readManifestList(await io.read(current['manifest-list']));
   report.manifests = manifests.length;
   for (const mf of manifests) {
@@ -65,4 +80,49 @@ export async function inspectTable(table: LoadedTable, io: FileIO = fileIOFor(ta
     }
   }
   return report;
+}
+
+export interface OffsetLocation {
+  /** The snapshot whose commit covered the offset (its row, if it became one, came in that commit). */
+  snapshot?: { id: bigint; connector: string; from: bigint; to: bigint; inMain: boolean; timestampMs: number };
+  /** What can be said when no kept snapshot covers it. */
+  note: string;
+}
+
+/**
+ * Which snapshot holds offset `offset` of `topic`[`partition`]: the floe snapshot whose lineage
+ * range covers it (main's ancestry first, then any other kept snapshot). When none is kept, says
+ * whether a connector's committed offsets are past it (committed; that snapshot was expired) or
+ * not (not committed yet).
+ */
+export function findOffset(metadata: TableMetadata, topic: string, partition: number, offset: bigint): OffsetLocation {
+  const main = mainAncestry(metadata).chain;
+  const inMain = new Set(main.map((s) => s['snapshot-id']));
+  const rest = (metadata.snapshots ?? []).filter((s) => !inMain.has(s['snapshot-id']));
+  for (const s of [...main, ...rest]) {
+    const l = snapshotLineage(s);
+    const r = l?.ranges.find((x) => x.topic === topic && x.partition === partition && x.from <= offset && offset < x.to);
+    if (l && r) {
+      const where = inMain.has(s['snapshot-id']) ? "in main's history" : "not in main's history (rolled back or on another branch): read again by the connector";
+      return {
+        snapshot: { id: s['snapshot-id'], connector: l.connector, from: r.from, to: r.to, inMain: inMain.has(s['snapshot-id']), timestampMs: s['timestamp-ms'] },
+        note: `${topic}[${partition}] offset ${offset} was committed by connector ${l.connector} in snapshot ${s['snapshot-id']} (range ${r.from}..${r.to - 1n}), ${where}`,
+      };
+    }
+  }
+  const past: string[] = [];
+  for (const c of connectorsOf(metadata)) {
+    try {
+      const at = resolveOffsets(metadata, c).offsets.get(topic)?.get(partition);
+      if (at !== undefined && at > offset) past.push(c);
+    } catch {
+      // unknown offsets: nothing to say for this connector
+    }
+  }
+  return {
+    note:
+      past.length > 0
+        ? `${topic}[${partition}] offset ${offset} was committed by ${past.join(', ')}, in a snapshot since expired`
+        : `${topic}[${partition}] offset ${offset} is not committed to this table (yet)`,
+  };
 }
