@@ -1,0 +1,128 @@
+// The one retry loop (src/commit/commit-loop.ts), driven by a scripted catalog: each outcome of
+// a commit (committed, conflict, unknown and landed, unknown and not landed, refused by the plan,
+// attempts exhausted) leads where the header says, and files are discarded only when no attempt
+// that might still land could reference them.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Catalog, LoadedTable, TableIdentifier } from '../../src/catalog/catalog.ts';
+import { CommitConflictError, CommitStateUnknownError } from '../../src/catalog/catalog.ts';
+import { commitWithRetry } from '../../src/commit/commit-loop.ts';
+import type { CommitPlan } from '../../src/commit/commit-loop.ts';
+import { RequirementFailedError } from '../../src/iceberg/metadata-updates.ts';
+import type { TableMetadata } from '../../src/iceberg/table-metadata.ts';
+
+const id: TableIdentifier = { namespace: ['n'], name: 't' };
+
+/** A catalog whose commitTable answers from a script; loadTable returns version `v` of the table. */
+function scripted(outcomes: ('ok' | 'conflict' | 'requirement' | 'unknown' | 'unknown-applied')[]) {
+  let version = 0;
+  const calls: number[] = [];
+  const table = (): LoadedTable => ({ identifier: id, metadataLocation: `v${version}`, metadata: { 'last-sequence-number': version } as unknown as TableMetadata, config: {} });
+  const catalog = {
+    name: 'scripted',
+    loads: 0,
+    async loadTable() {
+      catalog.loads++;
+      return table();
+    },
+    async commitTable() {
+      calls.push(version);
+      const o = outcomes.shift() ?? 'ok';
+      if (o === 'conflict') {
+        version++; // someone else committed
+        throw new CommitConflictError('conflict');
+      }
+      if (o === 'requirement') {
+        version++;
+        throw new RequirementFailedError({ type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': null }, 'moved');
+      }
+      if (o === 'unknown') throw new CommitStateUnknownError('timeout');
+      if (o === 'unknown-applied') {
+        version += 100;
+        throw new CommitStateUnknownError('timeout after apply');
+      }
+      version += 100;
+      return table();
+    },
+  };
+  return { catalog: catalog as unknown as Catalog & { loads: number }, calls };
+}
+
+function plan(log: string[], o: { refuseAt?: number; landedWhen?: (v: number) => boolean } = {}): CommitPlan<string> {
+  return {
+    describe: 'test change',
+    async build(table, attempt) {
+      const v = table.metadata['last-sequence-number'];
+      if (o.refuseAt === attempt) throw new Error(`refused at ${attempt}`);
+      log.push(`build ${attempt} on v${v}`);
+      return { requirements: [], updates: [{ action: 'set-properties', updates: { a: String(attempt) } }], written: [`file-${attempt}`], result: (t) => `committed on v${v}, now v${t.metadata['last-sequence-number']}` };
+    },
+    landed: o.landedWhen ? (t) => (o.landedWhen!(t.metadata['last-sequence-number']) ? 'landed' : undefined) : undefined,
+    async discard(paths) {
+      if (paths.length > 0) log.push(`discard ${paths.join(',')}`);
+    },
+    async abandon({ refused, uncertain }) {
+      log.push(`abandon refused=${refused} uncertain=${uncertain}`);
+    },
+  };
+}
+
+const fast = { backoffMs: () => 0 };
+
+test('committed at once: one build, one commit', async () => {
+  const { catalog, calls } = scripted(['ok']);
+  const log: string[] = [];
+  const r = await commitWithRetry(catalog, id, plan(log), fast);
+  assert.deepEqual(r, { result: 'committed on v0, now v100', attempts: 1 });
+  assert.deepEqual(calls, [0]);
+  assert.deepEqual(log, ['build 1 on v0']);
+});
+
+test('a conflict (either kind) reloads, discards the losing attempt\'s files and rebuilds on the new head', async () => {
+  const { catalog } = scripted(['conflict', 'requirement', 'ok']);
+  const log: string[] = [];
+  const r = await commitWithRetry(catalog, id, plan(log), fast);
+  assert.equal(r.attempts, 3);
+  assert.equal(r.result, 'committed on v2, now v102');
+  assert.deepEqual(log, ['build 1 on v0', 'discard file-1', 'build 2 on v1', 'discard file-2', 'build 3 on v2']);
+});
+
+test('an unknown outcome that landed: the landed result, no second commit, nothing discarded', async () => {
+  const { catalog, calls } = scripted(['unknown-applied']);
+  const log: string[] = [];
+  const r = await commitWithRetry(catalog, id, plan(log, { landedWhen: (v) => v >= 100 }), fast);
+  assert.deepEqual(r, { result: 'landed', attempts: 1 });
+  assert.equal(calls.length, 1);
+  assert.deepEqual(log, ['build 1 on v0']);
+});
+
+test('an unknown outcome that did not land: tried again, its files kept; giving up later says uncertain', async () => {
+  const { catalog } = scripted(['unknown', 'conflict', 'conflict']);
+  const log: string[] = [];
+  await assert.rejects(commitWithRetry(catalog, id, plan(log, { landedWhen: () => false }), { ...fast, maxAttempts: 3 }), (e: unknown) => {
+    assert.ok(e instanceof CommitConflictError);
+    assert.match((e as Error).message, /test change gave up after 3 attempts \(conflicts\)/);
+    return true;
+  });
+  assert.deepEqual(log, ['build 1 on v0', 'build 2 on v0', 'discard file-2', 'build 3 on v1', 'discard file-3', 'abandon refused=false uncertain=true']);
+});
+
+test('the plan refuses (a fenced writer): its own error passes through, abandon is told', async () => {
+  const { catalog } = scripted(['conflict']);
+  const log: string[] = [];
+  await assert.rejects(commitWithRetry(catalog, id, plan(log, { refuseAt: 2 }), fast), /refused at 2/);
+  assert.deepEqual(log, ['build 1 on v0', 'discard file-1', 'abandon refused=true uncertain=false']);
+});
+
+test('no updates: nothing is sent', async () => {
+  const { catalog, calls } = scripted([]);
+  const r = await commitWithRetry(catalog, id, { describe: 'noop', build: async () => ({ requirements: [], updates: [], result: () => 'as is' }) }, fast);
+  assert.deepEqual(r, { result: 'as is', attempts: 1 });
+  assert.deepEqual(calls, []);
+});
+
+test('attempts are bounded and the message says outcomes were unknown when they were', async () => {
+  const { catalog, calls } = scripted(['unknown', 'unknown']);
+  await assert.rejects(commitWithRetry(catalog, id, plan([], { landedWhen: () => false }), { ...fast, maxAttempts: 2 }), /gave up after 2 attempts \(outcomes unknown\)/);
+  assert.equal(calls.length, 2);
+});
