@@ -7,6 +7,17 @@ import { parseJson, stringifyJson } from '../iceberg/json.ts';
 
 export const OFFSETS_KEY_PREFIX = 'floe.kafka-offsets.';
 
+/** A Kafka topic's partition: what an offsets map is keyed by. */
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+/** One string per partition, for maps keyed by partition. */
+export function tpKey(tp: TopicPartition): string {
+  return `${tp.topic}\u0000${tp.partition}`;
+}
+
 /** topic → partition → next offset. */
 export type OffsetsMap = Map<string, Map<number, bigint>>;
 

@@ -3,7 +3,8 @@ import { describeKafkaError, isTransientKafkaError } from '../kafka/errors.ts';
 import { createKafkaSource } from '../kafka/source.ts';
 import type { KafkaSourceOptions } from '../kafka/source.ts';
 import type { KafkaRecord, KafkaSource } from '../kafka/types.ts';
-import type { RecordSource, SourceHandlers, SourceRecord, TopicPartition } from './source.ts';
+import type { RecordSource, SourceHandlers, SourceRecord } from './source.ts';
+import type { TopicPartition } from '../commit/offsets-map.ts';
 
 export class KafkaRecordSource implements RecordSource {
   private readonly options: KafkaSourceOptions;

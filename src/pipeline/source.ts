@@ -1,5 +1,6 @@
 // What the pipeline needs from Kafka, as a small interface: the consumer-group member in
 // src/kafka/ implements it, and tests can drive the pipeline through it.
+import type { TopicPartition } from '../commit/offsets-map.ts';
 
 export interface SourceRecord {
   topic: string;
@@ -12,10 +13,6 @@ export interface SourceRecord {
   headers: [string, Uint8Array | null][];
 }
 
-export interface TopicPartition {
-  topic: string;
-  partition: number;
-}
 
 /** Where an assigned partition should start: an offset, or the log's start or end. */
 export type StartPosition = bigint | 'earliest' | 'latest';
@@ -41,6 +38,3 @@ export interface RecordSource {
   stop(): Promise<void>;
 }
 
-export function tpKey(tp: TopicPartition): string {
-  return `${tp.topic}\u0000${tp.partition}`;
-}

@@ -3,14 +3,10 @@
 // (commit/exactly-once.ts). All state changes run one at a time (`serial`), so a flush, a
 // rebalance and a batch of records never interleave.
 //
-// Offsets, per partition p:
-//   position[p]      the next offset to process from p (any table);
-//   T.committed[p]   where table T's offsets map has p (the table's truth);
-//   T.next[p]        the next offset T wants: committed, or past what T has buffered.
-// A record (p, o) routed to T is taken only if o >= T.next[p] (after a seek back, a table skips
-// what it already has). A flush of T covers [T.committed[p], max(T.next[p], position[p])) for
-// every assigned p it has seen, so T's offsets advance past records that went elsewhere.
-// On assignment, p starts at the smallest committed offset over the tables p feeds.
+// The offsets bookkeeping is not here: each table's offsets (committed, buffered, what a commit
+// covers, what a fence rewinds) are a TableOffsets (commit/table-offsets.ts, its rules in its
+// header), the worker's place in each partition is ReadPositions (read-positions.ts). The
+// worker tells them what happened and asks them what to commit, skip or seek.
 //
 // Records that land in no table (dead letters) still move offsets: under topic routing in the
 // topic's table; under field routing in every table the worker has open (all of them carry
@@ -22,14 +18,16 @@
 // made its dead letter durable). A dead letter is therefore sent once across clean stops and
 // restarts; a crash between its send and the next commit that covers it, or a rebalance that
 // fences the old owner's last commit, sends it again when the record is re-read (at least once).
-// A table with no offset for p yet (`newPartitionRows`) must commit its rows of p before any
-// other table commits p past them, or a crash would leave them unread: see flushTable.
+// A table with rows of p but no offset for p yet must commit them before any other table commits
+// p past them, or a crash would leave them unread: see flushTable.
 import type { Catalog } from '../catalog/catalog.ts';
 import { CommitConflictError } from '../catalog/catalog.ts';
 import type { ConnectorConfig } from '../config/connector-config.ts';
 import { commitBatch, FencedError } from '../commit/exactly-once.ts';
 import type { OffsetRange } from '../commit/exactly-once.ts';
-import { tableOffsets } from '../commit/committed-offsets.ts';
+import type { OffsetsMap } from '../commit/offsets-map.ts';
+import { OffsetsUnknownError, resolveOffsets } from '../commit/committed-offsets.ts';
+import { deadLetterSent, groupOffset, startingOffset, TableOffsets } from '../commit/table-offsets.ts';
 import type { DataFile } from '../iceberg/data-file.ts';
 import { IncompatibleSchemaChangeError } from '../iceberg/schema-evolution.ts';
 import type { Schema } from '../iceberg/types.ts';
@@ -41,8 +39,10 @@ import { PartitionedBatch, RollingDataFiles, rowGroupBytesOf } from '../table/ta
 import type { ParquetEncoder } from '../table/table-writer.ts';
 import type { Router } from '../route/router.ts';
 import { RouteError } from '../route/router.ts';
-import type { RecordSource, SourceRecord, StartPosition, TopicPartition } from './source.ts';
-import { tpKey } from './source.ts';
+import type { RecordSource, SourceRecord, StartPosition } from './source.ts';
+import { tpKey } from '../commit/offsets-map.ts';
+import type { TopicPartition } from '../commit/offsets-map.ts';
+import { ReadPositions } from './read-positions.ts';
 import { TableManager } from './tables.ts';
 import type { OpenTable } from './tables.ts';
 
@@ -102,6 +102,8 @@ interface PendingCommit {
   files: DataFile[];
   ranges: OffsetRange[];
   rows: number;
+  /** Registry schema ids of the committed rows (lineage). */
+  schemaIds: Set<number>;
   /** Kafka timestamps of the committed rows (freshness). */
   timestampsMs: number[];
 }
@@ -111,22 +113,20 @@ interface TableState {
   batch: PartitionedBatch;
   /** The batch's data files, open while its row groups are written (see writeRowGroups). */
   files: RollingDataFiles | undefined;
-  committed: Map<string, bigint>;
-  next: Map<string, bigint>;
-  /** Partitions (by key) with records in the batch or read since the last commit. */
-  touched: Map<string, TopicPartition>;
+  /** The table's Kafka offsets: committed, buffered, what the next commit covers. */
+  offsets: TableOffsets;
   firstBufferedAt: number | undefined;
   /** Writer schemas (by object identity) already reconciled with the table. */
   knownSchemas: Set<Schema>;
+  /** Registry schema id of each reconciled writer schema (lineage of the fast path's records). */
+  schemaIdOf: Map<Schema, number>;
+  /** Registry schema ids of the buffered rows. */
+  schemaIds: Set<number>;
   /** Writer schemas that cannot be reconciled (their records are dead letters). */
   incompatible: Map<Schema, IncompatibleSchemaChangeError>;
   inferrer: JsonSchemaInferrer | undefined;
   /** Files written and waiting for their commit (kept across failed attempts). */
   pending: PendingCommit | undefined;
-  /** First offset buffered per partition the table has no committed offset for. */
-  firstOffset: Map<string, bigint>;
-  /** Partitions the table has no committed offset for but holds rows of: where those rows begin. */
-  newPartitionRows: Map<string, bigint>;
   /** When the table's offsets first moved with no rows to go with them (field routing's commit clock for offsets only). */
   offsetsMovedAt: number | undefined;
   commitFailures: number;
@@ -145,10 +145,8 @@ export class ConnectorWorker {
   private readonly o: WorkerOptions;
   private readonly tables: TableManager;
   private readonly state = new Map<string, TableState>();
-  private readonly assigned = new Map<string, TopicPartition>();
-  private readonly position = new Map<string, bigint>();
-  /** Partitions a fence rewound (seek) while a record was being handled (processRun, processOne). */
-  private readonly rewound = new Set<string>();
+  /** Assigned partitions, where the worker is in each, which a fence rewound (read-positions.ts). */
+  private readonly positions = new ReadPositions();
   private readonly paused = new Set<string>();
   /** Tables being flushed (flushTable may flush another table first; never one already under way). */
   private readonly flushing = new Set<TableState>();
@@ -259,20 +257,9 @@ export class ConnectorWorker {
     await this.openConnectorTables();
     for (const tp of parts) {
       const key = tpKey(tp);
-      this.assigned.set(key, tp);
-      let start: bigint | undefined;
-      for (const t of await this.tablesFedBy(tp)) {
-        const at = t.committed.get(key);
-        if (at !== undefined && (start === undefined || at < start)) start = at;
-        if (at !== undefined && (t.next.get(key) ?? -1n) < at) t.next.set(key, at);
-      }
-      if (start !== undefined) {
-        out.set(key, start);
-        this.position.set(key, start);
-      } else {
-        out.set(key, this.o.config.kafka.startFrom);
-        this.position.delete(key);
-      }
+      const start = startingOffset((await this.tablesFedBy(tp)).map((t) => t.offsets), key);
+      this.positions.assign(tp, start, key);
+      out.set(key, start ?? this.o.config.kafka.startFrom);
     }
     this.o.log?.info(`assigned ${parts.map((p) => `${p.topic}[${p.partition}]`).join(', ')}`);
     return out;
@@ -288,7 +275,7 @@ export class ConnectorWorker {
       names.add(this.o.router.tableFor(tp.topic, {}));
     }
     // Field routing: every open table carries every partition (see touch).
-    for (const [n, t] of this.state) if (cfg.route.by === 'field' || t.committed.size > 0 || t.touched.size > 0) names.add(n);
+    for (const [n, t] of this.state) if (cfg.route.by === 'field' || t.offsets.inUse()) names.add(n);
     const out: TableState[] = [];
     for (const n of names) {
       const t = this.state.get(n) ?? (await this.loadState(n));
@@ -320,7 +307,7 @@ export class ConnectorWorker {
       const name = [...id.namespace, id.name].join('.');
       if (!pattern.test(id.name) || this.state.has(name)) continue;
       const t = await this.loadState(name);
-      if (t && t.committed.size === 0) this.state.delete(name); // not (yet) this connector's
+      if (t && !t.offsets.holdsOffsets()) this.state.delete(name); // not (yet) this connector's
     }
   }
 
@@ -331,34 +318,32 @@ export class ConnectorWorker {
       open,
       batch: this.newBatch(open),
       files: undefined,
-      committed: new Map(),
-      next: new Map(),
-      touched: new Map(),
+      offsets: new TableOffsets(),
       firstBufferedAt: undefined,
       knownSchemas: new Set(),
+      schemaIdOf: new Map(),
+      schemaIds: new Set(),
       incompatible: new Map(),
       inferrer: undefined,
       pending: undefined,
-      firstOffset: new Map(),
-      newPartitionRows: new Map(),
       offsetsMovedAt: undefined,
       commitFailures: 0,
       timestamps: [],
     };
-    this.refreshCommitted(t);
+    t.offsets.loaded(this.committedOffsets(t));
     this.state.set(name, t);
     return t;
   }
 
-  private refreshCommitted(t: TableState): void {
-    const map = tableOffsets(t.open.table.metadata, this.o.config.name);
-    t.committed.clear();
-    for (const [topic, parts] of map) {
-      for (const [partition, offset] of parts) {
-        const key = tpKey({ topic, partition });
-        t.committed.set(key, offset);
-        if ((t.next.get(key) ?? -1n) < offset) t.next.set(key, offset);
-      }
+  /** The table's offsets for this connector as loaded (committed-offsets.ts); a notice is logged, unknown offsets stop the connector. */
+  private committedOffsets(t: TableState): OffsetsMap {
+    try {
+      const resolved = resolveOffsets(t.open.table.metadata, this.o.config.name);
+      if (resolved.notice !== undefined) this.o.log?.warn(`table ${t.open.name}: ${resolved.notice}`);
+      return resolved.offsets;
+    } catch (err) {
+      if (err instanceof OffsetsUnknownError) throw new ConnectorStoppedError(`table ${t.open.name}: ${err.message}`, err);
+      throw err;
     }
   }
 
@@ -368,14 +353,9 @@ export class ConnectorWorker {
     await this.flushAll().catch((err) => this.o.log?.warn(`flush on revoke failed: ${(err as Error).message}`));
     for (const tp of parts) {
       const key = tpKey(tp);
-      this.assigned.delete(key);
-      this.position.delete(key);
+      this.positions.revoke(key);
       this.paused.delete(key);
-      for (const t of this.state.values()) {
-        t.next.delete(key);
-        t.touched.delete(key);
-        t.newPartitionRows.delete(key);
-      }
+      for (const t of this.state.values()) t.offsets.revoked(key);
     }
   }
 
@@ -407,17 +387,19 @@ export class ConnectorWorker {
    * run (or the next slow record):
    *   - the decoder answered synchronously, the record routes to a table already open whose
    *     writer schema is known, and that table already holds an offset or rows of the
-   *     partition (so no other table must commit first and firstOffset is set);
-   *   - position[p], T.next[p] and T.touched[p] are written once (with the last record) before
-   *     anything reads them: before a slow record and at the end of the run;
+   *     partition (TableOffsets.holdsPartition: no other table must commit first, and taking
+   *     the record changes nothing but where the table is in p);
+   *   - the position (positions.processed) and the table's take() are told once, with the last
+   *     record, before anything asks them: before a slow record and at the end of the run;
    *   - touch() runs after every slow record only: the first processed record of a run is
    *     always slow, and between slow records nothing a fast record does changes which tables p
-   *     feeds, their firstOffset or their clocks (only flushes, fences and new tables do, and
-   *     those happen on the slow path), so touch() of a fast record changes nothing.
+   *     feeds, where their ranges start or their clocks (only flushes, fences and new tables do,
+   *     and those happen on the slow path), so touch() of a fast record changes nothing.
    */
   private async processRun(records: SourceRecord[], from: number, end: number): Promise<void> {
     const key = tpKey(records[from]);
-    if (!this.assigned.has(key)) return; // a late batch of a revoked partition
+    const positions = this.positions;
+    if (!positions.isAssigned(key)) return; // a late batch of a revoked partition
     const cfg = this.o.config;
     const jsonEvolve = cfg.format === 'json' && cfg.table.evolveSchema;
     const meta = this.metadataColumns.length > 0;
@@ -427,23 +409,22 @@ export class ConnectorWorker {
     let touched = false;
     /** The last record handled on the fast path whose position is not written yet. */
     let posRec: SourceRecord | undefined;
-    // the table fast records went to, and the last record appended to it (next/touched unwritten)
+    // the table fast records went to, and the last record appended to it (its take() not told yet)
     let ct: TableState | undefined;
     let ctName = '';
     let ctSkipBelow = -1n;
     let ctSchema: Schema | undefined;
     let ctSchemaOk = false;
+    /** The registry schema id of ctSchema, to add to the table's lineage with its first record (undefined: added or none). */
+    let ctSchemaId: number | undefined;
     let ctLast: SourceRecord | undefined;
     const writeTable = (): void => {
-      if (ct !== undefined && ctLast !== undefined) {
-        ct.next.set(key, ctLast.offset + 1n);
-        ct.touched.set(key, ctLast);
-      }
+      if (ct !== undefined && ctLast !== undefined) ct.offsets.take(ctLast, ctLast.offset, key);
       ct = undefined;
       ctLast = undefined;
     };
     const writeAll = (): void => {
-      if (posRec !== undefined) this.position.set(key, posRec.offset + 1n);
+      if (posRec !== undefined) positions.processed(key, posRec.offset + 1n);
       posRec = undefined;
       writeTable();
     };
@@ -452,9 +433,8 @@ export class ConnectorWorker {
       const rec = records[i];
       if (posRec !== undefined) {
         if (rec.offset <= posRec.offset) continue; // already processed
-      } else {
-        const pos = this.position.get(key);
-        if (pos !== undefined && rec.offset < pos) continue; // already processed (before a seek)
+      } else if (positions.alreadyProcessed(key, rec.offset)) {
+        continue; // already processed (before a seek)
       }
       // what the fast path's decode gave (the slow path takes it over)
       let d: Decoded | Promise<Decoded> | undefined;
@@ -472,6 +452,10 @@ export class ConnectorWorker {
           if (w !== undefined && w.schema === ctSchema && ct.batch.appendAvro(w.avro, rec.value, w.offset, meta ? this.metadataOf(rec) : undefined)) {
             if (ct.firstBufferedAt === undefined) ct.firstBufferedAt = this.now();
             ct.timestamps.push(rec.timestamp);
+            if (ctSchemaId !== undefined) {
+              ct.schemaIds.add(ctSchemaId);
+              ctSchemaId = undefined;
+            }
             ctLast = rec;
             posRec = rec;
             continue;
@@ -494,10 +478,10 @@ export class ConnectorWorker {
         if (ct === undefined || name !== ctName) {
           writeTable();
           const t = this.state.get(name);
-          if (t === undefined || !(t.committed.has(key) || (t.newPartitionRows.has(key) && t.firstOffset.has(key)))) break fast;
+          if (t === undefined || !t.offsets.holdsPartition(key)) break fast;
           ct = t;
           ctName = name;
-          ctSkipBelow = t.next.get(key) ?? -1n;
+          ctSkipBelow = t.offsets.nextWanted(key);
           ctSchemaOk = false;
         }
         const t = ct;
@@ -510,6 +494,7 @@ export class ConnectorWorker {
             if (decoded.schema !== undefined && (!t.knownSchemas.has(decoded.schema) || t.incompatible.has(decoded.schema))) break fast;
             ctSchema = decoded.schema;
             ctSchemaOk = true;
+            ctSchemaId = decoded.schema === undefined ? undefined : t.schemaIdOf.get(decoded.schema);
           }
         } else {
           // plain JSON: grow the inferred schema as processOne does; a change needs the slow path
@@ -537,18 +522,22 @@ export class ConnectorWorker {
         }
         if (t.firstBufferedAt === undefined) t.firstBufferedAt = this.now();
         t.timestamps.push(rec.timestamp);
+        if (ctSchemaId !== undefined) {
+          t.schemaIds.add(ctSchemaId);
+          ctSchemaId = undefined;
+        }
         ctLast = rec;
         posRec = rec;
         continue;
       }
       // slow path: the bookkeeping as it stands, record by record
       writeAll();
-      this.rewound.delete(key);
+      positions.handling(key);
       await this.processOne(rec, key, records, i, failed ?? (d === undefined ? undefined : { decoded: d }), grown);
       // a flush in processOne was fenced and rewound p to before this record: the source
       // delivers p again from there, so neither this record nor the rest of the run is taken
-      if (this.rewound.has(key)) return;
-      this.position.set(key, rec.offset + 1n);
+      if (positions.rewound(key)) return;
+      positions.processed(key, rec.offset + 1n);
       this.touch(rec, key);
       touched = true;
     }
@@ -567,7 +556,7 @@ export class ConnectorWorker {
     let i = 4;
     if (t.kafkaKeyColumn === 'binary') m[i++] = rec.key ?? null;
     else if (t.kafkaKeyColumn === 'string') m[i++] = rec.key ? Buffer.from(rec.key.buffer, rec.key.byteOffset, rec.key.byteLength).toString('utf8') : null;
-    if (t.kafkaHeadersColumn) m[i++] = new Map(rec.headers);
+    if (t.kafkaHeadersColumn) m[i] = new Map(rec.headers);
     return m;
   }
 
@@ -583,10 +572,8 @@ export class ConnectorWorker {
     const byField = this.o.config.route.by === 'field';
     const staticTable = byField ? undefined : this.o.router.tableFor(rec.topic, {});
     for (const [name, t] of this.state) {
-      const fed = byField || name === staticTable || t.committed.has(key) || t.next.has(key);
-      if (!fed) continue;
-      t.touched.set(key, rec);
-      if (!t.committed.has(key) && !t.firstOffset.has(key)) t.firstOffset.set(key, rec.offset);
+      if (!byField && name !== staticTable && !t.offsets.isFedBy(key)) continue;
+      t.offsets.read(rec, rec.offset, key);
       if (name === staticTable) t.firstBufferedAt ??= this.now();
       else t.offsetsMovedAt ??= this.now();
     }
@@ -628,7 +615,7 @@ export class ConnectorWorker {
       }
       t = (await this.loadState(tableNameOf, schema))!;
     }
-    if ((t.next.get(key) ?? -1n) > rec.offset) return; // this table already has it
+    if (t.offsets.alreadyHas(key, rec.offset)) return; // this table already has it
 
     // schema: reconcile the writer schema (registry) or grow the inferred one (plain JSON)
     if (decoded.schema) {
@@ -651,16 +638,19 @@ export class ConnectorWorker {
       }
     }
 
-    if (!t.committed.has(key) && !t.newPartitionRows.has(key)) {
-      // At most one table holds rows of a partition it has no offset for: two such tables
-      // could not each commit before the other (see flushTable).
-      for (const other of this.state.values()) if (other !== t && other.newPartitionRows.has(key)) await this.flushTable(other);
+    if (t.offsets.wouldStartNewRows(key)) {
+      // At most one table holds rows of a partition it has no offset for, and no two tables hold
+      // such rows of partitions the other has read: neither could commit before the other (see
+      // flushTable), one would move a partition past the other's rows.
+      for (const other of this.state.values()) {
+        if (other !== t && (other.offsets.hasNewRows(key) || other.offsets.mustCommitBefore(t.offsets))) await this.flushTable(other);
+      }
     }
     // A flush above (reconcile commits the rows buffered under the old schema; another table
     // commits first) may have been fenced: the table's offsets were reloaded and may now cover
     // this record (another worker landed it), or p was rewound to re-read rows the fence
     // dropped. Either way the record is not taken here.
-    if (this.rewound.has(key) || (t.next.get(key) ?? -1n) > rec.offset) return;
+    if (this.positions.rewound(key) || t.offsets.alreadyHas(key, rec.offset)) return;
     try {
       if (this.metadataColumns.length > 0) t.batch.append(decoded.value, this.metadataOf(rec));
       else t.batch.append(decoded.value);
@@ -670,10 +660,8 @@ export class ConnectorWorker {
     }
     t.firstBufferedAt ??= this.now();
     t.timestamps.push(rec.timestamp);
-    if (!t.committed.has(key) && !t.firstOffset.has(key)) t.firstOffset.set(key, rec.offset);
-    if (!t.committed.has(key) && !t.newPartitionRows.has(key)) t.newPartitionRows.set(key, rec.offset);
-    t.next.set(key, rec.offset + 1n);
-    t.touched.set(key, rec);
+    if (decoded.schemaId !== undefined) t.schemaIds.add(decoded.schemaId);
+    t.offsets.take(rec, rec.offset, key);
   }
 
   /** Makes the table's schema take `incoming` (the schema of `rec`); false when the change is incompatible (dead letters). */
@@ -681,6 +669,7 @@ export class ConnectorWorker {
     const cfg = this.o.config;
     if (!cfg.table.evolveSchema) {
       t.knownSchemas.add(incoming);
+      if (schemaId !== undefined) t.schemaIdOf.set(incoming, schemaId);
       return true; // values that do not fit the table become dead letters one by one
     }
     // Data buffered under the old schema is committed first: a file has one schema.
@@ -695,6 +684,7 @@ export class ConnectorWorker {
       t.batch = this.newBatch(table);
       t.inferrer = undefined;
       t.knownSchemas.add(incoming);
+      if (schemaId !== undefined) t.schemaIdOf.set(incoming, schemaId);
       return true;
     } catch (err) {
       if (!(err instanceof IncompatibleSchemaChangeError)) throw err;
@@ -715,8 +705,7 @@ export class ConnectorWorker {
   private deadLetter(rec: SourceRecord, error: Error): void {
     // Below the highest offset a table holds for the partition, the dead letter was sent (and
     // flushed) before that table's commit: a re-read must not send it twice.
-    const key = tpKey(rec);
-    for (const t of this.state.values()) if ((t.committed.get(key) ?? -1n) > rec.offset) return;
+    if (deadLetterSent(this.tableOffsets(), tpKey(rec), rec.offset)) return;
     this.o.deadLetters.add(rec, error); // throws ConnectorStoppedError-like errors for tolerance none
     this.o.events?.deadLetter?.({ record: rec, error });
   }
@@ -765,15 +754,25 @@ export class ConnectorWorker {
     }
   }
 
+  /**
+   * Commits everything buffered. A table left holding rows or offsets to commit without a failed
+   * commit (its flush only retried a batch cut earlier, or waited for another table that commits
+   * later in the pass) is flushed again in another pass: a revoke forgets what was read of its
+   * partitions, so nothing read of them may stay behind uncommitted.
+   */
   private async flushAll(): Promise<void> {
-    for (const t of this.state.values()) await this.flushTable(t);
+    let tables = [...this.state.values()];
+    for (let pass = 0; pass <= this.state.size && tables.length > 0; pass++) {
+      for (const t of tables) await this.flushTable(t);
+      tables = tables.filter((t) => t.pending === undefined && (t.batch.rowCount > 0 || t.files !== undefined || t.offsets.rangesToCommit(this.positions).length > 0));
+    }
   }
 
   private async applyBackpressure(): Promise<void> {
     const limit = this.o.config.bufferMaxBytes;
     if (this.bufferedBytes() <= limit) {
       if (this.paused.size > 0 && this.bufferedBytes() <= limit / 2) {
-        const parts = [...this.paused].map((k) => this.assigned.get(k)).filter((x): x is TopicPartition => x !== undefined);
+        const parts = [...this.paused].map((k) => this.positions.partition(k)).filter((x): x is TopicPartition => x !== undefined);
         this.paused.clear();
         this.o.source.resume(parts);
       }
@@ -786,7 +785,7 @@ export class ConnectorWorker {
       await this.flushTable(t);
     }
     if (this.bufferedBytes() > limit) {
-      const parts = [...this.assigned.values()];
+      const parts = [...this.positions.assigned()].map(([, tp]) => tp);
       for (const p of parts) this.paused.add(tpKey(p));
       this.o.source.pause(parts);
     }
@@ -797,7 +796,11 @@ export class ConnectorWorker {
     if (this.flushing.has(t)) return;
     this.flushing.add(t);
     try {
+      const retried = t.pending !== undefined;
       await this.flushTableNow(t);
+      // a batch cut earlier (its commit had failed) went in: what was buffered since goes too,
+      // so a table asked to commit first has committed everything it holds
+      if (retried && t.pending === undefined) await this.flushTableNow(t);
     } finally {
       this.flushing.delete(t);
     }
@@ -809,16 +812,18 @@ export class ConnectorWorker {
       // moves p past those rows, a restart would start p after them.
       for (const other of this.state.values()) {
         if (other === t || this.flushing.has(other)) continue;
-        if (![...other.newPartitionRows.keys()].some((k) => t.touched.has(k))) continue;
+        if (!other.offsets.mustCommitBefore(t.offsets)) continue;
         await this.flushTable(other);
-        if ([...other.newPartitionRows.keys()].some((k) => t.touched.has(k))) return; // not committed yet: try again later
+        if (other.offsets.mustCommitBefore(t.offsets)) return; // not committed yet: try again later
       }
-      const ranges = this.rangesFor(t);
+      const ranges = t.offsets.rangesToCommit(this.positions, this.tableOffsets());
       if (ranges.length === 0 && t.batch.rowCount === 0) return;
       const rows = t.batch.rowCount;
       const parts = t.batch.drain();
       const timestampsMs = t.timestamps;
       t.timestamps = [];
+      const schemaIds = t.schemaIds;
+      t.schemaIds = new Set();
       t.firstBufferedAt = undefined;
       t.offsetsMovedAt = undefined;
       let files: DataFile[] = [];
@@ -833,7 +838,7 @@ export class ConnectorWorker {
         }
         files = await open.finish();
       }
-      t.pending = { files, ranges, rows, timestampsMs };
+      t.pending = { files, ranges, rows, timestampsMs, schemaIds };
     }
     const pending = t.pending;
     // Dead letters of records these offsets cover must be durable before the offsets are.
@@ -846,17 +851,13 @@ export class ConnectorWorker {
         table: t.open.id,
         files: pending.files,
         ranges: pending.ranges,
+        schemaIds: pending.schemaIds,
         specId: t.open.spec['spec-id'],
       });
       t.pending = undefined;
       t.commitFailures = 0;
       t.open = { ...t.open, table: result.table };
-      for (const r of pending.ranges) {
-        t.committed.set(tpKey(r), r.to);
-        t.touched.delete(tpKey(r));
-        t.firstOffset.delete(tpKey(r));
-        t.newPartitionRows.delete(tpKey(r));
-      }
+      t.offsets.committed(pending.ranges, this.positions);
       this.o.events?.committed?.({
         table: t.open.name,
         rows: pending.rows,
@@ -899,66 +900,37 @@ export class ConnectorWorker {
     }
   }
 
-  private rangesFor(t: TableState): OffsetRange[] {
-    const out: OffsetRange[] = [];
-    for (const [key, tp] of t.touched) {
-      if (!this.assigned.has(key)) continue;
-      const from = t.committed.get(key) ?? t.firstOffset.get(key);
-      if (from === undefined) continue;
-      const pos = this.position.get(key) ?? from;
-      const buffered = t.next.get(key) ?? from;
-      const to = pos > buffered ? pos : buffered;
-      if (to > from || !t.committed.has(key)) out.push({ topic: tp.topic, partition: tp.partition, from, to });
-    }
-    return out;
-  }
-
   /** Another worker moved the table: drop what we hold for it and re-read from the table's offsets. */
   private async onFenced(t: TableState, err: FencedError): Promise<void> {
     this.o.log?.warn(err.message);
     this.o.events?.fenced?.({ table: t.open.name, error: err });
-    // Where the dropped rows began, per partition: the batch's ranges and what was buffered
-    // since. A partition the table has no offset for is re-read from there, or its dropped
-    // rows would never land.
-    const dropped = new Map<string, bigint>();
-    const earliest = (key: string, at: bigint) => {
-      const cur = dropped.get(key);
-      if (cur === undefined || at < cur) dropped.set(key, at);
-    };
-    for (const r of t.pending?.ranges ?? []) earliest(tpKey(r), r.from);
-    for (const [key, at] of t.firstOffset) earliest(key, at);
-    for (const [key, at] of t.committed) if (t.touched.has(key)) earliest(key, at);
+    // Everything buffered is dropped; the table's offsets say where each partition is read
+    // again (table-offsets.ts: fenced).
+    const dropped = t.pending?.ranges ?? [];
     t.pending = undefined;
     t.batch.drain();
     await this.dropFiles(t);
     t.timestamps = [];
+    t.schemaIds = new Set();
     t.firstBufferedAt = undefined;
-    t.touched.clear();
-    t.next.clear();
-    t.firstOffset.clear();
-    t.newPartitionRows.clear();
     t.offsetsMovedAt = undefined;
     t.open = await this.tables.reload(t.open);
-    this.refreshCommitted(t);
-    for (const [key, tp] of this.assigned) {
-      const at = t.committed.get(key) ?? dropped.get(key);
-      if (at !== undefined && (this.position.get(key) ?? at) > at) {
-        this.position.set(key, at);
-        this.rewound.add(key);
-        this.o.source.seek(tp, at);
-      }
+    const readAgainFrom = t.offsets.fenced(dropped, this.committedOffsets(t), this.positions);
+    for (const [key, tp] of this.positions.assigned()) {
+      const at = readAgainFrom.get(key);
+      if (at !== undefined && this.positions.rewind(key, at)) this.o.source.seek(tp, at);
     }
+  }
+
+  /** The offsets of every open table. */
+  private *tableOffsets(): Iterable<TableOffsets> {
+    for (const t of this.state.values()) yield t.offsets;
   }
 
   private async commitGroupOffsets(ranges: OffsetRange[]): Promise<void> {
     const offsets: (TopicPartition & { offset: bigint })[] = [];
     for (const r of ranges) {
-      const key = tpKey(r);
-      let min: bigint | undefined;
-      for (const t of this.state.values()) {
-        const at = t.committed.get(key);
-        if (at !== undefined && (min === undefined || at < min)) min = at;
-      }
+      const min = groupOffset(this.tableOffsets(), tpKey(r));
       if (min !== undefined) offsets.push({ topic: r.topic, partition: r.partition, offset: min });
     }
     if (offsets.length > 0) await this.o.source.commitOffsets(offsets);

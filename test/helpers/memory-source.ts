@@ -1,7 +1,8 @@
 // An in-memory RecordSource for unit tests of the pipeline worker: a fixed log per partition,
 // positions, seek, pause. Kafka itself is exercised in test/kafka against the real broker.
-import type { RecordSource, SourceHandlers, SourceRecord, StartPosition, TopicPartition } from '../../src/pipeline/source.ts';
-import { tpKey } from '../../src/pipeline/source.ts';
+import type { RecordSource, SourceHandlers, SourceRecord, StartPosition } from '../../src/pipeline/source.ts';
+import type { TopicPartition } from '../../src/commit/offsets-map.ts';
+import { tpKey } from '../../src/commit/offsets-map.ts';
 
 export class MemorySource implements RecordSource {
   readonly log = new Map<string, SourceRecord[]>();
