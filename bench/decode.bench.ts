@@ -8,9 +8,7 @@ import { ConfluentDecoder, decodePlainJson } from '../src/decode/record-decoder.
 import type { ResolvedSchema, SchemaLookup } from '../src/decode/schema-registry.ts';
 import { encodeFrame } from '../src/decode/wire-format.ts';
 import { formatDecimal, twosComplementToInteger } from '../src/decode/values.ts';
-import {
-  EVENTS_AVRO_SCHEMA, EVENTS_JSON_SCHEMA, EVENTS_PROTO_SCHEMA, encodeEventAvro, encodeEventProtobuf, eventToJson, sampleEvent,
-} from '../schemas/events-sample.ts';
+import { EVENTS_AVRO_SCHEMA, EVENTS_JSON_SCHEMA, EVENTS_PROTO_SCHEMA, encodeEventAvro, encodeEventProtobuf, eventToJson, sampleEvent } from '../schemas/events-sample.ts';
 
 const seconds = Number(process.argv[2] ?? 3);
 const N = 20_000;
@@ -35,8 +33,17 @@ const frames = {
 // Rates are per CPU second of this process (user + system), so that other work on a shared
 // machine does not show up as a slower decoder; wall-clock rates are printed beside them.
 // Every case is warmed up first, then the cases run in interleaved rounds; the best round counts.
-interface Case { name: string; inputs: Uint8Array[]; fn: (b: Uint8Array) => unknown }
-interface Result { name: string; msgsPerSec: number; wallMsgsPerSec: number; bytesPerMsg: number }
+interface Case {
+  name: string;
+  inputs: Uint8Array[];
+  fn: (b: Uint8Array) => unknown;
+}
+interface Result {
+  name: string;
+  msgsPerSec: number;
+  wallMsgsPerSec: number;
+  bytesPerMsg: number;
+}
 
 function round(c: Case, secs: number): { cpu: number; wall: number } {
   let sink = 0;
@@ -107,11 +114,13 @@ const results = measureAll([
   { name: 'json plain (floe)', inputs: frames.json, fn: decodePlainJson },
 ]);
 
-console.log(JSON.stringify({
-  bench: 'decode',
-  record: 'events',
-  node: process.version,
-  secondsPerCase: seconds,
-  loadAverage1m: (await import('node:os')).loadavg()[0],
-  results: Object.fromEntries(results.map((r) => [r.name, { msgsPerCpuSec: r.msgsPerSec, msgsPerWallSec: r.wallMsgsPerSec, bytesPerMsg: r.bytesPerMsg }])),
-}));
+console.log(
+  JSON.stringify({
+    bench: 'decode',
+    record: 'events',
+    node: process.version,
+    secondsPerCase: seconds,
+    loadAverage1m: (await import('node:os')).loadavg()[0],
+    results: Object.fromEntries(results.map((r) => [r.name, { msgsPerCpuSec: r.msgsPerSec, msgsPerWallSec: r.wallMsgsPerSec, bytesPerMsg: r.bytesPerMsg }])),
+  }),
+);

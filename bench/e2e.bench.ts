@@ -106,7 +106,9 @@ function diskFreeGB(dir: string): number {
 /** The bench driver (producers, pollers) stays off the core floe is pinned to. */
 function pinSelf(): void {
   if (floeCpu === undefined || cores < 2) return;
-  const others = Array.from({ length: cores }, (_, i) => i).filter((c) => c !== floeCpu).join(',');
+  const others = Array.from({ length: cores }, (_, i) => i)
+    .filter((c) => c !== floeCpu)
+    .join(',');
   spawnSync('taskset', ['-a', '-p', '-c', others, String(process.pid)], { stdio: 'ignore' });
 }
 
@@ -188,7 +190,7 @@ async function main(): Promise<void> {
   const avroProbe = new EventPayloads('avro', 0, 2000);
   // at least --avro-records (default 1M, 100k quick), and enough for --lag-gb of lag
   const avroRecords = Math.max(cfg.avroRecords || (quick ? 100_000 : 1_000_000), Math.ceil((cfg.lagGB * 1e9) / avroProbe.averageBytes()));
-  const needGB = (avroRecords * 283 + cfg.jsonRecords * 515) / 1e9 * 1.3 + 1;
+  const needGB = ((avroRecords * 283 + cfg.jsonRecords * 515) / 1e9) * 1.3 + 1;
   if (disk.stackFreeGB < needGB) {
     fs.rmSync(work, { recursive: true, force: true });
     throw new Error(`not enough disk: ${disk.stackFreeGB} GB free at ${stackDir}, the topics need ~${round(needGB, 1)} GB`);
@@ -234,11 +236,18 @@ async function main(): Promise<void> {
     // ---- 2. ceilings
     const ceilings: Record<string, CeilingResult> = {};
     if (runs.has('ceiling')) {
-      for (const [format, topic, records] of [['avro', avroTopic, avroRecords], ['json', jsonTopic, cfg.jsonRecords]] as const) {
+      for (const [format, topic, records] of [
+        ['avro', avroTopic, avroRecords],
+        ['json', jsonTopic, cfg.jsonRecords],
+      ] as const) {
         log(`ceiling ${format}: src/kafka/source.ts alone on ${topic}`);
         const c = consumeCeiling(topic, records, floeCpu, env.brokers);
         ceilings[format] = c;
-        log(c.error ? `ceiling ${format}: FAILED: ${c.error}` : `ceiling ${format}: ${c.recordsPerSec} records/s (${c.mbPerSec} MB/s; first to last record; ${round(records / (c.totalMs / 1000))}/s from consumer start; ${c.recordsPerCpuSecond ?? '?'} records per CPU-second, ${c.cpuSeconds ?? '?'} s CPU)`);
+        log(
+          c.error
+            ? `ceiling ${format}: FAILED: ${c.error}`
+            : `ceiling ${format}: ${c.recordsPerSec} records/s (${c.mbPerSec} MB/s; first to last record; ${round(records / (c.totalMs / 1000))}/s from consumer start; ${c.recordsPerCpuSecond ?? '?'} records per CPU-second, ${c.cpuSeconds ?? '?'} s CPU)`,
+        );
       }
     }
     result.ceiling = ceilings;
@@ -251,22 +260,27 @@ async function main(): Promise<void> {
       const records = format === 'avro' ? avroRecords : cfg.jsonRecords;
       const lagGB = (records * (format === 'avro' ? avro : json).averageBytes()) / 1e9;
       const profileDir = cfg.profile && format === 'avro' ? path.join(work, 'profile') : undefined;
-      log(`end to end ${format}: floe run on ${topic}, ${records} records (${round(lagGB, 2)} GB of lag), ${cfg.catalog} catalog, commit interval ${cfg.e2eCommitIntervalMs} ms${profileDir ? ', with --cpu-prof' : ''}`);
-      const run = new FloeRun({
-        dir: path.join(work, format),
-        name: `bench-${format}-${process.pid}`,
-        topic,
-        format,
-        catalog: cfg.catalog,
-        env,
-        commitIntervalMs: cfg.e2eCommitIntervalMs,
-        cpu: floeCpu,
-        pollMs: cfg.pollMs,
-        profileDir,
-        nodeArgs: cfg.floeNodeArgs,
-        memoryProbe: cfg.memoryProbe,
-        log,
-      }, await freePort());
+      log(
+        `end to end ${format}: floe run on ${topic}, ${records} records (${round(lagGB, 2)} GB of lag), ${cfg.catalog} catalog, commit interval ${cfg.e2eCommitIntervalMs} ms${profileDir ? ', with --cpu-prof' : ''}`,
+      );
+      const run = new FloeRun(
+        {
+          dir: path.join(work, format),
+          name: `bench-${format}-${process.pid}`,
+          topic,
+          format,
+          catalog: cfg.catalog,
+          env,
+          commitIntervalMs: cfg.e2eCommitIntervalMs,
+          cpu: floeCpu,
+          pollMs: cfg.pollMs,
+          profileDir,
+          nodeArgs: cfg.floeNodeArgs,
+          memoryProbe: cfg.memoryProbe,
+          log,
+        },
+        await freePort(),
+      );
       let r: FloeRunResult;
       try {
         await run.waitForOffsets(await endOffsets(env.brokers, topic), Math.min(1_800_000, 120_000 + records / 5));
@@ -275,7 +289,9 @@ async function main(): Promise<void> {
       }
       const f = e2eFigures(format, records, lagGB, r, ceilings[format]);
       e2e[format] = f;
-      log(`end to end ${format}: ${f.recordsPerSec} records/s (from assignment to the last commit, ${f.secondsFromAssigned} s; ${f.recordsPerSecFromSpawn}/s from process spawn), ${f.recordsPerCpuSecond} records per CPU-second (${f.cpuSeconds} s CPU), ${f.snapshots} snapshots, peak RSS ${f.peakRssMB} MB${f.ratioToCeiling === null ? '' : `, ${f.ratioToCeiling} of the ceiling (${f.cpuRatioToCeiling} per CPU-second)`}; floe got ${f.cpuShare} of its core`);
+      log(
+        `end to end ${format}: ${f.recordsPerSec} records/s (from assignment to the last commit, ${f.secondsFromAssigned} s; ${f.recordsPerSecFromSpawn}/s from process spawn), ${f.recordsPerCpuSecond} records per CPU-second (${f.cpuSeconds} s CPU), ${f.snapshots} snapshots, peak RSS ${f.peakRssMB} MB${f.ratioToCeiling === null ? '' : `, ${f.ratioToCeiling} of the ceiling (${f.cpuRatioToCeiling} per CPU-second)`}; floe got ${f.cpuShare} of its core`,
+      );
       log(`  CPU seconds by thread: ${JSON.stringify(f.cpuByThread)}`);
       if (f.catalogCommits) log(`  Iceberg commits (catalog step only, from floe's /metrics): ${f.catalogCommits.count}, ${f.catalogCommits.seconds} s in total`);
       if (f.memoryAtPeak) log(`  at the highest RSS, process.memoryUsage() per thread in MB (rss is the process's; heap* each thread's own isolate): ${JSON.stringify(f.memoryAtPeak)}`);
@@ -300,19 +316,22 @@ async function main(): Promise<void> {
       const freshSchema = await registry.register(`${topic}-value`, { schema: EVENTS_AVRO_SCHEMA });
       const payloads = new EventPayloads('avro', freshSchema);
       log(`freshness: ${cfg.rate} Avro records/s for ${cfg.freshSeconds} s into ${topic}, commit interval ${cfg.commitIntervalMs} ms, catalog polled every ${cfg.pollMs} ms`);
-      const run = new FloeRun({
-        dir: path.join(work, 'fresh'),
-        name: `bench-fresh-${process.pid}`,
-        topic,
-        format: 'avro',
-        catalog: cfg.catalog,
-        env,
-        commitIntervalMs: cfg.commitIntervalMs,
-        cpu: floeCpu,
-        pollMs: cfg.pollMs,
-        nodeArgs: cfg.floeNodeArgs,
-        log,
-      }, await freePort());
+      const run = new FloeRun(
+        {
+          dir: path.join(work, 'fresh'),
+          name: `bench-fresh-${process.pid}`,
+          topic,
+          format: 'avro',
+          catalog: cfg.catalog,
+          env,
+          commitIntervalMs: cfg.commitIntervalMs,
+          cpu: floeCpu,
+          pollMs: cfg.pollMs,
+          nodeArgs: cfg.floeNodeArgs,
+          log,
+        },
+        await freePort(),
+      );
       const producer = new BenchProducer(env.brokers, topic);
       let r: FloeRunResult;
       let produced;
@@ -347,13 +366,20 @@ async function main(): Promise<void> {
         peakRssMB: r.peakRssMB,
       };
       result.freshness = fresh;
-      log(`freshness: ${fresh.achievedRate} records/s produced; produce → visible (poller saw the snapshot): p50 ${lat.byObservation.p50Ms} ms, p99 ${lat.byObservation.p99Ms} ms, max ${lat.byObservation.maxMs} ms; by snapshot timestamp-ms: p50 ${lat.bySnapshotTimestamp.p50Ms}, p99 ${lat.bySnapshotTimestamp.p99Ms}, max ${lat.bySnapshotTimestamp.maxMs} ms; ${r.snapshots.length} snapshots; floe used ${r.cpuSeconds} s CPU`);
+      log(
+        `freshness: ${fresh.achievedRate} records/s produced; produce → visible (poller saw the snapshot): p50 ${lat.byObservation.p50Ms} ms, p99 ${lat.byObservation.p99Ms} ms, max ${lat.byObservation.maxMs} ms; by snapshot timestamp-ms: p50 ${lat.bySnapshotTimestamp.p50Ms}, p99 ${lat.bySnapshotTimestamp.p99Ms}, max ${lat.bySnapshotTimestamp.maxMs} ms; ${r.snapshots.length} snapshots; floe used ${r.cpuSeconds} s CPU`,
+      );
     }
 
     // ---- verdicts
     const a = e2e.avro;
     const fr = result.freshness as { visibleByPoll: { p99Ms: number }; commitIntervalMs: number } | undefined;
-    const verdict = (value: number | null | undefined, met: boolean | null, target: string, note?: string) => ({ target, value: value ?? null, verdict: met === null ? 'not measured' : met ? 'met' : 'missed', ...(note ? { note } : {}) });
+    const verdict = (value: number | null | undefined, met: boolean | null, target: string, note?: string) => ({
+      target,
+      value: value ?? null,
+      verdict: met === null ? 'not measured' : met ? 'met' : 'missed',
+      ...(note ? { note } : {}),
+    });
     const targets = {
       avroRecordsPerSec: verdict(
         a?.recordsPerSec,
@@ -367,7 +393,11 @@ async function main(): Promise<void> {
         '>= 0.5 of the raw consume rate (Avro)',
         a && a.cpuRatioToCeiling !== null ? `per CPU-second: ${a.cpuRatioToCeiling} of the ceiling` : undefined,
       ),
-      freshnessP99: verdict(fr?.visibleByPoll.p99Ms, fr ? fr.visibleByPoll.p99Ms <= fr.commitIntervalMs + 2000 : null, `p99 produce → visible <= commit interval + 2000 ms (${cfg.commitIntervalMs + 2000} ms)`),
+      freshnessP99: verdict(
+        fr?.visibleByPoll.p99Ms,
+        fr ? fr.visibleByPoll.p99Ms <= fr.commitIntervalMs + 2000 : null,
+        `p99 produce → visible <= commit interval + 2000 ms (${cfg.commitIntervalMs + 2000} ms)`,
+      ),
       peakRss: verdict(
         a?.peakRssMB,
         a ? (a.lagGB >= 1 ? a.peakRssMB < 512 : null) : null,

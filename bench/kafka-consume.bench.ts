@@ -41,7 +41,7 @@ function arg(name: string, fallback: string): string {
 
 // candidates that lost are not dependencies: load them by a computed name so the typecheck
 // does not need them installed
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+
 const load = (name: string): Promise<any> => import(name);
 
 const brokers = (process.env.FLOE_TEST_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');

@@ -203,7 +203,9 @@ async function main(): Promise<void> {
   figures.recPerWallSecBest = Math.round(1e9 / Math.min(...wallTotals));
   figures.recPerWallSecMedian = Math.round(1e9 / median(wallTotals));
   figures.roundsTotalNs = totals.map((t) => Math.round(t));
-  console.log(`total   ${bt.toFixed(0).padStart(6)} ns/rec best (${figures.recPerCpuSecBest} rec/cpu-s), median ${mt.toFixed(0)} ns (${figures.recPerCpuSecMedian} rec/cpu-s); wall best ${figures.recPerWallSecBest} rec/s, median ${figures.recPerWallSecMedian} rec/s`);
+  console.log(
+    `total   ${bt.toFixed(0).padStart(6)} ns/rec best (${figures.recPerCpuSecBest} rec/cpu-s), median ${mt.toFixed(0)} ns (${figures.recPerCpuSecMedian} rec/cpu-s); wall best ${figures.recPerWallSecBest} rec/s, median ${figures.recPerWallSecMedian} rec/s`,
+  );
   console.log(JSON.stringify(figures));
 }
 

@@ -230,12 +230,16 @@ async function main(): Promise<void> {
     decodeAppendNs: append.map(Math.round),
     flushNs: flush.map(Math.round),
   };
-  console.log(`load average ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}; ${ROWS} records × ${ROUNDS} rounds, ${PARTITIONS} partitions, batches of ${BATCH}, maxRows ${MAX_ROWS}, metadata columns ${META}, direct ${DIRECT}`);
+  console.log(
+    `load average ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}; ${ROWS} records × ${ROUNDS} rounds, ${PARTITIONS} partitions, batches of ${BATCH}, maxRows ${MAX_ROWS}, metadata columns ${META}, direct ${DIRECT}`,
+  );
   console.log(`ingest         ${f.ingestNsBest} ns/rec best, ${f.ingestNsMedian} median (worker onBatch: decode, route, bookkeeping, append)`);
   console.log(`decode+append  ${f.decodeAppendNsBest} ns/rec best, ${f.decodeAppendNsMedian} median (baseline, no worker)`);
   console.log(`overhead       ${f.overheadNsBest} ns/rec best, ${f.overheadNsMedian} median (ingest − decode+append, per round)`);
   console.log(`flush          ${f.flushNsBest} ns/rec best, ${f.flushNsMedian} median (stop: encode, write, commit); baseline encode ${f.encodeNsBest} / ${f.encodeNsMedian}`);
-  console.log(`worker total   ${f.workerNsBest} ns/rec best, ${f.workerNsMedian} median: ${f.recPerCpuSecBest} / ${f.recPerCpuSecMedian} rec/cpu-s; wall ${f.recPerWallSecBest} / ${f.recPerWallSecMedian} rec/s`);
+  console.log(
+    `worker total   ${f.workerNsBest} ns/rec best, ${f.workerNsMedian} median: ${f.recPerCpuSecBest} / ${f.recPerCpuSecMedian} rec/cpu-s; wall ${f.recPerWallSecBest} / ${f.recPerWallSecMedian} rec/s`,
+  );
   console.log(JSON.stringify(f));
 }
 

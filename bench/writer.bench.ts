@@ -123,10 +123,11 @@ function referenceLoopNs(): number {
   let sink = 0;
   for (let r = 0; r < 5; r++) {
     const c0 = process.cpuUsage();
-    for (let k = 0; k < 10; k++) for (let i = 0; i < a.length; i++) {
-      a[i] = i * 0.5;
-      sink += a[i];
-    }
+    for (let k = 0; k < 10; k++)
+      for (let i = 0; i < a.length; i++) {
+        a[i] = i * 0.5;
+        sink += a[i];
+      }
     best = Math.min(best, (cpuMs(process.cpuUsage(c0)) * 1e6) / (10 * a.length));
   }
   return sink > 0 ? +best.toFixed(2) : best;
@@ -224,12 +225,19 @@ function main(): void {
   fs.rmSync(dir, { recursive: true, force: true });
 
   console.log(`machine: ${figures.cpu} × ${figures.cpus}, node ${figures.node}`);
-  console.log(`load average ${figures.loadAverage1m}, reference loop ${figures.referenceLoopNs} ns/iteration (≈1.1 on this machine when quiet; wall-clock figures suffer when the machine is busy, CPU-time figures less so)`);
+  console.log(
+    `load average ${figures.loadAverage1m}, reference loop ${figures.referenceLoopNs} ns/iteration (≈1.1 on this machine when quiet; wall-clock figures suffer when the machine is busy, CPU-time figures less so)`,
+  );
   console.log(`build ${figures.buildMs} ms (cpu ${figures.buildCpuMs}), encode ${figures.encodeMs} ms (cpu ${figures.encodeCpuMs}), write ${figures.writeMs} ms`);
   console.log(`whole path: ${figures.wholePathRowsPerSec} rows/s, ${figures.wholePathMBPerSec} MB/s (file MB per second)`);
   console.log(`encode only: ${figures.encodeRowsPerSec} rows/s, ${figures.encodeMBPerSec} MB/s`);
   console.log(`per CPU second: whole path ${figures.wholePathRowsPerCpuSec} rows, encode ${figures.encodeRowsPerCpuSec} rows`);
-  console.log(`file: ${bytes.length} bytes` + (figures.pyarrowZstdBytes ? `; pyarrow zstd(level ${figures.pyarrowZstdLevel}): ${figures.pyarrowZstdBytes} (ours ${figures.sizeVsPyarrow}×), pyarrow zstd(3): ${figures.pyarrowZstd3Bytes} (ours ${figures.sizeVsPyarrowZstd3}×)` : `; ${figures.pyarrowNote}`));
+  console.log(
+    `file: ${bytes.length} bytes` +
+      (figures.pyarrowZstdBytes
+        ? `; pyarrow zstd(level ${figures.pyarrowZstdLevel}): ${figures.pyarrowZstdBytes} (ours ${figures.sizeVsPyarrow}×), pyarrow zstd(3): ${figures.pyarrowZstd3Bytes} (ours ${figures.sizeVsPyarrowZstd3}×)`
+        : `; ${figures.pyarrowNote}`),
+  );
   console.log(JSON.stringify(figures));
 }
 

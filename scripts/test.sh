@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # floe's whole test run (`npm test`, and CI through .ci/run):
-#   dependencies -> stack setup -> stack start -> typecheck -> node --test -> stack stop.
+#   dependencies -> stack setup -> stack start -> typecheck, lint, format -> node --test -> stack stop.
 # Works on a fresh clone with only system Node + npm (and the machine's Java, Maven, Go, Python).
 # Prints one line per stage with elapsed seconds; component logs go to $FLOE_STACK_DIR/logs.
 #   FLOE_TEST_GLOB   test files to run (default 'test/**/*.test.ts')
@@ -34,6 +34,10 @@ else
   if mentions 'FLOE_TEST_KAFKA_BROKERS\|kafkaBrokers'; then components+=(kafka); fi
   if mentions 'FLOE_TEST_REGISTRY_URL\|registryUrl'; then components+=(registry); fi
 fi
+# Spark is no server, only set up (PySpark venv, Iceberg jars, CDS archive): once a test uses
+# test/helpers/spark.ts.
+setup_only=()
+if grep -rlq --include='*.test.ts' -e 'helpers/spark\.ts' test 2>/dev/null; then setup_only+=(spark); fi
 
 # ---- 3. stack: setup (cached), start, stop on exit -----------------------------------------
 stop_stack() {
@@ -47,17 +51,21 @@ stop_stack() {
 trap stop_stack EXIT
 trap 'exit 130' INT TERM
 
-stage "stack setup: ${components[*]} python"
-scripts/stack/setup.sh "${components[@]}" python | sed 's/^/  /'
+stage "stack setup: ${components[*]} python ${setup_only[*]}"
+scripts/stack/setup.sh "${components[@]}" python "${setup_only[@]}" | sed 's/^/  /'
 stage "stack start: ${components[*]}"
 scripts/stack/start.sh "${components[@]}" | sed 's/^/  /'
 # shellcheck source=stack/env.sh
 source scripts/stack/env.sh
 
-# ---- 4. typecheck ---------------------------------------------------------------------------
+# ---- 4. typecheck, lint, format -------------------------------------------------------------
 stage "typecheck"
 node_modules/.bin/tsc -p . --noEmit
 stage "typecheck: ok"
+stage "lint (eslint) and format (prettier --check)"
+node_modules/.bin/eslint --max-warnings 0 .
+node_modules/.bin/prettier --check --log-level warn .
+stage "lint and format: ok"
 
 # ---- 5. tests -------------------------------------------------------------------------------
 stage "tests: ${FLOE_TEST_GLOB:-test/**/*.test.ts}"

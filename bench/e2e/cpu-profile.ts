@@ -39,7 +39,10 @@ export interface ThreadProfile {
 
 export function summariseProfiles(dir: string): ThreadProfile[] {
   const out: ThreadProfile[] = [];
-  for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.cpuprofile')).sort()) {
+  for (const f of fs
+    .readdirSync(dir)
+    .filter((n) => n.endsWith('.cpuprofile'))
+    .sort()) {
     const p = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as Profile;
     const byId = new Map(p.nodes.map((n) => [n.id, n]));
     const perPlace = new Map<string, number>();
@@ -56,7 +59,12 @@ export function summariseProfiles(dir: string): ThreadProfile[] {
     }
     void byId;
     const pct = (m: Map<string, number>, k: number) =>
-      Object.fromEntries([...m].sort((a, b) => b[1] - a[1]).slice(0, k).map(([key, v]) => [key, Math.round((v / total) * 1000) / 10]));
+      Object.fromEntries(
+        [...m]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, k)
+          .map(([key, v]) => [key, Math.round((v / total) * 1000) / 10]),
+      );
     out.push({ file: f, seconds: Math.round((p.endTime - p.startTime) / 1e5) / 10, selfPercent: pct(perPlace, 14), topFunctions: pct(perFn, 20) });
   }
   return out;

@@ -114,13 +114,16 @@ export class FloeRun {
     this.table = tableName(o.name);
     fs.mkdirSync(o.dir, { recursive: true });
     const file = path.join(o.dir, `${o.name}.yaml`);
-    const catalog = o.catalog === 'sql'
-      ? 'catalog: { type: sql, uri: catalog.db, warehouse: wh }'
-      : `catalog:
+    const catalog =
+      o.catalog === 'sql'
+        ? 'catalog: { type: sql, uri: catalog.db, warehouse: wh }'
+        : `catalog:
   type: rest
   uri: ${o.env.restUri}
   properties: { s3.endpoint: "${o.env.s3Endpoint}", s3.access-key-id: ${o.env.s3AccessKey}, s3.secret-access-key: ${o.env.s3SecretKey}, s3.region: ${o.env.s3Region}, s3.path-style-access: "true" }`;
-    fs.writeFileSync(file, `# written by bench/e2e.bench.ts
+    fs.writeFileSync(
+      file,
+      `# written by bench/e2e.bench.ts
 name: ${o.name}
 kafka: { brokers: ${JSON.stringify(o.env.brokers)}, groupId: ${o.name}-g, startFrom: earliest }
 ${o.format === 'avro' ? `schemaRegistry: { url: "${o.env.registryUrl}" }\n` : ''}format: ${o.format}
@@ -130,7 +133,8 @@ table: { name: ${this.table} }
 commit: { intervalMs: ${o.commitIntervalMs} }
 errors: { tolerance: none }
 metricsPort: ${metricsPort}
-`);
+`,
+    );
     this.#catalog = catalogFromConfig(loadConnectorConfig(file).catalog, o.dir);
     const probe = o.memoryProbe ? ['--import', path.join(import.meta.dirname, 'memory-probe.ts')] : [];
     const node = [process.execPath, ...probe, ...(o.nodeArgs ?? []), ...(o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : []), path.join(repo, 'bin/floe.ts'), 'run', '-c', file];
@@ -213,7 +217,12 @@ metricsPort: ${metricsPort}
   #memoryAtPeak(): Record<string, Record<string, number>> | undefined {
     if (!this.o.memoryProbe || !fs.existsSync(this.#memFile)) return undefined;
     type Line = { thread: string; s: number; rss: number } & Record<string, number>;
-    const lines = fs.readFileSync(this.#memFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
+    const lines = fs
+      .readFileSync(this.#memFile, 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Line);
     const peak = lines.reduce<Line | undefined>((a, b) => (a === undefined || b.rss > a.rss ? b : a), undefined);
     if (!peak) return undefined;
     const out: Record<string, Record<string, number>> = {};

@@ -11,7 +11,15 @@ if (file) {
   const t0 = Date.now();
   setInterval(() => {
     const m = process.memoryUsage();
-    const line = { thread: isMainThread ? 'main' : `worker-${threadId}`, s: Math.round((Date.now() - t0) / 100) / 10, rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) };
+    const line = {
+      thread: isMainThread ? 'main' : `worker-${threadId}`,
+      s: Math.round((Date.now() - t0) / 100) / 10,
+      rss: mb(m.rss),
+      heapTotal: mb(m.heapTotal),
+      heapUsed: mb(m.heapUsed),
+      external: mb(m.external),
+      arrayBuffers: mb(m.arrayBuffers),
+    };
     fs.appendFileSync(file, `${JSON.stringify(line)}\n`);
   }, 1000).unref();
 }

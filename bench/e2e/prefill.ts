@@ -20,14 +20,7 @@ export async function totalRecords(admin: KafkaAdmin, topic: string): Promise<bi
   return [...ends.values()].reduce((a, b) => a + b, 0n);
 }
 
-export async function prefill(opts: {
-  brokers: string[];
-  topic: string;
-  partitions: number;
-  records: number;
-  payloads: EventPayloads;
-  log: (line: string) => void;
-}): Promise<PrefillResult> {
+export async function prefill(opts: { brokers: string[]; topic: string; partitions: number; records: number; payloads: EventPayloads; log: (line: string) => void }): Promise<PrefillResult> {
   const { topic, records, partitions, payloads, log } = opts;
   const bytes = Math.round(payloads.averageBytes() * records);
   const admin = await KafkaAdmin.connect({ brokers: opts.brokers });

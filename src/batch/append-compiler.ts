@@ -137,9 +137,7 @@ export class Emitter {
       case 'map': {
         const fn = this.v('map');
         const kv = this.v('entry');
-        this.fns.push(
-          `function ${kv}(k, x, r) { ${this.field(n.key, 'k', 'r', def + 1)} ${this.field(n.value, 'x', 'r', def + 1)} }`,
-        );
+        this.fns.push(`function ${kv}(k, x, r) { ${this.field(n.key, 'k', 'r', def + 1)} ${this.field(n.value, 'x', 'r', def + 1)} }`);
         this.fns.push(
           `function ${fn}(v, rep) { let r = rep; let any = false;` +
             ` if (v instanceof Map || Array.isArray(v)) { for (const e of v instanceof Map ? v.entries() : v) {` +
@@ -167,10 +165,7 @@ export class Emitter {
       case 'float':
         return `if (typeof ${v} === 'number') ${L}.pushFloat(${v}); else if (typeof ${v} === 'bigint') ${L}.pushFloat(Number(${v})); else ${F}(${v}, '');`;
       case 'int':
-        return (
-          `if (typeof ${v} !== 'number') ${F}(${v}, '');` +
-          ` if ((${v} | 0) !== ${v}) ${F}(${v}, Number.isInteger(${v}) ? 'out of int32 range' : 'not an integer'); ${L}.pushInt32(${v});`
-        );
+        return `if (typeof ${v} !== 'number') ${F}(${v}, '');` + ` if ((${v} | 0) !== ${v}) ${F}(${v}, Number.isInteger(${v}) ? 'out of int32 range' : 'not an integer'); ${L}.pushInt32(${v});`;
       default: {
         const W = this.c(n.write);
         return `{ const why = ${W}(${L}, ${v}); if (why !== undefined) ${F}(${v}, why); }`;

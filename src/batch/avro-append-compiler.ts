@@ -68,7 +68,10 @@ function uuidInto(r: AvroReadState, leaf: LeafBuilder): void {
 }
 
 /** Where one map's keys sit in the payload (to find duplicate keys), grown as needed. */
-interface KeyScratch { starts: Int32Array; lens: Int32Array }
+interface KeyScratch {
+  starts: Int32Array;
+  lens: Int32Array;
+}
 
 function growScratch(s: KeyScratch): void {
   const starts = new Int32Array(s.starts.length * 2);
@@ -328,13 +331,7 @@ class AvroEmitter {
  * `fields` (a RecordBatchBuilder's plan, see compileAppend for `extraColumns`), or undefined
  * when this pair of schemas is left to decode-then-append.
  */
-export function compileAvroAppend(
-  table: string,
-  names: string[],
-  fields: Plan[],
-  extraColumns: readonly string[],
-  avro: AvroType,
-): AvroAppendFn | undefined {
+export function compileAvroAppend(table: string, names: string[], fields: Plan[], extraColumns: readonly string[], avro: AvroType): AvroAppendFn | undefined {
   if (avro.kind !== 'record') return undefined;
   const a = new AvroEmitter(table);
   let body: string;

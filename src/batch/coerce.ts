@@ -217,7 +217,9 @@ function writeDate(leaf: LeafBuilder, v: unknown): string | undefined {
   if (typeof v === 'string') {
     const m = DATE_RE.exec(v);
     if (!m) return 'not a YYYY-MM-DD date';
-    const y = +m[1], mo = +m[2], d = +m[3];
+    const y = +m[1],
+      mo = +m[2],
+      d = +m[3];
     if (!validDate(y, mo, d)) return 'no such date';
     leaf.pushInt32(daysFromCivil(y, mo, d));
     return undefined;
@@ -254,7 +256,9 @@ function writeTime(leaf: LeafBuilder, v: unknown): string | undefined {
   if (typeof v === 'string') {
     const m = TIME_RE.exec(v);
     if (!m) return 'not an HH:MM:SS[.ffffff] time';
-    const h = +m[1], mi = +m[2], s = +m[3];
+    const h = +m[1],
+      mi = +m[2],
+      s = +m[3];
     if (h > 23 || mi > 59 || s > 59) return 'no such time';
     const f = fraction(m[4], 6);
     if (f === undefined) return 'finer than microseconds';
@@ -274,7 +278,8 @@ function writeTime(leaf: LeafBuilder, v: unknown): string | undefined {
 const TS_RE = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))?$/;
 
 const d2 = (s: string, i: number): number => {
-  const a = s.charCodeAt(i) - 48, b = s.charCodeAt(i + 1) - 48;
+  const a = s.charCodeAt(i) - 48,
+    b = s.charCodeAt(i + 1) - 48;
   return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
 };
 
@@ -284,7 +289,13 @@ function fastTimestamp(v: string, withZone: boolean, unitDigits: number): [numbe
   if (n < 19 || v.charCodeAt(4) !== 45 || v.charCodeAt(7) !== 45 || v.charCodeAt(13) !== 58 || v.charCodeAt(16) !== 58) return undefined;
   const t = v.charCodeAt(10);
   if (t !== 84 && t !== 116 && t !== 32) return undefined;
-  const y1 = d2(v, 0), y2 = d2(v, 2), mo = d2(v, 5), d = d2(v, 8), h = d2(v, 11), mi = d2(v, 14), s = d2(v, 17);
+  const y1 = d2(v, 0),
+    y2 = d2(v, 2),
+    mo = d2(v, 5),
+    d = d2(v, 8),
+    h = d2(v, 11),
+    mi = d2(v, 14),
+    s = d2(v, 17);
   if (y1 < 0 || y2 < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || s < 0) return undefined;
   let i = 19;
   let frac = 0;
@@ -309,7 +320,8 @@ function fastTimestamp(v: string, withZone: boolean, unitDigits: number): [numbe
     const c = v.charCodeAt(i);
     if ((c === 90 || c === 122) && i + 1 === n) offsetSec = 0;
     else if ((c === 43 || c === 45) && i + 6 === n && v.charCodeAt(i + 3) === 58) {
-      const oh = d2(v, i + 1), om = d2(v, i + 4);
+      const oh = d2(v, i + 1),
+        om = d2(v, i + 4);
       if (oh < 0 || om < 0 || oh > 23 || om > 59) return undefined;
       offsetSec = (oh * 60 + om) * 60 * (c === 45 ? -1 : 1);
     } else return undefined;
@@ -328,13 +340,19 @@ function parseTimestamp(v: string, withZone: boolean, unitDigits: number): [numb
   const hasOffset = m[8] !== undefined || m[9] !== undefined;
   if (withZone && !hasOffset) return 'timestamptz needs an offset (Z or ±HH:MM)';
   if (!withZone && hasOffset) return 'timestamp without zone takes no offset';
-  const y = +m[1], mo = +m[2], d = +m[3], h = +m[4], mi = +m[5], s = +m[6];
+  const y = +m[1],
+    mo = +m[2],
+    d = +m[3],
+    h = +m[4],
+    mi = +m[5],
+    s = +m[6];
   if (!validDate(y, mo, d) || h > 23 || mi > 59 || s > 59) return 'no such date or time';
   const f = fraction(m[7], unitDigits);
   if (f === undefined) return unitDigits === 6 ? 'finer than microseconds' : 'finer than nanoseconds';
   let offsetSec = 0;
   if (m[9] !== undefined) {
-    const oh = +m[10], om = +m[11];
+    const oh = +m[10],
+      om = +m[11];
     if (oh > 23 || om > 59) return 'bad offset';
     offsetSec = (oh * 60 + om) * 60 * (m[9] === '-' ? -1 : 1);
   }

@@ -433,7 +433,7 @@ export class LeafBuilder {
 
   estimatedBytes(): number {
     const s = this.spec;
-    let b = this.levelCount * ((s.maxDef > 0 ? 1 : 0) + (s.maxRep > 0 ? 1 : 0));
+    const b = this.levelCount * ((s.maxDef > 0 ? 1 : 0) + (s.maxRep > 0 ? 1 : 0));
     switch (s.kind) {
       case 'boolean':
         return b + this.valueCount;

@@ -31,16 +31,7 @@ import { ValueError } from './errors.ts';
 import { LeafBuilder } from './leaf-builder.ts';
 
 /** The shredding plan of one field: its leaves (pushed to `leaves` in schema order) and levels. */
-function compile(
-  leaves: LeafBuilder[],
-  type: IcebergType,
-  required: boolean,
-  fieldId: number,
-  columnPath: string,
-  parquetPath: string[],
-  def: number,
-  rep: number,
-): Plan {
+function compile(leaves: LeafBuilder[], type: IcebergType, required: boolean, fieldId: number, columnPath: string, parquetPath: string[], def: number, rep: number): Plan {
   const d = required ? def : def + 1;
   const base = { path: columnPath, required, expected: typeToString(type) };
   if (typeof type === 'string') {
@@ -60,35 +51,15 @@ function compile(
     return { ...base, kind: 'leaf', type, leaf, write: valueWriter(type), leaves: [leaf] };
   }
   if (type.type === 'struct') {
-    const children = type.fields.map((f: NestedField) =>
-      compile(leaves, f.type, f.required, f.id, `${columnPath}.${f.name}`, [...parquetPath, f.name], d, rep),
-    );
+    const children = type.fields.map((f: NestedField) => compile(leaves, f.type, f.required, f.id, `${columnPath}.${f.name}`, [...parquetPath, f.name], d, rep));
     return { ...base, kind: 'struct', names: type.fields.map((f) => f.name), children, leaves: children.flatMap((c) => c.leaves) };
   }
   if (type.type === 'list') {
-    const element = compile(
-      leaves,
-      type.element,
-      type['element-required'],
-      type['element-id'],
-      `${columnPath}.element`,
-      [...parquetPath, 'list', 'element'],
-      d + 1,
-      rep + 1,
-    );
+    const element = compile(leaves, type.element, type['element-required'], type['element-id'], `${columnPath}.element`, [...parquetPath, 'list', 'element'], d + 1, rep + 1);
     return { ...base, kind: 'list', element, repLevel: rep + 1, leaves: element.leaves };
   }
   const key = compile(leaves, type.key, true, type['key-id'], `${columnPath}.key`, [...parquetPath, 'key_value', 'key'], d + 1, rep + 1);
-  const value = compile(
-    leaves,
-    type.value,
-    type['value-required'],
-    type['value-id'],
-    `${columnPath}.value`,
-    [...parquetPath, 'key_value', 'value'],
-    d + 1,
-    rep + 1,
-  );
+  const value = compile(leaves, type.value, type['value-required'], type['value-id'], `${columnPath}.value`, [...parquetPath, 'key_value', 'value'], d + 1, rep + 1);
   return { ...base, kind: 'map', key, value, repLevel: rep + 1, leaves: [...key.leaves, ...value.leaves] };
 }
 
@@ -113,7 +84,12 @@ export class RecordBatchBuilder {
     this.extraColumns = options.extraColumns ?? [];
     const leaves: LeafBuilder[] = [];
     const fields = schema.fields.map((f) => compile(leaves, f.type, f.required, f.id, f.name, [f.name], 0, 0));
-    this.write = compileAppend(tableName, schema.fields.map((f) => f.name), fields, this.extraColumns);
+    this.write = compileAppend(
+      tableName,
+      schema.fields.map((f) => f.name),
+      fields,
+      this.extraColumns,
+    );
     this.leaves = leaves;
     this.plan = fields;
   }

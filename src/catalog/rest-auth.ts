@@ -287,8 +287,7 @@ export function authFromProperties(uri: string, props: Record<string, string>): 
       });
     }
     case 'sigv4': {
-      const region =
-        props['rest.signing-region'] || props['client.region'] || regionFromHost(uri) || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION;
+      const region = props['rest.signing-region'] || props['client.region'] || regionFromHost(uri) || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION;
       if (!region) throw new Error('SigV4 needs a region: set rest.signing-region (or client.region, or AWS_REGION)');
       const accessKeyId = props['rest.access-key-id'];
       const secretAccessKey = props['rest.secret-access-key'];

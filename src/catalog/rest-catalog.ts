@@ -195,14 +195,7 @@ export class RestCatalog implements Catalog {
    * Sends one request. Returns the parsed body (undefined for 204/HEAD), or throws mapped errors.
    * `notFound` turns a 404 into the caller's error.
    */
-  private async request<T>(
-    method: string,
-    url: string,
-    body: unknown,
-    kind: Kind,
-    notFound: ((type: string | undefined) => Error) | undefined,
-    extraHeaders: Record<string, string> = {},
-  ): Promise<T> {
+  private async request<T>(method: string, url: string, body: unknown, kind: Kind, notFound: ((type: string | undefined) => Error) | undefined, extraHeaders: Record<string, string> = {}): Promise<T> {
     const attempts = kind === 'read' ? (this.opts.readAttempts ?? 4) : 1;
     const text = body === undefined ? undefined : stringifyJson(body);
     let reauthorized = false;
@@ -227,10 +220,7 @@ export class RestCatalog implements Catalog {
         const code = errorCode(err);
         const notSent = code !== undefined && NOT_SENT_CODES.has(code);
         if (kind === 'commit' && !notSent) {
-          throw new CommitStateUnknownError(
-            `commit to ${url} may or may not have been applied: ${code === 'TIMEOUT' ? 'timed out' : (code ?? (err as Error).message)}`,
-            err,
-          );
+          throw new CommitStateUnknownError(`commit to ${url} may or may not have been applied: ${code === 'TIMEOUT' ? 'timed out' : (code ?? (err as Error).message)}`, err);
         }
         if (kind === 'read' && attempt < attempts) {
           await sleep(this.backoff(attempt));

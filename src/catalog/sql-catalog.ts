@@ -184,15 +184,9 @@ export class SqlCatalog implements Catalog {
 
   private nsExists(ns: string): boolean {
     const like = escapeLike(ns) + '.%';
-    const t = this.stmt(
-      'nsExistsT',
-      `SELECT 1 FROM iceberg_tables WHERE catalog_name = ? AND (table_namespace = ? OR table_namespace LIKE ? ESCAPE '!') LIMIT 1`,
-    ).get(this.name, ns, like);
+    const t = this.stmt('nsExistsT', `SELECT 1 FROM iceberg_tables WHERE catalog_name = ? AND (table_namespace = ? OR table_namespace LIKE ? ESCAPE '!') LIMIT 1`).get(this.name, ns, like);
     if (t) return true;
-    const p = this.stmt(
-      'nsExistsP',
-      `SELECT 1 FROM iceberg_namespace_properties WHERE catalog_name = ? AND (namespace = ? OR namespace LIKE ? ESCAPE '!') LIMIT 1`,
-    ).get(this.name, ns, like);
+    const p = this.stmt('nsExistsP', `SELECT 1 FROM iceberg_namespace_properties WHERE catalog_name = ? AND (namespace = ? OR namespace LIKE ? ESCAPE '!') LIMIT 1`).get(this.name, ns, like);
     return p !== undefined;
   }
 
@@ -232,8 +226,10 @@ export class SqlCatalog implements Catalog {
   async loadNamespaceProperties(namespace: string[]): Promise<Record<string, string>> {
     const ns = this.nsString(namespace);
     if (!this.nsExists(ns)) throw new NoSuchNamespaceError(namespace);
-    const rows = this.stmt('nsProps', 'SELECT property_key AS k, property_value AS v FROM iceberg_namespace_properties WHERE catalog_name = ? AND namespace = ?')
-      .all(this.name, ns) as { k: string; v: string }[];
+    const rows = this.stmt('nsProps', 'SELECT property_key AS k, property_value AS v FROM iceberg_namespace_properties WHERE catalog_name = ? AND namespace = ?').all(this.name, ns) as {
+      k: string;
+      v: string;
+    }[];
     return Object.fromEntries(rows.map((r) => [r.k, r.v]));
   }
 
@@ -252,17 +248,18 @@ export class SqlCatalog implements Catalog {
   async listTables(namespace: string[]): Promise<TableIdentifier[]> {
     const ns = this.nsString(namespace);
     if (!this.nsExists(ns)) throw new NoSuchNamespaceError(namespace);
-    const rows = this.db
-      .prepare(`SELECT table_name AS t FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ?${this.typeFilter()} ORDER BY table_name`)
-      .all(this.name, ns) as { t: string }[];
+    const rows = this.db.prepare(`SELECT table_name AS t FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ?${this.typeFilter()} ORDER BY table_name`).all(this.name, ns) as {
+      t: string;
+    }[];
     return rows.map((r) => ({ namespace: [...namespace], name: r.t }));
   }
 
   private currentLocation(id: TableIdentifier): string | undefined {
-    const row = this.stmt(
-      'tableGet',
-      `SELECT metadata_location AS m FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ? AND table_name = ?${this.typeFilter()}`,
-    ).get(this.name, this.nsString(id.namespace), id.name) as { m: string | null } | undefined;
+    const row = this.stmt('tableGet', `SELECT metadata_location AS m FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ? AND table_name = ?${this.typeFilter()}`).get(
+      this.name,
+      this.nsString(id.namespace),
+      id.name,
+    ) as { m: string | null } | undefined;
     if (!row) return undefined;
     if (!row.m) throw new NoSuchTableError(id);
     return row.m;
@@ -318,11 +315,11 @@ export class SqlCatalog implements Catalog {
       const cols = this.hasType ? ', iceberg_type' : '';
       const vals = this.hasType ? ', ?' : '';
       const args = [this.name, ns, id.name, metadataLocation, null, ...(this.hasType ? [TABLE_TYPE] : [])];
-      this.db
-        .prepare(`INSERT INTO iceberg_tables (catalog_name, table_namespace, table_name, metadata_location, previous_metadata_location${cols}) VALUES (?, ?, ?, ?, ?${vals})`)
-        .run(...args);
+      this.db.prepare(`INSERT INTO iceberg_tables (catalog_name, table_namespace, table_name, metadata_location, previous_metadata_location${cols}) VALUES (?, ?, ?, ?, ?${vals})`).run(...args);
     } catch (err) {
-      await this.io(metadataLocation).delete(metadataLocation).catch(() => {});
+      await this.io(metadataLocation)
+        .delete(metadataLocation)
+        .catch(() => {});
       if (isConstraintError(err)) throw new TableAlreadyExistsError(id, err);
       throw err;
     }
@@ -352,14 +349,18 @@ export class SqlCatalog implements Catalog {
       ).run(nextLocation, base, this.name, ns, id.name, base).changes;
     } catch (err) {
       // The UPDATE did not run: nothing changed, so the caller may reload and retry.
-      await this.io(nextLocation).delete(nextLocation).catch(() => {});
+      await this.io(nextLocation)
+        .delete(nextLocation)
+        .catch(() => {});
       if (isBusyError(err)) {
         throw new CommitConflictError(`commit to ${tableName(id)} not applied: the catalog database stayed locked by another process past the busy timeout`, err);
       }
       throw err;
     }
     if (Number(changes) !== 1) {
-      await this.io(nextLocation).delete(nextLocation).catch(() => {});
+      await this.io(nextLocation)
+        .delete(nextLocation)
+        .catch(() => {});
       throw new CommitConflictError(`commit to ${tableName(id)} lost the race: its metadata moved on from ${base}`);
     }
     await this.deleteDroppedMetadata(current, next);
@@ -371,7 +372,10 @@ export class SqlCatalog implements Catalog {
     if (after.properties?.['write.metadata.delete-after-commit.enabled'] !== 'true') return;
     const kept = new Set((after['metadata-log'] ?? []).map((e) => e['metadata-file']));
     for (const e of before['metadata-log'] ?? []) {
-      if (!kept.has(e['metadata-file'])) await this.io(e['metadata-file']).delete(e['metadata-file']).catch(() => {});
+      if (!kept.has(e['metadata-file']))
+        await this.io(e['metadata-file'])
+          .delete(e['metadata-file'])
+          .catch(() => {});
     }
   }
 
@@ -385,10 +389,7 @@ export class SqlCatalog implements Catalog {
     if (!loc) throw new NoSuchTableError(id);
     let metadata: TableMetadata | undefined;
     if (purge) metadata = await this.readMetadata(loc);
-    const r = this.stmt(
-      'drop',
-      `DELETE FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ? AND table_name = ?${this.typeFilter()}`,
-    ).run(this.name, ns, id.name);
+    const r = this.stmt('drop', `DELETE FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ? AND table_name = ?${this.typeFilter()}`).run(this.name, ns, id.name);
     if (Number(r.changes) === 0) throw new NoSuchTableError(id);
     if (metadata) {
       const io = this.io(metadata.location);

@@ -57,7 +57,8 @@ export function printReport(name: string, r: TableReport, out: (l: string) => vo
       out(`  offsets (${connector}): unknown: ${source.error}`);
       continue;
     }
-    const from = source.source === 'ancestry' ? `snapshot ${source.snapshotId}` : source.source === 'floor' ? `the floor (snapshot ${source.snapshotId}, expired)` : 'nowhere: starts from kafka.startFrom';
+    const from =
+      source.source === 'ancestry' ? `snapshot ${source.snapshotId}` : source.source === 'floor' ? `the floor (snapshot ${source.snapshotId}, expired)` : 'nowhere: starts from kafka.startFrom';
     out(`  offsets (${connector}) from ${from}: ${formatOffsets(r.offsets[connector] ?? new Map())}`);
     if (source.notice) out(`      ${source.notice}`);
   }

@@ -57,7 +57,10 @@ export async function main(argv: string[]): Promise<number> {
           },
         });
         return await quickstart({
-          brokers: values.brokers?.split(',').map((b) => b.trim()).filter(Boolean),
+          brokers: values.brokers
+            ?.split(',')
+            .map((b) => b.trim())
+            .filter(Boolean),
           topic: values.topic,
           group: values.group,
           count: values.count === undefined ? undefined : positiveInt('--count', values.count),
@@ -104,7 +107,8 @@ export async function main(argv: string[]): Promise<number> {
         if (positionals.length !== 1) throw new UsageError('floe inspect takes one table name (namespace.table)');
         if (values.warehouse !== undefined && values.config !== undefined) throw new UsageError('floe inspect takes --warehouse or -c, not both');
         if (values.offset !== undefined && !/^.+:\d+:\d+$/.test(values.offset)) throw new UsageError(`--offset must be TOPIC:PARTITION:OFFSET, got "${values.offset}"`);
-        const catalog = values.config !== undefined ? catalogFromConfig(loadConnectorConfig(values.config).catalog, path.dirname(path.resolve(values.config))) : embeddedCatalog(values.warehouse).catalog;
+        const catalog =
+          values.config !== undefined ? catalogFromConfig(loadConnectorConfig(values.config).catalog, path.dirname(path.resolve(values.config))) : embeddedCatalog(values.warehouse).catalog;
         try {
           await inspect(catalog, positionals[0], console.log, values.snapshots === undefined ? 10 : positiveInt('--snapshots', values.snapshots), values.offset);
         } finally {

@@ -126,18 +126,19 @@ export async function startConnector(cfg: ConnectorConfig, extra: Partial<Worker
     },
     ...extra,
   });
-  const server = cfg.metricsPort > 0
-    ? await startServer({
-        port: cfg.metricsPort,
-        host: process.env.FLOE_METRICS_HOST ?? '127.0.0.1',
-        registry,
-        health: () => {
-          const error = worker.error ?? source.error;
-          return { ok: error === undefined, details: error ? { error: error.message } : undefined };
-        },
-        ready: () => ({ ok: started && worker.error === undefined }),
-      })
-    : undefined;
+  const server =
+    cfg.metricsPort > 0
+      ? await startServer({
+          port: cfg.metricsPort,
+          host: process.env.FLOE_METRICS_HOST ?? '127.0.0.1',
+          registry,
+          health: () => {
+            const error = worker.error ?? source.error;
+            return { ok: error === undefined, details: error ? { error: error.message } : undefined };
+          },
+          ready: () => ({ ok: started && worker.error === undefined }),
+        })
+      : undefined;
   let started = false;
   const closeAll = async () => {
     await server?.close();
@@ -178,7 +179,13 @@ export async function run(configFile: string, stopTimeoutMs = 30_000): Promise<n
   }
   console.log(`floe[${cfg.name}] ${first.signal}: flushing, committing and leaving the group`);
   const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), stopTimeoutMs).unref());
-  const outcome = await Promise.race([running.stop().then(() => 'stopped' as const, (e: Error) => e), timeout]);
+  const outcome = await Promise.race([
+    running.stop().then(
+      () => 'stopped' as const,
+      (e: Error) => e,
+    ),
+    timeout,
+  ]);
   if (outcome === 'stopped') return 0;
   console.error(`floe[${cfg.name}] ${outcome === 'timeout' ? `did not stop within ${stopTimeoutMs} ms` : `stop failed: ${outcome.message}`}; uncommitted records are read again on restart`);
   return 1;

@@ -102,4 +102,3 @@ export async function commitWithRetry<R>(catalog: Catalog, id: TableIdentifier, 
     await new Promise((r) => setTimeout(r, backoff(attempt)));
   }
 }
-

@@ -32,9 +32,7 @@ export class FencedError extends Error {
   /** Partitions whose table offset differs from the batch start, with the table's offset. */
   readonly moved: { topic: string; partition: number; expected: bigint; actual: bigint }[];
   constructor(table: string, moved: FencedError['moved']) {
-    super(
-      `fenced on ${table}: ${moved.map((m) => `${m.topic}[${m.partition}] is at ${m.actual} in the table, batch starts at ${m.expected}`).join('; ')}`,
-    );
+    super(`fenced on ${table}: ${moved.map((m) => `${m.topic}[${m.partition}] is at ${m.actual} in the table, batch starts at ${m.expected}`).join('; ')}`);
     this.name = 'FencedError';
     this.table = table;
     this.moved = moved;
@@ -86,7 +84,10 @@ export async function commitBatch(req: CommitBatchRequest): Promise<CommitBatchR
         if (at !== undefined && at !== r.from) moved.push({ topic: r.topic, partition: r.partition, expected: r.from, actual: at });
       }
       if (moved.length > 0) throw new FencedError(name, moved);
-      newOffsets = withOffsets(current, req.ranges.map((r) => ({ topic: r.topic, partition: r.partition, next: r.to })));
+      newOffsets = withOffsets(
+        current,
+        req.ranges.map((r) => ({ topic: r.topic, partition: r.partition, next: r.to })),
+      );
       const summary: Record<string, string> = { ...lineage };
       for (const other of connectorsOf(table.metadata)) {
         if (other === req.connector) continue;

@@ -59,9 +59,7 @@ export interface TableConfig {
   properties: Record<string, string>;
 }
 
-export type RouteConfig =
-  | { by: 'topic' }
-  | { by: 'field'; field: string; /** value → table name; values not listed use table.name as a template */ tables: Record<string, string> };
+export type RouteConfig = { by: 'topic' } | { by: 'field'; field: string; /** value → table name; values not listed use table.name as a template */ tables: Record<string, string> };
 
 export interface CommitConfig {
   intervalMs: number;

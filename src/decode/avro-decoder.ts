@@ -17,7 +17,11 @@ import { formatDecimal, twosComplementToInteger, uuidFromBytes, canonicalUuid } 
 export type AvroDecoder = (bytes: Uint8Array, offset?: number) => unknown;
 
 /** Read position over one payload (shared with the column-direct decoder, avro-append-compiler.ts). */
-export interface AvroReadState { buf: Uint8Array; pos: number; len: number }
+export interface AvroReadState {
+  buf: Uint8Array;
+  pos: number;
+  len: number;
+}
 type State = AvroReadState;
 
 function truncated(): DecodeError {
@@ -154,9 +158,15 @@ function float(r: State): number {
   if (p + 4 > r.len) throw truncated();
   const b = r.buf;
   if (LITTLE_ENDIAN) {
-    f32Bytes[0] = b[p]; f32Bytes[1] = b[p + 1]; f32Bytes[2] = b[p + 2]; f32Bytes[3] = b[p + 3];
+    f32Bytes[0] = b[p];
+    f32Bytes[1] = b[p + 1];
+    f32Bytes[2] = b[p + 2];
+    f32Bytes[3] = b[p + 3];
   } else {
-    f32Bytes[3] = b[p]; f32Bytes[2] = b[p + 1]; f32Bytes[1] = b[p + 2]; f32Bytes[0] = b[p + 3];
+    f32Bytes[3] = b[p];
+    f32Bytes[2] = b[p + 1];
+    f32Bytes[1] = b[p + 2];
+    f32Bytes[0] = b[p + 3];
   }
   r.pos = p + 4;
   return f32[0];
@@ -255,8 +265,25 @@ function badUnion(i: number, n: number): DecodeError {
 }
 
 const RUNTIME = {
-  int, long, longBig, string, stringCached, bytes, fixed, float, double, boolean, decimalBytes, decimalFixed,
-  uuidString, uuidFixed, enumSymbol, blockCount, badUnion, truncated, length,
+  int,
+  long,
+  longBig,
+  string,
+  stringCached,
+  bytes,
+  fixed,
+  float,
+  double,
+  boolean,
+  decimalBytes,
+  decimalFixed,
+  uuidString,
+  uuidFixed,
+  enumSymbol,
+  blockCount,
+  badUnion,
+  truncated,
+  length,
 };
 
 /** The reading primitives the generated code calls (also used by avro-append-compiler.ts). */
@@ -283,27 +310,38 @@ class Compiler {
 
   expr(t: AvroType): string {
     switch (t.kind) {
-      case 'null': return 'null';
-      case 'boolean': return 'R.boolean(r)';
-      case 'int': return t.logical === 'time-millis' ? '(BigInt(R.int(r)) * 1000n)' : 'R.int(r)';
+      case 'null':
+        return 'null';
+      case 'boolean':
+        return 'R.boolean(r)';
+      case 'int':
+        return t.logical === 'time-millis' ? '(BigInt(R.int(r)) * 1000n)' : 'R.int(r)';
       case 'long':
         switch (t.logical) {
-          case undefined: return 'R.long(r)';
+          case undefined:
+            return 'R.long(r)';
           case 'timestamp-millis':
           case 'local-timestamp-millis':
             return '(R.longBig(r) * 1000n)';
-          default: return 'R.longBig(r)';
+          default:
+            return 'R.longBig(r)';
         }
-      case 'float': return 'R.float(r)';
-      case 'double': return 'R.double(r)';
-      case 'string': return t.logical === 'uuid' ? 'R.uuidString(r)' : `R.stringCached(r, ${this.constant(new StringCache())})`;
-      case 'bytes': return t.decimal ? `R.decimalBytes(r, ${t.decimal.scale})` : 'R.bytes(r)';
+      case 'float':
+        return 'R.float(r)';
+      case 'double':
+        return 'R.double(r)';
+      case 'string':
+        return t.logical === 'uuid' ? 'R.uuidString(r)' : `R.stringCached(r, ${this.constant(new StringCache())})`;
+      case 'bytes':
+        return t.decimal ? `R.decimalBytes(r, ${t.decimal.scale})` : 'R.bytes(r)';
       case 'fixed':
         if (t.decimal) return `R.decimalFixed(r, ${t.size}, ${t.decimal.scale})`;
         if (t.logical === 'uuid') return 'R.uuidFixed(r)';
         return `R.fixed(r, ${t.size})`;
-      case 'enum': return `R.enumSymbol(r, ${this.constant(t.symbols)})`;
-      case 'record': return `${this.record(t)}(r)`;
+      case 'enum':
+        return `R.enumSymbol(r, ${this.constant(t.symbols)})`;
+      case 'record':
+        return `${this.record(t)}(r)`;
       case 'array': {
         const name = this.fn('a');
         const item = this.expr(t.items);
@@ -329,10 +367,7 @@ class Compiler {
         const opt = optionUnion(t);
         if (opt) {
           const value = this.expr(opt.value);
-          this.fns.push(
-            `function ${name}(r) { const i = R.int(r); if (i === ${opt.nullIndex}) return null;` +
-              ` if (i === ${opt.valueIndex}) return ${value}; throw R.badUnion(i, 2); }`,
-          );
+          this.fns.push(`function ${name}(r) { const i = R.int(r); if (i === ${opt.nullIndex}) return null;` + ` if (i === ${opt.valueIndex}) return ${value}; throw R.badUnion(i, 2); }`);
           return `${name}(r)`;
         }
         // complex union → { tag, field0, field1, ... } over the non-null branches
@@ -400,7 +435,7 @@ export function compileAvroDecoder(schema: AvroType): AvroDecoder {
       throw new DecodeError('invalid-payload', `${state.len - state.pos} bytes left after the Avro value (schema does not match payload?)`);
     }
     return value;
-  }
+  };
 }
 
 const EMPTY = new Uint8Array(0);

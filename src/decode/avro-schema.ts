@@ -4,7 +4,10 @@
 // Logical types that are invalid for their base type are ignored, as the Avro spec says.
 import { DecodeError } from './decode-error.ts';
 
-export interface DecimalInfo { precision: number; scale: number }
+export interface DecimalInfo {
+  precision: number;
+  scale: number;
+}
 
 export type AvroType =
   | { kind: 'null' }
@@ -12,14 +15,7 @@ export type AvroType =
   | { kind: 'int'; logical?: 'date' | 'time-millis' }
   | {
       kind: 'long';
-      logical?:
-        | 'time-micros'
-        | 'timestamp-millis'
-        | 'timestamp-micros'
-        | 'timestamp-nanos'
-        | 'local-timestamp-millis'
-        | 'local-timestamp-micros'
-        | 'local-timestamp-nanos';
+      logical?: 'time-micros' | 'timestamp-millis' | 'timestamp-micros' | 'timestamp-nanos' | 'local-timestamp-millis' | 'local-timestamp-micros' | 'local-timestamp-nanos';
     }
   | { kind: 'float' }
   | { kind: 'double' }
@@ -32,8 +28,17 @@ export type AvroType =
   | AvroRecord
   | { kind: 'union'; branches: AvroType[] };
 
-export interface AvroField { name: string; type: AvroType; doc?: string }
-export interface AvroRecord { kind: 'record'; name: string; fields: AvroField[]; doc?: string }
+export interface AvroField {
+  name: string;
+  type: AvroType;
+  doc?: string;
+}
+export interface AvroRecord {
+  kind: 'record';
+  name: string;
+  fields: AvroField[];
+  doc?: string;
+}
 
 export type NamedAvroTypes = Map<string, AvroType>;
 

@@ -47,7 +47,10 @@ export function decodeJson(bytes: Uint8Array, offset = 0): unknown {
 /** Decodes the JSON text in bytes[offset..]. */
 export type JsonSchemaDecoder = (bytes: Uint8Array, offset?: number) => unknown;
 
-export interface JsonSchemaReference { name: string; schema: unknown }
+export interface JsonSchemaReference {
+  name: string;
+  schema: unknown;
+}
 
 type AjvLike = {
   addSchema(schema: unknown, key?: string): unknown;

@@ -8,8 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 
-const proto3 = (pkg: string, body: string, imports: string[] = []): string =>
-  `syntax = "proto3";\npackage ${pkg};\n${imports.map((i) => `import "${i}";\n`).join('')}${body}\n`;
+const proto3 = (pkg: string, body: string, imports: string[] = []): string => `syntax = "proto3";\npackage ${pkg};\n${imports.map((i) => `import "${i}";\n`).join('')}${body}\n`;
 
 const GOOGLE_TYPE: Record<string, string> = {
   'google/type/date.proto': proto3('google.type', 'message Date { int32 year = 1; int32 month = 2; int32 day = 3; }'),
@@ -21,11 +20,7 @@ const GOOGLE_TYPE: Record<string, string> = {
   'google/type/quaternion.proto': proto3('google.type', 'message Quaternion { double x = 1; double y = 2; double z = 3; double w = 4; }'),
   'google/type/expr.proto': proto3('google.type', 'message Expr { string expression = 1; string title = 2; string description = 3; string location = 4; }'),
   'google/type/localized_text.proto': proto3('google.type', 'message LocalizedText { string text = 1; string language_code = 2; }'),
-  'google/type/interval.proto': proto3(
-    'google.type',
-    'message Interval { google.protobuf.Timestamp start_time = 1; google.protobuf.Timestamp end_time = 2; }',
-    ['google/protobuf/timestamp.proto'],
-  ),
+  'google/type/interval.proto': proto3('google.type', 'message Interval { google.protobuf.Timestamp start_time = 1; google.protobuf.Timestamp end_time = 2; }', ['google/protobuf/timestamp.proto']),
   'google/type/datetime.proto': proto3(
     'google.type',
     'message DateTime { int32 year = 1; int32 month = 2; int32 day = 3; int32 hours = 4; int32 minutes = 5; int32 seconds = 6; int32 nanos = 7;' +
@@ -33,11 +28,7 @@ const GOOGLE_TYPE: Record<string, string> = {
       'message TimeZone { string id = 1; string version = 2; }',
     ['google/protobuf/duration.proto'],
   ),
-  'google/type/color.proto': proto3(
-    'google.type',
-    'message Color { float red = 1; float green = 2; float blue = 3; google.protobuf.FloatValue alpha = 4; }',
-    ['google/protobuf/wrappers.proto'],
-  ),
+  'google/type/color.proto': proto3('google.type', 'message Color { float red = 1; float green = 2; float blue = 3; google.protobuf.FloatValue alpha = 4; }', ['google/protobuf/wrappers.proto']),
   'google/type/postal_address.proto': proto3(
     'google.type',
     'message PostalAddress { int32 revision = 1; string region_code = 2; string language_code = 3; string postal_code = 4;' +
@@ -46,22 +37,14 @@ const GOOGLE_TYPE: Record<string, string> = {
   ),
   'google/type/phone_number.proto': proto3(
     'google.type',
-    'message PhoneNumber { message ShortCode { string region_code = 1; string number = 2; }' +
-      ' oneof kind { string e164_number = 1; ShortCode short_code = 2; } string extension = 3; }',
+    'message PhoneNumber { message ShortCode { string region_code = 1; string number = 2; }' + ' oneof kind { string e164_number = 1; ShortCode short_code = 2; } string extension = 3; }',
   ),
-  'google/type/dayofweek.proto': proto3(
-    'google.type',
-    'enum DayOfWeek { DAY_OF_WEEK_UNSPECIFIED = 0; MONDAY = 1; TUESDAY = 2; WEDNESDAY = 3; THURSDAY = 4; FRIDAY = 5; SATURDAY = 6; SUNDAY = 7; }',
-  ),
+  'google/type/dayofweek.proto': proto3('google.type', 'enum DayOfWeek { DAY_OF_WEEK_UNSPECIFIED = 0; MONDAY = 1; TUESDAY = 2; WEDNESDAY = 3; THURSDAY = 4; FRIDAY = 5; SATURDAY = 6; SUNDAY = 7; }'),
   'google/type/month.proto': proto3(
     'google.type',
-    'enum Month { MONTH_UNSPECIFIED = 0; JANUARY = 1; FEBRUARY = 2; MARCH = 3; APRIL = 4; MAY = 5; JUNE = 6; JULY = 7;' +
-      ' AUGUST = 8; SEPTEMBER = 9; OCTOBER = 10; NOVEMBER = 11; DECEMBER = 12; }',
+    'enum Month { MONTH_UNSPECIFIED = 0; JANUARY = 1; FEBRUARY = 2; MARCH = 3; APRIL = 4; MAY = 5; JUNE = 6; JULY = 7;' + ' AUGUST = 8; SEPTEMBER = 9; OCTOBER = 10; NOVEMBER = 11; DECEMBER = 12; }',
   ),
-  'google/type/calendar_period.proto': proto3(
-    'google.type',
-    'enum CalendarPeriod { CALENDAR_PERIOD_UNSPECIFIED = 0; DAY = 1; WEEK = 2; FORTNIGHT = 3; MONTH = 4; QUARTER = 5; HALF = 6; YEAR = 7; }',
-  ),
+  'google/type/calendar_period.proto': proto3('google.type', 'enum CalendarPeriod { CALENDAR_PERIOD_UNSPECIFIED = 0; DAY = 1; WEEK = 2; FORTNIGHT = 3; MONTH = 4; QUARTER = 5; HALF = 6; YEAR = 7; }'),
 };
 
 const CONFLUENT: Record<string, string> = {

@@ -13,7 +13,11 @@ import { DecodeError } from './decode-error.ts';
 export type ProtobufDecoder = (bytes: Uint8Array, offset?: number) => Record<string, unknown>;
 
 type Conv = (v: unknown) => unknown;
-interface LongLike { low: number; high: number; unsigned?: boolean }
+interface LongLike {
+  low: number;
+  high: number;
+  unsigned?: boolean;
+}
 
 const TWO32 = 4294967296;
 
@@ -121,8 +125,14 @@ class ConverterBuilder {
         });
       } else if (field.repeated) {
         const conv = this.valueConv(field);
-        if (conv === identity) steps.push((m, out) => { out[name] = (m[name] as unknown[] | undefined) ?? []; });
-        else steps.push((m, out) => { out[name] = ((m[name] as unknown[] | undefined) ?? []).map(conv); });
+        if (conv === identity)
+          steps.push((m, out) => {
+            out[name] = (m[name] as unknown[] | undefined) ?? [];
+          });
+        else
+          steps.push((m, out) => {
+            out[name] = ((m[name] as unknown[] | undefined) ?? []).map(conv);
+          });
       } else {
         const conv = this.valueConv(field);
         const nullable = field.hasPresence || field.resolvedType instanceof protobuf.Type;

@@ -6,7 +6,10 @@ import protobuf from 'protobufjs';
 import { DecodeError } from './decode-error.ts';
 import { knownProtoFile } from './known-protos.ts';
 
-export interface ProtobufFile { name: string; schema: string }
+export interface ProtobufFile {
+  name: string;
+  schema: string;
+}
 
 export interface ProtobufSchema {
   root: protobuf.Root;

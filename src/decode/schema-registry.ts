@@ -7,7 +7,11 @@ import { DecodeError } from './decode-error.ts';
 
 export type SchemaType = 'AVRO' | 'PROTOBUF' | 'JSON';
 
-export interface SchemaReference { name: string; subject: string; version: number }
+export interface SchemaReference {
+  name: string;
+  subject: string;
+  version: number;
+}
 
 export interface RegisteredSchema {
   schema: string;
@@ -15,10 +19,20 @@ export interface RegisteredSchema {
   references: SchemaReference[];
 }
 
-export interface SubjectVersion extends RegisteredSchema { subject: string; version: number; id: number }
+export interface SubjectVersion extends RegisteredSchema {
+  subject: string;
+  version: number;
+  id: number;
+}
 
 /** A referenced schema, with the name the referencing schema uses for it. */
-export interface ResolvedDependency { name: string; subject: string; version: number; schema: string; schemaType: SchemaType }
+export interface ResolvedDependency {
+  name: string;
+  subject: string;
+  version: number;
+  schema: string;
+  schemaType: SchemaType;
+}
 
 export interface ResolvedSchema extends RegisteredSchema {
   id: number;

@@ -30,11 +30,26 @@ export function twosComplementToInteger(bytes: Uint8Array, start: number, end: n
 /** 16 bytes → "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (lower case). */
 export function uuidFromBytes(b: Uint8Array, o = 0): string {
   return (
-    HEX[b[o]] + HEX[b[o + 1]] + HEX[b[o + 2]] + HEX[b[o + 3]] + '-' +
-    HEX[b[o + 4]] + HEX[b[o + 5]] + '-' +
-    HEX[b[o + 6]] + HEX[b[o + 7]] + '-' +
-    HEX[b[o + 8]] + HEX[b[o + 9]] + '-' +
-    HEX[b[o + 10]] + HEX[b[o + 11]] + HEX[b[o + 12]] + HEX[b[o + 13]] + HEX[b[o + 14]] + HEX[b[o + 15]]
+    HEX[b[o]] +
+    HEX[b[o + 1]] +
+    HEX[b[o + 2]] +
+    HEX[b[o + 3]] +
+    '-' +
+    HEX[b[o + 4]] +
+    HEX[b[o + 5]] +
+    '-' +
+    HEX[b[o + 6]] +
+    HEX[b[o + 7]] +
+    '-' +
+    HEX[b[o + 8]] +
+    HEX[b[o + 9]] +
+    '-' +
+    HEX[b[o + 10]] +
+    HEX[b[o + 11]] +
+    HEX[b[o + 12]] +
+    HEX[b[o + 13]] +
+    HEX[b[o + 14]] +
+    HEX[b[o + 15]]
   );
 }
 

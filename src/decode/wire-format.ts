@@ -35,7 +35,7 @@ export function readSchemaId(bytes: Uint8Array): number {
     throw new DecodeError('bad-magic', `first byte is 0x${bytes[0].toString(16).padStart(2, '0')}, expected 0x00 (Confluent wire format)`);
   }
   if (bytes.length < HEADER_LENGTH) throw new DecodeError('truncated', `frame of ${bytes.length} bytes is shorter than the 5-byte header`);
-  return ((bytes[1] << 24) | (bytes[2] << 16) | (bytes[3] << 8) | bytes[4]) | 0;
+  return (bytes[1] << 24) | (bytes[2] << 16) | (bytes[3] << 8) | bytes[4] | 0;
 }
 
 /** Like parseFrame, then reads the Protobuf message-index path in front of the payload. */

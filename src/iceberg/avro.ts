@@ -51,22 +51,38 @@ interface NodeBase {
   /** The schema object's attributes as written (logicalType, element-id, ...); {} for a bare name. */
   props: Record<string, unknown>;
 }
-export interface AvroPrimitiveNode extends NodeBase { kind: AvroPrimitiveKind }
-export interface AvroFixedNode extends NodeBase { kind: 'fixed'; name: string; size: number }
-export interface AvroEnumNode extends NodeBase { kind: 'enum'; name: string; symbols: string[] }
-export interface AvroArrayNode extends NodeBase { kind: 'array'; items: AvroNode }
-export interface AvroMapNode extends NodeBase { kind: 'map'; values: AvroNode }
-export interface AvroRecordNode extends NodeBase { kind: 'record'; name: string; fields: AvroField[] }
-export interface AvroUnionNode extends NodeBase { kind: 'union'; branches: AvroNode[] }
+export interface AvroPrimitiveNode extends NodeBase {
+  kind: AvroPrimitiveKind;
+}
+export interface AvroFixedNode extends NodeBase {
+  kind: 'fixed';
+  name: string;
+  size: number;
+}
+export interface AvroEnumNode extends NodeBase {
+  kind: 'enum';
+  name: string;
+  symbols: string[];
+}
+export interface AvroArrayNode extends NodeBase {
+  kind: 'array';
+  items: AvroNode;
+}
+export interface AvroMapNode extends NodeBase {
+  kind: 'map';
+  values: AvroNode;
+}
+export interface AvroRecordNode extends NodeBase {
+  kind: 'record';
+  name: string;
+  fields: AvroField[];
+}
+export interface AvroUnionNode extends NodeBase {
+  kind: 'union';
+  branches: AvroNode[];
+}
 
-export type AvroNode =
-  | AvroPrimitiveNode
-  | AvroFixedNode
-  | AvroEnumNode
-  | AvroArrayNode
-  | AvroMapNode
-  | AvroRecordNode
-  | AvroUnionNode;
+export type AvroNode = AvroPrimitiveNode | AvroFixedNode | AvroEnumNode | AvroArrayNode | AvroMapNode | AvroRecordNode | AvroUnionNode;
 
 const PRIMITIVES: ReadonlySet<string> = new Set(['null', 'boolean', 'int', 'long', 'float', 'double', 'bytes', 'string']);
 
@@ -667,9 +683,13 @@ export function compileEncoder(node: AvroNode): Encoder {
       fn = (w, v) => {
         values ??= compileEncoder(valueNode);
         const entries: [unknown, unknown][] =
-          v instanceof Map ? [...v.entries()] : typeof v === 'object' && v !== null ? Object.entries(v) : (() => {
-            throw new TypeError(`Avro map: got ${describe(v)}`);
-          })();
+          v instanceof Map
+            ? [...v.entries()]
+            : typeof v === 'object' && v !== null
+              ? Object.entries(v)
+              : (() => {
+                  throw new TypeError(`Avro map: got ${describe(v)}`);
+                })();
         if (entries.length > 0) {
           w.writeLong(entries.length);
           for (const [k, x] of entries) {

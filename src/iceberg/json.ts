@@ -6,12 +6,7 @@
 // as bare JSON numbers.
 
 /** Keys whose integer values are 64-bit ids and are always returned as bigint. */
-export const ID_KEYS: ReadonlySet<string> = new Set([
-  'snapshot-id',
-  'parent-snapshot-id',
-  'current-snapshot-id',
-  'added-snapshot-id',
-]);
+export const ID_KEYS: ReadonlySet<string> = new Set(['snapshot-id', 'parent-snapshot-id', 'current-snapshot-id', 'added-snapshot-id']);
 
 type Reviver = (this: unknown, key: string, value: unknown, context: { source?: string }) => unknown;
 
@@ -27,8 +22,7 @@ export function parseJson<T = unknown>(text: string): T {
   return JSON.parse(text, revive as never) as T;
 }
 
-const replace = (_key: string, value: unknown): unknown =>
-  typeof value === 'bigint' ? (JSON as unknown as { rawJSON(s: string): unknown }).rawJSON(value.toString()) : value;
+const replace = (_key: string, value: unknown): unknown => (typeof value === 'bigint' ? (JSON as unknown as { rawJSON(s: string): unknown }).rawJSON(value.toString()) : value);
 
 export function stringifyJson(value: unknown, indent?: number): string {
   return JSON.stringify(value, replace, indent);

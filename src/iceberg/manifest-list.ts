@@ -39,14 +39,7 @@ export interface ManifestFile {
 }
 
 /** A ManifestFile for a manifest this snapshot just wrote (sequence numbers left to the list writer). */
-export function newManifestFile(args: {
-  path: string;
-  length: number;
-  specId: number;
-  snapshotId: bigint;
-  summary: ManifestSummary;
-  content?: ManifestContentName;
-}): ManifestFile {
+export function newManifestFile(args: { path: string; length: number; specId: number; snapshotId: bigint; summary: ManifestSummary; content?: ManifestContentName }): ManifestFile {
   const s = args.summary;
   return {
     manifestPath: args.path,

@@ -144,8 +144,7 @@ function partitionToAvro(type: IcebergType, v: unknown): unknown {
   switch (primitiveKind(type)) {
     case 'decimal': {
       const { precision, scale } = decimalParams(type)!;
-      const unscaled =
-        typeof v === 'bigint' ? v : typeof v === 'string' ? parseDecimalString(v, scale) : typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : undefined;
+      const unscaled = typeof v === 'bigint' ? v : typeof v === 'string' ? parseDecimalString(v, scale) : typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : undefined;
       if (unscaled === undefined) throw new TypeError(`decimal partition value: expected bigint unscaled value, got ${typeof v}`);
       const limit = 10n ** BigInt(precision);
       if (unscaled >= limit || unscaled <= -limit) throw new RangeError(`decimal partition value ${unscaled} (unscaled) exceeds precision ${precision}`);
@@ -406,7 +405,7 @@ export function readManifest(bytes: Uint8Array, options: ReadManifestOptions = {
     for (let i = 0; i < partNames.length; i++) partition[i] = partitionFromAvro(partTypes[i], p[partNames[i]]);
     const fmt = String(gFormat(d));
     const dataFile: DataFile = {
-      content: (gContent ? (gContent(d) as FileContent) : 0),
+      content: gContent ? (gContent(d) as FileContent) : 0,
       'file-path': gPath(d) as string,
       'file-format': FORMATS[fmt.toUpperCase()] ?? (fmt.toUpperCase() as DataFile['file-format']),
       partition,

@@ -2,14 +2,7 @@
 // it. The embedded catalog uses these to do what a REST catalog server does on its side.
 import type { Schema } from './types.ts';
 import { highestFieldId } from './schema.ts';
-import type {
-  PartitionSpec,
-  Snapshot,
-  SortOrder,
-  TableMetadata,
-  TableRequirement,
-  TableUpdate,
-} from './table-metadata.ts';
+import type { PartitionSpec, Snapshot, SortOrder, TableMetadata, TableRequirement, TableUpdate } from './table-metadata.ts';
 
 export class RequirementFailedError extends Error {
   readonly requirement: TableRequirement;
@@ -150,12 +143,7 @@ const PREVIOUS_VERSIONS_MAX = 'write.metadata.previous-versions-max';
  * Applies updates in order and returns new metadata. `previousMetadataLocation`, when given,
  * is appended to the metadata log (bounded by write.metadata.previous-versions-max, default 100).
  */
-export function applyUpdates(
-  base: TableMetadata,
-  updates: TableUpdate[],
-  nowMs: number = Date.now(),
-  previousMetadataLocation?: string,
-): TableMetadata {
+export function applyUpdates(base: TableMetadata, updates: TableUpdate[], nowMs: number = Date.now(), previousMetadataLocation?: string): TableMetadata {
   const m: TableMetadata = structuredClone(base);
   m.snapshots ??= [];
   m.refs ??= {};
@@ -282,7 +270,5 @@ export function applyUpdates(
 }
 
 function sameFields(a: Schema, b: Schema): boolean {
-  return JSON.stringify(a.fields) === JSON.stringify(b.fields) &&
-    JSON.stringify(a['identifier-field-ids'] ?? []) === JSON.stringify(b['identifier-field-ids'] ?? []);
+  return JSON.stringify(a.fields) === JSON.stringify(b.fields) && JSON.stringify(a['identifier-field-ids'] ?? []) === JSON.stringify(b['identifier-field-ids'] ?? []);
 }
-

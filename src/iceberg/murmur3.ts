@@ -93,9 +93,7 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 export function murmur3Double(v: number): number {
   if (Number.isNaN(v)) return murmur3Int64Halves(0, 0x7ff80000);
   scratch[0] = v === 0 ? 0 : v;
-  return LITTLE_ENDIAN
-    ? murmur3Int64Halves(scratchWords[0], scratchWords[1])
-    : murmur3Int64Halves(scratchWords[1], scratchWords[0]);
+  return LITTLE_ENDIAN ? murmur3Int64Halves(scratchWords[0], scratchWords[1]) : murmur3Int64Halves(scratchWords[1], scratchWords[0]);
 }
 
 /**
@@ -116,17 +114,17 @@ export function murmur3Utf8(s: string): number {
       bytes = c;
       count = 1;
     } else if (c < 0x800) {
-      bytes = (0xc0 | (c >> 6)) | ((0x80 | (c & 0x3f)) << 8);
+      bytes = 0xc0 | (c >> 6) | ((0x80 | (c & 0x3f)) << 8);
       count = 2;
     } else if (c < 0xd800 || c > 0xdfff) {
-      bytes = (0xe0 | (c >> 12)) | ((0x80 | ((c >> 6) & 0x3f)) << 8) | ((0x80 | (c & 0x3f)) << 16);
+      bytes = 0xe0 | (c >> 12) | ((0x80 | ((c >> 6) & 0x3f)) << 8) | ((0x80 | (c & 0x3f)) << 16);
       count = 3;
     } else {
       const d = i + 1 < len ? s.charCodeAt(i + 1) : 0;
       if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
         c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
         i++;
-        bytes = (0xf0 | (c >> 18)) | ((0x80 | ((c >> 12) & 0x3f)) << 8) | ((0x80 | ((c >> 6) & 0x3f)) << 16) | ((0x80 | (c & 0x3f)) << 24);
+        bytes = 0xf0 | (c >> 18) | ((0x80 | ((c >> 12) & 0x3f)) << 8) | ((0x80 | ((c >> 6) & 0x3f)) << 16) | ((0x80 | (c & 0x3f)) << 24);
         count = 4;
       } else {
         bytes = 0x3f; // '?'

@@ -194,8 +194,7 @@ export function specsEquivalent(a: PartitionSpec, b: PartitionSpec): boolean {
   if (a.fields.length !== b.fields.length) return false;
   return a.fields.every((f, i) => {
     const g = b.fields[i];
-    return f['source-id'] === g['source-id'] && f.name === g.name &&
-      transformToString(parseTransform(f.transform)) === transformToString(parseTransform(g.transform));
+    return f['source-id'] === g['source-id'] && f.name === g.name && transformToString(parseTransform(f.transform)) === transformToString(parseTransform(g.transform));
   });
 }
 

@@ -191,10 +191,7 @@ export function assignIds(t: TypeSpec, ids: IdSource): IcebergType {
  * Build a schema with fresh ids (1, 2, ... unless `lastColumnId` says where to continue),
  * as Iceberg does when it creates a table. Returns the schema and the last id assigned.
  */
-export function assignFreshIds(
-  spec: StructSpec | FieldSpec[],
-  options: { schemaId?: number; lastColumnId?: number; identifierFieldNames?: string[] } = {},
-): { schema: Schema; lastColumnId: number } {
+export function assignFreshIds(spec: StructSpec | FieldSpec[], options: { schemaId?: number; lastColumnId?: number; identifierFieldNames?: string[] } = {}): { schema: Schema; lastColumnId: number } {
   const struct: StructSpec = Array.isArray(spec) ? { type: 'struct', fields: spec } : spec;
   const ids = idSource(options.lastColumnId ?? 0);
   const assigned = assignIds(struct, ids) as StructType;
@@ -218,8 +215,20 @@ export class SchemaValidationError extends Error {
 }
 
 const PRIMITIVES: ReadonlySet<string> = new Set([
-  'boolean', 'int', 'long', 'float', 'double', 'date', 'time', 'timestamp', 'timestamptz',
-  'timestamp_ns', 'timestamptz_ns', 'string', 'uuid', 'binary',
+  'boolean',
+  'int',
+  'long',
+  'float',
+  'double',
+  'date',
+  'time',
+  'timestamp',
+  'timestamptz',
+  'timestamp_ns',
+  'timestamptz_ns',
+  'string',
+  'uuid',
+  'binary',
 ]);
 
 /** True if the string is a primitive type Iceberg knows (decimal and fixed with valid parameters). */

@@ -53,7 +53,7 @@ export function bigIntToMinimalBytes(v: bigint): Uint8Array {
 
 /** Two's-complement big-endian bytes (any length ≥ 1) → bigint. */
 export function bigIntFromBytes(bytes: Uint8Array): bigint {
-  if (bytes.length === 0) throw new RangeError('empty two\'s-complement value');
+  if (bytes.length === 0) throw new RangeError("empty two's-complement value");
   let x = 0n;
   for (let i = 0; i < bytes.length; i++) x = (x << 8n) | BigInt(bytes[i]);
   return BigInt.asIntN(8 * bytes.length, x);
@@ -213,7 +213,7 @@ export function fromSingleValue(type: IcebergType, bytes: Uint8Array): unknown {
 /** First `length` code points of a string (lower bound). */
 export function truncateStringLower(s: string, length: number): string {
   let cps = 0;
-  for (let i = 0; i < s.length; ) {
+  for (let i = 0; i < s.length;) {
     if (cps === length) return s.slice(0, i);
     const c = s.charCodeAt(i);
     i += c >= 0xd800 && c <= 0xdbff && i + 1 < s.length ? 2 : 1;
@@ -244,7 +244,7 @@ export function truncateStringUpper(s: string, length: number): string | undefin
 /** UTF-8 variants working on encoded bytes (what the Parquet writer holds). */
 export function truncateUtf8Lower(b: Uint8Array, length: number): Uint8Array {
   let cps = 0;
-  for (let i = 0; i < b.length; ) {
+  for (let i = 0; i < b.length;) {
     if (cps === length) return b.subarray(0, i);
     i += utf8Len(b[i]);
     cps++;

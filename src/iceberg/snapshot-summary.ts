@@ -12,14 +12,8 @@ export interface FileChanges {
   changedPartitionCount?: number;
 }
 
-const TOTALS = [
-  'total-records',
-  'total-files-size',
-  'total-data-files',
-  'total-delete-files',
-  'total-position-deletes',
-  'total-equality-deletes',
-] as const;
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- the list of totals, read as a type
+const TOTALS = ['total-records', 'total-files-size', 'total-data-files', 'total-delete-files', 'total-position-deletes', 'total-equality-deletes'] as const;
 
 /**
  * Builds a summary for a snapshot whose parent had `parentSummary` (undefined for the first

@@ -31,14 +31,7 @@ import { findField } from './schema.ts';
 // Transforms and their names
 
 export type Transform =
-  | { kind: 'identity' }
-  | { kind: 'bucket'; numBuckets: number }
-  | { kind: 'truncate'; width: number }
-  | { kind: 'year' }
-  | { kind: 'month' }
-  | { kind: 'day' }
-  | { kind: 'hour' }
-  | { kind: 'void' };
+  { kind: 'identity' } | { kind: 'bucket'; numBuckets: number } | { kind: 'truncate'; width: number } | { kind: 'year' } | { kind: 'month' } | { kind: 'day' } | { kind: 'hour' } | { kind: 'void' };
 
 export class UnknownTransformError extends Error {
   override name = 'UnknownTransformError';
@@ -76,9 +69,7 @@ export function parseTransform(s: string): Transform {
     case 'void':
       return { kind: 'void' };
   }
-  throw new UnknownTransformError(
-    `unknown partition transform "${s}" (expected identity, bucket[N], truncate[W], year, month, day, hour or void)`,
-  );
+  throw new UnknownTransformError(`unknown partition transform "${s}" (expected identity, bucket[N], truncate[W], year, month, day, hour or void)`);
 }
 
 /** The spec's string form: "bucket[16]", "day", ... */
@@ -97,10 +88,7 @@ function asTransform(t: string | Transform): Transform {
 
 type Kind = ReturnType<typeof primitiveKind>;
 
-const BUCKET_KINDS: ReadonlySet<Kind> = new Set<Kind>([
-  'int', 'long', 'decimal', 'date', 'time', 'timestamp', 'timestamptz', 'timestamp_ns', 'timestamptz_ns',
-  'string', 'uuid', 'fixed', 'binary',
-]);
+const BUCKET_KINDS: ReadonlySet<Kind> = new Set<Kind>(['int', 'long', 'decimal', 'date', 'time', 'timestamp', 'timestamptz', 'timestamp_ns', 'timestamptz_ns', 'string', 'uuid', 'fixed', 'binary']);
 const TRUNCATE_KINDS: ReadonlySet<Kind> = new Set<Kind>(['int', 'long', 'decimal', 'string', 'binary']);
 const DATE_LIKE: ReadonlySet<Kind> = new Set<Kind>(['date', 'timestamp', 'timestamptz', 'timestamp_ns', 'timestamptz_ns']);
 const TIMESTAMP_LIKE: ReadonlySet<Kind> = new Set<Kind>(['timestamp', 'timestamptz', 'timestamp_ns', 'timestamptz_ns']);
@@ -552,7 +540,7 @@ export function humanYear(years: number): string {
 }
 
 export function humanMonth(months: number): string {
-  return `${format04(1970 + Math.floor(months / 12))}-${pad(((months % 12) + 12) % 12 + 1, 2)}`;
+  return `${format04(1970 + Math.floor(months / 12))}-${pad((((months % 12) + 12) % 12) + 1, 2)}`;
 }
 
 export function humanDay(days: number): string {
@@ -618,9 +606,7 @@ export function bigDecimalToString(unscaled: bigint, scale: number): string {
   let out: string;
   if (scale === 0) out = coeff;
   else if (adjusted >= -6) {
-    out = coeff.length > scale
-      ? `${coeff.slice(0, coeff.length - scale)}.${coeff.slice(coeff.length - scale)}`
-      : `0.${'0'.repeat(scale - coeff.length)}${coeff}`;
+    out = coeff.length > scale ? `${coeff.slice(0, coeff.length - scale)}.${coeff.slice(coeff.length - scale)}` : `0.${'0'.repeat(scale - coeff.length)}${coeff}`;
   } else {
     out = coeff.length > 1 ? `${coeff[0]}.${coeff.slice(1)}E${adjusted}` : `${coeff}E${adjusted}`;
   }

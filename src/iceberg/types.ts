@@ -3,21 +3,7 @@
 //
 // Primitive types are strings ("long", "decimal(9,2)", "fixed[16]"); nested types are objects.
 
-export type PrimitiveName =
-  | 'boolean'
-  | 'int'
-  | 'long'
-  | 'float'
-  | 'double'
-  | 'date'
-  | 'time'
-  | 'timestamp'
-  | 'timestamptz'
-  | 'timestamp_ns'
-  | 'timestamptz_ns'
-  | 'string'
-  | 'uuid'
-  | 'binary';
+export type PrimitiveName = 'boolean' | 'int' | 'long' | 'float' | 'double' | 'date' | 'time' | 'timestamp' | 'timestamptz' | 'timestamp_ns' | 'timestamptz_ns' | 'string' | 'uuid' | 'binary';
 
 /** "decimal(P,S)" and "fixed[L]" carry parameters in the string itself. */
 export type PrimitiveType = PrimitiveName | `decimal(${number},${number})` | `decimal(${number}, ${number})` | `fixed[${number}]`;
@@ -77,7 +63,10 @@ export function isMap(t: IcebergType): t is MapType {
 const DECIMAL = /^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$/;
 const FIXED = /^fixed\[\s*(\d+)\s*\]$/;
 
-export interface DecimalParams { precision: number; scale: number }
+export interface DecimalParams {
+  precision: number;
+  scale: number;
+}
 
 export function decimalParams(t: IcebergType): DecimalParams | undefined {
   if (typeof t !== 'string') return undefined;

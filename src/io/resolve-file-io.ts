@@ -55,9 +55,7 @@ export function fileIOFor(location: string, properties: FileIOProperties = {}): 
     }
     return io;
   }
-  throw new Error(
-    `no FileIO for scheme "${scheme}://" in location "${location}" (supported: file://, ${S3_SCHEMES.map((s) => `${s}://`).join(', ')}, absolute paths)`,
-  );
+  throw new Error(`no FileIO for scheme "${scheme}://" in location "${location}" (supported: file://, ${S3_SCHEMES.map((s) => `${s}://`).join(', ')}, absolute paths)`);
 }
 
 /** Closes every shared FileIO (at shutdown). Later fileIOFor calls build new ones. */

@@ -65,9 +65,7 @@ export class StorageError extends Error {
 }
 
 const MiB = 1024 * 1024;
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE',
-]);
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
 
 function describe(err: unknown): string {
   const e = err as { code?: string; message?: string; errors?: unknown[] };
@@ -168,11 +166,7 @@ export class S3FileIO implements FileIO {
     if (isNotFound(err)) throw new NotFoundError(location, err);
     const status = httpStatus(err);
     const name = (err as { name?: string })?.name;
-    throw new StorageError(
-      `S3 ${op} ${location} at ${this.endpoint} failed${status ? ` (HTTP ${status}${name ? ` ${name}` : ''})` : ''}: ${describe(err)}`,
-      status,
-      err,
-    );
+    throw new StorageError(`S3 ${op} ${location} at ${this.endpoint} failed${status ? ` (HTTP ${status}${name ? ` ${name}` : ''})` : ''}: ${describe(err)}`, status, err);
   }
 
   async read(location: string): Promise<Uint8Array> {
@@ -230,6 +224,7 @@ export class S3FileIO implements FileIO {
    */
   async create(location: string): Promise<OutputFile> {
     const { bucket, key } = parseS3Location(location);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the OutputFile's methods below use this FileIO
     const io = this;
     let pending: Uint8Array[] = [];
     let pendingBytes = 0;

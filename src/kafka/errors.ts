@@ -13,18 +13,7 @@ export function describeKafkaError(err: unknown): string {
   return `${top} (${shown}${distinct.length > 3 ? `; and ${distinct.length - 3} more` : ''})`;
 }
 
-const CONNECTION_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'PLT_KFK_NETWORK',
-  'PLT_KFK_TIMEOUT',
-]);
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'PLT_KFK_NETWORK', 'PLT_KFK_TIMEOUT']);
 
 /**
  * True when the error tree holds a lost or refused connection, a timeout, or a broker answer
@@ -38,7 +27,9 @@ export function isTransientKafkaError(err: unknown): boolean {
     // the library's protocol errors carry canRetry from Kafka's own table of retriable errors
     if ((e as { canRetry?: unknown }).canRetry === true && code === 'PLT_KFK_PROTOCOL') return true;
     const message = messageOf(e);
-    return /ECONNREFUSED|ECONNRESET|socket hang up|Connection closed|closed connection|timed? ?out|COORDINATOR_(NOT_AVAILABLE|LOAD_IN_PROGRESS)|NOT_COORDINATOR|LEADER_NOT_AVAILABLE|NOT_LEADER/i.test(message);
+    return /ECONNREFUSED|ECONNRESET|socket hang up|Connection closed|closed connection|timed? ?out|COORDINATOR_(NOT_AVAILABLE|LOAD_IN_PROGRESS)|NOT_COORDINATOR|LEADER_NOT_AVAILABLE|NOT_LEADER/i.test(
+      message,
+    );
   });
 }
 

@@ -47,13 +47,7 @@ const decoder = new TextDecoder();
  * @param aborted the fetch response's aborted transactions for this partition (read_committed),
  *   or null/empty under read_uncommitted
  */
-export function convertBatches(
-  topic: string,
-  partition: number,
-  fetchOffset: bigint,
-  batches: readonly RawRecordBatch[],
-  aborted: readonly AbortedTransaction[] | null,
-): ConvertResult {
+export function convertBatches(topic: string, partition: number, fetchOffset: bigint, batches: readonly RawRecordBatch[], aborted: readonly AbortedTransaction[] | null): ConvertResult {
   const records: KafkaRecord[] = [];
   let nextOffset = fetchOffset;
   // aborted transactions in order of their first offset; a producer id is "open aborted" from

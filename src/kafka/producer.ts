@@ -94,7 +94,9 @@ export class KafkaProducer {
         const res = await this.#producer.send({ messages, compression });
         if (budget.failures > 0) {
           const topics = [...new Set(records.map((r) => r.topic))].join(',');
-          this.#options.log?.(`kafka: sent ${records.length} records to ${topics} on ${this.#options.brokers.join(',')} after ${budget.failures} failures over ${(budget.failingFor() / 1000).toFixed(1)} s`);
+          this.#options.log?.(
+            `kafka: sent ${records.length} records to ${topics} on ${this.#options.brokers.join(',')} after ${budget.failures} failures over ${(budget.failingFor() / 1000).toFixed(1)} s`,
+          );
         }
         return (res.offsets ?? []).map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset }));
       } catch (err) {

@@ -14,9 +14,7 @@ export interface RetryBudgetOptions {
   now?: () => number;
 }
 
-export type RetryDecision =
-  | { retry: true; delayMs: number; failures: number; failingForMs: number }
-  | { retry: false; failures: number; failingForMs: number };
+export type RetryDecision = { retry: true; delayMs: number; failures: number; failingForMs: number } | { retry: false; failures: number; failingForMs: number };
 
 export class RetryBudget {
   readonly giveUpAfterMs: number;

@@ -269,10 +269,16 @@ export class GroupSource implements KafkaSource {
       ]).finally(() => clearTimeout(t));
     };
     // the loop ends after the batch in hand and calls onRevoked(all, 'stop')
-    await within(this.#loop.catch(() => {}), 'the fetch loop');
+    await within(
+      this.#loop.catch(() => {}),
+      'the fetch loop',
+    );
     // (the callback form: the library's promise overload of leaveGroup is shadowed in its types)
     await within(new Promise<void>((resolve) => this.#consumer.leaveGroup(false, () => resolve())), 'leaving the group');
-    await within(this.#consumer.close(true).catch(() => {}), 'closing the consumer');
+    await within(
+      this.#consumer.close(true).catch(() => {}),
+      'closing the consumer',
+    );
     this.#running = false;
     if (this.#fatal) this.#rejectDone(this.#fatal);
     else this.#resolveDone();

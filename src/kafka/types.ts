@@ -54,11 +54,7 @@ export interface KafkaRecordBatch extends TopicPartition {
  * for partitions the table knows nothing about. `committed` uses the group's committed offset
  * and falls back to `fallback` (default earliest) when there is none.
  */
-export type StartPosition =
-  | bigint
-  | 'earliest'
-  | 'latest'
-  | { committed: true; fallback?: 'earliest' | 'latest' };
+export type StartPosition = bigint | 'earliest' | 'latest' | { committed: true; fallback?: 'earliest' | 'latest' };
 
 export type RevokeReason = 'rebalance' | 'stop';
 

@@ -102,7 +102,7 @@ export function writeColumnChunk(col: LeafColumn, l0: number, l1: number, v0: nu
   const rep = col.rep;
   const maxDef = col.maxDef;
   let v = v0;
-  for (let a = l0; a < l1; ) {
+  for (let a = l0; a < l1;) {
     let b = Math.min(l1, a + levelsPerPage);
     if (rep !== null) while (b < l1 && rep[b] !== 0) b++;
     // values in this page

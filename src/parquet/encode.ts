@@ -149,8 +149,10 @@ export function encodeRowGroups(schema: Schema, batch: ColumnBatch, options: Enc
     const groupStart = offset;
     for (let c = 0; c < batch.columns.length; c++) {
       const col = batch.columns[c];
-      const l0 = starts[c].levels[g], l1 = starts[c].levels[g + 1];
-      const v0 = starts[c].values[g], v1 = starts[c].values[g + 1];
+      const l0 = starts[c].levels[g],
+        l1 = starts[c].levels[g + 1];
+      const v0 = starts[c].values[g],
+        v1 = starts[c].values[g + 1];
       const r = writeColumnChunk(col, l0, l1, v0, { compress, pageBytes }, scratch);
       chunks.push({
         physical: ps.leaves[c].physical,
@@ -341,13 +343,7 @@ function writeStatistics(w: CompactWriter, s: ColumnStats): void {
   w.end();
 }
 
-function writeFooter(
-  elements: SchemaElement[],
-  rowGroups: { chunks: ChunkMeta[]; rows: number; start: number }[],
-  numRows: number,
-  compression: Compression,
-  schema: Schema,
-): Uint8Array {
+function writeFooter(elements: SchemaElement[], rowGroups: { chunks: ChunkMeta[]; rows: number; start: number }[], numRows: number, compression: Compression, schema: Schema): Uint8Array {
   const w = new CompactWriter(new ByteWriter(4096));
   w.i32(1, 1);
   w.list(2, CT.STRUCT, elements.length);

@@ -27,7 +27,7 @@ export function encodeRleHybrid(values: Uint8Array | Int32Array, start: number, 
     const run = j - i;
     if (run >= 8) {
       // make the pending bit-packed part a multiple of 8 by taking values from this run
-      let pending = i - pendStart;
+      const pending = i - pendStart;
       const take = (8 - (pending & 7)) & 7;
       if (run - take >= 8) {
         if (pending + take > 0) writeBitPacked(values, pendStart, i + take, width, out);

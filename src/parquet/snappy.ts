@@ -45,14 +45,7 @@ export function snappyCompress(src: Uint8Array): Uint8Array {
     const h = Math.imul(word, 0x1e35a7bd) >>> (32 - HASH_BITS);
     const cand = table[h];
     table[h] = i;
-    if (
-      cand >= 0 &&
-      i - cand <= 65535 &&
-      src[cand] === src[i] &&
-      src[cand + 1] === src[i + 1] &&
-      src[cand + 2] === src[i + 2] &&
-      src[cand + 3] === src[i + 3]
-    ) {
+    if (cand >= 0 && i - cand <= 65535 && src[cand] === src[i] && src[cand + 1] === src[i + 1] && src[cand + 2] === src[i + 2] && src[cand + 3] === src[i + 3]) {
       if (lit < i) emitLiteral(lit, i);
       let len = 4;
       while (i + len < n && src[cand + len] === src[i + len]) len++;

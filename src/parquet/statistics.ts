@@ -46,7 +46,8 @@ export function columnStats(col: LeafColumn, v0: number, v1: number, nullCount: 
   switch (col.kind) {
     case 'boolean': {
       const v = col.values as Uint8Array;
-      let min = 1, max = 0;
+      let min = 1,
+        max = 0;
       for (let i = v0; i < v1; i++) {
         if (v[i]) max = 1;
         else min = 0;
@@ -57,7 +58,8 @@ export function columnStats(col: LeafColumn, v0: number, v1: number, nullCount: 
     }
     case 'int32': {
       const v = col.values as Int32Array;
-      let min = v[v0], max = v[v0];
+      let min = v[v0],
+        max = v[v0];
       for (let i = v0 + 1; i < v1; i++) {
         const x = v[i];
         if (x < min) min = x;
@@ -70,8 +72,12 @@ export function columnStats(col: LeafColumn, v0: number, v1: number, nullCount: 
     case 'int64': {
       const big = col.values as BigInt64Array;
       const v = new Int32Array(big.buffer, big.byteOffset, big.length * 2);
-      let minI = v0, maxI = v0;
-      let minHi = v[2 * v0 + 1], minLo = v[2 * v0] >>> 0, maxHi = minHi, maxLo = minLo;
+      let minI = v0,
+        maxI = v0;
+      let minHi = v[2 * v0 + 1],
+        minLo = v[2 * v0] >>> 0,
+        maxHi = minHi,
+        maxLo = minLo;
       for (let i = v0 + 1; i < v1; i++) {
         const hi = v[2 * i + 1];
         const lo = v[2 * i] >>> 0;
@@ -92,7 +98,10 @@ export function columnStats(col: LeafColumn, v0: number, v1: number, nullCount: 
     case 'float':
     case 'double': {
       const v = col.values as Float32Array | Float64Array;
-      let min = Infinity, max = -Infinity, nan = 0, any = false;
+      let min = Infinity,
+        max = -Infinity,
+        nan = 0,
+        any = false;
       for (let i = v0; i < v1; i++) {
         const x = v[i];
         if (x !== x) {
@@ -117,7 +126,8 @@ export function columnStats(col: LeafColumn, v0: number, v1: number, nullCount: 
       const w = col.width;
       const v = col.values as Uint8Array;
       const signed = primitiveKind(col.type) === 'decimal';
-      let minAt = v0 * w, maxAt = v0 * w;
+      let minAt = v0 * w,
+        maxAt = v0 * w;
       for (let i = v0 + 1; i < v1; i++) {
         const at = i * w;
         if (compareBytes(v, at, w, v, minAt, w, signed) < 0) minAt = at;
@@ -137,14 +147,16 @@ export function columnStats(col: LeafColumn, v0: number, v1: number, nullCount: 
           used = new Uint8Array(d.size);
           for (let i = v0; i < v1; i++) used[d.indices[i]] = 1;
         }
-        let minK = -1, maxK = -1;
+        let minK = -1,
+          maxK = -1;
         for (let k = 0; k < d.size; k++) {
           if (used !== null && used[k] === 0) continue;
           if (minK < 0) {
             minK = maxK = k;
             continue;
           }
-          const a = off[k], l = off[k + 1] - a;
+          const a = off[k],
+            l = off[k + 1] - a;
           if (compareBytes(data, a, l, data, off[minK], off[minK + 1] - off[minK]) < 0) minK = k;
           else if (compareBytes(data, a, l, data, off[maxK], off[maxK + 1] - off[maxK]) > 0) maxK = k;
         }
@@ -154,9 +166,11 @@ export function columnStats(col: LeafColumn, v0: number, v1: number, nullCount: 
       }
       const off = col.offsets!;
       const data = col.values as Uint8Array;
-      let minI = v0, maxI = v0;
+      let minI = v0,
+        maxI = v0;
       for (let i = v0 + 1; i < v1; i++) {
-        const a = off[i], l = off[i + 1] - a;
+        const a = off[i],
+          l = off[i + 1] - a;
         if (compareBytes(data, a, l, data, off[minI], off[minI + 1] - off[minI]) < 0) minI = i;
         else if (compareBytes(data, a, l, data, off[maxI], off[maxI + 1] - off[maxI]) > 0) maxI = i;
       }

@@ -42,8 +42,7 @@ export interface DeadLetterProducer {
 
 /** Headers as the Kafka clients hand them out: a list or Map of pairs, or an object (values may be arrays). */
 export type RecordHeaders =
-  | Iterable<readonly [string | Uint8Array, Uint8Array | string | null | undefined]>
-  | Record<string, Uint8Array | string | null | undefined | readonly (Uint8Array | string)[]>;
+  Iterable<readonly [string | Uint8Array, Uint8Array | string | null | undefined]> | Record<string, Uint8Array | string | null | undefined | readonly (Uint8Array | string)[]>;
 
 /** The consumed record, as far as the dead-letter queue needs it. */
 export interface SourceRecord {
@@ -89,10 +88,7 @@ export class ConnectorStoppedError extends Error {
   readonly errorClass: string;
   readonly reason: string | undefined;
   constructor(connector: string, record: SourceRecord, errorClass: string, reason: string | undefined, detail: string, why: string, cause: unknown) {
-    super(
-      `connector ${connector} stopped at ${record.topic}[${record.partition}] offset ${record.offset}: ${errorClass}${reason ? ` (${reason})` : ''}: ${detail} [${why}]`,
-      { cause },
-    );
+    super(`connector ${connector} stopped at ${record.topic}[${record.partition}] offset ${record.offset}: ${errorClass}${reason ? ` (${reason})` : ''}: ${detail} [${why}]`, { cause });
     this.name = 'ConnectorStoppedError';
     this.connector = connector;
     this.topic = record.topic;
@@ -296,10 +292,16 @@ export class DeadLetterQueue {
     const schemaChange = error instanceof IncompatibleSchemaChangeError || errorClass === 'IncompatibleSchemaChangeError';
     const tombstone = record.value === null || record.value === undefined;
     const stopWhy = tombstone
-      ? this.tombstones === 'fail' ? 'errors.tombstones is fail' : undefined
+      ? this.tombstones === 'fail'
+        ? 'errors.tombstones is fail'
+        : undefined
       : schemaChange
-        ? this.onIncompatibleSchema === 'stop' ? 'errors.onIncompatibleSchema is stop' : undefined
-        : this.tolerance === 'none' ? 'errors.tolerance is none' : undefined;
+        ? this.onIncompatibleSchema === 'stop'
+          ? 'errors.onIncompatibleSchema is stop'
+          : undefined
+        : this.tolerance === 'none'
+          ? 'errors.tolerance is none'
+          : undefined;
     if (stopWhy !== undefined) {
       const detail = truncateUtf8(error instanceof Error ? error.message : String(error), MAX_ERROR_MESSAGE_BYTES).toString('utf8');
       throw new ConnectorStoppedError(this.connector, record, errorClass, reason, detail, stopWhy, error);
@@ -349,7 +351,10 @@ export class DeadLetterQueue {
         n++;
       }
       const batch = this.#queue.slice(0, n);
-      await this.#producer!.send(this.topic!, batch.map((p) => p.message));
+      await this.#producer!.send(
+        this.topic!,
+        batch.map((p) => p.message),
+      );
       this.#queue.splice(0, n);
       this.#pendingBytes -= bytes;
       this.#sent += n;

@@ -224,7 +224,12 @@ export class PipelineMetrics {
       buckets: buckets.dataFreshnessSeconds,
       registers,
     });
-    this.consumerLag = new Gauge({ name: 'floe_consumer_lag_records', help: 'High watermark minus the next offset to read, per assigned partition.', labelNames: ['topic', 'partition'] as const, registers });
+    this.consumerLag = new Gauge({
+      name: 'floe_consumer_lag_records',
+      help: 'High watermark minus the next offset to read, per assigned partition.',
+      labelNames: ['topic', 'partition'] as const,
+      registers,
+    });
     this.bufferedBytes = new Gauge({ name: 'floe_buffered_bytes', help: 'Bytes held in batches not yet committed.', registers });
     this.pausedPartitions = new Gauge({ name: 'floe_paused_partitions', help: 'Partitions paused because the buffers are full.', registers });
     this.lastCommitTimestamp = new Gauge({ name: 'floe_last_commit_timestamp_seconds', help: 'Unix time of the last successful commit, per table.', labelNames: ['table'] as const, registers });
@@ -252,10 +257,7 @@ export class PipelineMetrics {
    * "none" and are skipped; a timestamp after the commit time, from clock skew, counts as 0).
    * Does not count the attempt itself: call `commitAttempt(table, 'ok', ...)` for that.
    */
-  committed(
-    table: string,
-    c: { rows: number; bytes: number; files: number; commitTimeMs: number; timestampsMs?: ArrayLike<number | bigint> },
-  ): void {
+  committed(table: string, c: { rows: number; bytes: number; files: number; commitTimeMs: number; timestampsMs?: ArrayLike<number | bigint> }): void {
     this.recordsWritten.inc({ table }, c.rows);
     this.bytesWritten.inc({ table }, c.bytes);
     this.filesWritten.inc({ table }, c.files);

@@ -13,7 +13,6 @@ export interface SourceRecord {
   headers: [string, Uint8Array | null][];
 }
 
-
 /** Where an assigned partition should start: an offset, or the log's start or end. */
 export type StartPosition = bigint | 'earliest' | 'latest';
 
@@ -37,4 +36,3 @@ export interface RecordSource {
   /** Leaves the group; onRevoked runs for what was assigned. */
   stop(): Promise<void>;
 }
-

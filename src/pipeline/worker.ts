@@ -257,7 +257,10 @@ export class ConnectorWorker {
     await this.openConnectorTables();
     for (const tp of parts) {
       const key = tpKey(tp);
-      const start = startingOffset((await this.tablesFedBy(tp)).map((t) => t.offsets), key);
+      const start = startingOffset(
+        (await this.tablesFedBy(tp)).map((t) => t.offsets),
+        key,
+      );
       this.positions.assign(tp, start, key);
       out.set(key, start ?? this.o.config.kafka.startFrom);
     }
@@ -295,7 +298,13 @@ export class ConnectorWorker {
     const dot = cfg.table.name.lastIndexOf('.');
     const namespace = cfg.table.name.slice(0, dot).split('.');
     if (dot < 0 || namespace.some((n) => n.includes('{'))) return;
-    const pattern = new RegExp(`^${cfg.table.name.slice(dot + 1).split(/\{value\}|\{topic\}/).map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[a-z0-9_]+')}$`);
+    const pattern = new RegExp(
+      `^${cfg.table.name
+        .slice(dot + 1)
+        .split(/\{value\}|\{topic\}/)
+        .map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('[a-z0-9_]+')}$`,
+    );
     let ids: { namespace: string[]; name: string }[];
     try {
       ids = await this.o.catalog.listTables(namespace);
@@ -368,7 +377,7 @@ export class ConnectorWorker {
     if (this.stopping) return;
     if (records.length > 0) this.o.events?.consumed?.({ topic: records[0].topic, count: records.length });
     // A fetch batch holds one partition's records; any batch is taken as runs of one partition.
-    for (let from = 0; from < records.length; ) {
+    for (let from = 0; from < records.length;) {
       const first = records[from];
       let end = from + 1;
       while (end < records.length && records[end].partition === first.partition && records[end].topic === first.topic) end++;
@@ -747,9 +756,7 @@ export class ConnectorWorker {
     const { intervalMs, maxRows, maxBytes } = this.o.config.commit;
     const now = this.now();
     for (const t of this.state.values()) {
-      const aged =
-        (t.firstBufferedAt !== undefined && now - t.firstBufferedAt >= intervalMs) ||
-        (t.offsetsMovedAt !== undefined && now - t.offsetsMovedAt >= intervalMs * OFFSETS_ONLY_INTERVALS);
+      const aged = (t.firstBufferedAt !== undefined && now - t.firstBufferedAt >= intervalMs) || (t.offsetsMovedAt !== undefined && now - t.offsetsMovedAt >= intervalMs * OFFSETS_ONLY_INTERVALS);
       if (aged || t.batch.rowCount >= maxRows || t.batch.estimatedBytes >= maxBytes || t.pending) await this.flushTable(t);
     }
   }

@@ -64,10 +64,7 @@ class AvroConverter {
       return {
         type: {
           type: 'struct',
-          fields: [
-            { name: 'tag', type: 'int', required: true },
-            ...nonNull.map((b, i) => ({ name: `field${i}`, type: this.type(b, `${path}.field${i}`), required: false })),
-          ],
+          fields: [{ name: 'tag', type: 'int', required: true }, ...nonNull.map((b, i) => ({ name: `field${i}`, type: this.type(b, `${path}.field${i}`), required: false }))],
         },
         required: !hasNull,
       };
@@ -85,16 +82,20 @@ class AvroConverter {
         return t.logical === 'date' ? 'date' : t.logical === 'time-millis' ? 'time' : 'int';
       case 'long':
         switch (t.logical) {
-          case undefined: return 'long';
-          case 'time-micros': return 'time';
+          case undefined:
+            return 'long';
+          case 'time-micros':
+            return 'time';
           case 'timestamp-millis':
           case 'timestamp-micros':
             return 'timestamptz';
           case 'local-timestamp-millis':
           case 'local-timestamp-micros':
             return 'timestamp';
-          case 'timestamp-nanos': return 'timestamptz_ns';
-          case 'local-timestamp-nanos': return 'timestamp_ns';
+          case 'timestamp-nanos':
+            return 'timestamptz_ns';
+          case 'local-timestamp-nanos':
+            return 'timestamp_ns';
         }
         break;
       case 'float':

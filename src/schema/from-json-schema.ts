@@ -32,7 +32,10 @@ export function jsonSchemaToIceberg(schema: unknown, references: ReadonlyMap<str
   return { schema: assignFreshIds([{ name: VALUE_COLUMN, type: t.type, required: !t.nullable }]).schema, wrapped: true };
 }
 
-interface Converted { type: TypeSpec; nullable: boolean }
+interface Converted {
+  type: TypeSpec;
+  nullable: boolean;
+}
 
 class JsonSchemaConverter {
   private readonly root: unknown;
@@ -106,15 +109,22 @@ class JsonSchemaConverter {
     if (nonNull.length !== 1) throw new SchemaConversionError(path, `type ${JSON.stringify(types)} has no single Iceberg type`);
 
     switch (nonNull[0]) {
-      case 'boolean': return { type: 'boolean', nullable };
-      case 'integer': return { type: 'long', nullable };
-      case 'number': return { type: 'double', nullable };
+      case 'boolean':
+        return { type: 'boolean', nullable };
+      case 'integer':
+        return { type: 'long', nullable };
+      case 'number':
+        return { type: 'double', nullable };
       case 'string':
         switch (s.format) {
-          case 'date-time': return { type: 'timestamptz', nullable };
-          case 'date': return { type: 'date', nullable };
-          case 'uuid': return { type: 'uuid', nullable };
-          default: return { type: 'string', nullable };
+          case 'date-time':
+            return { type: 'timestamptz', nullable };
+          case 'date':
+            return { type: 'date', nullable };
+          case 'uuid':
+            return { type: 'uuid', nullable };
+          default:
+            return { type: 'string', nullable };
         }
       case 'array': {
         if (s.items === undefined || Array.isArray(s.items) || typeof s.items === 'boolean') {

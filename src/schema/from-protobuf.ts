@@ -24,8 +24,10 @@ export function icebergSchemaFromProtobuf(message: protobuf.Type): Schema {
 
 function scalar(type: string, path: string): TypeSpec {
   switch (type) {
-    case 'double': return 'double';
-    case 'float': return 'float';
+    case 'double':
+      return 'double';
+    case 'float':
+      return 'float';
     case 'int32':
     case 'sint32':
     case 'sfixed32':
@@ -38,9 +40,12 @@ function scalar(type: string, path: string): TypeSpec {
     case 'uint64':
     case 'fixed64':
       return 'long';
-    case 'bool': return 'boolean';
-    case 'string': return 'string';
-    case 'bytes': return 'binary';
+    case 'bool':
+      return 'boolean';
+    case 'string':
+      return 'string';
+    case 'bytes':
+      return 'binary';
   }
   throw new SchemaConversionError(path, `unknown Protobuf scalar type ${type}`);
 }

@@ -47,7 +47,11 @@ export function isRfc3339DateTime(s: string): boolean {
   if (s.length < 20 || s.length > 35) return false;
   const m = RFC3339.exec(s);
   if (!m) return false;
-  const mo = +m[2], d = +m[3], h = +m[4], mi = +m[5], sec = +m[6];
+  const mo = +m[2],
+    d = +m[3],
+    h = +m[4],
+    mi = +m[5],
+    sec = +m[6];
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return false;
   if (m[7] !== undefined && (+m[7] > 23 || +m[8] > 59)) return false;
   return true;
@@ -64,11 +68,16 @@ function describe(v: unknown): string {
 
 function inferredName(t: Inferred): string {
   switch (t.k) {
-    case 'struct': return 'struct';
-    case 'list': return `list<${inferredName(t.element)}>`;
-    case 'map': return `map<string, ${inferredName(t.value)}>`;
-    case 'fixed': return typeToString(t.type);
-    default: return t.k;
+    case 'struct':
+      return 'struct';
+    case 'list':
+      return `list<${inferredName(t.element)}>`;
+    case 'map':
+      return `map<string, ${inferredName(t.value)}>`;
+    case 'fixed':
+      return typeToString(t.type);
+    default:
+      return t.k;
   }
 }
 
@@ -80,13 +89,17 @@ function isObject(v: unknown): v is Record<string, unknown> {
 function fitsFixed(type: PrimitiveType, v: unknown): boolean {
   const integral = (typeof v === 'number' && Number.isInteger(v)) || typeof v === 'bigint';
   switch (primitiveKind(type)) {
-    case 'boolean': return typeof v === 'boolean';
-    case 'int': return typeof v === 'number' && Number.isInteger(v) && v >= -2147483648 && v <= 2147483647;
-    case 'long': return integral;
+    case 'boolean':
+      return typeof v === 'boolean';
+    case 'int':
+      return typeof v === 'number' && Number.isInteger(v) && v >= -2147483648 && v <= 2147483647;
+    case 'long':
+      return integral;
     case 'float':
     case 'double':
       return typeof v === 'number' || typeof v === 'bigint';
-    case 'decimal': return typeof v === 'number' || typeof v === 'bigint' || typeof v === 'string';
+    case 'decimal':
+      return typeof v === 'number' || typeof v === 'bigint' || typeof v === 'string';
     case 'date':
     case 'time':
     case 'timestamp':
@@ -176,14 +189,16 @@ function fromIceberg(t: IcebergType): Inferred {
 /** Inferred → Iceberg type (undefined while nothing but nulls / empty arrays was seen). */
 function toSpec(t: Inferred): TypeSpec | undefined {
   switch (t.k) {
-    case 'unknown': return undefined;
+    case 'unknown':
+      return undefined;
     case 'boolean':
     case 'long':
     case 'double':
     case 'string':
     case 'timestamptz':
       return t.k;
-    case 'fixed': return t.type;
+    case 'fixed':
+      return t.type;
     case 'struct': {
       const fields: FieldSpec[] = [];
       for (const [name, ft] of t.fields) {
@@ -248,7 +263,10 @@ export class JsonSchemaInferrer {
 }
 
 /** Infers one schema from a batch of records; records that do not fit are listed, not merged. */
-export function inferJsonSchema(records: readonly unknown[], base?: StructType): {
+export function inferJsonSchema(
+  records: readonly unknown[],
+  base?: StructType,
+): {
   schema: Schema;
   rejected: { index: number; error: IncompatibleValueError }[];
 } {

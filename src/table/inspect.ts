@@ -15,7 +15,6 @@ import { snapshotLineage } from '../commit/lineage.ts';
 import type { Lineage } from '../commit/lineage.ts';
 import type { TableMetadata } from '../iceberg/table-metadata.ts';
 
-
 export interface TableReport {
   location: string;
   formatVersion: number;
@@ -74,7 +73,13 @@ export async function inspectTable(table: LoadedTable, io: FileIO = fileIOFor(ta
     for (const e of entries) {
       if (e.status === 2) continue;
       const f = e.dataFile;
-      report.files.push({ path: f['file-path'], records: f['record-count'], bytes: f['file-size-in-bytes'], partition: f.partition, partitionPath: spec && spec.fields.length > 0 ? partitionPath(spec, currentSchema(m), f.partition) : '' });
+      report.files.push({
+        path: f['file-path'],
+        records: f['record-count'],
+        bytes: f['file-size-in-bytes'],
+        partition: f.partition,
+        partitionPath: spec && spec.fields.length > 0 ? partitionPath(spec, currentSchema(m), f.partition) : '',
+      });
       report.rows += f['record-count'];
       report.bytes += f['file-size-in-bytes'];
     }

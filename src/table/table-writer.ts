@@ -291,13 +291,7 @@ export class RollingDataFiles {
 }
 
 /** Encodes and stores each partition's batch as one Parquet data file. */
-export async function writeDataFiles(
-  table: LoadedTable,
-  schema: Schema,
-  spec: PartitionSpec,
-  parts: PartitionBatch[],
-  options: TableWriterOptions = {},
-): Promise<DataFile[]> {
+export async function writeDataFiles(table: LoadedTable, schema: Schema, spec: PartitionSpec, parts: PartitionBatch[], options: TableWriterOptions = {}): Promise<DataFile[]> {
   const files = new RollingDataFiles(table, schema, spec, { ...options, maxInFlight: Math.max(1, parts.length) });
   try {
     await files.write(parts);
@@ -313,12 +307,7 @@ export async function writeDataFiles(
  * Every record is validated first: a value that does not fit fails the whole call with a
  * ValueError naming table and column, before anything is written.
  */
-export async function appendRecords(
-  catalog: Catalog,
-  id: TableIdentifier,
-  records: Iterable<Record<string, unknown>>,
-  options: TableWriterOptions & AppendOptions = {},
-): Promise<AppendResult> {
+export async function appendRecords(catalog: Catalog, id: TableIdentifier, records: Iterable<Record<string, unknown>>, options: TableWriterOptions & AppendOptions = {}): Promise<AppendResult> {
   const table = await catalog.loadTable(id);
   const schema = currentSchema(table.metadata);
   const spec = defaultSpec(table.metadata);

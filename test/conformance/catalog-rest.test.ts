@@ -6,14 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { RestCatalog } from '../../src/catalog/rest-catalog.ts';
 import { OAuth2ClientCredentialsAuth } from '../../src/catalog/rest-auth.ts';
-import {
-  CatalogUnreachableError,
-  CommitConflictError,
-  NamespaceAlreadyExistsError,
-  NoSuchTableError,
-  TableAlreadyExistsError,
-  type TableIdentifier,
-} from '../../src/catalog/catalog.ts';
+import { CatalogUnreachableError, CommitConflictError, NamespaceAlreadyExistsError, NoSuchTableError, TableAlreadyExistsError, type TableIdentifier } from '../../src/catalog/catalog.ts';
 import type { Schema } from '../../src/iceberg/types.ts';
 import { stackEnv } from '../helpers/stack.ts';
 import type { Snapshot, TableMetadata, TableUpdate } from '../../src/iceberg/table-metadata.ts';
@@ -76,7 +69,10 @@ test('tables: create in a nested namespace, list, load, exists, duplicate, missi
   created.push(id);
   assert.equal(t.metadata['format-version'], 2);
   assert.equal(t.metadata.properties?.['floe.test'], 'yes');
-  assert.deepEqual(t.metadata.schemas[0].fields.map((f) => f.name), ['id', 'payload']);
+  assert.deepEqual(
+    t.metadata.schemas[0].fields.map((f) => f.name),
+    ['id', 'payload'],
+  );
   assert.equal(t.metadata['partition-specs'][0].fields[0].transform, 'bucket[8]');
   assert.ok(t.metadataLocation.endsWith('.metadata.json'));
   assert.deepEqual(await cat.listTables([run, 'sub']), [id]);
@@ -107,10 +103,7 @@ test('a snapshot id of 2^62+12345 round-trips exactly and guards the next commit
   assert.equal(c2.metadata['current-snapshot-id'], NEXT);
   assert.equal(c2.metadata.snapshots?.find((s) => s['snapshot-id'] === NEXT)?.['parent-snapshot-id'], BIG);
   // And one off by one is refused.
-  await assert.rejects(
-    cat.commitTable(id, [{ type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': BIG + 2n }], [{ action: 'set-properties', updates: { x: 'y' } }]),
-    CommitConflictError,
-  );
+  await assert.rejects(cat.commitTable(id, [{ type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': BIG + 2n }], [{ action: 'set-properties', updates: { x: 'y' } }]), CommitConflictError);
 });
 
 test('two commits from the same base: the second is a CommitConflictError', async () => {
@@ -150,7 +143,7 @@ test('an unreachable catalog URL is named in the error', async () => {
   });
 });
 
-test('OAuth2 client credentials against the server\'s own token endpoint', async () => {
+test("OAuth2 client credentials against the server's own token endpoint", async () => {
   const auth = new OAuth2ClientCredentialsAuth({ tokenUrl: `${uri.replace(/\/+$/, '')}/v1/oauth/tokens`, clientId: 'floe', clientSecret: 'secret' });
   const oauthCat = new RestCatalog({ uri: uri, auth, warehouse: process.env.FLOE_TEST_REST_WAREHOUSE });
   assert.ok((await oauthCat.listNamespaces()).some((n) => n[0] === run));

@@ -29,12 +29,7 @@ after(async () => {
 
 /** Runs a PyIceberg script with `cat` bound to a SqlCatalog named "floe" on our file; returns its JSON output. */
 async function py(script: string): Promise<any> {
-  const prelude = [
-    'import json, sys',
-    'from pyiceberg.catalog.sql import SqlCatalog',
-    'cat = SqlCatalog("floe", uri="sqlite:///" + sys.argv[1], warehouse=sys.argv[2])',
-    '',
-  ].join('\n');
+  const prelude = ['import json, sys', 'from pyiceberg.catalog.sql import SqlCatalog', 'cat = SqlCatalog("floe", uri="sqlite:///" + sys.argv[1], warehouse=sys.argv[2])', ''].join('\n');
   const { stdout } = await promisify(execFile)(python, ['-c', prelude + script, db, warehouse], { maxBuffer: 1 << 24 });
   return JSON.parse(stdout.trim().split('\n').at(-1)!);
 }
@@ -57,7 +52,13 @@ test('PyIceberg lists and loads a table our SqlCatalog created and committed to'
   await cat.createNamespace(['shop', 'eu'], { owner: 'floe' });
   await cat.createTable(id, {
     schema,
-    partitionSpec: { 'spec-id': 0, fields: [{ 'source-id': 2, 'field-id': 1000, name: 'ts_day', transform: 'day' }, { 'source-id': 1, 'field-id': 1001, name: 'id_bucket', transform: 'bucket[16]' }] },
+    partitionSpec: {
+      'spec-id': 0,
+      fields: [
+        { 'source-id': 2, 'field-id': 1000, name: 'ts_day', transform: 'day' },
+        { 'source-id': 1, 'field-id': 1001, name: 'id_bucket', transform: 'bucket[16]' },
+      ],
+    },
     properties: { 'write.parquet.compression-codec': 'zstd' },
   });
   const committed = await cat.commitTable(id, [{ type: 'assert-current-schema-id', 'current-schema-id': 0 }], [{ action: 'set-properties', updates: { 'floe.note': 'hello' } }]);
@@ -94,7 +95,10 @@ print(json.dumps({
     [4, 'amount', 'decimal(10, 2)', false],
   ]);
   assert.deepEqual(got.identifier_ids, [1]);
-  assert.deepEqual(got.spec, [[2, 1000, 'ts_day', 'day'], [1, 1001, 'id_bucket', 'bucket[16]']]);
+  assert.deepEqual(got.spec, [
+    [2, 1000, 'ts_day', 'day'],
+    [1, 1001, 'id_bucket', 'bucket[16]'],
+  ]);
   assert.equal(got.properties['floe.note'], 'hello');
   assert.equal(got.properties['write.parquet.compression-codec'], 'zstd');
   assert.equal(got.format_version, 2);

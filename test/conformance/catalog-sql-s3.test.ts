@@ -51,7 +51,10 @@ test('SqlCatalog on an S3 warehouse: create, commit, conflict, and PyIceberg loa
   const t = await a.createTable(id, { schema: { type: 'struct', 'schema-id': 0, fields: [{ id: 1, name: 'k', required: true, type: 'long' }] } });
   assert.ok(t.metadataLocation.startsWith(`${warehouse}/s3ns/events/metadata/00000-`));
   assert.equal(await s3.exists(t.metadataLocation), true);
-  const req = [{ type: 'assert-table-uuid' as const, uuid: t.metadata['table-uuid'] }, { type: 'assert-current-schema-id' as const, 'current-schema-id': 0 }];
+  const req = [
+    { type: 'assert-table-uuid' as const, uuid: t.metadata['table-uuid'] },
+    { type: 'assert-current-schema-id' as const, 'current-schema-id': 0 },
+  ];
   const c1 = await a.commitTable(id, req, [{ action: 'set-properties', updates: { who: 'a' } }]);
   // b read the pointer before a's commit landed? Force it: b commits from the old base.
   const stale = (b as unknown as { currentLocation(i: typeof id): string }).currentLocation.bind(b);

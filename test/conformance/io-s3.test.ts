@@ -69,10 +69,13 @@ test('multipart: a file bigger than the part size is uploaded in parts and reads
   const data = randomBytes(partSize * 2 + 12345); // three parts, the last one short
   const loc = `${base}/big/multipart.bin`;
   const sent: string[] = [];
-  mp.client.middlewareStack.add((next, ctx) => async (args) => {
-    sent.push(ctx.commandName as string);
-    return next(args);
-  }, { step: 'initialize', name: 'recordCommands' });
+  mp.client.middlewareStack.add(
+    (next, ctx) => async (args) => {
+      sent.push(ctx.commandName as string);
+      return next(args);
+    },
+    { step: 'initialize', name: 'recordCommands' },
+  );
   await mp.write(loc, data);
   assert.equal(sent.filter((c) => c === 'UploadPartCommand').length, 3);
   assert.ok(sent.includes('CreateMultipartUploadCommand') && sent.includes('CompleteMultipartUploadCommand'));
@@ -87,10 +90,13 @@ test('multipart failure aborts the upload and leaves no object', async () => {
   const mp = new S3FileIO({ ...props, 's3.multipart.size': String(partSize) });
   const loc = `${base}/big/aborted.bin`;
   let calls = 0;
-  mp.client.middlewareStack.add((next, ctx) => async (args) => {
-    if (ctx.commandName === 'UploadPartCommand' && ++calls === 2) throw new Error('injected part failure');
-    return next(args);
-  }, { step: 'initialize', name: 'failSecondPart' });
+  mp.client.middlewareStack.add(
+    (next, ctx) => async (args) => {
+      if (ctx.commandName === 'UploadPartCommand' && ++calls === 2) throw new Error('injected part failure');
+      return next(args);
+    },
+    { step: 'initialize', name: 'failSecondPart' },
+  );
   await assert.rejects(mp.write(loc, randomBytes(partSize * 2 + 1)), /injected part failure/);
   assert.equal(await io.exists(loc), false);
   const uploads = await io.client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: `floe-io-test/${run}/big/aborted.bin` }));
@@ -116,10 +122,13 @@ test('list pages through more keys than one page holds', async () => {
   const paged = new S3FileIO(props);
   paged.listPageSize = 10; // six pages
   let pages = 0;
-  paged.client.middlewareStack.add((next, ctx) => async (args) => {
-    if (ctx.commandName === 'ListObjectsV2Command') pages++;
-    return next(args);
-  }, { step: 'initialize', name: 'countPages' });
+  paged.client.middlewareStack.add(
+    (next, ctx) => async (args) => {
+      if (ctx.commandName === 'ListObjectsV2Command') pages++;
+      return next(args);
+    },
+    { step: 'initialize', name: 'countPages' },
+  );
   const seen: string[] = [];
   for await (const f of paged.list(prefix)) {
     seen.push(f.location);

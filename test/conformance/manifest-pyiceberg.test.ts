@@ -504,10 +504,16 @@ for (const codec of ['deflate', 'null', 'zstandard', 'snappy'] as const) {
     assert.deepEqual(back.entries, want);
     assert.equal(back.specId, 1);
     assert.deepEqual(back.partitionType, partitionType);
-    assert.deepEqual(back.partitionSpec?.fields.map((f) => [f['field-id'], f['source-id'], f.name, f.transform]), spec.fields.map((f) => [f['field-id'], f['source-id'], f.name, f.transform]));
+    assert.deepEqual(
+      back.partitionSpec?.fields.map((f) => [f['field-id'], f['source-id'], f.name, f.transform]),
+      spec.fields.map((f) => [f['field-id'], f['source-id'], f.name, f.transform]),
+    );
     assert.equal(back.content, 'data');
     assert.equal(back.formatVersion, 2);
-    assert.deepEqual(back.schema?.fields.map((f) => [f.id, f.name, f.type]), schema.fields.map((f) => [f.id, f.name, f.type]));
+    assert.deepEqual(
+      back.schema?.fields.map((f) => [f.id, f.name, f.type]),
+      schema.fields.map((f) => [f.id, f.name, f.type]),
+    );
     const inherited = readManifest(mBytes, { inherit: { snapshotId: mf.addedSnapshotId, sequenceNumber: mf.sequenceNumber! } }).entries;
     assert.deepEqual([inherited[0].sequenceNumber, inherited[0].fileSequenceNumber], [12, 12]);
 

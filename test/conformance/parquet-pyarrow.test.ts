@@ -167,7 +167,12 @@ const schema: Schema = {
           type: 'struct',
           fields: [
             { id: 28, name: 'sku', required: true, type: 'string' },
-            { id: 29, name: 'attrs', required: false, type: { type: 'map', 'key-id': 30, key: 'int', 'value-id': 31, value: { type: 'list', 'element-id': 32, element: 'int', 'element-required': false }, 'value-required': true } },
+            {
+              id: 29,
+              name: 'attrs',
+              required: false,
+              type: { type: 'map', 'key-id': 30, key: 'int', 'value-id': 31, value: { type: 'list', 'element-id': 32, element: 'int', 'element-required': false }, 'value-required': true },
+            },
           ],
         },
       },
@@ -187,7 +192,7 @@ function row(i: number): { rec: Record<string, unknown>; expect: Record<string, 
     const base = d.toISOString().slice(0, 19);
     return `${base}.${String(us % 1000000).padStart(6, '0')}${tz ? '+00:00' : ''}`;
   };
-  const uuid = `${(i * 2654435761 >>> 0).toString(16).padStart(8, '0')}-0000-4000-8000-${String(i).padStart(12, '0')}`;
+  const uuid = `${((i * 2654435761) >>> 0).toString(16).padStart(8, '0')}-0000-4000-8000-${String(i).padStart(12, '0')}`;
   const rec: Record<string, unknown> = {
     b: nul ? null : i % 3 === 0,
     i: sign * i * 1000,
@@ -242,10 +247,7 @@ function row(i: number): { rec: Record<string, unknown>; expect: Record<string, 
     st: rec.st === null ? null : { x: i, inner: (rec.st as { inner: unknown }).inner },
     tags: rec.tags,
     props: rec.props === null ? null : Object.entries(rec.props as object),
-    items:
-      rec.items === null
-        ? null
-        : (rec.items as { sku: string; attrs: Map<number, unknown> | null }[]).map((it) => ({ sku: it.sku, attrs: it.attrs === null ? null : [...it.attrs] })),
+    items: rec.items === null ? null : (rec.items as { sku: string; attrs: Map<number, unknown> | null }[]).map((it) => ({ sku: it.sku, attrs: it.attrs === null ? null : [...it.attrs] })),
   };
   return { rec, expect };
 }
@@ -258,7 +260,11 @@ function normalize(v: unknown): unknown {
 test('values, field ids, logical types and metrics as PyArrow sees them', () => {
   const n = 120;
   const rows = Array.from({ length: n }, (_, i) => row(i));
-  const { out, metrics, bytes } = writeAndRead(schema, rows.map((r) => r.rec), { rowGroupRows: 50 });
+  const { out, metrics, bytes } = writeAndRead(
+    schema,
+    rows.map((r) => r.rec),
+    { rowGroupRows: 50 },
+  );
 
   // values, row by row
   assert.equal(out.num_rows, n);
@@ -270,29 +276,65 @@ test('values, field ids, logical types and metrics as PyArrow sees them', () => 
   // field ids on every level
   const want_ids = (node: IdNode): unknown => ({ name: node.name, id: node.id, children: node.children?.map(want_ids) });
   const ids = JSON.parse(JSON.stringify(out.ids.map(want_ids)));
-  assert.deepEqual(ids, [
-    { name: 'b', id: '1' }, { name: 'i', id: '2' }, { name: 'l', id: '3' }, { name: 'f', id: '4' }, { name: 'd', id: '5' },
-    { name: 'dt', id: '6' }, { name: 'tm', id: '7' }, { name: 'ts', id: '8' }, { name: 'tz', id: '9' }, { name: 's', id: '10' },
-    { name: 'u', id: '11' }, { name: 'fx', id: '12' }, { name: 'bin', id: '13' }, { name: 'd9', id: '14' }, { name: 'd18', id: '15' },
-    { name: 'd38', id: '16' },
-    { name: 'st', id: '17', children: [{ name: 'x', id: '18' }, { name: 'inner', id: '19', children: [{ name: 'z', id: '20' }] }] },
-    { name: 'tags', id: '21', children: [{ name: 'element', id: '22' }] },
-    { name: 'props', id: '23', children: [{ name: 'key', id: '24' }, { name: 'value', id: '25' }] },
-    {
-      name: 'items',
-      id: '26',
-      children: [
-        {
-          name: 'element',
-          id: '27',
-          children: [
-            { name: 'sku', id: '28' },
-            { name: 'attrs', id: '29', children: [{ name: 'key', id: '30' }, { name: 'value', id: '31', children: [{ name: 'element', id: '32' }] }] },
-          ],
-        },
-      ],
-    },
-  ].map((x) => JSON.parse(JSON.stringify(x))));
+  assert.deepEqual(
+    ids,
+    [
+      { name: 'b', id: '1' },
+      { name: 'i', id: '2' },
+      { name: 'l', id: '3' },
+      { name: 'f', id: '4' },
+      { name: 'd', id: '5' },
+      { name: 'dt', id: '6' },
+      { name: 'tm', id: '7' },
+      { name: 'ts', id: '8' },
+      { name: 'tz', id: '9' },
+      { name: 's', id: '10' },
+      { name: 'u', id: '11' },
+      { name: 'fx', id: '12' },
+      { name: 'bin', id: '13' },
+      { name: 'd9', id: '14' },
+      { name: 'd18', id: '15' },
+      { name: 'd38', id: '16' },
+      {
+        name: 'st',
+        id: '17',
+        children: [
+          { name: 'x', id: '18' },
+          { name: 'inner', id: '19', children: [{ name: 'z', id: '20' }] },
+        ],
+      },
+      { name: 'tags', id: '21', children: [{ name: 'element', id: '22' }] },
+      {
+        name: 'props',
+        id: '23',
+        children: [
+          { name: 'key', id: '24' },
+          { name: 'value', id: '25' },
+        ],
+      },
+      {
+        name: 'items',
+        id: '26',
+        children: [
+          {
+            name: 'element',
+            id: '27',
+            children: [
+              { name: 'sku', id: '28' },
+              {
+                name: 'attrs',
+                id: '29',
+                children: [
+                  { name: 'key', id: '30' },
+                  { name: 'value', id: '31', children: [{ name: 'element', id: '32' }] },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+    ].map((x) => JSON.parse(JSON.stringify(x))),
+  );
 
   // logical and physical types
   const col = (p: string) => out.columns.find((c) => c.path === p)!;
@@ -321,10 +363,30 @@ test('values, field ids, logical types and metrics as PyArrow sees them', () => 
 
   // metrics against the footer
   const leafIds = new Map<string, number>([
-    ['b', 1], ['i', 2], ['l', 3], ['f', 4], ['d', 5], ['dt', 6], ['tm', 7], ['ts', 8], ['tz', 9], ['s', 10], ['u', 11], ['fx', 12],
-    ['bin', 13], ['d9', 14], ['d18', 15], ['d38', 16], ['st.x', 18], ['st.inner.z', 20], ['tags.list.element', 22],
-    ['props.key_value.key', 24], ['props.key_value.value', 25], ['items.list.element.sku', 28],
-    ['items.list.element.attrs.key_value.key', 30], ['items.list.element.attrs.key_value.value.list.element', 32],
+    ['b', 1],
+    ['i', 2],
+    ['l', 3],
+    ['f', 4],
+    ['d', 5],
+    ['dt', 6],
+    ['tm', 7],
+    ['ts', 8],
+    ['tz', 9],
+    ['s', 10],
+    ['u', 11],
+    ['fx', 12],
+    ['bin', 13],
+    ['d9', 14],
+    ['d18', 15],
+    ['d38', 16],
+    ['st.x', 18],
+    ['st.inner.z', 20],
+    ['tags.list.element', 22],
+    ['props.key_value.key', 24],
+    ['props.key_value.value', 25],
+    ['items.list.element.sku', 28],
+    ['items.list.element.attrs.key_value.key', 30],
+    ['items.list.element.attrs.key_value.value.list.element', 32],
   ]);
   assert.equal(out.columns.length, leafIds.size);
   const sums = new Map<number, { size: number; values: number; nulls: number }>();
@@ -342,7 +404,10 @@ test('values, field ids, logical types and metrics as PyArrow sees them', () => 
     assert.equal(metrics['value-counts'].get(id), s.values, `value count of ${id}`);
     assert.equal(metrics['null-value-counts'].get(id), s.nulls, `null count of ${id}`);
   }
-  assert.deepEqual(metrics['split-offsets'], out.chunks.filter((c) => c.path === 'b').map((c) => c.start));
+  assert.deepEqual(
+    metrics['split-offsets'],
+    out.chunks.filter((c) => c.path === 'b').map((c) => c.start),
+  );
   assert.equal(metrics['record-count'], n);
   assert.ok(bytes.length > 0);
   assert.match(out.created_by, /^floe/);

@@ -78,7 +78,11 @@ test('a data file over the multipart part size streams its parts to S3, reads ba
       const batch = new PartitionedBatch('big', schema, spec, { rowGroupBytes: MiB / 4 });
       const files = new RollingDataFiles(table, schema, spec, { io });
       await fill(files, batch, 0, ROWS - SLICE);
-      const [open] = await until('a pending multipart upload with a part', () => pendingUploads(io, bucket, dataPrefix), (u) => u.length === 1);
+      const [open] = await until(
+        'a pending multipart upload with a part',
+        () => pendingUploads(io, bucket, dataPrefix),
+        (u) => u.length === 1,
+      );
       const parts = await until(
         'an uploaded part',
         async () => (await io.client.send(new ListPartsCommand({ Bucket: bucket, Key: open.key, UploadId: open.uploadId }))).Parts ?? [],
@@ -113,7 +117,11 @@ test('a data file over the multipart part size streams its parts to S3, reads ba
       const dropped = new RollingDataFiles(table, schema, spec, { io });
       const batch2 = new PartitionedBatch('big', schema, spec, { rowGroupBytes: MiB / 4 });
       await fill(dropped, batch2, 0, ROWS - SLICE);
-      const [pending] = await until('a pending multipart upload', () => pendingUploads(io, bucket, dataPrefix), (u) => u.length === 1);
+      const [pending] = await until(
+        'a pending multipart upload',
+        () => pendingUploads(io, bucket, dataPrefix),
+        (u) => u.length === 1,
+      );
       await until(
         'an uploaded part of the file to abort',
         async () => (await io.client.send(new ListPartsCommand({ Bucket: bucket, Key: pending.key, UploadId: pending.uploadId }))).Parts ?? [],

@@ -23,7 +23,9 @@ const V1: Schema = {
     { id: 5, name: 'label', required: true, type: 'string' },
     { id: 6, name: 'st', required: false, type: { type: 'struct', fields: [{ id: 7, name: 'a', required: false, type: 'int' }] } },
     {
-      id: 8, name: 'items', required: false,
+      id: 8,
+      name: 'items',
+      required: false,
       type: { type: 'list', 'element-id': 9, 'element-required': false, element: { type: 'struct', fields: [{ id: 10, name: 'sku', required: false, type: 'string' }] } },
     },
   ],
@@ -36,8 +38,29 @@ const V2_INCOMING: FieldSpec[] = [
   { name: 'f', type: 'double' },
   { name: 'amount', type: 'decimal(12, 2)' },
   { name: 'label', type: 'string' },
-  { name: 'st', type: { type: 'struct', fields: [{ name: 'a', type: 'int' }, { name: 'b', type: 'string' }] } },
-  { name: 'items', type: { type: 'list', element: { type: 'struct', fields: [{ name: 'sku', type: 'string' }, { name: 'qty', type: 'int' }] } } },
+  {
+    name: 'st',
+    type: {
+      type: 'struct',
+      fields: [
+        { name: 'a', type: 'int' },
+        { name: 'b', type: 'string' },
+      ],
+    },
+  },
+  {
+    name: 'items',
+    type: {
+      type: 'list',
+      element: {
+        type: 'struct',
+        fields: [
+          { name: 'sku', type: 'string' },
+          { name: 'qty', type: 'int' },
+        ],
+      },
+    },
+  },
   { name: 'note', type: 'string' },
   { name: 'seen_at', type: 'timestamptz' },
 ];
@@ -65,8 +88,28 @@ const OLD: { record: Record<string, unknown>; expected: Record<string, Expected>
 // Rows under the evolved schema: values only the new types can hold, new columns set, label null.
 const NEW: { record: Record<string, unknown>; expected: Record<string, Expected> }[] = [
   {
-    record: { id: 10n, n: 9223372036854775807n, f: 0.1, amount: '-9999999999.99', label: null, st: { a: 5, b: 'bé' }, items: [{ sku: 's', qty: 3 }], note: '📝', seen_at: '1969-07-20T20:17:40.000001Z' },
-    expected: { id: '10', n: '9223372036854775807', f: '0.1', amount: '-9999999999.99', label: null, st: { a: '5', b: 'bé' }, items: [{ sku: 's', qty: '3' }], note: '📝', seen_at: '1969-07-20T20:17:40.000001+00:00' },
+    record: {
+      id: 10n,
+      n: 9223372036854775807n,
+      f: 0.1,
+      amount: '-9999999999.99',
+      label: null,
+      st: { a: 5, b: 'bé' },
+      items: [{ sku: 's', qty: 3 }],
+      note: '📝',
+      seen_at: '1969-07-20T20:17:40.000001Z',
+    },
+    expected: {
+      id: '10',
+      n: '9223372036854775807',
+      f: '0.1',
+      amount: '-9999999999.99',
+      label: null,
+      st: { a: '5', b: 'bé' },
+      items: [{ sku: 's', qty: '3' }],
+      note: '📝',
+      seen_at: '1969-07-20T20:17:40.000001+00:00',
+    },
   },
   {
     record: { id: 11n, n: -9223372036854775808n, f: 1e300, amount: '12345678.12', label: 'new', st: null, items: [], note: '', seen_at: null },
@@ -84,26 +127,29 @@ for (const kind of CATALOG_KINDS) {
     try {
       const id = env.id('evolving');
       await env.catalog.createTable(id, { schema: V1 });
-      await appendRecords(env.catalog, id, OLD.slice(0, 2).map((r) => r.record));
-      await appendRecords(env.catalog, id, OLD.slice(2).map((r) => r.record));
+      await appendRecords(
+        env.catalog,
+        id,
+        OLD.slice(0, 2).map((r) => r.record),
+      );
+      await appendRecords(
+        env.catalog,
+        id,
+        OLD.slice(2).map((r) => r.record),
+      );
 
       // Before the update, values that need the new schema are refused.
       await assert.rejects(appendRecords(env.catalog, id, [NEW[0].record]), /column "n"/);
 
       const { table, changes } = await updateSchema(env.catalog, id, V2_INCOMING);
       const kinds = changes.map((c) => `${c.kind} ${c.path}`).sort();
-      assert.deepEqual(kinds, [
-        'add-column items.element.qty',
-        'add-column note',
-        'add-column seen_at',
-        'add-column st.b',
-        'make-optional label',
-        'widen-type amount',
-        'widen-type f',
-        'widen-type n',
-      ]);
+      assert.deepEqual(kinds, ['add-column items.element.qty', 'add-column note', 'add-column seen_at', 'add-column st.b', 'make-optional label', 'widen-type amount', 'widen-type f', 'widen-type n']);
       assert.equal(table.metadata['current-schema-id'], 1);
-      await appendRecords(env.catalog, id, NEW.map((r) => r.record));
+      await appendRecords(
+        env.catalog,
+        id,
+        NEW.map((r) => r.record),
+      );
 
       const evolved = table.metadata.schemas.find((s) => s['schema-id'] === 1)!;
       const read = await readRows(env, 'evolving');

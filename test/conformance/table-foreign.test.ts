@@ -65,10 +65,7 @@ for (const kind of CATALOG_KINDS) {
       assert.equal(typeof pySnapshotId, 'bigint', 'snapshot ids are read losslessly (bigint)');
       await appendRecords(env.catalog, id, batches[1]);
       await appendRecords(env.catalog, id, batches[2]);
-      const [, snaps] = (await probe(env, 'shared', [{ op: 'append', rows: forPython(batches[3]) }, { op: 'snapshots' }])) as [
-        unknown,
-        { current: string; snapshots: ProbeSnapshot[] },
-      ];
+      const [, snaps] = (await probe(env, 'shared', [{ op: 'append', rows: forPython(batches[3]) }, { op: 'snapshots' }])) as [unknown, { current: string; snapshots: ProbeSnapshot[] }];
 
       const all = batches.flat();
       const t = await env.catalog.loadTable(id);

@@ -50,8 +50,14 @@ test(`${APPENDS} appends with min-count-to-merge=${MIN_COUNT}: bounded manifests
     ];
     // Bounded: merging starts at MIN_COUNT manifests, so the current snapshot never holds more.
     assert.ok(manifests.length >= 1 && manifests.length <= MIN_COUNT, `current snapshot has ${manifests.length} manifests`);
-    assert.ok(manifests.some((m) => m.existing_files > 0), 'no merged manifest (with existing entries) in the current snapshot');
-    assert.equal(manifests.reduce((n, m) => n + m.added_files + m.existing_files, 0), APPENDS);
+    assert.ok(
+      manifests.some((m) => m.existing_files > 0),
+      'no merged manifest (with existing entries) in the current snapshot',
+    );
+    assert.equal(
+      manifests.reduce((n, m) => n + m.added_files + m.existing_files, 0),
+      APPENDS,
+    );
 
     // Every data file's entry: the snapshot and sequence number of the append that wrote it.
     assert.equal(entries.length, APPENDS);

@@ -9,16 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendRecords } from '../../src/table/table-writer.ts';
 import type { IcebergType, NestedField } from '../../src/iceberg/types.ts';
-import {
-  ALL_TYPES_SCHEMA,
-  allTypesRows,
-  daysOf,
-  hex,
-  microsOf,
-  openTableEnv,
-  probe,
-  unscaledOf,
-} from '../helpers/table-fixtures.ts';
+import { ALL_TYPES_SCHEMA, allTypesRows, daysOf, hex, microsOf, openTableEnv, probe, unscaledOf } from '../helpers/table-fixtures.ts';
 import type { Expected, GeneratedRow, ProbeFile, ProbeSnapshot } from '../helpers/table-fixtures.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -67,7 +58,8 @@ function serialize(t: string, v: string): string {
 /** Ordering of two values of one primitive type as Iceberg compares them. */
 function compare(t: string, a: string, b: string): number {
   if (t === 'float' || t === 'double') {
-    const x = Number(a), y = Number(b);
+    const x = Number(a),
+      y = Number(b);
     if (x === 0 && y === 0) return (Object.is(x, -0) ? 0 : 1) - (Object.is(y, -0) ? 0 : 1);
     return x < y ? -1 : x > y ? 1 : 0;
   }
@@ -78,12 +70,14 @@ function compare(t: string, a: string, b: string): number {
   }
   if (t.startsWith('decimal')) {
     const s = decimalScale(t);
-    const x = unscaledOf(a, s), y = unscaledOf(b, s);
+    const x = unscaledOf(a, s),
+      y = unscaledOf(b, s);
     return x < y ? -1 : x > y ? 1 : 0;
   }
   if (t === 'time' || t === 'timestamp' || t === 'timestamptz') {
     const f = t === 'time' ? timeMicros : (s: string) => microsOf(s.replace(/\+00:00$/, ''));
-    const x = f(a), y = f(b);
+    const x = f(a),
+      y = f(b);
     return x < y ? -1 : x > y ? 1 : 0;
   }
   // strings compare by UTF-8 bytes (= code points), binary/fixed/uuid unsigned bytewise
@@ -152,7 +146,11 @@ function leaves(): Leaf[] {
     }
     const entries = (rows: Record<string, Expected>[]) => get(rows).flatMap((v) => (v === null || v === undefined || (v as Expected[]).length === 0 ? [undefined] : (v as Expected[][])));
     walk({ id: t['key-id'], name: `${field.name}.key`, required: true, type: t.key }, (rows) => entries(rows).map((e) => (e === undefined ? undefined : (e as Expected[])[0])), true);
-    walk({ id: t['value-id'], name: `${field.name}.value`, required: t['value-required'], type: t.value }, (rows) => entries(rows).map((e) => (e === undefined ? undefined : (e as Expected[])[1])), true);
+    walk(
+      { id: t['value-id'], name: `${field.name}.value`, required: t['value-required'], type: t.value },
+      (rows) => entries(rows).map((e) => (e === undefined ? undefined : (e as Expected[])[1])),
+      true,
+    );
   };
   for (const f of ALL_TYPES_SCHEMA.fields) walk(f, (rows) => rows.map((r) => r[f.name] ?? null), false);
   return out;
@@ -181,7 +179,8 @@ function expectedMetrics(rows: GeneratedRow[]): ExpectedMetrics {
     if (leaf.repeated) continue;
     const ordered = values.filter((v) => v !== 'NaN').sort((a, b) => compare(t, a, b));
     if (ordered.length === 0) continue;
-    const lo = ordered[0], hi = ordered.at(-1)!;
+    const lo = ordered[0],
+      hi = ordered.at(-1)!;
     if (t === 'string') {
       m.lower_bounds[id] = serialize(t, truncStringLower(lo));
       const up = truncStringUpper(hi);
@@ -210,7 +209,12 @@ function compareMap(what: string, got: Record<string, string | null> | null, wan
   }
 }
 
-const BATCHES: [number, number][] = [[0, 37], [37, 29], [66, 41], [107, 12]];
+const BATCHES: [number, number][] = [
+  [0, 37],
+  [37, 29],
+  [66, 41],
+  [107, 12],
+];
 const LONG_VALUES_BATCH = 107;
 
 /**
@@ -237,7 +241,11 @@ test('inspect.files() metrics, row-filter pruning and snapshot summaries match t
     for (const [first, count] of BATCHES) {
       const rows = allTypesRows(first, count, 7000 + first);
       if (first === LONG_VALUES_BATCH) withLongValues(rows);
-      await appendRecords(env.catalog, id, rows.map((r) => r.record));
+      await appendRecords(
+        env.catalog,
+        id,
+        rows.map((r) => r.record),
+      );
       batches.push(rows);
     }
     const all = batches.flat();
@@ -250,13 +258,9 @@ test('inspect.files() metrics, row-filter pruning and snapshot summaries match t
       { filter: 'l = 9223372036854775807', match: (e) => e.l === '9223372036854775807' },
       { filter: 'i is null', match: (e) => e.i === null },
       { filter: 'd > 1000', match: (e) => typeof e.d === 'string' && Number(e.d) > 1000 },
-      { filter: "dec9 < -9999999.98", match: (e) => e.dec9 === '-9999999.99' },
+      { filter: 'dec9 < -9999999.98', match: (e) => e.dec9 === '-9999999.99' },
     ];
-    const results = await probe(env, 'metrics', [
-      { op: 'files' },
-      { op: 'snapshots' },
-      ...filters.map((f) => ({ op: 'ids' as const, column: 'id', row_filter: f.filter })),
-    ]);
+    const results = await probe(env, 'metrics', [{ op: 'files' }, { op: 'snapshots' }, ...filters.map((f) => ({ op: 'ids' as const, column: 'id', row_filter: f.filter }))]);
     const files = results[0] as ProbeFile[];
     const snaps = results[1] as { current: string; snapshots: ProbeSnapshot[] };
 
@@ -277,14 +281,21 @@ test('inspect.files() metrics, row-filter pruning and snapshot summaries match t
     assert.deepEqual(diffs, [], `metrics differ:\n${diffs.join('\n')}`);
     // The data exercised what the metrics rules are about.
     const firstFileRows = batches[0].map((r) => r.expected);
-    assert.ok(firstFileRows.some((e) => typeof e.s === 'string' && [...e.s].length > 16), 'no string longer than 16 code points');
+    assert.ok(
+      firstFileRows.some((e) => typeof e.s === 'string' && [...e.s].length > 16),
+      'no string longer than 16 code points',
+    );
     assert.ok(firstFileRows.some((e) => e.f === 'NaN') && firstFileRows.some((e) => e.f === '-0'));
 
     // --- row filters: exactly the matching rows, and files without a match pruned by the bounds
     filters.forEach((f, i) => {
       const got = results[2 + i] as { values: string[]; planned_files: string[] };
       const want = all.filter((r) => f.match(r.expected)).map((r) => r.expected.id as string);
-      assert.deepEqual([...got.values].sort((a, b) => Number(a) - Number(b)), want, `row filter ${f.filter}`);
+      assert.deepEqual(
+        [...got.values].sort((a, b) => Number(a) - Number(b)),
+        want,
+        `row filter ${f.filter}`,
+      );
       // A file holding a matching row must have been planned (the bounds did not wrongly prune it).
       for (const rows of batches) {
         const file = files.find((x) => x.record_count === String(rows.length))!;

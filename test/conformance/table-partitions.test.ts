@@ -11,17 +11,7 @@ import assert from 'node:assert/strict';
 import { appendRecords } from '../../src/table/table-writer.ts';
 import { buildPartitionSpec } from '../../src/iceberg/partition-spec.ts';
 import type { Schema } from '../../src/iceberg/types.ts';
-import {
-  dateString,
-  decimalString,
-  diffRows,
-  fromHex,
-  openTableEnv,
-  readRows,
-  rng,
-  runPythonHelper,
-  timestampString,
-} from '../helpers/table-fixtures.ts';
+import { dateString, decimalString, diffRows, fromHex, openTableEnv, readRows, rng, runPythonHelper, timestampString } from '../helpers/table-fixtures.ts';
 import type { Expected, GeneratedRow, TableEnv } from '../helpers/table-fixtures.ts';
 
 const SCHEMA: Schema = {
@@ -83,7 +73,7 @@ const STRINGS = ['', 'a', 'abc', 'abcdef', 'héllo', '日本語テキスト', '�
 /** Rows with repeats (so partitions hold several rows), nulls, negatives and pre-1970 instants. */
 function rows(count: number, seed: number): GeneratedRow[] {
   const r = rng(seed);
-  const pick = <T,>(xs: T[]): T => xs[Math.floor(r() * xs.length)];
+  const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)];
   const out: GeneratedRow[] = [];
   for (let k = 0; k < count; k++) {
     const nul = () => r() < 0.1;
@@ -172,8 +162,17 @@ async function createAndFill(env: TableEnv, names: string[], data: GeneratedRow[
     await env.catalog.createTable(env.id(name), { schema: SCHEMA, partitionSpec: spec });
     // The multi-field table gets two appends, so partitions span commits too.
     const half = name === 'multi' ? Math.floor(data.length / 2) : data.length;
-    await appendRecords(env.catalog, env.id(name), data.slice(0, half).map((r) => r.record));
-    if (half < data.length) await appendRecords(env.catalog, env.id(name), data.slice(half).map((r) => r.record));
+    await appendRecords(
+      env.catalog,
+      env.id(name),
+      data.slice(0, half).map((r) => r.record),
+    );
+    if (half < data.length)
+      await appendRecords(
+        env.catalog,
+        env.id(name),
+        data.slice(half).map((r) => r.record),
+      );
   }
 }
 
@@ -208,7 +207,10 @@ test('every transform: partition values equal PyIceberg transforms of each row, 
     judge(report, env, names, data);
     // Sanity of the judge itself: the partitions really split the data.
     assert.ok(report.tables[env.qualified('identity_s')].files.length >= STRINGS.length);
-    assert.ok(report.tables[env.qualified('hour_ts')].files.some((f) => f.partition[0] !== null && Number(f.partition[0]) < 0), 'no pre-1970 hour partition');
+    assert.ok(
+      report.tables[env.qualified('hour_ts')].files.some((f) => f.partition[0] !== null && Number(f.partition[0]) < 0),
+      'no pre-1970 hour partition',
+    );
     assert.ok(report.tables[env.qualified('void_s')].files.every((f) => f.partition[0] === null));
     const expected = data.map((r) => r.expected);
     for (const name of ['multi', 'truncate_s', 'bucket_u']) {

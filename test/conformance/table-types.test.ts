@@ -12,7 +12,11 @@ import { ALL_TYPES_SCHEMA, CATALOG_KINDS, allTypesRows, diffRows, openTableEnv, 
 import type { GeneratedRow } from '../helpers/table-fixtures.ts';
 import { readWithDuckDB, readWithPyIceberg } from '../helpers/readers.ts';
 
-const BATCHES: [number, number][] = [[0, 37], [37, 29], [66, 41]];
+const BATCHES: [number, number][] = [
+  [0, 37],
+  [37, 29],
+  [66, 41],
+];
 
 for (const kind of CATALOG_KINDS) {
   test(`every type reads back exactly in PyIceberg and DuckDB (${kind} catalog)`, async () => {
@@ -23,7 +27,11 @@ for (const kind of CATALOG_KINDS) {
       const written: GeneratedRow[] = [];
       for (const [first, count] of BATCHES) {
         const rows = allTypesRows(first, count, 1000 + first);
-        await appendRecords(env.catalog, id, rows.map((r) => r.record));
+        await appendRecords(
+          env.catalog,
+          id,
+          rows.map((r) => r.record),
+        );
         written.push(...rows);
       }
       // The data must really contain what the test claims to cover.
@@ -38,10 +46,7 @@ for (const kind of CATALOG_KINDS) {
 
       const read = await readRows(env, 'all_types');
       const expected = written.map((r) => r.expected);
-      const diffs = [
-        ...diffRows('pyiceberg', ALL_TYPES_SCHEMA, read.pyiceberg, expected, { tolerate: pyicebergNullListOfStruct }),
-        ...diffRows('duckdb', ALL_TYPES_SCHEMA, read.duckdb, expected),
-      ];
+      const diffs = [...diffRows('pyiceberg', ALL_TYPES_SCHEMA, read.pyiceberg, expected, { tolerate: pyicebergNullListOfStruct }), ...diffRows('duckdb', ALL_TYPES_SCHEMA, read.duckdb, expected)];
       assert.deepEqual(diffs, [], `readers disagree with what was written:\n${diffs.join('\n')}`);
 
       // The project's shared judges (test/helpers/readers.ts) must agree too.

@@ -74,9 +74,22 @@ function times(): bigint[] {
 }
 
 function timestamps(): bigint[] {
-  const out = [0n, 1n, -1n, -1_000_000n, -MICROS_PER_DAY, -MICROS_PER_DAY - 1n, -MICROS_PER_DAY + 1n, 1_510_871_468_000_000n, 1_510_871_468_000_001n,
+  const out = [
+    0n,
+    1n,
+    -1n,
+    -1_000_000n,
+    -MICROS_PER_DAY,
+    -MICROS_PER_DAY - 1n,
+    -MICROS_PER_DAY + 1n,
+    1_510_871_468_000_000n,
+    1_510_871_468_000_001n,
     // exactly .999999 past a boundary before 1970 (where Iceberg Java's convertMicros is off by one)
-    -86_399_000_001n, -3_599_000_001n, MIN_MICROS, MAX_MICROS];
+    -86_399_000_001n,
+    -3_599_000_001n,
+    MIN_MICROS,
+    MAX_MICROS,
+  ];
   for (let i = 0; i < 300; i++) out.push(randBigBetween(MIN_MICROS, MAX_MICROS));
   for (let i = 0; i < 100; i++) out.push(randBigBetween(-5n * MICROS_PER_DAY, 5n * MICROS_PER_DAY));
   // whole hours and days, and one micro either side, around the epoch and in 1900
@@ -108,7 +121,7 @@ function strings(): string[] {
   for (let i = 0; i < 300; i++) {
     const len = randInt(0, 24);
     let s = '';
-    const alphabet = [...ALPHABETS[randInt(0, ALPHABETS.length - 1)] + (rand() < 0.5 ? ALPHABETS[randInt(0, ALPHABETS.length - 1)] : '')];
+    const alphabet = [...(ALPHABETS[randInt(0, ALPHABETS.length - 1)] + (rand() < 0.5 ? ALPHABETS[randInt(0, ALPHABETS.length - 1)] : ''))];
     for (let j = 0; j < len; j++) s += alphabet[randInt(0, alphabet.length - 1)];
     out.push(s);
   }
@@ -144,7 +157,12 @@ function doubles(): number[] {
 // ---------------------------------------------------------------------------------------------
 // Cases
 
-interface Case { type: IcebergType & string; transform: string; values: unknown[]; human: boolean }
+interface Case {
+  type: IcebergType & string;
+  transform: string;
+  values: unknown[];
+  human: boolean;
+}
 
 const TEMPORAL = ['year', 'month', 'day'];
 const cases: Case[] = [];
@@ -172,7 +190,11 @@ for (const t of ['timestamp_ns', 'timestamptz_ns'] as const) add(t, timestampsNs
 add('string', strings(), ['identity', 'bucket[16]', 'bucket[1024]', 'truncate[1]', 'truncate[3]', 'truncate[10]', 'void']);
 add('uuid', uuids(), ['identity', 'bucket[16]', 'bucket[3]']);
 add('binary', binaries(), ['identity', 'bucket[16]', 'truncate[3]', 'truncate[1]']);
-add('fixed[8]', Array.from({ length: 150 }, () => randBytes(8)), ['identity', 'bucket[16]']);
+add(
+  'fixed[8]',
+  Array.from({ length: 150 }, () => randBytes(8)),
+  ['identity', 'bucket[16]'],
+);
 add('decimal(9, 2)', decimals(9), ['identity', 'bucket[16]', 'truncate[50]', 'truncate[3]', 'truncate[1]']);
 add('decimal(38, 10)', decimals(38), ['identity', 'bucket[16]', 'truncate[50]', 'truncate[1000]']);
 add('double', doubles(), ['identity', 'void'], () => false);
@@ -227,17 +249,14 @@ function display(v: unknown): string {
 
 test('partition transforms give the same values as PyIceberg', () => {
   const python = process.env.FLOE_TEST_PYTHON;
-  assert.ok(
-    python,
-    'FLOE_TEST_PYTHON is not set: point it at a Python with pyiceberg==0.12.* installed (scripts/stack/setup.sh creates one)',
-  );
+  assert.ok(python, 'FLOE_TEST_PYTHON is not set: point it at a Python with pyiceberg==0.12.* installed (scripts/stack/setup.sh creates one)');
   const request = JSON.stringify({ cases: cases.map((c) => ({ transform: c.transform, type: c.type, values: c.values.map(encodeInput) })) });
   let stdout: string;
   try {
     stdout = execFileSync(python, [HELPER], { input: request, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
   } catch (e) {
     const err = e as { stderr?: string; message: string };
-    throw new Error(`PyIceberg helper failed (${python} ${HELPER}): ${err.stderr || err.message}`);
+    throw new Error(`PyIceberg helper failed (${python} ${HELPER}): ${err.stderr || err.message}`, { cause: e });
   }
   const { results, human } = JSON.parse(stdout) as { results: Tagged[][]; human: string[][] };
   assert.equal(results.length, cases.length);

@@ -51,7 +51,7 @@ export class MemorySource implements RecordSource {
   /** Delivers batches round-robin until every assigned partition is drained (or `maxBatches`). */
   async pump(maxBatches = Infinity): Promise<number> {
     let delivered = 0;
-    for (let progress = true; progress && delivered < maxBatches; ) {
+    for (let progress = true; progress && delivered < maxBatches;) {
       progress = false;
       for (const tp of this.assigned) {
         if (delivered >= maxBatches) break;

@@ -136,11 +136,7 @@ function run(reader: 'pyiceberg' | 'duckdb', opts: ReadOptions): Promise<unknown
       const stderr = Buffer.concat(err).toString('utf8');
       if (code !== 0) {
         const last = stderr.trim().split('\n').slice(-1)[0] ?? '';
-        reject(
-          new Error(
-            `${reader} read of ${opts.table} failed (${signal ? `signal ${signal}` : `exit ${code}`}): ${last}\n${stderr}`,
-          ),
-        );
+        reject(new Error(`${reader} read of ${opts.table} failed (${signal ? `signal ${signal}` : `exit ${code}`}): ${last}\n${stderr}`));
         return;
       }
       try {

@@ -25,9 +25,7 @@ export interface S3Settings {
 }
 
 /** How a Python reader opens the catalog (table_probe.py's and readers.ts's shape). */
-export type ReaderCatalog =
-  | { type: 'rest'; uri: string; warehouse?: string; s3?: S3Settings }
-  | { type: 'sql'; uri: string; warehouse: string; name?: string };
+export type ReaderCatalog = { type: 'rest'; uri: string; warehouse?: string; s3?: S3Settings } | { type: 'sql'; uri: string; warehouse: string; name?: string };
 
 export interface TableEnv {
   kind: CatalogKind;
@@ -73,7 +71,6 @@ export function s3Properties(s3: S3Settings): Record<string, string> {
   if (process.env.FLOE_TEST_S3_CHECKSUM) p['s3.checksum-calculation'] = process.env.FLOE_TEST_S3_CHECKSUM;
   return p;
 }
-
 
 /**
  * A catalog of the given kind with a fresh namespace: REST = the stack's Iceberg REST server
@@ -305,7 +302,6 @@ export function floatString(x: number): string {
 // ---------------------------------------------------------------------------------------------
 // The every-type table of table-types and table-metrics.
 
-
 export const ALL_TYPES_SCHEMA: Schema = {
   type: 'struct',
   'schema-id': 0,
@@ -328,20 +324,40 @@ export const ALL_TYPES_SCHEMA: Schema = {
     { id: 16, name: 'fx', required: false, type: 'fixed[4]' },
     { id: 17, name: 'bin', required: false, type: 'binary' },
     {
-      id: 18, name: 'st', required: false,
-      type: { type: 'struct', fields: [{ id: 19, name: 'a', required: false, type: 'int' }, { id: 20, name: 'b', required: false, type: 'string' }] },
+      id: 18,
+      name: 'st',
+      required: false,
+      type: {
+        type: 'struct',
+        fields: [
+          { id: 19, name: 'a', required: false, type: 'int' },
+          { id: 20, name: 'b', required: false, type: 'string' },
+        ],
+      },
     },
     { id: 21, name: 'll', required: false, type: { type: 'list', 'element-id': 22, element: 'long', 'element-required': false } },
     {
-      id: 23, name: 'ls', required: false,
+      id: 23,
+      name: 'ls',
+      required: false,
       type: {
-        type: 'list', 'element-id': 24, 'element-required': false,
-        element: { type: 'struct', fields: [{ id: 25, name: 'x', required: false, type: 'double' }, { id: 26, name: 'y', required: false, type: 'string' }] },
+        type: 'list',
+        'element-id': 24,
+        'element-required': false,
+        element: {
+          type: 'struct',
+          fields: [
+            { id: 25, name: 'x', required: false, type: 'double' },
+            { id: 26, name: 'y', required: false, type: 'string' },
+          ],
+        },
       },
     },
     { id: 27, name: 'm', required: false, type: { type: 'map', 'key-id': 28, key: 'string', 'value-id': 29, value: 'double', 'value-required': false } },
     {
-      id: 30, name: 'sl', required: false,
+      id: 30,
+      name: 'sl',
+      required: false,
       type: {
         type: 'struct',
         fields: [
@@ -422,8 +438,12 @@ const GENS: Record<string, ColumnGen> = {
   },
   l: {
     specials: [
-      { in: LONG_MAX, out: String(LONG_MAX) }, { in: LONG_MIN, out: String(LONG_MIN) }, { in: 2n ** 53n + 1n, out: String(2n ** 53n + 1n) },
-      { in: -1, out: '-1' }, { in: 0n, out: '0' }, NULL,
+      { in: LONG_MAX, out: String(LONG_MAX) },
+      { in: LONG_MIN, out: String(LONG_MIN) },
+      { in: 2n ** 53n + 1n, out: String(2n ** 53n + 1n) },
+      { in: -1, out: '-1' },
+      { in: 0n, out: '0' },
+      NULL,
     ],
     random: (r) => {
       const v = bigFrom(r, 63);
@@ -432,9 +452,16 @@ const GENS: Record<string, ColumnGen> = {
   },
   f: {
     specials: [
-      { in: NaN, out: 'NaN' }, { in: Infinity, out: 'Infinity' }, { in: -Infinity, out: '-Infinity' }, { in: -0, out: '-0' }, { in: 0, out: '0' },
-      { in: 0.1, out: floatString(Math.fround(0.1)) }, { in: 3.4028234663852886e38, out: '3.4028234663852886e+38' },
-      { in: 1.401298464324817e-45, out: '1.401298464324817e-45' }, { in: -1.5, out: '-1.5' }, NULL,
+      { in: NaN, out: 'NaN' },
+      { in: Infinity, out: 'Infinity' },
+      { in: -Infinity, out: '-Infinity' },
+      { in: -0, out: '-0' },
+      { in: 0, out: '0' },
+      { in: 0.1, out: floatString(Math.fround(0.1)) },
+      { in: 3.4028234663852886e38, out: '3.4028234663852886e+38' },
+      { in: 1.401298464324817e-45, out: '1.401298464324817e-45' },
+      { in: -1.5, out: '-1.5' },
+      NULL,
     ],
     random: (r) => {
       const v = Math.fround((r() - 0.5) * 2000);
@@ -443,8 +470,15 @@ const GENS: Record<string, ColumnGen> = {
   },
   d: {
     specials: [
-      { in: NaN, out: 'NaN' }, { in: Infinity, out: 'Infinity' }, { in: -Infinity, out: '-Infinity' }, { in: -0, out: '-0' },
-      { in: 0.1, out: '0.1' }, { in: 5e-324, out: '5e-324' }, { in: 1.7976931348623157e308, out: '1.7976931348623157e+308' }, { in: -1e-300, out: '-1e-300' }, NULL,
+      { in: NaN, out: 'NaN' },
+      { in: Infinity, out: 'Infinity' },
+      { in: -Infinity, out: '-Infinity' },
+      { in: -0, out: '-0' },
+      { in: 0.1, out: '0.1' },
+      { in: 5e-324, out: '5e-324' },
+      { in: 1.7976931348623157e308, out: '1.7976931348623157e+308' },
+      { in: -1e-300, out: '-1e-300' },
+      NULL,
     ],
     random: (r) => {
       const v = (r() - 0.5) * 1e6;
@@ -452,21 +486,32 @@ const GENS: Record<string, ColumnGen> = {
     },
   },
   dec9: decimalGen(9, 2, [
-    { in: '-9999999.99', out: '-9999999.99' }, { in: '9999999.99', out: '9999999.99' }, { in: '0', out: '0.00' }, { in: '-0.01', out: '-0.01' },
-    { in: 12.5, out: '12.50' }, { in: 123n, out: '1.23' }, NULL,
+    { in: '-9999999.99', out: '-9999999.99' },
+    { in: '9999999.99', out: '9999999.99' },
+    { in: '0', out: '0.00' },
+    { in: '-0.01', out: '-0.01' },
+    { in: 12.5, out: '12.50' },
+    { in: 123n, out: '1.23' },
+    NULL,
   ]),
-  dec18: decimalGen(18, 4, [
-    { in: '-99999999999999.9999', out: '-99999999999999.9999' }, { in: '99999999999999.9999', out: '99999999999999.9999' }, { in: '-0.0001', out: '-0.0001' }, NULL,
-  ]),
+  dec18: decimalGen(18, 4, [{ in: '-99999999999999.9999', out: '-99999999999999.9999' }, { in: '99999999999999.9999', out: '99999999999999.9999' }, { in: '-0.0001', out: '-0.0001' }, NULL]),
   dec38: decimalGen(38, 10, [
     { in: '-9999999999999999999999999999.9999999999', out: '-9999999999999999999999999999.9999999999' },
     { in: '9999999999999999999999999999.9999999999', out: '9999999999999999999999999999.9999999999' },
-    { in: '-1234567890123456789.0123456789', out: '-1234567890123456789.0123456789' }, { in: '0.0000000001', out: '0.0000000001' }, NULL,
+    { in: '-1234567890123456789.0123456789', out: '-1234567890123456789.0123456789' },
+    { in: '0.0000000001', out: '0.0000000001' },
+    NULL,
   ]),
   dt: {
     specials: [
-      { in: '1970-01-01', out: '1970-01-01' }, { in: '1969-12-31', out: '1969-12-31' }, { in: '0001-01-01', out: '0001-01-01' }, { in: '9999-12-31', out: '9999-12-31' },
-      { in: '1900-02-28', out: '1900-02-28' }, { in: '2024-02-29', out: '2024-02-29' }, { in: -1000, out: dateString(-1000) }, NULL,
+      { in: '1970-01-01', out: '1970-01-01' },
+      { in: '1969-12-31', out: '1969-12-31' },
+      { in: '0001-01-01', out: '0001-01-01' },
+      { in: '9999-12-31', out: '9999-12-31' },
+      { in: '1900-02-28', out: '1900-02-28' },
+      { in: '2024-02-29', out: '2024-02-29' },
+      { in: -1000, out: dateString(-1000) },
+      NULL,
     ],
     random: (r) => {
       const v = Math.floor((r() - 0.6) * 60000);
@@ -482,9 +527,14 @@ const GENS: Record<string, ColumnGen> = {
   },
   ts: {
     specials: [
-      ts('1970-01-01T00:00:00', false), ts('1969-12-31T23:59:59.999999', false), ts('1900-01-01T00:00:00.000001', false),
-      ts('0001-01-01T00:00:00', false), ts('2024-02-29T12:34:56.789012', false), ts('9999-12-31T23:59:59.999999', false),
-      { in: -1n, out: timestampString(-1n) }, NULL,
+      ts('1970-01-01T00:00:00', false),
+      ts('1969-12-31T23:59:59.999999', false),
+      ts('1900-01-01T00:00:00.000001', false),
+      ts('0001-01-01T00:00:00', false),
+      ts('2024-02-29T12:34:56.789012', false),
+      ts('9999-12-31T23:59:59.999999', false),
+      { in: -1n, out: timestampString(-1n) },
+      NULL,
     ],
     random: (r) => {
       const v = bigFrom(r, 50) + 1_700_000_000_000_000n;
@@ -493,8 +543,12 @@ const GENS: Record<string, ColumnGen> = {
   },
   tstz: {
     specials: [
-      ts('2024-01-02T03:04:05.123456Z', true), ts('2024-01-02T03:04:05.123456+05:30', true), ts('1969-12-31T23:59:59.999999-01:00', true),
-      ts('1800-06-15T12:00:00.000007Z', true), { in: new Date(Date.UTC(2001, 8, 9, 1, 46, 40, 123)), out: '2001-09-09T01:46:40.123000+00:00' }, NULL,
+      ts('2024-01-02T03:04:05.123456Z', true),
+      ts('2024-01-02T03:04:05.123456+05:30', true),
+      ts('1969-12-31T23:59:59.999999-01:00', true),
+      ts('1800-06-15T12:00:00.000007Z', true),
+      { in: new Date(Date.UTC(2001, 8, 9, 1, 46, 40, 123)), out: '2001-09-09T01:46:40.123000+00:00' },
+      NULL,
     ],
     random: (r) => {
       const v = bigFrom(r, 52);
@@ -512,7 +566,8 @@ const GENS: Record<string, ColumnGen> = {
     specials: [
       { in: '00000000-0000-0000-0000-000000000000', out: '00000000-0000-0000-0000-000000000000' },
       { in: 'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF', out: 'ffffffff-ffff-ffff-ffff-ffffffffffff' },
-      { in: fromHex('0102030405060708090a0b0c0d0e0f10'), out: '01020304-0506-0708-090a-0b0c0d0e0f10' }, NULL,
+      { in: fromHex('0102030405060708090a0b0c0d0e0f10'), out: '01020304-0506-0708-090a-0b0c0d0e0f10' },
+      NULL,
     ],
     random: (r) => {
       const u = uuidFrom(r);
@@ -535,8 +590,11 @@ const GENS: Record<string, ColumnGen> = {
   },
   st: {
     specials: [
-      { in: { a: 1, b: 'x' }, out: { a: '1', b: 'x' } }, { in: { a: null, b: null }, out: { a: null, b: null } }, { in: {}, out: { a: null, b: null } },
-      { in: { a: -7, b: '' }, out: { a: '-7', b: '' } }, NULL,
+      { in: { a: 1, b: 'x' }, out: { a: '1', b: 'x' } },
+      { in: { a: null, b: null }, out: { a: null, b: null } },
+      { in: {}, out: { a: null, b: null } },
+      { in: { a: -7, b: '' }, out: { a: '-7', b: '' } },
+      NULL,
     ],
     random: (r) => {
       const a = Math.floor((r() - 0.5) * 1000);
@@ -553,8 +611,19 @@ const GENS: Record<string, ColumnGen> = {
   },
   ls: {
     specials: [
-      { in: [], out: [] }, { in: [null, { x: NaN, y: null }], out: [null, { x: 'NaN', y: null }] },
-      { in: [{ x: -0, y: '🙂' }, { x: Infinity, y: '' }], out: [{ x: '-0', y: '🙂' }, { x: 'Infinity', y: '' }] }, NULL,
+      { in: [], out: [] },
+      { in: [null, { x: NaN, y: null }], out: [null, { x: 'NaN', y: null }] },
+      {
+        in: [
+          { x: -0, y: '🙂' },
+          { x: Infinity, y: '' },
+        ],
+        out: [
+          { x: '-0', y: '🙂' },
+          { x: 'Infinity', y: '' },
+        ],
+      },
+      NULL,
     ],
     random: (r) => {
       const xs = Array.from({ length: Math.floor(r() * 4) }, (_, k) => ({ x: Math.round(r() * 1e6) / 64, y: `e${k}` }));
@@ -563,8 +632,27 @@ const GENS: Record<string, ColumnGen> = {
   },
   m: {
     specials: [
-      { in: new Map(), out: [] }, { in: new Map([['', 1.5], ['ключ', NaN], ['🔑', null]]), out: [['', '1.5'], ['ключ', 'NaN'], ['🔑', null]] },
-      { in: { a: -Infinity, b: 0 }, out: [['a', '-Infinity'], ['b', '0']] }, NULL,
+      { in: new Map(), out: [] },
+      {
+        in: new Map([
+          ['', 1.5],
+          ['ключ', NaN],
+          ['🔑', null],
+        ]),
+        out: [
+          ['', '1.5'],
+          ['ключ', 'NaN'],
+          ['🔑', null],
+        ],
+      },
+      {
+        in: { a: -Infinity, b: 0 },
+        out: [
+          ['a', '-Infinity'],
+          ['b', '0'],
+        ],
+      },
+      NULL,
     ],
     random: (r) => {
       const n = Math.floor(r() * 4);
@@ -574,8 +662,10 @@ const GENS: Record<string, ColumnGen> = {
   },
   sl: {
     specials: [
-      { in: { name: 'n', tags: [] }, out: { name: 'n', tags: [] } }, { in: { name: '', tags: null }, out: { name: '', tags: null } },
-      { in: { name: 'multi', tags: ['a', 'ü', '🎉'] }, out: { name: 'multi', tags: ['a', 'ü', '🎉'] } }, NULL,
+      { in: { name: 'n', tags: [] }, out: { name: 'n', tags: [] } },
+      { in: { name: '', tags: null }, out: { name: '', tags: null } },
+      { in: { name: 'multi', tags: ['a', 'ü', '🎉'] }, out: { name: 'multi', tags: ['a', 'ü', '🎉'] } },
+      NULL,
     ],
     random: (r) => {
       const tags = Array.from({ length: Math.floor(r() * 3) }, (_, k) => `t${k}`);
@@ -584,7 +674,10 @@ const GENS: Record<string, ColumnGen> = {
     },
   },
   req_s: {
-    specials: [{ in: '', out: '' }, { in: 'required ✓', out: 'required ✓' }],
+    specials: [
+      { in: '', out: '' },
+      { in: 'required ✓', out: 'required ✓' },
+    ],
     random: (r) => {
       const s = `r${Math.floor(r() * 1e6)}`;
       return { in: s, out: s };
@@ -609,7 +702,7 @@ export function allTypesRows(firstId: number, count: number, seed: number): Gene
       const g = GENS[f.name];
       const slot = id % (g.specials.length + 3);
       const cell = slot < g.specials.length ? g.specials[slot] : !f.required && r() < 1 / 6 ? NULL : g.random(r);
-      if (cell.in === null && f.name !== 'req_s' && (id % 2 === 0)) {
+      if (cell.in === null && f.name !== 'req_s' && id % 2 === 0) {
         // Leave the key out instead of passing null: a missing optional field is null too.
         expected[f.name] = null;
         continue;
@@ -624,7 +717,6 @@ export function allTypesRows(firstId: number, count: number, seed: number): Gene
 
 // ---------------------------------------------------------------------------------------------
 // Reading rows back (read_rows.py) and comparing them with what we wrote
-
 
 export interface ReadResult {
   metadata_location: string;

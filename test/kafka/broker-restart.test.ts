@@ -86,7 +86,7 @@ async function produce(state: Produced, paceMs: number, deadline: number): Promi
           if (state.errors.length < 5) state.errors.push((err as Error).message);
           await producer?.close().catch(() => undefined);
           producer = undefined;
-          if (Date.now() > deadline) throw new Error(`the test producer could not send records ${from}.. by its deadline: ${(err as Error).message}`);
+          if (Date.now() > deadline) throw new Error(`the test producer could not send records ${from}.. by its deadline: ${(err as Error).message}`, { cause: err });
           await sleep(300);
         }
       }
@@ -103,11 +103,26 @@ async function produce(state: Produced, paceMs: number, deadline: number): Promi
  */
 async function dumpTopic(topic: string, expected: number, headers = false): Promise<Map<string, string>> {
   const args = [
-    '-Xmx256m', '-XX:TieredStopAtLevel=1', '-cp', `${kafkaLibDir()}/*`,
+    '-Xmx256m',
+    '-XX:TieredStopAtLevel=1',
+    '-cp',
+    `${kafkaLibDir()}/*`,
     'org.apache.kafka.tools.consumer.ConsoleConsumer',
-    '--bootstrap-server', broker.bootstrap, '--topic', topic, '--from-beginning',
-    '--max-messages', String(expected), '--timeout-ms', '30000',
-    '--property', 'print.partition=true', '--property', 'print.offset=true', '--property', `print.headers=${headers}`,
+    '--bootstrap-server',
+    broker.bootstrap,
+    '--topic',
+    topic,
+    '--from-beginning',
+    '--max-messages',
+    String(expected),
+    '--timeout-ms',
+    '30000',
+    '--property',
+    'print.partition=true',
+    '--property',
+    'print.offset=true',
+    '--property',
+    `print.headers=${headers}`,
   ];
   const out = await new Promise<string>((resolve, reject) => {
     const p = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -147,7 +162,9 @@ test('broker stopped (SIGTERM) and killed (SIGKILL) mid-stream: floe recovers by
     workDirs.push(dir);
     const file = path.join(dir, 'restart.yaml');
     const metricsPort = await freePort();
-    fs.writeFileSync(file, `
+    fs.writeFileSync(
+      file,
+      `
 name: ${CONNECTOR}
 kafka: { brokers: ["${broker.bootstrap}"], groupId: restart-g, sessionTimeoutMs: 10000 }
 format: json
@@ -157,7 +174,8 @@ table: { name: restart.events, kafkaMetadataColumns: true }
 commit: { intervalMs: 500, maxRows: 10000 }
 errors: { tolerance: all, deadLetterTopic: ${DLQ} }
 metricsPort: ${metricsPort}
-`);
+`,
+    );
     floe = spawn(process.execPath, [path.join(repo, 'bin/floe.ts'), 'run', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
     floe.stdout!.on('data', (d) => (log += d));
     floe.stderr!.on('data', (d) => (log += d));
@@ -170,7 +188,10 @@ metricsPort: ${metricsPort}
     producing.catch(() => undefined);
 
     const outages: { signal: 'TERM' | 'KILL'; at: number; producerFailures: number; stopMs: number; startMs: number; downMs: number }[] = [];
-    for (const [signal, fraction] of [['TERM', 0.25], ['KILL', 0.6]] as const) {
+    for (const [signal, fraction] of [
+      ['TERM', 0.25],
+      ['KILL', 0.6],
+    ] as const) {
       await waitFor(`${fraction * 100}% of the records acknowledged`, () => produced.acked >= RECORDS * fraction, 60_000);
       const failuresBefore = produced.failures;
       const t0 = Date.now();
@@ -193,7 +214,10 @@ metricsPort: ${metricsPort}
     retrying = undefined;
     assert.ok(retryLog.length > 0 && retryLog.every((m) => m.includes(broker.bootstrap)), `the producer retried, naming the broker: ${retryLog.join('\n')}`);
     assert.equal((await admin.endOffsets(SIDE)).get(0), 1n, 'the send made during the outage landed once');
-    assert.ok(outages.every((o) => o.at < RECORDS && o.producerFailures > 0), `both outages hit the stream mid-way: ${JSON.stringify(outages)}`);
+    assert.ok(
+      outages.every((o) => o.at < RECORDS && o.producerFailures > 0),
+      `both outages hit the stream mid-way: ${JSON.stringify(outages)}`,
+    );
 
     // what is in the topic is what counts
     const ends = await admin.endOffsets(TOPIC);
@@ -213,7 +237,9 @@ metricsPort: ${metricsPort}
       }
       if (offsets && [...ends].every(([p, end]) => offsets!.get(p) === end)) break;
       if (floe.exitCode !== null || Date.now() > deadline) {
-        throw new Error(`floe did not catch up (exit code ${floe.exitCode}): topic ends ${JSON.stringify([...ends].map(([p, o]) => [p, String(o)]))}, table offsets ${JSON.stringify(offsets && [...offsets].map(([p, o]) => [p, String(o)]))}\n${log.slice(-6000)}`);
+        throw new Error(
+          `floe did not catch up (exit code ${floe.exitCode}): topic ends ${JSON.stringify([...ends].map(([p, o]) => [p, String(o)]))}, table offsets ${JSON.stringify(offsets && [...offsets].map(([p, o]) => [p, String(o)]))}\n${log.slice(-6000)}`,
+        );
       }
       await sleep(250);
     }
@@ -262,16 +288,14 @@ metricsPort: ${metricsPort}
       const raw = topic.get(at);
       assert.ok(raw !== undefined, `${at} is in the table but not in the topic`);
       const v = JSON.parse(raw) as { seq: number; note: string; amount: number };
-      assert.deepEqual(
-        { seq: r.seq, note: r.note, amount: r.amount },
-        { seq: String(v.seq), note: v.note, amount: String(v.amount) },
-        `the row at ${at} holds the record Kafka has there`,
-      );
+      assert.deepEqual({ seq: r.seq, note: r.note, amount: r.amount }, { seq: String(v.seq), note: v.note, amount: String(v.amount) }, `the row at ${at} holds the record Kafka has there`);
     }
     const seqs = new Set(read.rows.map((r) => r.seq));
     assert.equal(seqs.size, RECORDS - BAD, 'every good sequence number sent is in the table');
     if (process.env.FLOE_TEST_DUMP_LOG) fs.writeFileSync(process.env.FLOE_TEST_DUMP_LOG, log);
-    console.log(`broker-restart: ${inTopic} records in the topic (${inTopic - RECORDS} sent twice), ${badInTopic.length} bad ones, ${dlq.size} dead letters; producer failures ${produced.failures}, outages ${JSON.stringify(outages)}`);
+    console.log(
+      `broker-restart: ${inTopic} records in the topic (${inTopic - RECORDS} sent twice), ${badInTopic.length} bad ones, ${dlq.size} dead letters; producer failures ${produced.failures}, outages ${JSON.stringify(outages)}`,
+    );
   } finally {
     if (floe && floe.exitCode === null) floe.kill('SIGKILL');
     await retrying?.close().catch(() => undefined);
@@ -291,7 +315,9 @@ test('brokers down past kafka.reconnectTimeoutMs: floe stops with an error namin
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-bound-'));
   workDirs.push(dir);
   const file = path.join(dir, 'bound.yaml');
-  fs.writeFileSync(file, `
+  fs.writeFileSync(
+    file,
+    `
 name: bound
 kafka: { brokers: ["${broker.bootstrap}"], groupId: bound-g, sessionTimeoutMs: 10000, reconnectTimeoutMs: 4000 }
 format: json
@@ -300,7 +326,8 @@ topics: [${topic}]
 table: { name: bound.events }
 commit: { intervalMs: 500 }
 metricsPort: 0
-`);
+`,
+  );
   const floe = spawn(process.execPath, [path.join(repo, 'bin/floe.ts'), 'run', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   floe.stdout.on('data', (d) => (log += d));

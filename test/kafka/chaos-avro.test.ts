@@ -85,15 +85,18 @@ function comparable(r: Row, keys: string[]): Row {
   return out;
 }
 
-test(`Avro through the registry, direct path, rolling row groups, a schema change: ${KILLS} SIGKILLs of 3 workers over ${RECORDS} records on ${PARTITIONS} partitions, every record once with its values`, { timeout: 600_000 }, async () => {
-  const registry = new SchemaRegistryClient({ url: stackEnv().registryUrl });
-  const { topic, dir, kills, seconds, reader } = await runChaos({
-    kafka,
-    prefix: 'floe-chaos-avro',
-    partitions: PARTITIONS,
-    kills: KILLS,
-    table: TABLE,
-    connectorYaml: () => `
+test(
+  `Avro through the registry, direct path, rolling row groups, a schema change: ${KILLS} SIGKILLs of 3 workers over ${RECORDS} records on ${PARTITIONS} partitions, every record once with its values`,
+  { timeout: 600_000 },
+  async () => {
+    const registry = new SchemaRegistryClient({ url: stackEnv().registryUrl });
+    const { topic, dir, kills, seconds, reader } = await runChaos({
+      kafka,
+      prefix: 'floe-chaos-avro',
+      partitions: PARTITIONS,
+      kills: KILLS,
+      table: TABLE,
+      connectorYaml: () => `
 format: avro
 schemaRegistry: { url: "${stackEnv().registryUrl}" }
 table:
@@ -103,48 +106,56 @@ table:
 commit: { intervalMs: 700, maxRows: 20000 }
 errors: { tolerance: none }
 `,
-    produce: async (topic) => {
-      const subject = `${topic}-value`;
-      const id1 = await registry.register(subject, { schema: JSON.stringify(V1) });
-      let id2 = -1;
-      const batch = 4000;
-      for (let from = 0; from < RECORDS; from += batch) {
-        if (from >= SWITCH && id2 < 0) id2 = await registry.register(subject, { schema: JSON.stringify(V2) });
-        await kafka.producer.send(Array.from({ length: batch }, (_, k) => {
-          const i = from + k;
-          const v1 = encodeEventAvro(sampleEvent(i));
-          const value = usesV2(i) ? javaSerializerFrame(id2, v2Type.toBuffer({ ...v1Type.fromBuffer(v1), channel: channelOf(i) })) : javaSerializerFrame(id1, v1);
-          return { topic, partition: partitionOf(i), value };
-        }));
-      }
-      assert.notEqual(id1, id2, 'version 2 has its own schema id');
-    },
-  });
-  const caughtUp = Date.now();
-  assert.equal(kills, KILLS);
-  // every (partition, offset) once: the metadata columns of every row
-  const all = await readWithPyIceberg({ ...reader, columns: ['_kafka_partition', '_kafka_offset'] });
-  assert.equal(all.rows.length, RECORDS, `PyIceberg counts exactly the records produced (${dir})`);
-  const seen = new Set<number>();
-  for (const r of all.rows) {
-    const i = Number(r._kafka_offset) * PARTITIONS + Number(r._kafka_partition);
-    assert.ok(!seen.has(i), `(partition ${r._kafka_partition}, offset ${r._kafka_offset}) read twice (${dir})`);
-    assert.ok(i < RECORDS, `(partition ${r._kafka_partition}, offset ${r._kafka_offset}) was never produced`);
-    seen.add(i);
-  }
-  assert.equal(seen.size, RECORDS, 'every produced record is there');
-  // values: every row of the sampled partitions, column by column
-  const sample = await readWithPyIceberg({ ...reader, rowFilter: `_kafka_partition IN (${SAMPLE.join(', ')})` });
-  let inSample = 0;
-  for (let i = 0; i < RECORDS; i++) if (SAMPLE.includes(partitionOf(i))) inSample++;
-  assert.equal(sample.rows.length, inSample, `the sampled partitions' rows (${dir})`);
-  const keys = Object.keys(expectedRow(topic, 0));
-  for (const r of sample.rows) {
-    const i = Number(r._kafka_offset) * PARTITIONS + Number(r._kafka_partition);
-    assert.deepEqual(comparable(r, keys), expectedRow(topic, i), `values of (partition ${r._kafka_partition}, offset ${r._kafka_offset})`);
-  }
-  const groups = all.files.filter((f) => f.content === 0).map((f) => f.split_offsets?.length ?? 1);
-  assert.ok(groups.some((g) => g >= 2), `some committed file rolled several row groups (row groups per file: ${groups.join(', ')})`);
-  console.log(`chaos-avro: ${seconds.toFixed(1)} s to the end offsets, ${((Date.now() - caughtUp) / 1000).toFixed(1)} s to read and judge; ${all.files.length} files, row groups per file max ${Math.max(...groups)}`);
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+      produce: async (topic) => {
+        const subject = `${topic}-value`;
+        const id1 = await registry.register(subject, { schema: JSON.stringify(V1) });
+        let id2 = -1;
+        const batch = 4000;
+        for (let from = 0; from < RECORDS; from += batch) {
+          if (from >= SWITCH && id2 < 0) id2 = await registry.register(subject, { schema: JSON.stringify(V2) });
+          await kafka.producer.send(
+            Array.from({ length: batch }, (_, k) => {
+              const i = from + k;
+              const v1 = encodeEventAvro(sampleEvent(i));
+              const value = usesV2(i) ? javaSerializerFrame(id2, v2Type.toBuffer({ ...v1Type.fromBuffer(v1), channel: channelOf(i) })) : javaSerializerFrame(id1, v1);
+              return { topic, partition: partitionOf(i), value };
+            }),
+          );
+        }
+        assert.notEqual(id1, id2, 'version 2 has its own schema id');
+      },
+    });
+    const caughtUp = Date.now();
+    assert.equal(kills, KILLS);
+    // every (partition, offset) once: the metadata columns of every row
+    const all = await readWithPyIceberg({ ...reader, columns: ['_kafka_partition', '_kafka_offset'] });
+    assert.equal(all.rows.length, RECORDS, `PyIceberg counts exactly the records produced (${dir})`);
+    const seen = new Set<number>();
+    for (const r of all.rows) {
+      const i = Number(r._kafka_offset) * PARTITIONS + Number(r._kafka_partition);
+      assert.ok(!seen.has(i), `(partition ${r._kafka_partition}, offset ${r._kafka_offset}) read twice (${dir})`);
+      assert.ok(i < RECORDS, `(partition ${r._kafka_partition}, offset ${r._kafka_offset}) was never produced`);
+      seen.add(i);
+    }
+    assert.equal(seen.size, RECORDS, 'every produced record is there');
+    // values: every row of the sampled partitions, column by column
+    const sample = await readWithPyIceberg({ ...reader, rowFilter: `_kafka_partition IN (${SAMPLE.join(', ')})` });
+    let inSample = 0;
+    for (let i = 0; i < RECORDS; i++) if (SAMPLE.includes(partitionOf(i))) inSample++;
+    assert.equal(sample.rows.length, inSample, `the sampled partitions' rows (${dir})`);
+    const keys = Object.keys(expectedRow(topic, 0));
+    for (const r of sample.rows) {
+      const i = Number(r._kafka_offset) * PARTITIONS + Number(r._kafka_partition);
+      assert.deepEqual(comparable(r, keys), expectedRow(topic, i), `values of (partition ${r._kafka_partition}, offset ${r._kafka_offset})`);
+    }
+    const groups = all.files.filter((f) => f.content === 0).map((f) => f.split_offsets?.length ?? 1);
+    assert.ok(
+      groups.some((g) => g >= 2),
+      `some committed file rolled several row groups (row groups per file: ${groups.join(', ')})`,
+    );
+    console.log(
+      `chaos-avro: ${seconds.toFixed(1)} s to the end offsets, ${((Date.now() - caughtUp) / 1000).toFixed(1)} s to read and judge; ${all.files.length} files, row groups per file max ${Math.max(...groups)}`,
+    );
+    fs.rmSync(dir, { recursive: true, force: true });
+  },
+);

@@ -57,14 +57,17 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   await kafka.admin.createTopic(topic, { partitions: o.partitions });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${o.prefix}-`));
   const file = path.join(dir, 'chaos.yaml');
-  fs.writeFileSync(file, `
+  fs.writeFileSync(
+    file,
+    `
 name: ${CHAOS_CONNECTOR}
 kafka: { brokers: ${JSON.stringify(brokers())}, groupId: ${topic}-g, sessionTimeoutMs: 6000 }
 catalog: { type: sql, uri: catalog.db, warehouse: wh }
 topics: [${topic}]
 metricsPort: 0
 ${o.connectorYaml(topic)}
-`);
+`,
+  );
   const workers: (ChildProcess | undefined)[] = [undefined, undefined, undefined];
   const logs: string[] = ['', '', ''];
   const launch = (i: number) => {
@@ -117,6 +120,11 @@ ${o.connectorYaml(topic)}
     for (const w of workers) if (w && w.exitCode === null) w.kill('SIGTERM');
     await Promise.all(workers.map((w) => (w && w.exitCode === null ? new Promise((r) => w.once('exit', r)) : undefined)));
   }
-  const reader: ReadOptions = { catalog: { type: 'sql', uri: `sqlite:///${path.join(dir, 'catalog.db')}`, warehouse: pathToFileURL(path.join(dir, 'wh')).href }, table: o.table, sort: false, timeoutMs: 180_000 };
+  const reader: ReadOptions = {
+    catalog: { type: 'sql', uri: `sqlite:///${path.join(dir, 'catalog.db')}`, warehouse: pathToFileURL(path.join(dir, 'wh')).href },
+    table: o.table,
+    sort: false,
+    timeoutMs: 180_000,
+  };
   return { topic, dir, kills, seconds, reader };
 }

@@ -30,10 +30,12 @@ commit: { intervalMs: 700, maxRows: 20000 }
     produce: async (topic) => {
       const batch = 5000;
       for (let from = 0; from < RECORDS; from += batch) {
-        await kafka.producer.send(Array.from({ length: batch }, (_, k) => {
-          const i = from + k;
-          return { topic, partition: i % PARTITIONS, value: JSON.stringify({ i, user: i % 977, note: `event ${i}`, amount: i + 0.25 }) };
-        }));
+        await kafka.producer.send(
+          Array.from({ length: batch }, (_, k) => {
+            const i = from + k;
+            return { topic, partition: i % PARTITIONS, value: JSON.stringify({ i, user: i % 977, note: `event ${i}`, amount: i + 0.25 }) };
+          }),
+        );
       }
     },
   });

@@ -36,7 +36,8 @@ async function readTopic(topic: string, expected: number): Promise<KafkaRecord[]
 
 function connectorFile(topic: string, dlqTopic: string, extra: string): ConnectorConfig {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-dlq-e2e-'));
-  return parseConnectorConfig(`
+  return parseConnectorConfig(
+    `
 name: ${topic}
 kafka: { brokers: ${JSON.stringify(brokers())}, groupId: ${topic}-g, sessionTimeoutMs: 10000 }
 format: json
@@ -46,7 +47,10 @@ commit: { intervalMs: 500, maxRows: 1000 }
 errors: { tolerance: all, deadLetterTopic: ${dlqTopic} }
 metricsPort: 0
 ${extra}
-`, 'dlq-e2e.yaml', {});
+`,
+    'dlq-e2e.yaml',
+    {},
+  );
 }
 
 test('a dead letter carries every original header in order, repeated keys and null values included, then the floe.* headers', async () => {
@@ -78,7 +82,10 @@ test('a dead letter carries every original header in order, repeated keys and nu
   const got = dead[0].headers.map((h): [string, string | null] => [h.key, h.value === null ? null : text.decode(h.value)]);
   assert.deepEqual(got.slice(0, original.length), original, 'the original headers, in order, none merged');
   const floe = new Map(got.slice(original.length));
-  assert.ok(got.slice(original.length).every(([k]) => k.startsWith('floe.')), got.map(([k]) => k).join(', '));
+  assert.ok(
+    got.slice(original.length).every(([k]) => k.startsWith('floe.')),
+    got.map(([k]) => k).join(', '),
+  );
   assert.equal(floe.get('floe.error.class'), 'DecodeError');
   assert.equal(floe.get('floe.original.topic'), topic);
   assert.equal(floe.get('floe.original.partition'), '0');

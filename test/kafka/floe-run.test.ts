@@ -22,7 +22,9 @@ test('SIGTERM: what is buffered is committed, the group is left, exit code 0', a
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-run-'));
   const file = path.join(dir, 'c.yaml');
   // a commit interval far longer than the test: only the SIGTERM flush can commit the rows
-  fs.writeFileSync(file, `
+  fs.writeFileSync(
+    file,
+    `
 name: run-test
 kafka: { brokers: ${JSON.stringify(brokers())}, groupId: ${topic}-g, sessionTimeoutMs: 10000 }
 format: json
@@ -31,7 +33,8 @@ topics: [${topic}]
 table: { name: t.events, kafkaMetadataColumns: true }
 commit: { intervalMs: 600000, maxRows: 1000000 }
 metricsPort: 0
-`);
+`,
+  );
   await kafka.producer.send(Array.from({ length: 300 }, (_, i) => ({ topic, partition: i % 2, value: JSON.stringify({ i }) })));
   const child = spawn(process.execPath, [path.join(repo, 'bin/floe.ts'), 'run', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

@@ -43,7 +43,11 @@ export interface Scenario {
 }
 
 /** `kafka`: the test file's kafkaClients() (made at module level: it registers before/after hooks). */
-export async function newScenario(kafka: ReturnType<typeof kafkaClients>, prefix: string, o: { kind?: 'sql' | 'rest'; partitions?: number; connectors?: string[]; startFrom?: string } = {}): Promise<Scenario> {
+export async function newScenario(
+  kafka: ReturnType<typeof kafkaClients>,
+  prefix: string,
+  o: { kind?: 'sql' | 'rest'; partitions?: number; connectors?: string[]; startFrom?: string } = {},
+): Promise<Scenario> {
   const kind = o.kind ?? 'sql';
   const partitions = o.partitions ?? 4;
   const topic = uniqueName(prefix);
@@ -163,7 +167,7 @@ export async function waitCovered(s: Scenario, procs: FloeProcess[] = [], connec
   const topic = s.topics.get(connector)!;
   const ends = await s.kafka.admin.endOffsets(topic);
   const deadline = Date.now() + timeoutMs;
-  let last = '';
+  let last: string;
   for (;;) {
     try {
       const m = tableOffsets((await s.catalog.loadTable(parseTableName(s.table))).metadata, connector).get(topic);
@@ -174,7 +178,9 @@ export async function waitCovered(s: Scenario, procs: FloeProcess[] = [], connec
     }
     for (const p of procs) if (!p.running) throw new Error(`floe ${p.name} exited while waiting\n${p.log.slice(-3000)}`);
     if (Date.now() > deadline) {
-      throw new Error(`connector ${connector} did not cover ${topic} (ends ${JSON.stringify([...ends].map(([p, o]) => [p, String(o)]))}): table offsets ${last}\n${procs.map((p) => p.log.slice(-3000)).join('\n---\n')}`);
+      throw new Error(
+        `connector ${connector} did not cover ${topic} (ends ${JSON.stringify([...ends].map(([p, o]) => [p, String(o)]))}): table offsets ${last}\n${procs.map((p) => p.log.slice(-3000)).join('\n---\n')}`,
+      );
     }
     await sleep(300);
   }
@@ -182,7 +188,15 @@ export async function waitCovered(s: Scenario, procs: FloeProcess[] = [], connec
 
 /** The Kafka rows of `topic` the table holds, as "partition:offset" strings (with repeats, if any). */
 export async function kafkaRows(s: Scenario, topic = s.topic): Promise<string[]> {
-  const r = await readWithPyIceberg({ catalog: s.reader, s3: s.kind === 'rest' ? stackS3() : undefined, table: s.table, columns: ['_kafka_topic', '_kafka_partition', '_kafka_offset'], rowFilter: `_kafka_topic == '${topic}'`, sort: false, timeoutMs: 120_000 });
+  const r = await readWithPyIceberg({
+    catalog: s.reader,
+    s3: s.kind === 'rest' ? stackS3() : undefined,
+    table: s.table,
+    columns: ['_kafka_topic', '_kafka_partition', '_kafka_offset'],
+    rowFilter: `_kafka_topic == '${topic}'`,
+    sort: false,
+    timeoutMs: 120_000,
+  });
   return r.rows.map((row) => `${row._kafka_partition}:${row._kafka_offset}`);
 }
 

@@ -59,7 +59,11 @@ for (const kind of ['sql', 'rest'] as const) {
     assert.deepEqual([...parseOffsets(snapshot.summary[offsetsKey('fw')]).get(s.topic)!.keys()].sort(), [0, 1, 2, 3], 'floe carries the whole map forward');
     const lineage = snapshotLineage(snapshot)!;
     assert.equal(lineage.connector, 'fw');
-    assert.deepEqual(lineage.ranges.map((r) => [r.partition, r.from, r.to]), [[2, 150n, 200n]], 'the lineage names the one range this commit covers');
+    assert.deepEqual(
+      lineage.ranges.map((r) => [r.partition, r.from, r.to]),
+      [[2, 150n, 200n]],
+      'the lineage names the one range this commit covers',
+    );
 
     // SIGKILL with records in flight, a foreign append on top, restart
     await produce(s, 200);
@@ -99,7 +103,7 @@ test('expiry: every snapshot holding the offsets expired under a foreign snapsho
   await p.stop();
   await assertExactlyOnce(s);
   const after = await head(s);
-  assert.equal(resolveOffsets(after.table.metadata, 'fw').source, 'ancestry', 'floe\'s next snapshot carries the map again');
+  assert.equal(resolveOffsets(after.table.metadata, 'fw').source, 'ancestry', "floe's next snapshot carries the map again");
 });
 
 test('rollback of main to an older snapshot: the rolled-back records land again, each once, and floe says so', async () => {
@@ -156,7 +160,7 @@ test('two connectors with different names on one table, each restarted after the
   await assertExactlyOnce(s, new Set(), 'fb');
 });
 
-test('a zombie is fenced although another engine committed on top of the connector\'s last snapshot', async () => {
+test("a zombie is fenced although another engine committed on top of the connector's last snapshot", async () => {
   const s = await newScenario(kafka, 'fw-zombie');
   const p = floe(s).start();
   await produce(s, 100);

@@ -76,7 +76,8 @@ function sqlCatalog(prefix: string): { yaml: string; reader: ReaderCatalog } {
 
 /** The connector every test here runs: one topic into one table with the Kafka metadata columns, through the registry, stopping on any bad record. */
 function connectorConfig(o: { topic: string; format: 'protobuf' | 'json-schema'; catalog: string; table: string; maxRows: number; file: string }): ConnectorConfig {
-  return parseConnectorConfig(`
+  return parseConnectorConfig(
+    `
 name: ${o.topic}
 kafka: { brokers: ${JSON.stringify(brokers())}, groupId: ${o.topic}-g, sessionTimeoutMs: 10000 }
 schemaRegistry: { url: "${stackEnv().registryUrl}" }
@@ -87,7 +88,10 @@ table: { name: ${o.table}, kafkaMetadataColumns: true }
 commit: { intervalMs: 500, maxRows: ${o.maxRows} }
 errors: { tolerance: none }
 metricsPort: 0
-`, o.file, {});
+`,
+    o.file,
+    {},
+  );
 }
 
 /** Runs the connector while `during` produces and waits (given the connector's failure and its catalog), then stops it. */
@@ -179,7 +183,13 @@ function protoOrder(i: number, v2: boolean): ProtoOrder {
     lines: Array.from({ length: i % 4 }, (_, j) => line(j + 1)),
     tsMicros: BigInt(BASE_MS) * 1000n + BigInt(i) * 1_000_123n,
     note: i % 2 ? `note ${i}` : i % 6 === 0 ? '' : null,
-    counters: i % 2 === 0 ? [['a', BigInt(i)], ['b', -BigInt(i) * 1_000_000_000_000n]] : [],
+    counters:
+      i % 2 === 0
+        ? [
+            ['a', BigInt(i)],
+            ['b', -BigInt(i) * 1_000_000_000_000n],
+          ]
+        : [],
     price: i + 0.25,
     ...(v2 ? { coupon: i % 3 === 0 ? `SAVE${i}` : null } : {}),
   };
@@ -261,11 +271,22 @@ test('Protobuf through the registry into the REST catalog on S3: a nested, non-f
     await waitForTableOffsets(catalog, cfg.name, table, topic, await kafka.admin.endOffsets(topic), { failed });
   });
 
-  const read = await readWithPyIceberg({ catalog: { type: 'rest', uri: env.restUri }, table, s3: { endpoint: env.s3Endpoint, accessKey: env.s3AccessKey, secretKey: env.s3SecretKey, region: env.s3Region } });
+  const read = await readWithPyIceberg({
+    catalog: { type: 'rest', uri: env.restUri },
+    table,
+    s3: { endpoint: env.s3Endpoint, accessKey: env.s3AccessKey, secretKey: env.s3SecretKey, region: env.s3Region },
+  });
   const fields = read.schema.fields as { name: string; type: unknown }[];
-  assert.deepEqual(fields.map((f) => f.name).filter((n) => !n.startsWith('_kafka_')), ['id', 'customer', 'status', 'first_line', 'lines', 'ts', 'note', 'counters', 'price', 'coupon']);
+  assert.deepEqual(
+    fields.map((f) => f.name).filter((n) => !n.startsWith('_kafka_')),
+    ['id', 'customer', 'status', 'first_line', 'lines', 'ts', 'note', 'counters', 'price', 'coupon'],
+  );
   const firstLine = fields.find((f) => f.name === 'first_line')!.type as { fields: { name: string }[] };
-  assert.deepEqual(firstLine.fields.map((f) => f.name), ['sku', 'qty', 'color'], 'the nested message gained its new field');
+  assert.deepEqual(
+    firstLine.fields.map((f) => f.name),
+    ['sku', 'qty', 'color'],
+    'the nested message gained its new field',
+  );
   assert.ok(read.snapshots.length >= 2);
   assertRowsEqual(read.rows, expected, 'protobuf table');
 });
@@ -323,9 +344,10 @@ test('JSON Schema through the registry into the embedded catalog, evolving mid-s
     const tsMs = BASE_MS + i * 1000;
     const micros = BigInt(tsMs) * 1000n + BigInt(i % 1000);
     // some timestamps carry an offset: the table holds the instant in UTC
-    const tsText = i % 4 === 0
-      ? `${new Date(tsMs + 2 * 3_600_000).toISOString().slice(0, 19)}.${String(micros % 1_000_000n).padStart(6, '0')}+02:00`
-      : `${new Date(tsMs).toISOString().slice(0, 19)}.${String(micros % 1_000_000n).padStart(6, '0')}Z`;
+    const tsText =
+      i % 4 === 0
+        ? `${new Date(tsMs + 2 * 3_600_000).toISOString().slice(0, 19)}.${String(micros % 1_000_000n).padStart(6, '0')}+02:00`
+        : `${new Date(tsMs).toISOString().slice(0, 19)}.${String(micros % 1_000_000n).padStart(6, '0')}Z`;
     const big = i % 7 === 0;
     const id64 = big ? 9_007_199_254_740_993n + BigInt(i) : BigInt(i);
     // a number written as an integer literal too long for a double's exact integers (as a
@@ -349,7 +371,9 @@ test('JSON Schema through the registry into the embedded catalog, evolving mid-s
     if (version === 2 && i % 2 === 0) value.coupon = `C${i}`;
     // ids above 2^53 written as JSON number text with every digit
     if (bigAmount !== undefined) value.amount = '__AMOUNT__';
-    const json = JSON.stringify({ id: '__ID__', ...value }).replace('"__ID__"', id64.toString()).replace('"__AMOUNT__"', String(bigAmount));
+    const json = JSON.stringify({ id: '__ID__', ...value })
+      .replace('"__ID__"', id64.toString())
+      .replace('"__AMOUNT__"', String(bigAmount));
     expected.set(`${partition}:${offset}`, {
       id: id64.toString(),
       user: value.user as string,
@@ -360,7 +384,12 @@ test('JSON Schema through the registry into the embedded catalog, evolving mid-s
       kind: value.kind as string,
       tags: value.tags as string[],
       address: value.address ? { city: `city ${i % 4}`, zip: i % 2 ? null : `${10000 + i}`, country: version === 2 && i % 3 ? 'DE' : null } : null,
-      attrs: value.attrs ? [['x', String(i)], ['y', String(-i)]] : null,
+      attrs: value.attrs
+        ? [
+            ['x', String(i)],
+            ['y', String(-i)],
+          ]
+        : null,
       ref: (value.ref as string | null | undefined) ?? null,
       coupon: (value.coupon as string | undefined) ?? null,
       _kafka_topic: topic,
@@ -389,10 +418,16 @@ test('JSON Schema through the registry into the embedded catalog, evolving mid-s
   assertRowsEqual(duck.rows, expected, 'json-schema table (DuckDB)');
   const py = await readWithPyIceberg(reader);
   const fields = py.schema.fields as { name: string; type: unknown; required: boolean }[];
-  assert.deepEqual(fields.map((f) => f.name).filter((n) => !n.startsWith('_kafka_')), ['id', 'user', 'ts', 'day', 'amount', 'uid', 'kind', 'tags', 'address', 'attrs', 'ref', 'coupon']);
+  assert.deepEqual(
+    fields.map((f) => f.name).filter((n) => !n.startsWith('_kafka_')),
+    ['id', 'user', 'ts', 'day', 'amount', 'uid', 'kind', 'tags', 'address', 'attrs', 'ref', 'coupon'],
+  );
   assert.equal(fields.find((f) => f.name === 'coupon')!.required, false);
   const address = fields.find((f) => f.name === 'address')!.type as { fields: { name: string }[] };
-  assert.deepEqual(address.fields.map((f) => f.name), ['city', 'zip', 'country']);
+  assert.deepEqual(
+    address.fields.map((f) => f.name),
+    ['city', 'zip', 'country'],
+  );
 });
 
 test('Protobuf importing another file, registered as a reference the way the Java serializer does (subject = import path); the imported message evolves mid-stream', async () => {
@@ -443,7 +478,11 @@ test('Protobuf importing another file, registered as a reference the way the Jav
     await waitForTableOffsets(catalog, cfg.name, table, topic, new Map([[0, 400n]]), { failed });
   });
   const read = await readWithDuckDB({ catalog: sql.reader, table });
-  assertRowsEqual(read.rows.map(({ _kafka_timestamp, ...r }) => r), expected, 'invoices (DuckDB)');
+  assertRowsEqual(
+    read.rows.map(({ _kafka_timestamp, ...r }) => r),
+    expected,
+    'invoices (DuckDB)',
+  );
 });
 
 test('Protobuf importing known types with no references (google/type, confluent/*), as the Java serializer registers them (skip.known.types)', async () => {
@@ -473,9 +512,17 @@ message Payment {
   const id = await registry.register(`${topic}-value`, { schema, schemaType: 'PROTOBUF' }); // no references, as skip.known.types leaves them
   // the producer's own definitions of the imported messages (field numbers as published)
   const root = new protobuf.Root();
-  protobuf.parse('syntax = "proto3"; package google.type; message Date { int32 year = 1; int32 month = 2; int32 day = 3; } message Money { string currency_code = 1; int64 units = 2; int32 nanos = 3; } enum DayOfWeek { DAY_OF_WEEK_UNSPECIFIED = 0; MONDAY = 1; TUESDAY = 2; WEDNESDAY = 3; THURSDAY = 4; FRIDAY = 5; SATURDAY = 6; SUNDAY = 7; }', root, { keepCase: true });
+  protobuf.parse(
+    'syntax = "proto3"; package google.type; message Date { int32 year = 1; int32 month = 2; int32 day = 3; } message Money { string currency_code = 1; int64 units = 2; int32 nanos = 3; } enum DayOfWeek { DAY_OF_WEEK_UNSPECIFIED = 0; MONDAY = 1; TUESDAY = 2; WEDNESDAY = 3; THURSDAY = 4; FRIDAY = 5; SATURDAY = 6; SUNDAY = 7; }',
+    root,
+    { keepCase: true },
+  );
   protobuf.parse('syntax = "proto3"; package confluent.type; message Decimal { bytes value = 1; uint32 precision = 2; int32 scale = 3; }', root, { keepCase: true });
-  protobuf.parse(`syntax = "proto3"; package ${pkg}; message Payment { int64 id = 1; google.type.Date day = 2; google.type.Money price = 3; confluent.type.Decimal amount = 4; google.type.DayOfWeek weekday = 5; }`, root, { keepCase: true });
+  protobuf.parse(
+    `syntax = "proto3"; package ${pkg}; message Payment { int64 id = 1; google.type.Date day = 2; google.type.Money price = 3; confluent.type.Decimal amount = 4; google.type.DayOfWeek weekday = 5; }`,
+    root,
+    { keepCase: true },
+  );
   root.resolveAll();
   const Payment = root.lookupType(`${pkg}.Payment`);
   const sql = sqlCatalog('floe-e2e-proto-known-');
@@ -487,7 +534,13 @@ message Payment {
   for (let i = 0; i < 150; i++) {
     const unscaled = BigInt(i * 1234 - 5000);
     const bytes = Buffer.from(BigInt.asUintN(32, unscaled).toString(16).padStart(8, '0'), 'hex');
-    const obj = { id: String(i + 1), day: { year: 2026, month: 1 + (i % 12), day: 1 + (i % 28) }, price: { currency_code: i % 2 ? 'EUR' : 'JPY', units: String(i * 3), nanos: i * 1000 }, amount: { value: bytes, precision: 10, scale: 2 }, weekday: i % 8 };
+    const obj = {
+      id: String(i + 1),
+      day: { year: 2026, month: 1 + (i % 12), day: 1 + (i % 28) },
+      price: { currency_code: i % 2 ? 'EUR' : 'JPY', units: String(i * 3), nanos: i * 1000 },
+      amount: { value: bytes, precision: 10, scale: 2 },
+      weekday: i % 8,
+    };
     records.push({ topic, partition: 0, value: javaSerializerFrame(id, Payment.encode(Payment.fromObject(obj)).finish(), [0]) });
     expected.set(`0:${i}`, {
       id: String(i + 1),
@@ -503,5 +556,9 @@ message Payment {
   await kafka.producer.send(records);
   await withConnector(cfg, (failed, catalog) => waitForTableOffsets(catalog, cfg.name, table, topic, new Map([[0, 150n]]), { failed }));
   const read = await readWithDuckDB({ catalog: sql.reader, table });
-  assertRowsEqual(read.rows.map(({ _kafka_timestamp, ...r }) => r), expected, 'payments (DuckDB)');
+  assertRowsEqual(
+    read.rows.map(({ _kafka_timestamp, ...r }) => r),
+    expected,
+    'payments (DuckDB)',
+  );
 });

@@ -17,9 +17,7 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 export function brokers(): string[] {
   const v = process.env.FLOE_TEST_KAFKA_BROKERS;
   if (!v) {
-    throw new Error(
-      'FLOE_TEST_KAFKA_BROKERS is not set: start the broker with scripts/stack/start.sh kafka and `source scripts/stack/env.sh`',
-    );
+    throw new Error('FLOE_TEST_KAFKA_BROKERS is not set: start the broker with scripts/stack/start.sh kafka and `source scripts/stack/env.sh`');
   }
   return v.split(',');
 }
@@ -180,7 +178,8 @@ export async function waitForTableOffsets(
     } catch (err) {
       if (!(err instanceof NoSuchTableError)) throw err;
     }
-    if (Date.now() > deadline) throw new Error(`table ${table} did not reach offsets ${JSON.stringify(Object.fromEntries([...ends].map(([p, o]) => [p, String(o)])))} of ${topic} in time (last seen ${last})`);
+    if (Date.now() > deadline)
+      throw new Error(`table ${table} did not reach offsets ${JSON.stringify(Object.fromEntries([...ends].map(([p, o]) => [p, String(o)])))} of ${topic} in time (last seen ${last})`);
     await sleep(200);
   }
 }

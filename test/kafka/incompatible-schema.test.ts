@@ -29,7 +29,15 @@ import type { Row } from '../helpers/readers.ts';
 
 const kafka = kafkaClients();
 
-const V1 = { type: 'record', name: 'Payment', fields: [{ name: 'id', type: 'long' }, { name: 'name', type: 'string' }, { name: 'amount', type: 'string' }] };
+const V1 = {
+  type: 'record',
+  name: 'Payment',
+  fields: [
+    { name: 'id', type: 'long' },
+    { name: 'name', type: 'string' },
+    { name: 'amount', type: 'string' },
+  ],
+};
 /** Incompatible: amount string → long. */
 const V2 = { ...V1, fields: [V1.fields[0], V1.fields[1], { name: 'amount', type: 'long' }] };
 /** Compatible: the required name is dropped (the column becomes optional), note is added. */
@@ -83,7 +91,9 @@ async function fixture(prefix: string, partitions: number): Promise<Fixture> {
     ids,
     produced: new Map(),
     nextOffset: new Array<number>(partitions).fill(0),
-    config: (errors) => parseConnectorConfig(`
+    config: (errors) =>
+      parseConnectorConfig(
+        `
 name: ${topic}
 kafka: { brokers: ${JSON.stringify(brokers())}, groupId: ${topic}-g, sessionTimeoutMs: 10000 }
 schemaRegistry: { url: "${env.registryUrl}" }
@@ -94,7 +104,10 @@ table: { name: ${table}, kafkaMetadataColumns: true }
 commit: { intervalMs: 500, maxRows: 100 }
 errors: ${errors}
 metricsPort: 0
-`, 'incompatible-schema.yaml', {}),
+`,
+        'incompatible-schema.yaml',
+        {},
+      ),
     record(i, partition, version) {
       const offset = f.nextOffset[partition]++;
       const meta = { _kafka_topic: topic, _kafka_partition: String(partition), _kafka_offset: String(offset) };
@@ -264,14 +277,31 @@ test('a writer type the table already holds (int in a long column, float in a do
   const topic = uniqueName('floe-e2e-narrower');
   await kafka.admin.createTopic(topic, { partitions: 1 });
   const registry = new SchemaRegistryClient({ url: env.registryUrl });
-  const NEW = { type: 'record', name: 'Reading', fields: [{ name: 'id', type: 'long' }, { name: 'count', type: 'long' }, { name: 'ratio', type: 'double' }] };
-  const OLD = { type: 'record', name: 'Reading', fields: [{ name: 'id', type: 'long' }, { name: 'count', type: 'int' }, { name: 'ratio', type: 'float' }] };
+  const NEW = {
+    type: 'record',
+    name: 'Reading',
+    fields: [
+      { name: 'id', type: 'long' },
+      { name: 'count', type: 'long' },
+      { name: 'ratio', type: 'double' },
+    ],
+  };
+  const OLD = {
+    type: 'record',
+    name: 'Reading',
+    fields: [
+      { name: 'id', type: 'long' },
+      { name: 'count', type: 'int' },
+      { name: 'ratio', type: 'float' },
+    ],
+  };
   const newId = await registry.register(`${topic}-value`, { schema: JSON.stringify(NEW) });
   await allowAnyChange(env.registryUrl, `${topic}-value`); // old producers re-register their older version
   const oldId = await registry.register(`${topic}-value`, { schema: JSON.stringify(OLD) });
   const types = { new: avro.Type.forSchema(NEW as avro.Schema), old: avro.Type.forSchema(OLD as avro.Schema) };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-e2e-narrower-'));
-  const cfg = parseConnectorConfig(`
+  const cfg = parseConnectorConfig(
+    `
 name: ${topic}
 kafka: { brokers: ${JSON.stringify(brokers())}, groupId: ${topic}-g, sessionTimeoutMs: 10000 }
 schemaRegistry: { url: "${env.registryUrl}" }
@@ -282,7 +312,10 @@ table: { name: e2e.readings, kafkaMetadataColumns: true }
 commit: { intervalMs: 500, maxRows: 100 }
 errors: { tolerance: none }
 metricsPort: 0
-`, 'narrower.yaml', {});
+`,
+    'narrower.yaml',
+    {},
+  );
   const expected = new Map<string, Row>();
   let offset = 0;
   const record = (i: number, version: 'new' | 'old'): OutgoingRecord => {
@@ -317,6 +350,10 @@ metricsPort: 0
   for (const r of read.rows) {
     const want = expected.get(r._kafka_offset as string)!;
     const ratio = Number(want.ratio);
-    assert.deepEqual({ id: r.id, count: r.count, ratio: r.ratio, _kafka_offset: r._kafka_offset }, { ...want, ratio: Number.isInteger(ratio) ? `${ratio}.0` : String(ratio) }, `row at offset ${r._kafka_offset}`);
+    assert.deepEqual(
+      { id: r.id, count: r.count, ratio: r.ratio, _kafka_offset: r._kafka_offset },
+      { ...want, ratio: Number.isInteger(ratio) ? `${ratio}.0` : String(ratio) },
+      `row at offset ${r._kafka_offset}`,
+    );
   }
 });

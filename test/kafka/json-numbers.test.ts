@@ -38,7 +38,8 @@ test('plain JSON: integers beyond 2^53 land exactly in long columns and as the n
   await kafka.admin.createTopic(topic, { partitions: 1 });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-e2e-json-numbers-'));
   const table = 'e2e.numbers';
-  const cfg = parseConnectorConfig(`
+  const cfg = parseConnectorConfig(
+    `
 name: ${topic}
 kafka: { brokers: ${JSON.stringify(brokers())}, groupId: ${topic}-g, sessionTimeoutMs: 10000 }
 format: json
@@ -48,7 +49,10 @@ table: { name: ${table}, kafkaMetadataColumns: true }
 commit: { intervalMs: 500 }
 errors: { tolerance: none }
 metricsPort: 0
-`, 'json-numbers.yaml', {});
+`,
+    'json-numbers.yaml',
+    {},
+  );
 
   // First send (one record batch, so one fetch): the table's columns are inferred from all of
   // it: id long; amount double (a decimal among integers); count integers first, then a
@@ -60,11 +64,7 @@ metricsPort: 0
     record('2', '-36028797018963969', '4.75'),
   ];
   // Second send, after the first commit: the columns now come from the table.
-  const second = [
-    record('9223372036854775807', '98765432109876543210', '5'),
-    record('3', '9007199254740993', '-9007199254740995'),
-    record('4', '0.1', '123456789012345678901234567890'),
-  ];
+  const second = [record('9223372036854775807', '98765432109876543210', '5'), record('3', '9007199254740993', '-9007199254740995'), record('4', '0.1', '123456789012345678901234567890')];
   const expected = new Map<string, Row>();
   [...first, ...second].forEach((r, offset) => expected.set(String(offset), { ...r.row, _kafka_offset: String(offset) }));
 

@@ -61,7 +61,8 @@ test('JSON topic into the embedded catalog: rows + dead letters = records produc
   await kafka.admin.createTopic(topic, { partitions: 4 });
   await kafka.admin.createTopic(dlqTopic, { partitions: 1 });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-e2e-'));
-  const cfg = parseConnectorConfig(`
+  const cfg = parseConnectorConfig(
+    `
 name: ${topic}
 kafka: { brokers: ${JSON.stringify(brokers())}, groupId: ${topic}-g, sessionTimeoutMs: 10000 }
 format: json
@@ -71,7 +72,10 @@ table: { name: e2e.events, kafkaMetadataColumns: true, kafkaKeyColumn: string, k
 commit: { intervalMs: 1000, maxRows: 700 }
 errors: { tolerance: all, deadLetterTopic: ${dlqTopic} }
 metricsPort: 0
-`, 'e2e.yaml', {});
+`,
+    'e2e.yaml',
+    {},
+  );
   const records: OutgoingRecord[] = [];
   const bad = new Set<string>();
   for (let i = 0; i < 2000; i++) {
@@ -120,12 +124,21 @@ test('Avro through the registry into the REST catalog on S3, evolving mid-stream
   const topic = uniqueName('floe-e2e-avro');
   await kafka.admin.createTopic(topic, { partitions: 3 });
   const registry = new SchemaRegistryClient({ url: env.registryUrl });
-  const v1 = { type: 'record', name: 'Order', fields: [{ name: 'id', type: 'long' }, { name: 'customer', type: 'string' }, { name: 'amount', type: 'float' }] };
+  const v1 = {
+    type: 'record',
+    name: 'Order',
+    fields: [
+      { name: 'id', type: 'long' },
+      { name: 'customer', type: 'string' },
+      { name: 'amount', type: 'float' },
+    ],
+  };
   const v2 = { ...v1, fields: [...v1.fields.slice(0, 2), { name: 'amount', type: 'double' }, { name: 'coupon', type: ['null', 'string'], default: null }] };
   const subject = `${topic}-value`;
   const id1 = await registry.register(subject, { schema: JSON.stringify(v1) });
   const ns = uniqueName('e2e').replace(/-/g, '_');
-  const cfg = parseConnectorConfig(`
+  const cfg = parseConnectorConfig(
+    `
 name: ${topic}
 kafka: { brokers: ${JSON.stringify(brokers())}, groupId: ${topic}-g, sessionTimeoutMs: 10000 }
 schemaRegistry: { url: "${env.registryUrl}" }
@@ -139,25 +152,33 @@ table: { name: ${ns}.orders, kafkaMetadataColumns: true }
 commit: { intervalMs: 1000, maxRows: 400 }
 errors: { tolerance: none }
 metricsPort: 0
-`, 'e2e.yaml', {});
+`,
+    'e2e.yaml',
+    {},
+  );
   const t1 = avro.Type.forSchema(v1 as avro.Schema);
   const first: OutgoingRecord[] = [];
   for (let i = 0; i < 600; i++) first.push({ topic, partition: i % 3, value: encodeFrame(id1, t1.toBuffer({ id: i, customer: `c${i % 10}`, amount: i + 0.5 })) });
   await kafka.producer.send(first);
   const running = await startConnector(cfg);
   try {
-  await waitForOffsets(cfg, `${ns}.orders`, topic, await kafka.admin.endOffsets(topic));
-  const id2 = await registry.register(subject, { schema: JSON.stringify(v2) });
-  const t2 = avro.Type.forSchema(v2 as avro.Schema);
-  const second: OutgoingRecord[] = [];
-  for (let i = 600; i < 1000; i++) second.push({ topic, partition: i % 3, value: encodeFrame(id2, t2.toBuffer({ id: i, customer: `c${i % 10}`, amount: i + 0.25, coupon: i % 2 ? `SAVE${i}` : null })) });
-  await kafka.producer.send(second);
-  await waitForOffsets(cfg, `${ns}.orders`, topic, await kafka.admin.endOffsets(topic));
+    await waitForOffsets(cfg, `${ns}.orders`, topic, await kafka.admin.endOffsets(topic));
+    const id2 = await registry.register(subject, { schema: JSON.stringify(v2) });
+    const t2 = avro.Type.forSchema(v2 as avro.Schema);
+    const second: OutgoingRecord[] = [];
+    for (let i = 600; i < 1000; i++)
+      second.push({ topic, partition: i % 3, value: encodeFrame(id2, t2.toBuffer({ id: i, customer: `c${i % 10}`, amount: i + 0.25, coupon: i % 2 ? `SAVE${i}` : null })) });
+    await kafka.producer.send(second);
+    await waitForOffsets(cfg, `${ns}.orders`, topic, await kafka.admin.endOffsets(topic));
   } finally {
     await running.stop();
   }
 
-  const read = await readWithPyIceberg({ catalog: { type: 'rest', uri: env.restUri }, table: `${ns}.orders`, s3: { endpoint: env.s3Endpoint, accessKey: env.s3AccessKey, secretKey: env.s3SecretKey, region: env.s3Region } });
+  const read = await readWithPyIceberg({
+    catalog: { type: 'rest', uri: env.restUri },
+    table: `${ns}.orders`,
+    s3: { endpoint: env.s3Endpoint, accessKey: env.s3AccessKey, secretKey: env.s3SecretKey, region: env.s3Region },
+  });
   assert.equal(read.rows.length, 1000);
   const byId = new Map(read.rows.map((r) => [Number(r.id), r]));
   assert.equal(byId.size, 1000);

@@ -118,8 +118,20 @@ test('npm start: demo events → stack Kafka → floe → local table, exactly o
     table: 'demo.events',
   };
   const args = (count: number, seed: number) => [
-    '--warehouse', dir, '--topic', topic, '--group', group, '--partitions', String(PARTITIONS),
-    '--count', String(count), '--seed', String(seed), '--timeout', '60',
+    '--warehouse',
+    dir,
+    '--topic',
+    topic,
+    '--group',
+    group,
+    '--partitions',
+    String(PARTITIONS),
+    '--count',
+    String(count),
+    '--seed',
+    String(seed),
+    '--timeout',
+    '60',
   ];
   const expected = new Map<string, { e: Record<string, unknown>; row: Row }>();
 
@@ -137,11 +149,7 @@ test('npm start: demo events → stack Kafka → floe → local table, exactly o
     const d = new Date(Number((e.ts as bigint) / 1000n)).toISOString().slice(0, 10);
     days.set(d, (days.get(d) ?? 0) + 1);
   }
-  assert.deepEqual(
-    new Map((first.partitions ?? []).map((p) => [p.partition.ts_day as string, p.record_count])),
-    days,
-    'partitioned by day(ts): rows per day as produced',
-  );
+  assert.deepEqual(new Map((first.partitions ?? []).map((p) => [p.partition.ts_day as string, p.record_count])), days, 'partitioned by day(ts): rows per day as produced');
   const offsets1 = await kafka.admin.endOffsets(topic);
   assert.deepEqual([...offsets1.values()], [4001n, 4000n, 4000n]);
 

@@ -20,7 +20,8 @@ test('a member joins while the first holds unflushed rows: no record lost or dou
   const topic = uniqueName('floe-rebalance');
   await kafka.admin.createTopic(topic, { partitions: 6 });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-rebalance-'));
-  const cfg = parseConnectorConfig(`
+  const cfg = parseConnectorConfig(
+    `
 name: rebalance
 kafka: { brokers: ${JSON.stringify(brokers())}, groupId: ${topic}-g, sessionTimeoutMs: 10000 }
 format: json
@@ -29,7 +30,10 @@ topics: [${topic}]
 table: { name: r.events, kafkaMetadataColumns: true }
 commit: { intervalMs: 600000, maxRows: 1000000 }
 metricsPort: 0
-`, 'rebalance.yaml', {});
+`,
+    'rebalance.yaml',
+    {},
+  );
   const send = (from: number, n: number) => kafka.producer.send(Array.from({ length: n }, (_, k) => ({ topic, partition: (from + k) % 6, value: JSON.stringify({ i: from + k }) })));
   const total = 3000;
   await send(0, 1500);
@@ -68,5 +72,8 @@ metricsPort: 0
   assert.equal(new Set(keys).size, keys.length, 'no (partition, offset) twice');
   assert.equal(rows.length, total, 'every record landed');
   const offsets = tableOffsets(table.metadata, 'rebalance').get(topic)!;
-  assert.equal([...offsets.values()].reduce((a, b) => a + b, 0n), BigInt(total));
+  assert.equal(
+    [...offsets.values()].reduce((a, b) => a + b, 0n),
+    BigInt(total),
+  );
 });

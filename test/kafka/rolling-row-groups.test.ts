@@ -55,7 +55,8 @@ test('rows rolled into row groups while they arrive: each commit file has severa
   const db = path.join(dir, 'catalog.db');
   const warehouse = pathToFileURL(path.join(dir, 'wh')).href;
   const table = 'rolling.events';
-  const cfg = parseConnectorConfig(`
+  const cfg = parseConnectorConfig(
+    `
 name: ${topic}
 kafka: { brokers: ${JSON.stringify(brokers())}, groupId: ${topic}-g, sessionTimeoutMs: 10000 }
 format: json
@@ -68,7 +69,10 @@ table:
 commit: { intervalMs: 2000, maxRows: ${MAX_ROWS} }
 errors: { tolerance: none }
 metricsPort: 0
-`, 'rolling.yaml', {});
+`,
+    'rolling.yaml',
+    {},
+  );
 
   const expected: string[] = [];
   const records: OutgoingRecord[] = [];
@@ -99,7 +103,11 @@ metricsPort: 0
   assert.ok(full.length >= 1, `a commit reached maxRows (files: ${py.files.map((f) => f.record_count).join(', ')})`);
   for (const f of py.files) {
     const g = groups[localPath(f.file_path)];
-    assert.equal(g.reduce((a, b) => a + b, 0), f.record_count, `${f.file_path}: row groups hold the file's rows`);
+    assert.equal(
+      g.reduce((a, b) => a + b, 0),
+      f.record_count,
+      `${f.file_path}: row groups hold the file's rows`,
+    );
     assert.equal(f.split_offsets?.length, g.length, `${f.file_path}: the manifest lists every row group`);
     if (f.record_count >= MAX_ROWS) assert.ok(g.length >= 2, `${f.file_path}: a commit of ${f.record_count} rows in several row groups (${g.join(', ')})`);
   }

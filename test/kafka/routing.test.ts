@@ -67,9 +67,33 @@ test('a topic pattern routes each matching topic to its own table ({topic}); oth
   await kafka.admin.createTopic(dlqTopic, { partitions: 1 });
   const registry = new SchemaRegistryClient({ url: env.registryUrl });
   const schemas = [
-    { type: 'record', name: 'Order', fields: [{ name: 'id', type: 'long' }, { name: 'customer', type: 'string' }, { name: 'amount', type: 'double' }] },
-    { type: 'record', name: 'Click', fields: [{ name: 'id', type: 'long' }, { name: 'x', type: 'int' }, { name: 'tags', type: { type: 'array', items: 'string' } }] },
-    { type: 'record', name: 'User', fields: [{ name: 'id', type: 'long' }, { name: 'active', type: 'boolean' }, { name: 'nick', type: ['null', 'string'], default: null }] },
+    {
+      type: 'record',
+      name: 'Order',
+      fields: [
+        { name: 'id', type: 'long' },
+        { name: 'customer', type: 'string' },
+        { name: 'amount', type: 'double' },
+      ],
+    },
+    {
+      type: 'record',
+      name: 'Click',
+      fields: [
+        { name: 'id', type: 'long' },
+        { name: 'x', type: 'int' },
+        { name: 'tags', type: { type: 'array', items: 'string' } },
+      ],
+    },
+    {
+      type: 'record',
+      name: 'User',
+      fields: [
+        { name: 'id', type: 'long' },
+        { name: 'active', type: 'boolean' },
+        { name: 'nick', type: ['null', 'string'], default: null },
+      ],
+    },
   ];
   const types = schemas.map((s) => avro.Type.forSchema(s as avro.Schema));
   const ids: number[] = [];
@@ -77,7 +101,8 @@ test('a topic pattern routes each matching topic to its own table ({topic}); oth
   const ns = base.replace(/-/g, '_');
   const tableOf = (topic: string) => `${ns}.${topic.replace(/[^A-Za-z0-9_]/g, '_').toLowerCase()}`;
   const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const cfg = parseConnectorConfig(`
+  const cfg = parseConnectorConfig(
+    `
 name: ${base}
 kafka: { brokers: ${JSON.stringify(brokers())}, groupId: ${base}-g, sessionTimeoutMs: 10000 }
 schemaRegistry: { url: "${env.registryUrl}" }
@@ -91,7 +116,10 @@ table: { name: "${ns}.{topic}", kafkaMetadataColumns: true }
 commit: { intervalMs: 500, maxRows: 200 }
 errors: { tolerance: all, deadLetterTopic: ${dlqTopic} }
 metricsPort: 0
-`, 'routing-pattern.yaml', {});
+`,
+    'routing-pattern.yaml',
+    {},
+  );
 
   const expected = new Map<string, Row>(); // topic:partition:offset → row
   const bad = new Set<string>();
@@ -133,7 +161,10 @@ metricsPort: 0
     await running.stop();
   }
 
-  const reader: { catalog: ReaderCatalog; s3: ReaderS3 } = { catalog: { type: 'rest', uri: env.restUri }, s3: { endpoint: env.s3Endpoint, accessKey: env.s3AccessKey, secretKey: env.s3SecretKey, region: env.s3Region } };
+  const reader: { catalog: ReaderCatalog; s3: ReaderS3 } = {
+    catalog: { type: 'rest', uri: env.restUri },
+    s3: { endpoint: env.s3Endpoint, accessKey: env.s3AccessKey, secretKey: env.s3SecretKey, region: env.s3Region },
+  };
   const landed = new Set<string>();
   for (let k = 0; k < topics.length; k++) {
     const table = tableOf(topics[k]);
@@ -170,7 +201,8 @@ test('routing by a field value: one table per value ({value}) and an explicit en
   for (const t of topics) await kafka.admin.createTopic(t, { partitions: 2 });
   await kafka.admin.createTopic(dlqTopic, { partitions: 1 });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-e2e-field-'));
-  const cfg = parseConnectorConfig(`
+  const cfg = parseConnectorConfig(
+    `
 name: ${base}
 kafka: { brokers: ${JSON.stringify(brokers())}, groupId: ${base}-g, sessionTimeoutMs: 10000 }
 format: json
@@ -181,7 +213,10 @@ route: { by: field, field: meta.kind, tables: { VIP: routed.vip } }
 commit: { intervalMs: 500, maxRows: 150 }
 errors: { tolerance: all, deadLetterTopic: ${dlqTopic} }
 metricsPort: 0
-`, 'routing-field.yaml', {});
+`,
+    'routing-field.yaml',
+    {},
+  );
 
   // kind → table and that kind's own fields
   const kinds: { kind: string; table: string; body: (i: number) => Record<string, unknown>; row: (i: number) => Row }[] = [
@@ -306,12 +341,17 @@ metricsPort: 0
     // new template table: once that table exists, the child has read everything before it.
     await kafka.producer.send(Array.from({ length: 51 }, (_, i) => record(110 + i)));
     const deadline = Date.now() + 60_000;
-    while (!(await catalog.loadTable(parseTableName('crash.events_marker')).then(() => true, (err) => (err instanceof NoSuchTableError ? false : Promise.reject(err))))) {
+    while (
+      !(await catalog.loadTable(parseTableName('crash.events_marker')).then(
+        () => true,
+        (err) => (err instanceof NoSuchTableError ? false : Promise.reject(err)),
+      ))
+    ) {
       if (Date.now() > deadline) throw new Error('the child did not create crash.events_marker within 60 s');
       await sleep(200);
     }
   } catch (err) {
-    throw new Error(`${(err as Error).message}\nfloe run output:\n${out}`);
+    throw new Error(`${(err as Error).message}\nfloe run output:\n${out}`, { cause: err });
   } finally {
     child.kill('SIGKILL'); // a crash: offsets 110-160 were only buffered
     await exited;
@@ -332,8 +372,16 @@ metricsPort: 0
   }
   const reader = { catalog: { type: 'sql' as const, uri: `sqlite:///${path.join(dir, 'catalog.db')}`, warehouse: pathToFileURL(path.join(dir, 'wh')).href } };
   const offsetsIn = async (table: string) => (await readWithPyIceberg({ ...reader, table })).rows.map((r) => Number(r._kafka_offset)).sort((a, b) => a - b);
-  assert.deepEqual(await offsetsIn('crash.events_click'), Array.from({ length: 10 }, (_, i) => i), 'the template table kept its 10 rows across the crash');
-  assert.deepEqual(await offsetsIn('crash.vip'), Array.from({ length: 150 }, (_, i) => i + 10), 'the explicit table has each of its rows once');
+  assert.deepEqual(
+    await offsetsIn('crash.events_click'),
+    Array.from({ length: 10 }, (_, i) => i),
+    'the template table kept its 10 rows across the crash',
+  );
+  assert.deepEqual(
+    await offsetsIn('crash.vip'),
+    Array.from({ length: 150 }, (_, i) => i + 10),
+    'the explicit table has each of its rows once',
+  );
   assert.deepEqual(await offsetsIn('crash.events_marker'), [160], 'the marker table has its row once');
   // a graceful stop leaves every table at what the worker read, idle ones included
   for (const table of ['crash.events_click', 'crash.vip', 'crash.events_marker']) {

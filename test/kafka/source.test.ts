@@ -54,14 +54,7 @@ function expectedRows(records: OutgoingRecord[], offsetBase = 0): string[] {
 
 function row(r: KafkaRecord): string {
   const headers = r.headers.map((h) => [h.key, h.key === 'bin' ? Buffer.from(h.value!).toString('hex') : dec.decode(h.value!)]);
-  return JSON.stringify([
-    r.topic,
-    r.partition,
-    Number(r.offset),
-    r.key === null ? null : dec.decode(r.key),
-    r.value === null ? null : dec.decode(r.value),
-    headers,
-  ]);
+  return JSON.stringify([r.topic, r.partition, Number(r.offset), r.key === null ? null : dec.decode(r.key), r.value === null ? null : dec.decode(r.value), headers]);
 }
 
 function collector(extra: Partial<KafkaSourceHandlers> = {}) {
@@ -100,13 +93,19 @@ test('consumes all of a 4-partition topic exactly: topic, partition, offset, key
   const c = collector();
   const source = createKafkaSource(sourceOptions(topic, { defaultStart: 'earliest' }), c.handlers);
   await source.start();
-  assert.deepEqual(sortTps(source.assignment()), [0, 1, 2, 3].map((p) => `${topic}:${p}`));
+  assert.deepEqual(
+    sortTps(source.assignment()),
+    [0, 1, 2, 3].map((p) => `${topic}:${p}`),
+  );
   await waitFor('240 records', () => c.got.length >= 240);
   await sleep(500); // nothing more may arrive
   await source.stop();
   assert.deepEqual(c.got.map(row).sort(), expectedRows(records).sort());
   for (const r of c.got) assert.ok(r.timestamp > 1_600_000_000_000n && r.timestamp < BigInt(Date.now() + 60_000));
-  assert.deepEqual(c.revoked.map((r) => r.reason), ['stop']);
+  assert.deepEqual(
+    c.revoked.map((r) => r.reason),
+    ['stop'],
+  );
   assert.deepEqual(sortTps(c.revoked[0]!.partitions), sortTps(c.assigned.flat()));
   await kafka.admin.deleteTopics([topic]);
 });
@@ -135,10 +134,19 @@ test('each partition starts where onAssigned says: exact offsets, latest, commit
   await waitFor('20 + 30 + 13 records', () => c.got.length >= 63);
   await sleep(500);
   const byP = (p: number) => c.got.filter((r) => r.partition === p).map((r) => Number(r.offset));
-  assert.deepEqual(byP(0), Array.from({ length: 20 }, (_, i) => 10 + i));
-  assert.deepEqual(byP(1), Array.from({ length: 30 }, (_, i) => i));
+  assert.deepEqual(
+    byP(0),
+    Array.from({ length: 20 }, (_, i) => 10 + i),
+  );
+  assert.deepEqual(
+    byP(1),
+    Array.from({ length: 30 }, (_, i) => i),
+  );
   assert.deepEqual(byP(2), []);
-  assert.deepEqual(byP(3), Array.from({ length: 13 }, (_, i) => 17 + i));
+  assert.deepEqual(
+    byP(3),
+    Array.from({ length: 13 }, (_, i) => 17 + i),
+  );
   // latest means records produced from now on
   await kafka.producer.send([{ topic, partition: 2, key: 'late', value: 'after-start' }]);
   await waitFor('the late record', () => byP(2).length === 1);
@@ -174,7 +182,10 @@ test('pause holds one partition back while the others flow; resume delivers it',
   await waitFor('partition 2 more', () => c.got.filter((r) => r.partition === 2).length === 30);
   await sleep(500);
   assert.equal(c.got.filter((r) => r.partition === 1).length, 25);
-  source.resume([{ topic, partition: 0 }, { topic, partition: 1 }]);
+  source.resume([
+    { topic, partition: 0 },
+    { topic, partition: 1 },
+  ]);
   await waitFor('all', () => c.got.length >= 110);
   assert.deepEqual(
     c.got.filter((r) => r.partition === 0).map((r) => Number(r.offset)),
@@ -205,7 +216,10 @@ test('two members split the partitions; a rebalance hands them over and onRevoke
   const mineA = sortTps(srcA.assignment());
   const mineB = sortTps(srcB.assignment());
   assert.ok(mineA.length > 0 && mineB.length > 0, `A ${mineA} B ${mineB}`);
-  assert.deepEqual([...mineA, ...mineB].sort(), [0, 1, 2, 3].map((p) => `${topic}:${p}`));
+  assert.deepEqual(
+    [...mineA, ...mineB].sort(),
+    [0, 1, 2, 3].map((p) => `${topic}:${p}`),
+  );
   // what A lost is exactly what B holds
   assert.deepEqual(sortTps(a.revoked.filter((r) => r.reason === 'rebalance').flatMap((r) => r.partitions)), mineB);
 
@@ -214,8 +228,14 @@ test('two members split the partitions; a rebalance hands them over and onRevoke
   await kafka.producer.send(records);
   await waitFor('40 records over both members', () => a.got.length + b.got.length >= 40);
   await sleep(500);
-  assert.deepEqual(sortTps(a.got).filter((v, i, arr) => arr.indexOf(v) === i), mineA);
-  assert.deepEqual(sortTps(b.got).filter((v, i, arr) => arr.indexOf(v) === i), mineB);
+  assert.deepEqual(
+    sortTps(a.got).filter((v, i, arr) => arr.indexOf(v) === i),
+    mineA,
+  );
+  assert.deepEqual(
+    sortTps(b.got).filter((v, i, arr) => arr.indexOf(v) === i),
+    mineB,
+  );
   assert.deepEqual([...a.got, ...b.got].map(row).sort(), expectedRows(records).sort());
 
   // B leaves: A gets everything back
@@ -322,10 +342,7 @@ test("records compressed with each codec by Kafka's Java producer decode", { tim
     expected.push(...lines.map((l, i) => `${topic}|${i}|${l}`));
   }
   const c = collector();
-  const source = createKafkaSource(
-    { ...sourceOptions(topics[0]!, { defaultStart: 'earliest' }), topics },
-    c.handlers,
-  );
+  const source = createKafkaSource({ ...sourceOptions(topics[0]!, { defaultStart: 'earliest' }), topics }, c.handlers);
   await source.start();
   await waitFor('all Java-produced records', () => c.got.length >= expected.length, 60_000);
   await source.stop();
@@ -339,13 +356,10 @@ test('the producer reports the base offset of each partition it wrote', async ()
   await kafka.admin.createTopic(topic, { partitions: 2 });
   await kafka.producer.send(recordsFor(topic, 2, 3));
   const res = await kafka.producer.send(recordsFor(topic, 2, 4, 'second'));
-  assert.deepEqual(
-    res.map((o) => [o.topic, o.partition, o.offset]).sort(),
-    [
-      [topic, 0, 3n],
-      [topic, 1, 3n],
-    ],
-  );
+  assert.deepEqual(res.map((o) => [o.topic, o.partition, o.offset]).sort(), [
+    [topic, 0, 3n],
+    [topic, 1, 3n],
+  ]);
   assert.deepEqual([...(await kafka.admin.endOffsets(topic)).values()], [7n, 7n]);
   assert.deepEqual([...(await kafka.admin.startOffsets(topic)).values()], [0n, 0n]);
   await kafka.admin.deleteTopics([topic]);

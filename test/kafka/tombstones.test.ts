@@ -37,7 +37,8 @@ function stream(topic: string, count: number): { records: OutgoingRecord[]; tomb
 }
 
 function config(topic: string, dir: string, errors: string) {
-  return parseConnectorConfig(`
+  return parseConnectorConfig(
+    `
 name: ${topic}
 kafka: { brokers: ${JSON.stringify(brokers())}, groupId: ${topic}-g, sessionTimeoutMs: 10000 }
 format: json
@@ -47,7 +48,10 @@ table: { name: e2e.users, kafkaMetadataColumns: true }
 commit: { intervalMs: 500 }
 errors: ${errors}
 metricsPort: 0
-`, 'tombstones.yaml', {});
+`,
+    'tombstones.yaml',
+    {},
+  );
 }
 
 test('errors.tombstones dead-letter under tolerance none: tombstones are dead letters, the rest lands, rows + dead letters = produced', async () => {
@@ -66,7 +70,11 @@ test('errors.tombstones dead-letter under tolerance none: tombstones are dead le
   } finally {
     await running.stop();
   }
-  const read = await readWithDuckDB({ catalog: { type: 'sql', uri: `sqlite:///${path.join(dir, 'catalog.db')}`, warehouse: pathToFileURL(path.join(dir, 'wh')).href }, table: 'e2e.users', sort: false });
+  const read = await readWithDuckDB({
+    catalog: { type: 'sql', uri: `sqlite:///${path.join(dir, 'catalog.db')}`, warehouse: pathToFileURL(path.join(dir, 'wh')).href },
+    table: 'e2e.users',
+    sort: false,
+  });
   const landed = read.rows.map((r) => Number(r._kafka_offset)).sort((a, b) => a - b);
   const values = [...records.keys()].filter((i) => !tombstones.has(i));
   assert.deepEqual(landed, values, 'every value is a row, once');
@@ -82,7 +90,11 @@ test('errors.tombstones dead-letter under tolerance none: tombstones are dead le
     assert.equal(d.key?.toString(), `user-${offset % 4}`, 'and the key');
     return offset;
   });
-  assert.deepEqual(deadOffsets.sort((a, b) => a - b), [...tombstones], 'every tombstone is a dead letter, once');
+  assert.deepEqual(
+    deadOffsets.sort((a, b) => a - b),
+    [...tombstones],
+    'every tombstone is a dead letter, once',
+  );
 });
 
 test('errors.tombstones fail (the default under tolerance none): the connector stops at the first tombstone, naming it; offsets stop before it', async () => {
@@ -104,7 +116,11 @@ test('errors.tombstones fail (the default under tolerance none): the connector s
   } finally {
     await running.stop().catch(() => undefined);
   }
-  assert.equal(failure!.message, `connector ${cfg.name} stopped at ${topic}[0] offset 2: RouteError: record has no value (a tombstone) [errors.tombstones is fail]`, 'said once, naming the record and the setting');
+  assert.equal(
+    failure!.message,
+    `connector ${cfg.name} stopped at ${topic}[0] offset 2: RouteError: record has no value (a tombstone) [errors.tombstones is fail]`,
+    'said once, naming the record and the setting',
+  );
   const t = await catalog.loadTable(parseTableName('e2e.users'));
   assert.equal(tableOffsets(t.metadata, cfg.name).get(topic)?.get(0), 2n, 'nothing at or after the tombstone is committed');
 });

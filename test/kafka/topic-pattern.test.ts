@@ -21,7 +21,8 @@ test('a topic matching topicPattern created after start is consumed within kafka
   const late = `${base}-late`;
   await kafka.admin.createTopic(early, { partitions: 1 });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-e2e-refresh-'));
-  const cfg = parseConnectorConfig(`
+  const cfg = parseConnectorConfig(
+    `
 name: ${base}
 kafka: { brokers: ${JSON.stringify(brokers())}, groupId: ${base}-g, sessionTimeoutMs: 10000, topicRefreshMs: 1000 }
 format: json
@@ -31,7 +32,10 @@ table: { name: "e2e.{topic}", kafkaMetadataColumns: true }
 commit: { intervalMs: 500 }
 errors: { tolerance: none }
 metricsPort: 0
-`, 'topic-pattern.yaml', {});
+`,
+    'topic-pattern.yaml',
+    {},
+  );
   assert.equal(cfg.kafka.topicRefreshMs, 1000);
   const tableOf = (topic: string) => `e2e.${topic.replace(/[^A-Za-z0-9_]/g, '_')}`;
   const catalog = catalogFromConfig(cfg.catalog);
@@ -44,10 +48,26 @@ metricsPort: 0
       { topic: late, partition: 0, value: JSON.stringify({ n: 2 }) },
       { topic: late, partition: 1, value: JSON.stringify({ n: 3 }) },
     ]);
-    await waitForTableOffsets(catalog, cfg.name, tableOf(late), late, new Map([[0, 1n], [1, 1n]]), { failed: running.failed, timeoutMs: 15_000 });
+    await waitForTableOffsets(
+      catalog,
+      cfg.name,
+      tableOf(late),
+      late,
+      new Map([
+        [0, 1n],
+        [1, 1n],
+      ]),
+      { failed: running.failed, timeoutMs: 15_000 },
+    );
   } finally {
     await running.stop();
   }
   const read = await readWithDuckDB({ catalog: { type: 'sql', uri: `sqlite:///${path.join(dir, 'catalog.db')}`, warehouse: pathToFileURL(path.join(dir, 'wh')).href }, table: tableOf(late) });
-  assert.deepEqual(read.rows.map((r) => [r._kafka_topic, r._kafka_partition, r._kafka_offset, r.n]), [[late, '0', '0', '2'], [late, '1', '0', '3']]);
+  assert.deepEqual(
+    read.rows.map((r) => [r._kafka_topic, r._kafka_partition, r._kafka_offset, r.n]),
+    [
+      [late, '0', '0', '2'],
+      [late, '1', '0', '3'],
+    ],
+  );
 });

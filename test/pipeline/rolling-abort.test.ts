@@ -63,7 +63,13 @@ const noDeadLetters: DeadLetterSink = {
 function worker(config: ConnectorConfig, catalog: SqlCatalog, source: MemorySource, encoder?: ParquetEncoder) {
   const stats = { fenced: 0, commits: 0 };
   const w = new ConnectorWorker({
-    config, catalog, source, encoder, decode: (b) => ({ value: decodePlainJson(b) }), router: createRouter(config.table.name, config.route), deadLetters: noDeadLetters,
+    config,
+    catalog,
+    source,
+    encoder,
+    decode: (b) => ({ value: decodePlainJson(b) }),
+    router: createRouter(config.table.name, config.route),
+    deadLetters: noDeadLetters,
     events: { fenced: () => stats.fenced++, committed: () => stats.commits++ },
   });
   return { w, stats };
@@ -127,7 +133,11 @@ test('a zombie fenced after its open file got row groups leaves no file behind; 
   const afterFence = filesUnder(dataDir);
   assert.ok(!afterFence.includes(open[0]), "A's temporary file is gone");
   const referenced = (await inspectTable(await catalog().loadTable(parseTableName(TABLE)))).files.map((f) => localPath(f.path)).sort();
-  assert.deepEqual(afterFence.filter((f) => !isTemp(f)), referenced, 'no data file of the fenced batch is left');
+  assert.deepEqual(
+    afterFence.filter((f) => !isTemp(f)),
+    referenced,
+    'no data file of the fenced batch is left',
+  );
 
   await zombieSource.pump();
   await source.pump();
@@ -175,7 +185,11 @@ test('a worker crashing while row groups of several partitions are being encoded
   await b.w.stop();
   await assertDataFolderClean(catalog());
   const rows = await tableRows(await catalog().loadTable(parseTableName(TABLE)));
-  assert.deepEqual(rows.map((r) => Number(r.id)).sort((x, y) => x - y), Array.from({ length: 90 }, (_, i) => i), 'every record once');
+  assert.deepEqual(
+    rows.map((r) => Number(r.id)).sort((x, y) => x - y),
+    Array.from({ length: 90 }, (_, i) => i),
+    'every record once',
+  );
 });
 
 test('a worker crashing while a batch is being decoded opens no data file afterwards; a restart lands every record once', async () => {
@@ -188,7 +202,11 @@ test('a worker crashing while a batch is being decoded opens no data file afterw
   let held = 0;
   const stats = { commits: 0 };
   const a = new ConnectorWorker({
-    config, catalog: catalog(), source, router: createRouter(config.table.name, config.route), deadLetters: noDeadLetters,
+    config,
+    catalog: catalog(),
+    source,
+    router: createRouter(config.table.name, config.route),
+    deadLetters: noDeadLetters,
     decode: async (b) => {
       const value = decodePlainJson(b) as { id: number };
       if (value.id >= 30) {
@@ -220,5 +238,9 @@ test('a worker crashing while a batch is being decoded opens no data file afterw
   await b.w.stop();
   await assertDataFolderClean(catalog());
   const rows = await tableRows(await catalog().loadTable(parseTableName(TABLE)));
-  assert.deepEqual(rows.map((r) => Number(r.id)).sort((x, y) => x - y), Array.from({ length: 90 }, (_, i) => i), 'every record once');
+  assert.deepEqual(
+    rows.map((r) => Number(r.id)).sort((x, y) => x - y),
+    Array.from({ length: 90 }, (_, i) => i),
+    'every record once',
+  );
 });

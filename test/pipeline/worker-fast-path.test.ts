@@ -40,10 +40,10 @@ function frame(i: number, evolved: boolean): Uint8Array {
 }
 
 for (const direct of [false, true]) {
-test(`fast path${direct ? ' with Avro straight into the columns (avroWriter)' : ''}: async schema lookups (one unavailable), a schema change, bad frames and a crash: every record once, metadata exact`, async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-fast-'));
-  const config = parseConnectorConfig(
-    `
+  test(`fast path${direct ? ' with Avro straight into the columns (avroWriter)' : ''}: async schema lookups (one unavailable), a schema change, bad frames and a crash: every record once, metadata exact`, async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-fast-'));
+    const config = parseConnectorConfig(
+      `
 name: c1
 kafka: { brokers: ["127.0.0.1:9"] }
 schemaRegistry: { url: "http://127.0.0.1:9" }
@@ -54,84 +54,84 @@ table: { name: lake.events, kafkaMetadataColumns: true }
 commit: { intervalMs: 60000, maxRows: 150 }
 errors: { tolerance: all, deadLetterTopic: events.dlq }
 `,
-    'test.yaml',
-    {},
-  );
-  const catalog = () => new SqlCatalog({ uri: path.join(dir, 'catalog.db'), warehouse: pathToFileURL(dir).href });
-  let unavailable = 1;
-  const lookup: SchemaLookup = {
-    resolve: async (id) => {
-      if (id === 2 && unavailable-- > 0) throw new DecodeError('registry-unavailable', 'registry down (test)');
-      return { id, schema: id === 1 ? EVENTS_AVRO_SCHEMA : EVOLVED, schemaType: 'AVRO', references: [], dependencies: [] };
-    },
-  };
+      'test.yaml',
+      {},
+    );
+    const catalog = () => new SqlCatalog({ uri: path.join(dir, 'catalog.db'), warehouse: pathToFileURL(dir).href });
+    let unavailable = 1;
+    const lookup: SchemaLookup = {
+      resolve: async (id) => {
+        if (id === 2 && unavailable-- > 0) throw new DecodeError('registry-unavailable', 'registry down (test)');
+        return { id, schema: id === 1 ? EVENTS_AVRO_SCHEMA : EVOLVED, schemaType: 'AVRO', references: [], dependencies: [] };
+      },
+    };
 
-  const N = 900;
-  const source = new MemorySource(40);
-  const bad = new Set<string>();
-  for (let i = 0; i < N; i++) {
-    const p = i % 3;
-    let value: Uint8Array = frame(i, i >= 500);
-    if (i % 97 === 13) value = value.subarray(0, value.length - 3); // truncated: a dead letter
-    const rec = source.produce('events', p, value, 1_767_225_600_000 + i);
-    if (i % 97 === 13) bad.add(`${p}:${rec.offset}`);
-  }
-  const dead: SourceRecord[] = [];
-  let writerKnown = 0;
-  const run = (src: MemorySource) => {
-    const d = new ConfluentDecoder(lookup);
-    return new ConnectorWorker({
-      config,
-      catalog: catalog(),
-      source: src,
-      decode: (b: Uint8Array) => d.decode(b),
-      avroWriter: direct
-        ? (b: Uint8Array) => {
-            const w = d.avroWriter(b);
-            if (w) writerKnown++;
-            return w;
-          }
-        : undefined,
-      router: createRouter(config.table.name, config.route),
-      deadLetters: { add: (r) => void dead.push(r), flush: async () => {} },
-    });
-  };
-  const parts = [0, 1, 2].map((partition) => ({ topic: 'events', partition }));
+    const N = 900;
+    const source = new MemorySource(40);
+    const bad = new Set<string>();
+    for (let i = 0; i < N; i++) {
+      const p = i % 3;
+      let value: Uint8Array = frame(i, i >= 500);
+      if (i % 97 === 13) value = value.subarray(0, value.length - 3); // truncated: a dead letter
+      const rec = source.produce('events', p, value, 1_767_225_600_000 + i);
+      if (i % 97 === 13) bad.add(`${p}:${rec.offset}`);
+    }
+    const dead: SourceRecord[] = [];
+    let writerKnown = 0;
+    const run = (src: MemorySource) => {
+      const d = new ConfluentDecoder(lookup);
+      return new ConnectorWorker({
+        config,
+        catalog: catalog(),
+        source: src,
+        decode: (b: Uint8Array) => d.decode(b),
+        avroWriter: direct
+          ? (b: Uint8Array) => {
+              const w = d.avroWriter(b);
+              if (w) writerKnown++;
+              return w;
+            }
+          : undefined,
+        router: createRouter(config.table.name, config.route),
+        deadLetters: { add: (r) => void dead.push(r), flush: async () => {} },
+      });
+    };
+    const parts = [0, 1, 2].map((partition) => ({ topic: 'events', partition }));
 
-  const a = run(source);
-  await a.start();
-  await source.assign(parts);
-  await source.pump(14); // past the schema change on some partitions, some commits (maxRows 150)
-  a.abort();
-  const before = await tableRows(await catalog().loadTable(parseTableName('lake.events')));
-  assert.ok(before.length > 0 && before.length < N - bad.size, `some rows committed before the crash (${before.length})`);
+    const a = run(source);
+    await a.start();
+    await source.assign(parts);
+    await source.pump(14); // past the schema change on some partitions, some commits (maxRows 150)
+    a.abort();
+    const before = await tableRows(await catalog().loadTable(parseTableName('lake.events')));
+    assert.ok(before.length > 0 && before.length < N - bad.size, `some rows committed before the crash (${before.length})`);
 
-  const source2 = new MemorySource(33);
-  for (const [k, v] of source.log) source2.log.set(k, v);
-  const b = run(source2);
-  await b.start();
-  await source2.assign(parts);
-  await source2.pump();
-  await b.stop();
+    const source2 = new MemorySource(33);
+    for (const [k, v] of source.log) source2.log.set(k, v);
+    const b = run(source2);
+    await b.start();
+    await source2.assign(parts);
+    await source2.pump();
+    await b.stop();
 
-  const table = await catalog().loadTable(parseTableName('lake.events'));
-  const rows = await tableRows(table);
-  const key = (r: Record<string, unknown>) => `${r._kafka_partition}:${r._kafka_offset}`;
-  assert.equal(rows.length, N - bad.size);
-  assert.equal(new Set(rows.map(key)).size, rows.length, 'no row twice');
-  for (const r of rows) assert.ok(!bad.has(key(r)), `bad record ${key(r)} is not a row`);
-  assert.deepEqual(new Set(dead.map((d) => `${d.partition}:${d.offset}`)), bad, 'each bad record a dead letter');
-  for (const r of rows) {
-    const i = Number(r._kafka_offset) * 3 + Number(r._kafka_partition);
-    assert.equal(r._kafka_topic, 'events');
-    assert.equal(Number(r._kafka_timestamp), 1_767_225_600_000 + i, `timestamp of ${key(r)}`);
-    assert.equal(r.session_id, sampleEvent(i).session_id, `value of ${key(r)}`);
-    assert.equal(Number(r.user_id), sampleEvent(i).user_id);
-    assert.equal(r.extra ?? null, i >= 500 ? `x${i}` : null, `evolved column of ${key(r)}`);
-  }
-  assert.equal(formatOffsets(tableOffsets(table.metadata, 'c1')), '{"events":{"0":300,"1":300,"2":300}}');
-  if (direct) assert.ok(writerKnown > N / 2, `most records offered to appendAvro (${writerKnown})`);
-});
+    const table = await catalog().loadTable(parseTableName('lake.events'));
+    const rows = await tableRows(table);
+    const key = (r: Record<string, unknown>) => `${r._kafka_partition}:${r._kafka_offset}`;
+    assert.equal(rows.length, N - bad.size);
+    assert.equal(new Set(rows.map(key)).size, rows.length, 'no row twice');
+    for (const r of rows) assert.ok(!bad.has(key(r)), `bad record ${key(r)} is not a row`);
+    assert.deepEqual(new Set(dead.map((d) => `${d.partition}:${d.offset}`)), bad, 'each bad record a dead letter');
+    for (const r of rows) {
+      const i = Number(r._kafka_offset) * 3 + Number(r._kafka_partition);
+      assert.equal(r._kafka_topic, 'events');
+      assert.equal(Number(r._kafka_timestamp), 1_767_225_600_000 + i, `timestamp of ${key(r)}`);
+      assert.equal(r.session_id, sampleEvent(i).session_id, `value of ${key(r)}`);
+      assert.equal(Number(r.user_id), sampleEvent(i).user_id);
+      assert.equal(r.extra ?? null, i >= 500 ? `x${i}` : null, `evolved column of ${key(r)}`);
+    }
+    assert.equal(formatOffsets(tableOffsets(table.metadata, 'c1')), '{"events":{"0":300,"1":300,"2":300}}');
+    if (direct) assert.ok(writerKnown > N / 2, `most records offered to appendAvro (${writerKnown})`);
+  });
 }
 
 test('fast path, field routing: a zombie fenced on one table re-reads the partition and the other table skips what it holds', async () => {
@@ -189,7 +189,10 @@ errors: { tolerance: all, deadLetterTopic: events.dlq }
   await a.stop();
   await z.stop();
   assert.ok(fenced >= 1, 'a worker was fenced');
-  for (const [name, kind] of [['lake.fa', 'a'], ['lake.fb', 'b']]) {
+  for (const [name, kind] of [
+    ['lake.fa', 'a'],
+    ['lake.fb', 'b'],
+  ]) {
     const rows = await tableRows(await catalog().loadTable(parseTableName(name)));
     const want = kinds.filter((k) => k === kind).length;
     assert.equal(new Set(rows.map((r) => Number(r.i))).size, want, `${name}: every record`);

@@ -26,7 +26,8 @@ const parts = [0, 1].map((partition) => ({ topic: 'events', partition }));
 
 function setup() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-fenced-in-record-'));
-  const config = parseConnectorConfig(`
+  const config = parseConnectorConfig(
+    `
 name: c1
 kafka: { brokers: ["127.0.0.1:9"] }
 format: json
@@ -35,7 +36,10 @@ topics: [events]
 table: { name: lake.events, kafkaMetadataColumns: true }
 commit: { intervalMs: 60000, maxRows: 1000 }
 errors: { tolerance: none }
-`, 'test.yaml', {});
+`,
+    'test.yaml',
+    {},
+  );
   const catalog = () => new SqlCatalog({ uri: path.join(dir, 'catalog.db'), warehouse: pathToFileURL(dir).href });
   return { config, catalog };
 }
@@ -43,7 +47,11 @@ errors: { tolerance: none }
 function worker(config: ConnectorConfig, catalog: SqlCatalog, source: MemorySource) {
   const stats = { fenced: 0 };
   const w = new ConnectorWorker({
-    config, catalog, source, decode: (b) => ({ value: decodePlainJson(b) }), router: createRouter(config.table.name, config.route),
+    config,
+    catalog,
+    source,
+    decode: (b) => ({ value: decodePlainJson(b) }),
+    router: createRouter(config.table.name, config.route),
     deadLetters: { add: () => assert.fail('no dead letters expected'), flush: async () => {} },
     events: { fenced: () => stats.fenced++ },
   });

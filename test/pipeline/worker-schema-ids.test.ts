@@ -76,6 +76,13 @@ commit: { intervalMs: 60000, maxRows: 100000 }
     const table = await catalog.loadTable(parseTableName('lake.events'));
     const appends = (table.metadata.snapshots ?? []).filter((s) => s.summary['floe.kafka-ranges'] !== undefined && s.summary['added-records'] !== undefined);
     const ids = appends.map((s) => [Number(s.summary['added-records'] ?? 0), s.summary[SCHEMA_IDS_KEY]]);
-    assert.deepEqual(ids, [[300, `[${BASE_ID}]`], [300, `[${EVOLVED_ID}]`]], 'the old rows with the old id, the new rows with the new id');
+    assert.deepEqual(
+      ids,
+      [
+        [300, `[${BASE_ID}]`],
+        [300, `[${EVOLVED_ID}]`],
+      ],
+      'the old rows with the old id, the new rows with the new id',
+    );
   });
 }

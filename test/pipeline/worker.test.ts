@@ -59,7 +59,12 @@ class Dlq implements DeadLetterSink {
 function worker(config: ConnectorConfig, catalog: SqlCatalog, source: MemorySource, dlq = new Dlq()) {
   const stats = { fenced: 0, commits: 0 };
   const w = new ConnectorWorker({
-    config, catalog, source, decode: (b) => ({ value: decodePlainJson(b) }), router: createRouter(config.table.name, config.route), deadLetters: dlq,
+    config,
+    catalog,
+    source,
+    decode: (b) => ({ value: decodePlainJson(b) }),
+    router: createRouter(config.table.name, config.route),
+    deadLetters: dlq,
     events: { fenced: () => stats.fenced++, committed: () => stats.commits++ },
   });
   return { w, dlq, stats };
@@ -147,7 +152,10 @@ test('bad records go to the dead letters with a reason; table rows + dead letter
   assert.equal(rows.length + dlq.records.length, 120);
   assert.deepEqual(new Set(dlq.records.map((d) => Number(d.record.offset))), bad);
   assert.ok(dlq.records.some((d) => d.error.name === 'DecodeError'));
-  assert.ok(dlq.records.some((d) => /id/.test(d.error.message)), dlq.records.map((d) => d.error.message).join('\n'));
+  assert.ok(
+    dlq.records.some((d) => /id/.test(d.error.message)),
+    dlq.records.map((d) => d.error.message).join('\n'),
+  );
 });
 
 test('routing by a field value to several tables, with a restart in the middle', async () => {
@@ -240,7 +248,8 @@ test('fenced on one partition, a batch also holding a partition the table never 
 
 test('a value whose partition value does not fit its partition field is a dead letter, not a crash', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-worker-'));
-  const config = parseConnectorConfig(`
+  const config = parseConnectorConfig(
+    `
 name: c1
 kafka: { brokers: ["127.0.0.1:9"] }
 format: json
@@ -249,7 +258,10 @@ topics: [events]
 table: { name: lake.payments, kafkaMetadataColumns: true, evolveSchema: false }
 commit: { intervalMs: 60000, maxRows: 40 }
 errors: { tolerance: all, deadLetterTopic: events.dlq }
-`, 'test.yaml', {});
+`,
+    'test.yaml',
+    {},
+  );
   const catalog = () => new SqlCatalog({ uri: path.join(dir, 'catalog.db'), warehouse: pathToFileURL(dir).href });
   const schema = withKafkaMetadataColumns<Schema>({
     type: 'struct',
@@ -374,7 +386,7 @@ test('field routing: a table that stops getting rows still moves its offsets, so
   await source.pump(); // only a rows from here on: ib is idle
   await waitUntil('group offset at the end', () => source.committed.get('events\u00000') === 210n, 10_000);
   const ib = await catalog().loadTable(parseTableName('lake.ib'));
-  assert.equal(formatOffsets(tableOffsets(ib.metadata, 'c1')), '{"events":{"0":210}}', 'the idle table moved past the other table\'s records');
+  assert.equal(formatOffsets(tableOffsets(ib.metadata, 'c1')), '{"events":{"0":210}}', "the idle table moved past the other table's records");
   await w.stop();
 });
 
@@ -404,7 +416,11 @@ test('field routing: rows in a table that has no offset for their partition yet 
   assert.equal(new Set(a.map(keyOf)).size, a.length, 'nothing twice in na');
   assert.equal(new Set(c.map(keyOf)).size, c.length, 'nothing twice in nc');
   assert.equal(a.length, 95);
-  assert.deepEqual(c.map((r) => Number(r.i)).sort((x, y) => x - y), [30, 31, 32, 33, 34], 'every c row');
+  assert.deepEqual(
+    c.map((r) => Number(r.i)).sort((x, y) => x - y),
+    [30, 31, 32, 33, 34],
+    'every c row',
+  );
 });
 
 test('a batch delivered after stop() began is not buffered: the table holds what was read before it, the next worker re-reads the rest', async () => {
@@ -429,5 +445,8 @@ test('a batch delivered after stop() began is not buffered: the table holds what
   await source.pump();
   await b.w.stop();
   const rows = await tableRows(await c.loadTable(id));
-  assert.deepEqual(rows.map((r) => Number(r.id)).sort((x, y) => x - y), Array.from({ length: 100 }, (_, i) => i));
+  assert.deepEqual(
+    rows.map((r) => Number(r.id)).sort((x, y) => x - y),
+    Array.from({ length: 100 }, (_, i) => i),
+  );
 });

@@ -26,9 +26,7 @@ function makeTable(opts: Omit<ReadOptions, 'sort'> & { partitioned?: boolean }):
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr.on('data', (b: Buffer) => (err += b.toString()));
     child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`make_table.py exit ${code}\n${err}`)),
-    );
+    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`make_table.py exit ${code}\n${err}`))));
     child.stdin.end(JSON.stringify(opts));
   });
 }
@@ -161,8 +159,14 @@ function checkPyIcebergRead(read: PyIcebergRead, partitioned: boolean): void {
   assert.equal(uppers[maxFile]?.hex, int64LE(9223372036854775807n));
   // value and null counts of `name` add up to the rows / the one null
   const name = fieldId(read, 'name');
-  assert.equal(read.files.reduce((n, f) => n + (f.value_counts?.[name] ?? 0), 0), 3);
-  assert.equal(read.files.reduce((n, f) => n + (f.null_value_counts?.[name] ?? 0), 0), 1);
+  assert.equal(
+    read.files.reduce((n, f) => n + (f.value_counts?.[name] ?? 0), 0),
+    3,
+  );
+  assert.equal(
+    read.files.reduce((n, f) => n + (f.null_value_counts?.[name] ?? 0), 0),
+    1,
+  );
 
   if (!partitioned) {
     assert.equal(read.files.length, 2);
@@ -171,11 +175,10 @@ function checkPyIcebergRead(read: PyIcebergRead, partitioned: boolean): void {
   } else {
     // partitioned by identity(flag), day(tstz): one file per distinct (flag, day) per append
     const keys = read.files.map((f) => JSON.stringify(f.partition)).sort();
-    assert.deepEqual(keys, [
-      JSON.stringify({ flag: null, tstz_day: null }),
-      JSON.stringify({ flag: 'false', tstz_day: '2024-12-31' }),
-      JSON.stringify({ flag: 'true', tstz_day: '2024-01-01' }),
-    ].sort());
+    assert.deepEqual(
+      keys,
+      [JSON.stringify({ flag: null, tstz_day: null }), JSON.stringify({ flag: 'false', tstz_day: '2024-12-31' }), JSON.stringify({ flag: 'true', tstz_day: '2024-01-01' })].sort(),
+    );
     assert.ok(read.partitions);
     assert.equal(read.partitions.length, 3);
     for (const p of read.partitions) {
@@ -240,11 +243,9 @@ test('readers: a missing table is an error that names it', async () => {
   );
 });
 
-test('stack: S3 server takes the AWS SDK\'s default (checksummed) writes and rejects a wrong secret', async () => {
+test("stack: S3 server takes the AWS SDK's default (checksummed) writes and rejects a wrong secret", async () => {
   const env = stackEnv();
-  const { S3Client, ListBucketsCommand, PutObjectCommand, GetObjectCommand, DeleteObjectCommand } = await import(
-    '@aws-sdk/client-s3'
-  );
+  const { S3Client, ListBucketsCommand, PutObjectCommand, GetObjectCommand, DeleteObjectCommand } = await import('@aws-sdk/client-s3');
   const good = new S3Client({
     endpoint: env.s3Endpoint,
     region: env.s3Region,

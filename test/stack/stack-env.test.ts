@@ -29,8 +29,14 @@ test('stackEnv names the missing variable', () => {
   for (const name of Object.keys(FULL)) {
     const env: Record<string, string> = { ...FULL };
     delete env[name];
-    assert.throws(() => stackEnv(env), (e: Error) => e.message.startsWith(`${name} is not set`));
-    assert.throws(() => stackEnv({ ...FULL, [name]: '' }), (e: Error) => e.message.startsWith(`${name} is not set`));
+    assert.throws(
+      () => stackEnv(env),
+      (e: Error) => e.message.startsWith(`${name} is not set`),
+    );
+    assert.throws(
+      () => stackEnv({ ...FULL, [name]: '' }),
+      (e: Error) => e.message.startsWith(`${name} is not set`),
+    );
   }
 });
 

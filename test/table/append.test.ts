@@ -44,8 +44,7 @@ function setup(properties: Record<string, string> = {}, partitionBy: string[] = 
   };
 }
 
-const rows = (writer: number, batch: number, n: number) =>
-  Array.from({ length: n }, (_, i) => ({ id: BigInt(writer * 1_000_000 + batch * 1000 + i), writer, day: '2024-03-0' + (1 + (i % 3)) }));
+const rows = (writer: number, batch: number, n: number) => Array.from({ length: n }, (_, i) => ({ id: BigInt(writer * 1_000_000 + batch * 1000 + i), writer, day: '2024-03-0' + (1 + (i % 3)) }));
 
 test('concurrent appenders on one table: every append lands once, the history stays a chain', async () => {
   const t = setup({}, ['day(day)']);
@@ -61,7 +60,10 @@ test('concurrent appenders on one table: every append lands once, the history st
   const table = await t.catalog.loadTable(t.id);
   const snaps = table.metadata.snapshots!;
   assert.equal(snaps.length, 20);
-  assert.ok(results.flat().some((a) => a > 1), 'at least one append had to retry after a conflict');
+  assert.ok(
+    results.flat().some((a) => a > 1),
+    'at least one append had to retry after a conflict',
+  );
   // a linear chain: each snapshot's parent is the one before, sequence numbers 1..20
   const bySeq = [...snaps].sort((a, b) => a['sequence-number'] - b['sequence-number']);
   bySeq.forEach((s, i) => {

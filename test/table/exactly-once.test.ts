@@ -65,16 +65,14 @@ test('a batch that does not start where the table is gets fenced and commits not
   const t = await catalog.loadTable(id);
   assert.equal(t.metadata.snapshots!.length, 1);
   assert.equal((await inspectTable(t)).rows, 100);
-  for (const f of zombie) assert.equal(fs.existsSync(new URL(f['file-path'])), false, 'the fenced batch\'s files are deleted');
+  for (const f of zombie) assert.equal(fs.existsSync(new URL(f['file-path'])), false, "the fenced batch's files are deleted");
 });
 
 test('two workers racing with the same range: exactly one lands', async () => {
   const { catalog, mk } = await setup();
   await commitBatch({ connector: 'c1', catalog, table: id, files: await files(catalog, 0, 10), ranges: [range(0, 0, 10)] });
   const others = [mk(), mk(), mk()];
-  const outcomes = await Promise.allSettled(
-    [catalog, ...others].map(async (c) => commitBatch({ connector: 'c1', catalog: c, table: id, files: await files(c, 10, 20), ranges: [range(0, 10, 20)] })),
-  );
+  const outcomes = await Promise.allSettled([catalog, ...others].map(async (c) => commitBatch({ connector: 'c1', catalog: c, table: id, files: await files(c, 10, 20), ranges: [range(0, 10, 20)] })));
   assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1);
   for (const o of outcomes) if (o.status === 'rejected') assert.ok(o.reason instanceof FencedError, String(o.reason));
   const t = await catalog.loadTable(id);
@@ -106,23 +104,20 @@ test('each commit writes the floor property in the same commit, and the lineage 
   assert.equal(r.snapshot.summary['floe.kafka-ranges'], '{"orders":{"0":[10,12],"1":[1000,1010]}}');
 });
 
-test('a commit on top of another engine\'s snapshot is fenced by the ancestry, and carries every connector\'s map forward', async () => {
+test("a commit on top of another engine's snapshot is fenced by the ancestry, and carries every connector's map forward", async () => {
   const { catalog } = await setup();
   await commitBatch({ connector: 'c1', catalog, table: id, files: await files(catalog, 0, 10), ranges: [range(0, 0, 10)] });
   await commitBatch({ connector: 'c2', catalog, table: id, files: [], ranges: [{ topic: 'other', partition: 0, from: 0n, to: 4n }] });
   // another engine's append: no floe key in its summary
   await appendFiles(catalog, id, await files(catalog, 5000, 5001));
-  await assert.rejects(
-    commitBatch({ connector: 'c1', catalog, table: id, files: [], ranges: [range(0, 0, 10)] }),
-    (e: unknown) => e instanceof FencedError && e.moved[0].actual === 10n,
-  );
+  await assert.rejects(commitBatch({ connector: 'c1', catalog, table: id, files: [], ranges: [range(0, 0, 10)] }), (e: unknown) => e instanceof FencedError && e.moved[0].actual === 10n);
   const r = await commitBatch({ connector: 'c1', catalog, table: id, files: await files(catalog, 10, 20), ranges: [range(0, 10, 20)] });
   assert.equal(r.snapshot.summary['floe.kafka-offsets.c1'], '{"orders":{"0":20}}');
-  assert.equal(r.snapshot.summary['floe.kafka-offsets.c2'], '{"other":{"0":4}}', 'the other connector\'s map is carried forward');
+  assert.equal(r.snapshot.summary['floe.kafka-offsets.c2'], '{"other":{"0":4}}', "the other connector's map is carried forward");
   assert.equal(r.table.metadata.properties?.[floorKey('c2')] !== undefined, true, 'and its floor is left as it was');
 });
 
-test('floe inspect: lineage per snapshot, each connector\'s offsets and where from, and which snapshot holds an offset', async () => {
+test("floe inspect: lineage per snapshot, each connector's offsets and where from, and which snapshot holds an offset", async () => {
   const { dir, catalog } = await setup();
   await commitBatch({ connector: 'c1', catalog, table: id, files: await files(catalog, 0, 10), ranges: [range(0, 0, 10)], schemaIds: [4] });
   const second = await commitBatch({ connector: 'c1', catalog, table: id, files: await files(catalog, 10, 30), ranges: [range(0, 10, 30)] });

@@ -44,7 +44,11 @@ async function setup() {
 test('a decimal truncate partition value past the precision fails the append before any data file is written', async () => {
   const { catalog, id, dataDir } = await setup();
   // -99.99 truncates (width 10 on the unscaled value) to -100.00: five digits in a decimal(4,2)
-  const records = [{ id: 1, amount: '12.34' }, { id: 2, amount: '-99.99' }, { id: 3, amount: '-0.05' }];
+  const records = [
+    { id: 1, amount: '12.34' },
+    { id: 2, amount: '-99.99' },
+    { id: 3, amount: '-0.05' },
+  ];
   await assert.rejects(appendRecords(catalog, id, records), (e: unknown) => {
     assert.ok(e instanceof ValueError, `a ValueError, got ${String(e)}`);
     assert.match(e.message, /table t\.payments, column "amount"/);
@@ -58,7 +62,12 @@ test('a decimal truncate partition value past the precision fails the append bef
   assert.equal(table.metadata['current-snapshot-id'] ?? null, null, 'nothing committed');
 
   // the same table takes the records that fit, at the edges of the range included
-  await appendRecords(catalog, id, [{ id: 1, amount: '12.34' }, { id: 3, amount: '-0.05' }, { id: 4, amount: '-99.90' }, { id: 5, amount: '99.99' }]);
+  await appendRecords(catalog, id, [
+    { id: 1, amount: '12.34' },
+    { id: 3, amount: '-0.05' },
+    { id: 4, amount: '-99.90' },
+    { id: 5, amount: '99.99' },
+  ]);
   const rows = await tableRows(await catalog.loadTable(id));
   assert.deepEqual(rows.map((r) => Number(r.id)).sort(), [1, 3, 4, 5]);
   assert.equal(filesUnder(dataDir).length, 4, 'one file per partition value');

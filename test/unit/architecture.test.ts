@@ -50,8 +50,16 @@ function importsOf(file: string): string[] {
 const files = sourceFiles(SRC);
 
 test('every folder of src/ has a rule', () => {
-  const folders = new Set(files.map((f) => path.relative(SRC, f).split(path.sep)).filter((p) => p.length > 1).map((p) => p[0]));
-  assert.deepEqual([...folders].filter((f) => !(f in ALLOWED)), []);
+  const folders = new Set(
+    files
+      .map((f) => path.relative(SRC, f).split(path.sep))
+      .filter((p) => p.length > 1)
+      .map((p) => p[0]),
+  );
+  assert.deepEqual(
+    [...folders].filter((f) => !(f in ALLOWED)),
+    [],
+  );
 });
 
 test('imports between folders follow the one-way flow', () => {

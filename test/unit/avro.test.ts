@@ -1,18 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { crc32, zstdCompressSync } from 'node:zlib';
-import {
-  AvroReader,
-  AvroWriter,
-  compileDecoder,
-  compileEncoder,
-  decodeValue,
-  encodeValue,
-  fieldsById,
-  parseSchema,
-  type AvroRecordNode,
-  type AvroSchema,
-} from '../../src/iceberg/avro.ts';
+import { AvroReader, AvroWriter, compileDecoder, compileEncoder, decodeValue, encodeValue, fieldsById, parseSchema, type AvroRecordNode, type AvroSchema } from '../../src/iceberg/avro.ts';
 import { readAvroFile, readAvroHeader, snappyDecompress, writeAvroFile } from '../../src/iceberg/avro-file.ts';
 import { avroToIceberg, sanitizeAvroName, structToAvro } from '../../src/iceberg/avro-iceberg.ts';
 import type { StructType } from '../../src/iceberg/types.ts';
@@ -203,7 +192,10 @@ test('record encoding errors name the field', () => {
   const node = parseSchema({ type: 'record', name: 'R', fields: [{ name: 'x', type: 'int' }] });
   assert.throws(() => encodeValue(node, { x: 'no' }), /^TypeError: x: Avro int: got string no$/);
   const nested = parseSchema({ type: 'record', name: 'O', fields: [{ name: 'inner', type: ['null', { type: 'record', name: 'I', fields: [{ name: 'y', type: 'long' }] }] }] });
-  assert.throws(() => encodeValue(nested, { inner: { y: 2 ** 60 } }), (e: Error) => e instanceof RangeError && /^inner\.y: Avro long: .* not a safe integer/.test(e.message));
+  assert.throws(
+    () => encodeValue(nested, { inner: { y: 2 ** 60 } }),
+    (e: Error) => e instanceof RangeError && /^inner\.y: Avro long: .* not a safe integer/.test(e.message),
+  );
 });
 
 test('fieldsById finds Iceberg field ids on records', () => {
@@ -228,7 +220,18 @@ const iceStruct: StructType = {
     { id: 3, name: 'tags', required: false, type: { type: 'list', 'element-id': 4, element: 'string', 'element-required': false } },
     { id: 5, name: 'props', required: false, type: { type: 'map', 'key-id': 6, key: 'string', 'value-id': 7, value: 'int', 'value-required': true } },
     { id: 8, name: 'counts', required: true, type: { type: 'map', 'key-id': 9, key: 'int', 'value-id': 10, value: 'long', 'value-required': false } },
-    { id: 11, name: 'loc', required: false, type: { type: 'struct', fields: [{ id: 12, name: 'u', required: true, type: 'uuid' }, { id: 13, name: 'u2', required: false, type: 'uuid' }] } },
+    {
+      id: 11,
+      name: 'loc',
+      required: false,
+      type: {
+        type: 'struct',
+        fields: [
+          { id: 12, name: 'u', required: true, type: 'uuid' },
+          { id: 13, name: 'u2', required: false, type: 'uuid' },
+        ],
+      },
+    },
     { id: 14, name: 'ts', required: true, type: 'timestamptz' },
     { id: 15, name: 'ts_local', required: true, type: 'timestamp' },
     { id: 16, name: 'd', required: true, type: 'date' },
@@ -389,7 +392,14 @@ test('Iceberg map arrays (logicalType "map") decode to a Map and encode from a M
   const node = parseSchema({
     type: 'array',
     logicalType: 'map',
-    items: { type: 'record', name: 'k1_v2', fields: [{ name: 'key', type: 'int', 'field-id': 1 }, { name: 'value', type: ['null', 'bytes'], 'field-id': 2 }] },
+    items: {
+      type: 'record',
+      name: 'k1_v2',
+      fields: [
+        { name: 'key', type: 'int', 'field-id': 1 },
+        { name: 'value', type: ['null', 'bytes'], 'field-id': 2 },
+      ],
+    },
   });
   const m = new Map<number, Uint8Array | null>([
     [5, Uint8Array.of(1)],
@@ -405,13 +415,23 @@ test('Iceberg map arrays (logicalType "map") decode to a Map and encode from a M
   assert.deepEqual(decodeValue(node, fromMap), m);
   assert.equal(hex(encodeValue(node, new Map())), '00');
   // a plain array (no logicalType) of the same records stays an array of records
-  const plain = parseSchema({ type: 'array', items: { type: 'record', name: 'kv', fields: [{ name: 'key', type: 'int' }, { name: 'value', type: 'int' }] } });
+  const plain = parseSchema({
+    type: 'array',
+    items: {
+      type: 'record',
+      name: 'kv',
+      fields: [
+        { name: 'key', type: 'int' },
+        { name: 'value', type: 'int' },
+      ],
+    },
+  });
   assert.deepEqual(decodeValue(plain, encodeValue(plain, [{ key: 1, value: 2 }])), [{ key: 1, value: 2 }]);
 });
 
 test('a writer that starts tiny grows correctly through every write path (seeded random values)', () => {
   let seed = 12345;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
   const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)];
   const node = parseSchema({
     type: 'record',

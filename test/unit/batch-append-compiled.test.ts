@@ -98,7 +98,11 @@ function reference(s: Schema, records: Record<string, unknown>[]): RefLeaf[] {
       mine = el.leaves;
       inner = (v, rep, def) => {
         const a = v as unknown[];
-        if (a.length === 0) for (const l of mine) (l.def.push(def), l.rep.push(rep));
+        if (a.length === 0)
+          for (const l of mine) {
+            l.def.push(def);
+            l.rep.push(rep);
+          }
         a.forEach((x, i) => el.w(x, i === 0 ? rep : repOf(el.leaves[0]), def + 1));
       };
     } else {
@@ -107,7 +111,11 @@ function reference(s: Schema, records: Record<string, unknown>[]): RefLeaf[] {
       mine = [...k.leaves, ...val.leaves];
       inner = (v, rep, def) => {
         const entries = v instanceof Map ? [...v] : Array.isArray(v) ? (v as [unknown, unknown][]) : Object.entries(v as object);
-        if (entries.length === 0) for (const l of mine) (l.def.push(def), l.rep.push(rep));
+        if (entries.length === 0)
+          for (const l of mine) {
+            l.def.push(def);
+            l.rep.push(rep);
+          }
         entries.forEach(([kk, vv], i) => {
           const r = i === 0 ? rep : repOf(k.leaves[0]);
           k.w(kk, r, def + 1);
@@ -118,7 +126,10 @@ function reference(s: Schema, records: Record<string, unknown>[]): RefLeaf[] {
     const w: W = (v, rep, def) => {
       if (v === null || v === undefined) {
         assert.ok(!required);
-        for (const l of mine) (l.def.push(def), l.rep.push(rep));
+        for (const l of mine) {
+          l.def.push(def);
+          l.rep.push(rep);
+        }
       } else inner(v, rep, required ? def : def + 1);
     };
     return { w, leaves: mine };
@@ -222,7 +233,11 @@ test('coerce-backed types nested in lists and maps: decimals, uuid keys, timesta
   b.append({
     amounts: ['-12.30', 5, null, 7n],
     big: '-123456789012345678901234567.891',
-    times: new Map<unknown, unknown>([[u1, 1_767_225_600_000_000n], [Buffer.alloc(16, 0xff), '2026-01-01T00:00:00.5+01:00'], ['00000000-0000-0000-0000-000000000000', null]]),
+    times: new Map<unknown, unknown>([
+      [u1, 1_767_225_600_000_000n],
+      [Buffer.alloc(16, 0xff), '2026-01-01T00:00:00.5+01:00'],
+      ['00000000-0000-0000-0000-000000000000', null],
+    ]),
     day: '2026-02-28',
     local: '2026-01-01T00:00:00.000001',
     f: 1.1,
@@ -236,7 +251,12 @@ test('coerce-backed types nested in lists and maps: decimals, uuid keys, timesta
   const bigBytes = Buffer.from(big.values as Uint8Array);
   assert.equal(bigBytes.length, 13);
   assert.equal(BigInt.asIntN(104, BigInt('0x' + bigBytes.toString('hex'))), -123456789012345678901234567891n);
-  assert.equal(Buffer.from(keys.values as Uint8Array).subarray(0, 16).toString('hex'), '0123abcd00004000800000000000000a');
+  assert.equal(
+    Buffer.from(keys.values as Uint8Array)
+      .subarray(0, 16)
+      .toString('hex'),
+    '0123abcd00004000800000000000000a',
+  );
   assert.deepEqual(Array.from(times.values as BigInt64Array), [1_767_225_600_000_000n, 1_767_225_600_000_000n - 3_600_000_000n + 500_000n]);
   assert.deepEqual(Array.from(times.def!), [3, 3, 2, 1]);
   assert.deepEqual(Array.from(day.values as Int32Array), [20512]);
@@ -253,14 +273,21 @@ test('rejections name the nested column and leave no trace', () => {
     [{ times: [['not-a-uuid', 1n]] }, 'table db.t, column "times.key": expected uuid, got string "not-a-uuid" (not a canonical UUID)'],
     [{ times: [[null, 1n]] }, 'table db.t, column "times.key": expected uuid, got null (required)'],
     [{ times: [['0123abcd-0000-4000-8000-00000000000a']] }, 'table db.t, column "times": expected map<uuid, timestamptz>, got array (length 1) (an array of entries must hold [key, value] pairs)'],
-    [{ times: { '0123abcd-0000-4000-8000-00000000000a': '2026-01-01T00:00:00' } }, 'table db.t, column "times.value": expected timestamptz, got string "2026-01-01T00:00:00" (timestamptz needs an offset (Z or ±HH:MM))'],
+    [
+      { times: { '0123abcd-0000-4000-8000-00000000000a': '2026-01-01T00:00:00' } },
+      'table db.t, column "times.value": expected timestamptz, got string "2026-01-01T00:00:00" (timestamptz needs an offset (Z or ±HH:MM))',
+    ],
     [{ times: 5 }, 'table db.t, column "times": expected map<uuid, timestamptz>, got number 5'],
     [{ day: '2026-02-30' }, 'table db.t, column "day": expected date, got string "2026-02-30" (no such date)'],
     [{ f: '1' }, 'table db.t, column "f": expected float, got string "1"'],
     [{ amounts: 'x' }, 'table db.t, column "amounts": expected list<decimal(12, 2)>, got string "x"'],
   ];
   for (const [rec, message] of bad) {
-    assert.throws(() => b.append(rec), (e: unknown) => e instanceof ValueError && e.message === message, message);
+    assert.throws(
+      () => b.append(rec),
+      (e: unknown) => e instanceof ValueError && e.message === message,
+      message,
+    );
   }
   b.append({ amounts: ['2.00'] });
   const cols = b.finish().columns;
@@ -290,7 +317,12 @@ test('inline primitive checks reject what coerce.ts rejects, with the same reaso
     [{ s: 5 }, 'table t, column "s": expected string, got number 5'],
     [{}, 'table t, column "s": expected string, got undefined (required)'],
   ];
-  for (const [rec, message] of bad) assert.throws(() => b.append(rec), (e: unknown) => e instanceof ValueError && e.message === message, message);
+  for (const [rec, message] of bad)
+    assert.throws(
+      () => b.append(rec),
+      (e: unknown) => e instanceof ValueError && e.message === message,
+      message,
+    );
   b.append({ s: 'ok', i: -(2 ** 31), d: NaN, b: false });
   const cols = b.finish().columns;
   assert.equal(cols[0].valueCount, 1);

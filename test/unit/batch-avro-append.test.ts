@@ -60,10 +60,13 @@ function twos(v: bigint, n: number): number[] {
 
 /** Writes a random value of `t`; `odd` is the chance of an awkward or invalid value. */
 function writeRandom(t: AvroType, o: Out, r: () => number, odd: number, depth = 0): void {
-  const pick = <T,>(xs: T[]): T => xs[Math.floor(r() * xs.length)];
+  const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)];
   switch (t.kind) {
-    case 'null': return;
-    case 'boolean': o.raw([r() < 0.5 ? 1 : 0]); return;
+    case 'null':
+      return;
+    case 'boolean':
+      o.raw([r() < 0.5 ? 1 : 0]);
+      return;
     case 'int': {
       if (t.logical === 'time-millis') {
         o.long(BigInt(r() < odd ? pick([-1, 86400000, 2 ** 30]) : Math.floor(r() * 86400000)));
@@ -104,7 +107,23 @@ function writeRandom(t: AvroType, o: Out, r: () => number, odd: number, depth = 
       }
       // few distinct values (dictionary hits), some long (compared natively), pairs that differ
       // only where the dictionary lookup's hash does not look (same slot), some non-ASCII
-      const s = pick(['', 'a', 'DE', 'FR', 'café', 'naïve-value', 'x'.repeat(40), 'y'.repeat(60), `${'y'.repeat(10)}Y${'y'.repeat(49)}`, 'q'.repeat(20), `${'q'.repeat(5)}Q${'q'.repeat(14)}`, `${'z'.repeat(55)}ü`, 'https://example.com/p/1', 'https://example.com/p/2', `id-${Math.floor(r() * 50)}`]);
+      const s = pick([
+        '',
+        'a',
+        'DE',
+        'FR',
+        'café',
+        'naïve-value',
+        'x'.repeat(40),
+        'y'.repeat(60),
+        `${'y'.repeat(10)}Y${'y'.repeat(49)}`,
+        'q'.repeat(20),
+        `${'q'.repeat(5)}Q${'q'.repeat(14)}`,
+        `${'z'.repeat(55)}ü`,
+        'https://example.com/p/1',
+        'https://example.com/p/2',
+        `id-${Math.floor(r() * 50)}`,
+      ]);
       o.lenBytes(enc.encode(s));
       return;
     }
@@ -139,8 +158,11 @@ function writeRandom(t: AvroType, o: Out, r: () => number, odd: number, depth = 
     case 'map': {
       const n = depth > 2 ? 0 : Math.floor(r() * 4);
       if (n > 0) {
-        if (r() < 0.3) o.long(BigInt(-n)), o.long(0n); // a negative count with a (here unchecked) byte size
-        else o.long(BigInt(n));
+        if (r() < 0.3) {
+          // a negative count with a (here unchecked) byte size
+          o.long(BigInt(-n));
+          o.long(0n);
+        } else o.long(BigInt(n));
         const keys = ['k1', 'k2', 'ключ', 'k4'];
         for (let i = 0; i < n; i++) {
           if (t.kind === 'map') o.lenBytes(enc.encode(r() < odd ? keys[0] : keys[i]));
@@ -167,9 +189,17 @@ function writeRandom(t: AvroType, o: Out, r: () => number, odd: number, depth = 
 
 const opt = (type: unknown): unknown[] => ['null', type];
 const WRITER = {
-  type: 'record', name: 'W', fields: [
-    { name: 'b', type: 'boolean' }, { name: 'i', type: 'int' }, { name: 'l', type: 'long' }, { name: 'f', type: 'float' },
-    { name: 'd', type: 'double' }, { name: 'by', type: 'bytes' }, { name: 's', type: 'string' }, { name: 'os', type: opt('string') },
+  type: 'record',
+  name: 'W',
+  fields: [
+    { name: 'b', type: 'boolean' },
+    { name: 'i', type: 'int' },
+    { name: 'l', type: 'long' },
+    { name: 'f', type: 'float' },
+    { name: 'd', type: 'double' },
+    { name: 'by', type: 'bytes' },
+    { name: 's', type: 'string' },
+    { name: 'os', type: opt('string') },
     { name: 'rs', type: ['string', 'null'] },
     { name: 'fx', type: { type: 'fixed', name: 'F3', size: 3 } },
     { name: 'date', type: { type: 'int', logicalType: 'date' } },
@@ -192,10 +222,27 @@ const WRITER = {
     { name: 'm', type: { type: 'map', values: 'string' } },
     { name: 'mm', type: { type: 'map', values: opt({ type: 'array', items: { type: 'map', values: 'int' } }) } },
     {
-      name: 'nested', type: opt({
-        type: 'record', name: 'N', fields: [
-          { name: 'x', type: 'int' }, { name: 'name', type: opt('string') },
-          { name: 'items', type: { type: 'array', items: { type: 'record', name: 'It', fields: [{ name: 'k', type: 'string' }, { name: 'v', type: opt('double') }] } } },
+      name: 'nested',
+      type: opt({
+        type: 'record',
+        name: 'N',
+        fields: [
+          { name: 'x', type: 'int' },
+          { name: 'name', type: opt('string') },
+          {
+            name: 'items',
+            type: {
+              type: 'array',
+              items: {
+                type: 'record',
+                name: 'It',
+                fields: [
+                  { name: 'k', type: 'string' },
+                  { name: 'v', type: opt('double') },
+                ],
+              },
+            },
+          },
           { name: 'when', type: opt({ type: 'long', logicalType: 'timestamp-micros' }) },
         ],
       }),
@@ -235,7 +282,11 @@ function objectPath(builder: RecordBatchBuilder, decode: (b: Uint8Array, o: numb
   return undefined;
 }
 
-interface Run { direct: number; declined: number; failed: string[] }
+interface Run {
+  direct: number;
+  declined: number;
+  failed: string[];
+}
 
 /** The same frames through both builders; asserts equal outcomes per record and equal batches at the end. */
 function compare(writerJson: unknown, table: Schema, opts: { extras: boolean; n: number; seed: number; odd: number }): Run {
@@ -290,7 +341,11 @@ test('appendAvro: a table that differs from the writer (dropped, added, required
   const id = Math.max(...base.fields.map((f) => f.id)) + 100;
   const table: Schema = {
     ...base,
-    fields: [...fields, { id, name: 'added', type: 'string', required: false }, { id: id + 1, name: 'added_list', type: { type: 'list', 'element-id': id + 2, element: 'int', 'element-required': true }, required: false }],
+    fields: [
+      ...fields,
+      { id, name: 'added', type: 'string', required: false },
+      { id: id + 1, name: 'added_list', type: { type: 'list', 'element-id': id + 2, element: 'int', 'element-required': true }, required: false },
+    ],
   };
   const run = compare(WRITER, table, { extras: false, n: 800, seed: 3, odd: 0.02 });
   assert.ok(run.direct > 400, `direct ${run.direct}`);
@@ -316,14 +371,28 @@ test('appendAvro: a table that differs from the writer (dropped, added, required
 });
 
 test('appendAvro: complex unions and non-record values are left to decode-then-append', () => {
-  const withUnion = { type: 'record', name: 'U', fields: [{ name: 'a', type: 'int' }, { name: 'u', type: ['null', 'int', 'string'] }] };
+  const withUnion = {
+    type: 'record',
+    name: 'U',
+    fields: [
+      { name: 'a', type: 'int' },
+      { name: 'u', type: ['null', 'int', 'string'] },
+    ],
+  };
   const r1 = compare(withUnion, icebergSchemaFromAvro(parseAvroSchema(withUnion)), { extras: false, n: 100, seed: 7, odd: 0 });
   assert.equal(r1.direct, 0);
   assert.equal(r1.failed.length, 0);
 });
 
 test('appendAvro: string columns past the dictionary limits (plain bytes) and duplicate map keys', () => {
-  const w = { type: 'record', name: 'S', fields: [{ name: 'id', type: 'string' }, { name: 'm', type: { type: 'map', values: 'long' } }] };
+  const w = {
+    type: 'record',
+    name: 'S',
+    fields: [
+      { name: 'id', type: 'string' },
+      { name: 'm', type: { type: 'map', values: 'long' } },
+    ],
+  };
   const writer = parseAvroSchema(w);
   const table = icebergSchemaFromAvro(writer);
   const decode = compileAvroDecoder(writer);

@@ -105,12 +105,15 @@ test('errors name the nested column path; a failed record leaves no trace', () =
     [{ id: 2, tags: ['new-entry', 7], points: [] }, /column "tags.element"/],
   ] as const;
   for (const [record, message] of bad) {
-    assert.throws(() => b.append(record as Record<string, unknown>), (e: unknown) => {
-      assert.ok(e instanceof ValueError);
-      if (typeof message === 'string') assert.equal(e.message, message);
-      else assert.match(e.message, message);
-      return true;
-    });
+    assert.throws(
+      () => b.append(record as Record<string, unknown>),
+      (e: unknown) => {
+        assert.ok(e instanceof ValueError);
+        if (typeof message === 'string') assert.equal(e.message, message);
+        else assert.match(e.message, message);
+        return true;
+      },
+    );
   }
   assert.throws(() => b.append([] as unknown as Record<string, unknown>), /column "<record>": expected an object, got array/);
   b.append({ id: 3, tags: ['keep', 'more'], points: [{ x: 1 }] });

@@ -52,9 +52,7 @@ test('int: integer numbers in int32 range', () => {
 });
 
 test('long: bigint or safe integer', () => {
-  assert.deepEqual(i64(build('long', [1, -1, 2 ** 53 - 1, -(2n ** 63n), 2n ** 63n - 1n, -4294967296, 4294967297])), [
-    1n, -1n, 2n ** 53n - 1n, -(2n ** 63n), 2n ** 63n - 1n, -4294967296n, 4294967297n,
-  ]);
+  assert.deepEqual(i64(build('long', [1, -1, 2 ** 53 - 1, -(2n ** 63n), 2n ** 63n - 1n, -4294967296, 4294967297])), [1n, -1n, 2n ** 53n - 1n, -(2n ** 63n), 2n ** 63n - 1n, -4294967296n, 4294967297n]);
   rejects('long', 2 ** 53, /not a safe integer; pass a bigint/);
   rejects('long', 2n ** 63n, /out of int64 range/);
   rejects('long', 0.5, /not an integer/);
@@ -88,9 +86,7 @@ test('float and double take a bigint (an integer literal beyond 2^53 from the JS
 });
 
 test('decimal: strings, numbers, bigint unscaled; no rounding', () => {
-  assert.deepEqual(i64(build('decimal(10, 2)', ['-12.30', '5', 14.2, 1420n, '0.5', '.25', '+1.00', '7.500'])), [
-    -1230n, 500n, 1420n, 1420n, 50n, 25n, 100n, 750n,
-  ]);
+  assert.deepEqual(i64(build('decimal(10, 2)', ['-12.30', '5', 14.2, 1420n, '0.5', '.25', '+1.00', '7.500'])), [-1230n, 500n, 1420n, 1420n, 50n, 25n, 100n, 750n]);
   assert.deepEqual(i32(build('decimal(9,2)', ['9999999.99', -0.01])), [999999999, -1]);
   rejects('decimal(10, 2)', 'abc', 'table shop.orders, column "v": expected decimal(10, 2), got string "abc" (not a decimal number)');
   rejects('decimal(10, 2)', '1.234', /\(more than 2 fraction digits\)/);
@@ -105,9 +101,7 @@ test('decimal: strings, numbers, bigint unscaled; no rounding', () => {
 });
 
 test('date: string, Date, days', () => {
-  assert.deepEqual(i32(build('date', ['1970-01-01', '2024-02-29', '1969-12-31', new Date('2024-03-01T23:59:59Z'), 19000])), [
-    0, 19782, -1, 19783, 19000,
-  ]);
+  assert.deepEqual(i32(build('date', ['1970-01-01', '2024-02-29', '1969-12-31', new Date('2024-03-01T23:59:59Z'), 19000])), [0, 19782, -1, 19783, 19000]);
   rejects('date', '2023-02-29', /no such date/);
   rejects('date', '2024-1-1', /not a YYYY-MM-DD date/);
   rejects('date', 1.5, /not an int32 day number/);
@@ -115,9 +109,7 @@ test('date: string, Date, days', () => {
 });
 
 test('time: string or micros', () => {
-  assert.deepEqual(i64(build('time', ['00:00:00', '12:34:56.789', '23:59:59.999999', 5n, 7])), [
-    0n, 45296789000n, 86399999999n, 5n, 7n,
-  ]);
+  assert.deepEqual(i64(build('time', ['00:00:00', '12:34:56.789', '23:59:59.999999', 5n, 7])), [0n, 45296789000n, 86399999999n, 5n, 7n]);
   rejects('time', '24:00:00', /no such time/);
   rejects('time', '12:00:00.0000001', /finer than microseconds/);
   rejects('time', 86400000000, /outside/);
@@ -126,7 +118,12 @@ test('time: string or micros', () => {
 
 test('timestamp (no zone): string without offset, Date, micros', () => {
   assert.deepEqual(i64(build('timestamp', ['2024-01-01T00:00:00', '2024-01-01 00:00:00.5', '1969-12-31T23:59:59.999999', new Date(1000), 12n, 34])), [
-    1704067200000000n, 1704067200500000n, -1n, 1000000n, 12n, 34n,
+    1704067200000000n,
+    1704067200500000n,
+    -1n,
+    1000000n,
+    12n,
+    34n,
   ]);
   rejects('timestamp', '2024-01-01T00:00:00Z', /timestamp without zone takes no offset/);
   rejects('timestamp', '2024-01-01', /not a YYYY-MM-DDTHH:MM:SS/);
@@ -134,7 +131,10 @@ test('timestamp (no zone): string without offset, Date, micros', () => {
 
 test('timestamptz: RFC 3339 with offset, Date, micros', () => {
   assert.deepEqual(i64(build('timestamptz', ['2024-01-01T01:00:00+01:00', '2024-01-01T00:00:00Z', '2023-12-31T19:00:00.000001-05:00', new Date('2024-01-01T00:00:00.123Z')])), [
-    1704067200000000n, 1704067200000000n, 1704067200000001n, 1704067200123000n,
+    1704067200000000n,
+    1704067200000000n,
+    1704067200000001n,
+    1704067200123000n,
   ]);
   rejects('timestamptz', '2024-01-01T00:00:00', 'table shop.orders, column "v": expected timestamptz, got string "2024-01-01T00:00:00" (timestamptz needs an offset (Z or ±HH:MM))');
   rejects('timestamptz', '2024-01-01T00:00:00.0000001Z', /finer than microseconds/);

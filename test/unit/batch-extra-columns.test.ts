@@ -77,7 +77,10 @@ test('without extras, extra columns come from the record; a bad extra value is a
     () => b.append({ id: 2 }, ['events', 1.5, 6n, null, null]),
     (e) => e instanceof ValueError && /_kafka_partition/.test(e.message),
   );
-  assert.throws(() => b.append({ id: 3 }), (e) => e instanceof ValueError && /_kafka_topic/.test(e.message));
+  assert.throws(
+    () => b.append({ id: 3 }),
+    (e) => e instanceof ValueError && /_kafka_topic/.test(e.message),
+  );
   const out = b.finish();
   assert.equal(out.rowCount, 1);
   const byPath = new Map(out.columns.map((c) => [c.columnPath, c]));

@@ -5,16 +5,14 @@ import assert from 'node:assert/strict';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RestCatalog, RestCatalogError, uuidV7 } from '../../src/catalog/rest-catalog.ts';
-import {
-  CatalogUnreachableError,
-  CommitConflictError,
-  CommitStateUnknownError,
-  NoSuchNamespaceError,
-  NoSuchTableError,
-  TableAlreadyExistsError,
-} from '../../src/catalog/catalog.ts';
+import { CatalogUnreachableError, CommitConflictError, CommitStateUnknownError, NoSuchNamespaceError, NoSuchTableError, TableAlreadyExistsError } from '../../src/catalog/catalog.ts';
 
-interface Seen { method: string; url: string; headers: Record<string, string>; body: string }
+interface Seen {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
 type Handler = (req: Seen, res: ServerResponse) => void | 'hang';
 
 async function server(handler: Handler) {
@@ -25,7 +23,7 @@ async function server(handler: Handler) {
     req.on('end', () => {
       const s = { method: req.method!, url: req.url!, headers: req.headers as Record<string, string>, body: Buffer.concat(chunks).toString() };
       seen.push(s);
-      if (s.url.startsWith('/v1/config')) return send(res, 200, { defaults: { 'd': '1', 'x': 'default' }, overrides: { 'x': 'override' } });
+      if (s.url.startsWith('/v1/config')) return send(res, 200, { defaults: { d: '1', x: 'default' }, overrides: { x: 'override' } });
       handler(s, res);
     });
   });
@@ -34,7 +32,11 @@ async function server(handler: Handler) {
   return {
     url: `http://127.0.0.1:${port}`,
     seen,
-    close: () => new Promise<void>((r) => { srv.closeAllConnections(); srv.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        srv.closeAllConnections();
+        srv.close(() => r());
+      }),
   };
 }
 
@@ -49,7 +51,8 @@ const metadataJson = `{"format-version":2,"table-uuid":"u","location":"s3://w/t"
 
 test('config merges defaults < client properties < overrides; paths encode the namespace with %1F', async () => {
   const s = await server((req, res) => {
-    if (req.method === 'GET' && req.url.endsWith('/tables/orders')) return send(res, 200, `{"metadata-location":"s3://w/t/metadata/1.json","metadata":${metadataJson},"config":{"s3.endpoint":"http://t"}}`);
+    if (req.method === 'GET' && req.url.endsWith('/tables/orders'))
+      return send(res, 200, `{"metadata-location":"s3://w/t/metadata/1.json","metadata":${metadataJson},"config":{"s3.endpoint":"http://t"}}`);
     send(res, 404, err(404, 'NoSuchTableException'));
   });
   try {

@@ -9,13 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { spawn } from 'node:child_process';
 import { DatabaseSync } from 'node:sqlite';
 import { SqlCatalog, metadataVersion, sqliteFilePath } from '../../src/catalog/sql-catalog.ts';
-import {
-  CommitConflictError,
-  NamespaceAlreadyExistsError,
-  NoSuchNamespaceError,
-  NoSuchTableError,
-  TableAlreadyExistsError,
-} from '../../src/catalog/catalog.ts';
+import { CommitConflictError, NamespaceAlreadyExistsError, NoSuchNamespaceError, NoSuchTableError, TableAlreadyExistsError } from '../../src/catalog/catalog.ts';
 import type { Schema } from '../../src/iceberg/types.ts';
 import type { Snapshot, TableUpdate } from '../../src/iceberg/table-metadata.ts';
 
@@ -67,8 +61,10 @@ test('creates the JdbcCatalog / PyIceberg tables with their exact columns and ke
     const cat = new SqlCatalog({ uri: s.db, warehouse: s.warehouse });
     await cat.close();
     const db = new DatabaseSync(s.db);
-    const cols = (t: string) => (db.prepare(`PRAGMA table_info(${t})`).all() as { name: string; type: string; notnull: number; pk: number }[])
-      .map((c) => `${c.name} ${c.type}${c.notnull ? ' NOT NULL' : ''}${c.pk ? ` PK${c.pk}` : ''}`);
+    const cols = (t: string) =>
+      (db.prepare(`PRAGMA table_info(${t})`).all() as { name: string; type: string; notnull: number; pk: number }[]).map(
+        (c) => `${c.name} ${c.type}${c.notnull ? ' NOT NULL' : ''}${c.pk ? ` PK${c.pk}` : ''}`,
+      );
     assert.deepEqual(cols('iceberg_tables'), [
       'catalog_name VARCHAR(255) NOT NULL PK1',
       'table_namespace VARCHAR(255) NOT NULL PK2',
@@ -107,7 +103,10 @@ test('namespaces: create, exists, nested listing, properties, duplicates', async
     assert.equal(await cat.namespaceExists(['sho']), false);
     assert.equal(await cat.namespaceExists(['shop', 'eu']), true);
     assert.deepEqual(await cat.listNamespaces(), [['other'], ['shop']]);
-    assert.deepEqual(await cat.listNamespaces(['shop']), [['shop', 'eu'], ['shop', 'us']]);
+    assert.deepEqual(await cat.listNamespaces(['shop']), [
+      ['shop', 'eu'],
+      ['shop', 'us'],
+    ]);
     assert.deepEqual(await cat.loadNamespaceProperties(['shop']), { exists: 'true' });
     assert.deepEqual(await cat.loadNamespaceProperties(['shop', 'eu']), { owner: 'floe' });
     await assert.rejects(cat.createNamespace(['shop']), NamespaceAlreadyExistsError);
@@ -148,17 +147,27 @@ test('create, load, list, commit, drop; metadata files versioned and the log kep
     const loaded = await cat.loadTable(id);
     assert.equal(loaded.metadataLocation, c1.metadataLocation);
     assert.equal(loaded.metadata['current-snapshot-id'], big);
-    assert.deepEqual(loaded.metadata['metadata-log']!.map((e) => e['metadata-file']), [created.metadataLocation]);
+    assert.deepEqual(
+      loaded.metadata['metadata-log']!.map((e) => e['metadata-file']),
+      [created.metadataLocation],
+    );
 
     const c2 = await cat.commitTable(id, [{ type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': big }], appendUpdates(big + 1n, big, 2));
     assert.equal(metadataVersion(c2.metadataLocation), 2);
     const db = new DatabaseSync(s.db);
     const row = db.prepare('SELECT * FROM iceberg_tables').get() as Record<string, string>;
     db.close();
-    assert.deepEqual({ ...row }, {
-      catalog_name: 'default', table_namespace: 'shop.eu', table_name: 'orders',
-      metadata_location: c2.metadataLocation, previous_metadata_location: c1.metadataLocation, iceberg_type: 'TABLE',
-    });
+    assert.deepEqual(
+      { ...row },
+      {
+        catalog_name: 'default',
+        table_namespace: 'shop.eu',
+        table_name: 'orders',
+        metadata_location: c2.metadataLocation,
+        previous_metadata_location: c1.metadataLocation,
+        iceberg_type: 'TABLE',
+      },
+    );
 
     // A requirement that no longer holds is a conflict.
     await assert.rejects(

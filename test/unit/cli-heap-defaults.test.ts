@@ -14,11 +14,19 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-heap-defaults-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 // Preloaded into the child: when the process that finally runs floe exits, print what it ran with.
 const probe = path.join(dir, 'probe.mjs');
-fs.writeFileSync(probe, `import v8 from 'node:v8';
+fs.writeFileSync(
+  probe,
+  `import v8 from 'node:v8';
 process.on('exit', () => process.stderr.write('HEAP ' + JSON.stringify({ pid: process.pid, execArgv: process.execArgv, limit: v8.getHeapStatistics().heap_size_limit }) + '\\n'));
-`);
+`,
+);
 
-interface Seen { pid: number; execArgv: string[]; limit: number; childPid: number }
+interface Seen {
+  pid: number;
+  execArgv: string[];
+  limit: number;
+  childPid: number;
+}
 
 function runFloe(nodeArgs: string[], nodeOptions?: string): Seen {
   const env = { ...process.env };
@@ -54,9 +62,9 @@ test('floe started with no heap flags runs, in the same process, with the defaul
   const seen = runFloe([]);
   assert.equal(seen.pid, seen.childPid, 'process.execve keeps the pid a supervisor or benchmark watches');
   for (const flag of DEFAULT_HEAP_FLAGS) assert.ok(seen.execArgv.includes(flag), `${flag} in ${seen.execArgv.join(' ')}`);
-  assert.ok(seen.execArgv.includes('--import'), 'the user\'s own node options are kept');
+  assert.ok(seen.execArgv.includes('--import'), "the user's own node options are kept");
   assert.equal(seen.limit, limitOf([...DEFAULT_HEAP_FLAGS]));
-  assert.notEqual(seen.limit, limitOf([]), 'the defaults change V8\'s heap limit');
+  assert.notEqual(seen.limit, limitOf([]), "the defaults change V8's heap limit");
 });
 
 test('floe started with a heap flag on the command line keeps it and adds nothing', () => {

@@ -47,7 +47,10 @@ test('floor round-trips with a 63-bit snapshot id', () => {
 
 test('mainAncestry follows parents from main, newest first, and says when a parent is gone', () => {
   const m = table([snap(1n, undefined), snap(2n, 1n), snap(3n, 2n), snap(9n, 1n)], 3n);
-  assert.deepEqual(mainAncestry(m).chain.map((s) => s['snapshot-id']), [3n, 2n, 1n]);
+  assert.deepEqual(
+    mainAncestry(m).chain.map((s) => s['snapshot-id']),
+    [3n, 2n, 1n],
+  );
   assert.equal(mainAncestry(m).truncated, false);
   const expired = table([snap(3n, 2n)], 3n);
   assert.deepEqual(mainAncestry(expired), { chain: [expired.snapshots![0]], truncated: true });
@@ -68,7 +71,7 @@ test('a snapshot off main (another branch, a rolled-back one) does not count', (
   assert.equal(formatOffsets(resolveOffsets(m, 'c').offsets), '{"t":{"0":10}}');
 });
 
-test('PyIceberg\'s expiry clears the kept snapshot\'s parent: a root with a sequence number above 1 is a truncated history', () => {
+test("PyIceberg's expiry clears the kept snapshot's parent: a root with a sequence number above 1 is a truncated history", () => {
   const kept = snap(7n, undefined);
   kept['sequence-number'] = 7;
   assert.equal(mainAncestry(table([kept], 7n)).truncated, true);
@@ -104,14 +107,14 @@ test('floor ahead of the ancestry (main rolled back): the ancestry wins and the 
   assert.match(r.notice!, /t\[0\] from 10, t\[2\] from its start/);
 });
 
-test('another connector carried this one\'s map forward: an older floor snapshot is no rollback', () => {
+test("another connector carried this one's map forward: an older floor snapshot is no rollback", () => {
   const m = table([floe(1n, undefined, '{"t":{"0":10}}'), snap(2n, 1n, { [offsetsKey('c')]: '{"t":{"0":10}}', [offsetsKey('d')]: '{"u":{"0":1}}' })], 2n, floorOf(1n, '{"t":{"0":10}}'));
   const r = resolveOffsets(m, 'c');
   assert.equal(r.snapshotId, 2n);
   assert.equal(r.notice, undefined);
 });
 
-test('rolled back to before the connector\'s first commit, history whole: startFrom, with a notice', () => {
+test("rolled back to before the connector's first commit, history whole: startFrom, with a notice", () => {
   const m = table([snap(1n, undefined), floe(2n, 1n, '{"t":{"0":20}}')], 1n, floorOf(2n, '{"t":{"0":20}}'));
   const r = resolveOffsets(m, 'c');
   assert.equal(r.source, 'none');
@@ -119,9 +122,12 @@ test('rolled back to before the connector\'s first commit, history whole: startF
   assert.match(r.notice!, /rolled back to before the connector's first commit/);
 });
 
-test('rolled back AND the history expired, the floor\'s snapshot still there off main: unknown, an error naming the way out', () => {
+test("rolled back AND the history expired, the floor's snapshot still there off main: unknown, an error naming the way out", () => {
   const m = table([snap(3n, 2n), floe(5n, 4n, '{"t":{"0":20}}')], 3n, floorOf(5n, '{"t":{"0":20}}'));
-  assert.throws(() => resolveOffsets(m, 'c'), (e: unknown) => e instanceof OffsetsUnknownError && e.message.includes(floorKey('c')));
+  assert.throws(
+    () => resolveOffsets(m, 'c'),
+    (e: unknown) => e instanceof OffsetsUnknownError && e.message.includes(floorKey('c')),
+  );
 });
 
 test('neither ancestry nor floor: a new connector, nothing (startFrom), no notice', () => {
@@ -130,7 +136,7 @@ test('neither ancestry nor floor: a new connector, nothing (startFrom), no notic
   assert.deepEqual(resolveOffsets(table([], undefined), 'c'), { offsets: new Map(), source: 'none' });
 });
 
-test('connectors are told apart; connectorsOf lists floors and the head snapshot\'s keys', () => {
+test("connectors are told apart; connectorsOf lists floors and the head snapshot's keys", () => {
   const m = table([floe(1n, undefined, '{"t":{"0":10}}', 'a'), floe(2n, 1n, '{"u":{"0":3}}', 'b')], 2n, floorOf(1n, '{"t":{"0":10}}', 'a'));
   assert.equal(formatOffsets(resolveOffsets(m, 'a').offsets), '{"t":{"0":10}}');
   assert.equal(formatOffsets(resolveOffsets(m, 'b').offsets), '{"u":{"0":3}}');

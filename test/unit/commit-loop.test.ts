@@ -55,7 +55,12 @@ function plan(log: string[], o: { refuseAt?: number; landedWhen?: (v: number) =>
       const v = table.metadata['last-sequence-number'];
       if (o.refuseAt === attempt) throw new Error(`refused at ${attempt}`);
       log.push(`build ${attempt} on v${v}`);
-      return { requirements: [], updates: [{ action: 'set-properties', updates: { a: String(attempt) } }], written: [`file-${attempt}`], result: (t) => `committed on v${v}, now v${t.metadata['last-sequence-number']}` };
+      return {
+        requirements: [],
+        updates: [{ action: 'set-properties', updates: { a: String(attempt) } }],
+        written: [`file-${attempt}`],
+        result: (t) => `committed on v${v}, now v${t.metadata['last-sequence-number']}`,
+      };
     },
     landed: o.landedWhen ? (t) => (o.landedWhen!(t.metadata['last-sequence-number']) ? 'landed' : undefined) : undefined,
     async discard(paths) {
@@ -78,7 +83,7 @@ test('committed at once: one build, one commit', async () => {
   assert.deepEqual(log, ['build 1 on v0']);
 });
 
-test('a conflict (either kind) reloads, discards the losing attempt\'s files and rebuilds on the new head', async () => {
+test("a conflict (either kind) reloads, discards the losing attempt's files and rebuilds on the new head", async () => {
   const { catalog } = scripted(['conflict', 'requirement', 'ok']);
   const log: string[] = [];
   const r = await commitWithRetry(catalog, id, plan(log), fast);

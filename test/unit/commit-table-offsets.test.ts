@@ -117,11 +117,27 @@ test('a fence drops the buffer, takes the table offsets and says where each part
   t.loaded(offsets([[P0, 10n]]));
   t.take(P0, 10n);
   t.take(P1, 4n); // no offset for P1: its dropped rows start at 4
-  const again = t.fenced([], offsets([[P0, 20n]]), positionsAt([[P0, 12n], [P1, 6n]]));
-  assert.deepEqual(again, new Map([[K0, 20n], [K1, 4n]]));
+  const again = t.fenced(
+    [],
+    offsets([[P0, 20n]]),
+    positionsAt([
+      [P0, 12n],
+      [P1, 6n],
+    ]),
+  );
+  assert.deepEqual(
+    again,
+    new Map([
+      [K0, 20n],
+      [K1, 4n],
+    ]),
+  );
   assert.equal(t.committedOffset(K0), 20n);
   assert.ok(!t.alreadyHas(K1, 4n), 'the dropped rows are wanted again');
-  const pos = positionsAt([[P0, 12n], [P1, 6n]]);
+  const pos = positionsAt([
+    [P0, 12n],
+    [P1, 6n],
+  ]);
   assert.ok(!pos.rewind(K0, 20n), 'ahead of the worker: nothing to re-read');
   assert.ok(pos.rewind(K1, 4n) && pos.rewound(K1) && pos.position(K1) === 4n);
   pos.handling(K1);
@@ -274,7 +290,10 @@ class SimWorker {
     trace(`w${this.id} assign ${tps.map(tpKey).join(' ')}`);
     for (const tp of tps) {
       const key = tpKey(tp);
-      const start = startingOffset(this.fedBy(tp).map((t) => t.offsets), key);
+      const start = startingOffset(
+        this.fedBy(tp).map((t) => t.offsets),
+        key,
+      );
       this.positions.assign(tp, start, key);
       this.fetchAt.set(key, start ?? 0n); // startFrom: earliest
     }

@@ -33,12 +33,15 @@ test('the design document example parses with its values and sane defaults', () 
 });
 
 function fails(yaml: string, re: RegExp, env: NodeJS.ProcessEnv = {}) {
-  assert.throws(() => parseConnectorConfig(yaml, 'connectors/x.yaml', env), (e: unknown) => {
-    assert.ok(e instanceof ConfigError, String(e));
-    assert.match(e.message, /^connectors\/x\.yaml: /);
-    assert.match(e.message, re);
-    return true;
-  });
+  assert.throws(
+    () => parseConnectorConfig(yaml, 'connectors/x.yaml', env),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigError, String(e));
+      assert.match(e.message, /^connectors\/x\.yaml: /);
+      assert.match(e.message, re);
+      return true;
+    },
+  );
 }
 
 test('unknown keys are errors that name the file and the key, with a suggestion', () => {
@@ -62,13 +65,21 @@ test('wrong types and values name the key', () => {
   assert.equal(parseConnectorConfig(base.replace('tolerance: all,', 'tolerance: none,'), 'x.yaml', {}).errors.tombstones, 'fail');
   assert.equal(parseConnectorConfig(base.replace('tolerance: all,', 'tolerance: none, tombstones: dead-letter,'), 'x.yaml', {}).errors.tombstones, 'dead-letter');
   fails(base.replace('startFrom: earliest', 'startFrom: earliest, topicRefreshMs: 1000'), /kafka\.topicRefreshMs: only applies with topicPattern/);
-  fails(base.replace('startFrom: earliest', 'startFrom: earliest, topicRefreshMs: 100').replace('topics: [orders]', 'topicPattern: "orders.*"'), /kafka\.topicRefreshMs: must be at least 500, got 100/);
-  assert.equal(parseConnectorConfig(base.replace('startFrom: earliest', 'startFrom: earliest, topicRefreshMs: 2000').replace('topics: [orders]', 'topicPattern: "orders.*"'), 'x.yaml', {}).kafka.topicRefreshMs, 2000);
+  fails(
+    base.replace('startFrom: earliest', 'startFrom: earliest, topicRefreshMs: 100').replace('topics: [orders]', 'topicPattern: "orders.*"'),
+    /kafka\.topicRefreshMs: must be at least 500, got 100/,
+  );
+  assert.equal(
+    parseConnectorConfig(base.replace('startFrom: earliest', 'startFrom: earliest, topicRefreshMs: 2000').replace('topics: [orders]', 'topicPattern: "orders.*"'), 'x.yaml', {}).kafka.topicRefreshMs,
+    2000,
+  );
   fails(base.replace(/schemaRegistry:.*\n/, ''), /schemaRegistry: format avro needs a schemaRegistry\.url/);
 });
 
 test('${VAR} is substituted and FLOE_* variables override secrets', () => {
-  const y = base.replace('uri: http://127.0.0.1:8181', 'uri: "${CAT_URI}", token: from-file').replace('warehouse: s3://warehouse/', 'warehouse: s3://warehouse/, properties: { s3.endpoint: "http://127.0.0.1:9000", s3.secret-access-key: nope }');
+  const y = base
+    .replace('uri: http://127.0.0.1:8181', 'uri: "${CAT_URI}", token: from-file')
+    .replace('warehouse: s3://warehouse/', 'warehouse: s3://warehouse/, properties: { s3.endpoint: "http://127.0.0.1:9000", s3.secret-access-key: nope }');
   const c = parseConnectorConfig(y, 'c.yaml', { CAT_URI: 'http://127.0.0.1:9999', FLOE_CATALOG_TOKEN: 'from-env', FLOE_S3_SECRET_ACCESS_KEY: 'secret' });
   assert.equal(c.catalog.uri, 'http://127.0.0.1:9999');
   assert.equal(c.catalog.token, 'from-env');

@@ -1,14 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Counter, Registry } from 'prom-client';
-import {
-  ConnectorStoppedError,
-  DeadLetterQueue,
-  MAX_ERROR_MESSAGE_BYTES,
-  deadLetterMessage,
-  normalizeHeaders,
-  truncateUtf8,
-} from '../../src/pipeline/dead-letters.ts';
+import { ConnectorStoppedError, DeadLetterQueue, MAX_ERROR_MESSAGE_BYTES, deadLetterMessage, normalizeHeaders, truncateUtf8 } from '../../src/pipeline/dead-letters.ts';
 import type { DeadLetterMessage, DeadLetterProducer, SourceRecord } from '../../src/pipeline/dead-letters.ts';
 import { DecodeError } from '../../src/decode/decode-error.ts';
 import { ValueError } from '../../src/batch/errors.ts';
@@ -71,11 +64,14 @@ test('dead letter keeps key and value bytes and original headers, adds floe.* he
   assert.deepEqual([...m.key!], [...key]);
   assert.equal(m.partition, undefined);
   // originals first, in order, duplicates kept, null kept
-  assert.deepEqual(m.headers.slice(0, 3).map(([k, v]) => [k, v === null ? null : v.toString()]), [
-    ['trace-id', 'abc'],
-    ['trace-id', 'def'],
-    ['empty', null],
-  ]);
+  assert.deepEqual(
+    m.headers.slice(0, 3).map(([k, v]) => [k, v === null ? null : v.toString()]),
+    [
+      ['trace-id', 'abc'],
+      ['trace-id', 'def'],
+      ['empty', null],
+    ],
+  );
   assert.equal(header(m, 'floe.error.class'), 'DecodeError');
   assert.equal(header(m, 'floe.error.reason'), 'unknown-schema');
   assert.equal(header(m, 'floe.error.message'), 'unknown-schema: schema id 42 not found');
@@ -135,12 +131,24 @@ test('error message is cut to 4 KiB of UTF-8 without splitting a character, and 
 
 test('headers given as a Map or an object normalize to ordered pairs', () => {
   assert.deepEqual(
-    normalizeHeaders(new Map<string | Uint8Array, Uint8Array | string | null>([[Buffer.from('a'), Buffer.from('1')], ['b', 'two']])).map(([k, v]) => [k, v?.toString()]),
-    [['a', '1'], ['b', 'two']],
+    normalizeHeaders(
+      new Map<string | Uint8Array, Uint8Array | string | null>([
+        [Buffer.from('a'), Buffer.from('1')],
+        ['b', 'two'],
+      ]),
+    ).map(([k, v]) => [k, v?.toString()]),
+    [
+      ['a', '1'],
+      ['b', 'two'],
+    ],
   );
   assert.deepEqual(
     normalizeHeaders({ a: [Buffer.from('1'), '2'], b: null }).map(([k, v]) => [k, v?.toString() ?? null]),
-    [['a', '1'], ['a', '2'], ['b', null]],
+    [
+      ['a', '1'],
+      ['a', '2'],
+      ['b', null],
+    ],
   );
   assert.deepEqual(normalizeHeaders(undefined), []);
 });
@@ -155,12 +163,25 @@ test('tolerance all: queued records are sent on flush, in order, in batches, and
   assert.ok(q.pendingBytes > 0);
   assert.equal(producer.sends.length, 0, 'nothing is sent before flush');
   await q.flush();
-  assert.deepEqual(producer.sends.map((s) => [s.topic, s.messages.length]), [['orders.dlq', 4], ['orders.dlq', 4], ['orders.dlq', 2]]);
-  assert.deepEqual(producer.delivered.map((m) => header(m, 'floe.original.offset')), ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+  assert.deepEqual(
+    producer.sends.map((s) => [s.topic, s.messages.length]),
+    [
+      ['orders.dlq', 4],
+      ['orders.dlq', 4],
+      ['orders.dlq', 2],
+    ],
+  );
+  assert.deepEqual(
+    producer.delivered.map((m) => header(m, 'floe.original.offset')),
+    ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+  );
   assert.deepEqual(q.stats(), { byClass: { RouteError: 4, DecodeError: 6 }, sent: 10, pending: 0, pendingBytes: 0 });
   const json = await registry.getMetricsAsJSON();
   const values = json[0].values.map((v) => [v.labels.topic, v.labels.error_class, v.value]).sort();
-  assert.deepEqual(values, [['orders', 'DecodeError', 6], ['orders', 'RouteError', 4]]);
+  assert.deepEqual(values, [
+    ['orders', 'DecodeError', 6],
+    ['orders', 'RouteError', 4],
+  ]);
   await q.flush(); // nothing left: no empty send
   assert.equal(producer.sends.length, 3);
 });
@@ -194,7 +215,10 @@ test('a failed send rejects flush and keeps the unsent dead letters; the next fl
   assert.equal(q.pending, 3);
   assert.equal(q.stats().sent, 2);
   await q.flush();
-  assert.deepEqual(producer.delivered.map((m) => header(m, 'floe.original.offset')), ['0', '1', '2', '3', '4']);
+  assert.deepEqual(
+    producer.delivered.map((m) => header(m, 'floe.original.offset')),
+    ['0', '1', '2', '3', '4'],
+  );
   assert.equal(q.pending, 0);
 });
 
@@ -206,14 +230,20 @@ test('flush sends what was added before it; records added during a flush wait fo
   const f1 = q.flush();
   q.add(rec(2), new RouteError('r')); // after flush was called
   await f1;
-  assert.deepEqual(producer.delivered.map((m) => header(m, 'floe.original.offset')), ['0', '1']);
+  assert.deepEqual(
+    producer.delivered.map((m) => header(m, 'floe.original.offset')),
+    ['0', '1'],
+  );
   assert.equal(q.pending, 1);
   // concurrent flushes run one after another and each covers its own adds
   const f2 = q.flush();
   q.add(rec(3), new RouteError('r'));
   const f3 = q.flush();
   await Promise.all([f2, f3]);
-  assert.deepEqual(producer.delivered.map((m) => header(m, 'floe.original.offset')), ['0', '1', '2', '3']);
+  assert.deepEqual(
+    producer.delivered.map((m) => header(m, 'floe.original.offset')),
+    ['0', '1', '2', '3'],
+  );
   // same with room for everything in one batch: the late add is not swept into it
   const big = new DeadLetterQueue({ connector: 'c', tolerance: 'all', topic: 'd', producer: new FakeProducer() });
   big.add(rec(10), new RouteError('r'));
@@ -254,7 +284,10 @@ test('incompatible schema changes follow onIncompatibleSchema, whatever the tole
   const producer = new FakeProducer();
   // tolerance all, but schema changes stop (the default)
   const stopQ = new DeadLetterQueue({ connector: 'c', tolerance: 'all', topic: 'd', producer });
-  assert.throws(() => stopQ.add(rec(1), change), (e: unknown) => e instanceof ConnectorStoppedError && /onIncompatibleSchema is stop/.test(e.message));
+  assert.throws(
+    () => stopQ.add(rec(1), change),
+    (e: unknown) => e instanceof ConnectorStoppedError && /onIncompatibleSchema is stop/.test(e.message),
+  );
   stopQ.add(rec(2), new RouteError('r')); // other errors are still dead-lettered
   assert.equal(stopQ.pending, 1);
   // tolerance none, but schema changes are dead-lettered
@@ -272,7 +305,10 @@ test('tombstones (null values) follow errors.tombstones, whatever the tolerance;
   // tolerance none, tombstones dead-lettered: the connector goes on past them, other bad records still stop it
   const dlQ = new DeadLetterQueue({ connector: 'c', tolerance: 'none', tombstones: 'dead-letter', topic: 'd', producer });
   dlQ.add(tombstone(1), why);
-  assert.throws(() => dlQ.add(rec(2), new RouteError('r')), (e: unknown) => e instanceof ConnectorStoppedError && /errors\.tolerance is none/.test(e.message));
+  assert.throws(
+    () => dlQ.add(rec(2), new RouteError('r')),
+    (e: unknown) => e instanceof ConnectorStoppedError && /errors\.tolerance is none/.test(e.message),
+  );
   await dlQ.flush();
   const sent = producer.delivered.at(-1)!;
   assert.equal(sent.value, null, 'the dead letter is the tombstone itself');
@@ -281,14 +317,20 @@ test('tombstones (null values) follow errors.tombstones, whatever the tolerance;
   assert.match(header(sent, 'floe.error.message')!, /tombstone/);
   // tolerance all, tombstones fail: a tombstone stops, naming the setting and the record
   const failQ = new DeadLetterQueue({ connector: 'c', tolerance: 'all', tombstones: 'fail', topic: 'd', producer });
-  assert.throws(() => failQ.add(tombstone(5), why), (e: unknown) => e instanceof ConnectorStoppedError && e.message === 'connector c stopped at orders[3] offset 5: RouteError: record has no value (a tombstone) [errors.tombstones is fail]');
+  assert.throws(
+    () => failQ.add(tombstone(5), why),
+    (e: unknown) => e instanceof ConnectorStoppedError && e.message === 'connector c stopped at orders[3] offset 5: RouteError: record has no value (a tombstone) [errors.tombstones is fail]',
+  );
   failQ.add(rec(6), new RouteError('r'));
   assert.equal(failQ.pending, 1);
   // defaults follow the tolerance
   assert.equal(new DeadLetterQueue({ connector: 'c', tolerance: 'all', topic: 'd', producer }).tombstones, 'dead-letter');
   const noneQ = new DeadLetterQueue({ connector: 'c', tolerance: 'none' });
   assert.equal(noneQ.tombstones, 'fail');
-  assert.throws(() => noneQ.add(tombstone(7), why), (e: unknown) => e instanceof ConnectorStoppedError && /errors\.tombstones is fail/.test(e.message));
+  assert.throws(
+    () => noneQ.add(tombstone(7), why),
+    (e: unknown) => e instanceof ConnectorStoppedError && /errors\.tombstones is fail/.test(e.message),
+  );
   // dead-lettering tombstones needs somewhere to put them
   assert.throws(() => new DeadLetterQueue({ connector: 'c', tolerance: 'none', tombstones: 'dead-letter' }), /dead-letter topic and producer/);
 });
@@ -296,7 +338,10 @@ test('tombstones (null values) follow errors.tombstones, whatever the tolerance;
 test('a registry outage is rethrown as it is, never dead-lettered', () => {
   const q = new DeadLetterQueue({ connector: 'c', tolerance: 'all', topic: 'd', producer: new FakeProducer() });
   const outage = new DecodeError('registry-unavailable', 'connection refused');
-  assert.throws(() => q.add(rec(1), outage), (e: unknown) => e === outage);
+  assert.throws(
+    () => q.add(rec(1), outage),
+    (e: unknown) => e === outage,
+  );
   assert.equal(q.pending, 0);
 });
 

@@ -9,15 +9,20 @@ import type { ResolvedSchema, SchemaLookup } from '../../src/decode/schema-regis
 import { encodeFrame } from '../../src/decode/wire-format.ts';
 import { inferJsonSchema } from '../../src/schema/infer-json.ts';
 import { withKafkaMetadataColumns, kafkaMetadataValues } from '../../src/schema/kafka-metadata.ts';
-import {
-  EVENTS_AVRO_SCHEMA, EVENTS_JSON_SCHEMA, EVENTS_PROTO_SCHEMA, decimalToBytes, encodeEventAvro, encodeEventProtobuf, eventToJson, sampleEvent,
-} from '../../schemas/events-sample.ts';
+import { EVENTS_AVRO_SCHEMA, EVENTS_JSON_SCHEMA, EVENTS_PROTO_SCHEMA, decimalToBytes, encodeEventAvro, encodeEventProtobuf, eventToJson, sampleEvent } from '../../schemas/events-sample.ts';
 import avro from 'avsc';
 
 const ALL_AVRO = {
-  type: 'record', name: 'All', fields: [
-    { name: 'b', type: 'boolean' }, { name: 'i', type: 'int' }, { name: 'l', type: 'long' }, { name: 'f', type: 'float' },
-    { name: 'd', type: 'double' }, { name: 'by', type: 'bytes' }, { name: 's', type: 'string' },
+  type: 'record',
+  name: 'All',
+  fields: [
+    { name: 'b', type: 'boolean' },
+    { name: 'i', type: 'int' },
+    { name: 'l', type: 'long' },
+    { name: 'f', type: 'float' },
+    { name: 'd', type: 'double' },
+    { name: 'by', type: 'bytes' },
+    { name: 's', type: 'string' },
     { name: 'fx', type: { type: 'fixed', name: 'F3', size: 3 } },
     { name: 'date', type: { type: 'int', logicalType: 'date' } },
     { name: 'tm', type: { type: 'int', logicalType: 'time-millis' } },
@@ -54,7 +59,10 @@ test('events in Avro, Protobuf, JSON Schema: decoded values append to a batch of
     for (let i = 0; i < 100; i++) {
       const r = await dec.decode(frame(i));
       assert.equal(r.schema, first.schema);
-      batch.append({ ...r.value, ...kafkaMetadataValues({ topic: 'events', partition: 0, offset: BigInt(i), timestampMs: 1_700_000_000_000 + i, key: null, headers: [] }, { key: 'binary', headers: true }) });
+      batch.append({
+        ...r.value,
+        ...kafkaMetadataValues({ topic: 'events', partition: 0, offset: BigInt(i), timestampMs: 1_700_000_000_000 + i, key: null, headers: [] }, { key: 'binary', headers: true }),
+      });
     }
     assert.equal(batch.finish().rowCount, 100, name);
   }
@@ -64,8 +72,22 @@ test('every Avro type decoded appends to a batch of the derived schema', async (
   const dec = new ConfluentDecoder(lookup);
   const t = avro.Type.forSchema(ALL_AVRO as avro.Schema, { wrapUnions: true });
   const bytes = t.toBuffer({
-    b: false, i: 7, l: 12, f: 0.5, d: 2.5, by: Buffer.from([1]), s: 's', fx: Buffer.from([1, 2, 3]), date: 19000, tm: 1000,
-    tsm: 1_700_000_000_000, lts: 5, dec: decimalToBytes('-12.30', 2), ufx: Buffer.alloc(16, 0xab), e: 'B', u: { string: 'x' },
+    b: false,
+    i: 7,
+    l: 12,
+    f: 0.5,
+    d: 2.5,
+    by: Buffer.from([1]),
+    s: 's',
+    fx: Buffer.from([1, 2, 3]),
+    date: 19000,
+    tm: 1000,
+    tsm: 1_700_000_000_000,
+    lts: 5,
+    dec: decimalToBytes('-12.30', 2),
+    ufx: Buffer.alloc(16, 0xab),
+    e: 'B',
+    u: { string: 'x' },
     m: { a: { array: [1, 2] }, b: null },
   });
   const r = await dec.decode(encodeFrame(4, bytes));

@@ -80,35 +80,95 @@ test('events: 200 records written by protobufjs decode to the sample values', ()
 
 test('message indexes pick top-level and nested messages in declaration order', () => {
   const { schema } = setup();
-  assert.deepEqual(schema.messages.map((m) => m.name), ['First', 'All']);
+  assert.deepEqual(
+    schema.messages.map((m) => m.name),
+    ['First', 'All'],
+  );
   assert.equal(schema.messageAt([0]).name, 'First');
   assert.equal(schema.messageAt([1]).name, 'All');
   assert.equal(schema.messageAt([1, 0]).name, 'Inner');
   assert.equal(schema.messageAt([1, 1]).name, 'Deep'); // the enum Kind does not count
   assert.equal(schema.messageAt([1, 1, 0]).name, 'Deeper');
-  assert.equal(reasonOf(() => schema.messageAt([2])), 'unsupported-schema');
-  assert.equal(reasonOf(() => schema.messageAt([0, 0])), 'unsupported-schema');
+  assert.equal(
+    reasonOf(() => schema.messageAt([2])),
+    'unsupported-schema',
+  );
+  assert.equal(
+    reasonOf(() => schema.messageAt([0, 0])),
+    'unsupported-schema',
+  );
 });
 
 test('every scalar, enum, nested, map, oneof, optional, Timestamp and wrapper', () => {
   const { schema, writer } = setup();
   const decode = compileProtobufDecoder(schema.messageAt([1]));
   const msg = writer.fromObject({
-    d: 1.25, f: 0.5, i32: -7, i64: '-9007199254740993', u32: 4294967295, u64: '18446744073709551', s32: -2147483648,
-    s64: '9223372036854775807', f32: 4000000000, f64: '123', sf32: -1, sf64: '-9223372036854775808', b: true, s: 'ß',
-    by: Uint8Array.of(1, 2), kind: 'K_ONE', inner: { s: 'in', xs: [1, 2] }, inners: [{ s: 'a' }, { xs: [3] }],
-    smap: { k: '5' }, lmap: { '-3': 'neg', '9007199254740993': 'big' }, bmap: { true: { s: 't' } }, opt: 0,
-    c_num: '42', ts: { seconds: '1700000000', nanos: 123456789 }, w64: { value: '77' }, wstr: { value: '' },
-    packed: ['1', '-1', '9007199254740992'], tss: [{ seconds: '-1', nanos: 999999000 }],
+    d: 1.25,
+    f: 0.5,
+    i32: -7,
+    i64: '-9007199254740993',
+    u32: 4294967295,
+    u64: '18446744073709551',
+    s32: -2147483648,
+    s64: '9223372036854775807',
+    f32: 4000000000,
+    f64: '123',
+    sf32: -1,
+    sf64: '-9223372036854775808',
+    b: true,
+    s: 'ß',
+    by: Uint8Array.of(1, 2),
+    kind: 'K_ONE',
+    inner: { s: 'in', xs: [1, 2] },
+    inners: [{ s: 'a' }, { xs: [3] }],
+    smap: { k: '5' },
+    lmap: { '-3': 'neg', '9007199254740993': 'big' },
+    bmap: { true: { s: 't' } },
+    opt: 0,
+    c_num: '42',
+    ts: { seconds: '1700000000', nanos: 123456789 },
+    w64: { value: '77' },
+    wstr: { value: '' },
+    packed: ['1', '-1', '9007199254740992'],
+    tss: [{ seconds: '-1', nanos: 999999000 }],
   });
   const out = decode(writer.encode(msg).finish());
   assert.deepEqual(out, {
-    d: 1.25, f: 0.5, i32: -7, i64: -9007199254740993n, u32: 4294967295, u64: 18446744073709551n, s32: -2147483648,
-    s64: 9223372036854775807n, f32: 4000000000, f64: 123, sf32: -1, sf64: -9223372036854775808n, b: true, s: 'ß',
-    by: Uint8Array.of(1, 2), kind: 'K_ONE', inner: { s: 'in', xs: [1, 2] }, inners: [{ s: 'a', xs: [] }, { s: '', xs: [3] }],
-    smap: new Map([['k', 5]]), lmap: new Map<number | bigint, string>([[-3, 'neg'], [9007199254740993n, 'big']]),
-    bmap: new Map([[true, { s: 't', xs: [] }]]), opt: 0, c_str: null, c_num: 42,
-    ts: 1_700_000_000_123_456n, w64: 77, wstr: '', packed: [1, -1, 9007199254740992n], tss: [-1n],
+    d: 1.25,
+    f: 0.5,
+    i32: -7,
+    i64: -9007199254740993n,
+    u32: 4294967295,
+    u64: 18446744073709551n,
+    s32: -2147483648,
+    s64: 9223372036854775807n,
+    f32: 4000000000,
+    f64: 123,
+    sf32: -1,
+    sf64: -9223372036854775808n,
+    b: true,
+    s: 'ß',
+    by: Uint8Array.of(1, 2),
+    kind: 'K_ONE',
+    inner: { s: 'in', xs: [1, 2] },
+    inners: [
+      { s: 'a', xs: [] },
+      { s: '', xs: [3] },
+    ],
+    smap: new Map([['k', 5]]),
+    lmap: new Map<number | bigint, string>([
+      [-3, 'neg'],
+      [9007199254740993n, 'big'],
+    ]),
+    bmap: new Map([[true, { s: 't', xs: [] }]]),
+    opt: 0,
+    c_str: null,
+    c_num: 42,
+    ts: 1_700_000_000_123_456n,
+    w64: 77,
+    wstr: '',
+    packed: [1, -1, 9007199254740992n],
+    tss: [-1n],
   });
   assert.ok(!(out.by instanceof Buffer), 'bytes are a plain Uint8Array copy');
 });
@@ -118,9 +178,35 @@ test('absent fields: presence fields are null, implicit proto3 scalars are their
   const decode = compileProtobufDecoder(schema.messageAt([1]));
   const out = decode(writer.encode(writer.create({})).finish());
   assert.deepEqual(out, {
-    d: 0, f: 0, i32: 0, i64: 0, u32: 0, u64: 0, s32: 0, s64: 0, f32: 0, f64: 0, sf32: 0, sf64: 0, b: false, s: '',
-    by: new Uint8Array(0), kind: 'K_ZERO', inner: null, inners: [], smap: new Map(), lmap: new Map(), bmap: new Map(),
-    opt: null, c_str: null, c_num: null, ts: null, w64: null, wstr: null, packed: [], tss: [],
+    d: 0,
+    f: 0,
+    i32: 0,
+    i64: 0,
+    u32: 0,
+    u64: 0,
+    s32: 0,
+    s64: 0,
+    f32: 0,
+    f64: 0,
+    sf32: 0,
+    sf64: 0,
+    b: false,
+    s: '',
+    by: new Uint8Array(0),
+    kind: 'K_ZERO',
+    inner: null,
+    inners: [],
+    smap: new Map(),
+    lmap: new Map(),
+    bmap: new Map(),
+    opt: null,
+    c_str: null,
+    c_num: null,
+    ts: null,
+    w64: null,
+    wstr: null,
+    packed: [],
+    tss: [],
   });
 });
 
@@ -135,28 +221,46 @@ test('uint64 above the largest long is an invalid payload', () => {
   const { schema, writer } = setup();
   const decode = compileProtobufDecoder(schema.messageAt([1]));
   const bytes = writer.encode(writer.fromObject({ u64: '18446744073709551615' })).finish();
-  assert.equal(reasonOf(() => decode(bytes)), 'invalid-payload');
+  assert.equal(
+    reasonOf(() => decode(bytes)),
+    'invalid-payload',
+  );
 });
 
 test('references: a message importing another file', () => {
   const money = 'syntax = "proto3"; package shop.common; message Money { string currency = 1; int64 units = 2; }';
   const order = 'syntax = "proto3"; package shop; import "shop/common/money.proto"; message Order { string id = 1; shop.common.Money total = 2; }';
   const schema = parseProtobufSchema(order, [{ name: 'shop/common/money.proto', schema: money }]);
-  assert.deepEqual(schema.messages.map((m) => m.fullName), ['.shop.Order']);
+  assert.deepEqual(
+    schema.messages.map((m) => m.fullName),
+    ['.shop.Order'],
+  );
   const root = new protobuf.Root();
   protobuf.parse(money, root, { keepCase: true });
   protobuf.parse(order, root, { keepCase: true });
   const w = root.lookupType('shop.Order');
   const out = compileProtobufDecoder(schema.messageAt([0]))(w.encode(w.fromObject({ id: 'o1', total: { currency: 'EUR', units: 5 } })).finish());
   assert.deepEqual(out, { id: 'o1', total: { currency: 'EUR', units: 5 } });
-  assert.equal(reasonOf(() => parseProtobufSchema(order)), 'unsupported-schema'); // import not given
-  assert.equal(reasonOf(() => parseProtobufSchema('syntax = "proto3"; message {')), 'unsupported-schema');
+  assert.equal(
+    reasonOf(() => parseProtobufSchema(order)),
+    'unsupported-schema',
+  ); // import not given
+  assert.equal(
+    reasonOf(() => parseProtobufSchema('syntax = "proto3"; message {')),
+    'unsupported-schema',
+  );
 });
 
 test('bad payloads: truncated and malformed', () => {
   const decode = compileProtobufDecoder(parseProtobufSchema(EVENTS_PROTO_SCHEMA).messageAt([0]));
   const good = encodeEventProtobuf(sampleEvent(2));
-  assert.equal(reasonOf(() => decode(good.subarray(0, good.length - 3))), 'truncated');
+  assert.equal(
+    reasonOf(() => decode(good.subarray(0, good.length - 3))),
+    'truncated',
+  );
   // wire type 7 does not exist
-  assert.equal(reasonOf(() => decode(Uint8Array.of(0x0f, 0x00))), 'invalid-payload');
+  assert.equal(
+    reasonOf(() => decode(Uint8Array.of(0x0f, 0x00))),
+    'invalid-payload',
+  );
 });

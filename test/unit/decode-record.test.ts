@@ -3,9 +3,7 @@ import assert from 'node:assert/strict';
 import { ConfluentDecoder, decodePlainJson } from '../../src/decode/record-decoder.ts';
 import type { ResolvedSchema, SchemaLookup } from '../../src/decode/schema-registry.ts';
 import { DecodeError, encodeFrame } from '../../src/decode/wire-format.ts';
-import {
-  EVENTS_AVRO_SCHEMA, EVENTS_JSON_SCHEMA, EVENTS_PROTO_SCHEMA, encodeEventAvro, encodeEventProtobuf, eventToJson, sampleEvent,
-} from '../../schemas/events-sample.ts';
+import { EVENTS_AVRO_SCHEMA, EVENTS_JSON_SCHEMA, EVENTS_PROTO_SCHEMA, encodeEventAvro, encodeEventProtobuf, eventToJson, sampleEvent } from '../../schemas/events-sample.ts';
 import avro from 'avsc';
 
 class FakeLookup implements SchemaLookup {
@@ -31,10 +29,17 @@ function lookup(): FakeLookup {
     [3, { schema: EVENTS_JSON_SCHEMA, schemaType: 'JSON', references: [], dependencies: [] }],
     [4, { schema: NESTED_PROTO, schemaType: 'PROTOBUF', references: [], dependencies: [] }],
     [5, { schema: '"string"', schemaType: 'AVRO', references: [], dependencies: [] }],
-    [6, { schema: '{"type":"record","name":"O","fields":[{"name":"m","type":"com.x.Money"}]}', schemaType: 'AVRO',
-      references: [{ name: 'com.x.Money', subject: 'money', version: 1 }],
-      dependencies: [{ name: 'com.x.Money', subject: 'money', version: 1, schemaType: 'AVRO',
-        schema: '{"type":"record","name":"Money","namespace":"com.x","fields":[{"name":"units","type":"long"}]}' }] }],
+    [
+      6,
+      {
+        schema: '{"type":"record","name":"O","fields":[{"name":"m","type":"com.x.Money"}]}',
+        schemaType: 'AVRO',
+        references: [{ name: 'com.x.Money', subject: 'money', version: 1 }],
+        dependencies: [
+          { name: 'com.x.Money', subject: 'money', version: 1, schemaType: 'AVRO', schema: '{"type":"record","name":"Money","namespace":"com.x","fields":[{"name":"units","type":"long"}]}' },
+        ],
+      },
+    ],
     [7, { schema: '{"type":"record","name":"R","fields":[{"name":"n","type":"null"}]}', schemaType: 'AVRO', references: [], dependencies: [] }],
     [8, { schema: '{"type":"array","items":{"type":"integer"}}', schemaType: 'JSON', references: [], dependencies: [] }],
   ]);
@@ -90,10 +95,16 @@ test('Protobuf message indexes select the message and its Iceberg schema', async
   const C = root.lookupType('n.B.C');
   const rb = await dec.decode(encodeFrame(4, B.encode(B.fromObject({ b: 5 })).finish(), [1]));
   assert.deepEqual(rb.value, { b: 5 });
-  assert.deepEqual(rb.schema.fields.map((f) => f.name), ['b']);
+  assert.deepEqual(
+    rb.schema.fields.map((f) => f.name),
+    ['b'],
+  );
   const rc = await dec.decode(encodeFrame(4, C.encode(C.fromObject({ c: 'x' })).finish(), [1, 0]));
   assert.deepEqual(rc.value, { c: 'x' });
-  assert.deepEqual(rc.schema.fields.map((f) => [f.name, f.type]), [['c', 'string']]);
+  assert.deepEqual(
+    rc.schema.fields.map((f) => [f.name, f.type]),
+    [['c', 'string']],
+  );
   assert.equal(await reasonOf(() => dec.decode(encodeFrame(4, Uint8Array.of(), [3]))), 'unsupported-schema');
 });
 
@@ -105,7 +116,10 @@ test('non-record Avro and JSON Schema values are wrapped in the "value" column; 
   const writer = avro.Type.forSchema({ type: 'record', name: 'O', fields: [{ name: 'm', type: { type: 'record', name: 'Money', fields: [{ name: 'units', type: 'long' }] } }] });
   const r8 = await dec.decode(encodeFrame(8, new TextEncoder().encode('[1, 9007199254740993]')));
   assert.deepEqual(r8.value, { value: [1, 9007199254740993n] });
-  assert.deepEqual(r8.schema.fields.map((f) => [f.name, f.required]), [['value', true]]);
+  assert.deepEqual(
+    r8.schema.fields.map((f) => [f.name, f.required]),
+    [['value', true]],
+  );
   const r6 = await dec.decode(encodeFrame(6, writer.toBuffer({ m: { units: 12 } })));
   assert.deepEqual(r6.value, { m: { units: 12 } });
 });

@@ -89,7 +89,13 @@ test('frames as Uint8Array, Buffer, or a view into a larger buffer decode alike'
     assert.equal(v.s, 'héllo');
     assert.equal(v.f, 1.5);
     assert.ok(Object.is(v.d, -0));
-    assert.deepEqual(v.m, new Map([['k', 'v'], ['n', null]]));
+    assert.deepEqual(
+      v.m,
+      new Map([
+        ['k', 'v'],
+        ['n', null],
+      ]),
+    );
     assert.deepEqual(v.tags, ['a', 'a', 'b']);
   }
   // offset into a frame
@@ -104,7 +110,10 @@ test('floats and doubles: special values bit-exact', () => {
     assert.ok(Object.is(v.d, x), `double ${x}`);
   }
   const truncated = type.toBuffer({ id: '00000000-0000-0000-0000-000000000000', s: '', f: 1, d: 2, m: {}, tags: [] });
-  assert.throws(() => decode(truncated.subarray(0, 38 + 4 + 3)), (e: unknown) => e instanceof DecodeError && e.reason === 'truncated');
+  assert.throws(
+    () => decode(truncated.subarray(0, 38 + 4 + 3)),
+    (e: unknown) => e instanceof DecodeError && e.reason === 'truncated',
+  );
 });
 
 test('uuid strings: canonical either case accepted, anything else rejected with the same message', () => {

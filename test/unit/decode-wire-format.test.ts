@@ -1,8 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  DecodeError, encodeFrame, encodeMessageIndexes, parseFrame, parseProtobufFrame, readMessageIndexes,
-} from '../../src/decode/wire-format.ts';
+import { DecodeError, encodeFrame, encodeMessageIndexes, parseFrame, parseProtobufFrame, readMessageIndexes } from '../../src/decode/wire-format.ts';
 
 function reasonOf(f: () => unknown): string {
   try {
@@ -30,11 +28,29 @@ test('schema id uses all four bytes', () => {
 });
 
 test('errors: bad magic, truncated header, empty value', () => {
-  assert.equal(reasonOf(() => parseFrame(Uint8Array.of(1, 0, 0, 0, 1, 2))), 'bad-magic');
-  assert.equal(reasonOf(() => parseFrame(new TextEncoder().encode('{"a":1}'))), 'bad-magic');
-  assert.equal(reasonOf(() => parseFrame(Uint8Array.of(0, 0, 0))), 'truncated');
-  assert.equal(reasonOf(() => parseFrame(new Uint8Array(0))), 'truncated');
-  const e = (() => { try { parseFrame(Uint8Array.of(0x7b)); } catch (x) { return x as Error; } })();
+  assert.equal(
+    reasonOf(() => parseFrame(Uint8Array.of(1, 0, 0, 0, 1, 2))),
+    'bad-magic',
+  );
+  assert.equal(
+    reasonOf(() => parseFrame(new TextEncoder().encode('{"a":1}'))),
+    'bad-magic',
+  );
+  assert.equal(
+    reasonOf(() => parseFrame(Uint8Array.of(0, 0, 0))),
+    'truncated',
+  );
+  assert.equal(
+    reasonOf(() => parseFrame(new Uint8Array(0))),
+    'truncated',
+  );
+  const e = (() => {
+    try {
+      parseFrame(Uint8Array.of(0x7b));
+    } catch (x) {
+      return x as Error;
+    }
+  })();
   assert.match(String(e?.message), /0x7b/);
 });
 
@@ -62,13 +78,34 @@ test('protobuf message indexes: zig-zag count then zig-zag indexes (as the Java 
 });
 
 test('protobuf message indexes: truncated, negative, absurd counts', () => {
-  assert.equal(reasonOf(() => parseProtobufFrame(Uint8Array.of(0, 0, 0, 0, 1))), 'truncated');
-  assert.equal(reasonOf(() => readMessageIndexes(Uint8Array.of(6, 4), 0)), 'truncated');
-  assert.equal(reasonOf(() => readMessageIndexes(Uint8Array.of(0x80), 0)), 'truncated');
-  assert.equal(reasonOf(() => readMessageIndexes(Uint8Array.of(1), 0)), 'invalid-payload'); // count -1
-  assert.equal(reasonOf(() => readMessageIndexes(Uint8Array.of(2, 1), 0)), 'invalid-payload'); // index -1
-  assert.equal(reasonOf(() => readMessageIndexes(Uint8Array.of(0xfe, 0x7f), 0)), 'invalid-payload'); // count 8191
-  assert.equal(reasonOf(() => readMessageIndexes(Uint8Array.of(2, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01), 0)), 'invalid-payload');
+  assert.equal(
+    reasonOf(() => parseProtobufFrame(Uint8Array.of(0, 0, 0, 0, 1))),
+    'truncated',
+  );
+  assert.equal(
+    reasonOf(() => readMessageIndexes(Uint8Array.of(6, 4), 0)),
+    'truncated',
+  );
+  assert.equal(
+    reasonOf(() => readMessageIndexes(Uint8Array.of(0x80), 0)),
+    'truncated',
+  );
+  assert.equal(
+    reasonOf(() => readMessageIndexes(Uint8Array.of(1), 0)),
+    'invalid-payload',
+  ); // count -1
+  assert.equal(
+    reasonOf(() => readMessageIndexes(Uint8Array.of(2, 1), 0)),
+    'invalid-payload',
+  ); // index -1
+  assert.equal(
+    reasonOf(() => readMessageIndexes(Uint8Array.of(0xfe, 0x7f), 0)),
+    'invalid-payload',
+  ); // count 8191
+  assert.equal(
+    reasonOf(() => readMessageIndexes(Uint8Array.of(2, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01), 0)),
+    'invalid-payload',
+  );
 });
 
 test('encodeFrame round-trips through parseFrame / parseProtobufFrame', () => {

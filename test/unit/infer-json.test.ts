@@ -13,10 +13,18 @@ test('primitives: integers → long, other numbers → double, strings, booleans
   ]);
   assert.equal(rejected.length, 0);
   assert.deepEqual(cols(schema), [
-    ['i', 'long', false], ['big', 'long', false], ['d', 'double', false], ['s', 'string', false], ['b', 'boolean', false],
-    ['ts', 'timestamptz', false], ['tz', 'timestamptz', false],
+    ['i', 'long', false],
+    ['big', 'long', false],
+    ['d', 'double', false],
+    ['s', 'string', false],
+    ['b', 'boolean', false],
+    ['ts', 'timestamptz', false],
+    ['tz', 'timestamptz', false],
   ]);
-  assert.deepEqual(schema.fields.map((f) => f.id), [1, 2, 3, 4, 5, 6, 7]);
+  assert.deepEqual(
+    schema.fields.map((f) => f.id),
+    [1, 2, 3, 4, 5, 6, 7],
+  );
 });
 
 test('RFC 3339 detection needs an offset and valid ranges', () => {
@@ -27,35 +35,56 @@ test('RFC 3339 detection needs an offset and valid ranges', () => {
 });
 
 test('widening across records: long+double → double, timestamptz+string → string; missing keys and nulls', () => {
-  const { schema, rejected } = inferJsonSchema([
-    { a: 1, t: '2026-01-01T00:00:00Z', n: null, e: [] },
-    { a: 2.5, t: 'not a time', only2: 'x', e: [] },
-    { a: 3 },
-  ]);
+  const { schema, rejected } = inferJsonSchema([{ a: 1, t: '2026-01-01T00:00:00Z', n: null, e: [] }, { a: 2.5, t: 'not a time', only2: 'x', e: [] }, { a: 3 }]);
   assert.equal(rejected.length, 0);
   // n was only ever null and e only ever empty: no type yet, so no column
-  assert.deepEqual(cols(schema), [['a', 'double', false], ['t', 'string', false], ['only2', 'string', false]]);
+  assert.deepEqual(cols(schema), [
+    ['a', 'double', false],
+    ['t', 'string', false],
+    ['only2', 'string', false],
+  ]);
 });
 
 test('nested objects and arrays: struct fields merge, list elements merge', () => {
-  const { schema } = inferJsonSchema([
-    { user: { id: 1, tags: ['a'] }, pts: [1, 2] },
-    { user: { name: 'bo', tags: [] }, pts: [0.5], grid: [[1], [2, 3]] },
-    { objs: [{ x: 1 }, { y: true }] },
-  ]);
+  const { schema } = inferJsonSchema([{ user: { id: 1, tags: ['a'] }, pts: [1, 2] }, { user: { name: 'bo', tags: [] }, pts: [0.5], grid: [[1], [2, 3]] }, { objs: [{ x: 1 }, { y: true }] }]);
   assert.deepEqual(schema.fields, [
-    { id: 1, name: 'user', required: false, type: { type: 'struct', fields: [
-      { id: 5, name: 'id', required: false, type: 'long' },
-      { id: 6, name: 'tags', required: false, type: { type: 'list', 'element-id': 8, element: 'string', 'element-required': false } },
-      { id: 7, name: 'name', required: false, type: 'string' },
-    ] } },
+    {
+      id: 1,
+      name: 'user',
+      required: false,
+      type: {
+        type: 'struct',
+        fields: [
+          { id: 5, name: 'id', required: false, type: 'long' },
+          { id: 6, name: 'tags', required: false, type: { type: 'list', 'element-id': 8, element: 'string', 'element-required': false } },
+          { id: 7, name: 'name', required: false, type: 'string' },
+        ],
+      },
+    },
     { id: 2, name: 'pts', required: false, type: { type: 'list', 'element-id': 9, element: 'double', 'element-required': false } },
-    { id: 3, name: 'grid', required: false, type: { type: 'list', 'element-id': 10,
-      element: { type: 'list', 'element-id': 11, element: 'long', 'element-required': false }, 'element-required': false } },
-    { id: 4, name: 'objs', required: false, type: { type: 'list', 'element-id': 12, element: { type: 'struct', fields: [
-      { id: 13, name: 'x', required: false, type: 'long' },
-      { id: 14, name: 'y', required: false, type: 'boolean' },
-    ] }, 'element-required': false } },
+    {
+      id: 3,
+      name: 'grid',
+      required: false,
+      type: { type: 'list', 'element-id': 10, element: { type: 'list', 'element-id': 11, element: 'long', 'element-required': false }, 'element-required': false },
+    },
+    {
+      id: 4,
+      name: 'objs',
+      required: false,
+      type: {
+        type: 'list',
+        'element-id': 12,
+        element: {
+          type: 'struct',
+          fields: [
+            { id: 13, name: 'x', required: false, type: 'long' },
+            { id: 14, name: 'y', required: false, type: 'boolean' },
+          ],
+        },
+        'element-required': false,
+      },
+    },
   ]);
 });
 
@@ -69,17 +98,39 @@ test('conflicts that cannot widen are IncompatibleValueErrors for that record; t
     [1, 2], // not a record
     { a: 2, o: { x: 3, y: 'ok' } },
   ]);
-  assert.deepEqual(rejected.map((r) => [r.index, r.error.path]), [[1, 'a'], [2, 'o'], [3, 'a'], [4, 'o.x'], [5, '']]);
+  assert.deepEqual(
+    rejected.map((r) => [r.index, r.error.path]),
+    [
+      [1, 'a'],
+      [2, 'o'],
+      [3, 'a'],
+      [4, 'o.x'],
+      [5, ''],
+    ],
+  );
   assert.ok(rejected.every((r) => r.error instanceof IncompatibleValueError));
   assert.equal(rejected[0].error.expected, 'long');
   assert.equal(rejected[0].error.actual, 'string');
-  assert.deepEqual(cols(schema), [['a', 'long', false], ['o', { type: 'struct', fields: [
-    { id: 3, name: 'x', required: false, type: 'long' }, { id: 4, name: 'y', required: false, type: 'string' }] }, false]]);
+  assert.deepEqual(cols(schema), [
+    ['a', 'long', false],
+    [
+      'o',
+      {
+        type: 'struct',
+        fields: [
+          { id: 3, name: 'x', required: false, type: 'long' },
+          { id: 4, name: 'y', required: false, type: 'string' },
+        ],
+      },
+      false,
+    ],
+  ]);
 });
 
 test('seeded with the table schema: its types are fixed, new keys become columns', () => {
   const table: Schema = {
-    type: 'struct', 'schema-id': 3,
+    type: 'struct',
+    'schema-id': 3,
     fields: [
       { id: 1, name: 'id', required: true, type: 'long' },
       { id: 2, name: 'price', required: false, type: 'double' },
@@ -95,6 +146,10 @@ test('seeded with the table schema: its types are fixed, new keys become columns
   assert.equal(inf.add({ id: 2, note: 'new' }), undefined);
   assert.equal(inf.changes, 1);
   assert.deepEqual(cols(inf.schema()), [
-    ['id', 'long', false], ['price', 'double', false], ['at', 'timestamptz', false], ['amount', 'decimal(10, 2)', false], ['note', 'string', false],
+    ['id', 'long', false],
+    ['price', 'double', false],
+    ['at', 'timestamptz', false],
+    ['amount', 'decimal(10, 2)', false],
+    ['note', 'string', false],
   ]);
 });

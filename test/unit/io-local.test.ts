@@ -109,10 +109,7 @@ test('list walks folders recursively, keeps the prefix spelling, honours name pr
     await io.write(`${base}/t/metadata/v1.metadata.json`, new Uint8Array(1));
     const all = [];
     for await (const f of io.list(`${base}/t`)) all.push(f);
-    assert.deepEqual(
-      all.map((f) => f.location).sort(),
-      [`${base}/t/data/b.parquet`, `${base}/t/data/p=1/a.parquet`, `${base}/t/metadata/v1.metadata.json`],
-    );
+    assert.deepEqual(all.map((f) => f.location).sort(), [`${base}/t/data/b.parquet`, `${base}/t/data/p=1/a.parquet`, `${base}/t/metadata/v1.metadata.json`]);
     assert.equal(all.find((f) => f.location.endsWith('b.parquet'))!.size, 7);
     assert.ok(all.every((f) => f.lastModified instanceof Date && f.lastModified.getTime() > 0));
     const meta = [];

@@ -30,8 +30,5 @@ test('defaults and overrides of timeouts, client id, TLS and SASL', () => {
     },
     'admin',
   );
-  assert.deepEqual(
-    [o.clientId, o.connectTimeout, o.requestTimeout, o.retries, o.tls, o.sasl],
-    ['mine', 1, 2, 0, {}, { mechanism: 'SCRAM-SHA-512', username: 'u', password: 'p' }],
-  );
+  assert.deepEqual([o.clientId, o.connectTimeout, o.requestTimeout, o.retries, o.tls, o.sasl], ['mine', 1, 2, 0, {}, { mechanism: 'SCRAM-SHA-512', username: 'u', password: 'p' }]);
 });

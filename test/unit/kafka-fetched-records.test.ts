@@ -54,7 +54,23 @@ test('records before the fetch offset are dropped; offsets, timestamps, headers 
   assert.equal(r.records[0]!.partition, 3);
   assert.equal(r.records[0]!.timestamp, 1020n); // firstTimestamp + delta of record 2
   assert.equal(r.nextOffset, 15n);
-  const h = convertBatches('t', 0, 0n, [{ ...batch(0n, 1), records: [rec(0, 'x', [['a', '1'], ['b', null]])] }], null);
+  const h = convertBatches(
+    't',
+    0,
+    0n,
+    [
+      {
+        ...batch(0n, 1),
+        records: [
+          rec(0, 'x', [
+            ['a', '1'],
+            ['b', null],
+          ]),
+        ],
+      },
+    ],
+    null,
+  );
   assert.deepEqual(h.records[0]!.headers, [
     { key: 'a', value: enc.encode('1') },
     { key: 'b', value: null },
@@ -106,7 +122,11 @@ test('read_committed: records of aborted transactions are dropped, other produce
 });
 
 test('tpKey round-trips topic names with dots, dashes and digits', () => {
-  for (const [t, p] of [['orders', 0], ['a.b-c_1', 11], ['x\u00e9', 2]] as const) {
+  for (const [t, p] of [
+    ['orders', 0],
+    ['a.b-c_1', 11],
+    ['x\u00e9', 2],
+  ] as const) {
     assert.deepEqual(tpFromKey(tpKey(t, p)), { topic: t, partition: p });
   }
   assert.notEqual(tpKey('a1', 1), tpKey('a', 11));

@@ -3,13 +3,7 @@ import assert from 'node:assert/strict';
 import { parseSchema, type AvroSchema } from '../../src/iceberg/avro.ts';
 import { readAvroFile, readAvroHeader, writeAvroFile } from '../../src/iceberg/avro-file.ts';
 import type { DataFile } from '../../src/iceberg/data-file.ts';
-import {
-  decimalToFixed,
-  manifestSummary,
-  readManifest,
-  writeManifest,
-  type ManifestEntry,
-} from '../../src/iceberg/manifest.ts';
+import { decimalToFixed, manifestSummary, readManifest, writeManifest, type ManifestEntry } from '../../src/iceberg/manifest.ts';
 import { newManifestFile, readManifestList, readManifestListMetadata, writeManifestList, type ManifestFile } from '../../src/iceberg/manifest-list.ts';
 import { fromSingleValue, toSingleValue } from '../../src/iceberg/single-value.ts';
 import type { PartitionSpec } from '../../src/iceberg/table-metadata.ts';
@@ -78,38 +72,54 @@ function file(i: number, partition: unknown[], extra: Partial<DataFile> = {}): D
   };
 }
 
-const fullFile = file(0, [19_000, -123_456_789_012_345_678_901_234_567_890n, 'kind-é', '123e4567-e89b-12d3-a456-426614174000', -(1n << 62n), Uint8Array.of(0, 1, 255), true, -0.5, 1_700_000_000_000_000n, -1n], {
-  'column-sizes': new Map([
-    [1, 100],
-    [2, 5_000_000_000_000],
-  ]),
-  'value-counts': new Map([
-    [1, 1000],
-    [2, 1000],
-  ]),
-  'null-value-counts': new Map([
-    [1, 0],
-    [2, 7],
-  ]),
-  'nan-value-counts': new Map([[8, 3]]),
-  'lower-bounds': new Map([
-    [1, toSingleValue('timestamptz', 1n)],
-    [3, toSingleValue('string', 'a')],
-  ]),
-  'upper-bounds': new Map([
-    [1, toSingleValue('timestamptz', 1_700_000_000_000_000n)],
-    [3, toSingleValue('string', 'zz')],
-  ]),
-  'split-offsets': [4, 1_048_576, 9_000_000_000],
-  'sort-order-id': 0,
-  'key-metadata': Uint8Array.of(9, 8, 7),
-});
+const fullFile = file(
+  0,
+  [19_000, -123_456_789_012_345_678_901_234_567_890n, 'kind-é', '123e4567-e89b-12d3-a456-426614174000', -(1n << 62n), Uint8Array.of(0, 1, 255), true, -0.5, 1_700_000_000_000_000n, -1n],
+  {
+    'column-sizes': new Map([
+      [1, 100],
+      [2, 5_000_000_000_000],
+    ]),
+    'value-counts': new Map([
+      [1, 1000],
+      [2, 1000],
+    ]),
+    'null-value-counts': new Map([
+      [1, 0],
+      [2, 7],
+    ]),
+    'nan-value-counts': new Map([[8, 3]]),
+    'lower-bounds': new Map([
+      [1, toSingleValue('timestamptz', 1n)],
+      [3, toSingleValue('string', 'a')],
+    ]),
+    'upper-bounds': new Map([
+      [1, toSingleValue('timestamptz', 1_700_000_000_000_000n)],
+      [3, toSingleValue('string', 'zz')],
+    ]),
+    'split-offsets': [4, 1_048_576, 9_000_000_000],
+    'sort-order-id': 0,
+    'key-metadata': Uint8Array.of(9, 8, 7),
+  },
+);
 
 const entries: ManifestEntry[] = [
   { status: 1, snapshotId: BIG_SNAPSHOT, sequenceNumber: null, fileSequenceNumber: null, dataFile: fullFile },
   { status: 1, snapshotId: null, sequenceNumber: null, fileSequenceNumber: null, dataFile: file(1, [null, null, null, null, null, null, null, null, null, null]) },
-  { status: 0, snapshotId: MAX_SNAPSHOT, sequenceNumber: 5, fileSequenceNumber: 6, dataFile: file(2, [-1, 1n, '', '00000000-0000-0000-0000-000000000000', 0n, new Uint8Array(0), false, NaN, 0n, 99_999_999n]) },
-  { status: 2, snapshotId: 77n, sequenceNumber: 2, fileSequenceNumber: 2, dataFile: file(3, [20_000, 10n ** 37n, 'b', 'ffffffff-ffff-ffff-ffff-ffffffffffff', 5n, Uint8Array.of(1), true, 2.5, -5n, -99_999_999n]) },
+  {
+    status: 0,
+    snapshotId: MAX_SNAPSHOT,
+    sequenceNumber: 5,
+    fileSequenceNumber: 6,
+    dataFile: file(2, [-1, 1n, '', '00000000-0000-0000-0000-000000000000', 0n, new Uint8Array(0), false, NaN, 0n, 99_999_999n]),
+  },
+  {
+    status: 2,
+    snapshotId: 77n,
+    sequenceNumber: 2,
+    fileSequenceNumber: 2,
+    dataFile: file(3, [20_000, 10n ** 37n, 'b', 'ffffffff-ffff-ffff-ffff-ffffffffffff', 5n, Uint8Array.of(1), true, 2.5, -5n, -99_999_999n]),
+  },
 ];
 
 function write(e: ManifestEntry[] = entries, blockBytes?: number): Uint8Array {
@@ -174,7 +184,43 @@ test('the header schema keeps every field id, element id and map logical type', 
     } else if (typeof o.type === 'object') walk(o.type);
   };
   walk(json);
-  const expected = [0, 1, 3, 4, 2, 134, 100, 101, 102, ...partitionType.fields.map((f) => f.id), 103, 104, 108, 117, 118, 109, 119, 120, 110, 121, 122, 137, 138, 139, 125, 126, 127, 128, 129, 130, 131, 132, 135, 140, 143];
+  const expected = [
+    0,
+    1,
+    3,
+    4,
+    2,
+    134,
+    100,
+    101,
+    102,
+    ...partitionType.fields.map((f) => f.id),
+    103,
+    104,
+    108,
+    117,
+    118,
+    109,
+    119,
+    120,
+    110,
+    121,
+    122,
+    137,
+    138,
+    139,
+    125,
+    126,
+    127,
+    128,
+    129,
+    130,
+    131,
+    132,
+    135,
+    140,
+    143,
+  ];
   assert.deepEqual(fieldIds, expected);
   assert.deepEqual(elementIds, [133, 136]);
   assert.equal(mapArrays, 6);
@@ -193,7 +239,7 @@ test('the header schema keeps every field id, element id and map logical type', 
   assert.match(text, /"name":"ts","type":\["null",\{"type":"long","logicalType":"timestamp-micros","adjust-to-utc":true\}\]/);
 });
 
-test('decimal and uuid partition values are stored as the spec says (fixed, two\'s complement / 16 raw bytes)', () => {
+test("decimal and uuid partition values are stored as the spec says (fixed, two's complement / 16 raw bytes)", () => {
   assert.deepEqual(decimalToFixed(-1n, 4), Uint8Array.of(0xff, 0xff, 0xff, 0xff));
   assert.deepEqual(decimalToFixed(256n, 3), Uint8Array.of(0, 1, 0));
   assert.throws(() => decimalToFixed(1n << 31n, 4), /does not fit/);
@@ -216,10 +262,7 @@ test('write validation: arity, sequence numbers of existing entries, spec/partit
   assert.throws(() => write([{ ...entries[0], dataFile: file(9, [1]) }]), /partition has 1 values, spec has 10/);
   assert.throws(() => write([{ ...entries[2], sequenceNumber: null }]), /only ADDED entries may have null sequence numbers/);
   assert.throws(() => write([{ ...entries[3], fileSequenceNumber: null }]), /only ADDED entries/);
-  assert.throws(
-    () => writeManifest({ schema, spec: { ...spec, fields: spec.fields.slice(1) }, partitionType, entries: [], formatVersion: 2 }),
-    /partition type has 10 fields/,
-  );
+  assert.throws(() => writeManifest({ schema, spec: { ...spec, fields: spec.fields.slice(1) }, partitionType, entries: [], formatVersion: 2 }), /partition type has 10 fields/);
   const swapped = { ...spec, fields: [spec.fields[1], spec.fields[0], ...spec.fields.slice(2)] };
   assert.throws(() => writeManifest({ schema, spec: swapped, partitionType, entries: [], formatVersion: 2 }), /has id 1000, spec field has 1001/);
   assert.throws(() => write([{ ...entries[0], dataFile: { ...fullFile, content: 1 } }]), /data manifest cannot hold content 1/);
@@ -294,16 +337,34 @@ test('reading maps fields by id: a v1-style manifest with other field names and 
             {
               name: 'nulls',
               'field-id': 110,
-              type: ['null', { type: 'array', logicalType: 'map', items: { type: 'record', name: 'k121_v122', fields: [{ name: 'k', type: 'int', 'field-id': 121 }, { name: 'v', type: 'long', 'field-id': 122 }] } }],
+              type: [
+                'null',
+                {
+                  type: 'array',
+                  logicalType: 'map',
+                  items: {
+                    type: 'record',
+                    name: 'k121_v122',
+                    fields: [
+                      { name: 'k', type: 'int', 'field-id': 121 },
+                      { name: 'v', type: 'long', 'field-id': 122 },
+                    ],
+                  },
+                },
+              ],
             },
           ],
         },
       },
     ],
   };
-  const bytes = writeAvroFile(v1, [{ st: 1, snap: MAX_SNAPSHOT, df: { path: '/a.parquet', fmt: 'parquet', part: { x: 7 }, rows: 10n, size: 20n, block_size_in_bytes: 67108864n, nulls: [{ k: 1, v: 3n }] } }], {
-    metadata: { 'partition-spec': '[{"name":"x","transform":"identity","source-id":1,"field-id":1000}]', schema: '{"type":"struct","fields":[]}' },
-  });
+  const bytes = writeAvroFile(
+    v1,
+    [{ st: 1, snap: MAX_SNAPSHOT, df: { path: '/a.parquet', fmt: 'parquet', part: { x: 7 }, rows: 10n, size: 20n, block_size_in_bytes: 67108864n, nulls: [{ k: 1, v: 3n }] } }],
+    {
+      metadata: { 'partition-spec': '[{"name":"x","transform":"identity","source-id":1,"field-id":1000}]', schema: '{"type":"struct","fields":[]}' },
+    },
+  );
   const back = readManifest(bytes);
   assert.equal(back.formatVersion, 1);
   assert.equal(back.specId, 0);
@@ -320,10 +381,7 @@ test('reading maps fields by id: a v1-style manifest with other field names and 
 
 test('manifestSummary: counts, min sequence number, partition bounds in single-value form', () => {
   const s = manifestSummary(entries, partitionType);
-  assert.deepEqual(
-    [s.addedFilesCount, s.existingFilesCount, s.deletedFilesCount, s.addedRowsCount, s.existingRowsCount, s.deletedRowsCount],
-    [2, 1, 1, 1000 + 1001, 1002, 1003],
-  );
+  assert.deepEqual([s.addedFilesCount, s.existingFilesCount, s.deletedFilesCount, s.addedRowsCount, s.existingRowsCount, s.deletedRowsCount], [2, 1, 1, 1000 + 1001, 1002, 1003]);
   assert.equal(s.minSequenceNumber, 5); // live entries only: the deleted one (2) does not count
   const byName = Object.fromEntries(partitionType.fields.map((f, i) => [f.name, s.partitions[i]]));
   const dec = (name: string, which: 'lowerBound' | 'upperBound') => fromSingleValue(partitionType.fields.find((f) => f.name === name)!.type, byName[name][which]!);
@@ -412,7 +470,7 @@ test('manifest list round trip: sequence numbers filled for this snapshot, ids e
   assert.match(hs, /"name":"manifest_file"/);
 });
 
-test('manifest list refuses to assign this snapshot\'s sequence number to another snapshot\'s manifest', () => {
+test("manifest list refuses to assign this snapshot's sequence number to another snapshot's manifest", () => {
   const m = newManifestFile({ path: 'p', length: 1, specId: 0, snapshotId: 5n, summary: manifestSummary([], { type: 'struct', fields: [] }) });
   assert.throws(() => writeManifestList({ snapshotId: 6n, parentSnapshotId: 5n, sequenceNumber: 2, manifests: [m] }), /from snapshot 5 has no sequence number/);
 });
@@ -441,13 +499,38 @@ test('v1 manifest lists read with the spec defaults (content 0, sequence numbers
       {
         name: 'partitions',
         'field-id': 507,
-        type: ['null', { type: 'array', 'element-id': 508, items: { type: 'record', name: 'r508', fields: [{ name: 'contains_null', type: 'boolean', 'field-id': 509 }, { name: 'lower_bound', type: ['null', 'bytes'], 'field-id': 510 }, { name: 'upper_bound', type: ['null', 'bytes'], 'field-id': 511 }] } }],
+        type: [
+          'null',
+          {
+            type: 'array',
+            'element-id': 508,
+            items: {
+              type: 'record',
+              name: 'r508',
+              fields: [
+                { name: 'contains_null', type: 'boolean', 'field-id': 509 },
+                { name: 'lower_bound', type: ['null', 'bytes'], 'field-id': 510 },
+                { name: 'upper_bound', type: ['null', 'bytes'], 'field-id': 511 },
+              ],
+            },
+          },
+        ],
       },
       { name: 'added_rows_count', type: ['null', 'long'], 'field-id': 512 },
     ],
   };
   const bytes = writeAvroFile(v1, [
-    { manifest_path: '/m.avro', manifest_length: 10n, partition_spec_id: 0, added_snapshot_id: MAX_SNAPSHOT, added_data_files_count: 2, existing_data_files_count: null, deleted_data_files_count: 0, partitions: [{ contains_null: true, lower_bound: Uint8Array.of(1, 0, 0, 0), upper_bound: null }], added_rows_count: 9_000_000_000n },
+    {
+      manifest_path: '/m.avro',
+      manifest_length: 10n,
+      partition_spec_id: 0,
+      added_snapshot_id: MAX_SNAPSHOT,
+      added_data_files_count: 2,
+      existing_data_files_count: null,
+      deleted_data_files_count: 0,
+      partitions: [{ contains_null: true, lower_bound: Uint8Array.of(1, 0, 0, 0), upper_bound: null }],
+      added_rows_count: 9_000_000_000n,
+    },
   ]);
   assert.deepEqual(readManifestList(bytes), [
     {
@@ -471,7 +554,7 @@ test('v1 manifest lists read with the spec defaults (content 0, sequence numbers
 });
 
 test('counts beyond 2^53 are refused on read rather than rounded', () => {
-  const huge = 2n ** 60n as unknown as number; // the DataFile type says number; a writer may still hold a bigint
+  const huge = (2n ** 60n) as unknown as number; // the DataFile type says number; a writer may still hold a bigint
   const e: ManifestEntry = { ...entries[2], dataFile: { ...entries[2].dataFile, 'column-sizes': new Map([[1, huge]]) } };
   const bytes = write([e]);
   assert.throws(() => readManifest(bytes), /column_sizes \(field 108\): entry 1 → bigint 1152921504606846976 is not int → long/);

@@ -32,10 +32,15 @@ test('add-snapshot and set-snapshot-ref move main and keep 64-bit ids exact thro
   const big = (1n << 62n) + 12345n;
   let m = newTableMetadata({ schema, location: 'file:///w/t' });
   checkRequirements(m, [{ type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': null }]);
-  m = applyUpdates(m, [
-    { action: 'add-snapshot', snapshot: snap(big, 1) },
-    { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': big },
-  ], 5000, 'file:///w/t/metadata/00000-x.metadata.json');
+  m = applyUpdates(
+    m,
+    [
+      { action: 'add-snapshot', snapshot: snap(big, 1) },
+      { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': big },
+    ],
+    5000,
+    'file:///w/t/metadata/00000-x.metadata.json',
+  );
   const back = parseJson<typeof m>(stringifyJson(m));
   assert.equal(back['current-snapshot-id'], big);
   assert.equal(back.refs!.main['snapshot-id'], big);
@@ -43,38 +48,56 @@ test('add-snapshot and set-snapshot-ref move main and keep 64-bit ids exact thro
   assert.equal(back['last-sequence-number'], 1);
   assert.equal(back['metadata-log']!.length, 1);
   checkRequirements(back, [{ type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': big }]);
-  assert.throws(
-    () => checkRequirements(back, [{ type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': big + 1n }]),
-    RequirementFailedError,
-  );
+  assert.throws(() => checkRequirements(back, [{ type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': big + 1n }]), RequirementFailedError);
   assert.throws(() => checkRequirements(back, [{ type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': null }]), /expected nothing/);
 });
 
 test('metadata log is bounded by write.metadata.previous-versions-max', () => {
   let m = newTableMetadata({ schema, location: 'file:///w/t', properties: { 'write.metadata.previous-versions-max': '3' } });
   for (let i = 0; i < 10; i++) m = applyUpdates(m, [{ action: 'set-properties', updates: { n: String(i) } }], 1000 + i, `v${i}`);
-  assert.deepEqual(m['metadata-log']!.map((e) => e['metadata-file']), ['v7', 'v8', 'v9']);
+  assert.deepEqual(
+    m['metadata-log']!.map((e) => e['metadata-file']),
+    ['v7', 'v8', 'v9'],
+  );
   assert.equal(m.properties!.n, '9');
 });
 
 test('add-schema with id -1 in set-current-schema picks the schema just added; same fields reuse the old id', () => {
   let m = newTableMetadata({ schema, location: 'file:///w/t' });
   const evolved: Schema = { ...schema, 'schema-id': 1, fields: [...schema.fields, { id: 4, name: 'x', required: false, type: 'double' }] };
-  m = applyUpdates(m, [{ action: 'add-schema', schema: evolved, 'last-column-id': 4 }, { action: 'set-current-schema', 'schema-id': -1 }]);
+  m = applyUpdates(m, [
+    { action: 'add-schema', schema: evolved, 'last-column-id': 4 },
+    { action: 'set-current-schema', 'schema-id': -1 },
+  ]);
   assert.equal(m['current-schema-id'], 1);
   assert.equal(m['last-column-id'], 4);
-  const again = applyUpdates(m, [{ action: 'add-schema', schema: evolved }, { action: 'set-current-schema', 'schema-id': -1 }]);
+  const again = applyUpdates(m, [
+    { action: 'add-schema', schema: evolved },
+    { action: 'set-current-schema', 'schema-id': -1 },
+  ]);
   assert.equal(again.schemas.length, 2);
   assert.throws(() => checkRequirements(m, [{ type: 'assert-current-schema-id', 'current-schema-id': 0 }]), RequirementFailedError);
 });
 
 test('remove-snapshots drops snapshots, their log entries and refs to them', () => {
   let m = newTableMetadata({ schema, location: 'file:///w/t' });
-  m = applyUpdates(m, [{ action: 'add-snapshot', snapshot: snap(1n, 1) }, { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': 1n }]);
-  m = applyUpdates(m, [{ action: 'add-snapshot', snapshot: snap(2n, 2, 1n) }, { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': 2n }]);
+  m = applyUpdates(m, [
+    { action: 'add-snapshot', snapshot: snap(1n, 1) },
+    { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': 1n },
+  ]);
+  m = applyUpdates(m, [
+    { action: 'add-snapshot', snapshot: snap(2n, 2, 1n) },
+    { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': 2n },
+  ]);
   assert.throws(() => applyUpdates(m, [{ action: 'add-snapshot', snapshot: snap(3n, 2, 2n) }]), /sequence number/);
   m = applyUpdates(m, [{ action: 'remove-snapshots', 'snapshot-ids': [1n] }]);
-  assert.deepEqual(m.snapshots!.map((s) => s['snapshot-id']), [2n]);
-  assert.deepEqual(m['snapshot-log']!.map((s) => s['snapshot-id']), [2n]);
+  assert.deepEqual(
+    m.snapshots!.map((s) => s['snapshot-id']),
+    [2n],
+  );
+  assert.deepEqual(
+    m['snapshot-log']!.map((s) => s['snapshot-id']),
+    [2n],
+  );
   assert.equal(currentSnapshot(m)!['snapshot-id'], 2n);
 });

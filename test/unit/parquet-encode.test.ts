@@ -100,25 +100,49 @@ function checkFlat(bytes: Uint8Array, n: number): void {
   assert.deepEqual(column(t, 'i'), pick('i'));
   assert.deepEqual(column(t, 'l'), pick('l'));
   assert.deepEqual(column(t, 'f'), pick('f'));
-  assert.deepEqual(column(t, 'd').map((x) => (typeof x === 'number' && Number.isNaN(x) ? 'NaN' : x)), pick('d').map((x) => (typeof x === 'number' && Number.isNaN(x) ? 'NaN' : x)));
-  assert.deepEqual(column(t, 'dt'), pick('dt').map((x) => (x === null ? null : (x as number) * 86400000)));
+  assert.deepEqual(
+    column(t, 'd').map((x) => (typeof x === 'number' && Number.isNaN(x) ? 'NaN' : x)),
+    pick('d').map((x) => (typeof x === 'number' && Number.isNaN(x) ? 'NaN' : x)),
+  );
+  assert.deepEqual(
+    column(t, 'dt'),
+    pick('dt').map((x) => (x === null ? null : (x as number) * 86400000)),
+  );
   assert.deepEqual(column(t, 't'), pick('t'));
-  assert.deepEqual(column(t, 'ts'), pick('ts').map((x) => (x === null ? null : (x as number) / 1000)));
-  assert.deepEqual(column(t, 'tz'), pick('tz').map((x) => (x === null ? null : (x as number) / 1000)));
+  assert.deepEqual(
+    column(t, 'ts'),
+    pick('ts').map((x) => (x === null ? null : (x as number) / 1000)),
+  );
+  assert.deepEqual(
+    column(t, 'tz'),
+    pick('tz').map((x) => (x === null ? null : (x as number) / 1000)),
+  );
   assert.deepEqual(column(t, 's'), pick('s'));
   assert.deepEqual(
     column(t, 'u').map((x) => (x === null ? null : Buffer.from(x as Uint8Array).toString('hex'))),
     pick('u').map((x) => (x === null ? null : (x as string).replace(/-/g, ''))),
   );
-  assert.deepEqual(column(t, 'fx').map((x) => (x === null ? null : Array.from(x as Uint8Array))), pick('fx').map((x) => (x === null ? null : Array.from(x as Uint8Array))));
-  assert.deepEqual(column(t, 'bin').map((x) => (x === null ? null : Array.from(x as Uint8Array))), pick('bin').map((x) => (x === null ? null : Array.from(x as Uint8Array))));
-  assert.deepEqual(decimals(t, 'd9'), recs.map((r, i) => (r.d9 === null ? null : BigInt(i) * 100n + BigInt(i % 100))));
+  assert.deepEqual(
+    column(t, 'fx').map((x) => (x === null ? null : Array.from(x as Uint8Array))),
+    pick('fx').map((x) => (x === null ? null : Array.from(x as Uint8Array))),
+  );
+  assert.deepEqual(
+    column(t, 'bin').map((x) => (x === null ? null : Array.from(x as Uint8Array))),
+    pick('bin').map((x) => (x === null ? null : Array.from(x as Uint8Array))),
+  );
+  assert.deepEqual(
+    decimals(t, 'd9'),
+    recs.map((r, i) => (r.d9 === null ? null : BigInt(i) * 100n + BigInt(i % 100))),
+  );
   assert.deepEqual(decimals(t, 'd18'), pick('d18'));
 }
 
 test('every primitive type round-trips through an independent reader', () => {
   const n = 50;
-  const { bytes } = encode(flat, Array.from({ length: n }, (_, i) => flatRecord(i)));
+  const { bytes } = encode(
+    flat,
+    Array.from({ length: n }, (_, i) => flatRecord(i)),
+  );
   checkFlat(bytes, n);
 });
 
@@ -138,7 +162,18 @@ const nested: Schema = {
   'schema-id': 0,
   fields: [
     { id: 1, name: 'id', required: true, type: 'int' },
-    { id: 2, name: 'st', required: false, type: { type: 'struct', fields: [{ id: 3, name: 'x', required: true, type: 'int' }, { id: 4, name: 'y', required: false, type: 'string' }] } },
+    {
+      id: 2,
+      name: 'st',
+      required: false,
+      type: {
+        type: 'struct',
+        fields: [
+          { id: 3, name: 'x', required: true, type: 'int' },
+          { id: 4, name: 'y', required: false, type: 'string' },
+        ],
+      },
+    },
     { id: 5, name: 'tags', required: false, type: { type: 'list', 'element-id': 6, element: 'string', 'element-required': false } },
     { id: 7, name: 'm', required: false, type: { type: 'map', 'key-id': 8, key: 'string', 'value-id': 9, value: 'long', 'value-required': false } },
     {
@@ -231,9 +266,37 @@ test('metrics of a small batch', () => {
   const { bytes, metrics } = encode(schema, records);
   assert.equal(metrics['record-count'], 4);
   const m = (k: keyof typeof metrics, id: number) => (metrics[k] as Map<number, unknown>).get(id);
-  assert.deepEqual([...metrics['value-counts']].sort((a, b) => a[0] - b[0]), [[1, 4], [2, 4], [3, 4], [4, 4], [5, 4], [7, 4], [9, 6]]);
-  assert.deepEqual([...metrics['null-value-counts']].sort((a, b) => a[0] - b[0]), [[1, 1], [2, 1], [3, 1], [4, 1], [5, 3], [7, 2], [9, 3]]);
-  assert.deepEqual([...metrics['nan-value-counts']].sort((a, b) => a[0] - b[0]), [[2, 1], [9, 1]]);
+  assert.deepEqual(
+    [...metrics['value-counts']].sort((a, b) => a[0] - b[0]),
+    [
+      [1, 4],
+      [2, 4],
+      [3, 4],
+      [4, 4],
+      [5, 4],
+      [7, 4],
+      [9, 6],
+    ],
+  );
+  assert.deepEqual(
+    [...metrics['null-value-counts']].sort((a, b) => a[0] - b[0]),
+    [
+      [1, 1],
+      [2, 1],
+      [3, 1],
+      [4, 1],
+      [5, 3],
+      [7, 2],
+      [9, 3],
+    ],
+  );
+  assert.deepEqual(
+    [...metrics['nan-value-counts']].sort((a, b) => a[0] - b[0]),
+    [
+      [2, 1],
+      [9, 1],
+    ],
+  );
   const lo = (id: number, t: string) => fromSingleValue(t as never, m('lower-bounds', id) as Uint8Array);
   const hi = (id: number, t: string) => fromSingleValue(t as never, m('upper-bounds', id) as Uint8Array);
   assert.equal(lo(1, 'int'), -3);

@@ -48,7 +48,7 @@ test('expressions parse into transform, column and optional name', () => {
   assert.throws(() => parsePartitionExpression('a b'), /expected a column name/);
 });
 
-test('a spec from the connector\'s expressions: ids from 1000, Java\'s default names', () => {
+test("a spec from the connector's expressions: ids from 1000, Java's default names", () => {
   const { spec, lastPartitionId: last } = buildPartitionSpec(schema, [
     'day(order_ts)',
     'bucket(16, customer_id)',
@@ -127,8 +127,14 @@ test('partitionType: the manifest partition struct', () => {
 test('bindPartitionSpec gives working transforms per field', () => {
   const { spec } = buildPartitionSpec(schema, ['day(order_ts)', 'bucket(16, customer_id)', 'customer.zip']);
   const bound = bindPartitionSpec(spec, schema);
-  assert.deepEqual(bound.map((b) => b.sourcePath), [['order_ts'], ['customer_id'], ['customer', 'zip']]);
-  assert.deepEqual(bound.map((b) => b.resultType), ['date', 'int', 'int']);
+  assert.deepEqual(
+    bound.map((b) => b.sourcePath),
+    [['order_ts'], ['customer_id'], ['customer', 'zip']],
+  );
+  assert.deepEqual(
+    bound.map((b) => b.resultType),
+    ['date', 'int', 'int'],
+  );
   assert.equal(bound[0].apply(86_400_000_000n * 3n + 5n), 3);
   assert.equal(bound[1].apply(34n), (2017239379 & 0x7fffffff) % 16);
   assert.equal(bound[2].apply(null), null);
@@ -137,7 +143,10 @@ test('bindPartitionSpec gives working transforms per field', () => {
 test('validatePartitionSpec, lastPartitionId, specsEquivalent', () => {
   const { spec } = buildPartitionSpec(schema, ['day(order_ts)', 'bucket(16, customer_id)']);
   validatePartitionSpec(spec, schema);
-  assert.throws(() => validatePartitionSpec({ 'spec-id': 2, fields: [{ 'source-id': 3, 'field-id': 1000, name: 'n', transform: 'day' }] }, schema), /partition spec 2 field "n": transform day cannot be applied to column name of type string/);
+  assert.throws(
+    () => validatePartitionSpec({ 'spec-id': 2, fields: [{ 'source-id': 3, 'field-id': 1000, name: 'n', transform: 'day' }] }, schema),
+    /partition spec 2 field "n": transform day cannot be applied to column name of type string/,
+  );
   assert.throws(() => validatePartitionSpec({ 'spec-id': 2, fields: [{ 'source-id': 3, 'field-id': 1000, name: 'n', transform: 'zorder' }] }, schema), /unknown partition transform "zorder"/);
   assert.equal(lastPartitionId([]), 999);
   assert.equal(lastPartitionId([spec, { 'spec-id': 1, fields: [{ 'source-id': 1, 'field-id': 1010, name: 'x', transform: 'hour' }] }]), 1010);

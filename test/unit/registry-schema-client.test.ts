@@ -6,7 +6,14 @@ import type { AddressInfo } from 'node:net';
 import { SchemaRegistryClient, SchemaRegistryError } from '../../src/decode/schema-registry.ts';
 import { DecodeError } from '../../src/decode/decode-error.ts';
 
-interface Stored { id: number; subject: string; version: number; schema: string; schemaType?: string; references?: unknown[] }
+interface Stored {
+  id: number;
+  subject: string;
+  version: number;
+  schema: string;
+  schemaType?: string;
+  references?: unknown[];
+}
 const stored: Stored[] = [];
 const requests: string[] = [];
 let server: http.Server;
@@ -91,16 +98,23 @@ test('resolve follows references transitively, dependencies first, each once', a
   await c.register('base', { schema: base, schemaType: 'PROTOBUF' });
   await c.register('mid', { schema: mid, schemaType: 'PROTOBUF', references: [{ name: 'p/base.proto', subject: 'base', version: 1 }] });
   const topId = await c.register('top', {
-    schema: top, schemaType: 'PROTOBUF',
-    references: [{ name: 'p/mid.proto', subject: 'mid', version: 1 }, { name: 'p/base.proto', subject: 'base', version: 1 }],
+    schema: top,
+    schemaType: 'PROTOBUF',
+    references: [
+      { name: 'p/mid.proto', subject: 'mid', version: 1 },
+      { name: 'p/base.proto', subject: 'base', version: 1 },
+    ],
   });
   const r = await c.resolve(topId);
   assert.equal(r.id, topId);
   assert.equal(r.schemaType, 'PROTOBUF');
-  assert.deepEqual(r.dependencies.map((d) => [d.name, d.subject, d.version, d.schema]), [
-    ['p/base.proto', 'base', 1, base],
-    ['p/mid.proto', 'mid', 1, mid],
-  ]);
+  assert.deepEqual(
+    r.dependencies.map((d) => [d.name, d.subject, d.version, d.schema]),
+    [
+      ['p/base.proto', 'base', 1, base],
+      ['p/mid.proto', 'mid', 1, mid],
+    ],
+  );
   requests.length = 0;
   await c.resolve(topId);
   assert.deepEqual(requests, []);

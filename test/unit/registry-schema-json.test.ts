@@ -6,15 +6,27 @@ import { EVENTS_JSON_SCHEMA } from '../../schemas/events-sample.ts';
 
 test('events.schema.json → Iceberg (amount is double: JSON Schema has no decimal)', () => {
   const s = icebergSchemaFromJsonSchema(JSON.parse(EVENTS_JSON_SCHEMA));
-  assert.deepEqual(s.fields.map((x) => [x.id, x.name, x.type, x.required]), [
-    [1, 'id', 'uuid', true], [2, 'ts', 'timestamptz', true], [3, 'user_id', 'long', true], [4, 'session_id', 'string', true],
-    [5, 'event_type', 'string', true], [6, 'page_url', 'string', true], [7, 'referrer', 'string', false],
-    [8, 'user_agent', 'string', true], [9, 'country', 'string', true], [10, 'city', 'string', false],
-    [11, 'amount', 'double', false], [12, 'score', 'double', true], [13, 'is_mobile', 'boolean', true],
-    [14, 'event_date', 'date', true],
-    [15, 'tags', { type: 'list', 'element-id': 17, element: 'string', 'element-required': true }, true],
-    [16, 'properties', { type: 'map', 'key-id': 18, key: 'string', 'value-id': 19, value: 'string', 'value-required': true }, true],
-  ]);
+  assert.deepEqual(
+    s.fields.map((x) => [x.id, x.name, x.type, x.required]),
+    [
+      [1, 'id', 'uuid', true],
+      [2, 'ts', 'timestamptz', true],
+      [3, 'user_id', 'long', true],
+      [4, 'session_id', 'string', true],
+      [5, 'event_type', 'string', true],
+      [6, 'page_url', 'string', true],
+      [7, 'referrer', 'string', false],
+      [8, 'user_agent', 'string', true],
+      [9, 'country', 'string', true],
+      [10, 'city', 'string', false],
+      [11, 'amount', 'double', false],
+      [12, 'score', 'double', true],
+      [13, 'is_mobile', 'boolean', true],
+      [14, 'event_date', 'date', true],
+      [15, 'tags', { type: 'list', 'element-id': 17, element: 'string', 'element-required': true }, true],
+      [16, 'properties', { type: 'map', 'key-id': 18, key: 'string', 'value-id': 19, value: 'string', 'value-required': true }, true],
+    ],
+  );
 });
 
 test('types, formats, nullability, nested objects, descriptions', () => {
@@ -62,9 +74,15 @@ test('$ref to definitions, $defs and referenced schemas', () => {
     },
     new Map([['other.json', { type: 'object', properties: { x: { $ref: '#/definitions/T' } }, definitions: { T: { type: 'boolean' } } }]]),
   );
-  assert.deepEqual(s.fields.map((f) => [f.name, f.type]), [
-    ['p', 'long'], ['q', 'date'], ['r', { type: 'struct', fields: [{ id: 5, name: 'x', required: false, type: 'boolean' }] }], ['t', 'boolean'],
-  ]);
+  assert.deepEqual(
+    s.fields.map((f) => [f.name, f.type]),
+    [
+      ['p', 'long'],
+      ['q', 'date'],
+      ['r', { type: 'struct', fields: [{ id: 5, name: 'x', required: false, type: 'boolean' }] }],
+      ['t', 'boolean'],
+    ],
+  );
 });
 
 test('a non-object top-level schema becomes one column "value"', () => {
@@ -82,5 +100,8 @@ test('errors: free-form objects, tuples, mixed types, recursion, unknown refs', 
     { type: 'object', properties: { a: {} } },
   ];
   for (const s of bad) assert.throws(() => icebergSchemaFromJsonSchema(s), SchemaConversionError, JSON.stringify(s));
-  assert.throws(() => icebergSchemaFromJsonSchema({ type: 'object', properties: { a: { type: 'object' } } }), (e) => (e as SchemaConversionError).path === 'a');
+  assert.throws(
+    () => icebergSchemaFromJsonSchema({ type: 'object', properties: { a: { type: 'object' } } }),
+    (e) => (e as SchemaConversionError).path === 'a',
+  );
 });

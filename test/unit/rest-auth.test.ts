@@ -6,15 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
-import {
-  authFromProperties,
-  BearerAuth,
-  EMPTY_BODY_SHA256,
-  OAuth2ClientCredentialsAuth,
-  OAuth2Error,
-  SigV4Auth,
-  toSignable,
-} from '../../src/catalog/rest-auth.ts';
+import { authFromProperties, BearerAuth, EMPTY_BODY_SHA256, OAuth2ClientCredentialsAuth, OAuth2Error, SigV4Auth, toSignable } from '../../src/catalog/rest-auth.ts';
 import { RestCatalog } from '../../src/catalog/rest-catalog.ts';
 
 interface Seen {

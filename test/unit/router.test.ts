@@ -14,7 +14,10 @@ test('field routing: explicit map first, then the {value} template; unroutable r
   assert.equal(r.tableFor('t', { meta: { kind: 'sign-up' } }), 'crm.signups');
   assert.equal(r.tableFor('t', { meta: { kind: 'Page View' } }), 'shop.events_page_view');
   assert.equal(r.tableFor('t', { meta: { kind: 7 } }), 'shop.events_7');
-  assert.throws(() => r.tableFor('t', { meta: {} }), (e: unknown) => e instanceof RouteError && /"meta\.kind" is missing/.test(e.message));
+  assert.throws(
+    () => r.tableFor('t', { meta: {} }),
+    (e: unknown) => e instanceof RouteError && /"meta\.kind" is missing/.test(e.message),
+  );
   assert.throws(() => r.tableFor('t', { meta: { kind: ['x'] } }), /must be a string or number, got a list/);
   const strict = createRouter('shop.x', { by: 'field', field: 'kind', tables: { a: 'shop.a' } });
   assert.throws(() => strict.tableFor('t', { kind: 'b' }), /value "b", which route\.tables does not list/);

@@ -47,7 +47,16 @@ test('adds columns (optional, fresh ids from last-column-id + 1, nested ids as I
   const incoming: FieldSpec[] = [
     ...same(),
     { name: 'note', type: 'string', required: true },
-    { name: 'ship', type: { type: 'struct', fields: [{ name: 'city', type: 'string' }, { name: 'lines', type: { type: 'list', element: 'long' } }] } },
+    {
+      name: 'ship',
+      type: {
+        type: 'struct',
+        fields: [
+          { name: 'city', type: 'string' },
+          { name: 'lines', type: { type: 'list', element: 'long' } },
+        ],
+      },
+    },
   ];
   const r = evolveSchema(current, incoming, { lastColumnId: 20 });
   assert.equal(r.lastColumnId, 25);
@@ -56,29 +65,67 @@ test('adds columns (optional, fresh ids from last-column-id + 1, nested ids as I
   assert.deepEqual(r.schema!.fields.slice(7), [
     { id: 21, name: 'note', required: false, type: 'string' },
     {
-      id: 22, name: 'ship', required: false,
-      type: { type: 'struct', fields: [
-        { id: 23, name: 'city', required: false, type: 'string' },
-        { id: 24, name: 'lines', required: false, type: { type: 'list', 'element-id': 25, element: 'long', 'element-required': false } },
-      ] },
+      id: 22,
+      name: 'ship',
+      required: false,
+      type: {
+        type: 'struct',
+        fields: [
+          { id: 23, name: 'city', required: false, type: 'string' },
+          { id: 24, name: 'lines', required: false, type: { type: 'list', 'element-id': 25, element: 'long', 'element-required': false } },
+        ],
+      },
     },
   ]);
-  assert.deepEqual(r.changes.map((c) => [c.kind, c.path, c.fieldId]), [['add-column', 'note', 21], ['add-column', 'ship', 22]]);
+  assert.deepEqual(
+    r.changes.map((c) => [c.kind, c.path, c.fieldId]),
+    [
+      ['add-column', 'note', 21],
+      ['add-column', 'ship', 22],
+    ],
+  );
   // The result is a valid schema (unique ids, valid types).
   assert.deepEqual(schemaFromJson(JSON.parse(JSON.stringify(r.schema))), r.schema);
 });
 
 test('adds nested fields inside existing structs and list/map structs', () => {
   const base: Schema = {
-    type: 'struct', 'schema-id': 0,
+    type: 'struct',
+    'schema-id': 0,
     fields: [
       { id: 1, name: 's', required: false, type: { type: 'struct', fields: [{ id: 3, name: 'a', required: false, type: 'int' }] } },
-      { id: 2, name: 'l', required: false, type: { type: 'list', 'element-id': 4, element: { type: 'struct', fields: [{ id: 5, name: 'x', required: false, type: 'int' }] }, 'element-required': false } },
+      {
+        id: 2,
+        name: 'l',
+        required: false,
+        type: { type: 'list', 'element-id': 4, element: { type: 'struct', fields: [{ id: 5, name: 'x', required: false, type: 'int' }] }, 'element-required': false },
+      },
     ],
   };
   const r = evolveSchema(base, [
-    { name: 's', type: { type: 'struct', fields: [{ name: 'a', type: 'int' }, { name: 'b', type: 'string', required: true }] } },
-    { name: 'l', type: { type: 'list', element: { type: 'struct', fields: [{ name: 'x', type: 'long' }, { name: 'y', type: 'double' }] } } },
+    {
+      name: 's',
+      type: {
+        type: 'struct',
+        fields: [
+          { name: 'a', type: 'int' },
+          { name: 'b', type: 'string', required: true },
+        ],
+      },
+    },
+    {
+      name: 'l',
+      type: {
+        type: 'list',
+        element: {
+          type: 'struct',
+          fields: [
+            { name: 'x', type: 'long' },
+            { name: 'y', type: 'double' },
+          ],
+        },
+      },
+    },
   ]);
   assert.equal(r.lastColumnId, 7);
   assert.deepEqual(r.changes, [
@@ -124,23 +171,33 @@ test('widens int→long, float→double, decimal precision; makes required optio
 });
 
 test('a required field the incoming schema lacks becomes optional; an optional one is left alone', () => {
-  const r = evolveSchema(current, same().filter((f) => f.name !== 'qty' && f.name !== 'ratio'));
+  const r = evolveSchema(
+    current,
+    same().filter((f) => f.name !== 'qty' && f.name !== 'ratio'),
+  );
   assert.deepEqual(r.changes, [{ kind: 'make-optional', path: 'qty', fieldId: 2 }]);
-  assert.deepEqual(r.schema!.fields.map((f) => f.name), current.fields.map((f) => f.name), 'nothing is dropped');
+  assert.deepEqual(
+    r.schema!.fields.map((f) => f.name),
+    current.fields.map((f) => f.name),
+    'nothing is dropped',
+  );
   // Optional incoming where the table is optional, or required where the table is optional: no change.
   assert.equal(evolveSchema(current, replace(same(), 'price', { required: true })).schema, undefined);
 });
 
 test('incompatible changes name the path and both types', () => {
   const expectError = (incoming: FieldSpec[], path: string, from: string, to: string) => {
-    assert.throws(() => evolveSchema(current, incoming), (e: unknown) => {
-      assert.ok(e instanceof IncompatibleSchemaChangeError, String(e));
-      assert.equal(e.path, path);
-      assert.equal(e.from, from);
-      assert.equal(e.to, to);
-      assert.match(e.message, new RegExp(`at ${path.replace('.', '\\.')}: `));
-      return true;
-    });
+    assert.throws(
+      () => evolveSchema(current, incoming),
+      (e: unknown) => {
+        assert.ok(e instanceof IncompatibleSchemaChangeError, String(e));
+        assert.equal(e.path, path);
+        assert.equal(e.from, from);
+        assert.equal(e.to, to);
+        assert.match(e.message, new RegExp(`at ${path.replace('.', '\\.')}: `));
+        return true;
+      },
+    );
   };
   expectError(replace(same(), 'id', { type: 'int' }), 'id', 'long', 'int');
   expectError(replace(same(), 'qty', { type: 'string' }), 'qty', 'int', 'string');

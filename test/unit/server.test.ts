@@ -37,7 +37,10 @@ test('GET /metrics serves the registry in the Prometheus text format', async () 
 });
 
 test('/healthz and /readyz: 200 with JSON when ok, 503 with details when not', async () => {
-  const state: { health: CheckResult; ready: CheckResult } = { health: { ok: true, details: { uptimeSeconds: 3 } }, ready: { ok: false, details: { unsought: ['orders[2]'], catalog: 'unreachable' } } };
+  const state: { health: CheckResult; ready: CheckResult } = {
+    health: { ok: true, details: { uptimeSeconds: 3 } },
+    ready: { ok: false, details: { unsought: ['orders[2]'], catalog: 'unreachable' } },
+  };
   const { server } = setup(state);
   const s = await server;
   try {

@@ -33,10 +33,7 @@ test('known byte vectors from the spec', () => {
   assert.equal(hex(toSingleValue('float', 1)), '0000803f');
   assert.equal(hex(toSingleValue('double', 1)), '000000000000f03f');
   assert.equal(hex(toSingleValue('string', 'iceberg')), Buffer.from('iceberg').toString('hex'));
-  assert.equal(
-    hex(toSingleValue('uuid', 'f79c3e09-677c-4bbd-a479-3f349cb785e7')),
-    'f79c3e09677c4bbda4793f349cb785e7',
-  );
+  assert.equal(hex(toSingleValue('uuid', 'f79c3e09-677c-4bbd-a479-3f349cb785e7')), 'f79c3e09677c4bbda4793f349cb785e7');
   assert.equal(hex(toSingleValue('timestamptz', -1n)), 'ffffffffffffffff');
   assert.equal(hex(toSingleValue('fixed[3]', Uint8Array.of(1, 2, 3))), '010203');
 });
@@ -73,10 +70,19 @@ test('round trips for every primitive', () => {
   assert.ok(Number.isNaN(fromSingleValue('double', toSingleValue('double', NaN)) as number));
 });
 
-test('minimal two\'s complement', () => {
+test("minimal two's complement", () => {
   const cases: [bigint, string][] = [
-    [0n, '00'], [1n, '01'], [127n, '7f'], [128n, '0080'], [-128n, '80'], [-129n, 'ff7f'],
-    [255n, '00ff'], [256n, '0100'], [-256n, 'ff00'], [32767n, '7fff'], [32768n, '008000'],
+    [0n, '00'],
+    [1n, '01'],
+    [127n, '7f'],
+    [128n, '0080'],
+    [-128n, '80'],
+    [-129n, 'ff7f'],
+    [255n, '00ff'],
+    [256n, '0100'],
+    [-256n, 'ff00'],
+    [32767n, '7fff'],
+    [32768n, '008000'],
   ];
   for (const [v, h] of cases) {
     assert.equal(hex(bigIntToMinimalBytes(v)), h, String(v));

@@ -5,8 +5,17 @@ import { newSnapshotId, snapshotSummary } from '../../src/iceberg/snapshot-summa
 test('first append: added counts and totals equal', () => {
   const s = snapshotSummary('append', { addedDataFiles: 2, addedRecords: 10, addedFilesSize: 300, changedPartitionCount: 1 }, undefined);
   assert.deepEqual(s, {
-    operation: 'append', 'added-data-files': '2', 'added-records': '10', 'added-files-size': '300', 'changed-partition-count': '1',
-    'total-records': '10', 'total-files-size': '300', 'total-data-files': '2', 'total-delete-files': '0', 'total-position-deletes': '0', 'total-equality-deletes': '0',
+    operation: 'append',
+    'added-data-files': '2',
+    'added-records': '10',
+    'added-files-size': '300',
+    'changed-partition-count': '1',
+    'total-records': '10',
+    'total-files-size': '300',
+    'total-data-files': '2',
+    'total-delete-files': '0',
+    'total-position-deletes': '0',
+    'total-equality-deletes': '0',
   });
 });
 
@@ -28,6 +37,9 @@ test('totals carry forward from the parent; an unknown parent total is left out'
 test('snapshot ids are positive and use the high bits', () => {
   const ids = Array.from({ length: 200 }, newSnapshotId);
   assert.ok(ids.every((id) => id > 0n && id < 1n << 63n));
-  assert.ok(ids.some((id) => id > 1n << 53n), 'some ids are above 2^53');
+  assert.ok(
+    ids.some((id) => id > 1n << 53n),
+    'some ids are above 2^53',
+  );
   assert.equal(new Set(ids).size, ids.length);
 });

@@ -102,11 +102,21 @@ test('bucket[N] is (hash & MAX_INT) % N, and int/long/number/bigint agree', () =
   assert.equal(applyTransform('bucket[16]', 'string', undefined), null);
 });
 
-test('decimal hashing uses the minimal two\'s-complement big-endian bytes', () => {
+test("decimal hashing uses the minimal two's-complement big-endian bytes", () => {
   const cases: [bigint, number[]][] = [
-    [0n, [0]], [1n, [1]], [127n, [0x7f]], [128n, [0, 0x80]], [255n, [0, 0xff]], [256n, [1, 0]],
-    [-1n, [0xff]], [-128n, [0x80]], [-129n, [0xff, 0x7f]], [-256n, [0xff, 0]], [1420n, [0x05, 0x8c]],
-    [2n ** 63n, [0, 0x80, 0, 0, 0, 0, 0, 0, 0]], [-(2n ** 63n), [0x80, 0, 0, 0, 0, 0, 0, 0]],
+    [0n, [0]],
+    [1n, [1]],
+    [127n, [0x7f]],
+    [128n, [0, 0x80]],
+    [255n, [0, 0xff]],
+    [256n, [1, 0]],
+    [-1n, [0xff]],
+    [-128n, [0x80]],
+    [-129n, [0xff, 0x7f]],
+    [-256n, [0xff, 0]],
+    [1420n, [0x05, 0x8c]],
+    [2n ** 63n, [0, 0x80, 0, 0, 0, 0, 0, 0, 0]],
+    [-(2n ** 63n), [0x80, 0, 0, 0, 0, 0, 0, 0]],
   ];
   for (const [v, bytes] of cases) assert.deepEqual([...minimalBigEndianBytes(v)], bytes, `${v}`);
   // Scale is not part of the hash: 14.20 and 1.420 hash the same.
@@ -131,11 +141,16 @@ test('string hashing: UTF-8 of code points; an unpaired surrogate hashes as "?" 
     let x = '';
     for (let j = Math.floor(r() * 20); j > 0; j--) {
       const k = r();
-      x += k < 0.4 ? String.fromCharCode(32 + Math.floor(r() * 95))
-        : k < 0.6 ? String.fromCharCode(0x80 + Math.floor(r() * 0x780))
-        : k < 0.75 ? String.fromCharCode(0x800 + Math.floor(r() * 0xf7ff))
-        : k < 0.95 ? String.fromCodePoint(0x10000 + Math.floor(r() * 0xfffff))
-        : String.fromCharCode(0xd800 + Math.floor(r() * 0x800));
+      x +=
+        k < 0.4
+          ? String.fromCharCode(32 + Math.floor(r() * 95))
+          : k < 0.6
+            ? String.fromCharCode(0x80 + Math.floor(r() * 0x780))
+            : k < 0.75
+              ? String.fromCharCode(0x800 + Math.floor(r() * 0xf7ff))
+              : k < 0.95
+                ? String.fromCodePoint(0x10000 + Math.floor(r() * 0xfffff))
+                : String.fromCharCode(0xd800 + Math.floor(r() * 0x800));
     }
     assert.equal(bucketHash('string', x), murmur3Bytes(javaBytes(x)), JSON.stringify(x));
   }
@@ -323,7 +338,11 @@ test('human strings as Iceberg Java renders them', () => {
     assert.equal(humanString('day', 'timestamp', ts('day', 'timestamp', v)), d);
     assert.equal(humanString('hour', 'timestamp', ts('hour', 'timestamp', v)), h);
   }
-  for (const [iso, y, m] of [['1970-01-01', '1970', '1970-01'], ['1969-01-01', '1969', '1969-01'], ['1969-12-31', '1969', '1969-12']] as const) {
+  for (const [iso, y, m] of [
+    ['1970-01-01', '1970', '1970-01'],
+    ['1969-01-01', '1969', '1969-01'],
+    ['1969-12-31', '1969', '1969-12'],
+  ] as const) {
     assert.equal(humanString('year', 'date', ts('year', 'date', days(iso))), y);
     assert.equal(humanString('month', 'date', ts('month', 'date', days(iso))), m);
     assert.equal(humanString('day', 'date', ts('day', 'date', days(iso))), iso);
@@ -385,7 +404,7 @@ test('java URL encoding', () => {
   assert.equal(javaUrlEncode('a/b?c=d&e%'), 'a%2Fb%3Fc%3Dd%26e%25');
   assert.equal(javaUrlEncode('ü€😀'), '%C3%BC%E2%82%AC%F0%9F%98%80');
   assert.equal(javaUrlEncode('2017-12-01T18:12:55+00:00'), '2017-12-01T18%3A12%3A55%2B00%3A00');
-  assert.equal(javaUrlEncode('~!\'()'), '%7E%21%27%28%29');
+  assert.equal(javaUrlEncode("~!'()"), '%7E%21%27%28%29');
 });
 
 test('partitionPath renders a tuple like PartitionSpec.partitionToPath', () => {
