@@ -65,6 +65,15 @@ export class ReadPositions {
     return true;
   }
 
+  /**
+   * The record at `at` cannot be taken yet (another table must commit first and could not): the
+   * partition is read again from it (seek the source there) and the rest of the run is not taken.
+   */
+  retryFrom(key: string, at: bigint): void {
+    this.positions.set(key, at);
+    this.rewoundSet.add(key);
+  }
+
   /** A record of the partition is about to be handled: no rewind is pending for it. */
   handling(key: string): void {
     this.rewoundSet.delete(key);

@@ -660,6 +660,14 @@ export class ConnectorWorker {
     // this record (another worker landed it), or p was rewound to re-read rows the fence
     // dropped. Either way the record is not taken here.
     if (this.positions.rewound(key) || t.offsets.alreadyHas(key, rec.offset)) return;
+    // A table asked above to commit its new rows of p first could not (a catalog error; its batch
+    // is kept for a retry): taking the record now would make two tables hold new rows of p, and
+    // one could commit p past the other's. It is read again once the other has committed.
+    if (t.offsets.wouldStartNewRows(key) && [...this.state.values()].some((other) => other !== t && other.offsets.hasNewRows(key))) {
+      this.positions.retryFrom(key, rec.offset);
+      this.o.source.seek(rec, rec.offset);
+      return;
+    }
     try {
       if (this.metadataColumns.length > 0) t.batch.append(decoded.value, this.metadataOf(rec));
       else t.batch.append(decoded.value);
