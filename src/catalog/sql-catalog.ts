@@ -26,6 +26,7 @@ import type { TableMetadata, TableRequirement, TableUpdate } from '../iceberg/ta
 import type { FileIO, FileIOProperties } from '../io/file-io.ts';
 import { localPath } from '../io/local-file-io.ts';
 import { fileIOFor, schemeOf } from '../io/resolve-file-io.ts';
+import { METADATA_DELETE_AFTER_COMMIT } from '../iceberg/table-properties.ts';
 import {
   CommitConflictError,
   NamespaceAlreadyExistsError,
@@ -369,7 +370,7 @@ export class SqlCatalog implements Catalog {
 
   /** With write.metadata.delete-after-commit.enabled=true, delete metadata files that fell off the log. */
   private async deleteDroppedMetadata(before: TableMetadata, after: TableMetadata): Promise<void> {
-    if (after.properties?.['write.metadata.delete-after-commit.enabled'] !== 'true') return;
+    if (after.properties?.[METADATA_DELETE_AFTER_COMMIT] !== 'true') return;
     const kept = new Set((after['metadata-log'] ?? []).map((e) => e['metadata-file']));
     for (const e of before['metadata-log'] ?? []) {
       if (!kept.has(e['metadata-file']))

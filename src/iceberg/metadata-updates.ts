@@ -2,6 +2,7 @@
 // it. The embedded catalog uses these to do what a REST catalog server does on its side.
 import type { Schema } from './types.ts';
 import { highestFieldId } from './schema.ts';
+import { METADATA_PREVIOUS_VERSIONS_MAX as PREVIOUS_VERSIONS_MAX } from './table-properties.ts';
 import type { PartitionSpec, Snapshot, SortOrder, TableMetadata, TableRequirement, TableUpdate } from './table-metadata.ts';
 
 export class RequirementFailedError extends Error {
@@ -136,8 +137,6 @@ export function checkRequirements(metadata: TableMetadata | undefined, requireme
     }
   }
 }
-
-const PREVIOUS_VERSIONS_MAX = 'write.metadata.previous-versions-max';
 
 /**
  * Applies updates in order and returns new metadata. `previousMetadataLocation`, when given,

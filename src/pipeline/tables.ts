@@ -7,6 +7,7 @@ import type { ConnectorConfig } from '../config/connector-config.ts';
 import { updateSchema } from '../commit/schema-update.ts';
 import { currentSchema, defaultSpec } from '../iceberg/metadata-updates.ts';
 import { buildPartitionSpec } from '../iceberg/partition-spec.ts';
+import { createdTableProperties } from '../iceberg/table-properties.ts';
 import type { SchemaChange } from '../iceberg/schema-evolution.ts';
 import type { PartitionSpec } from '../iceberg/table-metadata.ts';
 import type { Schema, StructType } from '../iceberg/types.ts';
@@ -68,7 +69,7 @@ export class TableManager {
       });
     }
     try {
-      return this.wrap(name, await this.catalog.createTable(id, { schema, partitionSpec: spec, properties: this.config.table.properties }));
+      return this.wrap(name, await this.catalog.createTable(id, { schema, partitionSpec: spec, properties: createdTableProperties(this.config.table.properties) }));
     } catch (err) {
       const raced = await this.load(name); // another worker created it first
       if (raced) return raced;

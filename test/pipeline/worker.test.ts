@@ -450,3 +450,44 @@ test('a batch delivered after stop() began is not buffered: the table holds what
     Array.from({ length: 100 }, (_, i) => i),
   );
 });
+
+test('a table the connector creates keeps its metadata folder bounded from the first commit (delete-after-commit, 25 versions), unless the connector file says otherwise', async () => {
+  const { dir, config, catalog } = setup('', 'lake.bounded');
+  const source = new MemorySource(3);
+  for (let i = 0; i < 60 * 40; i++) source.produce('events', 0, json({ id: i }));
+  const a = worker(config, catalog(), source);
+  await a.w.start();
+  await source.assign(parts(1));
+  await source.pump();
+  await a.w.stop();
+  const table = await catalog().loadTable(parseTableName('lake.bounded'));
+  assert.equal(table.metadata.properties?.['write.metadata.delete-after-commit.enabled'], 'true');
+  assert.equal(table.metadata.properties?.['write.metadata.previous-versions-max'], '25');
+  assert.ok(table.metadata.snapshots!.length >= 50, `${table.metadata.snapshots!.length} commits`);
+  const metadataFiles = fs.readdirSync(path.join(dir, 'lake', 'bounded', 'metadata')).filter((f) => f.endsWith('.metadata.json'));
+  assert.ok(metadataFiles.length <= 26, `${metadataFiles.length} metadata files after ${table.metadata.snapshots!.length} commits`);
+  assert.equal((await tableRows(table)).length, 60 * 40);
+
+  const own = setup('', 'lake.own');
+  const cfg = parseConnectorConfig(
+    `name: c1
+kafka: { brokers: ["127.0.0.1:9"] }
+format: json
+catalog: { type: sql, uri: ${path.join(own.dir, 'catalog.db')}, warehouse: ${pathToFileURL(own.dir).href} }
+topics: [events]
+table: { name: lake.own, properties: { write.metadata.previous-versions-max: "5", write.metadata.delete-after-commit.enabled: "false" } }
+`,
+    'test.yaml',
+    {},
+  );
+  const s2 = new MemorySource(1);
+  s2.produce('events', 0, json({ id: 1 }));
+  const b = worker(cfg, own.catalog(), s2);
+  await b.w.start();
+  await s2.assign(parts(1));
+  await s2.pump();
+  await b.w.stop();
+  const t2 = await own.catalog().loadTable(parseTableName('lake.own'));
+  assert.equal(t2.metadata.properties?.['write.metadata.previous-versions-max'], '5');
+  assert.equal(t2.metadata.properties?.['write.metadata.delete-after-commit.enabled'], 'false');
+});
