@@ -9,6 +9,9 @@
 #     kafka/<v>/lib/*.jar      broker + tools classpath
 #     apicurio/<v>/            unpacked registry app
 #     venv/<hash of requirements.txt>/
+#     spark/venv/<hash of requirements-spark.txt>/   PySpark
+#     spark/jars/                                     Iceberg runtime + AWS bundle + sqlite-jdbc for it
+#     spark/cds/spark.jsa                             class-data-sharing archive of a training run
 #   Maven's own repository stays in ~/.m2.
 #   runtime state (data, pid files, logs): $FLOE_STACK_DIR, default <repo>/.stack (gitignored)
 
@@ -20,6 +23,11 @@ STACK_SCRIPTS="$FLOE_REPO_ROOT/scripts/stack"
 # Versions (change here only).
 ICEBERG_VERSION=1.10.1
 KAFKA_VERSION=4.1.1
+# PySpark from PyPI (test/helpers/requirements-spark.txt pins the same; setup.sh checks). The
+# Iceberg jars for it are iceberg-spark-runtime-<SPARK_VERSION's x.y>_<SPARK_SCALA_VERSION> and
+# iceberg-aws-bundle, both ICEBERG_VERSION.
+SPARK_VERSION=3.5.9
+SPARK_SCALA_VERSION=2.12
 # Apicurio 3.1+ is compiled for Java 21; the machines have Java 17. 3.0.9 is the newest 3.0.x
 # on Maven Central and runs on 17.
 APICURIO_VERSION=3.0.9
@@ -53,6 +61,20 @@ stack_hash_files() { cat "$@" | sha256sum | cut -c1-12; }
 
 stack_venv_dir() {
   echo "$FLOE_CACHE_DIR/venv/$(stack_hash_files "$FLOE_REPO_ROOT/test/helpers/requirements.txt")"
+}
+
+stack_spark_venv_dir() {
+  echo "$FLOE_CACHE_DIR/spark/venv/$(stack_hash_files "$FLOE_REPO_ROOT/test/helpers/requirements-spark.txt")"
+}
+stack_spark_jars_dir() { echo "$FLOE_CACHE_DIR/spark/jars"; }
+stack_spark_cds_file() { echo "$FLOE_CACHE_DIR/spark/cds/spark.jsa"; }
+
+# A Java 17 home for Spark 3.5 (Debian's openjdk-17; else the home of the `java` on PATH).
+stack_java17_home() {
+  local d
+  for d in /usr/lib/jvm/java-17-openjdk-*; do [[ -x $d/bin/java ]] && { echo "$d"; return; }; done
+  d=$(command -v java 2>/dev/null) || return 0
+  d=$(readlink -f "$d"); echo "${d%/bin/java}"
 }
 
 stack_s3_bin() {

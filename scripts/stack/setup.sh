@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fetch/build the test stack's components into the cache (idempotent; cached runs take seconds).
-#   scripts/stack/setup.sh [s3|rest|kafka|registry|python ...]   (default: all)
+#   scripts/stack/setup.sh [s3|rest|kafka|registry|python|spark ...]   (default: all but spark)
 # One line per component on stdout; details go to $FLOE_STACK_DIR/logs/setup-<name>.log.
 set -euo pipefail
 shopt -s inherit_errexit
@@ -116,12 +116,60 @@ setup_python() {
   echo built
 }
 
+# PySpark (its own venv: a 317 MB sdist carrying Spark's jars) and the Iceberg jars it loads
+# from a local folder (spark_sql.py puts them on the driver's class path; nothing is resolved at
+# run time). Java 17 runs it.
+setup_spark() {
+  local venv jars vkey jkey how=cached req="$FLOE_REPO_ROOT/test/helpers/requirements-spark.txt" pom="$STACK_SCRIPTS/spark/pom.xml"
+  venv=$(stack_spark_venv_dir); jars=$(stack_spark_jars_dir)
+  if ! grep -qx "pyspark==$SPARK_VERSION" "$req"; then
+    echo "setup: spark: $req must pin pyspark==$SPARK_VERSION (SPARK_VERSION in lib.sh)" >&2
+    return 1
+  fi
+  need_pkg "command -v java" openjdk-17-jdk-headless
+  vkey=$(stack_hash_files "$req")
+  if ! { ready "$venv" "$vkey" && [[ -x $venv/bin/python ]]; }; then
+    need_pkg "python3 -c 'import venv, ensurepip'" python3-venv
+    rm -rf "$venv"; mkdir -p "$(dirname "$venv")"
+    run_logged spark python3 -m venv "$venv"
+    run_logged spark "$venv/bin/python" -m pip install --disable-pip-version-check -q -r "$req"
+    echo "$vkey" >"$venv/.complete"
+    how=built
+  fi
+  jkey="$(stack_hash_files "$pom") iceberg-$ICEBERG_VERSION spark-${SPARK_VERSION%.*}_$SPARK_SCALA_VERSION"
+  if ! ready "$jars" "$jkey"; then
+    need_pkg "command -v mvn" maven
+    rm -rf "$jars"; mkdir -p "$jars"
+    run_logged spark mvn_q -f "$pom" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$jars" \
+      -Diceberg.version="$ICEBERG_VERSION" -Dspark.binary.version="${SPARK_VERSION%.*}" -Dscala.binary.version="$SPARK_SCALA_VERSION"
+    echo "$jkey" >"$jars/.complete"
+    how=built
+  fi
+  # Class-data-sharing archive: a training session (cds_train.py) dumps the ~20k classes Spark,
+  # Iceberg, the JDBC and REST catalogs and S3FileIO load; spark_sql.py maps it and starts in
+  # about half the time. Valid for this JDK, class path and JVM options only, so keyed on them.
+  local cds ckey java_home scratch
+  cds=$(stack_spark_cds_file); java_home=$(stack_java17_home)
+  ckey="$(stack_hash_files "$FLOE_REPO_ROOT/test/helpers/spark_sql.py" "$FLOE_REPO_ROOT/test/helpers/spark-log4j2.properties" \
+    "$STACK_SCRIPTS/spark/cds_train.py") $vkey $jkey $("$java_home/bin/java" -version 2>&1 | head -n 1 | tr -d '"')"
+  if ! { ready "$(dirname "$cds")" "$ckey" && [[ -f $cds ]]; }; then
+    rm -rf "$(dirname "$cds")"; mkdir -p "$(dirname "$cds")"
+    scratch=$(mktemp -d "${TMPDIR:-/tmp}/floe-spark-cds.XXXXXX")
+    FLOE_TEST_SPARK_JARS="$jars" FLOE_TEST_SPARK_JAVA_HOME="$java_home" \
+      run_logged spark "$venv/bin/python" "$STACK_SCRIPTS/spark/cds_train.py" "$cds" "$scratch"
+    rm -rf "$scratch"
+    echo "$ckey" >"$(dirname "$cds")/.complete"
+    how=built
+  fi
+  echo "$how"
+}
+
 need_pkg "command -v curl" curl
 
 components=("$@")
 [[ ${#components[@]} -gt 0 ]] || components=(s3 rest kafka registry python)
 for c in "${components[@]}"; do
-  case "$c" in s3|rest|kafka|registry|python) ;; *) echo "setup: unknown component '$c' (s3 rest kafka registry python)" >&2; exit 2 ;; esac
+  case "$c" in s3|rest|kafka|registry|python|spark) ;; *) echo "setup: unknown component '$c' (s3 rest kafka registry python spark)" >&2; exit 2 ;; esac
   t0=$(stack_now)
   # one setup per component at a time on this machine (other checkouts share the cache)
   exec {lock}>"$FLOE_CACHE_DIR/.setup-$c.lock"

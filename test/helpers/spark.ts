@@ -117,22 +117,16 @@ export function sparkTable(opts: SparkOptions, table: string): string {
 }
 
 /**
- * SparkOptions for a catalog described the way table-fixtures.ts's TableEnv (`reader`, `s3`) or
- * readers.ts's ReadOptions (`catalog`, `s3` with accessKey/secretKey) describe it.
+ * SparkOptions for a table-fixtures.ts TableEnv (its `reader` and `s3`). A readers.ts ReadOptions'
+ * `catalog` and `s3` already have SparkOptions' shapes: `{ catalog: o.catalog, s3: o.s3 }`.
  */
 export function sparkOptionsFor(env: {
-  reader?: { type: 'rest'; uri: string; warehouse?: string } | { type: 'sql'; uri: string; warehouse: string; name?: string };
-  catalog?: { type: 'rest'; uri: string; warehouse?: string } | { type: 'sql'; uri: string; warehouse: string; name?: string };
-  s3?: { endpoint: string; region: string } & ({ accessKeyId: string; secretAccessKey: string } | { accessKey: string; secretKey: string });
+  reader: { type: 'rest'; uri: string; warehouse?: string } | { type: 'sql'; uri: string; warehouse: string; name?: string };
+  s3?: { endpoint: string; accessKeyId: string; secretAccessKey: string; region: string };
 }): SparkOptions {
-  const c = env.reader ?? env.catalog;
-  if (!c || typeof c !== 'object' || !('type' in c)) throw new Error('sparkOptionsFor: no catalog (reader or catalog) given');
+  const c = env.reader;
   const catalog: SparkCatalog = c.type === 'rest' ? { type: 'rest', uri: c.uri, warehouse: c.warehouse } : { type: 'sql', uri: c.uri, warehouse: c.warehouse, name: c.name };
-  let s3: SparkS3 | undefined;
-  if (env.s3) {
-    const k = env.s3 as Record<string, string>;
-    s3 = { endpoint: k.endpoint, region: k.region, accessKey: k.accessKey ?? k.accessKeyId, secretKey: k.secretKey ?? k.secretAccessKey };
-  }
+  const s3 = env.s3 && { endpoint: env.s3.endpoint, accessKey: env.s3.accessKeyId, secretKey: env.s3.secretAccessKey, region: env.s3.region };
   return { catalog, s3 };
 }
 
