@@ -18,7 +18,21 @@ export interface FileIO {
   delete(location: string): Promise<void>;
   /** Every file under a prefix (for orphan-file cleanup), with size and last-modified time. */
   list(prefix: string): AsyncIterable<{ location: string; size: number; lastModified: Date }>;
+  /**
+   * Writes under a prefix that were started and never finished nor aborted (a writer killed
+   * while a file was open): local temporary files, S3 multipart uploads. For orphan cleanup.
+   */
+  listUnfinished?(prefix: string): AsyncIterable<UnfinishedWrite>;
   close?(): Promise<void>;
+}
+
+/** A write that was started and never finished (see FileIO.listUnfinished). */
+export interface UnfinishedWrite {
+  /** Where the file would have been (S3), or the temporary file itself (local). */
+  location: string;
+  startedAt: Date;
+  /** Removes what the write left (deletes the temporary file, aborts the upload). */
+  abort(): Promise<void>;
 }
 
 export class NotFoundError extends Error {

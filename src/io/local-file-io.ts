@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, sep } from 'node:path';
-import { NotFoundError, type FileIO, type OutputFile } from './file-io.ts';
+import { NotFoundError, type FileIO, type OutputFile, type UnfinishedWrite } from './file-io.ts';
 
 /** The local path of a `file:` URI or an absolute path. Throws for anything else. */
 export function localPath(location: string): string {
@@ -168,6 +168,15 @@ export class LocalFileIO implements FileIO {
     }
   }
 
+  /** Temporary files (`.<uuid>.tmp`) of writes never finished, under a folder prefix. */
+  async *listUnfinished(prefix: string): AsyncIterable<UnfinishedWrite> {
+    const root = localPath(prefix);
+    const toLocation = (p: string): string => prefix + p.slice(root.length);
+    for await (const t of tempFiles(root)) {
+      yield { location: toLocation(t.path), startedAt: t.mtime, abort: () => unlink(t.path).catch(() => {}) };
+    }
+  }
+
   async *list(prefix: string): AsyncIterable<{ location: string; size: number; lastModified: Date }> {
     const root = localPath(prefix);
     // Locations come back in the prefix's own spelling (file:/x, file:///x or /x), so they
@@ -222,6 +231,32 @@ export class LocalFileIO implements FileIO {
           } catch (err) {
             if (!isNotFound(err)) throw err;
           }
+        }
+      }
+    }
+  }
+}
+
+/** The temporary files of unfinished writes under `dir` (a folder), recursively. */
+async function* tempFiles(dir: string): AsyncIterable<{ path: string; mtime: Date }> {
+  const stack = [dir];
+  while (stack.length > 0) {
+    const d = stack.pop()!;
+    let entries;
+    try {
+      entries = await readdir(d, { withFileTypes: true });
+    } catch (err) {
+      if (isNotFound(err)) continue;
+      throw err;
+    }
+    for (const e of entries) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) stack.push(p);
+      else if (e.isFile() && isTempName(e.name)) {
+        try {
+          yield { path: p, mtime: (await stat(p)).mtime };
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
         }
       }
     }

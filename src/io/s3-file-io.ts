@@ -22,13 +22,14 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { NotFoundError, type FileIO, type FileIOProperties, type OutputFile } from './file-io.ts';
+import { NotFoundError, type FileIO, type FileIOProperties, type OutputFile, type UnfinishedWrite } from './file-io.ts';
 
 export const S3_SCHEMES: readonly string[] = ['s3', 's3a', 's3n'];
 
@@ -367,6 +368,34 @@ export class S3FileIO implements FileIO {
       }
       token = res.IsTruncated ? res.NextContinuationToken : undefined;
     } while (token);
+  }
+
+  /** Multipart uploads under the prefix that were started and never completed nor aborted. */
+  async *listUnfinished(prefix: string): AsyncIterable<UnfinishedWrite> {
+    const { scheme, bucket, key } = parseS3Location(prefix);
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    do {
+      let res;
+      try {
+        res = await this.client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }));
+      } catch (err) {
+        this.fail('list uploads', prefix, err);
+      }
+      for (const u of res.Uploads ?? []) {
+        if (u.Key === undefined || u.UploadId === undefined) continue;
+        const upload = { Bucket: bucket, Key: u.Key, UploadId: u.UploadId };
+        yield {
+          location: `${scheme}://${bucket}/${u.Key}`,
+          startedAt: u.Initiated ?? new Date(0),
+          abort: async () => {
+            await this.client.send(new AbortMultipartUploadCommand(upload)).catch(() => {});
+          },
+        };
+      }
+      keyMarker = res.IsTruncated ? res.NextKeyMarker : undefined;
+      uploadIdMarker = res.IsTruncated ? res.NextUploadIdMarker : undefined;
+    } while (keyMarker !== undefined);
   }
 
   async close(): Promise<void> {
