@@ -4,6 +4,7 @@ import path from 'node:path';
 import { demo } from './demo.ts';
 import { quickstart } from './quickstart.ts';
 import { inspect } from './inspect.ts';
+import { maintain } from './maintain.ts';
 import { catalogFromConfig, run } from './run.ts';
 import { loadConnectorConfig } from '../config/connector-config.ts';
 import { embeddedCatalog, DEFAULT_WAREHOUSE_DIR } from './embedded.ts';
@@ -31,6 +32,13 @@ commands:
               --batches N       appends (snapshots) to split them into (default 5)
   validate  check a connector file and print what it will do
               floe validate -c connectors/NAME.yaml
+  maintain  one maintenance pass on a table, its plan printed first: stitch small files,
+            expire snapshots (each connector's offsets snapshot kept), remove orphan files
+              floe maintain NS.NAME [--warehouse DIR | -c connectors/NAME.yaml] [--dry-run]
+              --target-file-size BYTES         (default write.target-file-size-bytes, else 512 MiB)
+              --max-snapshot-age-ms MS         (default history.expire.max-snapshot-age-ms, else 5 days)
+              --min-snapshots N                (default history.expire.min-snapshots-to-keep, else 1)
+              --orphan-window-ms MS            orphans younger than this stay (default 3 days)
   inspect   show a table's snapshots (and how floe's came to be), files, rows and each
             connector's Kafka offsets
               floe inspect NS.NAME [--warehouse DIR | -c connectors/NAME.yaml]
@@ -98,6 +106,39 @@ export async function main(argv: string[]): Promise<number> {
         );
         return 0;
       }
+      case 'maintain': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: {
+            warehouse: { type: 'string' },
+            config: { type: 'string', short: 'c' },
+            'dry-run': { type: 'boolean' },
+            'target-file-size': { type: 'string' },
+            'max-snapshot-age-ms': { type: 'string' },
+            'min-snapshots': { type: 'string' },
+            'orphan-window-ms': { type: 'string' },
+          },
+        });
+        if (positionals.length !== 1) throw new UsageError('floe maintain takes one table name (namespace.table)');
+        if (values.warehouse !== undefined && values.config !== undefined) throw new UsageError('floe maintain takes --warehouse or -c, not both');
+        const cfg = values.config !== undefined ? loadConnectorConfig(values.config) : undefined;
+        const catalog = cfg ? catalogFromConfig(cfg.catalog, path.dirname(path.resolve(values.config!))) : embeddedCatalog(values.warehouse).catalog;
+        const num = (flag: string, v: string | undefined, min: number) => (v === undefined ? undefined : wholeNumber(flag, v, min));
+        try {
+          const summary = await maintain(catalog, positionals[0], {
+            dryRun: values['dry-run'] ?? false,
+            targetBytes: num('--target-file-size', values['target-file-size'], 1),
+            maxSnapshotAgeMs: num('--max-snapshot-age-ms', values['max-snapshot-age-ms'], 0),
+            minSnapshotsToKeep: num('--min-snapshots', values['min-snapshots'], 1),
+            orphanWindowMs: num('--orphan-window-ms', values['orphan-window-ms'], 0),
+            ioProperties: cfg?.catalog.properties,
+          });
+          return summary.groups.failed > 0 ? 1 : 0;
+        } finally {
+          await catalog.close?.();
+        }
+      }
       case 'inspect': {
         const { values, positionals } = parseArgs({
           args: rest,
@@ -136,6 +177,12 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 class UsageError extends Error {}
+
+function wholeNumber(flag: string, v: string, min: number): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${flag} must be a whole number of at least ${min}, got "${v}"`);
+  return n;
+}
 
 function positiveInt(flag: string, v: string): number {
   const n = Number(v);

@@ -8,11 +8,7 @@
 //   table's defaults (also over the caller's options, as in Java).
 // Pure: no I/O.
 import type { SnapshotRef, TableMetadata } from '../iceberg/table-metadata.ts';
-import {
-  MAX_REF_AGE_MS as MAX_REF_AGE_PROPERTY,
-  MAX_SNAPSHOT_AGE_MS as MAX_SNAPSHOT_AGE_PROPERTY,
-  MIN_SNAPSHOTS_TO_KEEP as MIN_SNAPSHOTS_TO_KEEP_PROPERTY,
-} from '../iceberg/table-properties.ts';
+import { MAX_REF_AGE_MS as MAX_REF_AGE_PROPERTY, MAX_SNAPSHOT_AGE_MS as MAX_SNAPSHOT_AGE_PROPERTY, MIN_SNAPSHOTS_TO_KEEP as MIN_SNAPSHOTS_TO_KEEP_PROPERTY } from '../iceberg/table-properties.ts';
 
 export const DEFAULT_MAX_SNAPSHOT_AGE_MS = 5 * 24 * 60 * 60 * 1000;
 export const DEFAULT_MIN_SNAPSHOTS_TO_KEEP = 1;

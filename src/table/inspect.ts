@@ -105,6 +105,8 @@ export function findOffset(metadata: TableMetadata, topic: string, partition: nu
   const inMain = new Set(main.map((s) => s['snapshot-id']));
   const rest = (metadata.snapshots ?? []).filter((s) => !inMain.has(s['snapshot-id']));
   for (const s of [...main, ...rest]) {
+    // a maintenance snapshot carries its parent's lineage forward; the commit that read the record is older
+    if (s.summary['floe.maintenance.action'] !== undefined) continue;
     const l = snapshotLineage(s);
     const r = l?.ranges.find((x) => x.topic === topic && x.partition === partition && x.from <= offset && offset < x.to);
     if (l && r) {
