@@ -10,7 +10,8 @@ import { resolveOffsets } from '../../src/commit/committed-offsets.ts';
 import { commitBatch, FencedError } from '../../src/commit/exactly-once.ts';
 import { offsetsKey, parseOffsets } from '../../src/commit/offsets-map.ts';
 import { snapshotLineage } from '../../src/commit/lineage.ts';
-import { currentSnapshot } from '../../src/iceberg/metadata-updates.ts';
+import { currentSchema, currentSnapshot, defaultSpec } from '../../src/iceberg/metadata-updates.ts';
+import { PartitionedBatch, writeDataFiles } from '../../src/table/table-writer.ts';
 import { assertExactlyOnce, FloeProcess, kafkaRows, newScenario, produce, pyiceberg, waitCovered, waitForLog } from './foreign-harness.ts';
 import type { Scenario } from './foreign-harness.ts';
 import { kafkaClients } from './helpers.ts';
@@ -160,20 +161,26 @@ test('two connectors with different names on one table, each restarted after the
   await assertExactlyOnce(s, new Set(), 'fb');
 });
 
-test("a zombie is fenced although another engine committed on top of the connector's last snapshot", async () => {
+test('a zombie is fenced while the connector runs and another engine commits on top of its last snapshot: its rows never land', async () => {
   const s = await newScenario(kafka, 'fw-zombie');
   const p = floe(s).start();
   await produce(s, 100);
   await waitCovered(s, [p]);
-  await p.stop();
   await pyiceberg(s, [{ op: 'append', rows: foreignRows('pyiceberg', 1) }]);
   const before = await head(s);
-  // a worker that still believes partition 0 starts at 0 (it read 0..25 before losing it)
+  // a worker that lost partition 0 but still believes it starts at 0: it wrote offsets 0..24 again
+  const t = before.table;
+  const batch = new PartitionedBatch(s.table, currentSchema(t.metadata), defaultSpec(t.metadata));
+  for (let o = 0; o < 25; o++) batch.append({ n: BigInt(o * 4), src: 'kafka', _kafka_topic: s.topic, _kafka_partition: 0, _kafka_offset: BigInt(o) });
+  const files = await writeDataFiles(t, currentSchema(t.metadata), defaultSpec(t.metadata), batch.drain());
   await assert.rejects(
-    commitBatch({ connector: 'fw', catalog: s.catalog, table: parseTableName(s.table), files: [], ranges: [{ topic: s.topic, partition: 0, from: 0n, to: 25n }] }),
+    commitBatch({ connector: 'fw', catalog: s.catalog, table: parseTableName(s.table), files, ranges: [{ topic: s.topic, partition: 0, from: 0n, to: 25n }] }),
     (e: unknown) => e instanceof FencedError && e.moved[0].actual === 25n,
   );
-  const afterZombie = await head(s);
-  assert.equal(afterZombie.snapshot['snapshot-id'], before.snapshot['snapshot-id'], 'the zombie committed nothing');
+  assert.equal((await head(s)).snapshot['snapshot-id'], before.snapshot['snapshot-id'], 'the zombie committed nothing');
+  // the running connector goes on committing on top of the foreign snapshot
+  await produce(s, 100);
+  await waitCovered(s, [p]);
+  await p.stop();
   await assertExactlyOnce(s);
 });
