@@ -77,13 +77,13 @@ class GiveUp extends Error {
 
 const MAINTENANCE_PREFIX = 'floe.maintenance.';
 
-function specById(metadata: TableMetadata, specId: number): PartitionSpec {
+export function specById(metadata: TableMetadata, specId: number): PartitionSpec {
   const spec = metadata['partition-specs'].find((s) => s['spec-id'] === specId);
   if (!spec) throw new Error(`table ${metadata.location} has no partition spec ${specId}`);
   return spec;
 }
 
-function metadataPath(metadata: TableMetadata, file: string): string {
+export function metadataPath(metadata: TableMetadata, file: string): string {
   const dir = metadata.properties?.['write.metadata.path'] ?? `${metadata.location}/metadata`;
   return `${dir}/${file}`;
 }
@@ -99,7 +99,7 @@ export function floeEntries(summary: Record<string, string> | undefined): Record
  * Every connector's offsets map as the table holds it (committed-offsets.ts), so the maintenance
  * snapshot carries them even when its parent is another engine's snapshot without them.
  */
-function connectorOffsets(metadata: TableMetadata): Record<string, string> {
+export function connectorOffsets(metadata: TableMetadata): Record<string, string> {
   const out: Record<string, string> = {};
   for (const c of connectorsOf(metadata)) {
     try {

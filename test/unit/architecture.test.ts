@@ -28,7 +28,7 @@ const ALLOWED: Record<string, string[]> = {
   batch: ['iceberg', 'decode'],
   parquet: ['iceberg', 'batch'],
   table: ['batch', 'catalog', 'commit', 'decode', 'iceberg', 'io', 'parquet'],
-  maintenance: ['catalog', 'commit', 'iceberg', 'io', 'parquet'],
+  maintenance: ['batch', 'catalog', 'commit', 'iceberg', 'io', 'parquet', 'table'],
   pipeline: ['batch', 'catalog', 'commit', 'config', 'decode', 'iceberg', 'kafka', 'route', 'schema', 'table'],
   cli: ['*'],
 };
