@@ -105,7 +105,7 @@ test('a connector ingesting while maintenance passes run every few seconds, both
   const lastRun = await last.done;
   assert.equal(lastRun.code, 0, lastRun.out);
   await p.stop();
-  assert.ok(completed >= 3, `${completed} of ${passes} passes completed (${killedPasses} killed)`);
+  assert.ok(completed >= 3, `${completed} of ${passes} passes completed (${killedPasses} killed, connector killed ${connectorKills} times)`);
   assert.ok(
     outputs.some((o) => /stitched /.test(o)),
     `some pass stitched files:\n${outputs.slice(-3).join('\n')}`,
