@@ -5,6 +5,7 @@ import { demo } from './demo.ts';
 import { quickstart } from './quickstart.ts';
 import { inspect } from './inspect.ts';
 import { maintain } from './maintain.ts';
+import { maintainWorker } from './maintain-worker.ts';
 import { catalogFromConfig, run } from './run.ts';
 import { loadConnectorConfig } from '../config/connector-config.ts';
 import { embeddedCatalog, DEFAULT_WAREHOUSE_DIR } from './embedded.ts';
@@ -39,6 +40,8 @@ commands:
               --max-snapshot-age-ms MS         (default history.expire.max-snapshot-age-ms, else 5 days)
               --min-snapshots N                (default history.expire.min-snapshots-to-keep, else 1)
               --orphan-window-ms MS            orphans younger than this stay (default 3 days)
+            without a table name: the maintenance worker, until SIGTERM (README, "Maintenance files")
+              floe maintain -c connectors/maintenance.yaml
   inspect   show a table's snapshots (and how floe's came to be), files, rows and each
             connector's Kafka offsets
               floe inspect NS.NAME [--warehouse DIR | -c connectors/NAME.yaml]
@@ -120,7 +123,12 @@ export async function main(argv: string[]): Promise<number> {
             'orphan-window-ms': { type: 'string' },
           },
         });
-        if (positionals.length !== 1) throw new UsageError('floe maintain takes one table name (namespace.table)');
+        if (positionals.length === 0 && values.config !== undefined) {
+          const oneOff = ['warehouse', 'dry-run', 'target-file-size', 'max-snapshot-age-ms', 'min-snapshots', 'orphan-window-ms'].filter((k) => values[k as keyof typeof values] !== undefined);
+          if (oneOff.length > 0) throw new UsageError(`--${oneOff[0]} is for one pass on a table (floe maintain NS.TABLE ...); a maintenance file sets the worker's settings per table`);
+          return await maintainWorker(values.config);
+        }
+        if (positionals.length !== 1) throw new UsageError('floe maintain takes one table name (namespace.table), or -c <maintenance file> alone for the worker');
         if (values.warehouse !== undefined && values.config !== undefined) throw new UsageError('floe maintain takes --warehouse or -c, not both');
         const cfg = values.config !== undefined ? loadConnectorConfig(values.config) : undefined;
         const catalog = cfg ? catalogFromConfig(cfg.catalog, path.dirname(path.resolve(values.config!))) : embeddedCatalog(values.warehouse).catalog;

@@ -19,7 +19,20 @@ export interface TableReport {
   location: string;
   formatVersion: number;
   currentSnapshotId: bigint | null;
-  snapshots: { id: bigint; parentId: bigint | null; sequenceNumber: number; timestampMs: number; operation: string; addedRecords: number; totalRecords: number | null; lineage?: Lineage }[];
+  /** The table's properties (write.target-file-size-bytes, ...). */
+  properties: Record<string, string>;
+  snapshots: {
+    id: bigint;
+    parentId: bigint | null;
+    sequenceNumber: number;
+    timestampMs: number;
+    operation: string;
+    addedRecords: number;
+    totalRecords: number | null;
+    lineage?: Lineage;
+    /** A maintenance snapshot's own `floe.maintenance.*` entries (it carries its parent's lineage, not its own). */
+    maintenance?: MaintenanceSummary;
+  }[];
   manifests: number;
   files: { path: string; records: number; bytes: number; partition: unknown[]; partitionPath: string }[];
   rows: number;
@@ -30,12 +43,30 @@ export interface TableReport {
   offsetSources: Record<string, Omit<ResolvedOffsets, 'offsets'> | { error: string }>;
 }
 
+/** What a maintenance snapshot says it did (rewrite-files.ts writes these entries). */
+export interface MaintenanceSummary {
+  action: string;
+  filesIn: number;
+  filesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  runId?: string;
+}
+
+function maintenanceOf(summary: Record<string, string>): MaintenanceSummary | undefined {
+  const action = summary['floe.maintenance.action'];
+  if (action === undefined) return undefined;
+  const n = (k: string) => Number(summary[`floe.maintenance.${k}`] ?? 0);
+  return { action, filesIn: n('files-in'), filesOut: n('files-out'), bytesIn: n('bytes-in'), bytesOut: n('bytes-out'), runId: summary['floe.maintenance.run-id'] };
+}
+
 export async function inspectTable(table: LoadedTable, io: FileIO = fileIOFor(table.metadata.location, table.config)): Promise<TableReport> {
   const m = table.metadata;
   const current = currentSnapshot(m);
   const report: TableReport = {
     location: m.location,
     formatVersion: m['format-version'],
+    properties: { ...(m.properties ?? {}) },
     currentSnapshotId: current?.['snapshot-id'] ?? null,
     snapshots: (m.snapshots ?? []).map((s) => ({
       id: s['snapshot-id'],
@@ -46,6 +77,7 @@ export async function inspectTable(table: LoadedTable, io: FileIO = fileIOFor(ta
       addedRecords: Number(s.summary['added-records'] ?? 0),
       totalRecords: s.summary['total-records'] === undefined ? null : Number(s.summary['total-records']),
       lineage: snapshotLineage(s),
+      maintenance: maintenanceOf(s.summary),
     })),
     manifests: 0,
     files: [],
