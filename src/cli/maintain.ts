@@ -1,6 +1,8 @@
 // `floe maintain <table>`: one maintenance pass, its plan printed first. Under the table's
 // maintenance lease (maintenance/lease.ts), in this order:
-//   1. compaction: small files of a partition stitched into files near the target size;
+//   1. compaction (maintenance/compact-table.ts): small files of a partition stitched (or, when
+//      the files do not allow it, rewritten) into files near the target size; then the
+//      manifests rewritten when they piled up (maintenance/rewrite-manifests.ts);
 //   2. snapshot expiry (floe keeps each connector's offsets snapshot), then the files only
 //      expired snapshots reached;
 //   3. orphan cleanup: unreferenced files and unfinished writes older than the window.
@@ -13,10 +15,9 @@
 // compaction group) starts, the one running finishes, and the lease is released. A group stops
 // either committed or with its output deleted (stitch.ts aborts an unfinished output,
 // rewrite-files.ts deletes the output of a group it does not commit).
-import type { Catalog, TableIdentifier } from '../catalog/catalog.ts';
+import type { Catalog } from '../catalog/catalog.ts';
 import { parseTableName } from '../catalog/catalog.ts';
-import { currentSchema, currentSnapshot } from '../iceberg/metadata-updates.ts';
-import type { FileIO } from '../io/file-io.ts';
+import { currentSnapshot } from '../iceberg/metadata-updates.ts';
 import { fileIOFor } from '../io/resolve-file-io.ts';
 import { planCompaction, targetFileSize } from '../maintenance/compaction-plan.ts';
 import type { CompactionGroup } from '../maintenance/compaction-plan.ts';
@@ -24,9 +25,9 @@ import { expireSnapshots } from '../maintenance/expire-snapshots.ts';
 import { acquireLease, releaseLease } from '../maintenance/lease.ts';
 import type { LeaseOptions } from '../maintenance/lease.ts';
 import { DEFAULT_ORPHAN_WINDOW_MS, removeOrphanFiles } from '../maintenance/orphan-files.ts';
-import { rewriteFiles } from '../maintenance/rewrite-files.ts';
-import type { GroupOutcome } from '../maintenance/stitch-compaction.ts';
-import { NotStitchableError, stitchDataFiles } from '../maintenance/stitch.ts';
+import { compactTable } from '../maintenance/compact-table.ts';
+import type { CompactOutcome } from '../maintenance/compact-table.ts';
+import { rewriteManifests } from '../maintenance/rewrite-manifests.ts';
 import { readSnapshotFiles } from '../maintenance/table-files.ts';
 
 export interface MaintainOptions {
@@ -84,44 +85,6 @@ const partitionText = (g: CompactionGroup) => `spec ${g.specId} partition ${JSON
 
 /** Renew the lease at most this often (each renewal is a commit), and whenever the lease tag should move to main's new head. */
 const RENEW_AFTER_MS = 60_000;
-
-function outputLocation(group: CompactionGroup): string {
-  const first = group.files[0]['file-path'];
-  return `${first.slice(0, first.lastIndexOf('/'))}/${crypto.randomUUID()}.parquet`;
-}
-
-/**
- * Stitches and commits each group in turn (as maintenance/stitch-compaction.ts does), each
- * outcome reported as it comes; stops before a group when `beforeGroup` says so (the signal
- * fired, the lease is lost). The groups are planned on the table as loaded under the lease.
- */
-async function stitchGroups(
-  catalog: Catalog,
-  id: TableIdentifier,
-  io: FileIO,
-  runId: string,
-  groups: CompactionGroup[],
-  beforeGroup: () => Promise<boolean>,
-  onOutcome: (g: GroupOutcome) => void,
-): Promise<void> {
-  const table = await catalog.loadTable(id);
-  const schema = currentSchema(table.metadata);
-  const out = { push: onOutcome };
-  for (const group of groups) {
-    if (!(await beforeGroup())) break;
-    const output = outputLocation(group);
-    let stitched;
-    try {
-      stitched = await stitchDataFiles(io, schema, group.files, output);
-    } catch (error) {
-      if (error instanceof NotStitchableError) out.push({ group, status: 'not-stitchable', reason: error.reason });
-      else out.push({ group, status: 'failed', error });
-      continue;
-    }
-    const result = await rewriteFiles({ catalog, table: id, inputs: group.files, outputs: [stitched.dataFile], specId: group.specId, runId, action: 'stitch', io });
-    out.push({ group, output, ...result });
-  }
-}
 
 export async function maintain(catalog: Catalog, name: string, o: MaintainOptions = {}): Promise<MaintainSummary> {
   const out = o.out ?? ((l: string) => console.log(l));
@@ -223,15 +186,16 @@ export async function maintain(catalog: Catalog, name: string, o: MaintainOption
       table = await catalog.loadTable(id);
       const { groups } = await planGroups();
       summary.groups.planned = groups.length;
-      const report = (g: GroupOutcome) => {
+      const report = (g: CompactOutcome) => {
         const where = partitionText(g.group);
         if (g.status === 'committed') {
+          const filesOut = g.outputs?.length ?? 1;
           summary.groups.committed++;
           summary.groups.filesIn += g.group.files.length;
-          summary.groups.filesOut += 1;
+          summary.groups.filesOut += filesOut;
           summary.groups.bytesIn += g.group.bytes;
           summary.groups.bytesOut += Number(g.snapshot.summary['added-files-size'] ?? 0);
-          out(`  stitched ${where}: ${g.group.files.length} files → 1 (snapshot ${g.snapshot['snapshot-id']})`);
+          out(`  ${g.action === 'rewrite' ? 'rewrote' : 'stitched'} ${where}: ${g.group.files.length} files → ${filesOut} (snapshot ${g.snapshot['snapshot-id']})${g.why ? ` (${g.why})` : ''}`);
         } else if (g.status === 'gave-up' || g.status === 'not-stitchable') {
           summary.groups.gaveUp++;
           summary.problems.push(`gave up ${where}: ${g.reason}`);
@@ -242,7 +206,13 @@ export async function maintain(catalog: Catalog, name: string, o: MaintainOption
           out(`  failed ${where}: ${(g.error as Error)?.message ?? String(g.error)}`);
         }
       };
-      await stitchGroups(catalog, id, io, runId, groups, async () => !stop() && (await keepLease()), report);
+      await compactTable(catalog, id, { io, runId, targetBytes: target, beforeGroup: async () => !stop() && (await keepLease()), onOutcome: report });
+      if (!stop() && (await keepLease())) {
+        const m = await rewriteManifests(catalog, id, { io, runId });
+        if (m.status === 'committed') out(`  rewrote manifests: ${m.replaced} → ${m.created} (snapshot ${m.snapshot['snapshot-id']})`);
+        else if (m.status === 'gave-up') summary.problems.push(`manifest rewrite gave up: ${m.reason}`);
+        else if (m.status === 'failed' || m.status === 'unknown') summary.problems.push(`manifest rewrite ${m.status}: ${(m.error as Error)?.message ?? String(m.error)}`);
+      }
     }
     // the lease tag moves to main's head, so the snapshots compaction replaced can expire
     if (steps.expire && !stop() && (await keepLease(summary.groups.committed > 0))) {

@@ -84,6 +84,10 @@ export function chooseCompaction(footers: ParquetFooter[], names: string[], opti
 
 export interface CompactOptions extends StitchRunOptions, Omit<ChoiceOptions, 'sortOrder'> {
   encoder?: ParquetEncoder;
+  /** Asked before each group: false stops the run there (a stop signal, a lost lease). */
+  beforeGroup?: () => Promise<boolean>;
+  /** Told each group's outcome as it comes. */
+  onOutcome?: (outcome: CompactOutcome) => void;
 }
 
 export type CompactOutcome = { group: CompactionGroup; action?: CompactionMethod; outputs?: string[]; why?: string } & (
@@ -113,8 +117,15 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, option
   });
   const schema = currentSchema(table.metadata);
   const sortOrder = defaultSortOrder(table) !== undefined;
-  const out: CompactOutcome[] = [];
+  const outcomes: CompactOutcome[] = [];
+  const out = {
+    push: (o: CompactOutcome) => {
+      outcomes.push(o);
+      options.onOutcome?.(o);
+    },
+  };
   for (const group of groups) {
+    if (options.beforeGroup && !(await options.beforeGroup())) break;
     let choice: Choice;
     let why: string | undefined;
     try {
@@ -167,5 +178,5 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, option
     const result = await rewriteFiles({ catalog, table: id, inputs: group.files, outputs: outputs!, specId: group.specId, runId, action, io });
     out.push({ group, action, why, outputs: outputs!.map((f) => f['file-path']), ...result });
   }
-  return { runId, groups: out };
+  return { runId, groups: outcomes };
 }
