@@ -25,12 +25,11 @@ import { fileIOFor } from '../io/resolve-file-io.ts';
 import type { ParquetFooter } from '../parquet/footer.ts';
 import { readFooterFrom } from '../parquet/footer.ts';
 import type { ParquetEncoder } from '../table/table-writer.ts';
-import type { CompactionGroup } from './compaction-plan.ts';
+import type { CompactionGroup, CompactionPlanOptions } from './compaction-plan.ts';
 import { planCompaction } from './compaction-plan.ts';
 import { defaultSortOrder, rewriteDataFiles } from './rewrite-compaction.ts';
 import { rewriteFiles } from './rewrite-files.ts';
 import type { RewriteFilesResult } from './rewrite-files.ts';
-import type { StitchRunOptions } from './stitch-compaction.ts';
 import { NotStitchableError, stitchDataFiles, whyNotStitchable } from './stitch.ts';
 import { readSnapshotFiles } from './table-files.ts';
 
@@ -82,7 +81,9 @@ export function chooseCompaction(footers: ParquetFooter[], names: string[], opti
   return { method: 'stitch' };
 }
 
-export interface CompactOptions extends StitchRunOptions, Omit<ChoiceOptions, 'sortOrder'> {
+export interface CompactOptions extends Pick<CompactionPlanOptions, 'targetBytes' | 'maxGroups'>, Omit<ChoiceOptions, 'sortOrder'> {
+  io?: FileIO;
+  runId?: string;
   encoder?: ParquetEncoder;
   /** Asked before each group: false stops the run there (a stop signal, a lost lease). */
   beforeGroup?: () => Promise<boolean>;
