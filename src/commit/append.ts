@@ -7,6 +7,7 @@
 // and the new manifest are reused), up to a bounded number of attempts. A failure never leaves the table half-committed: the catalog
 // swaps one metadata pointer, and files of attempts that lost are deleted (data files of an
 // append that gives up stay behind as orphans, which maintenance removes).
+import { landedSnapshot, mainSnapshotChange, newSnapshot } from './main-snapshot.ts';
 import type { Catalog, LoadedTable, TableIdentifier } from '../catalog/catalog.ts';
 import { tableName } from '../catalog/catalog.ts';
 import type { DataFile } from '../iceberg/data-file.ts';
@@ -17,7 +18,7 @@ import type { ManifestFile } from '../iceberg/manifest-list.ts';
 import { currentSchema, currentSnapshot } from '../iceberg/metadata-updates.ts';
 import { partitionType } from '../iceberg/partition-spec.ts';
 import { newSnapshotId, snapshotSummary } from '../iceberg/snapshot-summary.ts';
-import type { PartitionSpec, Snapshot, TableMetadata, TableUpdate } from '../iceberg/table-metadata.ts';
+import type { PartitionSpec, Snapshot, TableMetadata } from '../iceberg/table-metadata.ts';
 import type { FileIO } from '../io/file-io.ts';
 import { fileIOFor } from '../io/resolve-file-io.ts';
 import { commitWithRetry } from './commit-loop.ts';
@@ -84,29 +85,13 @@ export async function appendFiles(catalog: Catalog, id: TableIdentifier, files: 
         }
         const { snapshot, manifests } = await buildSnapshot(io, metadata, snapshotId, newManifest.file, files, extras.summary ?? {}, attempt, written);
         built = { written, manifests };
-        const updates: TableUpdate[] = [
-          { action: 'add-snapshot', snapshot },
-          { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': snapshotId },
-        ];
-        if (extras.properties && Object.keys(extras.properties).length > 0) updates.push({ action: 'set-properties', updates: extras.properties });
-        return {
-          requirements: [
-            { type: 'assert-table-uuid', uuid: metadata['table-uuid'] },
-            { type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': snapshot['parent-snapshot-id'] ?? null },
-          ],
-          updates,
-          written,
-          result: (committed) => ({ table: committed, snapshot }),
-        };
+        return mainSnapshotChange(metadata, snapshot, written, extras.properties);
       } catch (err) {
         await discard(written);
         throw new BuildFailed(err);
       }
     },
-    landed: (table) => {
-      const snapshot = table.metadata.snapshots?.find((s) => s['snapshot-id'] === snapshotId);
-      return snapshot ? { table, snapshot } : undefined;
-    },
+    landed: (table) => landedSnapshot(table, snapshotId),
     discard,
     abandon: async ({ error, refused, uncertain }) => {
       if (uncertain) return; // an attempt may yet land: every file it could reference stays
@@ -185,15 +170,7 @@ async function buildSnapshot(
     parent?.summary,
     extra,
   );
-  const snapshot: Snapshot = {
-    'snapshot-id': snapshotId,
-    'sequence-number': sequenceNumber,
-    'timestamp-ms': Math.max(Date.now(), metadata['last-updated-ms']),
-    'manifest-list': listPath,
-    summary,
-    'schema-id': metadata['current-schema-id'],
-  };
-  if (parent) snapshot['parent-snapshot-id'] = parent['snapshot-id'];
+  const snapshot = newSnapshot(metadata, snapshotId, parent, listPath, summary);
   return { snapshot, manifests };
 }
 

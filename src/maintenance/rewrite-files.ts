@@ -23,6 +23,7 @@
 // retries ONCE; otherwise it gives the group up. Giving up or failing returns a typed result
 // (never throws) and deletes the outputs, which nothing references, unless an attempt's
 // outcome was unknown (it may have landed later: the outputs then stay, orphans at worst).
+import { landedSnapshot, mainSnapshotChange, newSnapshot } from '../commit/main-snapshot.ts';
 import { connectorsOf, resolveOffsets } from '../commit/committed-offsets.ts';
 import { formatOffsets, offsetsKey } from '../commit/offsets-map.ts';
 import type { Catalog, LoadedTable, TableIdentifier } from '../catalog/catalog.ts';
@@ -224,36 +225,13 @@ export async function rewriteFiles(req: RewriteFilesRequest): Promise<RewriteFil
           parent.summary,
           extra,
         );
-        const snapshot: Snapshot = {
-          'snapshot-id': snapshotId,
-          'parent-snapshot-id': parent['snapshot-id'],
-          'sequence-number': sequenceNumber,
-          'timestamp-ms': Math.max(Date.now(), metadata['last-updated-ms']),
-          'manifest-list': listPath,
-          summary,
-          'schema-id': metadata['current-schema-id'],
-        };
-        return {
-          requirements: [
-            { type: 'assert-table-uuid', uuid: metadata['table-uuid'] },
-            { type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': parent['snapshot-id'] },
-          ],
-          updates: [
-            { action: 'add-snapshot', snapshot },
-            { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': snapshotId },
-          ],
-          written,
-          result: (committed) => ({ table: committed, snapshot }),
-        };
+        return mainSnapshotChange(metadata, newSnapshot(metadata, snapshotId, parent, listPath, summary), written);
       } catch (err) {
         await discard(written);
         throw err;
       }
     },
-    landed: (table) => {
-      const snapshot = table.metadata.snapshots?.find((s) => s['snapshot-id'] === snapshotId);
-      return snapshot ? { table, snapshot } : undefined;
-    },
+    landed: (table) => landedSnapshot(table, snapshotId),
     discard,
     abandon: async (why) => {
       uncertain = why.uncertain;

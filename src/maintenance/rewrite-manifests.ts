@@ -24,6 +24,7 @@
 // Committed through commitWithRetry asserting main's head; on a conflict it is rebuilt on the
 // new head and tried once more, then given up; the manifests it wrote are deleted when it gives
 // up (unless an attempt's outcome was unknown). Never throws.
+import { landedSnapshot, mainSnapshotChange, newSnapshot } from '../commit/main-snapshot.ts';
 import type { Catalog, LoadedTable, TableIdentifier } from '../catalog/catalog.ts';
 import { tableName } from '../catalog/catalog.ts';
 import { commitWithRetry, outcomeOf } from '../commit/commit-loop.ts';
@@ -263,36 +264,13 @@ export async function rewriteManifests(catalog: Catalog, id: TableIdentifier, op
           'floe.maintenance.manifests-out': String(created.length),
           'floe.maintenance.run-id': runId,
         });
-        const snapshot: Snapshot = {
-          'snapshot-id': snapshotId,
-          'parent-snapshot-id': parent['snapshot-id'],
-          'sequence-number': sequenceNumber,
-          'timestamp-ms': Math.max(Date.now(), metadata['last-updated-ms']),
-          'manifest-list': listPath,
-          summary,
-          'schema-id': metadata['current-schema-id'],
-        };
-        return {
-          requirements: [
-            { type: 'assert-table-uuid', uuid: metadata['table-uuid'] },
-            { type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': parent['snapshot-id'] },
-          ],
-          updates: [
-            { action: 'add-snapshot', snapshot },
-            { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': snapshotId },
-          ],
-          written,
-          result: (committed) => ({ table: committed, snapshot }),
-        };
+        return mainSnapshotChange(metadata, newSnapshot(metadata, snapshotId, parent, listPath, summary), written);
       } catch (err) {
         await discard(written);
         throw err;
       }
     },
-    landed: (table) => {
-      const snapshot = table.metadata.snapshots?.find((s) => s['snapshot-id'] === snapshotId);
-      return snapshot ? { table, snapshot } : undefined;
-    },
+    landed: (table) => landedSnapshot(table, snapshotId),
     discard,
     abandon: async (why) => {
       uncertain = why.uncertain;
