@@ -3,7 +3,7 @@
 // so a reader sees either the old file or the whole new one, never half of it.
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, sep } from 'node:path';
 import { NotFoundError, type FileIO, type OutputFile, type UnfinishedWrite } from './file-io.ts';
 
 /** The local path of a `file:` URI or an absolute path. Throws for anything else. */
@@ -170,75 +170,37 @@ export class LocalFileIO implements FileIO {
 
   /** Temporary files (`.<uuid>.tmp`) of writes never finished, under a folder prefix. */
   async *listUnfinished(prefix: string): AsyncIterable<UnfinishedWrite> {
-    const root = localPath(prefix);
-    const toLocation = (p: string): string => prefix + p.slice(root.length);
-    for await (const t of tempFiles(root)) {
-      yield { location: toLocation(t.path), startedAt: t.mtime, abort: () => unlink(t.path).catch(() => {}) };
-    }
+    for await (const f of files(prefix, true)) yield { location: f.location, startedAt: f.lastModified, abort: () => unlink(f.path).catch(() => {}) };
   }
 
   async *list(prefix: string): AsyncIterable<{ location: string; size: number; lastModified: Date }> {
-    const root = localPath(prefix);
-    // Locations come back in the prefix's own spelling (file:/x, file:///x or /x), so they
-    // compare equal to the paths that manifests hold.
-    const toLocation = (p: string): string => prefix + p.slice(root.length);
-    // A prefix is a folder, or a folder plus the start of a file name (as S3 prefixes are).
-    let dir = root;
-    let namePrefix = '';
-    try {
-      const st = await stat(root);
-      if (!st.isDirectory()) {
-        yield { location: toLocation(root), size: st.size, lastModified: st.mtime };
-        return;
-      }
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      if (root.endsWith(sep)) return;
-      dir = dirname(root);
-      namePrefix = root.slice(dir.length + (dir.endsWith(sep) ? 0 : 1));
-    }
-    const stack: string[] = [];
-    try {
-      for (const e of await readdir(dir, { withFileTypes: true })) {
-        if (!e.name.startsWith(namePrefix)) continue;
-        const p = join(dir, e.name);
-        if (e.isDirectory()) stack.push(p);
-        else if (e.isFile() && !isTempName(e.name)) {
-          const st = await stat(p);
-          yield { location: toLocation(p), size: st.size, lastModified: st.mtime };
-        }
-      }
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
-    }
-    while (stack.length > 0) {
-      const d = stack.pop()!;
-      let entries;
-      try {
-        entries = await readdir(d, { withFileTypes: true });
-      } catch (err) {
-        if (isNotFound(err)) continue;
-        throw err;
-      }
-      for (const e of entries) {
-        const p = join(d, e.name);
-        if (e.isDirectory()) stack.push(p);
-        else if (e.isFile() && !isTempName(e.name)) {
-          try {
-            const st = await stat(p);
-            yield { location: toLocation(p), size: st.size, lastModified: st.mtime };
-          } catch (err) {
-            if (!isNotFound(err)) throw err;
-          }
-        }
-      }
-    }
+    for await (const f of files(prefix, false)) yield { location: f.location, size: f.size, lastModified: f.lastModified };
   }
 }
 
-/** The temporary files of unfinished writes under `dir` (a folder), recursively. */
-async function* tempFiles(dir: string): AsyncIterable<{ path: string; mtime: Date }> {
+/**
+ * The files under a prefix, recursively: the finished ones, or (`temporary`) only the temporary
+ * files of unfinished writes. Locations come back in the prefix's own spelling (file:/x,
+ * file:///x or /x), so they compare equal to the paths that manifests hold. A prefix is a
+ * folder, or a folder plus the start of a file name (as S3 prefixes are).
+ */
+async function* files(prefix: string, temporary: boolean): AsyncIterable<{ path: string; location: string; size: number; lastModified: Date }> {
+  const root = localPath(prefix);
+  const toLocation = (p: string): string => prefix + p.slice(root.length);
+  let dir = root;
+  let namePrefix = '';
+  try {
+    const st = await stat(root);
+    if (!st.isDirectory()) {
+      if (isTempName(basename(root)) === temporary) yield { path: root, location: toLocation(root), size: st.size, lastModified: st.mtime };
+      return;
+    }
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    if (root.endsWith(sep)) return;
+    dir = dirname(root);
+    namePrefix = root.slice(dir.length + (dir.endsWith(sep) ? 0 : 1));
+  }
   const stack = [dir];
   while (stack.length > 0) {
     const d = stack.pop()!;
@@ -250,11 +212,13 @@ async function* tempFiles(dir: string): AsyncIterable<{ path: string; mtime: Dat
       throw err;
     }
     for (const e of entries) {
+      if (d === dir && !e.name.startsWith(namePrefix)) continue;
       const p = join(d, e.name);
       if (e.isDirectory()) stack.push(p);
-      else if (e.isFile() && isTempName(e.name)) {
+      else if (e.isFile() && isTempName(e.name) === temporary) {
         try {
-          yield { path: p, mtime: (await stat(p)).mtime };
+          const st = await stat(p);
+          yield { path: p, location: toLocation(p), size: st.size, lastModified: st.mtime };
         } catch (err) {
           if (!isNotFound(err)) throw err;
         }
