@@ -2,6 +2,7 @@
 // (`connectors/orders.yaml: table.partitionBy[1]: ...`); unknown keys are errors, so a typo
 // never silently falls back to a default. `${VAR}` in a string value is replaced by that
 // environment variable, and FLOE_* variables override secrets (see SECRET_ENV).
+import { ConfigError, ConfigReader, describe } from './config-reader.ts';
 import fs from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 
@@ -100,17 +101,6 @@ export interface ConnectorConfig {
   bufferMaxBytes: number;
   /** Metrics and health HTTP port; 0 = off. */
   metricsPort: number;
-}
-
-export class ConfigError extends Error {
-  readonly file: string;
-  readonly key: string;
-  constructor(file: string, key: string, message: string) {
-    super(`${file}: ${key ? `${key}: ` : ''}${message}`);
-    this.name = 'ConfigError';
-    this.file = file;
-    this.key = key;
-  }
 }
 
 /** Environment variables that override secrets, and the key each one sets. */
@@ -296,25 +286,7 @@ function substituteEnv(value: unknown, file: string, key: string, env: NodeJS.Pr
 }
 
 /** Typed reads with errors that name the file and the key. */
-class Reader {
-  private readonly file: string;
-  constructor(file: string) {
-    this.file = file;
-  }
-
-  private fail(key: string, message: string): never {
-    throw new ConfigError(this.file, key, message);
-  }
-
-  object(value: unknown, key: string, opts: { required?: boolean } = {}): Record<string, unknown> {
-    if (value === undefined || value === null) {
-      if (opts.required) this.fail(key, 'is required');
-      return {};
-    }
-    if (typeof value !== 'object' || Array.isArray(value)) this.fail(key, `must be a mapping, got ${describe(value)}`);
-    return value as Record<string, unknown>;
-  }
-
+class Reader extends ConfigReader {
   string(o: Record<string, unknown>, k: string, opts: { prefix?: string; required?: boolean; pattern?: RegExp; hint?: string }): string | undefined {
     const key = opts.prefix ? `${opts.prefix}.${k}` : k;
     const value = o[k];
@@ -369,44 +341,4 @@ class Reader {
     });
     return value as string[];
   }
-
-  stringMap(value: unknown, key: string): Record<string, string> {
-    if (value === undefined || value === null) return {};
-    const o = this.object(value, key);
-    const out: Record<string, string> = {};
-    for (const [k, x] of Object.entries(o)) {
-      if (typeof x === 'string') out[k] = x;
-      else if (typeof x === 'number' || typeof x === 'boolean') out[k] = String(x);
-      else this.fail(`${key}.${k}`, `must be a string, got ${describe(x)}`);
-    }
-    return out;
-  }
-
-  noUnknown(o: Record<string, unknown>, prefix: string, known: string[]): void {
-    for (const k of Object.keys(o)) {
-      if (!known.includes(k)) {
-        const near = known.find((x) => x.toLowerCase() === k.toLowerCase() || editDistance(x, k) <= 2);
-        this.fail(prefix ? `${prefix}.${k}` : k, `unknown key${near ? ` (did you mean "${near}"?)` : ''}; known keys here: ${known.join(', ')}`);
-      }
-    }
-  }
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'a mapping';
-  if (typeof v === 'string') return `"${v}"`;
-  return `${typeof v} ${String(v)}`;
-}
-
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-  }
-  return d[a.length][b.length];
 }

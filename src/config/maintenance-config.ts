@@ -15,7 +15,8 @@
 //       orphans: { olderThanMs: 259200000 }              # or false; at least 1 h
 import fs from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError, SECRET_ENV } from './connector-config.ts';
+import { ConfigError, ConfigReader, describe } from './config-reader.ts';
+import { SECRET_ENV } from './connector-config.ts';
 import type { CatalogConfig } from './connector-config.ts';
 
 export const DEFAULT_EVERY_MS = 10 * 60_000;
@@ -211,25 +212,7 @@ function substituteEnv(value: unknown, file: string, key: string, env: NodeJS.Pr
 }
 
 /** Typed reads with errors that name the file and the key (full key paths). */
-class Reader {
-  private readonly file: string;
-  constructor(file: string) {
-    this.file = file;
-  }
-
-  private fail(key: string, message: string): never {
-    throw new ConfigError(this.file, key, message);
-  }
-
-  object(value: unknown, key: string, required = false): Record<string, unknown> {
-    if (value === undefined || value === null) {
-      if (required) this.fail(key, 'is required');
-      return {};
-    }
-    if (typeof value !== 'object' || Array.isArray(value)) this.fail(key, `must be a mapping, got ${describe(value)}`);
-    return value as Record<string, unknown>;
-  }
-
+class Reader extends ConfigReader {
   /** A step: absent or true = on with defaults, false = off, a mapping = on with settings. */
   step(value: unknown, key: string): Record<string, unknown> | undefined {
     if (value === undefined || value === null || value === true) return {};
@@ -261,44 +244,4 @@ class Reader {
     if (value < min) this.fail(key, `must be at least ${min}${why}, got ${value}`);
     return value;
   }
-
-  stringMap(value: unknown, key: string): Record<string, string> {
-    if (value === undefined || value === null) return {};
-    const o = this.object(value, key);
-    const out: Record<string, string> = {};
-    for (const [k, x] of Object.entries(o)) {
-      if (typeof x === 'string') out[k] = x;
-      else if (typeof x === 'number' || typeof x === 'boolean') out[k] = String(x);
-      else this.fail(`${key}.${k}`, `must be a string, got ${describe(x)}`);
-    }
-    return out;
-  }
-
-  noUnknown(o: Record<string, unknown>, prefix: string, known: string[]): void {
-    for (const k of Object.keys(o)) {
-      if (!known.includes(k)) {
-        const near = known.find((x) => x.toLowerCase() === k.toLowerCase() || editDistance(x, k) <= 2);
-        this.fail(prefix ? `${prefix}.${k}` : k, `unknown key${near ? ` (did you mean "${near}"?)` : ''}; known keys here: ${known.join(', ')}`);
-      }
-    }
-  }
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'a mapping';
-  if (typeof v === 'string') return `"${v}"`;
-  return `${typeof v} ${String(v)}`;
-}
-
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-  }
-  return d[a.length][b.length];
 }

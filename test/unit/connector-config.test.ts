@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, parseConnectorConfig } from '../../src/config/connector-config.ts';
+import { ConfigError } from '../../src/config/config-reader.ts';
+import { parseConnectorConfig } from '../../src/config/connector-config.ts';
 
 const base = `
 name: orders

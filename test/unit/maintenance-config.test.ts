@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { ConfigError } from '../../src/config/connector-config.ts';
+import { ConfigError } from '../../src/config/config-reader.ts';
 import { DEFAULT_EVERY_MS, loadMaintenanceConfig, parseDuration, parseMaintenanceConfig } from '../../src/config/maintenance-config.ts';
 
 const catalog = 'catalog: { type: sql, uri: wh/catalog.db, warehouse: wh }\n';

@@ -1,0 +1,76 @@
+// What every floe file reader (connector files, maintenance files) shares: errors that name the
+// file and the key (ConfigError), mappings, string maps and unknown keys (with a "did you mean"),
+// and how a bad value is described. Each file's Reader adds the typed reads it needs.
+
+export class ConfigError extends Error {
+  readonly file: string;
+  readonly key: string;
+  constructor(file: string, key: string, message: string) {
+    super(`${file}: ${key ? `${key}: ` : ''}${message}`);
+    this.name = 'ConfigError';
+    this.file = file;
+    this.key = key;
+  }
+}
+
+export class ConfigReader {
+  protected readonly file: string;
+  constructor(file: string) {
+    this.file = file;
+  }
+
+  protected fail(key: string, message: string): never {
+    throw new ConfigError(this.file, key, message);
+  }
+
+  /** A mapping, or {} when absent (an error when required). */
+  object(value: unknown, key: string, required: boolean | { required?: boolean } = false): Record<string, unknown> {
+    if (value === undefined || value === null) {
+      if (typeof required === 'boolean' ? required : required.required) this.fail(key, 'is required');
+      return {};
+    }
+    if (typeof value !== 'object' || Array.isArray(value)) this.fail(key, `must be a mapping, got ${describe(value)}`);
+    return value as Record<string, unknown>;
+  }
+
+  stringMap(value: unknown, key: string): Record<string, string> {
+    if (value === undefined || value === null) return {};
+    const o = this.object(value, key);
+    const out: Record<string, string> = {};
+    for (const [k, x] of Object.entries(o)) {
+      if (typeof x === 'string') out[k] = x;
+      else if (typeof x === 'number' || typeof x === 'boolean') out[k] = String(x);
+      else this.fail(`${key}.${k}`, `must be a string, got ${describe(x)}`);
+    }
+    return out;
+  }
+
+  noUnknown(o: Record<string, unknown>, prefix: string, known: string[]): void {
+    for (const k of Object.keys(o)) {
+      if (!known.includes(k)) {
+        const near = known.find((x) => x.toLowerCase() === k.toLowerCase() || editDistance(x, k) <= 2);
+        this.fail(prefix ? `${prefix}.${k}` : k, `unknown key${near ? ` (did you mean "${near}"?)` : ''}; known keys here: ${known.join(', ')}`);
+      }
+    }
+  }
+}
+
+/** A bad value as an error message names it. */
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'string') return `"${v}"`;
+  return `${typeof v} ${String(v)}`;
+}
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return d[a.length][b.length];
+}
