@@ -1,6 +1,9 @@
-// What every floe file reader (connector files, maintenance files) shares: errors that name the
-// file and the key (ConfigError), mappings, string maps and unknown keys (with a "did you mean"),
-// and how a bad value is described. Each file's Reader adds the typed reads it needs.
+// What every floe file reader (connector files, maintenance files) shares: reading the file,
+// YAML with ${VAR} replaced from the environment, errors that name the file and the key
+// (ConfigError), mappings, string maps and unknown keys (with a "did you mean"), and how a bad
+// value is described. Each file's Reader adds the typed reads it needs.
+import fs from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 
 export class ConfigError extends Error {
   readonly file: string;
@@ -13,13 +16,48 @@ export class ConfigError extends Error {
   }
 }
 
+/** The file's text; an unreadable file is a ConfigError naming it. */
+export function readConfigText(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, '', `cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+}
+
+/** The YAML document with every ${VAR} replaced from `env` (an unset one is an error naming its key). */
+export function parseConfigYaml(text: string, file: string, env: NodeJS.ProcessEnv): unknown {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(file, '', `not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  return substituteEnv(doc, file, '', env);
+}
+
+function substituteEnv(value: unknown, file: string, key: string, env: NodeJS.ProcessEnv): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
+      const v = env[name];
+      if (v === undefined) throw new ConfigError(file, key, `environment variable ${name} is not set`);
+      return v;
+    });
+  }
+  if (Array.isArray(value)) return value.map((x, i) => substituteEnv(x, file, `${key}[${i}]`, env));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, x]) => [k, substituteEnv(x, file, key ? `${key}.${k}` : k, env)]));
+  }
+  return value;
+}
+
 export class ConfigReader {
   protected readonly file: string;
   constructor(file: string) {
     this.file = file;
   }
 
-  protected fail(key: string, message: string): never {
+  fail(key: string, message: string): never {
     throw new ConfigError(this.file, key, message);
   }
 

@@ -2,9 +2,7 @@
 // (`connectors/orders.yaml: table.partitionBy[1]: ...`); unknown keys are errors, so a typo
 // never silently falls back to a default. `${VAR}` in a string value is replaced by that
 // environment variable, and FLOE_* variables override secrets (see SECRET_ENV).
-import { ConfigError, ConfigReader, describe } from './config-reader.ts';
-import fs from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { ConfigError, ConfigReader, describe, parseConfigYaml, readConfigText } from './config-reader.ts';
 
 export interface KafkaConfig {
   brokers: string[];
@@ -115,25 +113,12 @@ export const SECRET_ENV: Record<string, string> = {
 };
 
 export function loadConnectorConfig(file: string, env: NodeJS.ProcessEnv = process.env): ConnectorConfig {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(file, '', `cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-  return parseConnectorConfig(text, file, env);
+  return parseConnectorConfig(readConfigText(file), file, env);
 }
 
 export function parseConnectorConfig(text: string, file = '<config>', env: NodeJS.ProcessEnv = process.env): ConnectorConfig {
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new ConfigError(file, '', `not valid YAML: ${(err as Error).message.split('\n')[0]}`);
-  }
-  doc = substituteEnv(doc, file, '', env);
   const v = new Reader(file);
-  const root = v.object(doc, '');
+  const root = v.object(parseConfigYaml(text, file, env), '');
   const secrets = (section: string) => (o: Record<string, unknown>, key: string) => applySecretOverrides(o, section ? `${section}.` : '', key, env);
 
   const name = v.string(root, 'name', { required: true, pattern: /^[A-Za-z0-9._-]+$/, hint: 'letters, digits, ".", "_", "-"' })!;
@@ -169,23 +154,7 @@ export function parseConnectorConfig(text: string, file = '<config>', env: NodeJ
   const format = (v.oneOf(root, 'format', ['avro', 'protobuf', 'json-schema', 'json'], '') ?? (schemaRegistry ? 'avro' : 'json')) as ValueFormat;
   if (format !== 'json' && !schemaRegistry) throw new ConfigError(file, 'schemaRegistry', `format ${format} needs a schemaRegistry.url`);
 
-  const c = v.object(root.catalog, 'catalog', { required: true });
-  secrets('catalog')(c, 'token');
-  secrets('catalog')(c, 'credential');
-  const props = v.stringMap(c.properties, 'catalog.properties');
-  applySecretOverrides(props, 'catalog.properties.', 's3.access-key-id', env);
-  applySecretOverrides(props, 'catalog.properties.', 's3.secret-access-key', env);
-  const catalogType = v.oneOf(c, 'type', ['rest', 'sql'], 'catalog', true) as 'rest' | 'sql';
-  const catalog: CatalogConfig = {
-    type: catalogType,
-    uri: catalogType === 'rest' ? v.url(c, 'uri', 'catalog')! : v.string(c, 'uri', { prefix: 'catalog', required: true })!,
-    warehouse: v.string(c, 'warehouse', { prefix: 'catalog' }),
-    token: v.string(c, 'token', { prefix: 'catalog' }),
-    credential: v.string(c, 'credential', { prefix: 'catalog' }),
-    properties: props,
-  };
-  if (catalogType === 'sql' && !catalog.warehouse) throw new ConfigError(file, 'catalog.warehouse', 'required for a sql catalog (a file:// folder or an s3:// prefix)');
-  v.noUnknown(c, 'catalog', ['type', 'uri', 'warehouse', 'token', 'credential', 'properties']);
+  const catalog = readCatalog(v, root.catalog, env);
 
   const topics = root.topics === undefined ? undefined : v.stringList(root, 'topics', 'topics', { nonEmpty: true });
   const topicPattern = v.string(root, 'topicPattern', {});
@@ -264,25 +233,36 @@ export function parseConnectorConfig(text: string, file = '<config>', env: NodeJ
   return { source: file, name, kafka, schemaRegistry, format, catalog, topics, topicPattern, table, route, commit, errors, bufferMaxBytes, metricsPort };
 }
 
+/** The `catalog:` section (connector and maintenance files alike), with the FLOE_* secret overrides. */
+export function catalogConfig(value: unknown, file: string, env: NodeJS.ProcessEnv = process.env): CatalogConfig {
+  return readCatalog(new Reader(file), value, env);
+}
+
+function readCatalog(v: Reader, value: unknown, env: NodeJS.ProcessEnv): CatalogConfig {
+  const c = v.object(value, 'catalog', { required: true });
+  applySecretOverrides(c, 'catalog.', 'token', env);
+  applySecretOverrides(c, 'catalog.', 'credential', env);
+  const props = v.stringMap(c.properties, 'catalog.properties');
+  applySecretOverrides(props, 'catalog.properties.', 's3.access-key-id', env);
+  applySecretOverrides(props, 'catalog.properties.', 's3.secret-access-key', env);
+  const catalogType = v.oneOf(c, 'type', ['rest', 'sql'], 'catalog', true) as 'rest' | 'sql';
+  const catalog: CatalogConfig = {
+    type: catalogType,
+    uri: catalogType === 'rest' ? v.url(c, 'uri', 'catalog')! : v.string(c, 'uri', { prefix: 'catalog', required: true })!,
+    warehouse: v.string(c, 'warehouse', { prefix: 'catalog' }),
+    token: v.string(c, 'token', { prefix: 'catalog' }),
+    credential: v.string(c, 'credential', { prefix: 'catalog' }),
+    properties: props,
+  };
+  if (catalogType === 'sql' && !catalog.warehouse) v.fail('catalog.warehouse', 'required for a sql catalog (a file:// folder or an s3:// prefix)');
+  v.noUnknown(c, 'catalog', ['type', 'uri', 'warehouse', 'token', 'credential', 'properties']);
+  return catalog;
+}
+
 function applySecretOverrides(o: Record<string, unknown>, prefix: string, key: string, env: NodeJS.ProcessEnv): void {
   for (const [variable, path] of Object.entries(SECRET_ENV)) {
     if (path === prefix + key && env[variable] !== undefined && env[variable] !== '') o[key] = env[variable];
   }
-}
-
-function substituteEnv(value: unknown, file: string, key: string, env: NodeJS.ProcessEnv): unknown {
-  if (typeof value === 'string') {
-    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
-      const v = env[name];
-      if (v === undefined) throw new ConfigError(file, key, `environment variable ${name} is not set`);
-      return v;
-    });
-  }
-  if (Array.isArray(value)) return value.map((x, i) => substituteEnv(x, file, `${key}[${i}]`, env));
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, x]) => [k, substituteEnv(x, file, key ? `${key}.${k}` : k, env)]));
-  }
-  return value;
 }
 
 /** Typed reads with errors that name the file and the key. */

@@ -13,10 +13,8 @@
 //       compact: { targetFileSize: 536870912 }          # or false; default the table's property
 //       expire: { maxSnapshotAgeMs: ..., minSnapshotsToKeep: ... }   # or false
 //       orphans: { olderThanMs: 259200000 }              # or false; at least 1 h
-import fs from 'node:fs';
-import { parse as parseYaml } from 'yaml';
-import { ConfigError, ConfigReader, describe } from './config-reader.ts';
-import { SECRET_ENV } from './connector-config.ts';
+import { ConfigError, ConfigReader, describe, parseConfigYaml, readConfigText } from './config-reader.ts';
+import { catalogConfig } from './connector-config.ts';
 import type { CatalogConfig } from './connector-config.ts';
 
 export const DEFAULT_EVERY_MS = 10 * 60_000;
@@ -66,54 +64,17 @@ export function parseDuration(s: string): number | undefined {
 }
 
 export function loadMaintenanceConfig(file: string, env: NodeJS.ProcessEnv = process.env): MaintenanceConfig {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(file, '', `cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-  return parseMaintenanceConfig(text, file, env);
+  return parseMaintenanceConfig(readConfigText(file), file, env);
 }
 
 export function parseMaintenanceConfig(text: string, file = '<maintenance file>', env: NodeJS.ProcessEnv = process.env): MaintenanceConfig {
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new ConfigError(file, '', `not valid YAML: ${(err as Error).message.split('\n')[0]}`);
-  }
-  doc = substituteEnv(doc, file, '', env);
   const v = new Reader(file);
-  const root = v.object(doc, '', true);
+  const root = v.object(parseConfigYaml(text, file, env), '', true);
   if (root.tables === undefined && (root.kafka !== undefined || root.topics !== undefined || root.table !== undefined)) {
     throw new ConfigError(file, '', 'this is a connector file, not a maintenance file (tables: ...); for one pass with its catalog: floe maintain NS.TABLE -c FILE');
   }
 
-  const c = v.object(root.catalog, 'catalog', true);
-  for (const [variable, key] of Object.entries(SECRET_ENV)) {
-    const value = env[variable];
-    if (value === undefined || value === '') continue;
-    if (key === 'catalog.token') c.token = value;
-    if (key === 'catalog.credential') c.credential = value;
-  }
-  const props = v.stringMap(c.properties, 'catalog.properties');
-  for (const [variable, key] of Object.entries(SECRET_ENV)) {
-    const value = env[variable];
-    if (value !== undefined && value !== '' && key.startsWith('catalog.properties.')) props[key.slice('catalog.properties.'.length)] = value;
-  }
-  const type = v.oneOf(c, 'type', 'catalog.type', ['rest', 'sql'], true) as 'rest' | 'sql';
-  const uri = v.string(c, 'uri', 'catalog.uri', true)!;
-  if (type === 'rest' && !/^https?:\/\/[^/]+/.test(uri)) throw new ConfigError(file, 'catalog.uri', `"${uri}" is not an http(s) URL`);
-  const catalog: CatalogConfig = {
-    type,
-    uri: type === 'rest' ? uri.replace(/\/+$/, '') : uri,
-    warehouse: v.string(c, 'warehouse', 'catalog.warehouse'),
-    token: v.string(c, 'token', 'catalog.token'),
-    credential: v.string(c, 'credential', 'catalog.credential'),
-    properties: props,
-  };
-  if (type === 'sql' && !catalog.warehouse) throw new ConfigError(file, 'catalog.warehouse', 'required for a sql catalog (a file:// folder or an s3:// prefix)');
-  v.noUnknown(c, 'catalog', ['type', 'uri', 'warehouse', 'token', 'credential', 'properties']);
+  const catalog = catalogConfig(root.catalog, file, env);
 
   let metricsPort: number | 'auto' = DEFAULT_MAINTENANCE_METRICS_PORT;
   if (root.metricsPort === 'auto') metricsPort = 'auto';
@@ -194,21 +155,6 @@ export function parseMaintenanceConfig(text: string, file = '<maintenance file>'
 
   v.noUnknown(root, '', ['catalog', 'tables', 'metricsPort', 'metricsHost']);
   return { source: file, catalog, tables, metricsPort, metricsHost };
-}
-
-function substituteEnv(value: unknown, file: string, key: string, env: NodeJS.ProcessEnv): unknown {
-  if (typeof value === 'string') {
-    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
-      const v = env[name];
-      if (v === undefined) throw new ConfigError(file, key, `environment variable ${name} is not set`);
-      return v;
-    });
-  }
-  if (Array.isArray(value)) return value.map((x, i) => substituteEnv(x, file, `${key}[${i}]`, env));
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, x]) => [k, substituteEnv(x, file, key ? `${key}.${k}` : k, env)]));
-  }
-  return value;
 }
 
 /** Typed reads with errors that name the file and the key (full key paths). */
