@@ -37,6 +37,7 @@ commands:
             expire snapshots (each connector's offsets snapshot kept), remove orphan files
               floe maintain NS.NAME [--warehouse DIR | -c connectors/NAME.yaml] [--dry-run]
               --target-file-size BYTES         (default write.target-file-size-bytes, else 512 MiB)
+              --commit-groups N                compaction groups per replace snapshot (default 100)
               --max-snapshot-age-ms MS         (default history.expire.max-snapshot-age-ms, else 5 days)
               --min-snapshots N                (default history.expire.min-snapshots-to-keep, else 1)
               --orphan-window-ms MS            orphans younger than this stay (default 3 days)
@@ -118,13 +119,16 @@ export async function main(argv: string[]): Promise<number> {
             config: { type: 'string', short: 'c' },
             'dry-run': { type: 'boolean' },
             'target-file-size': { type: 'string' },
+            'commit-groups': { type: 'string' },
             'max-snapshot-age-ms': { type: 'string' },
             'min-snapshots': { type: 'string' },
             'orphan-window-ms': { type: 'string' },
           },
         });
         if (positionals.length === 0 && values.config !== undefined) {
-          const oneOff = ['warehouse', 'dry-run', 'target-file-size', 'max-snapshot-age-ms', 'min-snapshots', 'orphan-window-ms'].filter((k) => values[k as keyof typeof values] !== undefined);
+          const oneOff = ['warehouse', 'dry-run', 'target-file-size', 'commit-groups', 'max-snapshot-age-ms', 'min-snapshots', 'orphan-window-ms'].filter(
+            (k) => values[k as keyof typeof values] !== undefined,
+          );
           if (oneOff.length > 0) throw new UsageError(`--${oneOff[0]} is for one pass on a table (floe maintain NS.TABLE ...); a maintenance file sets the worker's settings per table`);
           return await maintainWorker(values.config);
         }
@@ -137,6 +141,7 @@ export async function main(argv: string[]): Promise<number> {
           const summary = await maintain(catalog, positionals[0], {
             dryRun: values['dry-run'] ?? false,
             targetBytes: num('--target-file-size', values['target-file-size'], 1),
+            commitGroups: num('--commit-groups', values['commit-groups'], 1),
             maxSnapshotAgeMs: num('--max-snapshot-age-ms', values['max-snapshot-age-ms'], 0),
             minSnapshotsToKeep: num('--min-snapshots', values['min-snapshots'], 1),
             orphanWindowMs: num('--orphan-window-ms', values['orphan-window-ms'], 0),

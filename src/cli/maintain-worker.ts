@@ -260,6 +260,7 @@ export class MaintenanceWorker {
         printPlan: false,
         compact: e.compact !== undefined,
         targetBytes: e.compact?.targetBytes,
+        commitGroups: e.compact?.commitGroups,
         expire: e.expire !== undefined,
         maxSnapshotAgeMs: e.expire?.maxSnapshotAgeMs,
         minSnapshotsToKeep: e.expire?.minSnapshotsToKeep,

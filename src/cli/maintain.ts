@@ -40,6 +40,8 @@ export interface MaintainOptions {
   orphans?: boolean;
   /** Target file size in bytes (default: write.target-file-size-bytes, else 512 MiB). */
   targetBytes?: number;
+  /** Compaction groups committed together in one replace snapshot (default 100). */
+  commitGroups?: number;
   /** Snapshots older than this may expire (default: history.expire.max-snapshot-age-ms, else 5 days). */
   maxSnapshotAgeMs?: number;
   /** At least this many snapshots of each branch kept (default: history.expire.min-snapshots-to-keep, else 1). */
@@ -215,7 +217,7 @@ export async function maintain(catalog: Catalog, name: string, o: MaintainOption
         else if (m.status === 'gave-up') summary.problems.push(`manifest rewrite gave up: ${m.reason}`);
         else if (m.status === 'failed' || m.status === 'unknown') summary.problems.push(`manifest rewrite ${m.status}: ${(m.error as Error)?.message ?? String(m.error)}`);
       }
-      await compactTable(catalog, id, { io, runId, targetBytes: target, beforeGroup: async () => !stop() && (await keepLease()), onOutcome: report });
+      await compactTable(catalog, id, { io, runId, targetBytes: target, commitGroups: o.commitGroups, beforeGroup: async () => !stop() && (await keepLease()), onOutcome: report });
     }
     // the lease tag moves to main's head, so the snapshots compaction replaced can expire
     if (steps.expire && !stop() && (await keepLease(summary.groups.committed > 0))) {

@@ -10,7 +10,8 @@
 //     - name: shop.orders    # or pattern: "raw\\..*" (a regular expression over namespace.table,
 //                            #    whole name; namespace: raw lists only that namespace)
 //       every: 10m           # ms, s, m, h, d; a pass, then the next about `every` later (±10 %)
-//       compact: { targetFileSize: 536870912 }          # or false; default the table's property
+//       compact: { targetFileSize: 536870912, commitGroups: 100 }   # or false; default the table's
+//                            #    property; commitGroups: compaction groups per replace snapshot
 //       expire: { maxSnapshotAgeMs: ..., minSnapshotsToKeep: ... }   # or false
 //       orphans: { olderThanMs: 259200000 }              # or false; at least 1 h
 import { ConfigError, ConfigReader, describe, parseConfigYaml, readConfigText } from './config-reader.ts';
@@ -30,7 +31,7 @@ export const MIN_ORPHAN_WINDOW_MS = 60 * 60_000;
 
 export interface MaintenanceSteps {
   /** undefined: compaction off. targetBytes undefined: the table's write.target-file-size-bytes, else 512 MiB. */
-  compact?: { targetBytes?: number };
+  compact?: { targetBytes?: number; commitGroups?: number };
   /** undefined: expiry off. Unset fields: the table's history.expire.* properties, else Iceberg's defaults. */
   expire?: { maxSnapshotAgeMs?: number; minSnapshotsToKeep?: number };
   /** undefined: orphan cleanup off. olderThanMs undefined: 3 days. */
@@ -113,7 +114,9 @@ export function parseMaintenanceConfig(text: string, file = '<maintenance file>'
       steps.compact = {};
       const target = v.int(compact, 'targetFileSize', `${key}.compact.targetFileSize`, 1024);
       if (target !== undefined) steps.compact.targetBytes = target;
-      v.noUnknown(compact, `${key}.compact`, ['targetFileSize']);
+      const commitGroups = v.int(compact, 'commitGroups', `${key}.compact.commitGroups`, 1);
+      if (commitGroups !== undefined) steps.compact.commitGroups = commitGroups;
+      v.noUnknown(compact, `${key}.compact`, ['targetFileSize', 'commitGroups']);
     }
     const expire = v.step(t.expire, `${key}.expire`);
     if (expire) {

@@ -1,7 +1,14 @@
 // FileIO on the local file system: `file://` URIs (file:/path and file:///path) and plain
 // absolute paths. A write goes to a temporary file beside the target and is renamed over it,
 // so a reader sees either the old file or the whole new one, never half of it.
+//
+// Reads of up to SYNC_READ_BYTES are synchronous: on a local disk an asynchronous read costs
+// about 300 µs of CPU in the thread-pool hand-offs (open, fstat, read, close: four round trips)
+// against about 15 µs read synchronously (measured on 9 KB Parquet files: docs/decisions.md,
+// "Maintenance: the cost of a small file"), and the event loop is blocked for no longer than a
+// copy of 1 MiB from the page cache. Larger reads stay asynchronous.
 import { randomUUID } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, sep } from 'node:path';
 import { NotFoundError, type FileIO, type OutputFile, type UnfinishedWrite } from './file-io.ts';
@@ -27,10 +34,17 @@ function isNotFound(err: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
+/** OutputFile writes are gathered into chunks of this size. */
+const WRITE_CHUNK_BYTES = 1 << 20;
+
+/** Reads up to this many bytes synchronously (see the module comment). */
+export const SYNC_READ_BYTES = 1 << 20;
+
 export class LocalFileIO implements FileIO {
   async read(location: string): Promise<Uint8Array> {
     const path = localPath(location);
     try {
+      if (statSync(path).size <= SYNC_READ_BYTES) return new Uint8Array(readFileSync(path));
       const fh = await open(path, 'r');
       try {
         return new Uint8Array(await fh.readFile());
@@ -45,6 +59,7 @@ export class LocalFileIO implements FileIO {
 
   async readRange(location: string, offset: number, length: number): Promise<Uint8Array> {
     const path = localPath(location);
+    if (length <= SYNC_READ_BYTES) return readRangeSync(location, path, offset, length);
     let fh;
     try {
       fh = await open(path, 'r');
@@ -88,7 +103,10 @@ export class LocalFileIO implements FileIO {
     }
   }
 
-  /** A temporary file beside the target, renamed over it at close (as write() does). */
+  /**
+   * A temporary file beside the target, renamed over it at close (as write() does). Writes are
+   * gathered into chunks of WRITE_CHUNK_BYTES (each asynchronous write costs a thread-pool hand-off).
+   */
   async create(location: string): Promise<OutputFile> {
     const path = localPath(location);
     await mkdir(dirname(path), { recursive: true });
@@ -96,6 +114,19 @@ export class LocalFileIO implements FileIO {
     const fh = await open(tmp, 'wx');
     let length = 0;
     let done = false;
+    let pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    const flush = async () => {
+      if (pendingBytes === 0) return;
+      const data = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+      let at = 0;
+      while (at < data.length) {
+        const { bytesWritten } = await fh.write(data, at, data.length - at);
+        at += bytesWritten;
+      }
+    };
     return {
       location,
       get length() {
@@ -103,17 +134,17 @@ export class LocalFileIO implements FileIO {
       },
       async write(data: Uint8Array) {
         if (done) throw new Error(`write to ${location} after close or abort`);
-        let at = 0;
-        while (at < data.length) {
-          const { bytesWritten } = await fh.write(data, at, data.length - at);
-          at += bytesWritten;
-        }
+        // a copy: the caller may reuse its buffer once write() returns
+        pending.push(pendingBytes + data.length <= WRITE_CHUNK_BYTES ? data.slice() : data);
+        pendingBytes += data.length;
         length += data.length;
+        if (pendingBytes >= WRITE_CHUNK_BYTES) await flush();
       },
       async close() {
         if (done) throw new Error(`close of ${location} after close or abort`);
         done = true;
         try {
+          await flush();
           await fh.sync();
           await fh.close();
           await rename(tmp, path);
@@ -126,6 +157,7 @@ export class LocalFileIO implements FileIO {
       async abort() {
         if (done) return;
         done = true;
+        pending = [];
         await fh.close().catch(() => {});
         await unlink(tmp).catch(() => {});
       },
@@ -175,6 +207,32 @@ export class LocalFileIO implements FileIO {
 
   async *list(prefix: string): AsyncIterable<{ location: string; size: number; lastModified: Date }> {
     for await (const f of files(prefix, false)) yield { location: f.location, size: f.size, lastModified: f.lastModified };
+  }
+}
+
+/** readRange of a bounded length, synchronously (see the module comment). */
+function readRangeSync(location: string, path: string, offset: number, length: number): Uint8Array {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    if (isNotFound(err)) throw new NotFoundError(location, err);
+    throw err;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const start = offset < 0 ? Math.max(0, size + offset) : offset;
+    const n = Math.max(0, Math.min(length, size - start));
+    const buf = new Uint8Array(n);
+    let done = 0;
+    while (done < n) {
+      const bytesRead = readSync(fd, buf, done, n - done, start + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return done === n ? buf : buf.subarray(0, done);
+  } finally {
+    closeSync(fd);
   }
 }
 

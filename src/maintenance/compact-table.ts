@@ -1,8 +1,12 @@
 // One compaction run on a table choosing, per group of small files, between the two ways:
 // *stitch* (stitch.ts: row groups copied byte for byte, no decode) when the files allow it and
 // the result would be a sound file, else *rewrite* (rewrite-compaction.ts: decode, project onto
-// the current schema, re-encode, optionally sort). Each group is committed as its own `replace`
-// snapshot (rewrite-files.ts) with floe.maintenance.action "stitch" or "rewrite".
+// the current schema, re-encode, optionally sort). Groups are committed in batches, one
+// `replace` snapshot per batch (rewrite-files.ts rewriteGroups) with floe.maintenance.action
+// "stitch" or "rewrite": a batch holds up to `commitGroups` groups (default 100) of one action
+// and is committed when full, when its oldest group waited `commitIntervalMs` (default 60 s),
+// and when the run ends or stops. Each input footer is read once (small inputs whole, kept for
+// the stitch: stitch.ts loadStitchInputs) and each manifest parsed once per run.
 //
 // The rule (chooseCompaction, from the inputs' Parquet footers alone, read by ranges):
 //   rewrite when the files cannot be stitched: whyNotStitchable (stitch.ts) gives a reason:
@@ -19,22 +23,26 @@
 // A group chosen for stitching whose stitch still fails with NotStitchableError (a row-group
 // layout floe does not write) is rewritten instead.
 import type { Catalog, TableIdentifier } from '../catalog/catalog.ts';
+import type { DataFile } from '../iceberg/data-file.ts';
 import { currentSchema, currentSnapshot } from '../iceberg/metadata-updates.ts';
 import type { FileIO } from '../io/file-io.ts';
 import { fileIOFor } from '../io/resolve-file-io.ts';
-import type { ParquetFooter } from '../parquet/footer.ts';
-import { readFooterFrom } from '../parquet/footer.ts';
+import type { FooterLayout } from '../parquet/footer-layout.ts';
 import type { ParquetEncoder } from '../table/table-writer.ts';
 import type { CompactionGroup, CompactionPlanOptions } from './compaction-plan.ts';
 import { planCompaction } from './compaction-plan.ts';
 import { defaultSortOrder, rewriteDataFiles } from './rewrite-compaction.ts';
-import { rewriteFiles } from './rewrite-files.ts';
+import { rewriteGroups } from './rewrite-files.ts';
 import type { RewriteFilesResult } from './rewrite-files.ts';
-import { NotStitchableError, stitchDataFiles, whyNotStitchable } from './stitch.ts';
+import { NotStitchableError, dataFileSources, loadStitchInputs, stitchDataFiles, whyNotStitchable } from './stitch.ts';
+import type { StitchInput } from './stitch.ts';
 import { readSnapshotFiles } from './table-files.ts';
+import type { ManifestCache } from './table-files.ts';
 
 export const DEFAULT_MAX_ROW_GROUPS = 64;
 export const DEFAULT_MIN_ROW_GROUP_BYTES = 1024 * 1024;
+export const DEFAULT_COMMIT_GROUPS = 100;
+export const DEFAULT_COMMIT_INTERVAL_MS = 60_000;
 
 export type CompactionMethod = 'stitch' | 'rewrite';
 
@@ -58,7 +66,7 @@ export interface Choice {
 }
 
 /** Stitch or rewrite, for the inputs' footers (see the module comment). Pure. */
-export function chooseCompaction(footers: ParquetFooter[], names: string[], options: ChoiceOptions = {}): Choice {
+export function chooseCompaction(footers: FooterLayout[], names: string[], options: ChoiceOptions = {}): Choice {
   const mode = options.mode ?? 'auto';
   if (mode === 'rewrite') return { method: 'rewrite', reason: 'rewrite asked' };
   const why = whyNotStitchable(footers, names);
@@ -72,7 +80,7 @@ export function chooseCompaction(footers: ParquetFooter[], names: string[], opti
   for (const f of footers) {
     for (const g of f.rowGroups) {
       groups++;
-      for (const c of g.columns) bytes += c.totalCompressedSize;
+      bytes += g.compressedBytes;
     }
   }
   if (groups > maxGroups && bytes / groups < minBytes) {
@@ -85,7 +93,11 @@ export interface CompactOptions extends Pick<CompactionPlanOptions, 'targetBytes
   io?: FileIO;
   runId?: string;
   encoder?: ParquetEncoder;
-  /** Asked before each group: false stops the run there (a stop signal, a lost lease). */
+  /** Groups committed together in one snapshot (default 100). */
+  commitGroups?: number;
+  /** A batch is committed once its oldest group waited this long (default 60 s). */
+  commitIntervalMs?: number;
+  /** Asked before each group: false stops the run there (a stop signal, a lost lease); what is done is committed. */
   beforeGroup?: () => Promise<boolean>;
   /** Told each group's outcome as it comes. */
   onOutcome?: (outcome: CompactOutcome) => void;
@@ -100,15 +112,24 @@ function outputLocation(group: CompactionGroup): string {
   return `${first.slice(0, first.lastIndexOf('/'))}/${crypto.randomUUID()}.parquet`;
 }
 
+/** A group compacted, waiting for its batch's commit. */
+interface Pending {
+  group: CompactionGroup;
+  outputs: DataFile[];
+  why?: string;
+  since: number;
+}
+
 /**
  * Plans compaction groups on main (compaction-plan.ts) and compacts each by stitching or
- * rewriting (see the module comment), one `replace` snapshot per group; one outcome per group.
+ * rewriting (see the module comment), committing them in batches; one outcome per group.
  */
 export async function compactTable(catalog: Catalog, id: TableIdentifier, options: CompactOptions = {}): Promise<{ runId: string; groups: CompactOutcome[] }> {
   const runId = options.runId ?? crypto.randomUUID();
   const table = await catalog.loadTable(id);
   const io: FileIO = options.io ?? fileIOFor(table.metadata.location, table.config);
-  const files = await readSnapshotFiles(io, currentSnapshot(table.metadata));
+  const manifests: ManifestCache = new Map();
+  const files = await readSnapshotFiles(io, currentSnapshot(table.metadata), manifests);
   const groups = planCompaction(files.data, {
     targetBytes: options.targetBytes,
     maxGroups: options.maxGroups,
@@ -118,47 +139,68 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, option
   });
   const schema = currentSchema(table.metadata);
   const sortOrder = defaultSortOrder(table) !== undefined;
+  const commitGroups = Math.max(1, options.commitGroups ?? DEFAULT_COMMIT_GROUPS);
+  const commitIntervalMs = options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
   const outcomes: CompactOutcome[] = [];
-  const out = {
-    push: (o: CompactOutcome) => {
-      outcomes.push(o);
-      options.onOutcome?.(o);
-    },
+  const push = (o: CompactOutcome) => {
+    outcomes.push(o);
+    options.onOutcome?.(o);
   };
+  const pending: Record<CompactionMethod, Pending[]> = { stitch: [], rewrite: [] };
+  const flush = async (action: CompactionMethod) => {
+    const batch = pending[action];
+    if (batch.length === 0) return;
+    pending[action] = [];
+    const results = await rewriteGroups({
+      catalog,
+      table: id,
+      groups: batch.map((p) => ({ inputs: p.group.files, outputs: p.outputs, specId: p.group.specId })),
+      runId,
+      action,
+      io,
+      manifests,
+    });
+    batch.forEach((p, i) => push({ group: p.group, action, why: p.why, outputs: p.outputs.map((f) => f['file-path']), ...results[i] }));
+  };
+  const due = (action: CompactionMethod) => {
+    const batch = pending[action];
+    return batch.length >= commitGroups || (batch.length > 0 && Date.now() - batch[0].since >= commitIntervalMs);
+  };
+
   for (const group of groups) {
     if (options.beforeGroup && !(await options.beforeGroup())) break;
     let choice: Choice;
     let why: string | undefined;
+    let loaded: StitchInput[];
     try {
-      const footers: ParquetFooter[] = [];
-      for (const f of group.files) footers.push((await readFooterFrom(io, f['file-path'], f['file-size-in-bytes'])).footer);
+      loaded = await loadStitchInputs(io, dataFileSources(group.files));
       choice = chooseCompaction(
-        footers,
+        loaded.map((x) => x.footer),
         group.files.map((f) => f['file-path']),
         { ...options, sortOrder },
       );
       why = choice.reason;
     } catch (error) {
-      out.push({ group, status: 'failed', error });
+      push({ group, status: 'failed', error });
       continue;
     }
     if (choice.method === 'stitch' && choice.reason !== undefined) {
-      out.push({ group, action: 'stitch', status: 'not-stitchable', reason: choice.reason });
+      push({ group, action: 'stitch', status: 'not-stitchable', reason: choice.reason });
       continue;
     }
 
-    let outputs;
+    let outputs: DataFile[] | undefined;
     let action = choice.method;
     if (action === 'stitch') {
       try {
-        outputs = [(await stitchDataFiles(io, schema, group.files, outputLocation(group))).dataFile];
+        outputs = [(await stitchDataFiles(io, schema, group.files, outputLocation(group), { loaded })).dataFile];
       } catch (error) {
         if (!(error instanceof NotStitchableError)) {
-          out.push({ group, action, status: 'failed', error });
+          push({ group, action, status: 'failed', error });
           continue;
         }
         if (options.mode === 'stitch') {
-          out.push({ group, action, status: 'not-stitchable', reason: error.reason });
+          push({ group, action, status: 'not-stitchable', reason: error.reason });
           continue;
         }
         action = 'rewrite';
@@ -172,12 +214,14 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, option
         const rewritten = await rewriteDataFiles(table, io, spec, group.partition, group.files, { targetBytes: options.targetBytes, sort: options.sort, encoder: options.encoder });
         outputs = rewritten.outputs;
       } catch (error) {
-        out.push({ group, action, why, status: 'failed', error });
+        push({ group, action, why, status: 'failed', error });
         continue;
       }
     }
-    const result = await rewriteFiles({ catalog, table: id, inputs: group.files, outputs: outputs!, specId: group.specId, runId, action, io });
-    out.push({ group, action, why, outputs: outputs!.map((f) => f['file-path']), ...result });
+    pending[action].push({ group, outputs: outputs!, why, since: Date.now() });
+    for (const a of ['stitch', 'rewrite'] as const) if (due(a)) await flush(a);
   }
+  await flush('stitch');
+  await flush('rewrite');
   return { runId, groups: outcomes };
 }

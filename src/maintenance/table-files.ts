@@ -33,17 +33,28 @@ export interface SnapshotFiles {
   deletes: LiveFile[];
 }
 
-/** Reads every manifest of a snapshot (none for no snapshot). */
-export async function readSnapshotFiles(io: FileIO, snapshot: Snapshot | undefined): Promise<SnapshotFiles> {
+/**
+ * Parsed manifests by path, shared by the commits of one maintenance run: a manifest file never
+ * changes once written, so a commit that follows another (or retries on a new head) reads and
+ * decodes only the manifests it has not seen. The entries are shared: never change them.
+ */
+export type ManifestCache = Map<string, ManifestEntry[]>;
+
+/** Reads every manifest of a snapshot (none for no snapshot); through `cache` when given. */
+export async function readSnapshotFiles(io: FileIO, snapshot: Snapshot | undefined, cache?: ManifestCache): Promise<SnapshotFiles> {
   const out: SnapshotFiles = { manifests: [], data: [], deletes: [] };
   if (!snapshot) return out;
   const list = readManifestList(await io.read(snapshot['manifest-list']));
   for (const manifest of list) {
-    const contents = readManifest(await io.read(manifest.manifestPath), {
-      inherit: { snapshotId: manifest.addedSnapshotId, sequenceNumber: manifest.sequenceNumber ?? 0 },
-    });
-    out.manifests.push({ manifest, entries: contents.entries });
-    for (const e of contents.entries) {
+    let entries = cache?.get(manifest.manifestPath);
+    if (!entries) {
+      entries = readManifest(await io.read(manifest.manifestPath), {
+        inherit: { snapshotId: manifest.addedSnapshotId, sequenceNumber: manifest.sequenceNumber ?? 0 },
+      }).entries;
+      cache?.set(manifest.manifestPath, entries);
+    }
+    out.manifests.push({ manifest, entries });
+    for (const e of entries) {
       if (e.status === DELETED) continue;
       const live: LiveFile = {
         dataFile: e.dataFile,

@@ -14,7 +14,7 @@ import { CT } from './thrift.ts';
 
 export type ThriftValue = boolean | number | bigint | Uint8Array | ThriftList | ThriftMap | ThriftStruct;
 
-/** A struct: field id → wire type and value, in the order read. i64 values are bigints. */
+/** A struct: field id → wire type and value, in the order read. i64 values are numbers when safe integers, else bigints. */
 export interface ThriftStruct {
   kind: 'struct';
   fields: Map<number, ThriftField>;
@@ -48,6 +48,7 @@ export class ThriftDecodeError extends Error {
 }
 
 const MAX_DEPTH = 64;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Reads compact-protocol values from `bytes` starting at `pos`. */
 export class CompactReader {
@@ -66,6 +67,10 @@ export class CompactReader {
 
   /** Unsigned varint as a bigint (up to 64 bits). */
   varint(): bigint {
+    const start = this.pos;
+    const small = this.smallVarint();
+    if (small >= 0) return BigInt(small);
+    this.pos = start;
     let result = 0n;
     let shift = 0n;
     for (;;) {
@@ -77,20 +82,58 @@ export class CompactReader {
     }
   }
 
+  /**
+   * An unsigned varint of at most 7 bytes (49 bits) as a number, without BigInt (the common case:
+   * offsets, sizes, counts); -1 when it is longer (the caller reads it again as a bigint).
+   */
+  private smallVarint(): number {
+    let result = 0;
+    let mul = 1;
+    for (let i = 0; i < 7; i++) {
+      const b = this.u8();
+      result += (b & 0x7f) * mul;
+      if ((b & 0x80) === 0) return result;
+      mul *= 128;
+    }
+    return -1;
+  }
+
   /** Unsigned varint that must fit a safe integer (sizes, lengths). */
   size(): number {
+    const start = this.pos;
+    const small = this.smallVarint();
+    if (small >= 0) return small;
+    this.pos = start;
     const v = this.varint();
     if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new ThriftDecodeError(`thrift: size ${v} too large`);
     return Number(v);
   }
 
   zigzag(): bigint {
+    const start = this.pos;
+    const small = this.smallVarint();
+    if (small >= 0) return BigInt(small % 2 === 0 ? small / 2 : -(small + 1) / 2);
+    this.pos = start;
     const v = this.varint();
     return BigInt.asIntN(64, (v >> 1n) ^ -(v & 1n));
   }
 
+  /** An i64: a number when it is a safe integer (most are: offsets, sizes, counts), else a bigint. */
+  i64(): number | bigint {
+    const start = this.pos;
+    const small = this.smallVarint();
+    if (small >= 0) return small % 2 === 0 ? small / 2 : -(small + 1) / 2;
+    this.pos = start;
+    const v = this.zigzag();
+    return v >= -MAX_SAFE && v <= MAX_SAFE ? Number(v) : v;
+  }
+
   /** A zigzag integer of an i8/i16/i32 field. */
   int(): number {
+    const start = this.pos;
+    const small = this.smallVarint();
+    if (small >= 0 && small <= 0xffffffff) return small % 2 === 0 ? small / 2 : -(small + 1) / 2;
+    this.pos = start;
     const v = this.zigzag();
     if (v < -2147483648n || v > 2147483647n) throw new ThriftDecodeError(`thrift: ${v} does not fit 32 bits`);
     return Number(v);
@@ -123,7 +166,7 @@ export class CompactReader {
       case CT.I32:
         return this.int();
       case CT.I64:
-        return this.zigzag();
+        return this.i64();
       case CT.DOUBLE:
         return this.double();
       case CT.BINARY:
@@ -201,6 +244,12 @@ export function readThriftStruct(bytes: Uint8Array, offset = 0): { struct: Thrif
 // ---- writing a tree back ----
 
 function zigzag(out: ByteWriter, v: number | bigint): void {
+  // Safe integers without BigInt (the common case), exactly as the BigInt path encodes them.
+  const n = typeof v === 'number' ? v : v >= -MAX_SMALL && v <= MAX_SMALL ? Number(v) : undefined;
+  if (n !== undefined && Number.isInteger(n) && n >= -MAX_SMALL_N && n <= MAX_SMALL_N) {
+    out.varint(n >= 0 ? n * 2 : -n * 2 - 1);
+    return;
+  }
   const b = BigInt(v);
   const z = BigInt.asUintN(64, (b << 1n) ^ (b >> 63n));
   if (z <= BigInt(Number.MAX_SAFE_INTEGER)) out.varint(Number(z));
@@ -213,6 +262,10 @@ function zigzag(out: ByteWriter, v: number | bigint): void {
     out.u8(Number(x));
   }
 }
+
+/** Integers whose zigzag form stays a safe integer (|v| < 2^52). */
+const MAX_SMALL_N = 2 ** 52 - 1;
+const MAX_SMALL = BigInt(MAX_SMALL_N);
 
 function writeValue(out: ByteWriter, type: number, v: ThriftValue): void {
   switch (type) {

@@ -167,7 +167,8 @@ for (const kind of CATALOG_KINDS) {
       const offsets = snapsBefore.snapshots.find((s) => s.summary['floe.kafka-offsets.x'])!.summary['floe.kafka-offsets.x'];
       assert.ok(offsets);
 
-      const run = await compactTable(env.catalog, id, { runId: 'rw-1' });
+      // one snapshot per group here (commitGroups 1); maintenance-stitch.test.ts commits a run's groups together
+      const run = await compactTable(env.catalog, id, { runId: 'rw-1', commitGroups: 1 });
       assert.equal(run.groups.length, 2);
       for (const g of run.groups) {
         assert.equal(g.status, 'committed', `${(g as { reason?: string }).reason ?? ''} ${String((g as { error?: unknown }).error ?? '')}`);
@@ -193,6 +194,7 @@ for (const kind of CATALOG_KINDS) {
       assert.equal(replaces.length, 2);
       for (const s of replaces) {
         assert.equal(s.operation, 'replace');
+        assert.equal(s.summary['floe.maintenance.groups'], '1');
         assert.equal(s.summary['floe.maintenance.action'], 'rewrite');
         assert.equal(s.summary['floe.maintenance.run-id'], 'rw-1');
         assert.equal(s.summary['floe.maintenance.files-in'], '4');

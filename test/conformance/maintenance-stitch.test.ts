@@ -183,16 +183,19 @@ for (const kind of CATALOG_KINDS) {
       const snaps: ProbeSnapshot[] = Array.isArray(snapsAfterRaw) ? snapsAfterRaw : snapsAfterRaw.snapshots;
       assert.equal((filesAfter as ProbeFile[]).length, 3, 'one file per partition');
 
-      // Each replace snapshot keeps every floe.* entry and says what it did.
+      // The run's three groups are committed together: one replace snapshot that keeps every
+      // floe.* entry and says what it did.
       const replaces = snaps.slice(snapListBefore.length);
-      assert.equal(replaces.length, 3);
+      assert.equal(replaces.length, 1);
+      assert.ok(run.groups.every((g) => g.status === 'committed' && String(g.snapshot['snapshot-id']) === replaces[0].snapshot_id));
       for (const s of replaces) {
         assert.equal(s.operation, 'replace');
         for (const [k, v] of Object.entries(parentSummary)) if (k.startsWith('floe.')) assert.equal(s.summary[k], v, `${k} kept`);
         assert.equal(s.summary['floe.maintenance.action'], 'stitch');
         assert.equal(s.summary['floe.maintenance.run-id'], 'run-1');
-        assert.equal(s.summary['floe.maintenance.files-out'], '1');
-        assert.ok(Number(s.summary['floe.maintenance.files-in']) >= 2);
+        assert.equal(s.summary['floe.maintenance.groups'], '3');
+        assert.equal(s.summary['floe.maintenance.files-out'], '3');
+        assert.equal(s.summary['floe.maintenance.files-in'], String(filesBefore.length));
         assert.equal(s.summary['deleted-data-files'], s.summary['floe.maintenance.files-in']);
         assert.equal(s.summary['added-records'], s.summary['deleted-records']);
         assert.equal(s.summary['total-records'], String(written.length));

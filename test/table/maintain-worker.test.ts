@@ -16,11 +16,13 @@ import { currentSnapshot } from '../../src/iceberg/metadata-updates.ts';
 import type { Schema } from '../../src/iceberg/types.ts';
 import { fileIOFor } from '../../src/io/resolve-file-io.ts';
 import { LEASE_PROPERTY, LEASE_REF } from '../../src/maintenance/lease.ts';
+import { compactTable } from '../../src/maintenance/compact-table.ts';
 import { removeOrphanFiles } from '../../src/maintenance/orphan-files.ts';
 import { readSnapshotFiles } from '../../src/maintenance/table-files.ts';
 import { appendRecords } from '../../src/table/table-writer.ts';
 import { DEFAULT_STOP_TIMEOUT_MS } from '../../src/cli/maintain-worker.ts';
 import { maintain } from '../../src/cli/maintain.ts';
+import { tableRows } from '../helpers/table-rows.ts';
 
 const schema: Schema = {
   type: 'struct',
@@ -181,6 +183,46 @@ tables:
   await catalog.close?.();
 });
 
+test('a compaction run stopped between groups commits the groups it finished, in one snapshot, and leaves no file behind', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-compact-stop-'));
+  const catalog = new SqlCatalog({ uri: path.join(dir, 'catalog.db'), warehouse: pathToFileURL(dir).href });
+  const id: TableIdentifier = { namespace: ['a'], name: 't' };
+  await catalog.createNamespace(['a']);
+  await catalog.createTable(id, { schema, partitionSpec: spec, properties });
+  let n = 0;
+  for (let c = 0; c < 4; c++)
+    await appendRecords(
+      catalog,
+      id,
+      Array.from({ length: 30 }, () => ({ id: BigInt(n), k: `k${n % 3}`, v: n++ / 2 })),
+    );
+  const before = await catalog.loadTable(id);
+  let asked = 0;
+  const run = await compactTable(catalog, id, { beforeGroup: async () => ++asked <= 2 });
+  assert.equal(asked, 3, 'asked before each of the three groups');
+  assert.deepEqual(
+    run.groups.map((g) => g.status),
+    ['committed', 'committed'],
+  );
+  const [a, b] = run.groups as { snapshot: { 'snapshot-id': bigint } }[];
+  assert.equal(a.snapshot['snapshot-id'], b.snapshot['snapshot-id'], 'one snapshot for both');
+  const t = await catalog.loadTable(id);
+  assert.equal(t.metadata.snapshots!.length, before.metadata.snapshots!.length + 1);
+  const head = t.metadata.snapshots!.at(-1)!;
+  assert.equal(head.summary['floe.maintenance.groups'], '2');
+  assert.equal(head.summary['deleted-data-files'], '8');
+  assert.equal(head.summary['added-data-files'], '2');
+  assert.equal(head.summary['total-data-files'], '6', 'the third partition keeps its 4 files');
+  const rows = (await tableRows(t)).map((r) => Number(r.id)).sort((x, y) => x - y);
+  assert.deepEqual(
+    rows,
+    Array.from({ length: n }, (_, i) => i),
+  );
+  const leftovers = await removeOrphanFiles(t, { dryRun: true, olderThanMs: 0, now: () => Date.now() + 1000 });
+  assert.deepEqual([leftovers.orphans.map((f) => f.location), leftovers.unfinished], [[], []]);
+  await catalog.close?.();
+});
+
 test('a pass aborted by the signal stops after the running compaction group, releases the lease and leaves no file behind', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-maintain-abort-'));
   const catalog = new SqlCatalog({ uri: path.join(dir, 'catalog.db'), warehouse: pathToFileURL(dir).href });
@@ -200,6 +242,7 @@ test('a pass aborted by the signal stops after the running compaction group, rel
     printPlan: false,
     signal: controller.signal,
     maxSnapshotAgeMs: 0,
+    commitGroups: 1, // a snapshot per group, so that the first group's line comes before the second starts
     out: (l) => {
       lines.push(l);
       if (l.includes('stitched')) controller.abort(); // SIGTERM while the first group commits

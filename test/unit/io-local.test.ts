@@ -4,7 +4,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { LocalFileIO, localPath } from '../../src/io/local-file-io.ts';
+import { LocalFileIO, SYNC_READ_BYTES, localPath } from '../../src/io/local-file-io.ts';
 import { NotFoundError } from '../../src/io/file-io.ts';
 import { closeSharedFileIO, fileIOFor, schemeOf } from '../../src/io/resolve-file-io.ts';
 import { S3FileIO } from '../../src/io/s3-file-io.ts';
@@ -67,6 +67,55 @@ test('readRange: from the start, from the end, past the end', async () => {
     assert.deepEqual(await io.readRange(loc, -8, 8), data.subarray(92));
     assert.deepEqual(await io.readRange(loc, -8, 4), data.subarray(92, 96));
     assert.deepEqual(await io.readRange(loc, 98, 10), new Uint8Array([98, 99]));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('read and readRange give the same bytes below and above the synchronous-read size', async () => {
+  const dir = await tempDir();
+  try {
+    const io = new LocalFileIO();
+    for (const size of [0, 1, SYNC_READ_BYTES, SYNC_READ_BYTES + 1, 3 * SYNC_READ_BYTES + 7]) {
+      const loc = join(dir, `f${size}.bin`);
+      const data = new Uint8Array(size).map((_, i) => (i * 31 + size) & 0xff);
+      await io.write(loc, data);
+      assert.deepEqual(await io.read(loc), data, `read of ${size} bytes`);
+      assert.deepEqual(await io.readRange(loc, 0, size), data, `readRange of ${size} bytes`);
+      assert.deepEqual(await io.readRange(loc, -Math.min(size, 9), 9), data.subarray(size - Math.min(size, 9)), `tail of ${size} bytes`);
+    }
+    await assert.rejects(io.readRange(join(dir, 'missing'), 0, SYNC_READ_BYTES + 1), NotFoundError);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('create: gathered writes land in order, the caller may reuse its buffer, abort leaves nothing', async () => {
+  const dir = await tempDir();
+  try {
+    const io = new LocalFileIO();
+    const loc = join(dir, 'out.bin');
+    const out = await io.create(loc);
+    const expected: number[] = [];
+    const buf = new Uint8Array(1000);
+    for (let i = 0; i < 3000; i++) {
+      buf.fill(i & 0xff);
+      const n = 1 + ((i * 7919) % 1000);
+      await out.write(buf.subarray(0, n));
+      for (let k = 0; k < n; k++) expected.push(i & 0xff);
+      buf.fill(0xee); // reused by the caller once write() returned
+    }
+    const big = new Uint8Array(3 << 20).fill(7);
+    await out.write(big);
+    for (let k = 0; k < big.length; k++) expected.push(7);
+    assert.equal(out.length, expected.length);
+    assert.equal(await io.exists(loc), false, 'not visible before close');
+    await out.close();
+    assert.deepEqual(await io.read(loc), Uint8Array.from(expected));
+    const aborted = await io.create(join(dir, 'aborted.bin'));
+    await aborted.write(new Uint8Array(10));
+    await aborted.abort();
+    assert.deepEqual((await readdir(dir)).sort(), ['out.bin']);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

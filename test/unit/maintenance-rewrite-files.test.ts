@@ -12,7 +12,8 @@ import { SqlCatalog } from '../../src/catalog/sql-catalog.ts';
 import { currentSchema, currentSnapshot } from '../../src/iceberg/metadata-updates.ts';
 import type { Schema } from '../../src/iceberg/types.ts';
 import { fileIOFor } from '../../src/io/resolve-file-io.ts';
-import { rewriteFiles } from '../../src/maintenance/rewrite-files.ts';
+import { rewriteFiles, rewriteGroups } from '../../src/maintenance/rewrite-files.ts';
+import { removeOrphanFiles } from '../../src/maintenance/orphan-files.ts';
 import { stitchDataFiles } from '../../src/maintenance/stitch.ts';
 import { readSnapshotFiles } from '../../src/maintenance/table-files.ts';
 import { appendRecords } from '../../src/table/table-writer.ts';
@@ -102,6 +103,98 @@ test('inputs compacted by someone else meanwhile: the group is given up and its 
     assert.match((r as { reason: string }).reason, /no longer live/);
     assert.equal(await s.io.exists(s.output['file-path']), false);
     assert.equal(await s.io.exists(other.dataFile['file-path']), true);
+  } finally {
+    await s.catalog.close?.();
+    await rm(s.dir, { recursive: true, force: true });
+  }
+});
+
+test('groups committed together: one replace snapshot; a group whose inputs went is given up alone, the others land on the retry, no file left over', async () => {
+  const s = await setup();
+  try {
+    await s.io.delete(s.output['file-path']); // not used here
+    const location = (await s.catalog.loadTable(s.id)).metadata.location;
+    const a = await stitchDataFiles(s.io, schema, s.inputs.slice(0, 2), `${location}/data/a-${crypto.randomUUID()}.parquet`);
+    const b = await stitchDataFiles(s.io, schema, s.inputs.slice(2), `${location}/data/b-${crypto.randomUUID()}.parquet`);
+    const other = await stitchDataFiles(s.io, schema, s.inputs.slice(2), `${location}/data/other-${crypto.randomUUID()}.parquet`);
+    // another maintenance run replaces group b's input first, and a writer appends
+    const cat = racing(s.catalog, async () => {
+      await rewriteFiles({ catalog: s.catalog, table: s.id, inputs: s.inputs.slice(2), outputs: [other.dataFile], specId: 0, runId: 'other', io: s.io });
+      await appendRecords(s.catalog, s.id, [{ id: 100n, s: 'late' }]);
+    });
+    const [ra, rb] = await rewriteGroups({
+      catalog: cat,
+      table: s.id,
+      groups: [
+        { inputs: s.inputs.slice(0, 2), outputs: [a.dataFile], specId: 0 },
+        { inputs: s.inputs.slice(2), outputs: [b.dataFile], specId: 0 },
+      ],
+      runId: 'r1',
+      io: s.io,
+    });
+    assert.equal(ra.status, 'committed');
+    assert.equal(rb.status, 'gave-up');
+    assert.match((rb as { reason: string }).reason, /no longer live/);
+    if (ra.status !== 'committed') return;
+    assert.equal(ra.attempts, 2);
+    assert.equal(ra.snapshot.summary['floe.maintenance.groups'], '1');
+    assert.equal(ra.snapshot.summary['deleted-data-files'], '2');
+    assert.equal(await s.io.exists(b.dataFile['file-path']), false, 'the given-up output is deleted');
+    const live = await readSnapshotFiles(s.io, currentSnapshot(ra.table.metadata));
+    assert.deepEqual(live.data.map((f) => f.dataFile['record-count']).sort(), [1, 3, 6]);
+    // every file under the table is referenced: no manifest of the first attempt, no output left
+    const leftovers = await removeOrphanFiles(ra.table, { dryRun: true, olderThanMs: 0, now: () => Date.now() + 1000 });
+    assert.deepEqual(
+      leftovers.orphans.map((f) => f.location),
+      [],
+    );
+  } finally {
+    await s.catalog.close?.();
+    await rm(s.dir, { recursive: true, force: true });
+  }
+});
+
+test('groups of one commit lost twice: every group given up, every output and manifest deleted', async () => {
+  const s = await setup();
+  try {
+    await s.io.delete(s.output['file-path']); // not used here
+    const location = (await s.catalog.loadTable(s.id)).metadata.location;
+    const a = await stitchDataFiles(s.io, schema, s.inputs.slice(0, 2), `${location}/data/a-${crypto.randomUUID()}.parquet`);
+    const b = await stitchDataFiles(s.io, schema, s.inputs.slice(2), `${location}/data/b-${crypto.randomUUID()}.parquet`);
+    let n = 0;
+    const cat = new Proxy(s.catalog, {
+      get(target, prop, receiver) {
+        if (prop === 'commitTable') {
+          return async (...args: Parameters<Catalog['commitTable']>) => {
+            await appendRecords(s.catalog, s.id, [{ id: BigInt(200 + n++), s: 'racer' }]);
+            return target.commitTable(...args);
+          };
+        }
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const results = await rewriteGroups({
+      catalog: cat,
+      table: s.id,
+      groups: [
+        { inputs: s.inputs.slice(0, 2), outputs: [a.dataFile], specId: 0 },
+        { inputs: s.inputs.slice(2), outputs: [b.dataFile], specId: 0 },
+      ],
+      runId: 'r1',
+      io: s.io,
+    });
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['gave-up', 'gave-up'],
+    );
+    assert.match((results[0] as { reason: string }).reason, /main moved again/);
+    const table = await s.catalog.loadTable(s.id);
+    const leftovers = await removeOrphanFiles(table, { dryRun: true, olderThanMs: 0, now: () => Date.now() + 1000 });
+    assert.deepEqual(
+      leftovers.orphans.map((f) => f.location),
+      [],
+    );
   } finally {
     await s.catalog.close?.();
     await rm(s.dir, { recursive: true, force: true });

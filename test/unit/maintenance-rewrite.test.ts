@@ -19,8 +19,8 @@ import { chooseCompaction } from '../../src/maintenance/compact-table.ts';
 import { rewriteDataFiles, sortComparator } from '../../src/maintenance/rewrite-compaction.ts';
 import { encodeParquet } from '../../src/parquet/encode.ts';
 import type { EncodeOptions } from '../../src/parquet/encode.ts';
-import { readFooter } from '../../src/parquet/footer.ts';
-import type { ParquetFooter } from '../../src/parquet/footer.ts';
+import { scanFileFooter } from '../../src/parquet/footer-layout.ts';
+import type { FooterLayout } from '../../src/parquet/footer-layout.ts';
 import { ALL_TYPES_SCHEMA, allTypesRows } from '../helpers/table-fixtures.ts';
 
 function memoryIO(): FileIO & { files: Map<string, Uint8Array> } {
@@ -235,10 +235,10 @@ test('rewrite with sort: rows ordered by the sort order (transform, direction, n
 
 // ---- the choice ----
 
-function footerOf(schema: Schema, n: number, options: EncodeOptions = {}): ParquetFooter {
+function footerOf(schema: Schema, n: number, options: EncodeOptions = {}): FooterLayout {
   const b = new RecordBatchBuilder(schema, 't');
   for (let i = 0; i < n; i++) b.append({ id: BigInt(i), n: i, x: i, old_name: 'é'.repeat(i % 50) });
-  return readFooter(encodeParquet(schema, b.finish(), options).bytes);
+  return scanFileFooter(encodeParquet(schema, b.finish(), options).bytes);
 }
 
 test('choice: stitch floe files of one schema, rewrite what stitching cannot take', () => {

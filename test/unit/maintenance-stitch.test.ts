@@ -56,19 +56,24 @@ function rows(bytes: Uint8Array): unknown[] {
 }
 
 /** A FileIO in memory (no create(): openOutput collects the pieces). */
-function memoryIO(): FileIO & { files: Map<string, Uint8Array>; ranged: number } {
+function memoryIO(): FileIO & { files: Map<string, Uint8Array>; ranged: number; whole: number } {
   const files = new Map<string, Uint8Array>();
   const io = {
     files,
     ranged: 0,
+    whole: 0,
     async read(l: string) {
+      io.whole++;
+      return io.get(l);
+    },
+    get(l: string) {
       const b = files.get(l);
       if (!b) throw new NotFoundError(l);
       return b;
     },
     async readRange(l: string, off: number, len: number) {
       io.ranged++;
-      const b = await io.read(l);
+      const b = io.get(l);
       const start = off < 0 ? b.length + off : off;
       return b.subarray(start, start + len);
     },
@@ -143,30 +148,34 @@ test('stitch of 3 files: every row group copied, offsets shifted, rows read back
   assert.deepEqual(rows(bytes), rows(encode(range(0, 100)).bytes));
 });
 
-test('stitchDataFiles: from FileIO locations, ranged reads, metrics merged like one file of all rows', async () => {
-  const io = memoryIO();
-  const inputs = PARTS.map((ids, i) => {
-    const r = encode(ids, { rowGroupRows: 20 });
-    io.files.set(`mem://in${i}.parquet`, r.bytes);
-    return dataFile(`mem://in${i}.parquet`, r.bytes.length, r.metrics);
+for (const how of ['ranged', 'whole'] as const) {
+  test(`stitchDataFiles: from FileIO locations, ${how} reads, metrics merged like one file of all rows`, async () => {
+    const io = memoryIO();
+    const inputs = PARTS.map((ids, i) => {
+      const r = encode(ids, { rowGroupRows: 20 });
+      io.files.set(`mem://in${i}.parquet`, r.bytes);
+      return dataFile(`mem://in${i}.parquet`, r.bytes.length, r.metrics);
+    });
+    // small inputs are read whole, once each; larger ones (here: a threshold of 0) by ranges
+    const { dataFile: out, stitched } = await stitchDataFiles(io, schema, inputs, 'mem://out.parquet', how === 'ranged' ? { wholeReadBytes: 0 } : {});
+    if (how === 'ranged') assert.ok(io.ranged > 0 && io.whole === 0, `read by ranges (${io.ranged} ranged, ${io.whole} whole)`);
+    else assert.ok(io.ranged === 0 && io.whole === inputs.length, `one whole read per input (${io.ranged} ranged, ${io.whole} whole)`);
+    const all = encode(range(0, 100)).metrics;
+    assert.equal(out['record-count'], 100);
+    assert.equal(out['file-size-in-bytes'], io.files.get('mem://out.parquet')!.length);
+    assert.deepEqual(out['split-offsets'], stitched.rowGroupOffsets);
+    assert.deepEqual(
+      out['split-offsets'],
+      readFooter(io.files.get('mem://out.parquet')!).rowGroups.map((g) => g.fileOffset),
+    );
+    for (const k of ['value-counts', 'null-value-counts', 'nan-value-counts', 'lower-bounds', 'upper-bounds'] as const) {
+      assert.deepEqual(out[k], all[k], k);
+    }
+    const sizes = new Map<number, number>();
+    for (const f of inputs) for (const [id, v] of f['column-sizes']!) sizes.set(id, (sizes.get(id) ?? 0) + v);
+    assert.deepEqual(out['column-sizes'], sizes);
   });
-  const { dataFile: out, stitched } = await stitchDataFiles(io, schema, inputs, 'mem://out.parquet');
-  assert.ok(io.ranged > 0, 'read by ranges');
-  const all = encode(range(0, 100)).metrics;
-  assert.equal(out['record-count'], 100);
-  assert.equal(out['file-size-in-bytes'], io.files.get('mem://out.parquet')!.length);
-  assert.deepEqual(out['split-offsets'], stitched.rowGroupOffsets);
-  assert.deepEqual(
-    out['split-offsets'],
-    readFooter(io.files.get('mem://out.parquet')!).rowGroups.map((g) => g.fileOffset),
-  );
-  for (const k of ['value-counts', 'null-value-counts', 'nan-value-counts', 'lower-bounds', 'upper-bounds'] as const) {
-    assert.deepEqual(out[k], all[k], k);
-  }
-  const sizes = new Map<number, number>();
-  for (const f of inputs) for (const [id, v] of f['column-sizes']!) sizes.set(id, (sizes.get(id) ?? 0) + v);
-  assert.deepEqual(out['column-sizes'], sizes);
-});
+}
 
 test('stitch refuses files that differ, before writing anything', async () => {
   const io = memoryIO();

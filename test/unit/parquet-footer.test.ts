@@ -39,7 +39,7 @@ test('thrift reader: reads back what CompactWriter writes', () => {
   assert.equal(end, bytes.length);
   const f = (id: number) => struct.fields.get(id)?.value;
   assert.equal(f(1), -7);
-  assert.equal(f(2), 2n ** 40n + 3n);
+  assert.equal(f(2), 2 ** 40 + 3); // an i64 that is a safe integer reads as a number
   assert.equal(f(3), true);
   assert.equal(f(4), false);
   assert.equal(text(f(5)), 'héllo');
@@ -53,7 +53,7 @@ test('thrift reader: reads back what CompactWriter writes', () => {
     Array.from({ length: 20 }, (_, i) => `s${i}`),
   );
   const elems = (f(44) as ThriftList).items as ThriftStruct[];
-  assert.equal(elems[0].fields.get(1)?.value, -5n);
+  assert.equal(elems[0].fields.get(1)?.value, -5);
   assert.equal(elems[1].fields.get(7)?.value, true);
 
   // and the tree encodes back to the very same bytes
@@ -79,6 +79,20 @@ test('thrift reader: i64 extremes, doubles, maps, sets and errors', () => {
   assert.deepEqual(back, tree);
   assert.throws(() => readThriftStruct(bytes.subarray(0, bytes.length - 1)), /unexpected end/);
   assert.throws(() => new CompactReader(Uint8Array.of(0x1d)).struct(), /unknown wire type 13/);
+});
+
+test('thrift reader: i64 reads as a number up to 2^53 - 1 and as a bigint beyond; both encode alike', () => {
+  const edges = [0, -1, 2 ** 52 - 1, 2 ** 52, -(2 ** 52), 2 ** 53 - 1, -(2 ** 53 - 1)];
+  for (const v of edges) {
+    const asNumber = encodeThriftStruct({ kind: 'struct', fields: new Map([[1, { type: CT.I64, value: v }]]) });
+    const asBigint = encodeThriftStruct({ kind: 'struct', fields: new Map([[1, { type: CT.I64, value: BigInt(v) }]]) });
+    assert.deepEqual(asNumber, asBigint, `encoding of ${v}`);
+    assert.equal(readThriftStruct(asNumber).struct.fields.get(1)?.value, v);
+  }
+  for (const v of [2n ** 53n, -(2n ** 53n), 2n ** 62n + 7n]) {
+    const bytes = encodeThriftStruct({ kind: 'struct', fields: new Map([[1, { type: CT.I64, value: v }]]) });
+    assert.equal(readThriftStruct(bytes).struct.fields.get(1)?.value, v);
+  }
 });
 
 const schema: Schema = {

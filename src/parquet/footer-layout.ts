@@ -1,0 +1,391 @@
+// A Parquet footer as a stitch needs it, read without building a tree, and the stitched footer
+// written from it (maintenance/stitch.ts). decodeFooter (footer.ts) builds the whole thrift tree
+// and a typed view: about 40 objects per column chunk, which made reading footers most of the
+// cost of stitching small files. Here one pass over the FileMetaData bytes notes
+//   - where each top-level field's value lies (schema, key-value metadata and column orders are
+//     then compared byte for byte, and copied byte for byte into the output),
+//   - num_rows, created_by, whether the footer is encrypted (field 8),
+//   - per row group: num_rows, the codec of each column chunk, the byte range its column chunks
+//     cover in the file (checked to lie back to back, as floe writes them), and where the row
+//     group's struct lies in the footer;
+// and writeStitchedFooter transcodes each row group's struct into the output, changing only the
+// fields a move changes (the same rule as the tree path had: offsets shifted, ordinals renumbered,
+// page-index and bloom-filter references dropped) and copying every other value's bytes.
+//
+// Field ids are those of footer.ts's header (parquet.thrift). Thrift compact protocol: thrift.ts.
+import { ByteWriter } from './byte-writer.ts';
+import { ParquetFooterError, footerLength } from './footer.ts';
+import { CT } from './thrift.ts';
+
+/** A top-level FileMetaData field: its id, wire type and the byte range of its value. */
+export interface FooterField {
+  id: number;
+  type: number;
+  start: number;
+  end: number;
+}
+
+export interface RowGroupLayout {
+  numRows: number;
+  /** Byte range [start, end) of the row group's column chunks in the file. */
+  start: number;
+  end: number;
+  /** Sum of the column chunks' total_compressed_size. */
+  compressedBytes: number;
+  /** Codec of each column chunk, in order. */
+  codecs: number[];
+  /** The RowGroup struct's byte range in the footer. */
+  structStart: number;
+  structEnd: number;
+}
+
+export interface FooterLayout {
+  /** The footer bytes (the FileMetaData struct alone). */
+  bytes: Uint8Array;
+  fields: FooterField[];
+  numRows: number;
+  createdBy?: string;
+  encrypted: boolean;
+  rowGroups: RowGroupLayout[];
+  /** Why a row group cannot be moved as a block of bytes (a column chunk in another file, chunks not back to back). */
+  unstitchable?: string;
+}
+
+const MAX_DEPTH = 64;
+
+class Scanner {
+  pos: number;
+  readonly bytes: Uint8Array;
+  private depth = 0;
+  constructor(bytes: Uint8Array, pos = 0) {
+    this.bytes = bytes;
+    this.pos = pos;
+  }
+
+  u8(): number {
+    if (this.pos >= this.bytes.length) throw new ParquetFooterError(`bad Parquet footer: unexpected end at byte ${this.pos}`);
+    return this.bytes[this.pos++];
+  }
+
+  /** An unsigned varint; above 2^53 it is an error (no offset, size or count of a file gets there). */
+  varint(): number {
+    let result = 0;
+    let mul = 1;
+    for (let i = 0; i < 10; i++) {
+      const b = this.u8();
+      result += (b & 0x7f) * mul;
+      if ((b & 0x80) === 0) {
+        if (result > Number.MAX_SAFE_INTEGER) throw new ParquetFooterError(`bad Parquet footer: integer beyond 2^53 at byte ${this.pos}`);
+        return result;
+      }
+      mul *= 128;
+    }
+    throw new ParquetFooterError(`bad Parquet footer: varint longer than 10 bytes at byte ${this.pos}`);
+  }
+
+  zigzag(): number {
+    const v = this.varint();
+    return v % 2 === 0 ? v / 2 : -(v + 1) / 2;
+  }
+
+  /** Skips one value of a wire type (in a list, a boolean is one byte). */
+  skip(type: number, inList = false): void {
+    switch (type) {
+      case CT.TRUE:
+      case CT.FALSE:
+        if (inList) this.u8();
+        return;
+      case CT.BYTE:
+        this.u8();
+        return;
+      case CT.I16:
+      case CT.I32:
+      case CT.I64:
+        this.varint();
+        return;
+      case CT.DOUBLE:
+        this.advance(8);
+        return;
+      case CT.BINARY:
+        this.advance(this.varint());
+        return;
+      case CT.LIST:
+      case CT.SET: {
+        this.enter();
+        const { n, elemType } = this.listHeader();
+        for (let i = 0; i < n; i++) this.skip(elemType, true);
+        this.depth--;
+        return;
+      }
+      case CT.MAP: {
+        this.enter();
+        const n = this.varint();
+        if (n > 0) {
+          const kv = this.u8();
+          for (let i = 0; i < n; i++) {
+            this.skip(kv >> 4, true);
+            this.skip(kv & 0x0f, true);
+          }
+        }
+        this.depth--;
+        return;
+      }
+      case CT.STRUCT:
+        this.enter();
+        for (let f = this.field(0); f; f = this.field(f.id)) this.skip(f.type);
+        this.depth--;
+        return;
+    }
+    throw new ParquetFooterError(`bad Parquet footer: unknown wire type ${type} at byte ${this.pos}`);
+  }
+
+  advance(n: number): void {
+    if (this.pos + n > this.bytes.length) throw new ParquetFooterError(`bad Parquet footer: value of ${n} bytes runs past the end at byte ${this.pos}`);
+    this.pos += n;
+  }
+
+  listHeader(): { n: number; elemType: number } {
+    const h = this.u8();
+    const n = h >> 4 === 0x0f ? this.varint() : h >> 4;
+    if (n > this.bytes.length - this.pos + 1) throw new ParquetFooterError(`bad Parquet footer: a list of ${n} elements cannot fit`);
+    return { n, elemType: h & 0x0f };
+  }
+
+  /** The next field header of a struct (after field `last`), or undefined at its stop byte. */
+  field(last: number): { id: number; type: number } | undefined {
+    const h = this.u8();
+    if (h === 0) return undefined;
+    const delta = h >> 4;
+    return { id: delta === 0 ? this.zigzag() : last + delta, type: h & 0x0f };
+  }
+
+  private enter(): void {
+    if (++this.depth > MAX_DEPTH) throw new ParquetFooterError('bad Parquet footer: nesting too deep');
+  }
+}
+
+/** Reads a footer's layout (see the module comment). `footerStart` is the footer's offset in the file. */
+export function scanFooter(bytes: Uint8Array, footerStart: number): FooterLayout {
+  const r = new Scanner(bytes);
+  const layout: FooterLayout = { bytes, fields: [], numRows: -1, encrypted: false, rowGroups: [] };
+  for (let f = r.field(0); f; f = r.field(f.id)) {
+    const start = r.pos;
+    if (f.id === 3 && f.type === CT.I64) layout.numRows = r.zigzag();
+    else if (f.id === 6 && f.type === CT.BINARY) {
+      const n = r.varint();
+      r.advance(n);
+      layout.createdBy = new TextDecoder().decode(bytes.subarray(r.pos - n, r.pos));
+    } else if (f.id === 4 && f.type === CT.LIST) {
+      const { n, elemType } = r.listHeader();
+      if (elemType !== CT.STRUCT) throw new ParquetFooterError('bad Parquet footer: row_groups is not a list of structs');
+      for (let i = 0; i < n; i++) layout.rowGroups.push(scanRowGroup(r, i, footerStart, layout));
+    } else {
+      if (f.id === 8) layout.encrypted = true;
+      r.skip(f.type);
+    }
+    layout.fields.push({ id: f.id, type: f.type, start, end: r.pos });
+  }
+  if (layout.numRows < 0) throw new ParquetFooterError('bad Parquet footer: num_rows is missing');
+  return layout;
+}
+
+/** The footer layout of a whole Parquet file in memory. */
+export function scanFileFooter(file: Uint8Array): FooterLayout {
+  if (file.length < 12) throw new ParquetFooterError(`a Parquet file has at least 12 bytes, got ${file.length}`);
+  const n = footerLength(file, file.length);
+  const footerStart = file.length - 8 - n;
+  return scanFooter(file.subarray(footerStart, file.length - 8), footerStart);
+}
+
+function scanRowGroup(r: Scanner, index: number, footerStart: number, layout: FooterLayout): RowGroupLayout {
+  const problem = (why: string) => (layout.unstitchable ??= why);
+  const structStart = r.pos;
+  const g: RowGroupLayout = { numRows: -1, start: 0, end: 0, compressedBytes: 0, codecs: [], structStart, structEnd: 0 };
+  let at: number | undefined;
+  for (let f = r.field(0); f; f = r.field(f.id)) {
+    if (f.id === 3 && f.type === CT.I64) g.numRows = r.zigzag();
+    else if (f.id === 1 && f.type === CT.LIST) {
+      const { n } = r.listHeader();
+      for (let c = 0; c < n; c++) {
+        const chunk = scanColumnChunk(r, `row group ${index} column ${c}`);
+        if (chunk.elsewhere) problem(`row group ${index} column ${c} lives in another file`);
+        if (at === undefined) g.start = chunk.first;
+        else if (chunk.first !== at) problem(`row group ${index} column ${c} does not follow the previous column chunk`);
+        at = chunk.first + chunk.size;
+        g.compressedBytes += chunk.size;
+        g.codecs.push(chunk.codec);
+      }
+    } else r.skip(f.type);
+  }
+  if (g.numRows < 0) throw new ParquetFooterError(`bad Parquet footer: row group ${index} has no num_rows`);
+  if (at === undefined) problem(`row group ${index} has no columns`);
+  g.end = at ?? g.start;
+  if (g.start < 4 || g.end > footerStart) problem(`row group ${index} lies outside the data`);
+  g.structEnd = r.pos;
+  return g;
+}
+
+function scanColumnChunk(r: Scanner, what: string): { first: number; size: number; codec: number; elsewhere: boolean } {
+  let elsewhere = false;
+  let codec = -1;
+  let size = -1;
+  let data = -1;
+  let first = Infinity;
+  for (let f = r.field(0); f; f = r.field(f.id)) {
+    if (f.id === 1 && f.type === CT.BINARY) elsewhere = true;
+    if (f.id !== 3 || f.type !== CT.STRUCT) {
+      r.skip(f.type);
+      continue;
+    }
+    for (let m = r.field(0); m; m = r.field(m.id)) {
+      if (m.id === 4 && m.type === CT.I32) codec = r.zigzag();
+      else if (m.id === 7 && m.type === CT.I64) size = r.zigzag();
+      else if (m.id === 9 && m.type === CT.I64) first = Math.min(first, (data = r.zigzag()));
+      else if ((m.id === 10 || m.id === 11) && m.type === CT.I64) first = Math.min(first, r.zigzag());
+      else r.skip(m.type);
+    }
+  }
+  if (codec < 0 || size < 0 || data < 0) throw new ParquetFooterError(`bad Parquet footer: ${what} has no codec, size or data page offset`);
+  return { first, size, codec, elsewhere };
+}
+
+// ---- writing ----
+
+const writeZigzag = (w: ByteWriter, v: number) => w.varint(v >= 0 ? v * 2 : -v * 2 - 1);
+
+/** Writes field headers as the compact protocol does: a delta from the last id when 1..15. */
+class FieldWriter {
+  private last = 0;
+  private readonly w: ByteWriter;
+  constructor(w: ByteWriter) {
+    this.w = w;
+  }
+  header(id: number, type: number): void {
+    const delta = id - this.last;
+    if (delta > 0 && delta <= 15) this.w.u8((delta << 4) | type);
+    else {
+      this.w.u8(type);
+      writeZigzag(this.w, id);
+    }
+    this.last = id;
+  }
+  end(): void {
+    this.w.u8(0);
+  }
+}
+
+/** Copies the value bytes the scanner steps over. */
+function copyValue(r: Scanner, w: ByteWriter, type: number): void {
+  const start = r.pos;
+  r.skip(type);
+  w.bytes(r.bytes.subarray(start, r.pos));
+}
+
+function writeI64Field(r: Scanner, fw: FieldWriter, w: ByteWriter, id: number, delta: number): void {
+  fw.header(id, CT.I64);
+  writeZigzag(w, r.zigzag() + delta);
+}
+
+/** One RowGroup struct moved by `delta` bytes, given `ordinal` (when it had one). */
+function writeMovedRowGroup(w: ByteWriter, footer: Uint8Array, g: RowGroupLayout, delta: number, ordinal: number): void {
+  const r = new Scanner(footer, g.structStart);
+  const fw = new FieldWriter(w);
+  for (let f = r.field(0); f; f = r.field(f.id)) {
+    if (f.id === 1 && f.type === CT.LIST) {
+      fw.header(1, CT.LIST);
+      const start = r.pos;
+      const { n } = r.listHeader();
+      w.bytes(footer.subarray(start, r.pos));
+      for (let c = 0; c < n; c++) writeMovedColumnChunk(r, w, delta);
+    } else if (f.id === 5 && f.type === CT.I64) writeI64Field(r, fw, w, 5, delta);
+    else if (f.id === 7 && f.type === CT.I16) {
+      r.skip(f.type);
+      fw.header(7, CT.I16);
+      writeZigzag(w, ordinal);
+    } else {
+      fw.header(f.id, f.type);
+      copyValue(r, w, f.type);
+    }
+  }
+  fw.end();
+}
+
+function writeMovedColumnChunk(r: Scanner, w: ByteWriter, delta: number): void {
+  const fw = new FieldWriter(w);
+  for (let f = r.field(0); f; f = r.field(f.id)) {
+    if (f.id === 2 && f.type === CT.I64) writeI64Field(r, fw, w, 2, delta);
+    else if (f.id >= 4 && f.id <= 7)
+      r.skip(f.type); // offset and column index: not copied
+    else if (f.id === 3 && f.type === CT.STRUCT) {
+      fw.header(3, CT.STRUCT);
+      const mw = new FieldWriter(w);
+      for (let m = r.field(0); m; m = r.field(m.id)) {
+        if ((m.id === 9 || m.id === 10 || m.id === 11) && m.type === CT.I64) writeI64Field(r, mw, w, m.id, delta);
+        else if (m.id === 14 || m.id === 15)
+          r.skip(m.type); // bloom filter: not copied
+        else {
+          mw.header(m.id, m.type);
+          copyValue(r, w, m.type);
+        }
+      }
+      mw.end();
+    } else {
+      fw.header(f.id, f.type);
+      copyValue(r, w, f.type);
+    }
+  }
+  fw.end();
+}
+
+/** A row group of an input, placed at `at` in the output. */
+export interface PlacedRowGroup {
+  layout: FooterLayout;
+  group: RowGroupLayout;
+  /** Its new offset in the output file. */
+  at: number;
+}
+
+/**
+ * The stitched footer: the first input's FileMetaData with num_rows the total, the row groups
+ * `placed` (moved, renumbered) and created_by `createdBy`; every other field's value copied.
+ */
+export function writeStitchedFooter(first: FooterLayout, placed: PlacedRowGroup[], numRows: number, createdBy: string): Uint8Array {
+  const w = new ByteWriter(4096 + placed.reduce((n, p) => n + (p.group.structEnd - p.group.structStart) + 16, 0));
+  const fw = new FieldWriter(w);
+  const created = new TextEncoder().encode(createdBy);
+  let wroteCreatedBy = false;
+  const writeCreatedBy = () => {
+    fw.header(6, CT.BINARY);
+    w.varint(created.length);
+    w.bytes(created);
+    wroteCreatedBy = true;
+  };
+  for (const f of first.fields) {
+    if (f.id > 6 && !wroteCreatedBy) writeCreatedBy();
+    if (f.id === 3) {
+      fw.header(3, CT.I64);
+      writeZigzag(w, numRows);
+    } else if (f.id === 4) {
+      fw.header(4, CT.LIST);
+      if (placed.length < 15) w.u8((placed.length << 4) | CT.STRUCT);
+      else {
+        w.u8(0xf0 | CT.STRUCT);
+        w.varint(placed.length);
+      }
+      placed.forEach((p, k) => writeMovedRowGroup(w, p.layout.bytes, p.group, p.at - p.group.start, k));
+    } else if (f.id === 6) writeCreatedBy();
+    else {
+      fw.header(f.id, f.type);
+      w.bytes(first.bytes.subarray(f.start, f.end));
+    }
+  }
+  if (!wroteCreatedBy) writeCreatedBy();
+  fw.end();
+  return w.result().slice();
+}
+
+/** The value bytes of top-level field `id` (empty when absent). */
+export function fieldBytes(layout: FooterLayout, id: number): Uint8Array | undefined {
+  const f = layout.fields.find((x) => x.id === id);
+  return f && layout.bytes.subarray(f.start, f.end);
+}
