@@ -29,7 +29,8 @@
 //      commit_latency_growth = median of the last 100 commits / median of the first 100.
 //
 // Flags (defaults; --quick ≈ 1 minute; --full: 20,000 growth commits): --partitions (100; 20),
-// --commits (100; 25), --rows-per-file (100), --rewrite-groups (4; 2), --interval-ms (200),
+// --commits (100; 25), --rows-per-file (1000: files of about 90 KB; 100 gives 9 KB files, where the
+// cost per file dominates: docs/decisions.md has both), --rewrite-groups (4; 2), --interval-ms (200),
 // --block-commits (40; 20), --blocks (4; 2) per condition, --growth-commits (2000; 300; 20000),
 // --maintain-every (100), --profile (node --cpu-prof of the stitch run, summarised), --keep (keep
 // the temp dir). Readable lines on stderr as it goes; the LAST stdout line is one JSON object
@@ -72,7 +73,7 @@ const cfg = {
   full,
   partitions: num('partitions', quick ? 20 : 100),
   commits: num('commits', quick ? 25 : 100),
-  rowsPerFile: num('rows-per-file', 100),
+  rowsPerFile: num('rows-per-file', 1000),
   rewriteGroups: num('rewrite-groups', quick ? 2 : 4),
   intervalMs: num('interval-ms', 200),
   blockCommits: num('block-commits', quick ? 20 : 40),
@@ -240,6 +241,7 @@ async function compaction(dir: string, python: string | undefined, result: Recor
   Object.assign(result, {
     files_before: before.files,
     files_after: after.files,
+    input_file_bytes: before.files > 0 ? Math.round(before.bytes / before.files) : null,
     stitch_mb_per_s: stitchMBps,
     stitch_wall_mb_per_s: round(stitch.bytesIn / 1e6 / stitch.wallS, 1),
     stitch_only_mb_per_s: stitchOnlyMBps,

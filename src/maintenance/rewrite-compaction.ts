@@ -30,7 +30,7 @@ import type { PartitionSpec, SortOrder } from '../iceberg/table-metadata.ts';
 import { transformFn } from '../iceberg/transforms.ts';
 import type { IcebergType, NestedField, Schema } from '../iceberg/types.ts';
 import type { FileIO } from '../io/file-io.ts';
-import { readFooter } from '../parquet/footer.ts';
+import { scanFileFooter } from '../parquet/footer-layout.ts';
 import { RollingDataFiles, rowGroupBytesOf } from '../table/table-writer.ts';
 import type { ParquetEncoder } from '../table/table-writer.ts';
 import { recordsOf } from './arrow-records.ts';
@@ -111,6 +111,9 @@ export function sortComparator(order: SortOrder, schema: Schema): (a: Record<str
   };
 }
 
+/** Input files up to this size are decoded in one call, larger ones a row group at a time. */
+const WHOLE_DECODE_BYTES = 8 << 20;
+
 /**
  * Decodes `inputs` (data files of one spec and partition) and writes their rows again as new
  * data files of the table's current schema (see the module comment). On failure nothing is left
@@ -160,13 +163,19 @@ export async function rewriteDataFiles(table: LoadedTable, io: FileIO, spec: Par
     for (const input of inputs) {
       if (input['file-format'] !== 'PARQUET') throw new Error(`${input['file-path']} is ${input['file-format']}, not Parquet`);
       const bytes = await io.read(input['file-path']);
-      const groups = readFooter(bytes).rowGroups.length;
-      for (let g = 0; g < groups; g++) {
-        const decoded = arrow.tableFromIPC(pw.readParquet(bytes, { rowGroups: [g] }).intoIPCStream());
+      // a small file decoded in one call; a larger one a row group at a time (memory)
+      const groups = scanFileFooter(bytes).rowGroups.length;
+      const calls = bytes.length <= WHOLE_DECODE_BYTES ? [undefined] : Array.from({ length: groups }, (_, g) => [g]);
+      for (const rowGroups of calls) {
+        const decoded = arrow.tableFromIPC(pw.readParquet(bytes, rowGroups ? { rowGroups } : undefined).intoIPCStream());
         for (const batch of decoded.batches) {
           for (const record of recordsOf(batch, schema)) {
             if (compare) held.push(record);
-            else await add(record);
+            else {
+              // no await per row: only when a row group is full
+              builder.append(record);
+              if (builder.estimatedBytes >= rowGroupBytes) await flushRowGroup();
+            }
           }
         }
       }

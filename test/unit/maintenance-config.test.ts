@@ -26,7 +26,7 @@ test('a valid file: names and patterns, durations, steps with settings, off, or 
 tables:
   - name: shop.orders
     every: 5m
-    compact: { targetFileSize: 134217728 }
+    compact: { targetFileSize: 134217728, commitGroups: 20 }
     expire: { maxSnapshotAgeMs: 3600000, minSnapshotsToKeep: 3 }
     orphans: { olderThanMs: 7200000 }
   - pattern: "raw\\\\..*"
@@ -42,7 +42,7 @@ tables:
   const [a, b, d] = c.tables;
   assert.equal(a.name, 'shop.orders');
   assert.equal(a.everyMs, 300_000);
-  assert.deepEqual(a.compact, { targetBytes: 134217728 });
+  assert.deepEqual(a.compact, { targetBytes: 134217728, commitGroups: 20 });
   assert.deepEqual(a.expire, { maxSnapshotAgeMs: 3600000, minSnapshotsToKeep: 3 });
   assert.deepEqual(a.orphans, { olderThanMs: 7200000 });
   assert.equal(b.pattern, 'raw\\..*');
@@ -103,6 +103,7 @@ test('bad durations and values are errors naming the key', () => {
   fails('catalog: { type: sql, uri: x }\ntables: [{ name: a.b }]', 'catalog.warehouse', /required for a sql catalog/);
   fails('catalog: { type: rest, uri: rest:8181 }\ntables: [{ name: a.b }]', 'catalog.uri', /not an http\(s\) URL/);
   fails('tables: [a: b', '', /not valid YAML/);
+  fails(`${catalog}tables: [{ name: a.b, compact: { commitGroups: 0 } }]`, 'tables[0].compact.commitGroups', /./);
   fails('name: x\nkafka: { brokers: [b] }\n' + catalog, '', /a connector file, not a maintenance file/);
 });
 
