@@ -160,10 +160,12 @@ export class Emitter {
         return `if (typeof ${v} !== 'string') ${F}(${v}, ''); ${L}.pushString(${v});`;
       case 'boolean':
         return `if (typeof ${v} !== 'boolean') ${F}(${v}, ''); ${L}.pushBoolean(${v});`;
-      case 'double': // a bigint (JSON integer beyond 2^53) as the nearest double, as coerce.ts
-        return `if (typeof ${v} === 'number') ${L}.pushDouble(${v}); else if (typeof ${v} === 'bigint') ${L}.pushDouble(Number(${v})); else ${F}(${v}, '');`;
-      case 'float':
-        return `if (typeof ${v} === 'number') ${L}.pushFloat(${v}); else if (typeof ${v} === 'bigint') ${L}.pushFloat(Number(${v})); else ${F}(${v}, '');`;
+      case 'double': // numbers inline; anything else (a bigint from the JSON parser) as coerce.ts takes it
+      case 'float': {
+        const W = this.c(n.write);
+        const push = primitiveKind(n.type) === 'double' ? 'pushDouble' : 'pushFloat';
+        return `if (typeof ${v} === 'number') ${L}.${push}(${v}); else { const why = ${W}(${L}, ${v}); if (why !== undefined) ${F}(${v}, why); }`;
+      }
       case 'int':
         return `if (typeof ${v} !== 'number') ${F}(${v}, '');` + ` if ((${v} | 0) !== ${v}) ${F}(${v}, Number.isInteger(${v}) ? 'out of int32 range' : 'not an integer'); ${L}.pushInt32(${v});`;
       default: {

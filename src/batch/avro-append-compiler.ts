@@ -24,6 +24,7 @@ import type { AvroReadState } from '../decode/avro-decoder.ts';
 import type { AvroType } from '../decode/avro-schema.ts';
 import { optionUnion } from '../decode/avro-schema.ts';
 import { twosComplementToInteger } from '../decode/values.ts';
+import { validUtf8 } from '../decode/string-cache.ts';
 import { decimalParams, fixedLength, primitiveKind } from '../iceberg/types.ts';
 import { Emitter, isPlainObject } from './append-compiler.ts';
 import type { LeafPlan, Plan } from './append-compiler.ts';
@@ -119,7 +120,7 @@ function duplicateKeys(buf: Uint8Array, s: KeyScratch, n: number): boolean {
   return false;
 }
 
-const RUNTIME = { ...AVRO_RUNTIME, FALLBACK, uuidInto, growScratch, duplicateKeys, twos: twosComplementToInteger, INT64_MIN, INT64_MAX };
+const RUNTIME = { ...AVRO_RUNTIME, FALLBACK, uuidInto, growScratch, duplicateKeys, validUtf8, twos: twosComplementToInteger, INT64_MIN, INT64_MAX };
 
 class AvroEmitter {
   readonly e: Emitter;
@@ -187,7 +188,7 @@ class AvroEmitter {
         this.e.fns.push(
           `function ${fn}(r, rep) { let cnt = 0; for (let c = R.blockCount(r); c !== 0; c = R.blockCount(r)) {` +
             ` for (let i = 0; i < c; i++) { const ${er} = cnt === 0 ? rep : ${n.repLevel};` +
-            ` const kn = R.length(r); if (cnt === ${S}.starts.length) R.growScratch(${S}); ${S}.starts[cnt] = r.pos; ${S}.lens[cnt] = kn;` +
+            ` const kn = R.length(r); if (!R.validUtf8(r.buf, r.pos, r.pos + kn)) throw R.FALLBACK; if (cnt === ${S}.starts.length) R.growScratch(${S}); ${S}.starts[cnt] = r.pos; ${S}.lens[cnt] = kn;` +
             ` ${K}.pushUtf8(r.buf, r.pos, kn); r.pos += kn; ${this.e.level(n.key.leaf, er, d + 1)}` +
             ` ${value} cnt++; if (r.pos > r.len) throw R.truncated(); } }` +
             ` if (cnt === 0) { ${this.e.levels(n, 'rep', d)} } else if (cnt > 1 && R.duplicateKeys(r.buf, ${S}, cnt)) throw R.FALLBACK; }`,
@@ -286,7 +287,7 @@ class AvroEmitter {
           return `R.uuidInto(r, ${L});`;
         }
         if (k !== 'string') mismatch();
-        return `{ const ${x} = R.length(r); ${L}.pushUtf8(r.buf, r.pos, ${x}); r.pos += ${x}; }`;
+        return `{ const ${x} = R.length(r); if (!R.validUtf8(r.buf, r.pos, r.pos + ${x})) throw R.FALLBACK; ${L}.pushUtf8(r.buf, r.pos, ${x}); r.pos += ${x}; }`;
       case 'enum':
         if (k !== 'string') mismatch();
         return `{ const ${x} = ${this.e.c(t.symbols)}[R.int(r)]; if (${x} === undefined) throw R.FALLBACK; ${L}.pushString(${x}); }`;

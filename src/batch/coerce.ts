@@ -8,7 +8,8 @@
 //   int              integer number in int32 range
 //   long             bigint in int64 range, or a safe-integer number
 //   float, double    number (NaN and ±Infinity allowed); float is rounded to float32; a bigint
-//                    (an integer literal beyond 2^53 from the JSON parser) as the nearest value
+//                    (an integer literal beyond 2^53 from the JSON parser) only when the column
+//                    holds it exactly (2^60 yes, 2^60 + 1 no: a changed value is refused)
 //   decimal(P,S)     string "-12.30" (no exponent), number, or bigint = the unscaled value;
 //                    more than S fraction digits or more than P digits is an error (no rounding)
 //   date             "YYYY-MM-DD", Date (its UTC day), or number of days since 1970-01-01
@@ -89,15 +90,21 @@ export function valueWriter(type: PrimitiveType): ValueWriter {
     case 'float':
       return (leaf, v) => {
         if (typeof v === 'number') leaf.pushFloat(v);
-        else if (typeof v === 'bigint') leaf.pushFloat(Number(v));
-        else return '';
+        else if (typeof v === 'bigint') {
+          const n = Math.fround(Number(v));
+          if (BigInt(n) !== v) return `the integer ${v} cannot be held exactly by a float column`;
+          leaf.pushFloat(n);
+        } else return '';
         return undefined;
       };
     case 'double':
       return (leaf, v) => {
         if (typeof v === 'number') leaf.pushDouble(v);
-        else if (typeof v === 'bigint') leaf.pushDouble(Number(v));
-        else return '';
+        else if (typeof v === 'bigint') {
+          const n = Number(v);
+          if (BigInt(n) !== v) return `the integer ${v} cannot be held exactly by a double column`;
+          leaf.pushDouble(n);
+        } else return '';
         return undefined;
       };
     case 'string':

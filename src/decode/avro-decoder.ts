@@ -8,7 +8,7 @@
 //   Java reader gives complex unions).
 // Chosen over avsc by measurement (docs/decisions.md, "Decoders").
 import { DecodeError } from './decode-error.ts';
-import { StringCache, utf8 } from './string-cache.ts';
+import { StringCache, utf8, validUtf8 } from './string-cache.ts';
 import type { AvroRecord, AvroType } from './avro-schema.ts';
 import { optionUnion } from './avro-schema.ts';
 import { formatDecimal, twosComplementToInteger, uuidFromBytes, canonicalUuid } from './values.ts';
@@ -120,7 +120,13 @@ function string(r: State): string {
   const n = length(r);
   const start = r.pos;
   r.pos = start + n;
+  if (!validUtf8(r.buf, start, start + n)) throw invalidUtf8();
   return utf8(r.buf, start, start + n);
+}
+
+/** A string's bytes are not valid UTF-8: a dead letter, never a value with U+FFFD in it. */
+export function invalidUtf8(): DecodeError {
+  return new DecodeError('invalid-payload', 'an Avro string is not valid UTF-8');
 }
 
 /** A string through its field's cache (repeated values come back as the same string). */
@@ -128,6 +134,7 @@ function stringCached(r: State, cache: StringCache): string {
   const n = length(r);
   const start = r.pos;
   r.pos = start + n;
+  if (!validUtf8(r.buf, start, start + n)) throw invalidUtf8();
   return cache.get(r.buf, start, n);
 }
 

@@ -3,8 +3,10 @@
 // Integers beyond 2^53 must not lose digits: when the text has a run of 16 or more digits
 // (the only way to write such an integer), it is parsed with a reviver that reads each number's
 // source text and returns a bigint for integers outside the safe range; otherwise plain
-// JSON.parse is used (the fast path; a reviver costs 2-3x).
-import { Buffer } from 'node:buffer';
+// JSON.parse is used (the fast path; a reviver costs 2-3x). The same reviver refuses numbers
+// beyond double's range (JSON.parse makes 1e400 Infinity and 1e-400 0): a dead letter, not a
+// silently changed value. Invalid UTF-8 is refused too (decoding would make it U+FFFD).
+import { Buffer, isUtf8 } from 'node:buffer';
 import AjvModule from 'ajv';
 import Ajv2020Module from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
@@ -16,25 +18,39 @@ type Reviver = (this: unknown, key: string, value: unknown, context: { source?: 
 
 let sawBigInt = false;
 const INTEGER = /^-?\d+$/;
+/** A number whose literal has non-zero digits before its exponent (underflow check). */
+const NON_ZERO_MANTISSA = /^-?[0-9.]*[1-9]/;
 const revive: Reviver = function (_key, value, context) {
-  if (typeof value === 'number' && !Number.isSafeInteger(value) && context?.source !== undefined && INTEGER.test(context.source)) {
+  if (typeof value !== 'number' || context?.source === undefined) return value;
+  const source = context.source;
+  if (!Number.isFinite(value)) throw new DecodeError('invalid-payload', `the number ${source.slice(0, 40)} is out of a double's range`);
+  if (value === 0 && NON_ZERO_MANTISSA.test(source)) throw new DecodeError('invalid-payload', `the number ${source.slice(0, 40)} is too small for a double (it would read as 0)`);
+  if (!Number.isSafeInteger(value) && INTEGER.test(source)) {
     sawBigInt = true;
-    return BigInt(context.source);
+    return BigInt(source);
   }
   return value;
 };
+/** Only a run of 16 digits (an integer beyond 2^53, or a long literal) or an exponent of 3 digits can leave double's exact or finite range. */
 const LONG_DIGITS = /\d{16}/;
+const BIG_EXPONENT = /[eE][+-]?0*[1-9]\d{2}/;
 
+/** The payload as text; invalid UTF-8 is a DecodeError (decoding would put U+FFFD in its place). */
 function toText(bytes: Uint8Array, offset: number): string {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (!isUtf8(buf.subarray(offset))) throw new DecodeError('invalid-payload', 'the JSON payload is not valid UTF-8');
   return buf.toString('utf8', offset);
 }
 
-/** JSON text → value; integers outside ±(2^53-1) come back as bigint. */
+/**
+ * JSON text → value; integers outside ±(2^53-1) come back as bigint; a number out of double's
+ * range (1e400) or one that would underflow to 0 (1e-400) is a DecodeError, never Infinity or 0.
+ */
 export function parseJsonText(text: string): unknown {
   try {
-    return LONG_DIGITS.test(text) ? JSON.parse(text, revive as never) : JSON.parse(text);
+    return LONG_DIGITS.test(text) || BIG_EXPONENT.test(text) ? JSON.parse(text, revive as never) : JSON.parse(text);
   } catch (e) {
+    if (e instanceof DecodeError) throw e;
     throw new DecodeError('invalid-payload', `not JSON: ${(e as Error).message}`);
   }
 }
@@ -76,7 +92,12 @@ function newAjv(schema: unknown): AjvLike {
  * "number" writes such literals.
  */
 function bigintsToDoubles(v: unknown, t: IcebergType): unknown {
-  if (typeof v === 'bigint') return t === 'double' || t === 'float' ? Number(v) : v;
+  if (typeof v === 'bigint') {
+    if (t !== 'double' && t !== 'float') return v;
+    const n = t === 'float' ? Math.fround(Number(v)) : Number(v);
+    if (BigInt(n) !== v) throw new DecodeError('invalid-payload', `the integer ${v} cannot be held exactly by a ${t} column`);
+    return n;
+  }
   if (v === null || typeof v !== 'object' || typeof t === 'string') return v;
   if (t.type === 'struct') {
     const o = v as Record<string, unknown>;

@@ -10,6 +10,8 @@
 // Direct-mapped: slot = hash of (length, first, middle and last 4 bytes). Every hit is verified
 // byte for byte, so a collision only costs a miss.
 
+import { isUtf8 } from 'node:buffer';
+
 type Utf8Slicer = { utf8Slice(this: Uint8Array, start: number, end: number): string };
 const nativeSlice = (Buffer.prototype as unknown as Partial<Utf8Slicer>).utf8Slice;
 
@@ -18,6 +20,17 @@ export const utf8: (buf: Uint8Array, start: number, end: number) => string =
   typeof nativeSlice === 'function'
     ? (buf, start, end) => nativeSlice.call(buf, start, end)
     : (buf, start, end) => Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('utf8', start, end);
+
+/**
+ * Whether bytes [start, end) are valid UTF-8. Decoding never checks (an invalid sequence becomes
+ * U+FFFD, a silent change of the producer's value), so every string a decoder takes is checked:
+ * ASCII (the common case) by a loop, anything else by Node's native validator.
+ */
+export function validUtf8(buf: Uint8Array, start: number, end: number): boolean {
+  let i = start;
+  while (i < end && buf[i] < 0x80) i++;
+  return i === end || isUtf8(buf.subarray(i, end));
+}
 
 const SLOTS = 256;
 /** Strings longer than this are not cached (comparing them costs about what decoding does). */

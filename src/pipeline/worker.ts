@@ -34,6 +34,11 @@ import type { Schema } from '../iceberg/types.ts';
 import { ValueError } from '../batch/errors.ts';
 import { KAFKA_HEADERS, KAFKA_KEY, KAFKA_OFFSET, KAFKA_PARTITION, KAFKA_TIMESTAMP, KAFKA_TOPIC } from '../schema/kafka-metadata.ts';
 import { JsonSchemaInferrer } from '../schema/infer-json.ts';
+import type { SchemaRuleError } from '../schema/errors.ts';
+import { DEFAULT_SCHEMA_LIMITS, UNLIMITED, reservedKeyOf, schemaRuleBroken } from '../schema/schema-rules.ts';
+import type { SchemaLimits } from '../schema/schema-rules.ts';
+import { catalogRefusal } from '../catalog/catalog-refusal.ts';
+import type { CatalogRefusedError } from '../catalog/catalog-refusal.ts';
 import type { AvroWriter } from '../decode/record-decoder.ts';
 import { PartitionedBatch, RollingDataFiles, rowGroupBytesOf } from '../table/table-writer.ts';
 import type { ParquetEncoder } from '../table/table-writer.ts';
@@ -123,7 +128,8 @@ interface TableState {
   /** Registry schema ids of the buffered rows. */
   schemaIds: Set<number>;
   /** Writer schemas that cannot be reconciled (their records are dead letters). */
-  incompatible: Map<Schema, IncompatibleSchemaChangeError>;
+  /** Schemas this table cannot take (their records are dead letters): the reason for each. */
+  incompatible: Map<Schema, IncompatibleSchemaChangeError | SchemaRuleError | CatalogRefusedError>;
   inferrer: JsonSchemaInferrer | undefined;
   /** Files written and waiting for their commit (kept across failed attempts). */
   pending: PendingCommit | undefined;
@@ -161,6 +167,10 @@ export class ConnectorWorker {
   private readonly metadataColumns: readonly string[];
   /** Scratch array for one record's metadata values (the builder copies them at once). */
   private readonly metadata: unknown[] = [];
+  /** Top-level names a producer's record may not use: the metadata columns. */
+  private readonly reserved: ReadonlySet<string>;
+  /** Limits of the schemas this connector writes (schema-rules.ts). */
+  private readonly limits: SchemaLimits;
 
   constructor(options: WorkerOptions) {
     this.o = options;
@@ -171,6 +181,13 @@ export class ConnectorWorker {
     this.metadataColumns = t.kafkaMetadataColumns
       ? [KAFKA_TOPIC, KAFKA_PARTITION, KAFKA_OFFSET, KAFKA_TIMESTAMP, ...(t.kafkaKeyColumn ? [KAFKA_KEY] : []), ...(t.kafkaHeadersColumn ? [KAFKA_HEADERS] : [])]
       : [];
+    this.reserved = new Set(this.metadataColumns);
+    this.limits = DEFAULT_SCHEMA_LIMITS;
+  }
+
+  /** A JSON schema inferrer seeded with a table's schema, under this connector's schema rules. */
+  private inferrerFor(base: Schema | undefined): JsonSchemaInferrer {
+    return new JsonSchemaInferrer(base, { limits: this.limits, reserved: this.reserved });
   }
 
   /** Resolves with the error that stops this worker (a fatal error, never on a clean stop). */
@@ -507,7 +524,7 @@ export class ConnectorWorker {
           }
         } else {
           // plain JSON: grow the inferred schema as processOne does; a change needs the slow path
-          const inf = (t.inferrer ??= new JsonSchemaInferrer(t.open.schema));
+          const inf = (t.inferrer ??= this.inferrerFor(t.open.schema));
           const before = inf.changes;
           const e = inf.add(decoded.value);
           if (e) {
@@ -521,8 +538,17 @@ export class ConnectorWorker {
           }
         }
         try {
-          if (meta) t.batch.append(decoded.value, this.metadataOf(rec));
-          else t.batch.append(decoded.value);
+          if (meta) {
+            if (decoded.schema === undefined && !jsonEvolve) {
+              const reserved = this.reservedKeyOf(decoded.value);
+              if (reserved) {
+                this.deadLetter(rec, reserved);
+                posRec = rec;
+                continue;
+              }
+            }
+            t.batch.append(decoded.value, this.metadataOf(rec));
+          } else t.batch.append(decoded.value);
         } catch (err) {
           if (!(err instanceof ValueError)) throw err;
           this.deadLetter(rec, err);
@@ -551,6 +577,11 @@ export class ConnectorWorker {
       touched = true;
     }
     writeAll();
+  }
+
+  /** A record (plain JSON, no inferrer) with a top-level key named like a metadata column: why it is a dead letter. */
+  private reservedKeyOf(value: unknown): SchemaRuleError | undefined {
+    return typeof value === 'object' && value !== null ? reservedKeyOf(value, this.reserved) : undefined;
   }
 
   /** The record's Kafka metadata column values, in metadataColumns order (a shared scratch array). */
@@ -607,7 +638,7 @@ export class ConnectorWorker {
       if (!schema && cfg.format === 'json') {
         // A new table's columns come from every record of this batch bound for it, not just
         // the first: one integral amount should not make the column a long.
-        const inf = new JsonSchemaInferrer();
+        const inf = this.inferrerFor(undefined);
         const e = inf.add(decoded.value);
         if (e) return this.deadLetter(rec, e);
         for (let j = index + 1; j < batch.length; j++) {
@@ -636,7 +667,7 @@ export class ConnectorWorker {
         t = this.state.get(tableNameOf)!;
       }
     } else if (cfg.format === 'json' && cfg.table.evolveSchema) {
-      t.inferrer ??= new JsonSchemaInferrer(t.open.schema);
+      t.inferrer ??= this.inferrerFor(t.open.schema);
       const before = t.inferrer.changes;
       const e = grown ? undefined : t.inferrer.add(decoded.value);
       if (e) return this.deadLetter(rec, e);
@@ -668,6 +699,10 @@ export class ConnectorWorker {
       this.o.source.seek(rec, rec.offset);
       return;
     }
+    if (this.metadataColumns.length > 0 && !decoded.schema && !(cfg.format === 'json' && cfg.table.evolveSchema)) {
+      const reserved = this.reservedKeyOf(decoded.value);
+      if (reserved) return this.deadLetter(rec, reserved);
+    }
     try {
       if (this.metadataColumns.length > 0) t.batch.append(decoded.value, this.metadataOf(rec));
       else t.batch.append(decoded.value);
@@ -684,6 +719,17 @@ export class ConnectorWorker {
   /** Makes the table's schema take `incoming` (the schema of `rec`); false when the change is incompatible (dead letters). */
   private async reconcile(t: TableState, incoming: Schema, rec: SourceRecord, schemaId?: number): Promise<boolean> {
     const cfg = this.o.config;
+    // A writer schema with a field named like a metadata column, or one that breaks a schema
+    // rule: its records are dead letters, before any file or catalog request. (An inferred
+    // JSON schema was checked record by record by its inferrer; it holds the metadata columns.)
+    const inferred = schemaId === undefined && cfg.format === 'json';
+    if (!inferred) {
+      const broken = schemaRuleBroken(incoming, cfg.table.evolveSchema ? this.limits : UNLIMITED, this.reserved, cfg.table.evolveSchema ? t.open.schema : incoming);
+      if (broken) {
+        t.incompatible.set(incoming, broken);
+        return false;
+      }
+    }
     if (!cfg.table.evolveSchema) {
       t.knownSchemas.add(incoming);
       if (schemaId !== undefined) t.schemaIdOf.set(incoming, schemaId);
@@ -704,6 +750,14 @@ export class ConnectorWorker {
       if (schemaId !== undefined) t.schemaIdOf.set(incoming, schemaId);
       return true;
     } catch (err) {
+      const refused = catalogRefusal(err);
+      if (refused) {
+        // the records that asked for it are dead letters; the inferrer forgets the change
+        this.o.log?.warn(`table ${t.open.name}: ${refused.message}; the record at ${rec.topic}[${rec.partition}] offset ${rec.offset} goes to the dead letters`);
+        t.inferrer = undefined;
+        t.incompatible.set(incoming, refused);
+        return false;
+      }
       if (!(err instanceof IncompatibleSchemaChangeError)) throw err;
       if (cfg.errors.onIncompatibleSchema === 'stop') {
         const schema = schemaId !== undefined ? `schema id ${schemaId}` : cfg.format === 'json' ? 'schema inferred from JSON' : 'writer schema';

@@ -28,3 +28,23 @@ export class IncompatibleValueError extends Error {
     this.actual = actual;
   }
 }
+
+/** Which rule of schema-rules.ts a schema breaks. */
+export type SchemaRule = 'empty-name' | 'case-duplicate' | 'name-collision' | 'too-deep' | 'too-many-columns' | 'reserved-name';
+
+/**
+ * A record's schema (inferred, or its writer schema) breaks a rule every table floe writes keeps
+ * (schema-rules.ts): the record goes to the dead letters, the table's schema is unchanged.
+ */
+export class SchemaRuleError extends Error {
+  /** The rule broken (a closed set, as DecodeError's reason): the dead letter's reason. */
+  readonly reason: SchemaRule;
+  /** Dotted path of the offending field ('' for the whole schema). */
+  readonly path: string;
+  constructor(rule: SchemaRule, path: string, message: string) {
+    super(path ? `${path}: ${message}` : message);
+    this.name = 'SchemaRuleError';
+    this.reason = rule;
+    this.path = path;
+  }
+}

@@ -14,11 +14,19 @@
 // Seeded with the table's current schema, the table's column types are fixed: a value must fit
 // them (an integer fits a double column; a double does not fit a long column), new keys still
 // become new columns.
+//
+// A record whose merge would give a schema that breaks a rule of schema-rules.ts (names empty,
+// equal ignoring case or colliding by full name, nesting or column count beyond the limits, a
+// top-level key named like a Kafka metadata column) is refused the same way (SchemaRuleError).
+// Nesting is checked while merging, so a value nested 100,000 levels deep costs no more than one
+// nested maxDepth levels (no recursion past the limit).
 import type { IcebergType, PrimitiveType, Schema, StructType } from '../iceberg/types.ts';
 import { primitiveKind, typeToString } from '../iceberg/types.ts';
 import type { FieldSpec, TypeSpec } from '../iceberg/schema.ts';
 import { assignFreshIds } from '../iceberg/schema.ts';
-import { IncompatibleValueError } from './errors.ts';
+import { IncompatibleValueError, SchemaRuleError } from './errors.ts';
+import { DEFAULT_SCHEMA_LIMITS, nestingOf, reservedKeyOf, schemaRuleBroken } from './schema-rules.ts';
+import type { ReservedNames, SchemaLimits } from './schema-rules.ts';
 
 type Inferred =
   | { k: 'unknown' }
@@ -115,15 +123,19 @@ function fitsFixed(type: PrimitiveType, v: unknown): boolean {
   }
 }
 
-/** Merge a value into a type; returns the (possibly same) widened type or throws. Pure. */
-function merge(t: Inferred, v: unknown, path: string): Inferred {
+/**
+ * Merge a value into a type; returns the (possibly same) widened type or throws. Pure. Deeper
+ * than `limit` levels merging stops (SchemaRuleError too-deep) instead of recursing further.
+ */
+function merge(t: Inferred, v: unknown, path: string, depth = 0, limit = DEFAULT_SCHEMA_LIMITS.maxDepth): Inferred {
   if (v === null || v === undefined) return t;
+  if (depth > limit && typeof v === 'object') throw new SchemaRuleError('too-deep', path.slice(0, 200), `nesting deeper than ${limit} levels (table.maxNestingDepth)`);
   switch (t.k) {
     case 'fixed':
       if (fitsFixed(t.type, v)) return t;
       break;
     case 'unknown':
-      return mergeInto(v, path);
+      return mergeInto(v, path, depth, limit);
     case 'boolean':
       if (typeof v === 'boolean') return t;
       break;
@@ -145,7 +157,7 @@ function merge(t: Inferred, v: unknown, path: string): Inferred {
       let out: Map<string, Inferred> | undefined;
       for (const key of Object.keys(v)) {
         const cur = t.fields.get(key) ?? UNKNOWN;
-        const next = merge(cur, v[key], path ? `${path}.${key}` : key);
+        const next = merge(cur, v[key], path ? `${path}.${key}` : key, depth + 1, limit);
         if (next !== cur || !t.fields.has(key)) {
           out ??= new Map(t.fields);
           out.set(key, next);
@@ -156,26 +168,26 @@ function merge(t: Inferred, v: unknown, path: string): Inferred {
     case 'list': {
       if (!Array.isArray(v)) break;
       let el = t.element;
-      for (let i = 0; i < v.length; i++) el = merge(el, v[i], `${path}.element`);
+      for (let i = 0; i < v.length; i++) el = merge(el, v[i], `${path}.element`, depth + 1, limit);
       return el === t.element ? t : { k: 'list', element: el };
     }
     case 'map': {
       if (!isObject(v)) break;
       let val = t.value;
-      for (const key of Object.keys(v)) val = merge(val, v[key], `${path}.value`);
+      for (const key of Object.keys(v)) val = merge(val, v[key], `${path}.value`, depth + 1, limit);
       return val === t.value ? t : { k: 'map', value: val };
     }
   }
   throw new IncompatibleValueError(path, inferredName(t), describe(v));
 }
 
-function mergeInto(v: unknown, path: string): Inferred {
+function mergeInto(v: unknown, path: string, depth: number, limit: number): Inferred {
   if (typeof v === 'boolean') return BOOLEAN;
   if (typeof v === 'bigint') return LONG;
   if (typeof v === 'number') return Number.isInteger(v) ? LONG : DOUBLE;
   if (typeof v === 'string') return isRfc3339DateTime(v) ? TIMESTAMPTZ : STRING;
-  if (Array.isArray(v)) return merge({ k: 'list', element: UNKNOWN }, v, path);
-  if (isObject(v)) return merge({ k: 'struct', fields: new Map() }, v, path);
+  if (Array.isArray(v)) return merge({ k: 'list', element: UNKNOWN }, v, path, depth, limit);
+  if (isObject(v)) return merge({ k: 'struct', fields: new Map() }, v, path, depth, limit);
   throw new IncompatibleValueError(path, 'a JSON value', typeof v);
 }
 
@@ -218,31 +230,57 @@ function toSpec(t: Inferred): TypeSpec | undefined {
   }
 }
 
+function schemaOf(t: Inferred): Schema {
+  return assignFreshIds(toSpec(t) as { type: 'struct'; fields: FieldSpec[] }).schema;
+}
+
+const NO_NAMES: ReservedNames = new Set();
+
+export interface InferOptions {
+  /** Nesting and column limits (schema-rules.ts; default DEFAULT_SCHEMA_LIMITS). */
+  limits?: SchemaLimits;
+  /** Top-level keys a record may not have (the connector's Kafka metadata columns). */
+  reserved?: ReservedNames;
+}
+
 export class JsonSchemaInferrer {
   private state: Inferred;
   private version = 0;
   private cached: { version: number; schema: Schema } | undefined;
+  private readonly base: StructType | undefined;
+  private readonly limits: SchemaLimits;
+  private readonly reserved: ReservedNames;
+  private readonly depthLimit: number;
 
   /** `base`: the table's current schema; its column types are kept as they are. */
-  constructor(base?: StructType) {
+  constructor(base?: StructType, options: InferOptions = {}) {
     this.state = base ? fromIceberg(base) : { k: 'struct', fields: new Map() };
+    this.base = base;
+    this.limits = options.limits ?? DEFAULT_SCHEMA_LIMITS;
+    this.reserved = options.reserved ?? new Set();
+    // a table made elsewhere may nest deeper than the limit: its own columns stay writable
+    this.depthLimit = Math.max(this.limits.maxDepth, ...(base?.fields ?? []).map((f) => nestingOf(f.type)));
   }
 
   /**
    * Merges one record. Returns undefined when it fits (the schema may have grown), or the
    * error that sends it to the dead letters (the schema is then unchanged).
    */
-  add(record: unknown): IncompatibleValueError | undefined {
+  add(record: unknown): IncompatibleValueError | SchemaRuleError | undefined {
     if (!isObject(record)) return new IncompatibleValueError('', 'an object (record)', describe(record));
+    const reserved = reservedKeyOf(record, this.reserved);
+    if (reserved) return reserved;
     try {
-      const next = merge(this.state, record, '');
+      const next = merge(this.state, record, '', 0, this.depthLimit);
       if (next !== this.state) {
+        const broken = schemaRuleBroken(schemaOf(next), this.limits, NO_NAMES, this.base); // reserved keys: checked above, record by record
+        if (broken) return broken;
         this.state = next;
         this.version++;
       }
       return undefined;
     } catch (e) {
-      if (e instanceof IncompatibleValueError) return e;
+      if (e instanceof IncompatibleValueError || e instanceof SchemaRuleError) return e;
       throw e;
     }
   }
@@ -254,10 +292,7 @@ export class JsonSchemaInferrer {
 
   /** The inferred schema, fresh ids 1, 2, ... in first-seen order; every field optional. */
   schema(): Schema {
-    if (this.cached?.version !== this.version) {
-      const spec = toSpec(this.state) as { type: 'struct'; fields: FieldSpec[] };
-      this.cached = { version: this.version, schema: assignFreshIds(spec).schema };
-    }
+    if (this.cached?.version !== this.version) this.cached = { version: this.version, schema: schemaOf(this.state) };
     return this.cached.schema;
   }
 }
@@ -266,12 +301,13 @@ export class JsonSchemaInferrer {
 export function inferJsonSchema(
   records: readonly unknown[],
   base?: StructType,
+  options: InferOptions = {},
 ): {
   schema: Schema;
-  rejected: { index: number; error: IncompatibleValueError }[];
+  rejected: { index: number; error: IncompatibleValueError | SchemaRuleError }[];
 } {
-  const inf = new JsonSchemaInferrer(base);
-  const rejected: { index: number; error: IncompatibleValueError }[] = [];
+  const inf = new JsonSchemaInferrer(base, options);
+  const rejected: { index: number; error: IncompatibleValueError | SchemaRuleError }[] = [];
   records.forEach((r, index) => {
     const error = inf.add(r);
     if (error) rejected.push({ index, error });

@@ -330,7 +330,7 @@ test('inline primitive checks reject what coerce.ts rejects, with the same reaso
   assert.ok(Number.isNaN((cols[1].values as Float64Array)[0]));
 });
 
-test('inline double and float checks take a bigint as the nearest value, nested too', () => {
+test('double and float take a bigint they hold exactly, nested too; an inexact one is a ValueError and the batch stays as it was', () => {
   const s: Schema = {
     type: 'struct',
     'schema-id': 0,
@@ -341,11 +341,15 @@ test('inline double and float checks take a bigint as the nearest value, nested 
     ],
   };
   const b = new RecordBatchBuilder(s, 't');
-  b.append({ d: 12345678901234567890n, f: -(2n ** 80n), xs: [1.25, 2n ** 64n + 1n] });
+  b.append({ d: 2n ** 60n, f: -(2n ** 80n), xs: [1.25, 2n ** 64n] });
   b.append({ d: 0.5 });
   assert.throws(() => b.append({ d: '1' }), /expected double, got string "1"/);
+  assert.throws(() => b.append({ d: 12345678901234567890n }), /cannot be held exactly by a double column/);
+  assert.throws(() => b.append({ d: 1, xs: [1.5, 2n ** 64n + 1n] }), /cannot be held exactly by a double column/);
+  assert.throws(() => b.append({ d: 1, f: 2n ** 24n + 1n }), /cannot be held exactly by a float column/);
   const cols = b.finish().columns;
-  assert.deepEqual(Array.from(cols[0].values as Float64Array), [12345678901234567000, 0.5]);
+  assert.equal(cols[0].valueCount, 2, 'the refused records left nothing behind');
+  assert.deepEqual(Array.from(cols[0].values as Float64Array), [2 ** 60, 0.5]);
   assert.deepEqual(Array.from(cols[1].values as Float32Array), [-(2 ** 80)]);
   assert.deepEqual(Array.from(cols[2].values as Float64Array), [1.25, 2 ** 64]);
 });

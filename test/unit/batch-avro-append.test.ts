@@ -408,19 +408,28 @@ test('appendAvro: string columns past the dictionary limits (plain bytes) and du
   };
   let declined = 0;
   let dups = 0;
+  let invalid = 0;
   for (let i = 0; i < 12000; i++) {
     // distinct ids: the dictionary is dropped after its probe; some non-ASCII, some invalid UTF-8
     const id = i % 7 === 0 ? `idé-${i}` : `id-${i}`;
     const keys = i % 50 === 0 ? ['k', 'k'] : i % 51 === 0 ? ['é', Buffer.from([0xc3]).toString('latin1')] : ['k', `k${i % 3}`];
     let bytes = frame(id, keys);
     if (i % 50 === 0) dups++;
-    if (i % 1001 === 1) bytes = Uint8Array.of(4, 0xff, 0xfe, 0); // an invalid UTF-8 id, no map entries
+    if (i % 1001 === 1) {
+      // an invalid UTF-8 id (no map entries), or an invalid UTF-8 map key: refused by both paths
+      bytes = i % 2 === 0 ? Uint8Array.of(4, 0xff, 0xfe, 0) : Uint8Array.of(2, 0x41, 2, 2, 0xc3, 0x28, 0);
+      invalid++;
+      assert.equal(objectPath(a, decode, Uint8Array.from([0, 0, 0, ...bytes]), undefined), 'DecodeError: invalid-payload: an Avro string is not valid UTF-8');
+      assert.equal(b.appendAvro(writer, bytes, 0), false, 'declined: the object path names the problem');
+      continue;
+    }
     assert.equal(objectPath(a, decode, Uint8Array.from([0, 0, 0, ...bytes]), undefined), undefined);
     if (!b.appendAvro(writer, bytes, 0)) {
       declined++;
       b.append(decode(bytes, 0) as Record<string, unknown>);
     }
   }
+  assert.ok(invalid >= 10);
   assert.equal(declined, dups, 'records with a duplicate map key are declined');
   const x = b.finish();
   assert.deepEqual(x, a.finish());

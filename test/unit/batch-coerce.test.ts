@@ -70,16 +70,25 @@ test('float and double keep NaN and infinities', () => {
   rejects('double', '1.0', /expected double, got string "1.0"/);
 });
 
-test('float and double take a bigint (an integer literal beyond 2^53 from the JSON parser) as the nearest value', () => {
-  const big = 2n ** 63n - 1n;
-  const d = build('double', [12345678901234567890n, -(2n ** 60n) - 1n, big, 1.5]);
-  assert.deepEqual(Array.from(d.values as Float64Array), [12345678901234567000, -(2 ** 60), 2 ** 63, 1.5]);
-  const f = build('float', [2n ** 70n + 1n]);
+test('float and double take a bigint (an integer literal beyond 2^53 from the JSON parser) only when they hold it exactly', () => {
+  const d = build('double', [2n ** 60n, -(2n ** 70n), 12345678901234567168n, 1.5]);
+  assert.deepEqual(Array.from(d.values as Float64Array), [2 ** 60, -(2 ** 70), 12345678901234567168, 1.5]);
+  const f = build('float', [2n ** 70n]);
   assert.deepEqual(Array.from(f.values as Float32Array), [2 ** 70]);
-  // the partition writer (coerce.ts directly) takes them too
+  for (const [type, v] of [
+    ['double', 12345678901234567890n],
+    ['double', -(2n ** 60n) - 1n],
+    ['double', 2n ** 63n - 1n],
+    ['float', 2n ** 70n + 1n],
+    ['float', 2n ** 53n - 1n],
+  ] as const) {
+    assert.throws(() => build(type, [v]), new RegExp(`cannot be held exactly by a ${type} column`), `${type} ${v}`);
+  }
+  // the partition writer (coerce.ts directly) applies the same rule
   const leaf = { pushDouble: (x: number) => pushed.push(x) } as unknown as LeafBuilder;
   const pushed: number[] = [];
-  assert.equal(valueWriter('double')(leaf, 9007199254740993n), undefined);
+  assert.equal(valueWriter('double')(leaf, 9007199254740992n), undefined);
+  assert.match(valueWriter('double')(leaf, 9007199254740993n) ?? '', /cannot be held exactly/);
   assert.deepEqual(pushed, [9007199254740992]);
   // a long column keeps big integers exact
   assert.deepEqual(i64(build('long', [9007199254740993n])), [9007199254740993n]);

@@ -115,8 +115,36 @@ test('JSON Schema: an integer literal beyond 2^53 in a "number" is a double at a
     },
   };
   const decode = compileJsonSchemaDecoder(schema, [], jsonSchemaToIceberg(schema).schema);
-  const big = '123456789012345678';
+  const big = String(2n ** 60n); // a double holds it exactly
   const v = decode(enc(`{"n": ${big}, "id": ${big}, "list": [1.5, ${big}], "inner": {"x": ${big}}, "byKey": {"a": ${big}}}`)) as Record<string, unknown>;
   const d = Number(big);
   assert.deepEqual(v, { n: d, id: BigInt(big), list: [1.5, d], inner: { x: d }, byKey: { a: d } });
+  // one a double cannot hold exactly is refused, wherever it is; in an "integer" it keeps its digits
+  const odd = '123456789012345678';
+  for (const text of [`{"n": ${odd}}`, `{"list": [${odd}]}`, `{"inner": {"x": ${odd}}}`, `{"byKey": {"a": ${odd}}}`]) {
+    assert.throws(
+      () => decode(enc(text)),
+      (e: unknown) => e instanceof DecodeError && e.reason === 'invalid-payload' && /cannot be held exactly by a double column/.test(e.message),
+      text,
+    );
+  }
+  assert.deepEqual(decode(enc(`{"id": ${odd}}`)), { id: BigInt(odd) });
+});
+
+test("plain JSON: numbers beyond double's range and invalid UTF-8 are refused, not changed", () => {
+  for (const text of ['{"a": 1e400}', '{"a": -1.5E+308000}', '{"a": [1, 2e309]}', '{"a": 1e-400}', '{"a": 0.1e-999}', '{"a": -2e-324}']) {
+    assert.throws(
+      () => decodeJson(enc(text)),
+      (e: unknown) => e instanceof DecodeError && e.reason === 'invalid-payload' && /out of a double's range|too small for a double/.test(e.message),
+      text,
+    );
+  }
+  // what stays: zeros written with big exponents, subnormals, large finite numbers
+  assert.deepEqual(decodeJson(enc('{"a": 0e-500, "b": 0.0E+400, "c": 5e-324, "d": 1.7e308, "e": -0.0e-999}')), { a: 0, b: 0, c: 5e-324, d: 1.7e308, e: -0 });
+  const bad = Buffer.concat([Buffer.from('{"s": "a'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
+  assert.throws(
+    () => decodeJson(bad),
+    (e: unknown) => e instanceof DecodeError && e.reason === 'invalid-payload' && /not valid UTF-8/.test(e.message),
+  );
+  assert.deepEqual(decodeJson(enc('{"s": "héllo ☃ 𝄞"}')), { s: 'héllo ☃ 𝄞' });
 });

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inferJsonSchema, isRfc3339DateTime, JsonSchemaInferrer } from '../../src/schema/infer-json.ts';
-import { IncompatibleValueError } from '../../src/schema/errors.ts';
+import { IncompatibleValueError, SchemaRuleError } from '../../src/schema/errors.ts';
+import type { SchemaRule } from '../../src/schema/errors.ts';
 import { parseJsonText } from '../../src/decode/json-decoder.ts';
 import type { Schema } from '../../src/iceberg/types.ts';
 
@@ -109,8 +110,8 @@ test('conflicts that cannot widen are IncompatibleValueErrors for that record; t
     ],
   );
   assert.ok(rejected.every((r) => r.error instanceof IncompatibleValueError));
-  assert.equal(rejected[0].error.expected, 'long');
-  assert.equal(rejected[0].error.actual, 'string');
+  assert.equal((rejected[0].error as IncompatibleValueError).expected, 'long');
+  assert.equal((rejected[0].error as IncompatibleValueError).actual, 'string');
   assert.deepEqual(cols(schema), [
     ['a', 'long', false],
     [
@@ -152,4 +153,86 @@ test('seeded with the table schema: its types are fixed, new keys become columns
     ['amount', 'decimal(10, 2)', false],
     ['note', 'string', false],
   ]);
+});
+
+// ---- schema rules (schema-rules.ts): refused before any file or catalog request ----
+
+const nested = (levels: number, leaf: unknown = 1): unknown => {
+  let v: unknown = leaf;
+  for (let i = 0; i < levels; i++) v = { n: v };
+  return v;
+};
+
+test('rules: names equal ignoring case, empty names and full-name collisions are refused, the schema unchanged', () => {
+  const inf = new JsonSchemaInferrer();
+  assert.equal(inf.add({ x: 1, a: { b: 1 } }), undefined);
+  const before = inf.schema();
+  const cases: [unknown, SchemaRule, string][] = [
+    [{ X: 2 }, 'case-duplicate', 'X'],
+    [{ '': 1 }, 'empty-name', ''],
+    [{ 'a.b': 1 }, 'name-collision', 'a.b'],
+    [{ 'A.b': 1 }, 'name-collision', 'A.b'],
+    [{ a: { B: 2 } }, 'case-duplicate', 'a.B'],
+    [{ q: { '': 1 } }, 'empty-name', 'q.'],
+  ];
+  for (const [record, rule, path] of cases) {
+    const e = inf.add(record);
+    assert.ok(e instanceof SchemaRuleError, `${JSON.stringify(record)}: ${String(e)}`);
+    assert.equal(e.reason, rule, JSON.stringify(record));
+    assert.equal(e.path, path, JSON.stringify(record));
+    assert.deepEqual(inf.schema(), before, 'unchanged');
+  }
+  // the same names within one record
+  assert.equal((new JsonSchemaInferrer().add({ k: 1, K: 2 }) as SchemaRuleError).reason, 'case-duplicate');
+  assert.equal((new JsonSchemaInferrer().add({ 'a.b': 1, a: { b: 2 } }) as SchemaRuleError).reason, 'name-collision');
+  // a key that is only ever null adds no column and breaks nothing yet
+  assert.equal(new JsonSchemaInferrer().add({ k: 1, K: null }), undefined);
+});
+
+test('rules: nesting up to the limit is taken, one level more is refused; 100,000 levels cost no stack', () => {
+  const limits = { maxDepth: 32, maxColumns: 2000 };
+  assert.equal(new JsonSchemaInferrer(undefined, { limits }).add({ top: nested(32) }), undefined, '32 levels below a top-level field');
+  const deep = new JsonSchemaInferrer(undefined, { limits }).add({ top: nested(33) });
+  assert.ok(deep instanceof SchemaRuleError && deep.reason === 'too-deep', String(deep));
+  for (const huge of [{ top: nested(100_000) }, { top: JSON.parse('['.repeat(50_000) + ']'.repeat(50_000)) }]) {
+    const e = new JsonSchemaInferrer(undefined, { limits }).add(huge);
+    assert.ok(e instanceof SchemaRuleError && e.reason === 'too-deep', String(e));
+    assert.ok(e.message.length < 1000, 'a short message');
+  }
+  // lists and maps count as levels too
+  const lists = new JsonSchemaInferrer(undefined, { limits: { maxDepth: 2, maxColumns: 10 } });
+  assert.equal(lists.add({ l: [[1]] }), undefined);
+  assert.equal((lists.add({ m: [[[1]]] }) as SchemaRuleError).reason, 'too-deep');
+});
+
+test('rules: more columns than the limit are refused; a table made elsewhere keeps its own columns', () => {
+  const inf = new JsonSchemaInferrer(undefined, { limits: { maxDepth: 32, maxColumns: 5 } });
+  assert.equal(inf.add({ a: 1, b: 2, c: 3, d: { e: 4, f: 5 } }), undefined);
+  const e = inf.add({ g: 1 });
+  assert.ok(e instanceof SchemaRuleError && e.reason === 'too-many-columns', String(e));
+  // a base schema over the limits (made by another engine) is not held against new records
+  const base = new JsonSchemaInferrer();
+  base.add({ A: 1, 'a.b': 2, deep: nested(3) });
+  const seeded = new JsonSchemaInferrer(base.schema(), { limits: { maxDepth: 1, maxColumns: 2 } });
+  assert.equal(seeded.add({ A: 5, deep: nested(3, 7) }), undefined, 'existing columns stay writable');
+  assert.equal((seeded.add({ z: 1 }) as SchemaRuleError).reason, 'too-many-columns');
+});
+
+test('rules: a top-level key named like a Kafka metadata column is refused, nested ones are fine', () => {
+  const inf = new JsonSchemaInferrer(undefined, { reserved: new Set(['_kafka_offset', '_kafka_topic']) });
+  const e = inf.add({ id: 1, _kafka_offset: 5 });
+  assert.ok(e instanceof SchemaRuleError && e.reason === 'reserved-name' && e.path === '_kafka_offset', String(e));
+  assert.equal((inf.add({ _kafka_topic: 'x' }) as SchemaRuleError).reason, 'reserved-name');
+  assert.equal(inf.add({ inner: { _kafka_offset: 1 } }), undefined);
+});
+
+test('rules hold against the columns of the table too (the inferrer seeded with its schema)', () => {
+  const first = new JsonSchemaInferrer();
+  first.add({ x: 1, a: { b: 1 }, deep: nested(32) });
+  const table = first.schema();
+  const inf = new JsonSchemaInferrer(table);
+  assert.equal((inf.add({ 'a.b': 1 }) as SchemaRuleError).reason, 'name-collision', 'a dotted name next to the struct a');
+  assert.equal((inf.add({ X: 1 }) as SchemaRuleError).reason, 'case-duplicate');
+  assert.equal((inf.add({ other: nested(33) }) as SchemaRuleError).reason, 'too-deep');
+  assert.equal(inf.add({ other: nested(32), deep: nested(32, 5), a: { c: 2 } }), undefined, 'at the limit, and the existing columns');
 });
