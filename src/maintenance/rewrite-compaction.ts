@@ -2,14 +2,22 @@
 // writer, for the files stitching cannot join (stitch.ts): other schemas after evolution, other
 // codecs, files of other writers (Spark, PyIceberg), many tiny row groups.
 //
-// Reading: one input at a time (its bytes in memory), one row group at a time (parquet-wasm
-// decodes the row group into Arrow), its rows projected onto the table's CURRENT schema by field
-// id (arrow-records.ts: a column the file lacks reads as null, int → long and float → double
-// promoted, dropped columns ignored). Writing: the rows appended to a RecordBatchBuilder of the
-// current schema, cut into row groups at write.parquet.row-group-size-bytes (in memory, as the
-// connectors do) and streamed into a data file of the group's spec and partition
-// (table/table-writer.ts RollingDataFiles), which produces the Iceberg metrics and field ids.
-// Memory: one input file, one decoded row group and one row group being built.
+// Two ways to decode, same rows out:
+//   - the column path (rewrite-columnar.ts), when no sort is asked and every input is a file
+//     floe wrote for the table's CURRENT schema: column chunks decoded straight into leaf
+//     columns and joined into row groups, no rows in between (several times faster);
+//   - the row path otherwise, or when the column path meets an input it does not take (what it
+//     wrote is then dropped and the inputs read again this way): rows decoded and appended again.
+//
+// The row path. Reading: one input at a time (its bytes in memory), one row group at a time
+// (parquet-wasm decodes the row group into Arrow), its rows projected onto the table's CURRENT
+// schema by field id (arrow-records.ts: a column the file lacks reads as null, int → long and
+// float → double promoted, dropped columns ignored). Writing: the rows appended to a
+// RecordBatchBuilder of the current schema, cut into row groups at
+// write.parquet.row-group-size-bytes (in memory, as the connectors do) and streamed into a data
+// file of the group's spec and partition (table/table-writer.ts RollingDataFiles), which produces
+// the Iceberg metrics and field ids. Memory: one input file, one decoded row group and one row
+// group being built.
 //
 // Output files: a new file is started once the inputs read into the current one reach the
 // target size (their compressed bytes: a rewrite with the table's codec comes out about as
@@ -23,6 +31,7 @@
 import * as arrow from 'apache-arrow';
 import * as pw from 'parquet-wasm/node';
 import type { LoadedTable } from '../catalog/catalog.ts';
+import type { ColumnBatch } from '../batch/column-batch.ts';
 import { RecordBatchBuilder } from '../batch/record-batch.ts';
 import type { DataFile } from '../iceberg/data-file.ts';
 import { currentSchema } from '../iceberg/metadata-updates.ts';
@@ -35,6 +44,7 @@ import { RollingDataFiles, rowGroupBytesOf } from '../table/table-writer.ts';
 import type { ParquetEncoder } from '../table/table-writer.ts';
 import { recordsOf } from './arrow-records.ts';
 import { targetFileSize } from './compaction-plan.ts';
+import { columnarLayout, rewriteColumnar } from './rewrite-columnar.ts';
 
 export interface RewriteDataOptions {
   /** Start a new output file once this many input bytes went into the current one (default: write.target-file-size-bytes). */
@@ -43,12 +53,18 @@ export interface RewriteDataOptions {
   sort?: boolean;
   /** Parquet encoder (default inline). */
   encoder?: ParquetEncoder;
+  /** Decode as rows even where the column path applies (to compare the two; default false). */
+  rows?: boolean;
 }
 
 export interface RewrittenFiles {
   outputs: DataFile[];
   /** The sort order the outputs are sorted by, if any. */
   sortOrderId?: number;
+  /** How the inputs were decoded: by the column path, or as rows (see the module comment). */
+  decoded: 'columns' | 'rows';
+  /** Why the inputs were decoded as rows. */
+  rowsBecause?: string;
 }
 
 /** The table's default sort order when it has fields. */
@@ -114,6 +130,51 @@ export function sortComparator(order: SortOrder, schema: Schema): (a: Record<str
 /** Input files up to this size are decoded in one call, larger ones a row group at a time. */
 const WHOLE_DECODE_BYTES = 8 << 20;
 
+/** The output files of one rewrite: row groups go into the open file until finishFile(). */
+class Outputs {
+  readonly files: DataFile[] = [];
+  private file: RollingDataFiles | undefined;
+  private readonly table: LoadedTable;
+  private readonly io: FileIO;
+  private readonly schema: Schema;
+  private readonly spec: PartitionSpec;
+  private readonly partition: unknown[];
+  private readonly encoder: ParquetEncoder | undefined;
+  private readonly order: SortOrder | undefined;
+
+  constructor(table: LoadedTable, io: FileIO, schema: Schema, spec: PartitionSpec, partition: unknown[], encoder: ParquetEncoder | undefined, order: SortOrder | undefined) {
+    this.table = table;
+    this.io = io;
+    this.schema = schema;
+    this.spec = spec;
+    this.partition = partition;
+    this.encoder = encoder;
+    this.order = order;
+  }
+
+  async write(batch: ColumnBatch): Promise<void> {
+    if (batch.rowCount === 0) return;
+    this.file ??= new RollingDataFiles(this.table, this.schema, this.spec, { io: this.io, encoder: this.encoder });
+    await this.file.write([{ partition: this.partition, batch }]);
+  }
+
+  async finishFile(): Promise<void> {
+    if (!this.file) return;
+    const done = this.file;
+    this.file = undefined;
+    const order = this.order;
+    for (const f of await done.finish()) this.files.push(order ? { ...f, 'sort-order-id': order['order-id'] } : f);
+  }
+
+  /** Nothing is left of the outputs. */
+  async drop(): Promise<void> {
+    await this.file?.abort().catch(() => undefined);
+    this.file = undefined;
+    await Promise.all(this.files.map((f) => this.io.delete(f['file-path']).catch(() => undefined)));
+    this.files.length = 0;
+  }
+}
+
 /**
  * Decodes `inputs` (data files of one spec and partition) and writes their rows again as new
  * data files of the table's current schema (see the module comment). On failure nothing is left
@@ -126,19 +187,65 @@ export async function rewriteDataFiles(table: LoadedTable, io: FileIO, spec: Par
   const target = options.targetBytes ?? targetFileSize(props);
   const rowGroupBytes = rowGroupBytesOf(props);
   const order = options.sort ? defaultSortOrder(table) : undefined;
-  const compare = order ? sortComparator(order, schema) : undefined;
   const name = metadata.location;
 
-  const outputs: DataFile[] = [];
-  let file: RollingDataFiles | undefined;
-  const builder = new RecordBatchBuilder(schema, name);
+  let out = new Outputs(table, io, schema, spec, partition, options.encoder, order);
+  try {
+    let rowsBecause: string | undefined = order ? 'sorting' : options.rows ? 'rows asked' : undefined;
+    let reuse: { index: number; bytes: Uint8Array } | undefined;
+    if (rowsBecause === undefined) {
+      const read = (input: DataFile) => io.read(input['file-path']);
+      const layout = columnarLayout(schema, name);
+      const stopped = await rewriteColumnar(inputs, { layout, rowGroupBytes, targetBytes: target, read }, out);
+      if (stopped !== undefined) {
+        await out.drop();
+        out = new Outputs(table, io, schema, spec, partition, options.encoder, order);
+        rowsBecause = stopped.reason;
+        // the row path starts where the column path did when that was the first input: its bytes are in hand
+        if (stopped.index === 0 && stopped.bytes) reuse = { index: 0, bytes: stopped.bytes };
+      }
+    }
+    if (rowsBecause !== undefined) {
+      const read = (input: DataFile, index: number) => {
+        if (reuse?.index === index) {
+          const bytes = reuse.bytes;
+          reuse = undefined;
+          return Promise.resolve(bytes);
+        }
+        return io.read(input['file-path']);
+      };
+      await rewriteRows(inputs, { schema, name, rowGroupBytes, target, compare: order ? sortComparator(order, schema) : undefined, read }, out);
+    }
+    const outputs = out.files;
+    const want = inputs.reduce((n, f) => n + f['record-count'], 0);
+    const got = outputs.reduce((n, f) => n + f['record-count'], 0);
+    if (want !== got) throw new Error(`rewrite read ${got} rows, the inputs' manifest entries say ${want}`);
+    return rowsBecause === undefined ? { outputs, sortOrderId: order?.['order-id'], decoded: 'columns' } : { outputs, sortOrderId: order?.['order-id'], decoded: 'rows', rowsBecause };
+  } catch (err) {
+    await out.drop();
+    throw err;
+  }
+}
+
+interface RowRewrite {
+  schema: Schema;
+  name: string;
+  rowGroupBytes: number;
+  target: number;
+  compare: ((a: Record<string, unknown>, b: Record<string, unknown>) => number) | undefined;
+  read(input: DataFile, index: number): Promise<Uint8Array>;
+}
+
+/** The row path (see the module comment) into `out`. */
+async function rewriteRows(inputs: DataFile[], r: RowRewrite, out: Outputs): Promise<void> {
+  const { schema, rowGroupBytes, compare } = r;
+  const builder = new RecordBatchBuilder(schema, r.name);
   let held: Record<string, unknown>[] = []; // rows of the current file, when sorting
   let bytesIn = 0;
 
   const flushRowGroup = async () => {
     if (builder.rowCount === 0) return;
-    file ??= new RollingDataFiles(table, schema, spec, { io, encoder: options.encoder });
-    await file.write([{ partition, batch: builder.finish() }]);
+    await out.write(builder.finish());
   };
   const add = async (record: Record<string, unknown>) => {
     builder.append(record);
@@ -147,49 +254,35 @@ export async function rewriteDataFiles(table: LoadedTable, io: FileIO, spec: Par
   const finishFile = async () => {
     if (compare) {
       held.sort(compare);
-      for (const r of held) await add(r);
+      for (const row of held) await add(row);
       held = [];
     }
     await flushRowGroup();
-    if (file) {
-      const done = file;
-      file = undefined;
-      for (const f of await done.finish()) outputs.push(order ? { ...f, 'sort-order-id': order['order-id'] } : f);
-    }
+    await out.finishFile();
     bytesIn = 0;
   };
 
-  try {
-    for (const input of inputs) {
-      if (input['file-format'] !== 'PARQUET') throw new Error(`${input['file-path']} is ${input['file-format']}, not Parquet`);
-      const bytes = await io.read(input['file-path']);
-      // a small file decoded in one call; a larger one a row group at a time (memory)
-      const groups = scanFileFooter(bytes).rowGroups.length;
-      const calls = bytes.length <= WHOLE_DECODE_BYTES ? [undefined] : Array.from({ length: groups }, (_, g) => [g]);
-      for (const rowGroups of calls) {
-        const decoded = arrow.tableFromIPC(pw.readParquet(bytes, rowGroups ? { rowGroups } : undefined).intoIPCStream());
-        for (const batch of decoded.batches) {
-          for (const record of recordsOf(batch, schema)) {
-            if (compare) held.push(record);
-            else {
-              // no await per row: only when a row group is full
-              builder.append(record);
-              if (builder.estimatedBytes >= rowGroupBytes) await flushRowGroup();
-            }
+  for (const [index, input] of inputs.entries()) {
+    if (input['file-format'] !== 'PARQUET') throw new Error(`${input['file-path']} is ${input['file-format']}, not Parquet`);
+    const bytes = await r.read(input, index);
+    // a small file decoded in one call; a larger one a row group at a time (memory)
+    const groups = scanFileFooter(bytes).rowGroups.length;
+    const calls = bytes.length <= WHOLE_DECODE_BYTES ? [undefined] : Array.from({ length: groups }, (_, g) => [g]);
+    for (const rowGroups of calls) {
+      const decoded = arrow.tableFromIPC(pw.readParquet(bytes, rowGroups ? { rowGroups } : undefined).intoIPCStream());
+      for (const batch of decoded.batches) {
+        for (const record of recordsOf(batch, schema)) {
+          if (compare) held.push(record);
+          else {
+            // no await per row: only when a row group is full
+            builder.append(record);
+            if (builder.estimatedBytes >= rowGroupBytes) await flushRowGroup();
           }
         }
       }
-      bytesIn += input['file-size-in-bytes'];
-      if (bytesIn >= target) await finishFile();
     }
-    await finishFile();
-    const want = inputs.reduce((n, f) => n + f['record-count'], 0);
-    const got = outputs.reduce((n, f) => n + f['record-count'], 0);
-    if (want !== got) throw new Error(`rewrite read ${got} rows, the inputs' manifest entries say ${want}`);
-    return { outputs, sortOrderId: order?.['order-id'] };
-  } catch (err) {
-    await file?.abort().catch(() => undefined);
-    await Promise.all(outputs.map((f) => io.delete(f['file-path']).catch(() => undefined)));
-    throw err;
+    bytesIn += input['file-size-in-bytes'];
+    if (bytesIn >= r.target) await finishFile();
   }
+  await finishFile();
 }

@@ -1,9 +1,12 @@
-// A small Snappy compressor (raw block format, as Parquet's SNAPPY codec uses): greedy
-// matching through a hash of 4-byte sequences, copies with 2-byte offsets (≤ 65535 back).
+// A small Snappy compressor and decompressor (raw block format, as Parquet's SNAPPY codec
+// uses). The compressor matches greedily through a hash of 4-byte sequences and writes copies
+// with 2-byte offsets (≤ 65535 back); the decompressor reads every element the format has.
 //
 //   stream  := varint(uncompressed length) element*
 //   literal := tag (len-1)<<2 | 0 for len ≤ 60, else tag 60..63 and len-1 in 1..4 bytes LE
+//   copy1   := tag (off>>8)<<5 | (len-4)<<2 | 1, off & 0xff (len 4..11, off < 2048)
 //   copy2   := tag (len-1)<<2 | 2, offset as 2 bytes LE (len 1..64)
+//   copy4   := tag (len-1)<<2 | 3, offset as 4 bytes LE (len 1..64)
 
 const HASH_BITS = 14;
 
@@ -65,4 +68,72 @@ export function snappyCompress(src: Uint8Array): Uint8Array {
   }
   if (lit < n) emitLiteral(lit, n);
   return out.subarray(0, op);
+}
+
+export class SnappyDecodeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SnappyDecodeError';
+  }
+}
+
+/** Decompresses a raw Snappy block; throws SnappyDecodeError when it is malformed. */
+export function snappyDecompress(src: Uint8Array): Uint8Array {
+  const n = src.length;
+  let ip = 0;
+  let len = 0;
+  let mul = 1;
+  for (;;) {
+    if (ip >= n || mul > 2 ** 28) throw new SnappyDecodeError('bad length header');
+    const b = src[ip++];
+    len += (b & 0x7f) * mul;
+    if ((b & 0x80) === 0) break;
+    mul *= 128;
+  }
+  const out = new Uint8Array(len);
+  let op = 0;
+  while (ip < n) {
+    const tag = src[ip++];
+    const type = tag & 3;
+    if (type === 0) {
+      let l = tag >>> 2;
+      if (l >= 60) {
+        const extra = l - 59;
+        if (ip + extra > n) throw new SnappyDecodeError('literal length beyond the end');
+        l = 0;
+        for (let k = 0; k < extra; k++) l += src[ip + k] * 2 ** (8 * k);
+        ip += extra;
+      }
+      l += 1;
+      if (ip + l > n || op + l > len) throw new SnappyDecodeError('literal beyond the end');
+      if (l < 16) for (let k = 0; k < l; k++) out[op + k] = src[ip + k];
+      else out.set(src.subarray(ip, ip + l), op);
+      ip += l;
+      op += l;
+      continue;
+    }
+    let l: number;
+    let off: number;
+    if (type === 1) {
+      if (ip >= n) throw new SnappyDecodeError('copy beyond the end');
+      l = ((tag >>> 2) & 7) + 4;
+      off = ((tag >>> 5) << 8) | src[ip++];
+    } else if (type === 2) {
+      if (ip + 2 > n) throw new SnappyDecodeError('copy beyond the end');
+      l = (tag >>> 2) + 1;
+      off = src[ip] | (src[ip + 1] << 8);
+      ip += 2;
+    } else {
+      if (ip + 4 > n) throw new SnappyDecodeError('copy beyond the end');
+      l = (tag >>> 2) + 1;
+      off = (src[ip] | (src[ip + 1] << 8) | (src[ip + 2] << 16)) + src[ip + 3] * 2 ** 24;
+      ip += 4;
+    }
+    if (off === 0 || off > op || op + l > len) throw new SnappyDecodeError(`bad copy (offset ${off}, length ${l}) at output byte ${op}`);
+    if (off >= l) out.copyWithin(op, op - off, op - off + l);
+    else for (let k = 0; k < l; k++) out[op + k] = out[op - off + k]; // overlapping: repeats the last `off` bytes
+    op += l;
+  }
+  if (op !== len) throw new SnappyDecodeError(`block holds ${op} bytes, its header says ${len}`);
+  return out;
 }

@@ -3,7 +3,10 @@
 // the current schema by field id (added column null, int → long and float → double promoted,
 // renamed column followed by id), written again by floe's writer; read back by an independent
 // reader (arrow-rs through parquet-wasm) row for row; metrics equal to the encoder's for the
-// same rows written at once; the sort by a sort order; the choice rule case by case.
+// same rows written at once; the sort by a sort order; the choice rule case by case. The column
+// path (rewrite-columnar.ts) against the row path: taken for floe files of the current schema,
+// the same rows and metrics; left for the row path for files of an older schema (also after it
+// began), a sort, or a page it does not take, with nothing of its own outputs left behind.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as arrow from 'apache-arrow';
@@ -17,9 +20,13 @@ import type { FileIO } from '../../src/io/file-io.ts';
 import { NotFoundError } from '../../src/io/file-io.ts';
 import { chooseCompaction } from '../../src/maintenance/compact-table.ts';
 import { rewriteDataFiles, sortComparator } from '../../src/maintenance/rewrite-compaction.ts';
+import { columnarLayout, rewriteColumnar, whyNotColumnar } from '../../src/maintenance/rewrite-columnar.ts';
 import { encodeParquet } from '../../src/parquet/encode.ts';
 import type { EncodeOptions } from '../../src/parquet/encode.ts';
 import { scanFileFooter } from '../../src/parquet/footer-layout.ts';
+import { readFileChunkFooter } from '../../src/parquet/chunk-footer.ts';
+import { readFooter } from '../../src/parquet/footer.ts';
+import { encodeThriftStruct, readThriftStruct } from '../../src/parquet/thrift-reader.ts';
 import type { FooterLayout } from '../../src/parquet/footer-layout.ts';
 import { ALL_TYPES_SCHEMA, allTypesRows } from '../helpers/table-fixtures.ts';
 
@@ -130,7 +137,9 @@ test('rewrite projects files of an older schema onto the current one by field id
   const f2 = encodeFile(io, 'mem://t/data/b.parquet', V2, neu, { compression: 'uncompressed' });
   const f3 = encodeFile(io, 'mem://t/data/c.parquet', V1, old.slice(10));
   const table = tableOf([V1, V2]);
-  const { outputs } = await rewriteDataFiles(table, io, { 'spec-id': 0, fields: [] }, [], [f1, f2, f3]);
+  const { outputs, decoded, rowsBecause } = await rewriteDataFiles(table, io, { 'spec-id': 0, fields: [] }, [], [f1, f2, f3]);
+  assert.equal(decoded, 'rows');
+  assert.match(rowsBecause!, /a\.parquet: .*another schema/);
   assert.equal(outputs.length, 1);
   assert.equal(outputs[0]['record-count'], 50);
   const got = readBack(io.files.get(outputs[0]['file-path'])!);
@@ -217,7 +226,9 @@ test('rewrite with sort: rows ordered by the sort order (transform, direction, n
     ],
   };
   const table = tableOf([V1], {}, [order]);
-  const { outputs, sortOrderId } = await rewriteDataFiles(table, io, { 'spec-id': 0, fields: [] }, [], [f], { sort: true });
+  const { outputs, sortOrderId, decoded, rowsBecause } = await rewriteDataFiles(table, io, { 'spec-id': 0, fields: [] }, [], [f], { sort: true });
+  assert.equal(decoded, 'rows');
+  assert.equal(rowsBecause, 'sorting');
   assert.equal(sortOrderId, 1);
   assert.equal(outputs[0]['sort-order-id'], 1);
   const got = readBack(io.files.get(outputs[0]['file-path'])!) as { id: string; n: number | null }[];
@@ -231,6 +242,132 @@ test('rewrite with sort: rows ordered by the sort order (transform, direction, n
     Array(8).fill(null),
   );
   assert.equal(got[8].n, 2);
+});
+
+// ---- the column path ----
+
+const METRICS = ['record-count', 'value-counts', 'null-value-counts', 'nan-value-counts', 'lower-bounds', 'upper-bounds'] as const;
+
+test('column path: floe files of the current schema give the rows and metrics of the row path', async () => {
+  const io = memoryIO();
+  const rows = allTypesRows(0, 300, 9).map((r) => r.record);
+  const inputs = [
+    encodeFile(io, 'mem://t/data/a.parquet', ALL_TYPES_SCHEMA, rows.slice(0, 100), { rowGroupRows: 7 }),
+    encodeFile(io, 'mem://t/data/b.parquet', ALL_TYPES_SCHEMA, rows.slice(100, 130), { compression: 'snappy' }),
+    encodeFile(io, 'mem://t/data/c.parquet', ALL_TYPES_SCHEMA, rows.slice(130), { compression: 'gzip', rowGroupRows: 50 }),
+  ];
+  const spec = { 'spec-id': 0, fields: [] };
+  // row groups of ~4 KB in memory: the column path cuts decoded row groups to fill them
+  for (const properties of [{}, { 'write.parquet.row-group-size-bytes': '4096' }] as Record<string, string>[]) {
+    const table = tableOf([ALL_TYPES_SCHEMA], properties);
+    const cols = await rewriteDataFiles(table, io, spec, [], inputs);
+    const byRows = await rewriteDataFiles(table, io, spec, [], inputs, { rows: true });
+    assert.equal(cols.decoded, 'columns');
+    assert.equal(cols.rowsBecause, undefined);
+    assert.equal(byRows.decoded, 'rows');
+    assert.equal(cols.outputs.length, 1);
+    const a = cols.outputs[0];
+    const b = byRows.outputs[0];
+    assert.deepEqual(readBack(io.files.get(a['file-path'])!), readBack(io.files.get(b['file-path'])!));
+    for (const k of METRICS) assert.equal(json(a[k]), json(b[k]), k);
+    // row groups: about the row path's (the same size rule); one when the size is the default
+    const groups = (f: DataFile) => readFooter(io.files.get(f['file-path'])!).rowGroups.map((g) => g.numRows);
+    const ga = groups(a);
+    const gb = groups(b);
+    if (!('write.parquet.row-group-size-bytes' in properties)) assert.deepEqual(ga, [300]);
+    else {
+      assert.ok(ga.length > 3, `${ga}`);
+      assert.ok(Math.abs(ga.length - gb.length) <= Math.ceil(gb.length / 4), `column path ${ga}, row path ${gb}`);
+    }
+  }
+  // outputs roll at the target size, rows in order across them
+  const table = tableOf([ALL_TYPES_SCHEMA]);
+  const two = await rewriteDataFiles(table, io, spec, [], inputs, { targetBytes: inputs[0]['file-size-in-bytes'] + 1 });
+  assert.equal(two.decoded, 'columns');
+  assert.deepEqual(
+    two.outputs.map((f) => f['record-count']),
+    [130, 170],
+  );
+  assert.deepEqual(
+    two.outputs.flatMap((f) => readBack(io.files.get(f['file-path'])!)),
+    inputs.flatMap((f) => readBack(io.files.get(f['file-path'])!)),
+  );
+});
+
+test('column path: an input of another schema found midway sends the whole rewrite to the row path, its own files dropped', async () => {
+  const io = memoryIO();
+  const neu = Array.from({ length: 40 }, (_, i) => ({ id: BigInt(i), n: BigInt(i * 3), x: i / 4, new_name: `n${i}`, p: { a: BigInt(i), b: null }, added: i % 2 ? 'x' : null }));
+  const old = Array.from({ length: 10 }, (_, i) => ({ id: BigInt(100 + i), n: i, x: i, old_name: `o${i}`, p: null }));
+  const f1 = encodeFile(io, 'mem://t/data/new1.parquet', V2, neu.slice(0, 20));
+  const f2 = encodeFile(io, 'mem://t/data/new2.parquet', V2, neu.slice(20));
+  const f3 = encodeFile(io, 'mem://t/data/old.parquet', V1, old);
+  const inputs = new Set(io.files.keys());
+  // a target of one input: the column path finishes files before it meets the old one
+  const { outputs, decoded, rowsBecause } = await rewriteDataFiles(tableOf([V1, V2]), io, { 'spec-id': 0, fields: [] }, [], [f1, f2, f3], { targetBytes: 1 });
+  assert.equal(decoded, 'rows');
+  assert.match(rowsBecause!, /old\.parquet: /);
+  assert.deepEqual(
+    outputs.map((f) => f['record-count']),
+    [20, 20, 10],
+  );
+  assert.deepEqual(new Set(io.files.keys()), new Set([...inputs, ...outputs.map((f) => f['file-path'])]));
+  const got = outputs.flatMap((f) => readBack(io.files.get(f['file-path'])!)) as { id: string; new_name: string | null }[];
+  assert.deepEqual(
+    got.map((r) => [r.id, r.new_name]),
+    [...neu.map((r) => [`${r.id}n`, r.new_name]), ...old.map((r) => [`${r.id}n`, r.old_name])],
+  );
+});
+
+test('column path: files not written by floe or of another layout are not taken; a page it does not decode stops it', async () => {
+  const io = memoryIO();
+  const f = encodeFile(io, 'mem://t/data/a.parquet', V1, [{ id: 1n, n: 1, x: 0.5, old_name: 'a', dropped: 'd', p: { a: 1 } }]);
+  const bytes = io.files.get(f['file-path'])!;
+  const layout = columnarLayout(V1, 't');
+  const footer = readFileChunkFooter(bytes);
+  assert.equal(whyNotColumnar(footer, layout), undefined);
+  assert.match(whyNotColumnar({ ...footer, createdBy: 'parquet-mr version 1.13.1' }, layout)!, /not written by floe/);
+  assert.match(whyNotColumnar({ ...footer, encrypted: true }, layout)!, /encrypted/);
+  assert.match(whyNotColumnar(footer, columnarLayout(V2, 't'))!, /another schema/);
+  // a rename is another schema too (the Parquet paths change)
+  const renamed = { ...V1, fields: V1.fields.map((x) => (x.id === 4 ? { ...x, name: 'renamed' } : x)) };
+  assert.match(whyNotColumnar(footer, columnarLayout(renamed, 't'))!, /another schema/);
+  const group = footer.rowGroups[0];
+  const chunks = (columns: typeof group.columns) => ({ ...footer, rowGroups: [{ ...group, columns }] });
+  assert.match(whyNotColumnar(chunks(group.columns.slice(1)), layout)!, /row group 0 has 5 column chunks, the schema 6 leaves/);
+  assert.match(whyNotColumnar(chunks(group.columns.map((c, i) => (i === 1 ? { ...c, path: ['x'] } : c))), layout)!, /row group 0 column 1 \(x\) is not leaf n/);
+  assert.match(whyNotColumnar(chunks(group.columns.map((c, i) => (i === 1 ? { ...c, type: 2 } : c))), layout)!, /column 1 \(n\) is not leaf n/);
+  // a timestamp written as another unit is another schema
+  const tsSchema = (type: 'timestamp' | 'timestamp_ns' | 'timestamptz'): Schema => ({ type: 'struct', 'schema-id': 0, fields: [{ id: 1, name: 't', required: false, type }] });
+  const ts = encodeParquet(tsSchema('timestamp'), { tableName: 't', rowCount: 0, columns: new RecordBatchBuilder(tsSchema('timestamp'), 't').finish().columns }).bytes;
+  assert.equal(whyNotColumnar(readFileChunkFooter(ts), columnarLayout(tsSchema('timestamp'), 't')), undefined);
+  assert.match(whyNotColumnar(readFileChunkFooter(ts), columnarLayout(tsSchema('timestamp_ns'), 't'))!, /another schema/);
+  assert.match(whyNotColumnar(readFileChunkFooter(ts), columnarLayout(tsSchema('timestamptz'), 't'))!, /another schema/);
+
+  // the first page turned into a data page v2: the column path stops there, handing the bytes over
+  const chunk = footer.rowGroups[0].columns[0];
+  assert.equal(chunk.dataPageOffset, readFooter(bytes).rowGroups[0].columns[0].dataPageOffset);
+  const { struct, end } = readThriftStruct(bytes, chunk.dataPageOffset);
+  struct.fields.get(1)!.value = 3;
+  const patched = bytes.slice();
+  patched.set(encodeThriftStruct(struct), chunk.dataPageOffset);
+  assert.equal(encodeThriftStruct(struct).length, end - chunk.dataPageOffset);
+  const written: unknown[] = [];
+  const sink = { write: async (b: unknown) => void written.push(b), finishFile: async () => undefined };
+  const stopped = await rewriteColumnar([f], { layout, rowGroupBytes: 1 << 20, targetBytes: 1 << 30, read: async () => patched }, sink);
+  assert.equal(stopped?.index, 0);
+  assert.equal(stopped?.bytes, patched);
+  assert.match(stopped!.reason, /a\.parquet: column id: page type 3/);
+  assert.deepEqual(written, []);
+});
+
+test('column path: a failed rewrite leaves no output behind', async () => {
+  const io = memoryIO();
+  const recs = Array.from({ length: 30 }, (_, i) => ({ id: BigInt(i), n: BigInt(i), x: i, new_name: null, p: null, added: 'a' }));
+  const f1 = encodeFile(io, 'mem://t/data/a.parquet', V2, recs);
+  const before = new Set(io.files.keys());
+  const lying = { ...f1, 'record-count': 31 };
+  await assert.rejects(rewriteDataFiles(tableOf([V1, V2]), io, { 'spec-id': 0, fields: [] }, [], [f1, lying], { targetBytes: 1 }), /rewrite read 60 rows, the inputs' manifest entries say 61/);
+  assert.deepEqual(new Set(io.files.keys()), before);
 });
 
 // ---- the choice ----
