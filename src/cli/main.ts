@@ -6,7 +6,8 @@ import { quickstart } from './quickstart.ts';
 import { inspect } from './inspect.ts';
 import { maintain } from './maintain.ts';
 import { maintainWorker } from './maintain-worker.ts';
-import { catalogFromConfig, run } from './run.ts';
+import { catalogFromConfig, registryFromConfig, run } from './run.ts';
+import { preflight } from './preflight.ts';
 import { loadConnectorConfig } from '../config/connector-config.ts';
 import { embeddedCatalog, DEFAULT_WAREHOUSE_DIR } from './embedded.ts';
 
@@ -31,8 +32,10 @@ commands:
               --table NS.NAME   table (default demo.events)
               --rows N          events to write (default 100000)
               --batches N       appends (snapshots) to split them into (default 5)
-  validate  check a connector file and print what it will do
-              floe validate -c connectors/NAME.yaml
+  validate  check a connector file and print what it will do (no server is contacted)
+              floe validate -c connectors/NAME.yaml [--connect]
+              --connect         also run floe run's start-up checks against the servers: the
+                                registry's API and credentials, the brokers, the dead-letter topic
   maintain  one maintenance pass on a table, its plan printed first: stitch small files,
             expire snapshots (each connector's offsets snapshot kept), remove orphan files
               floe maintain NS.NAME [--warehouse DIR | -c connectors/NAME.yaml] [--dry-run]
@@ -98,15 +101,19 @@ export async function main(argv: string[]): Promise<number> {
         return await run(values.config);
       }
       case 'validate': {
-        const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' } } });
+        const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' }, connect: { type: 'boolean' } } });
         if (!values.config) throw new UsageError('floe validate needs -c <connector file>');
         const c = loadConnectorConfig(values.config);
+        const servers = values.connect
+          ? await preflight(c, { registry: c.format === 'json' ? undefined : registryFromConfig(c.schemaRegistry!), unreachableRegistry: 'fail', brokers: true })
+          : undefined;
         const from = c.topics ? c.topics.join(', ') : `topics matching /${c.topicPattern}/`;
         const route = c.route.by === 'field' ? ` by field ${c.route.field}` : '';
         process.stdout.write(
           `${values.config}: ok\n  ${from} (${c.format}) → ${c.table.name}${route} in a ${c.catalog.type} catalog at ${c.catalog.uri}\n` +
             `  partitioned by ${c.table.partitionBy.join(', ') || 'nothing'}; commit every ${c.commit.intervalMs} ms, ${c.commit.maxRows} rows or ${c.commit.maxBytes} bytes\n` +
-            `  bad records: ${c.errors.tolerance === 'all' ? `to ${c.errors.deadLetterTopic}` : 'stop the connector'}\n`,
+            `  bad records: ${c.errors.tolerance === 'all' ? `to ${c.errors.deadLetterTopic}` : 'stop the connector'}\n` +
+            (servers ? servers.checked.map((line) => `  checked: ${line}\n`).join('') : '  servers not contacted (--connect checks the registry, the brokers and the dead-letter topic)\n'),
         );
         return 0;
       }

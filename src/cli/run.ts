@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import type { Catalog } from '../catalog/catalog.ts';
 import { RestCatalog } from '../catalog/rest-catalog.ts';
 import { SqlCatalog } from '../catalog/sql-catalog.ts';
-import type { CatalogConfig, ConnectorConfig } from '../config/connector-config.ts';
+import type { CatalogConfig, ConnectorConfig, RegistryConfig } from '../config/connector-config.ts';
 import { loadConnectorConfig } from '../config/connector-config.ts';
 import { ConfluentDecoder, decodePlainJson } from '../decode/record-decoder.ts';
 import { SchemaRegistryClient } from '../decode/schema-registry.ts';
@@ -21,6 +21,7 @@ import { createRouter } from '../route/router.ts';
 import { Registry } from 'prom-client';
 import { PipelineMetrics } from '../pipeline/metrics.ts';
 import { startServer } from '../server/server.ts';
+import { preflight } from './preflight.ts';
 
 export function catalogFromConfig(c: CatalogConfig, configDir = process.cwd()): Catalog {
   if (c.type === 'rest') {
@@ -34,23 +35,26 @@ export function catalogFromConfig(c: CatalogConfig, configDir = process.cwd()): 
   return new SqlCatalog({ uri, warehouse, properties: c.properties });
 }
 
-/** The value decoder of a connector; for registry formats with ConfluentDecoder.avroWriter (WorkerOptions.avroWriter). */
-export function decoderFromConfig(cfg: ConnectorConfig): ValueDecoder & { avroWriter?: WorkerOptions['avroWriter'] } {
-  if (cfg.format === 'json') return (bytes) => ({ value: decodePlainJson(bytes) });
-  const r = cfg.schemaRegistry!;
+/** The registry client of a connector's schemaRegistry section (bearer token or basic auth). */
+export function registryFromConfig(r: RegistryConfig): SchemaRegistryClient {
   const headers: Record<string, string> = {};
   if (r.token) headers.Authorization = `Bearer ${r.token}`;
-  const registry = new SchemaRegistryClient({
+  return new SchemaRegistryClient({
     url: r.url,
     headers,
     basicAuth: r.username && r.password ? { username: r.username, password: r.password } : undefined,
   });
+}
+
+/** The value decoder of a connector; for registry formats with ConfluentDecoder.avroWriter (WorkerOptions.avroWriter). */
+export function decoderFromConfig(cfg: ConnectorConfig, registry: SchemaRegistryClient | undefined): ValueDecoder & { avroWriter?: WorkerOptions['avroWriter'] } {
+  if (cfg.format === 'json' || !registry) return (bytes) => ({ value: decodePlainJson(bytes) });
   const decoder = new ConfluentDecoder(registry);
   return Object.assign((bytes: Uint8Array) => decoder.decode(bytes), { avroWriter: (bytes: Uint8Array) => decoder.avroWriter(bytes) });
 }
 
-function decodersFromConfig(cfg: ConnectorConfig): Pick<WorkerOptions, 'decode' | 'avroWriter'> {
-  const decode = decoderFromConfig(cfg);
+function decodersFromConfig(cfg: ConnectorConfig, registry: SchemaRegistryClient | undefined): Pick<WorkerOptions, 'decode' | 'avroWriter'> {
+  const decode = decoderFromConfig(cfg, registry);
   return { decode, avroWriter: decode.avroWriter };
 }
 
@@ -62,8 +66,13 @@ export interface RunningConnector {
   failed: Promise<Error>;
 }
 
-/** Starts a connector from its config; resolves once it has joined the group. */
+/**
+ * Starts a connector from its config; resolves once it has joined the group. The start-up
+ * checks (cli/preflight.ts: registry API and credentials, dead-letter topic) run first.
+ */
 export async function startConnector(cfg: ConnectorConfig, extra: Partial<WorkerOptions> = {}): Promise<RunningConnector> {
+  const registryClient = cfg.format === 'json' ? undefined : registryFromConfig(cfg.schemaRegistry!);
+  const checked = await preflight(cfg, { registry: registryClient, unreachableRegistry: 'warn', warn: (m) => console.warn(`floe[${cfg.name}] ${m}`) });
   const catalog = catalogFromConfig(cfg.catalog, path.dirname(path.resolve(cfg.source)));
   const kafka = { brokers: cfg.kafka.brokers, clientId: cfg.kafka.clientId };
   const source = new KafkaRecordSource({
@@ -93,6 +102,7 @@ export async function startConnector(cfg: ConnectorConfig, extra: Partial<Worker
     onIncompatibleSchema: cfg.errors.onIncompatibleSchema,
     tombstones: cfg.errors.tombstones,
     topic: cfg.errors.deadLetterTopic,
+    maxMessageBytes: checked.deadLetterMaxMessageBytes,
     counter: metrics.deadLetters,
     producer: producer && {
       send: async (topic: string, messages: DeadLetterMessage[]) => {
@@ -109,7 +119,7 @@ export async function startConnector(cfg: ConnectorConfig, extra: Partial<Worker
     config: cfg,
     catalog,
     source,
-    ...decodersFromConfig(cfg),
+    ...decodersFromConfig(cfg, registryClient),
     router: createRouter(cfg.table.name, cfg.route),
     deadLetters,
     encoder: pool,

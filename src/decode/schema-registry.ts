@@ -2,7 +2,9 @@
 // /apis/ccompat/v7, Karapace, Redpanda). Only what floe needs: fetch a schema by id, fetch a
 // subject version (to resolve references), register a schema (tests and the demo).
 // Schemas by id are immutable in a registry, so they are cached for the life of the client;
-// a failed lookup is not cached.
+// a failed lookup is not cached. A 401 or 403 is RegistryAuthError, whatever the request: no
+// record is at fault, so the connector stops on it. Error messages name the registry by its URL
+// without user info, and never carry the password or token the client sends.
 import { DecodeError } from './decode-error.ts';
 
 export type SchemaType = 'AVRO' | 'PROTOBUF' | 'JSON';
@@ -65,7 +67,23 @@ export class SchemaRegistryError extends Error {
   }
 }
 
+/**
+ * The registry refused floe's credentials (HTTP 401) or their rights (HTTP 403). Not the
+ * record's fault and not transient: the connector stops on it (pipeline/dead-letters.ts).
+ */
+export class RegistryAuthError extends SchemaRegistryError {
+  constructor(status: number, errorCode: number | undefined, message: string) {
+    super(status, errorCode, message);
+    this.name = 'RegistryAuthError';
+  }
+}
+
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
+
+/** A URL as messages show it: without user info (a password in it is never printed). */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
+}
 
 function schemaTypeOf(v: unknown): SchemaType {
   if (v === undefined || v === null || v === '' || v === 'AVRO') return 'AVRO';
@@ -80,7 +98,11 @@ function referencesOf(v: unknown): SchemaReference[] {
 
 export class SchemaRegistryClient implements SchemaLookup {
   private readonly base: string;
+  /** The base URL as messages show it. */
+  readonly displayUrl: string;
   private readonly headers: Record<string, string>;
+  /** Strings that must never appear in an error message (password, token). */
+  private readonly secrets: string[] = [];
   private readonly timeoutMs: number;
   private readonly fetchFn: typeof fetch;
   private readonly byId = new Map<number, Promise<RegisteredSchema>>();
@@ -89,17 +111,23 @@ export class SchemaRegistryClient implements SchemaLookup {
 
   constructor(options: SchemaRegistryOptions) {
     this.base = options.url.replace(/\/+$/, '');
+    this.displayUrl = redactUrl(this.base);
     this.headers = { Accept: `${CONTENT_TYPE}, application/json`, ...options.headers };
     if (options.basicAuth) {
       const token = Buffer.from(`${options.basicAuth.username}:${options.basicAuth.password}`).toString('base64');
       this.headers.Authorization = `Basic ${token}`;
+      this.secrets.push(options.basicAuth.password, token);
+    }
+    for (const [k, v] of Object.entries(options.headers ?? {})) {
+      if (k.toLowerCase() === 'authorization') this.secrets.push(v, v.replace(/^\S+\s+/, ''));
     }
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.fetchFn = options.fetch ?? fetch;
   }
 
-  private async request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Record<string, unknown>> {
+  private async request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
     const url = this.base + path;
+    const shown = `${method} ${this.displayUrl}${path}`;
     let res: Response;
     try {
       res = await this.fetchFn(url, {
@@ -109,29 +137,82 @@ export class SchemaRegistryClient implements SchemaLookup {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (e) {
-      throw new DecodeError('registry-unavailable', `${method} ${url}: ${(e as Error).message}`, { cause: e });
+      throw new DecodeError('registry-unavailable', this.scrub(`${shown}: ${(e as Error).message}`), { cause: e });
     }
     const text = await res.text();
-    let json: Record<string, unknown> = {};
+    let json: unknown = {};
     try {
-      json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+      json = text ? JSON.parse(text) : {};
     } catch {
-      if (res.ok) throw new DecodeError('registry-unavailable', `${method} ${url}: response is not JSON: ${text.slice(0, 200)}`);
+      if (res.ok) throw new DecodeError('registry-unavailable', this.scrub(`${shown}: response is not JSON: ${text.slice(0, 200)}`));
     }
     if (!res.ok) {
-      const code = typeof json.error_code === 'number' ? json.error_code : undefined;
-      const msg = `${method} ${url}: HTTP ${res.status}${code ? ` (error ${code})` : ''}: ${typeof json.message === 'string' ? json.message : text.slice(0, 200)}`;
+      const o = (json ?? {}) as Record<string, unknown>;
+      const code = typeof o.error_code === 'number' ? o.error_code : undefined;
+      const said = typeof o.message === 'string' ? o.message : text.slice(0, 200);
+      const msg = this.scrub(`${shown}: HTTP ${res.status}${code ? ` (error ${code})` : ''}: ${said}`);
       if (res.status >= 500 || res.status === 429) throw new DecodeError('registry-unavailable', msg);
+      if (res.status === 401 || res.status === 403) {
+        const what = res.status === 401 ? 'did not accept the credentials' : 'denied access';
+        throw new RegistryAuthError(
+          res.status,
+          code,
+          `schema registry ${this.displayUrl} ${what} (HTTP ${res.status}) on ${method} ${path}: ${this.scrub(said)}; check schemaRegistry.username and password, or token (FLOE_SCHEMA_REGISTRY_USERNAME, _PASSWORD, _TOKEN)`,
+        );
+      }
       throw new SchemaRegistryError(res.status, code, msg);
     }
     return json;
+  }
+
+  /** JSON object answers (every call but checkApi). */
+  private async requestObject(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Record<string, unknown>> {
+    const json = await this.request(method, path, body);
+    return json !== null && typeof json === 'object' && !Array.isArray(json) ? (json as Record<string, unknown>) : {};
+  }
+
+  /** The message with every secret this client sends replaced by "***". */
+  private scrub(message: string): string {
+    let out = message;
+    for (const s of this.secrets) if (s.length >= 3) out = out.split(s).join('***');
+    return out;
+  }
+
+  /**
+   * Asks the registry once for its schema types (GET /schemas/types, which Confluent, Apicurio's
+   * ccompat API, Karapace and Redpanda all answer): the start-up check that the URL is a registry
+   * API and the credentials are accepted. Throws RegistryAuthError on 401/403, SchemaRegistryError
+   * on another 4xx (404: the URL lacks its API path) or an answer that is not a list,
+   * DecodeError 'registry-unavailable' when it cannot be reached or answers 5xx.
+   */
+  async checkApi(): Promise<void> {
+    const path = '/schemas/types';
+    let json: unknown;
+    try {
+      json = await this.request('GET', path);
+    } catch (e) {
+      if (e instanceof SchemaRegistryError && !(e instanceof RegistryAuthError) && e.status === 404) {
+        throw new SchemaRegistryError(
+          404,
+          e.errorCode,
+          `schema registry ${this.displayUrl}: GET ${path} answered HTTP 404, so this is not the registry's API: is the URL missing its API path, e.g. /apis/ccompat/v7 (Apicurio)?`,
+        );
+      }
+      if (e instanceof DecodeError && /response is not JSON/.test(e.message)) {
+        throw new SchemaRegistryError(200, undefined, `schema registry ${this.displayUrl}: GET ${path} did not answer JSON, so this is not the registry's API (is the URL right?)`);
+      }
+      throw e;
+    }
+    if (!Array.isArray(json)) {
+      throw new SchemaRegistryError(200, undefined, `schema registry ${this.displayUrl}: GET ${path} did not answer a list of schema types, so this is not the registry's API (is the URL right?)`);
+    }
   }
 
   /** GET /schemas/ids/{id}; an unknown id is DecodeError 'unknown-schema'. */
   getSchemaById(id: number): Promise<RegisteredSchema> {
     let p = this.byId.get(id);
     if (!p) {
-      p = this.request('GET', `/schemas/ids/${id}`).then(
+      p = this.requestObject('GET', `/schemas/ids/${id}`).then(
         (j) => {
           if (typeof j.schema !== 'string') throw new DecodeError('registry-unavailable', `schema ${id}: response has no "schema" string`);
           return { schema: j.schema, schemaType: schemaTypeOf(j.schemaType), references: referencesOf(j.references) };
@@ -154,7 +235,7 @@ export class SchemaRegistryClient implements SchemaLookup {
     const key = `${subject}\u0000${version}`;
     let p = version === 'latest' ? undefined : this.bySubjectVersion.get(key);
     if (!p) {
-      p = this.request('GET', `/subjects/${encodeURIComponent(subject)}/versions/${version}`).then(
+      p = this.requestObject('GET', `/subjects/${encodeURIComponent(subject)}/versions/${version}`).then(
         (j) => {
           if (typeof j.schema !== 'string') throw new DecodeError('registry-unavailable', `${subject}/${version}: response has no "schema" string`);
           return {
@@ -186,7 +267,7 @@ export class SchemaRegistryClient implements SchemaLookup {
     const body: Record<string, unknown> = { schema: schema.schema };
     if (schema.schemaType && schema.schemaType !== 'AVRO') body.schemaType = schema.schemaType;
     if (schema.references && schema.references.length > 0) body.references = schema.references;
-    const j = await this.request('POST', `/subjects/${encodeURIComponent(subject)}/versions`, body);
+    const j = await this.requestObject('POST', `/subjects/${encodeURIComponent(subject)}/versions`, body);
     if (typeof j.id !== 'number') throw new Error(`register ${subject}: response has no id: ${JSON.stringify(j)}`);
     return j.id;
   }

@@ -1,5 +1,5 @@
-// Admin helper: topics, partition offsets and a group's committed offsets.
-import { Admin } from '@platformatic/kafka';
+// Admin helper: topics, their configs, partition offsets and a group's committed offsets.
+import { Admin, ConfigResourceTypes } from '@platformatic/kafka';
 import { clientBaseOptions } from './connection.ts';
 import type { KafkaConnectionOptions } from './types.ts';
 
@@ -60,6 +60,19 @@ export class KafkaAdmin {
       if (Date.now() > deadline) throw new Error(`kafka: topic ${topic} created but has no leaders after 15 s`);
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+
+  /**
+   * The topic's effective configs (its own, else the broker's defaults), e.g.
+   * ['max.message.bytes'] → { 'max.message.bytes': '1048588' }; undefined when the topic does
+   * not exist (asked first: the broker's answer for a missing topic is retried as transient).
+   */
+  async topicConfig(topic: string, names: string[]): Promise<Record<string, string> | undefined> {
+    if (!(await this.listTopics()).includes(topic)) return undefined;
+    const res = await this.#admin.describeConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic, configurationKeys: names }] });
+    const out: Record<string, string> = {};
+    for (const r of res) for (const c of r.configs) if (typeof c.value === 'string') out[c.name] = c.value;
+    return out;
   }
 
   async deleteTopics(topics: string[]): Promise<void> {

@@ -17,9 +17,17 @@
 // sent), and a connector with no table at all yet (every record so far was bad): there is no
 // offsets map to record progress in, so a restart reads those records again.
 //
+// A dead letter larger than the dead-letter topic's max.message.bytes (read at start,
+// cli/preflight.ts) could never be sent: it goes without its value, then without its key, then
+// without the original headers, as far as needed, and the floe.error.dropped header says what
+// was left out (the record itself is still in its topic, at floe.original.*). A registry that
+// refuses floe's credentials (RegistryAuthError) is no record's fault: `add` rethrows it and the
+// connector stops.
+//
 // The producer is a small interface so this file does not depend on the Kafka client: the
 // adapter in src/kafka/ turns `DeadLetterMessage` into its client's message shape.
 import { DecodeError } from '../decode/decode-error.ts';
+import { RegistryAuthError } from '../decode/schema-registry.ts';
 import { IncompatibleSchemaChangeError } from '../iceberg/schema-evolution.ts';
 import type { Counter } from 'prom-client';
 
@@ -64,6 +72,8 @@ export const HEADER_ORIGINAL_PARTITION = 'floe.original.partition';
 export const HEADER_ORIGINAL_OFFSET = 'floe.original.offset';
 export const HEADER_ORIGINAL_TIMESTAMP = 'floe.original.timestamp';
 export const HEADER_CONNECTOR = 'floe.connector';
+/** What was left out of a dead letter too large for the topic: "value=N,key=N,headers=N" (bytes). */
+export const HEADER_ERROR_DROPPED = 'floe.error.dropped';
 
 const FLOE_HEADERS = new Set([
   HEADER_ERROR_CLASS,
@@ -74,6 +84,7 @@ const FLOE_HEADERS = new Set([
   HEADER_ORIGINAL_OFFSET,
   HEADER_ORIGINAL_TIMESTAMP,
   HEADER_CONNECTOR,
+  HEADER_ERROR_DROPPED,
 ]);
 
 /** `floe.error.message` is cut to this many UTF-8 bytes (an ellipsis marks the cut). */
@@ -149,6 +160,11 @@ export function isTransient(error: unknown): boolean {
   return error instanceof DecodeError && error.reason === 'registry-unavailable';
 }
 
+/** True when the error is no record's fault and must stop the connector (the registry refused floe's credentials). */
+export function isFatal(error: unknown): boolean {
+  return error instanceof RegistryAuthError;
+}
+
 function toBuffer(b: Uint8Array | string): Buffer {
   if (typeof b === 'string') return Buffer.from(b, 'utf8');
   return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
@@ -208,6 +224,39 @@ function messageBytes(m: DeadLetterMessage): number {
   return n;
 }
 
+/** The header of a v2 record batch: a batch of one record is this much larger than the record. */
+const RECORD_BATCH_OVERHEAD = 61;
+
+/**
+ * The dead letter as it fits in a record batch of at most `maxMessageBytes` (the topic's
+ * max.message.bytes): as it is when it fits, else without its value, then its key, then the
+ * original (non-floe) headers, as far as needed, with floe.error.dropped saying what was left
+ * out and how many bytes it had. A message of floe headers alone is sent as it is.
+ */
+export function fitDeadLetter(m: DeadLetterMessage, maxMessageBytes: number): DeadLetterMessage {
+  const fits = (x: DeadLetterMessage) => messageBytes(x) + RECORD_BATCH_OVERHEAD <= maxMessageBytes;
+  if (fits(m)) return m;
+  const dropped: string[] = [];
+  let out: DeadLetterMessage = { ...m, headers: [...m.headers] };
+  const withDropped = (x: DeadLetterMessage): DeadLetterMessage => ({ ...x, headers: [...x.headers, [HEADER_ERROR_DROPPED, Buffer.from(dropped.join(','), 'utf8')]] });
+  if (out.value !== null) {
+    dropped.push(`value=${out.value.length}`);
+    out = { ...out, value: null };
+    if (fits(withDropped(out))) return withDropped(out);
+  }
+  if (out.key !== null) {
+    dropped.push(`key=${out.key.length}`);
+    out = { ...out, key: null };
+    if (fits(withDropped(out))) return withDropped(out);
+  }
+  const original = out.headers.filter(([k]) => !FLOE_HEADERS.has(k));
+  if (original.length > 0) {
+    dropped.push(`headers=${original.reduce((n, [k, v]) => n + Buffer.byteLength(k) + (v?.length ?? 0), 0)}`);
+    out = { ...out, headers: out.headers.filter(([k]) => FLOE_HEADERS.has(k)) };
+  }
+  return withDropped(out);
+}
+
 export interface DeadLetterQueueOptions {
   /** The connector's name (the floe.connector header; named in ConnectorStoppedError). */
   connector: string;
@@ -222,8 +271,10 @@ export interface DeadLetterQueueOptions {
   producer?: DeadLetterProducer;
   /** Messages per `send` call. Default 500. */
   maxBatchMessages?: number;
-  /** Approximate bytes per `send` call (keep under the broker's message.max.bytes). Default 900 KiB. */
+  /** Approximate bytes per `send` call (keep under the broker's message.max.bytes). Default 900 KiB, at most maxMessageBytes. */
   maxBatchBytes?: number;
+  /** The dead-letter topic's max.message.bytes: larger dead letters are cut to fit (fitDeadLetter). Unset: not cut. */
+  maxMessageBytes?: number;
   /** Counted once the broker acknowledged the dead letter: labels topic (the original topic) and error_class. */
   counter?: Counter<'topic' | 'error_class'>;
 }
@@ -255,6 +306,7 @@ export class DeadLetterQueue {
   #producer: DeadLetterProducer | undefined;
   #maxMessages: number;
   #maxBytes: number;
+  #maxMessageBytes: number | undefined;
   #counter: Counter<'topic' | 'error_class'> | undefined;
   #queue: Pending[] = [];
   #pendingBytes = 0;
@@ -271,7 +323,8 @@ export class DeadLetterQueue {
     this.topic = options.topic;
     this.#producer = options.producer;
     this.#maxMessages = options.maxBatchMessages ?? 500;
-    this.#maxBytes = options.maxBatchBytes ?? 900 * 1024;
+    this.#maxMessageBytes = options.maxMessageBytes;
+    this.#maxBytes = Math.min(options.maxBatchBytes ?? 900 * 1024, options.maxMessageBytes === undefined ? Infinity : Math.max(1, options.maxMessageBytes - RECORD_BATCH_OVERHEAD));
     this.#counter = options.counter;
     if (!(this.#maxMessages >= 1) || !(this.#maxBytes >= 1)) throw new RangeError('maxBatchMessages and maxBatchBytes must be at least 1');
     const canDeadLetter = this.tolerance === 'all' || this.onIncompatibleSchema === 'dead-letter' || this.tombstones === 'dead-letter';
@@ -283,10 +336,11 @@ export class DeadLetterQueue {
   /**
    * Queue a record that cannot land. Throws ConnectorStoppedError instead when the
    * configuration says to stop on this error; rethrows a transient error (registry down) as it
-   * is, since that is not the record's fault and must be retried.
+   * is, since that is not the record's fault and must be retried, and a fatal one (the registry
+   * refused floe's credentials), since no record is at fault and the connector must stop.
    */
   add(record: SourceRecord, error: unknown): void {
-    if (isTransient(error)) throw error;
+    if (isTransient(error) || isFatal(error)) throw error;
     const errorClass = errorClassOf(error);
     const reason = errorReasonOf(error);
     const schemaChange = error instanceof IncompatibleSchemaChangeError || errorClass === 'IncompatibleSchemaChangeError';
@@ -306,7 +360,8 @@ export class DeadLetterQueue {
       const detail = truncateUtf8(error instanceof Error ? error.message : String(error), MAX_ERROR_MESSAGE_BYTES).toString('utf8');
       throw new ConnectorStoppedError(this.connector, record, errorClass, reason, detail, stopWhy, error);
     }
-    const message = deadLetterMessage(this.connector, record, error);
+    const built = deadLetterMessage(this.connector, record, error);
+    const message = this.#maxMessageBytes === undefined ? built : fitDeadLetter(built, this.#maxMessageBytes);
     const bytes = messageBytes(message);
     this.#queue.push({ seq: this.#seq++, message, bytes, topic: record.topic, errorClass });
     this.#pendingBytes += bytes;

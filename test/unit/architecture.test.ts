@@ -17,7 +17,7 @@ const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 const ALLOWED: Record<string, string[]> = {
   iceberg: [],
   io: [],
-  config: [],
+  config: ['iceberg', 'schema'],
   server: [],
   kafka: [],
   catalog: ['iceberg', 'io'],

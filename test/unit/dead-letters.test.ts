@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Counter, Registry } from 'prom-client';
-import { ConnectorStoppedError, DeadLetterQueue, MAX_ERROR_MESSAGE_BYTES, deadLetterMessage, normalizeHeaders, truncateUtf8 } from '../../src/pipeline/dead-letters.ts';
+import { ConnectorStoppedError, DeadLetterQueue, MAX_ERROR_MESSAGE_BYTES, deadLetterMessage, fitDeadLetter, normalizeHeaders, truncateUtf8 } from '../../src/pipeline/dead-letters.ts';
 import type { DeadLetterMessage, DeadLetterProducer, SourceRecord } from '../../src/pipeline/dead-letters.ts';
 import { DecodeError } from '../../src/decode/decode-error.ts';
+import { RegistryAuthError } from '../../src/decode/schema-registry.ts';
 import { ValueError } from '../../src/batch/errors.ts';
 import { RouteError } from '../../src/route/router.ts';
 import { IncompatibleSchemaChangeError } from '../../src/iceberg/schema-evolution.ts';
@@ -343,6 +344,50 @@ test('a registry outage is rethrown as it is, never dead-lettered', () => {
     (e: unknown) => e === outage,
   );
   assert.equal(q.pending, 0);
+});
+
+test('a registry that refuses the credentials stops the connector: rethrown as it is, under any tolerance', () => {
+  const refused = new RegistryAuthError(401, undefined, 'schema registry http://r did not accept the credentials (HTTP 401)');
+  for (const tolerance of ['all', 'none'] as const) {
+    const q = new DeadLetterQueue({ connector: 'c', tolerance, topic: 'd', producer: new FakeProducer() });
+    assert.throws(
+      () => q.add(rec(1), refused),
+      (e: unknown) => e === refused,
+    );
+    assert.equal(q.pending, 0);
+  }
+});
+
+test('a dead letter larger than the topic max.message.bytes goes without its value, then key, then original headers', async () => {
+  const big = rec(5, { key: Buffer.alloc(300, 1), value: Buffer.alloc(5000, 2), headers: [['trace', Buffer.alloc(400, 3)]] });
+  const whole = deadLetterMessage('c', big, new RouteError('r'));
+  assert.equal(fitDeadLetter(whole, 1_000_000), whole, 'a dead letter that fits is left as it is');
+  const noValue = fitDeadLetter(whole, 2000);
+  assert.equal(noValue.value, null);
+  assert.deepEqual(noValue.key, big.key);
+  assert.equal(header(noValue, 'trace')?.length, 400);
+  assert.equal(header(noValue, 'floe.error.dropped'), 'value=5000');
+  assert.equal(header(noValue, 'floe.original.offset'), '5', 'where the record is stays');
+  const noKey = fitDeadLetter(whole, 1000);
+  assert.deepEqual([noKey.value, noKey.key, header(noKey, 'floe.error.dropped')], [null, null, 'value=5000,key=300']);
+  const bare = fitDeadLetter(whole, 600);
+  assert.equal(header(bare, 'trace'), undefined);
+  assert.equal(header(bare, 'floe.error.dropped'), 'value=5000,key=300,headers=405');
+  assert.equal(header(bare, 'floe.error.class'), 'RouteError');
+
+  const producer = new FakeProducer();
+  const q = new DeadLetterQueue({ connector: 'c', tolerance: 'all', topic: 'd', producer, maxMessageBytes: 2000 });
+  q.add(big, new RouteError('r'));
+  q.add(rec(6, { value: Buffer.alloc(300) }), new RouteError('r'));
+  q.add(rec(7, { value: Buffer.alloc(300) }), new RouteError('r'));
+  await q.flush();
+  assert.deepEqual(
+    producer.sends.map((s) => s.messages.map((m) => header(m, 'floe.original.offset'))),
+    [['5', '6'], ['7']],
+    'batches stay under max.message.bytes too',
+  );
+  assert.equal(producer.delivered[0].value, null);
+  assert.equal(producer.delivered[1].value?.length, 300);
 });
 
 test('a queue that can dead-letter needs a topic and a producer', () => {

@@ -3,7 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SchemaRegistryClient, SchemaRegistryError } from '../../src/decode/schema-registry.ts';
+import { RegistryAuthError, SchemaRegistryClient, SchemaRegistryError, redactUrl } from '../../src/decode/schema-registry.ts';
 import { DecodeError } from '../../src/decode/decode-error.ts';
 
 interface Stored {
@@ -19,6 +19,8 @@ const requests: string[] = [];
 let server: http.Server;
 let url = '';
 let failNext = 0;
+/** Answer every request with this status (401, 403) while set. */
+let refuseWith = 0;
 
 function reply(res: http.ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'Content-Type': 'application/vnd.schemaregistry.v1+json' });
@@ -31,6 +33,12 @@ before(async () => {
     req.on('data', (c) => (body += c));
     req.on('end', () => {
       requests.push(`${req.method} ${req.url} ${req.headers.authorization ?? ''}`.trim());
+      if (refuseWith) return reply(res, refuseWith, { error_code: refuseWith, message: `refused ${req.headers.authorization ?? ''}` });
+      if (req.method === 'GET' && req.url === '/api/schemas/types') return reply(res, 200, ['AVRO', 'PROTOBUF', 'JSON']);
+      if (req.method === 'GET' && req.url === '/html/schemas/types') {
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        return res.end('<html>a console</html>');
+      }
       if (failNext > 0) {
         failNext--;
         return reply(res, 503, { error_code: 50003, message: 'busy' });
@@ -139,4 +147,42 @@ test('unreachable registry is registry-unavailable; basic auth header is sent', 
   requests.length = 0;
   await c.getSchemaById(1);
   assert.deepEqual(requests, [`GET /api/schemas/ids/1 Basic ${Buffer.from('u:p').toString('base64')}`]);
+});
+
+test('401 and 403 are RegistryAuthError naming the URL and status, never the password or token', async () => {
+  for (const status of [401, 403]) {
+    refuseWith = status;
+    try {
+      const basic = new SchemaRegistryClient({ url, basicAuth: { username: 'floe', password: 'hunter2' } });
+      // the fake echoes the Authorization header back in its message: it must not reach ours
+      await assert.rejects(basic.getSchemaById(1), (e) => {
+        assert.ok(e instanceof RegistryAuthError, String(e));
+        assert.equal(e.status, status);
+        assert.match(e.message, new RegExp(`^schema registry ${url} (did not accept the credentials|denied access) \\(HTTP ${status}\\) on GET /schemas/ids/1`));
+        assert.doesNotMatch(e.message, /hunter2/);
+        assert.doesNotMatch(e.message, new RegExp(Buffer.from('floe:hunter2').toString('base64')));
+        return true;
+      });
+      const bearer = new SchemaRegistryClient({ url, headers: { Authorization: 'Bearer tok-secret-1' } });
+      await assert.rejects(bearer.checkApi(), (e) => e instanceof RegistryAuthError && !/tok-secret-1/.test(e.message));
+    } finally {
+      refuseWith = 0;
+    }
+  }
+});
+
+test('checkApi: a registry API passes; a URL without its API path (404) or not a registry is refused with a hint', async () => {
+  await new SchemaRegistryClient({ url }).checkApi();
+  const root = url.replace(/\/api$/, '');
+  await assert.rejects(
+    new SchemaRegistryClient({ url: root }).checkApi(),
+    (e) => e instanceof SchemaRegistryError && e.status === 404 && /GET \/schemas\/types answered HTTP 404.*is the URL missing its API path, e\.g\. \/apis\/ccompat\/v7/.test(e.message),
+  );
+  await assert.rejects(new SchemaRegistryClient({ url: root + '/html' }).checkApi(), (e) => e instanceof SchemaRegistryError && /did not answer JSON/.test(e.message));
+  await assert.rejects(new SchemaRegistryClient({ url: 'http://127.0.0.1:9/x', timeoutMs: 2000 }).checkApi(), (e) => e instanceof DecodeError && e.reason === 'registry-unavailable');
+});
+
+test('redactUrl drops user info and keeps the rest', () => {
+  assert.equal(redactUrl('http://u:p@h:1/a@b'), 'http://h:1/a@b');
+  assert.equal(redactUrl('http://h:1/a'), 'http://h:1/a');
 });
