@@ -8,3 +8,6 @@ import { applyHeapDefaults } from '../src/cli/heap-defaults.ts';
 applyHeapDefaults();
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));
+// A command that has returned is done: a connection still open (an object store that accepted a
+// request and never answered) must not keep the process alive past its stop bound.
+setTimeout(() => process.exit(), 2000).unref();

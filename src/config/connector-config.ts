@@ -1,8 +1,12 @@
 // Connector files: YAML in, a validated config out. Every error names the file and the key
 // (`connectors/orders.yaml: table.partitionBy[1]: ...`); unknown keys are errors, so a typo
 // never silently falls back to a default. `${VAR}` in a string value is replaced by that
-// environment variable, and FLOE_* variables override secrets (see SECRET_ENV).
+// environment variable, and FLOE_* variables override secrets (see SECRET_ENV). Checked here,
+// without contacting a server: broker addresses (host:port, port 1..65535), URLs without
+// credentials in them (secrets go in their own keys, the environment or ${VAR}; a password is
+// never printed, not even in the error that refuses it) and table.partitionBy (partition-by.ts).
 import { ConfigError, ConfigReader, describe, parseConfigYaml, readConfigText } from './config-reader.ts';
+import { checkPartitionBy } from './partition-by.ts';
 
 export interface KafkaConfig {
   brokers: string[];
@@ -79,6 +83,12 @@ export interface ErrorsConfig {
    * when tolerance is all, else fail.
    */
   tombstones: 'dead-letter' | 'fail';
+  /**
+   * How long writes to the object store and commits to the catalog may keep failing (each retried
+   * with a back-off, each failure logged) before the connector stops with an error naming what
+   * failed. Default 5 min, as the brokers' kafka.reconnectTimeoutMs.
+   */
+  outageTimeoutMs: number;
 }
 
 export interface ConnectorConfig {
@@ -125,7 +135,7 @@ export function parseConnectorConfig(text: string, file = '<config>', env: NodeJ
 
   const k = v.object(root.kafka, 'kafka', { required: true });
   const kafka: KafkaConfig = {
-    brokers: v.stringList(k, 'kafka.brokers', 'brokers', { required: true, nonEmpty: true })!,
+    brokers: v.brokers(k),
     groupId: v.string(k, 'groupId', { prefix: 'kafka' }) ?? `floe-${name}`,
     clientId: v.string(k, 'clientId', { prefix: 'kafka' }) ?? `floe-${name}`,
     startFrom: (v.oneOf(k, 'startFrom', ['earliest', 'latest'], 'kafka') ?? 'earliest') as KafkaConfig['startFrom'],
@@ -143,10 +153,10 @@ export function parseConnectorConfig(text: string, file = '<config>', env: NodeJ
     secrets('schemaRegistry')(r, 'password');
     secrets('schemaRegistry')(r, 'token');
     schemaRegistry = {
-      url: v.url(r, 'url', 'schemaRegistry')!,
+      url: v.url(r, 'url', 'schemaRegistry', REGISTRY_SECRETS)!,
       username: v.string(r, 'username', { prefix: 'schemaRegistry' }),
-      password: v.string(r, 'password', { prefix: 'schemaRegistry' }),
-      token: v.string(r, 'token', { prefix: 'schemaRegistry' }),
+      password: v.string(r, 'password', { prefix: 'schemaRegistry', secret: true }),
+      token: v.string(r, 'token', { prefix: 'schemaRegistry', secret: true }),
     };
     v.noUnknown(r, 'schemaRegistry', ['url', 'username', 'password', 'token']);
   }
@@ -159,7 +169,6 @@ export function parseConnectorConfig(text: string, file = '<config>', env: NodeJ
   const topics = root.topics === undefined ? undefined : v.stringList(root, 'topics', 'topics', { nonEmpty: true });
   const topicPattern = v.string(root, 'topicPattern', {});
   if (!topics === !topicPattern) throw new ConfigError(file, 'topics', 'give either topics (a list) or topicPattern (a regular expression), not both or neither');
-  if (k.topicRefreshMs !== undefined && !topicPattern) throw new ConfigError(file, 'kafka.topicRefreshMs', 'only applies with topicPattern (a topics list is fixed)');
   if (topicPattern) {
     try {
       new RegExp(topicPattern);
@@ -183,6 +192,7 @@ export function parseConnectorConfig(text: string, file = '<config>', env: NodeJ
   if ((table.kafkaKeyColumn || table.kafkaHeadersColumn) && !table.kafkaMetadataColumns) {
     throw new ConfigError(file, 'table.kafkaMetadataColumns', 'must be true for kafkaKeyColumn or kafkaHeadersColumn');
   }
+  checkPartitionBy(file, table);
 
   let route: RouteConfig = { by: 'topic' };
   if (root.route !== undefined) {
@@ -220,11 +230,12 @@ export function parseConnectorConfig(text: string, file = '<config>', env: NodeJ
     deadLetterTopic: v.string(e, 'deadLetterTopic', { prefix: 'errors' }),
     onIncompatibleSchema: (v.oneOf(e, 'onIncompatibleSchema', ['stop', 'dead-letter'], 'errors') ?? 'stop') as ErrorsConfig['onIncompatibleSchema'],
     tombstones: (v.oneOf(e, 'tombstones', ['dead-letter', 'fail'], 'errors') ?? (tolerance === 'all' ? 'dead-letter' : 'fail')) as ErrorsConfig['tombstones'],
+    outageTimeoutMs: v.int(e, 'outageTimeoutMs', { prefix: 'errors', min: 0 }) ?? 300_000,
   };
   if (errors.tolerance === 'all' && !errors.deadLetterTopic) throw new ConfigError(file, 'errors.deadLetterTopic', 'required when errors.tolerance is all (bad records must go somewhere)');
   if (errors.onIncompatibleSchema === 'dead-letter' && !errors.deadLetterTopic) throw new ConfigError(file, 'errors.deadLetterTopic', 'required when errors.onIncompatibleSchema is dead-letter');
   if (errors.tombstones === 'dead-letter' && !errors.deadLetterTopic) throw new ConfigError(file, 'errors.deadLetterTopic', 'required when errors.tombstones is dead-letter');
-  v.noUnknown(e, 'errors', ['tolerance', 'deadLetterTopic', 'onIncompatibleSchema', 'tombstones']);
+  v.noUnknown(e, 'errors', ['tolerance', 'deadLetterTopic', 'onIncompatibleSchema', 'tombstones', 'outageTimeoutMs']);
 
   const bufferMaxBytes = v.int(root, 'bufferMaxBytes', { min: 1024 * 1024 }) ?? 256 * 1024 * 1024;
   const metricsPort = v.int(root, 'metricsPort', { min: 0, max: 65535 }) ?? 9464;
@@ -232,6 +243,11 @@ export function parseConnectorConfig(text: string, file = '<config>', env: NodeJ
   v.noUnknown(root, '', ['name', 'kafka', 'schemaRegistry', 'format', 'catalog', 'topics', 'topicPattern', 'table', 'route', 'commit', 'errors', 'bufferMaxBytes', 'metricsPort']);
   return { source: file, name, kafka, schemaRegistry, format, catalog, topics, topicPattern, table, route, commit, errors, bufferMaxBytes, metricsPort };
 }
+
+/** Where each URL's credentials belong instead (named when a URL carries user info). */
+const REGISTRY_SECRETS = 'schemaRegistry.username and schemaRegistry.password, or schemaRegistry.token (or FLOE_SCHEMA_REGISTRY_USERNAME, _PASSWORD, _TOKEN in the environment)';
+const CATALOG_SECRETS = 'catalog.token or catalog.credential (or FLOE_CATALOG_TOKEN, FLOE_CATALOG_CREDENTIAL in the environment)';
+const S3_SECRETS = 'catalog.properties s3.access-key-id and s3.secret-access-key (or FLOE_S3_ACCESS_KEY_ID, FLOE_S3_SECRET_ACCESS_KEY in the environment)';
 
 /** The `catalog:` section (connector and maintenance files alike), with the FLOE_* secret overrides. */
 export function catalogConfig(value: unknown, file: string, env: NodeJS.ProcessEnv = process.env): CatalogConfig {
@@ -246,17 +262,26 @@ function readCatalog(v: Reader, value: unknown, env: NodeJS.ProcessEnv): Catalog
   applySecretOverrides(props, 'catalog.properties.', 's3.access-key-id', env);
   applySecretOverrides(props, 'catalog.properties.', 's3.secret-access-key', env);
   const catalogType = v.oneOf(c, 'type', ['rest', 'sql'], 'catalog', true) as 'rest' | 'sql';
+  // a sql catalog's uri is a file path; user info counts there only after a scheme
+  if (catalogType !== 'rest') v.noCredentials(c, 'uri', 'catalog.uri', CATALOG_SECRETS, false);
+  v.noCredentials(c, 'warehouse', 'catalog.warehouse', S3_SECRETS, false);
+  for (const k of Object.keys(props)) v.noCredentials(props, k, `catalog.properties.${k}`, `${CATALOG_SECRETS}, or ${S3_SECRETS}`, false);
   const catalog: CatalogConfig = {
     type: catalogType,
-    uri: catalogType === 'rest' ? v.url(c, 'uri', 'catalog')! : v.string(c, 'uri', { prefix: 'catalog', required: true })!,
+    uri: catalogType === 'rest' ? v.url(c, 'uri', 'catalog', CATALOG_SECRETS)! : v.string(c, 'uri', { prefix: 'catalog', required: true })!,
     warehouse: v.string(c, 'warehouse', { prefix: 'catalog' }),
-    token: v.string(c, 'token', { prefix: 'catalog' }),
-    credential: v.string(c, 'credential', { prefix: 'catalog' }),
+    token: v.string(c, 'token', { prefix: 'catalog', secret: true }),
+    credential: v.string(c, 'credential', { prefix: 'catalog', secret: true }),
     properties: props,
   };
   if (catalogType === 'sql' && !catalog.warehouse) v.fail('catalog.warehouse', 'required for a sql catalog (a file:// folder or an s3:// prefix)');
   v.noUnknown(c, 'catalog', ['type', 'uri', 'warehouse', 'token', 'credential', 'properties']);
   return catalog;
+}
+
+/** True for "scheme://userinfo@host...", and with `bare` for "userinfo@host..." (user info before the first /). */
+function hasUserInfo(s: string, bare: boolean): boolean {
+  return (bare ? /^([a-z][a-z0-9+.-]*:\/\/)?[^/?#\s]*@/i : /^[a-z][a-z0-9+.-]*:\/\/[^/?#\s]*@/i).test(s.trim());
 }
 
 function applySecretOverrides(o: Record<string, unknown>, prefix: string, key: string, env: NodeJS.ProcessEnv): void {
@@ -267,22 +292,55 @@ function applySecretOverrides(o: Record<string, unknown>, prefix: string, key: s
 
 /** Typed reads with errors that name the file and the key. */
 class Reader extends ConfigReader {
-  string(o: Record<string, unknown>, k: string, opts: { prefix?: string; required?: boolean; pattern?: RegExp; hint?: string }): string | undefined {
+  /** `secret`: a wrong value is not shown in the error (a password given as a YAML number). */
+  string(o: Record<string, unknown>, k: string, opts: { prefix?: string; required?: boolean; pattern?: RegExp; hint?: string; secret?: boolean }): string | undefined {
     const key = opts.prefix ? `${opts.prefix}.${k}` : k;
     const value = o[k];
     if (value === undefined || value === null) {
       if (opts.required) this.fail(key, 'is required');
       return undefined;
     }
-    if (typeof value !== 'string' || value === '') this.fail(key, `must be a non-empty string, got ${describe(value)}`);
+    if (typeof value !== 'string' || value === '') this.fail(key, `must be a non-empty string${opts.secret ? ' (quote it in YAML)' : `, got ${describe(value)}`}`);
     if (opts.pattern && !opts.pattern.test(value)) this.fail(key, `"${value}" is not valid${opts.hint ? ` (${opts.hint})` : ''}`);
     return value;
   }
 
-  url(o: Record<string, unknown>, k: string, prefix: string): string | undefined {
+  /** An http(s) URL without credentials in it (`secrets`: where they belong instead). */
+  url(o: Record<string, unknown>, k: string, prefix: string, secrets: string): string | undefined {
     const s = this.string(o, k, { prefix, required: true })!;
+    this.noCredentials(o, k, `${prefix}.${k}`, secrets, true);
     if (!/^https?:\/\/[^/]+/.test(s)) this.fail(`${prefix}.${k}`, `"${s}" is not an http(s) URL`);
     return s.replace(/\/+$/, '');
+  }
+
+  /**
+   * A URL value with user info ("scheme://user:password@host", and with `bare` also
+   * "user:password@host") is refused: it would be printed wherever the URL is. The message
+   * names the key and where the credentials belong, never the value.
+   */
+  noCredentials(o: Record<string, unknown>, k: string, key: string, secrets: string, bare: boolean): void {
+    const value = o[k];
+    if (typeof value === 'string' && hasUserInfo(value, bare)) {
+      this.fail(key, `credentials in a URL are refused (the URL is printed in messages and logs; the value is not shown here): give them in ${secrets}, or from a secret file through \${VAR}`);
+    }
+  }
+
+  /** kafka.brokers: a list of host:port (IPv6 as [addr]:port), port 1..65535. */
+  brokers(k: Record<string, unknown>): string[] {
+    const list = this.stringList(k, 'kafka.brokers', 'brokers', { required: true, nonEmpty: true })!;
+    list.forEach((b, i) => {
+      const key = `kafka.brokers[${i}]`;
+      if (b.includes('@')) this.fail(key, 'must be host:port; credentials do not belong in a broker address (the value is not shown here)');
+      if (/^[a-z][a-z0-9+.-]*:\/\//i.test(b)) this.fail(key, `"${b}" must be host:port, without a scheme`);
+      const m = /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]/]+):(\d{1,5})$/.exec(b);
+      if (!m) {
+        if (/^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]/]+)$/.test(b)) this.fail(key, `"${b}" has no port (host:port, e.g. ${b}:9092)`);
+        this.fail(key, `"${b}" is not host:port (e.g. 127.0.0.1:9092, [::1]:9092)`);
+      }
+      const port = Number(m[2]);
+      if (port < 1 || port > 65535) this.fail(key, `"${b}": port ${port} is not between 1 and 65535`);
+    });
+    return list;
   }
 
   oneOf(o: Record<string, unknown>, k: string, allowed: string[], prefix: string, required = false): string | undefined {

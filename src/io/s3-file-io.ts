@@ -14,6 +14,10 @@
 //                             that some S3-compatible servers reject (the SDK also reads
 //                             AWS_REQUEST_CHECKSUM_CALCULATION=when_required from the environment)
 //   s3.connect-timeout-ms     floe's own: TCP connect timeout (default 5000)
+//   s3.request-timeout-ms     floe's own: a request whose connection stays idle (no byte either
+//                             way) this long fails (default 30000; an endpoint that accepts and
+//                             never answers must not hang a writer or its stop; a slow upload that
+//                             keeps moving is not cut)
 //   s3.max-attempts           floe's own: SDK attempts per request (default 3)
 import {
   AbortMultipartUploadCommand,
@@ -137,7 +141,7 @@ export class S3FileIO implements FileIO {
     const config: S3ClientConfig = {
       region,
       maxAttempts: intProp(properties, 's3.max-attempts', 3),
-      requestHandler: { connectionTimeout: intProp(properties, 's3.connect-timeout-ms', 5000) } as never,
+      requestHandler: { connectionTimeout: intProp(properties, 's3.connect-timeout-ms', 5000), socketTimeout: intProp(properties, 's3.request-timeout-ms', 30_000) } as never,
     };
     if (endpoint) config.endpoint = endpoint;
     const pathStyle = boolProp(properties, 's3.path-style-access');

@@ -44,7 +44,12 @@ export interface KafkaSourceOptions extends KafkaConnectionOptions {
   maxBytesPerPartition?: number;
   /** default read_committed: records of aborted transactions are never delivered */
   isolationLevel?: 'read_committed' | 'read_uncommitted';
-  /** how often topic regexes are matched again (default 30 s) */
+  /**
+   * how often the subscription is looked at again (default 30 s): topic regexes matched against
+   * the topics that exist, and the partition count of every subscribed topic compared with the
+   * last one seen; a change rejoins the group, so new partitions are assigned within about this
+   * long (Kafka's own consumer does the same through metadata.max.age.ms)
+   */
   topicRefreshMs?: number;
   /**
    * how long the source keeps retrying brokers that fail (fetches, group joins, offset look-ups)
@@ -100,6 +105,14 @@ export class GroupSource implements KafkaSource {
   #loop: Promise<void> = Promise.resolve();
   #topicTimer: NodeJS.Timeout | null = null;
   #subscribed: string[] = [];
+  /** partitions of each subscribed topic as last seen (a growth rejoins the group) */
+  #partitionCounts = new Map<string, number>();
+  /**
+   * partitions of each topic when the source started: a partition (or topic) that came later
+   * holds nothing but records produced after the start, so "latest" reads it from its earliest
+   * offset (else the records produced before it was assigned would be skipped)
+   */
+  #countsAtStart: Map<string, number> | undefined;
   #fatal: Error | null = null;
   /** retries of the fetch loop (fetches and applying assignments) */
   readonly #fetchRetry: RetryBudget;
@@ -187,18 +200,17 @@ export class GroupSource implements KafkaSource {
     const first = new Promise<void>((resolve, reject) => (this.#firstAssignment = { resolve, reject }));
     first.catch(() => {});
     await this.#refreshSubscription(false);
+    this.#countsAtStart = new Map(this.#partitionCounts);
     this.#loop = this.#run();
     try {
       await this.#consumer.joinGroup({});
     } catch (err) {
       this.#fail(err as Error);
     }
-    if (this.#options.topics.some((t) => t instanceof RegExp)) {
-      this.#topicTimer = setInterval(() => {
-        this.#refreshSubscription(true).catch((e) => this.#log('warn', `topic refresh failed: ${(e as Error).message}`));
-      }, this.#options.topicRefreshMs ?? 30_000);
-      this.#topicTimer.unref();
-    }
+    this.#topicTimer = setInterval(() => {
+      this.#refreshSubscription(true).catch((e) => this.#log('warn', `topic refresh failed: ${describeKafkaError(e)}`));
+    }, this.#options.topicRefreshMs ?? 30_000);
+    this.#topicTimer.unref();
     await first;
   }
 
@@ -322,15 +334,48 @@ export class GroupSource implements KafkaSource {
       }
     }
     topics = [...new Set(topics)].sort();
-    if (topics.join('\n') === this.#subscribed.join('\n')) return;
+    if (topics.join('\n') === this.#subscribed.join('\n')) {
+      const grown = await this.#grownTopics(topics);
+      if (grown.length > 0 && this.#running && !this.#stopping) {
+        this.#log('info', `partitions added to ${grown.join(', ')}: rejoining the group so they are assigned`);
+        await this.#consumer.joinGroup({});
+      }
+      return;
+    }
     const removed = this.#subscribed.filter((t) => !topics.includes(t));
     if (removed.length > 0) this.#consumer.topics.untrackAll(...removed);
     this.#consumer.topics.trackAll(...topics);
     this.#subscribed = topics;
+    await this.#grownTopics(topics).catch(() => []); // partition counts to compare with later
     if (rejoin && this.#running && !this.#stopping) {
       this.#log('info', `subscription now ${topics.join(',')}: rejoining`);
       await this.#consumer.joinGroup({});
     }
+  }
+
+  /**
+   * Subscribed topics with more partitions than last seen ("t: 1 → 3"). Metadata is fetched
+   * fresh: the group leader assigns from its cached metadata, which this refreshes too.
+   */
+  async #grownTopics(topics: string[]): Promise<string[]> {
+    if (topics.length === 0) return [];
+    const metadata = await this.#consumer.metadata({ topics, forceUpdate: true });
+    const grown: string[] = [];
+    for (const t of topics) {
+      const count = metadata.topics.get(t)?.partitionsCount;
+      if (count === undefined) continue;
+      const before = this.#partitionCounts.get(t);
+      this.#partitionCounts.set(t, count);
+      if (before !== undefined && count > before) grown.push(`${t}: ${before} → ${count}`);
+    }
+    return grown;
+  }
+
+  #bornAfterStart(tp: TopicPartition): boolean {
+    // nothing known of the start (its metadata request failed): keep the configured start
+    if (!this.#countsAtStart || this.#countsAtStart.size === 0) return false;
+    const before = this.#countsAtStart.get(tp.topic);
+    return before === undefined || tp.partition >= before;
   }
 
   /** applies a pending assignment: revoke, then assign and resolve start positions */
@@ -375,7 +420,11 @@ export class GroupSource implements KafkaSource {
       const key = tpKey(tp.topic, tp.partition);
       const st = this.#partitions.get(key);
       if (!st) continue;
-      const start = starts.get(key) ?? this.#options.defaultStart ?? { committed: true, fallback: 'earliest' };
+      let start = starts.get(key) ?? this.#options.defaultStart ?? { committed: true, fallback: 'earliest' };
+      if (start === 'latest' && this.#bornAfterStart(tp)) {
+        this.#log('info', `${tp.topic}[${tp.partition}] was created after the start: read from its earliest offset, not latest`);
+        start = 'earliest';
+      }
       if (typeof start === 'bigint') {
         if (start < 0n) throw new Error(`kafka: start offset ${start} for ${tp.topic}[${tp.partition}] is negative`);
         st.position = start;

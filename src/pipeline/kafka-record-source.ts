@@ -17,6 +17,8 @@ export class KafkaRecordSource implements RecordSource {
   error: Error | undefined;
   /** Resolves with that error: the consumer stopped by itself and nothing is read any more. */
   readonly failed: Promise<Error>;
+  /** Seeks per partition so far: a batch fetched under an older count is stale (SourceHandlers.onBatch). */
+  private readonly seeks = new Map<string, number>();
   private signalFailed!: (e: Error) => void;
 
   constructor(options: KafkaSourceOptions) {
@@ -56,7 +58,9 @@ export class KafkaRecordSource implements RecordSource {
       onRevoked: (parts) => handlers.onRevoked(parts),
       onBatch: async (batch) => {
         this.onLag?.(batch, batch.highWatermark - batch.nextOffset);
-        await handlers.onBatch(batch.records.map(toSourceRecord));
+        const key = `${batch.topic}\u0000${batch.partition}`;
+        const seeks = this.seeks.get(key) ?? 0;
+        await handlers.onBatch(batch.records.map(toSourceRecord), () => (this.seeks.get(key) ?? 0) !== seeks);
       },
       onError: (err) => {
         // only the consumer that started counts: a failed join attempt is retried by start()
@@ -76,6 +80,8 @@ export class KafkaRecordSource implements RecordSource {
   }
 
   seek(tp: TopicPartition, offset: bigint): void {
+    const key = `${tp.topic}\u0000${tp.partition}`;
+    this.seeks.set(key, (this.seeks.get(key) ?? 0) + 1);
     this.live().seek({ ...tp, offset });
   }
   pause(partitions: TopicPartition[]): void {

