@@ -5,6 +5,7 @@
 // without contacting a server: broker addresses (host:port, port 1..65535), URLs without
 // credentials in them (secrets go in their own keys, the environment or ${VAR}; a password is
 // never printed, not even in the error that refuses it) and table.partitionBy (partition-by.ts).
+import { DEFAULT_SCHEMA_LIMITS } from '../schema/schema-rules.ts';
 import { ConfigError, ConfigReader, describe, parseConfigYaml, readConfigText } from './config-reader.ts';
 import { checkPartitionBy } from './partition-by.ts';
 
@@ -60,6 +61,10 @@ export interface TableConfig {
   /** Also keep the record headers: _kafka_headers map<string, binary>. */
   kafkaHeadersColumn: boolean;
   properties: Record<string, string>;
+  /** Levels of nesting a record may add (schema-rules.ts; default 32, which PyIceberg, Spark and Trino read). */
+  maxNestingDepth: number;
+  /** Leaf columns a record may grow the table to (default 2000). */
+  maxColumns: number;
 }
 
 export type RouteConfig = { by: 'topic' } | { by: 'field'; field: string; /** value → table name; values not listed use table.name as a template */ tables: Record<string, string> };
@@ -187,8 +192,10 @@ export function parseConnectorConfig(text: string, file = '<config>', env: NodeJ
     kafkaKeyColumn: v.oneOf(t, 'kafkaKeyColumn', ['binary', 'string'], 'table') as TableConfig['kafkaKeyColumn'],
     kafkaHeadersColumn: v.bool(t, 'kafkaHeadersColumn', 'table') ?? false,
     properties: v.stringMap(t.properties, 'table.properties'),
+    maxNestingDepth: v.int(t, 'maxNestingDepth', { prefix: 'table', min: 1 }) ?? DEFAULT_SCHEMA_LIMITS.maxDepth,
+    maxColumns: v.int(t, 'maxColumns', { prefix: 'table', min: 1 }) ?? DEFAULT_SCHEMA_LIMITS.maxColumns,
   };
-  v.noUnknown(t, 'table', ['name', 'partitionBy', 'autoCreate', 'evolveSchema', 'kafkaMetadataColumns', 'kafkaKeyColumn', 'kafkaHeadersColumn', 'properties']);
+  v.noUnknown(t, 'table', ['name', 'partitionBy', 'autoCreate', 'evolveSchema', 'kafkaMetadataColumns', 'kafkaKeyColumn', 'kafkaHeadersColumn', 'properties', 'maxNestingDepth', 'maxColumns']);
   if ((table.kafkaKeyColumn || table.kafkaHeadersColumn) && !table.kafkaMetadataColumns) {
     throw new ConfigError(file, 'table.kafkaMetadataColumns', 'must be true for kafkaKeyColumn or kafkaHeadersColumn');
   }

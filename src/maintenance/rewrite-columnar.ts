@@ -22,8 +22,8 @@ import { concatLeafColumns, leafColumnBytes, splitRows } from '../batch/concat-l
 import { RecordBatchBuilder } from '../batch/record-batch.ts';
 import type { DataFile } from '../iceberg/data-file.ts';
 import type { Schema } from '../iceberg/types.ts';
-import type { ChunkFooter } from '../parquet/chunk-footer.ts';
-import { readFileChunkFooter } from '../parquet/chunk-footer.ts';
+import type { FooterLayout } from '../parquet/footer-layout.ts';
+import { fieldBytes, scanFileFooter } from '../parquet/footer-layout.ts';
 import { UnsupportedPageError, decodeColumnChunk } from '../parquet/decode-chunk.ts';
 import { encodeParquet } from '../parquet/encode.ts';
 import { ParquetFooterError } from '../parquet/footer.ts';
@@ -62,7 +62,7 @@ function makeLayout(schema: Schema, tableName: string): ColumnarLayout {
   }
   // the schema floe writes: that of a file of no rows
   const empty = encodeParquet(schema, { tableName, rowCount: 0, columns: leaves }).bytes;
-  const schemaBytes = readFileChunkFooter(empty).schema.slice();
+  const schemaBytes = (fieldBytes(scanFileFooter(empty), 2) ?? new Uint8Array(0)).slice();
   return { schema, tableName, schemaBytes, parquet, leaves };
 }
 
@@ -71,10 +71,10 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** Why the file cannot take the column path for the layout's schema (see the module comment), or undefined. */
-export function whyNotColumnar(footer: ChunkFooter, layout: ColumnarLayout): string | undefined {
+export function whyNotColumnar(footer: FooterLayout, layout: ColumnarLayout): string | undefined {
   if (!footer.createdBy?.startsWith('floe ')) return `not written by floe (created_by ${JSON.stringify(footer.createdBy ?? null)})`;
   if (footer.encrypted) return 'an encrypted footer';
-  if (!sameBytes(footer.schema, layout.schemaBytes)) return 'its Parquet schema is not the one floe writes for the current schema (another schema)';
+  if (!sameBytes(fieldBytes(footer, 2) ?? new Uint8Array(0), layout.schemaBytes)) return 'its Parquet schema is not the one floe writes for the current schema (another schema)';
   const leaves = layout.parquet;
   for (const [g, group] of footer.rowGroups.entries()) {
     if (group.columns.length !== leaves.length) return `row group ${g} has ${group.columns.length} column chunks, the schema ${leaves.length} leaves`;
@@ -89,7 +89,7 @@ export function whyNotColumnar(footer: ChunkFooter, layout: ColumnarLayout): str
 }
 
 /** The leaf columns of row group `g` of a file that passed whyNotColumnar. */
-export function decodeRowGroup(file: Uint8Array, footer: ChunkFooter, g: number, layout: ColumnarLayout): LeafColumn[] {
+export function decodeRowGroup(file: Uint8Array, footer: FooterLayout, g: number, layout: ColumnarLayout): LeafColumn[] {
   const group = footer.rowGroups[g];
   return group.columns.map((chunk, c) => decodeColumnChunk(file, chunk, layout.leaves[c], group.numRows));
 }
@@ -199,9 +199,9 @@ export async function rewriteColumnar(inputs: DataFile[], r: ColumnarRewrite, si
     const path = input['file-path'];
     if (input['file-format'] !== 'PARQUET') return { reason: `${path} is ${input['file-format']}`, index };
     const bytes = await r.read(input);
-    let footer: ChunkFooter;
+    let footer: FooterLayout;
     try {
-      footer = readFileChunkFooter(bytes);
+      footer = scanFileFooter(bytes);
     } catch (err) {
       if (err instanceof ParquetFooterError) return { reason: `${path}: ${err.message}`, index, bytes };
       throw err;

@@ -20,7 +20,7 @@
 import zlib from 'node:zlib';
 import type { DictionaryData, LeafColumn } from '../batch/column-batch.ts';
 import { Encoding } from './column-chunk.ts';
-import { nextField, skipField } from './chunk-footer.ts';
+import { nextField, skipField } from './thrift-reader.ts';
 import { RleDecodeError, bitWidth, decodeRleHybrid } from './rle.ts';
 import { SnappyDecodeError, snappyDecompress } from './snappy.ts';
 import { CT } from './thrift.ts';

@@ -1,20 +1,21 @@
-// A Parquet footer as a stitch needs it, read without building a tree, and the stitched footer
-// written from it (maintenance/stitch.ts). decodeFooter (footer.ts) builds the whole thrift tree
-// and a typed view: about 40 objects per column chunk, which made reading footers most of the
-// cost of stitching small files. Here one pass over the FileMetaData bytes notes
+// A Parquet footer as a stitch (maintenance/stitch.ts) and the column-chunk decoder
+// (decode-chunk.ts, the rewrite's column path) need it, read without building a tree, and the
+// stitched footer written from it. decodeFooter (footer.ts) builds the whole thrift tree and a
+// typed view: about 40 objects per column chunk, which made reading footers most of the cost of
+// stitching small files. Here one pass over the FileMetaData bytes notes
 //   - where each top-level field's value lies (schema, key-value metadata and column orders are
 //     then compared byte for byte, and copied byte for byte into the output),
 //   - num_rows, created_by, whether the footer is encrypted (field 8),
-//   - per row group: num_rows, the codec of each column chunk, the byte range its column chunks
-//     cover in the file (checked to lie back to back, as floe writes them), and where the row
-//     group's struct lies in the footer;
+//   - per row group: num_rows, each column chunk's place (type, path, codec, values, offsets),
+//     the byte range its column chunks cover in the file (checked to lie back to back, as floe
+//     writes them), and where the row group's struct lies in the footer;
 // and writeStitchedFooter transcodes each row group's struct into the output, changing only the
 // fields a move changes (the same rule as the tree path had: offsets shifted, ordinals renumbered,
 // page-index and bloom-filter references dropped) and copying every other value's bytes.
 //
 // Field ids are those of footer.ts's header (parquet.thrift). Thrift compact protocol: thrift.ts.
 import { ByteWriter } from './byte-writer.ts';
-import { ParquetFooterError, footerLength } from './footer.ts';
+import { PARQUET_MAGIC, ParquetFooterError, footerLength } from './footer.ts';
 import { CT } from './thrift.ts';
 
 /** A top-level FileMetaData field: its id, wire type and the byte range of its value. */
@@ -25,8 +26,26 @@ export interface FooterField {
   end: number;
 }
 
+/** A column chunk as the footer places it (what decode-chunk.ts needs to decode it). */
+export interface ChunkLayout {
+  /** Set when the chunk lives in another file. */
+  filePath?: string;
+  /** Physical type. */
+  type: number;
+  path: string[];
+  codec: number;
+  /** Level entries (values, nulls included) in the chunk. */
+  numValues: number;
+  totalCompressedSize: number;
+  dataPageOffset: number;
+  dictionaryPageOffset?: number;
+  indexPageOffset?: number;
+}
+
 export interface RowGroupLayout {
   numRows: number;
+  /** Its column chunks, in order. */
+  columns: ChunkLayout[];
   /** Byte range [start, end) of the row group's column chunks in the file. */
   start: number;
   end: number;
@@ -52,6 +71,7 @@ export interface FooterLayout {
 }
 
 const MAX_DEPTH = 64;
+const UTF8 = new TextDecoder();
 
 class Scanner {
   pos: number;
@@ -86,6 +106,12 @@ class Scanner {
   zigzag(): number {
     const v = this.varint();
     return v % 2 === 0 ? v / 2 : -(v + 1) / 2;
+  }
+
+  string(): string {
+    const n = this.varint();
+    this.advance(n);
+    return UTF8.decode(this.bytes.subarray(this.pos - n, this.pos));
   }
 
   /** Skips one value of a wire type (in a list, a boolean is one byte). */
@@ -171,11 +197,8 @@ export function scanFooter(bytes: Uint8Array, footerStart: number): FooterLayout
   for (let f = r.field(0); f; f = r.field(f.id)) {
     const start = r.pos;
     if (f.id === 3 && f.type === CT.I64) layout.numRows = r.zigzag();
-    else if (f.id === 6 && f.type === CT.BINARY) {
-      const n = r.varint();
-      r.advance(n);
-      layout.createdBy = new TextDecoder().decode(bytes.subarray(r.pos - n, r.pos));
-    } else if (f.id === 4 && f.type === CT.LIST) {
+    else if (f.id === 6 && f.type === CT.BINARY) layout.createdBy = r.string();
+    else if (f.id === 4 && f.type === CT.LIST) {
       const { n, elemType } = r.listHeader();
       if (elemType !== CT.STRUCT) throw new ParquetFooterError('bad Parquet footer: row_groups is not a list of structs');
       for (let i = 0; i < n; i++) layout.rowGroups.push(scanRowGroup(r, i, footerStart, layout));
@@ -192,6 +215,7 @@ export function scanFooter(bytes: Uint8Array, footerStart: number): FooterLayout
 /** The footer layout of a whole Parquet file in memory. */
 export function scanFileFooter(file: Uint8Array): FooterLayout {
   if (file.length < 12) throw new ParquetFooterError(`a Parquet file has at least 12 bytes, got ${file.length}`);
+  for (let i = 0; i < 4; i++) if (file[i] !== PARQUET_MAGIC[i]) throw new ParquetFooterError('not a Parquet file (no "PAR1" at the start)');
   const n = footerLength(file, file.length);
   const footerStart = file.length - 8 - n;
   return scanFooter(file.subarray(footerStart, file.length - 8), footerStart);
@@ -200,7 +224,7 @@ export function scanFileFooter(file: Uint8Array): FooterLayout {
 function scanRowGroup(r: Scanner, index: number, footerStart: number, layout: FooterLayout): RowGroupLayout {
   const problem = (why: string) => (layout.unstitchable ??= why);
   const structStart = r.pos;
-  const g: RowGroupLayout = { numRows: -1, start: 0, end: 0, compressedBytes: 0, codecs: [], structStart, structEnd: 0 };
+  const g: RowGroupLayout = { numRows: -1, columns: [], start: 0, end: 0, compressedBytes: 0, codecs: [], structStart, structEnd: 0 };
   let at: number | undefined;
   for (let f = r.field(0); f; f = r.field(f.id)) {
     if (f.id === 3 && f.type === CT.I64) g.numRows = r.zigzag();
@@ -208,11 +232,13 @@ function scanRowGroup(r: Scanner, index: number, footerStart: number, layout: Fo
       const { n } = r.listHeader();
       for (let c = 0; c < n; c++) {
         const chunk = scanColumnChunk(r, `row group ${index} column ${c}`);
-        if (chunk.elsewhere) problem(`row group ${index} column ${c} lives in another file`);
-        if (at === undefined) g.start = chunk.first;
-        else if (chunk.first !== at) problem(`row group ${index} column ${c} does not follow the previous column chunk`);
-        at = chunk.first + chunk.size;
-        g.compressedBytes += chunk.size;
+        g.columns.push(chunk);
+        const first = Math.min(chunk.dataPageOffset, chunk.dictionaryPageOffset ?? Infinity, chunk.indexPageOffset ?? Infinity);
+        if (chunk.filePath !== undefined) problem(`row group ${index} column ${c} lives in another file`);
+        if (at === undefined) g.start = first;
+        else if (first !== at) problem(`row group ${index} column ${c} does not follow the previous column chunk`);
+        at = first + chunk.totalCompressedSize;
+        g.compressedBytes += chunk.totalCompressedSize;
         g.codecs.push(chunk.codec);
       }
     } else r.skip(f.type);
@@ -225,28 +251,32 @@ function scanRowGroup(r: Scanner, index: number, footerStart: number, layout: Fo
   return g;
 }
 
-function scanColumnChunk(r: Scanner, what: string): { first: number; size: number; codec: number; elsewhere: boolean } {
-  let elsewhere = false;
-  let codec = -1;
-  let size = -1;
-  let data = -1;
-  let first = Infinity;
+function scanColumnChunk(r: Scanner, what: string): ChunkLayout {
+  const c: ChunkLayout = { type: -1, path: [], codec: -1, numValues: -1, totalCompressedSize: -1, dataPageOffset: -1 };
   for (let f = r.field(0); f; f = r.field(f.id)) {
-    if (f.id === 1 && f.type === CT.BINARY) elsewhere = true;
-    if (f.id !== 3 || f.type !== CT.STRUCT) {
-      r.skip(f.type);
-      continue;
-    }
-    for (let m = r.field(0); m; m = r.field(m.id)) {
-      if (m.id === 4 && m.type === CT.I32) codec = r.zigzag();
-      else if (m.id === 7 && m.type === CT.I64) size = r.zigzag();
-      else if (m.id === 9 && m.type === CT.I64) first = Math.min(first, (data = r.zigzag()));
-      else if ((m.id === 10 || m.id === 11) && m.type === CT.I64) first = Math.min(first, r.zigzag());
-      else r.skip(m.type);
+    if (f.id === 1 && f.type === CT.BINARY) c.filePath = r.string();
+    else if (f.id !== 3 || f.type !== CT.STRUCT) r.skip(f.type);
+    else {
+      for (let m = r.field(0); m; m = r.field(m.id)) {
+        if (m.id === 1 && m.type === CT.I32) c.type = r.zigzag();
+        else if (m.id === 3 && m.type === CT.LIST) {
+          const { n, elemType } = r.listHeader();
+          if (elemType !== CT.BINARY) throw new ParquetFooterError(`bad Parquet footer: ${what} path_in_schema is not a list of strings`);
+          for (let i = 0; i < n; i++) c.path.push(r.string());
+        } else if (m.id === 4 && m.type === CT.I32) c.codec = r.zigzag();
+        else if (m.id === 5 && m.type === CT.I64) c.numValues = r.zigzag();
+        else if (m.id === 7 && m.type === CT.I64) c.totalCompressedSize = r.zigzag();
+        else if (m.id === 9 && m.type === CT.I64) c.dataPageOffset = r.zigzag();
+        else if (m.id === 10 && m.type === CT.I64) c.indexPageOffset = r.zigzag();
+        else if (m.id === 11 && m.type === CT.I64) c.dictionaryPageOffset = r.zigzag();
+        else r.skip(m.type);
+      }
     }
   }
-  if (codec < 0 || size < 0 || data < 0) throw new ParquetFooterError(`bad Parquet footer: ${what} has no codec, size or data page offset`);
-  return { first, size, codec, elsewhere };
+  if (c.type < 0 || c.codec < 0 || c.numValues < 0 || c.totalCompressedSize < 0 || c.dataPageOffset < 0) {
+    throw new ParquetFooterError(`bad Parquet footer: ${what} lacks its column metadata (encrypted column?)`);
+  }
+  return c;
 }
 
 // ---- writing ----

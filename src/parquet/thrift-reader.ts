@@ -234,6 +234,26 @@ export class CompactReader {
   }
 }
 
+// ---- stepping through a struct without building it (page headers: decode-chunk.ts) ----
+
+/**
+ * The next field header of the struct being read at r.pos, whose previous field id was `last`
+ * (0 at its start): id * 16 + wire type, or -1 at its stop byte.
+ */
+export function nextField(r: CompactReader, last: number): number {
+  if (r.pos >= r.bytes.length) throw new ThriftDecodeError(`thrift: struct runs past the end at byte ${r.pos}`);
+  const b = r.bytes[r.pos++];
+  if (b === 0) return -1;
+  const id = b >> 4 === 0 ? r.int() : last + (b >> 4);
+  if (id < 0) throw new ThriftDecodeError(`thrift: negative field id ${id} at byte ${r.pos}`); // not in Parquet's structs
+  return id * 16 + (b & 0x0f);
+}
+
+/** Skips the value of a field of wire type `type` (a boolean field has none). */
+export function skipField(r: CompactReader, type: number): void {
+  if (type !== CT.TRUE && type !== CT.FALSE) r.value(type);
+}
+
 /** Decodes one struct at `offset`; `end` is the byte after it. */
 export function readThriftStruct(bytes: Uint8Array, offset = 0): { struct: ThriftStruct; end: number } {
   const r = new CompactReader(bytes, offset);

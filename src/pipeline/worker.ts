@@ -35,7 +35,7 @@ import { ValueError } from '../batch/errors.ts';
 import { KAFKA_HEADERS, KAFKA_KEY, KAFKA_OFFSET, KAFKA_PARTITION, KAFKA_TIMESTAMP, KAFKA_TOPIC } from '../schema/kafka-metadata.ts';
 import { JsonSchemaInferrer } from '../schema/infer-json.ts';
 import type { SchemaRuleError } from '../schema/errors.ts';
-import { DEFAULT_SCHEMA_LIMITS, UNLIMITED, reservedKeyOf, schemaRuleBroken } from '../schema/schema-rules.ts';
+import { UNLIMITED, reservedKeyOf, schemaRuleBroken } from '../schema/schema-rules.ts';
 import type { SchemaLimits } from '../schema/schema-rules.ts';
 import { catalogRefusal } from '../catalog/catalog-refusal.ts';
 import { errorMessageOf } from './dead-letters.ts';
@@ -183,7 +183,7 @@ export class ConnectorWorker {
       ? [KAFKA_TOPIC, KAFKA_PARTITION, KAFKA_OFFSET, KAFKA_TIMESTAMP, ...(t.kafkaKeyColumn ? [KAFKA_KEY] : []), ...(t.kafkaHeadersColumn ? [KAFKA_HEADERS] : [])]
       : [];
     this.reserved = new Set(this.metadataColumns);
-    this.limits = DEFAULT_SCHEMA_LIMITS;
+    this.limits = { maxDepth: t.maxNestingDepth, maxColumns: t.maxColumns };
   }
 
   /** A JSON schema inferrer seeded with a table's schema, under this connector's schema rules. */

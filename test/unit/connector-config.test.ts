@@ -109,3 +109,18 @@ test('kafka.reconnectTimeoutMs: absent by default (the source decides), an integ
   assert.equal(parseConnectorConfig(base, 'connectors/orders.yaml', {}).kafka.reconnectTimeoutMs, undefined);
   fails(base.replace('startFrom: earliest }', 'startFrom: earliest, reconnectTimeoutMs: -1 }'), /kafka\.reconnectTimeoutMs/);
 });
+
+test("table.maxNestingDepth and table.maxColumns: the schema rules' limits, 32 and 2000 by default; errors.outageTimeoutMs 5 min", () => {
+  const c = parseConnectorConfig(base, 'connectors/orders.yaml', {});
+  assert.deepEqual([c.table.maxNestingDepth, c.table.maxColumns, c.errors.outageTimeoutMs], [32, 2000, 300_000]);
+  const set = parseConnectorConfig(
+    base
+      .replace('  kafkaMetadataColumns: true', '  kafkaMetadataColumns: true\n  maxNestingDepth: 4\n  maxColumns: 50')
+      .replace('deadLetterTopic: orders.dlq }', 'deadLetterTopic: orders.dlq, outageTimeoutMs: 60000 }'),
+    'connectors/orders.yaml',
+    {},
+  );
+  assert.deepEqual([set.table.maxNestingDepth, set.table.maxColumns, set.errors.outageTimeoutMs], [4, 50, 60_000]);
+  fails(base.replace('  kafkaMetadataColumns: true', '  kafkaMetadataColumns: true\n  maxNestingDepth: 0'), /table\.maxNestingDepth/);
+  fails(base.replace('deadLetterTopic: orders.dlq }', 'deadLetterTopic: orders.dlq, outageTimeoutMs: -5 }'), /errors\.outageTimeoutMs/);
+});

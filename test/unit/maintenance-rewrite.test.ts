@@ -24,7 +24,6 @@ import { columnarLayout, rewriteColumnar, whyNotColumnar } from '../../src/maint
 import { encodeParquet } from '../../src/parquet/encode.ts';
 import type { EncodeOptions } from '../../src/parquet/encode.ts';
 import { scanFileFooter } from '../../src/parquet/footer-layout.ts';
-import { readFileChunkFooter } from '../../src/parquet/chunk-footer.ts';
 import { readFooter } from '../../src/parquet/footer.ts';
 import { encodeThriftStruct, readThriftStruct } from '../../src/parquet/thrift-reader.ts';
 import type { FooterLayout } from '../../src/parquet/footer-layout.ts';
@@ -323,7 +322,7 @@ test('column path: files not written by floe or of another layout are not taken;
   const f = encodeFile(io, 'mem://t/data/a.parquet', V1, [{ id: 1n, n: 1, x: 0.5, old_name: 'a', dropped: 'd', p: { a: 1 } }]);
   const bytes = io.files.get(f['file-path'])!;
   const layout = columnarLayout(V1, 't');
-  const footer = readFileChunkFooter(bytes);
+  const footer = scanFileFooter(bytes);
   assert.equal(whyNotColumnar(footer, layout), undefined);
   assert.match(whyNotColumnar({ ...footer, createdBy: 'parquet-mr version 1.13.1' }, layout)!, /not written by floe/);
   assert.match(whyNotColumnar({ ...footer, encrypted: true }, layout)!, /encrypted/);
@@ -339,9 +338,9 @@ test('column path: files not written by floe or of another layout are not taken;
   // a timestamp written as another unit is another schema
   const tsSchema = (type: 'timestamp' | 'timestamp_ns' | 'timestamptz'): Schema => ({ type: 'struct', 'schema-id': 0, fields: [{ id: 1, name: 't', required: false, type }] });
   const ts = encodeParquet(tsSchema('timestamp'), { tableName: 't', rowCount: 0, columns: new RecordBatchBuilder(tsSchema('timestamp'), 't').finish().columns }).bytes;
-  assert.equal(whyNotColumnar(readFileChunkFooter(ts), columnarLayout(tsSchema('timestamp'), 't')), undefined);
-  assert.match(whyNotColumnar(readFileChunkFooter(ts), columnarLayout(tsSchema('timestamp_ns'), 't'))!, /another schema/);
-  assert.match(whyNotColumnar(readFileChunkFooter(ts), columnarLayout(tsSchema('timestamptz'), 't'))!, /another schema/);
+  assert.equal(whyNotColumnar(scanFileFooter(ts), columnarLayout(tsSchema('timestamp'), 't')), undefined);
+  assert.match(whyNotColumnar(scanFileFooter(ts), columnarLayout(tsSchema('timestamp_ns'), 't'))!, /another schema/);
+  assert.match(whyNotColumnar(scanFileFooter(ts), columnarLayout(tsSchema('timestamptz'), 't'))!, /another schema/);
 
   // the first page turned into a data page v2: the column path stops there, handing the bytes over
   const chunk = footer.rowGroups[0].columns[0];
