@@ -175,12 +175,15 @@ export async function startConnector(cfg: ConnectorConfig, extra: Partial<Worker
 /** The CLI command: runs until a signal or a fatal error. Returns the process exit code. */
 export async function run(configFile: string, stopTimeoutMs = 30_000): Promise<number> {
   const cfg = loadConnectorConfig(configFile);
-  const running = await startConnector(cfg);
-  console.log(`floe[${cfg.name}] running: ${cfg.topics?.join(', ') ?? `/${cfg.topicPattern}/`} → ${cfg.table.name} (${cfg.catalog.type} catalog)`);
+  // listening before the start: a SIGTERM while the connector starts (checks, joining the group)
+  // stops it cleanly once it has started, instead of killing the process half way
   const signal = new Promise<string>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
+  console.log(`floe[${cfg.name}] starting`);
+  const running = await startConnector(cfg);
+  console.log(`floe[${cfg.name}] running: ${cfg.topics?.join(', ') ?? `/${cfg.topicPattern}/`} → ${cfg.table.name} (${cfg.catalog.type} catalog)`);
   const first = await Promise.race([signal.then((s) => ({ signal: s })), running.failed.then((error) => ({ error }))]);
   if ('error' in first) {
     console.error(`floe[${cfg.name}] stopped: ${first.error.message}`);

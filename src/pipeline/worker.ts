@@ -38,6 +38,8 @@ import type { SchemaRuleError } from '../schema/errors.ts';
 import { UNLIMITED, reservedKeyOf, schemaRuleBroken } from '../schema/schema-rules.ts';
 import type { SchemaLimits } from '../schema/schema-rules.ts';
 import { catalogRefusal } from '../catalog/catalog-refusal.ts';
+import { applyRenames, renamedFieldOf, renamesOf } from '../schema/renamed-columns.ts';
+import type { Renames } from '../schema/renamed-columns.ts';
 import { errorMessageOf } from './dead-letters.ts';
 import type { CatalogRefusedError } from '../catalog/catalog-refusal.ts';
 import type { AvroWriter } from '../decode/record-decoder.ts';
@@ -172,6 +174,7 @@ export class ConnectorWorker {
   private readonly reserved: ReadonlySet<string>;
   /** Limits of the schemas this connector writes (schema-rules.ts). */
   private readonly limits: SchemaLimits;
+  private readonly renamesByMetadata = new WeakMap<object, Renames | null>();
 
   constructor(options: WorkerOptions) {
     this.o = options;
@@ -184,6 +187,14 @@ export class ConnectorWorker {
       : [];
     this.reserved = new Set(this.metadataColumns);
     this.limits = { maxDepth: t.maxNestingDepth, maxColumns: t.maxColumns };
+  }
+
+  /** Columns another engine renamed in the table, from its schema history (cached per metadata). */
+  private renamesOf(t: TableState): Renames | undefined {
+    const m = t.open.table.metadata;
+    let r = this.renamesByMetadata.get(m);
+    if (r === undefined) this.renamesByMetadata.set(m, (r = renamesOf(m.schemas, m['current-schema-id']) ?? null));
+    return r ?? undefined;
   }
 
   /** A JSON schema inferrer seeded with a table's schema, under this connector's schema rules. */
@@ -518,6 +529,10 @@ export class ConnectorWorker {
           posRec = rec; // this table already has it
           continue;
         }
+        if (decoded.schema === undefined) {
+          const renames = this.renamesOf(t);
+          if (renames) applyRenames(decoded.value, renames);
+        }
         if (decoded.schema !== undefined || !jsonEvolve) {
           if (!ctSchemaOk || decoded.schema !== ctSchema) {
             if (decoded.schema !== undefined && (!t.knownSchemas.has(decoded.schema) || t.incompatible.has(decoded.schema))) break fast;
@@ -660,6 +675,11 @@ export class ConnectorWorker {
     }
     if (t.offsets.alreadyHas(key, rec.offset)) return; // this table already has it
 
+    // a plain JSON key of a column another engine renamed goes to the renamed column
+    if (!decoded.schema) {
+      const renames = this.renamesOf(t);
+      if (renames) applyRenames(decoded.value, renames);
+    }
     // schema: reconcile the writer schema (registry) or grow the inferred one (plain JSON)
     if (decoded.schema) {
       const bad = t.incompatible.get(decoded.schema);
@@ -727,6 +747,12 @@ export class ConnectorWorker {
     // JSON schema was checked record by record by its inferrer; it holds the metadata columns.)
     const inferred = schemaId === undefined && cfg.format === 'json';
     if (!inferred) {
+      const renames = this.renamesOf(t);
+      const renamed = renames && renamedFieldOf(incoming, renames);
+      if (renamed) {
+        t.incompatible.set(incoming, renamed);
+        return false;
+      }
       const broken = schemaRuleBroken(incoming, cfg.table.evolveSchema ? this.limits : UNLIMITED, this.reserved, cfg.table.evolveSchema ? t.open.schema : incoming);
       if (broken) {
         t.incompatible.set(incoming, broken);

@@ -30,7 +30,7 @@ export class IncompatibleValueError extends Error {
 }
 
 /** Which rule of schema-rules.ts a schema breaks. */
-export type SchemaRule = 'empty-name' | 'case-duplicate' | 'name-collision' | 'too-deep' | 'too-many-columns' | 'reserved-name';
+export type SchemaRule = 'empty-name' | 'case-duplicate' | 'name-collision' | 'too-deep' | 'too-many-columns' | 'reserved-name' | 'renamed-column';
 
 /**
  * A record's schema (inferred, or its writer schema) breaks a rule every table floe writes keeps

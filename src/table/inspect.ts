@@ -46,6 +46,8 @@ export interface TableReport {
 /** What a maintenance snapshot says it did (rewrite-files.ts writes these entries). */
 export interface MaintenanceSummary {
   action: string;
+  /** Compaction groups the snapshot committed together (absent before batched commits, and for a manifest rewrite). */
+  groups?: number;
   filesIn: number;
   filesOut: number;
   bytesIn: number;
@@ -57,7 +59,8 @@ function maintenanceOf(summary: Record<string, string>): MaintenanceSummary | un
   const action = summary['floe.maintenance.action'];
   if (action === undefined) return undefined;
   const n = (k: string) => Number(summary[`floe.maintenance.${k}`] ?? 0);
-  return { action, filesIn: n('files-in'), filesOut: n('files-out'), bytesIn: n('bytes-in'), bytesOut: n('bytes-out'), runId: summary['floe.maintenance.run-id'] };
+  const groups = summary['floe.maintenance.groups'];
+  return { action, ...(groups === undefined ? {} : { groups: Number(groups) }), filesIn: n('files-in'), filesOut: n('files-out'), bytesIn: n('bytes-in'), bytesOut: n('bytes-out'), runId: summary['floe.maintenance.run-id'] };
 }
 
 export async function inspectTable(table: LoadedTable, io: FileIO = fileIOFor(table.metadata.location, table.config)): Promise<TableReport> {

@@ -68,3 +68,36 @@ metricsPort: 0
     if (child.exitCode === null) child.kill('SIGKILL');
   }
 });
+
+test('SIGTERM while the connector is still starting: it starts, stops cleanly and exits 0', async () => {
+  const topic = uniqueName('floe-run-early');
+  await kafka.admin.createTopic(topic, { partitions: 1 });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-run-early-'));
+  const file = path.join(dir, 'c.yaml');
+  fs.writeFileSync(
+    file,
+    `
+name: run-early
+kafka: { brokers: ${JSON.stringify(brokers())}, groupId: ${topic}-g, sessionTimeoutMs: 10000 }
+format: json
+catalog: { type: sql, uri: catalog.db, warehouse: wh }
+topics: [${topic}]
+table: { name: t.events }
+metricsPort: 0
+`,
+  );
+  const child = spawn(process.execPath, [path.join(repo, 'bin/floe.ts'), 'run', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    await waitFor('the connector to say it is starting', () => /starting/.test(out), 60_000);
+    assert.doesNotMatch(out, /assigned/, 'still starting');
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, out);
+    assert.match(out, /SIGTERM: flushing, committing and leaving the group/);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+});

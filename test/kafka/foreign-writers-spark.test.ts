@@ -12,6 +12,7 @@ import { currentSchema, currentSnapshot } from '../../src/iceberg/metadata-updat
 import { runSpark, sparkTable } from '../helpers/spark.ts';
 import type { SparkOptions } from '../helpers/spark.ts';
 import { stackS3 } from '../helpers/stack.ts';
+import { readWithPyIceberg } from '../helpers/readers.ts';
 import { assertExactlyOnce, FloeProcess, kafkaRows, newScenario, produce, waitCovered, waitForLog } from './foreign-harness.ts';
 import type { Scenario } from './foreign-harness.ts';
 import { kafkaClients } from './helpers.ts';
@@ -93,6 +94,26 @@ for (const kind of ['sql', 'rest'] as const) {
     assert.equal((await kafkaRows(s, 'spark')).length, 1, "Spark's row is kept");
   });
 }
+
+test("sql: a column Spark renames while floe runs takes the records' field of the old name; no column of the old name comes back", async () => {
+  const s = await newScenario(kafka, 'fw-spark-rename', { kind: 'sql' });
+  const spark = sparkOptions(s);
+  const t = sparkTable(spark, s.table);
+  const p = new FloeProcess(s).start();
+  procs.push(p);
+  await produce(s, 60);
+  await waitCovered(s, [p]);
+  await runSpark(spark, [`ALTER TABLE ${t} RENAME COLUMN src TO source`]);
+  await produce(s, 60); // still {"n": ..., "src": "kafka"}
+  await waitCovered(s, [p]);
+  await p.stop();
+  await assertExactlyOnce(s);
+  const names = currentSchema((await head(s)).table.metadata).fields.map((f) => f.name);
+  assert.ok(names.includes('source') && !names.includes('src'), `columns: ${names.join(', ')}`);
+  const rows = await readWithPyIceberg({ catalog: s.reader, table: s.table, columns: ['n', 'source'], timeoutMs: 120_000 });
+  assert.equal(rows.rows.length, 120);
+  assert.deepEqual([...new Set(rows.rows.map((r) => r.source))], ['kafka'], 'every record, before and after the rename, in the renamed column');
+});
 
 /** The catalog part of a qualified Spark table name (procedures are called on it). */
 function sparkCatalog(qualified: string): string {

@@ -60,10 +60,11 @@ test('floe inspect: files and small files per partition (threshold named), maint
   assert.match(after.stdout, /small files: 2 of 2/);
   assert.match(after.stdout, /k=k0 {2}1 files \(1 small\) {2}40 rows/);
   const lines = after.stdout.split('\n');
-  const stitches = lines.filter((l) => /^ {6}maintenance stitch: 4 files → 1, [\d.]+ KiB → [\d.]+ KiB \(run [0-9a-f-]{36}\)$/.test(l));
-  assert.equal(stitches.length, 2, after.stdout);
-  // each replace snapshot's own line says "replace", and the maintenance line stands where a connector's lineage would be
-  for (const l of stitches) assert.match(lines[lines.indexOf(l) - 1], / replace {2}\+40 rows/);
+  // the pass committed both partitions' groups in one replace snapshot
+  const stitches = lines.filter((l) => /^ {6}maintenance stitch: 2 groups, 8 files → 2, [\d.]+ KiB → [\d.]+ KiB \(run [0-9a-f-]{36}\)$/.test(l));
+  assert.equal(stitches.length, 1, after.stdout);
+  // the replace snapshot's own line says "replace", and the maintenance line stands where a connector's lineage would be
+  for (const l of stitches) assert.match(lines[lines.indexOf(l) - 1], / replace {2}\+80 rows/);
   assert.match(after.stdout, /by connector c1 \(floe [\d.]+\): orders\[0\] 0\.\.79/, "the connector's own commit still shows its lineage");
   assert.equal((after.stdout.match(/by connector c1/g) ?? []).length, 1, 'the maintenance snapshots are not shown as connector commits');
 });
