@@ -55,7 +55,9 @@ export function printReport(name: string, r: TableReport, out: (l: string) => vo
     out(`  ${cur} ${s.id}  seq ${s.sequenceNumber}  ${new Date(s.timestampMs).toISOString()}  ${s.operation}  +${s.addedRecords} rows  total ${s.totalRecords ?? '?'}`);
     if (s.maintenance) {
       const mt = s.maintenance;
-      out(`      maintenance ${mt.action}: ${mt.groups !== undefined ? `${mt.groups} group${mt.groups === 1 ? '' : 's'}, ` : ''}${mt.filesIn} files → ${mt.filesOut}, ${mib(mt.bytesIn)} → ${mib(mt.bytesOut)}${mt.runId ? ` (run ${mt.runId})` : ''}`);
+      out(
+        `      maintenance ${mt.action}: ${mt.groups !== undefined ? `${mt.groups} group${mt.groups === 1 ? '' : 's'}, ` : ''}${mt.filesIn} files → ${mt.filesOut}, ${mib(mt.bytesIn)} → ${mib(mt.bytesOut)}${mt.runId ? ` (run ${mt.runId})` : ''}`,
+      );
     } else if (s.lineage) {
       const l = s.lineage;
       const ranges = l.ranges.map((x) => `${x.topic}[${x.partition}] ${x.from}..${x.to - 1n}`).join(', ');

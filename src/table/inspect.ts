@@ -60,7 +60,15 @@ function maintenanceOf(summary: Record<string, string>): MaintenanceSummary | un
   if (action === undefined) return undefined;
   const n = (k: string) => Number(summary[`floe.maintenance.${k}`] ?? 0);
   const groups = summary['floe.maintenance.groups'];
-  return { action, ...(groups === undefined ? {} : { groups: Number(groups) }), filesIn: n('files-in'), filesOut: n('files-out'), bytesIn: n('bytes-in'), bytesOut: n('bytes-out'), runId: summary['floe.maintenance.run-id'] };
+  return {
+    action,
+    ...(groups === undefined ? {} : { groups: Number(groups) }),
+    filesIn: n('files-in'),
+    filesOut: n('files-out'),
+    bytesIn: n('bytes-in'),
+    bytesOut: n('bytes-out'),
+    runId: summary['floe.maintenance.run-id'],
+  };
 }
 
 export async function inspectTable(table: LoadedTable, io: FileIO = fileIOFor(table.metadata.location, table.config)): Promise<TableReport> {
