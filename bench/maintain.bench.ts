@@ -16,12 +16,16 @@
 //   4. one compaction run, stitchSmallFiles, in a fresh process (child.ts stitch): files before
 //      and after, MB of input per CPU-second of that process (process.cpuUsage(), all threads,
 //      commits included), its peak RSS (VmHWM).
-//   5. scan after, as in 2: scan_speedup = before / after.
+//   5. scan after the stitch; then one compactTable run as floe maintain makes it (mode auto:
+//      the stitched files' many small row groups rewritten into full ones, child.ts compact),
+//      and the scan after that, as in 2: scan_speedup = before / after (the stitch-only figure
+//      is reported too).
 //   6. commit latency under maintenance: a connector-like writer (data files written, then
 //      commitBatch with an offsets range, one commit every --interval-ms) on a table of 8
 //      partitions, in blocks of --block-commits commits that alternate: maintenance paused /
-//      maintain() passes (stitch, expiry, orphan scan; under the lease) running back to back in
-//      another process on the same table (child.ts loop). commit_p99_ratio = p99 with / p99
+//      maintain() passes (stitch, expiry, orphan scan; under the lease) in another process on the
+//      same table, one every --pass-every-ms (2000: maintenance "every few seconds"; 0: back to
+//      back) (child.ts loop). commit_p99_ratio = p99 with / p99
 //      alone (the timed span is commitBatch only).
 //   7. commit latency growth: --growth-commits commits back to back (data files copied from a
 //      template, so the commits are all that is timed), a maintain() pass (stitch + expiry of
@@ -32,7 +36,7 @@
 // --commits (100; 25), --rows-per-file (1000: files of about 90 KB; 100 gives 9 KB files, where the
 // cost per file dominates: docs/decisions.md has both), --rewrite-groups (4; 2), --interval-ms (200),
 // --block-commits (40; 20), --blocks (4; 2) per condition, --growth-commits (2000; 300; 20000),
-// --maintain-every (100), --profile (node --cpu-prof of the stitch run, summarised), --keep (keep
+// --maintain-every (100), --pass-every-ms (2000), --profile (node --cpu-prof of the stitch run, summarised), --keep (keep
 // the temp dir). Readable lines on stderr as it goes; the LAST stdout line is one JSON object
 // with every figure and a verdict per target. The machine is often shared (other tests running):
 // the load average is printed at the start and the end; CPU-second figures suffer less from it
@@ -80,6 +84,7 @@ const cfg = {
   blocks: num('blocks', quick ? 2 : 4),
   growthCommits: num('growth-commits', quick ? 300 : full ? 20_000 : 2000),
   maintainEvery: num('maintain-every', 100),
+  passEveryMs: num('pass-every-ms', 2000),
   profile: flag('profile'),
   keep: flag('keep'),
 };
@@ -227,8 +232,17 @@ async function compaction(dir: string, python: string | undefined, result: Recor
       log(`  profile (${t.seconds} s): ${JSON.stringify(t.selfPercent)}\n    top functions: ${JSON.stringify(t.topFunctions)}`);
   }
 
+  log('scan after the stitch');
+  const scanStitched = duckdbScan(python, after.metadataLocation);
+  log('error' in scanStitched ? `  ${scanStitched.error}` : `  ${scanStitched.median_s} s (runs ${scanStitched.runs_s.join(', ')}), ${scanStitched.count} rows`);
+  // then a pass as floe maintain makes it (mode auto): a stitched file of many small row groups
+  // is rewritten into full row groups (compact-table.ts), what a partition that went cold gets
+  log('compaction: compactTable (auto, as floe maintain), after the stitch (fresh process)');
+  const compact = runChild(['compact', dir]);
+  log(`  ${compact.groups} group(s) ${JSON.stringify(compact.statuses)}, ${round(compact.bytesIn / 1e6, 1)} MB in ${compact.cpuS} CPU s; peak RSS ${compact.peakRssMB} MB`);
+  const afterAll = await liveDataFiles(catalog, SMALL);
   log('scan after');
-  const scanAfter = duckdbScan(python, after.metadataLocation);
+  const scanAfter = duckdbScan(python, afterAll.metadataLocation);
   log('error' in scanAfter ? `  ${scanAfter.error}` : `  ${scanAfter.median_s} s (runs ${scanAfter.runs_s.join(', ')}), ${scanAfter.count} rows`);
   let scanSpeedup: number | null = null;
   let scanNote: string | undefined;
@@ -251,6 +265,9 @@ async function compaction(dir: string, python: string | undefined, result: Recor
     rewrite_mb_per_s: rewriteMBps,
     ...(rewriteNote ? { rewrite_note: rewriteNote } : {}),
     scan_speedup: scanSpeedup,
+    scan_speedup_stitch_only: 'error' in scanBefore || 'error' in scanStitched ? null : round(scanBefore.median_s / scanStitched.median_s, 2),
+    files_after_rewrite: afterAll.files,
+    compact_after_stitch: compact,
     ...(scanNote ? { scan_note: scanNote } : {}),
     stitch,
     scan_before: scanBefore,
@@ -266,7 +283,7 @@ class LoopChild {
   readonly passes: Record<string, any>[] = [];
   private exited: Promise<number | null>;
   constructor(dir: string) {
-    this.proc = spawn(process.execPath, [child, 'loop', dir], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc = spawn(process.execPath, [child, 'loop', dir, String(cfg.passEveryMs)], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     this.proc.stderr.on('data', (d) => (stderr = (stderr + String(d)).slice(-4000)));
     this.exited = new Promise((r) =>
@@ -330,7 +347,7 @@ async function commitLatency(dir: string, result: Record<string, unknown>): Prom
     }
   };
   log(
-    `commit latency: a writer committing ${rows} rows (8 files) with commitBatch every ${cfg.intervalMs} ms; ${cfg.blocks} blocks of ${cfg.blockCommits} commits alone and ${cfg.blocks} with maintain() passes looping in another process, alternating`,
+    `commit latency: a writer committing ${rows} rows (8 files) with commitBatch every ${cfg.intervalMs} ms; ${cfg.blocks} blocks of ${cfg.blockCommits} commits alone and ${cfg.blocks} with maintain() passes in another process (one every ${cfg.passEveryMs} ms), alternating`,
   );
   const warm: number[] = [];
   await runBlock(10, warm, []);

@@ -3,13 +3,16 @@
 //
 //   node bench/maintain/child.ts stitch <dir>        one stitchSmallFiles run on the small-files
 //                                                    table; prints one JSON line
+//   node bench/maintain/child.ts compact <dir>       one compactTable run (mode auto, as floe maintain)
+//                                                    on the small-files table; prints one JSON line
 //   node bench/maintain/child.ts groups <dir> <k>    the first k+1 planned groups of that table,
 //                                                    each stitched (stitchDataFiles) and then
 //                                                    rewritten (rewrite-compaction.ts) without a
 //                                                    commit, outputs deleted; group 0 warms up
 //                                                    and is not counted; prints one JSON line
-//   node bench/maintain/child.ts loop <dir>          maintain() passes on the commits table in a
-//                                                    loop, driven by stdin lines "run", "pause",
+//   node bench/maintain/child.ts loop <dir> [ms]     maintain() passes on the commits table, one
+//                                                    every [ms] (default 2000: "every few
+//                                                    seconds"), driven by stdin lines "run", "pause",
 //                                                    "stop"; answers "running", "paused",
 //                                                    "stopped" and one "pass {json}" per pass
 import readline from 'node:readline';
@@ -17,6 +20,7 @@ import { maintain } from '../../src/cli/maintain.ts';
 import { currentSchema, currentSnapshot } from '../../src/iceberg/metadata-updates.ts';
 import type { DataFile } from '../../src/iceberg/data-file.ts';
 import { fileIOFor } from '../../src/io/resolve-file-io.ts';
+import { compactTable } from '../../src/maintenance/compact-table.ts';
 import { planCompaction } from '../../src/maintenance/compaction-plan.ts';
 import { stitchSmallFiles } from '../../src/maintenance/stitch-compaction.ts';
 import { stitchDataFiles } from '../../src/maintenance/stitch.ts';
@@ -140,6 +144,7 @@ async function loopRun(): Promise<void> {
     ctl.want = 'stop';
     wake?.();
   });
+  const everyMs = Number(arg ?? 2000);
   let passes = 0;
   let state: 'running' | 'paused' | undefined;
   while (ctl.want !== 'stop') {
@@ -161,12 +166,34 @@ async function loopRun(): Promise<void> {
     } catch (err) {
       say(`pass ${JSON.stringify({ n: ++passes, error: (err as Error).message })}`);
     }
+    // the next pass a few seconds after this one began (a "pause" or "stop" cuts the wait short)
+    const left = everyMs - (performance.now() - w0);
+    if (left > 0 && ctl.want === 'run') {
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, left);
+        wake = () => {
+          clearTimeout(t);
+          r();
+        };
+      });
+    }
   }
   say('stopped');
   await catalog.close?.();
 }
 
+/** One compactTable run as `floe maintain` does it (mode auto): files stitched with many small row groups are rewritten. */
+async function compactRun(): Promise<void> {
+  const catalog = openCatalog(dir);
+  const c0 = process.cpuUsage();
+  const { groups } = await compactTable(catalog, tableId(SMALL));
+  const statuses: Record<string, number> = {};
+  for (const g of groups) statuses[`${g.action ?? '-'} ${g.status}`] = (statuses[`${g.action ?? '-'} ${g.status}`] ?? 0) + 1;
+  say({ cpuS: round(cpuSecondsSince(c0), 3), groups: groups.length, statuses, bytesIn: groups.reduce((n, g) => n + (g.status === 'committed' ? g.group.bytes : 0), 0), peakRssMB: memoryMB().hwm });
+}
+
 if (mode === 'stitch') await stitchRun();
+else if (mode === 'compact') await compactRun();
 else if (mode === 'groups') await groupsRun();
 else if (mode === 'loop') await loopRun();
 else throw new Error(`bench/maintain/child.ts: unknown mode ${mode} (stitch, groups, loop)`);

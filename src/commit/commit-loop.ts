@@ -44,7 +44,7 @@ export interface CommitPlan<R> {
 
 export interface CommitLoopOptions {
   maxAttempts?: number;
-  /** Backoff before attempt n+1 (default: 25 ms · 2^n, jittered, at most 2 s). */
+  /** Backoff before attempt n+1 (default: none after the first conflict, then 25 ms · 2^n, jittered, at most 2 s). */
   backoffMs?: (attempt: number) => number;
 }
 
@@ -60,7 +60,10 @@ export function outcomeOf(err: unknown): 'conflict' | 'unknown' {
 
 export async function commitWithRetry<R>(catalog: Catalog, id: TableIdentifier, plan: CommitPlan<R>, options: CommitLoopOptions = {}): Promise<Committed<R>> {
   const maxAttempts = options.maxAttempts ?? 10;
-  const backoff = options.backoffMs ?? ((n: number) => Math.min(2000, 25 * 2 ** n) * (0.5 + Math.random()));
+  // The first retry after a conflict goes at once: the table was just reloaded, and a writer
+  // that lost to one other commit (a maintenance replace, another connector) most likely wins
+  // now; backing off then is for contention that lasts.
+  const backoff = options.backoffMs ?? ((n: number) => (n === 1 ? 0 : Math.min(2000, 25 * 2 ** n) * (0.5 + Math.random())));
   let uncertain = false;
   let table = await catalog.loadTable(id);
   for (let attempt = 1; ; attempt++) {
@@ -99,6 +102,7 @@ export async function commitWithRetry<R>(catalog: Catalog, id: TableIdentifier, 
       const what = error instanceof CommitStateUnknownError || outcomeOf(error) === 'unknown' ? 'outcomes unknown' : 'conflicts';
       throw new CommitConflictError(`${plan.describe} gave up after ${attempt} attempts (${what}): ${(error as Error).message}`, error);
     }
-    await new Promise((r) => setTimeout(r, backoff(attempt)));
+    const wait = backoff(attempt);
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   }
 }

@@ -30,7 +30,7 @@ import { fileIOFor } from '../io/resolve-file-io.ts';
 import type { FooterLayout } from '../parquet/footer-layout.ts';
 import type { ParquetEncoder } from '../table/table-writer.ts';
 import type { CompactionGroup, CompactionPlanOptions } from './compaction-plan.ts';
-import { planCompaction } from './compaction-plan.ts';
+import { DEFAULT_MAX_ROW_GROUPS, DEFAULT_MIN_ROW_GROUP_BYTES, planCompaction } from './compaction-plan.ts';
 import { defaultSortOrder, rewriteDataFiles } from './rewrite-compaction.ts';
 import { rewriteGroups } from './rewrite-files.ts';
 import type { RewriteFilesResult } from './rewrite-files.ts';
@@ -39,8 +39,6 @@ import type { StitchInput } from './stitch.ts';
 import { readSnapshotFiles } from './table-files.ts';
 import type { ManifestCache } from './table-files.ts';
 
-export const DEFAULT_MAX_ROW_GROUPS = 64;
-export const DEFAULT_MIN_ROW_GROUP_BYTES = 1024 * 1024;
 export const DEFAULT_COMMIT_GROUPS = 100;
 export const DEFAULT_COMMIT_INTERVAL_MS = 60_000;
 
@@ -136,6 +134,9 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, option
     properties: table.metadata.properties,
     deleteFiles: files.deletes,
     unpartitionedSpecIds: table.metadata['partition-specs'].filter((s) => s.fields.length === 0).map((s) => s['spec-id']),
+    // a stitch cannot merge row groups: a stitch-only run leaves fragmented partitions alone
+    maxRowGroups: options.mode === 'stitch' ? Infinity : options.maxRowGroups,
+    minRowGroupBytes: options.minRowGroupBytes,
   });
   const schema = currentSchema(table.metadata);
   const sortOrder = defaultSortOrder(table) !== undefined;

@@ -10,6 +10,12 @@
 // file), and a partition reaches k files in one round; a later round with new small files
 // starts again from the files then present.
 //
+// A partition already at k files (nothing to join) whose small files together hold more than
+// `maxRowGroups` row groups (their split offsets) averaging under `minRowGroupBytes` is one group
+// as well: its files were stitched from many small commits, and a rewrite (compact-table.ts
+// chooses it for such groups) merges their row groups into full ones, which is what makes a
+// scan of a partition that went cold fast. Stitch-only runs turn this off (maxRowGroups Infinity).
+//
 // Partitions where a live delete file could apply (same spec and partition, or a delete of an
 // unpartitioned spec, which applies everywhere) are left out: joining files does not apply
 // deletes, and position deletes name files by path.
@@ -17,6 +23,9 @@ import type { DataFile } from '../iceberg/data-file.ts';
 import { partitionKey as key } from './table-files.ts';
 
 export const DEFAULT_TARGET_FILE_SIZE = 512 * 1024 * 1024;
+/** More row groups than this in a group's files, averaging under DEFAULT_MIN_ROW_GROUP_BYTES, are rewritten. */
+export const DEFAULT_MAX_ROW_GROUPS = 64;
+export const DEFAULT_MIN_ROW_GROUP_BYTES = 1024 * 1024;
 
 export interface PlanFile {
   dataFile: DataFile;
@@ -36,6 +45,10 @@ export interface CompactionPlanOptions {
   unpartitionedSpecIds?: number[];
   /** At most this many groups (largest saving first); default all. */
   maxGroups?: number;
+  /** A partition with nothing to join is still a group when its files hold more row groups than this (default 64) ... */
+  maxRowGroups?: number;
+  /** ... averaging under this many bytes (default 1 MiB). */
+  minRowGroupBytes?: number;
 }
 
 export interface CompactionGroup {
@@ -93,12 +106,18 @@ export function planCompaction(files: PlanFile[], options: CompactionPlanOptions
   }
   const groups: CompactionGroup[] = [];
   for (const small of byPartition.values()) {
-    if (small.length < 2) continue;
     small.sort((a, b) => (a.sequenceNumber ?? 0) - (b.sequenceNumber ?? 0) || (a.dataFile['file-path'] < b.dataFile['file-path'] ? -1 : 1));
     const sizes = small.map((f) => f.dataFile['file-size-in-bytes']);
     const total = sizes.reduce((a, b) => a + b, 0);
     const k = Math.max(1, Math.ceil(total / target));
-    if (k >= small.length) continue; // already as few files as the target allows
+    if (k >= small.length) {
+      // as few files as the target allows; but many small row groups in them: one group, rewritten
+      const rowGroups = small.reduce((n, f) => n + Math.max(1, f.dataFile['split-offsets']?.length ?? 1), 0);
+      if (rowGroups > (options.maxRowGroups ?? DEFAULT_MAX_ROW_GROUPS) && total / rowGroups < (options.minRowGroupBytes ?? DEFAULT_MIN_ROW_GROUP_BYTES)) {
+        groups.push({ specId: small[0].specId, partition: small[0].dataFile.partition, files: small.map((f) => f.dataFile), bytes: total });
+      }
+      continue;
+    }
     let at = 0;
     for (const n of balancedRuns(sizes, k)) {
       const run = small.slice(at, at + n);

@@ -76,3 +76,26 @@ test('convergence: n small files of B bytes become about ceil(B / target) files'
   const total = files.reduce((a, b) => a + b, 0);
   assert.ok(files.length <= Math.ceil(total / 1000) + 1, `${files.length} files for ${total} bytes`);
 });
+
+test('a partition with nothing to join but many small row groups is one group (to be rewritten), unless turned off', () => {
+  const fragmented = (size: number, rowGroups: number, partition: unknown[] = ['a']): PlanFile => {
+    const f = file(size, partition);
+    f.dataFile['split-offsets'] = Array.from({ length: rowGroups }, (_, i) => 4 + i * Math.floor(size / rowGroups));
+    return f;
+  };
+  const target = 64 << 20;
+  // one stitched file of 100 row groups of 50 KB: a group of one
+  const one = planCompaction([fragmented(5_000_000, 100)], { targetBytes: target });
+  assert.deepEqual(
+    one.map((g) => g.files.length),
+    [1],
+  );
+  // 64 row groups or fewer, or row groups of 1 MiB and more: left alone
+  assert.deepEqual(planCompaction([fragmented(5_000_000, 64)], { targetBytes: target }), []);
+  assert.deepEqual(planCompaction([fragmented(200 << 20, 100)], { targetBytes: 512 << 20 }), []);
+  // the row groups of a partition's files count together
+  assert.equal(planCompaction([fragmented(2_000_000, 40, ['b']), fragmented(2_000_000, 40, ['b'])], { targetBytes: 2_500_000 })[0]?.files.length, 2);
+  // a stitch-only run turns it off; a file without split offsets counts as one row group
+  assert.deepEqual(planCompaction([fragmented(5_000_000, 100)], { targetBytes: target, maxRowGroups: Infinity }), []);
+  assert.deepEqual(planCompaction([file(5_000_000)], { targetBytes: target }), []);
+});
