@@ -264,3 +264,24 @@ test('bad payloads: truncated and malformed', () => {
     'invalid-payload',
   );
 });
+
+test('a string field with invalid UTF-8 is an invalid payload, not a value with U+FFFD (protobufjs decodes strings strictly)', () => {
+  const { schema, writer } = setup();
+  const decode = compileProtobufDecoder(schema.messageAt([1]));
+  const good = writer.encode(writer.fromObject({ s: 'héllo ☃' })).finish();
+  assert.equal(decode(good).s, 'héllo ☃');
+  // the same message with the string's bytes broken: "h" then 0xC3 0x28 (a lead byte without its continuation)
+  const bad = Uint8Array.from(good);
+  const at = Buffer.from(bad).indexOf(Buffer.from('héllo ☃'));
+  assert.ok(at > 0);
+  bad[at + 1] = 0xc3;
+  bad[at + 2] = 0x28;
+  assert.throws(
+    () => decode(bad),
+    (e: unknown) => e instanceof DecodeError && e.reason === 'invalid-payload' && /utf-8/i.test(e.message),
+  );
+  // and at an offset (after a Confluent frame's header)
+  const framed = Uint8Array.from([0, 0, 0, 0, 0, 0, ...bad]);
+  assert.throws(() => decode(framed, 6), /utf-8/i);
+  assert.equal(decode(Uint8Array.from([9, 9, ...good]), 2).s, 'héllo ☃');
+});
