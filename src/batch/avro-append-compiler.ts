@@ -29,6 +29,7 @@ import { decimalParams, fixedLength, primitiveKind } from '../iceberg/types.ts';
 import { Emitter, isPlainObject } from './append-compiler.ts';
 import type { LeafPlan, Plan } from './append-compiler.ts';
 import type { LeafBuilder } from './leaf-builder.ts';
+import { FloeError } from '../errors.ts';
 
 /** Reads one Avro record from `r` into the leaves; throws (leaving partial entries) if it cannot. */
 export type AvroAppendFn = (r: AvroReadState, extras?: readonly unknown[]) => void;
@@ -36,7 +37,11 @@ export type AvroAppendFn = (r: AvroReadState, extras?: readonly unknown[]) => vo
 /** Thrown inside generated code: "not this way" (the caller rolls back and takes the object path). */
 const FALLBACK = new Error('record left to the object path');
 
-class Unsupported extends Error {}
+class Unsupported extends FloeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('fatal', message, options);
+  }
+}
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;

@@ -1,14 +1,14 @@
 // The error a record gets when one of its values does not fit the table's schema.
 // The message names the table, the column path (a.b.element.c), the expected Iceberg type and
 // what was given, so that a dead-letter reason is useful on its own.
+import { FloeError } from '../errors.ts';
 
-export class ValueError extends Error {
+export class ValueError extends FloeError {
   readonly table: string;
   readonly column: string;
   readonly expected: string;
   constructor(table: string, column: string, expected: string, value: unknown, reason?: string) {
-    super(`table ${table}, column "${column}": expected ${expected}, got ${preview(value)}${reason ? ` (${reason})` : ''}`);
-    this.name = 'ValueError';
+    super('bad-record', `table ${table}, column "${column}": expected ${expected}, got ${preview(value)}${reason ? ` (${reason})` : ''}`);
     this.table = table;
     this.column = column;
     this.expected = expected;

@@ -5,15 +5,15 @@
 // instead of the connector stopping at every restart. Anything else (5xx without such a type,
 // timeouts, conflicts) is an outage or a race and is retried as before.
 import { RestCatalogError } from './rest-catalog.ts';
+import { FloeError } from '../errors.ts';
 
 const REFUSAL_TYPES = /^(ValidationException|IllegalArgumentException|BadRequestException)$/;
 
 /** A change the catalog refused: what it said. */
-export class CatalogRefusedError extends Error {
+export class CatalogRefusedError extends FloeError {
   readonly reason = 'catalog-refused';
   constructor(message: string, cause: unknown) {
-    super(message, { cause });
-    this.name = 'CatalogRefusedError';
+    super('bad-record', message, { cause });
   }
 }
 

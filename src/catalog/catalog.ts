@@ -2,6 +2,7 @@
 // place a commit becomes visible. REST and the embedded SQL catalog implement it.
 import type { Schema } from '../iceberg/types.ts';
 import type { PartitionSpec, SortOrder, TableMetadata, TableRequirement, TableUpdate } from '../iceberg/table-metadata.ts';
+import { FloeError } from '../errors.ts';
 
 export interface TableIdentifier {
   namespace: string[];
@@ -43,31 +44,27 @@ export interface Catalog {
   close?(): Promise<void>;
 }
 
-export class CommitConflictError extends Error {
+export class CommitConflictError extends FloeError {
   constructor(message: string, cause?: unknown) {
-    super(message, { cause });
-    this.name = 'CommitConflictError';
+    super('conflict', message, { cause });
   }
 }
 
-export class CommitStateUnknownError extends Error {
+export class CommitStateUnknownError extends FloeError {
   constructor(message: string, cause?: unknown) {
-    super(message, { cause });
-    this.name = 'CommitStateUnknownError';
+    super('unknown-outcome', message, { cause });
   }
 }
 
-export class NoSuchTableError extends Error {
+export class NoSuchTableError extends FloeError {
   constructor(id: TableIdentifier) {
-    super(`table does not exist: ${[...id.namespace, id.name].join('.')}`);
-    this.name = 'NoSuchTableError';
+    super('fatal', `table does not exist: ${[...id.namespace, id.name].join('.')}`);
   }
 }
 
-export class CatalogUnreachableError extends Error {
+export class CatalogUnreachableError extends FloeError {
   constructor(url: string, cause?: unknown) {
-    super(`catalog unreachable at ${url}: ${(cause as Error)?.message ?? cause}`, { cause });
-    this.name = 'CatalogUnreachableError';
+    super('retryable', `catalog unreachable at ${url}: ${(cause as Error)?.message ?? cause}`, { cause });
   }
 }
 
@@ -81,23 +78,20 @@ export function parseTableName(name: string): TableIdentifier {
   return { namespace: parts.slice(0, -1), name: parts[parts.length - 1] };
 }
 
-export class NoSuchNamespaceError extends Error {
+export class NoSuchNamespaceError extends FloeError {
   constructor(namespace: string[], cause?: unknown) {
-    super(`namespace does not exist: ${namespace.join('.')}`, { cause });
-    this.name = 'NoSuchNamespaceError';
+    super('fatal', `namespace does not exist: ${namespace.join('.')}`, { cause });
   }
 }
 
-export class TableAlreadyExistsError extends Error {
+export class TableAlreadyExistsError extends FloeError {
   constructor(id: TableIdentifier, cause?: unknown) {
-    super(`table already exists: ${tableName(id)}`, { cause });
-    this.name = 'TableAlreadyExistsError';
+    super('conflict', `table already exists: ${tableName(id)}`, { cause });
   }
 }
 
-export class NamespaceAlreadyExistsError extends Error {
+export class NamespaceAlreadyExistsError extends FloeError {
   constructor(namespace: string[], cause?: unknown) {
-    super(`namespace already exists: ${namespace.join('.')}`, { cause });
-    this.name = 'NamespaceAlreadyExistsError';
+    super('conflict', `namespace already exists: ${namespace.join('.')}`, { cause });
   }
 }

@@ -24,6 +24,7 @@ import {
   type TableIdentifier,
 } from './catalog.ts';
 import { authFromProperties, type AuthRequest, type RestAuth } from './rest-auth.ts';
+import { FloeError } from '../errors.ts';
 
 export interface RestCatalogOptions {
   /** Catalog name (for logs and metrics). */
@@ -46,13 +47,12 @@ export interface RestCatalogOptions {
 }
 
 /** Any other error answer from the REST server, with its status and Iceberg error type. */
-export class RestCatalogError extends Error {
+export class RestCatalogError extends FloeError {
   readonly status: number;
   readonly type?: string;
   readonly url: string;
   constructor(method: string, url: string, status: number, type: string | undefined, message: string) {
-    super(`${method} ${url} failed: HTTP ${status}${type ? ` ${type}` : ''}: ${message}`);
-    this.name = 'RestCatalogError';
+    super(status >= 500 || status === 429 || status === 408 ? 'retryable' : 'fatal', `${method} ${url} failed: HTTP ${status}${type ? ` ${type}` : ''}: ${message}`);
     this.status = status;
     this.type = type;
     this.url = url;

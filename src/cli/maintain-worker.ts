@@ -18,6 +18,7 @@
 // Metrics (maintenance-metrics.ts) on /metrics, liveness on /healthz, readiness (the catalog
 // answers) on /readyz, through src/server/server.ts.
 import path from 'node:path';
+import { loggerFor } from './log.ts';
 import { Registry } from 'prom-client';
 import type { Catalog } from '../catalog/catalog.ts';
 import type { MaintenanceConfig, MaintenanceTableEntry } from '../config/maintenance-config.ts';
@@ -120,7 +121,7 @@ export class MaintenanceWorker {
     this.#config = o.config;
     this.#catalog = o.catalog;
     this.#metrics = o.metrics;
-    this.#log = o.log ?? { info: (m) => console.log(`floe[maintain] ${m}`), warn: (m) => console.warn(`floe[maintain] ${m}`) };
+    this.#log = o.log ?? loggerFor('maintain');
     this.#random = o.random ?? Math.random;
     this.#lease = o.lease;
   }
@@ -306,7 +307,7 @@ export async function maintainWorker(configFile: string, options: { stopTimeoutM
   const catalog = catalogFromConfig(cfg.catalog, path.dirname(path.resolve(configFile)));
   const registry = new Registry();
   const metrics = new MaintenanceMetrics(registry);
-  const log: WorkerLog = { info: (m) => console.log(`floe[maintain] ${m}`), warn: (m) => console.warn(`floe[maintain] ${m}`) };
+  const log = loggerFor('maintain');
   const worker = new MaintenanceWorker({ config: cfg, catalog, metrics, log, lease: options.lease });
   const controller = new AbortController();
   let stopSignal: (name: string) => void = () => undefined;
@@ -353,7 +354,7 @@ export async function maintainWorker(configFile: string, options: { stopTimeoutM
     stopping.then((signal) => ({ signal })),
   ]);
   if ('crashed' in first) {
-    console.error(`floe[maintain] stopped: ${first.crashed.message}`);
+    log.error(`stopped: ${first.crashed.message}`);
     controller.abort();
     await closeAll();
     return 1;
@@ -373,8 +374,8 @@ export async function maintainWorker(configFile: string, options: { stopTimeoutM
     log.info('stopped');
     return 0;
   }
-  console.error(
-    `floe[maintain] ${outcome === 'timeout' ? `did not stop within ${formatDuration(stopTimeoutMs)}` : `stop failed: ${outcome.message}`}; a lease still held expires by itself, a cut-off write is left for orphan cleanup`,
+  log.error(
+    `${outcome === 'timeout' ? `did not stop within ${formatDuration(stopTimeoutMs)}` : `stop failed: ${outcome.message}`}; a lease still held expires by itself, a cut-off write is left for orphan cleanup`,
   );
   // the pass still running must not keep the process alive past the bound
   setTimeout(() => process.exit(1), 1000).unref();

@@ -29,6 +29,7 @@ import { compactTable } from '../maintenance/compact-table.ts';
 import type { CompactOutcome } from '../maintenance/compact-table.ts';
 import { rewriteManifests } from '../maintenance/rewrite-manifests.ts';
 import { readSnapshotFiles } from '../maintenance/table-files.ts';
+import { FloeError, kindOf } from '../errors.ts';
 
 export interface MaintainOptions {
   dryRun?: boolean;
@@ -73,11 +74,10 @@ export interface MaintainSummary {
 }
 
 /** A pass that failed after it took the lease: what it did until then is in `summary`. */
-export class MaintainError extends Error {
+export class MaintainError extends FloeError {
   readonly summary: MaintainSummary;
   constructor(summary: MaintainSummary, cause: unknown) {
-    super(cause instanceof Error ? cause.message : String(cause), { cause });
-    this.name = 'MaintainError';
+    super(kindOf(cause), cause instanceof Error ? cause.message : String(cause), { cause });
     this.summary = summary;
   }
 }

@@ -20,6 +20,7 @@ import { demoEvents } from './demo-events.ts';
 import { embeddedCatalog, DEFAULT_WAREHOUSE_DIR } from './embedded.ts';
 import { printReport } from './inspect.ts';
 import { startConnector } from './run.ts';
+import { FloeError } from '../errors.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEMO_CONNECTOR_FILE = path.join(REPO, 'connectors', 'demo.yaml');
@@ -92,7 +93,11 @@ function sum(m: Map<number, bigint>): bigint {
 
 const fmt = (n: number | bigint) => n.toLocaleString('en-US');
 
-export class QuickstartError extends Error {}
+export class QuickstartError extends FloeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('fatal', message, options);
+  }
+}
 
 export async function quickstart(o: QuickstartOptions = {}): Promise<number> {
   const own = o.interrupted ? undefined : signals();

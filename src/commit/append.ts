@@ -23,6 +23,7 @@ import type { FileIO } from '../io/file-io.ts';
 import { fileIOFor } from '../io/resolve-file-io.ts';
 import { commitWithRetry } from './commit-loop.ts';
 import type { CommitPlan } from './commit-loop.ts';
+import { FloeError, kindOf } from '../errors.ts';
 
 export interface AppendOptions {
   /** FileIO for the table's files; default: chosen from the table location and catalog config. */
@@ -111,10 +112,9 @@ export async function appendFiles(catalog: Catalog, id: TableIdentifier, files: 
 }
 
 /** A failure while writing an attempt's manifests (not a refusal): the data files are kept. */
-class BuildFailed extends Error {
+class BuildFailed extends FloeError {
   constructor(cause: unknown) {
-    super((cause as Error)?.message ?? String(cause), { cause });
-    this.name = 'BuildFailed';
+    super(kindOf(cause), (cause as Error)?.message ?? String(cause), { cause });
   }
 }
 

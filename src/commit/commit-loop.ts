@@ -9,11 +9,14 @@
 //                        again, but from then on nothing this plan wrote may be deleted (a
 //                        late-landing attempt could reference it);
 //   refused           -> the plan itself gives up (it throws from build: a fenced writer, an
-//                        incompatible schema): its error passes through, after abandon().
-// Attempts are bounded; the last conflict ends in CommitConflictError.
+//                        incompatible schema), or the catalog refuses the change for good (an
+//                        error of kind fatal or bad-record): the error passes through, after
+//                        abandon().
+// The error kinds (src/errors.ts) tell these apart. Attempts are bounded; running out ends in
+// CommitGaveUpError: `retryable` (later, from a new plan) after conflicts, `unknown-outcome`
+// when an attempt may still land.
 import type { Catalog, LoadedTable, TableIdentifier } from '../catalog/catalog.ts';
-import { CommitConflictError, CommitStateUnknownError } from '../catalog/catalog.ts';
-import { RequirementFailedError } from '../iceberg/metadata-updates.ts';
+import { FloeError, kindOf } from '../errors.ts';
 import type { TableRequirement, TableUpdate } from '../iceberg/table-metadata.ts';
 
 /** What one attempt asks the catalog to do. No updates: nothing to commit, `result` of the table as it is. */
@@ -53,9 +56,24 @@ export interface Committed<R> {
   attempts: number;
 }
 
-/** How a failed commitTable call ended. */
-export function outcomeOf(err: unknown): 'conflict' | 'unknown' {
-  return err instanceof CommitConflictError || err instanceof RequirementFailedError ? 'conflict' : 'unknown';
+/** The loop ran out of attempts. `lastConflict`: the last attempt lost to another writer. */
+export class CommitGaveUpError extends FloeError {
+  readonly lastConflict: boolean;
+  constructor(message: string, uncertain: boolean, lastConflict: boolean, cause: unknown) {
+    super(uncertain ? 'unknown-outcome' : 'retryable', message, { cause });
+    this.lastConflict = lastConflict;
+  }
+}
+
+/** True when a commit failed because other writers kept moving the table (conflicts to the end). */
+export function lostToOtherWriters(err: unknown): boolean {
+  return err instanceof CommitGaveUpError ? err.lastConflict : kindOf(err) === 'conflict';
+}
+
+/** A commit the catalog refused for good: no retry helps, and the change was not applied. */
+function refusedForGood(err: unknown): boolean {
+  const kind = kindOf(err);
+  return kind === 'fatal' || kind === 'bad-record';
 }
 
 export async function commitWithRetry<R>(catalog: Catalog, id: TableIdentifier, plan: CommitPlan<R>, options: CommitLoopOptions = {}): Promise<Committed<R>> {
@@ -82,14 +100,19 @@ export async function commitWithRetry<R>(catalog: Catalog, id: TableIdentifier, 
     } catch (err) {
       error = err;
     }
+    if (refusedForGood(error)) {
+      await plan.abandon?.({ error, refused: true, uncertain });
+      throw error;
+    }
+    const conflict = kindOf(error) === 'conflict';
     try {
       table = await catalog.loadTable(id);
     } catch (loadErr) {
-      if (outcomeOf(error) === 'unknown') uncertain = true;
+      if (!conflict) uncertain = true;
       await plan.abandon?.({ error: loadErr, refused: false, uncertain });
       throw loadErr;
     }
-    if (outcomeOf(error) === 'unknown') {
+    if (!conflict) {
       uncertain = true;
       const landed = plan.landed?.(table);
       if (landed !== undefined) return { result: landed, attempts: attempt };
@@ -99,8 +122,8 @@ export async function commitWithRetry<R>(catalog: Catalog, id: TableIdentifier, 
     }
     if (attempt >= maxAttempts) {
       await plan.abandon?.({ error, refused: false, uncertain });
-      const what = error instanceof CommitStateUnknownError || outcomeOf(error) === 'unknown' ? 'outcomes unknown' : 'conflicts';
-      throw new CommitConflictError(`${plan.describe} gave up after ${attempt} attempts (${what}): ${(error as Error).message}`, error);
+      const what = conflict ? 'conflicts' : 'outcomes unknown';
+      throw new CommitGaveUpError(`${plan.describe} gave up after ${attempt} attempts (${what}): ${(error as Error).message}`, uncertain, conflict, error);
     }
     const wait = backoff(attempt);
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));

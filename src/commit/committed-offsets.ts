@@ -24,6 +24,7 @@ import type { Snapshot, TableMetadata } from '../iceberg/table-metadata.ts';
 import { parseJson, stringifyJson } from '../iceberg/json.ts';
 import { formatOffsets, OFFSETS_KEY_PREFIX, offsetsKey, parseOffsets } from './offsets-map.ts';
 import type { OffsetsMap } from './offsets-map.ts';
+import { FloeError } from '../errors.ts';
 
 /** Table property holding a connector's floor: {"snapshot-id": <id>, "offsets": <offsets map>}. */
 export const FLOOR_KEY_PREFIX = 'floe.kafka-offsets-floor.';
@@ -59,10 +60,9 @@ export interface ResolvedOffsets {
 }
 
 /** main's history cannot say which of the connector's records the table holds. */
-export class OffsetsUnknownError extends Error {
+export class OffsetsUnknownError extends FloeError {
   constructor(message: string) {
-    super(message);
-    this.name = 'OffsetsUnknownError';
+    super('fatal', message);
   }
 }
 

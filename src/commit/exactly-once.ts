@@ -16,6 +16,7 @@ import { formatOffsets, getOffset, offsetsKey, withOffsets } from './offsets-map
 import { connectorsOf, floorKey, formatFloor, resolveOffsets } from './committed-offsets.ts';
 import { lineageSummary } from './lineage.ts';
 import type { OffsetsMap } from './offsets-map.ts';
+import { FloeError } from '../errors.ts';
 
 export interface OffsetRange {
   topic: string;
@@ -27,13 +28,12 @@ export interface OffsetRange {
 }
 
 /** The table has moved past (or away from) where this batch starts: another worker owns it. */
-export class FencedError extends Error {
+export class FencedError extends FloeError {
   readonly table: string;
   /** Partitions whose table offset differs from the batch start, with the table's offset. */
   readonly moved: { topic: string; partition: number; expected: bigint; actual: bigint }[];
   constructor(table: string, moved: FencedError['moved']) {
-    super(`fenced on ${table}: ${moved.map((m) => `${m.topic}[${m.partition}] is at ${m.actual} in the table, batch starts at ${m.expected}`).join('; ')}`);
-    this.name = 'FencedError';
+    super('conflict', `fenced on ${table}: ${moved.map((m) => `${m.topic}[${m.partition}] is at ${m.actual} in the table, batch starts at ${m.expected}`).join('; ')}`);
     this.table = table;
     this.moved = moved;
   }

@@ -4,13 +4,13 @@
 // value is described. Each file's Reader adds the typed reads it needs.
 import fs from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { FloeError } from '../errors.ts';
 
-export class ConfigError extends Error {
+export class ConfigError extends FloeError {
   readonly file: string;
   readonly key: string;
   constructor(file: string, key: string, message: string) {
-    super(`${file}: ${key ? `${key}: ` : ''}${message}`);
-    this.name = 'ConfigError';
+    super('fatal', `${file}: ${key ? `${key}: ` : ''}${message}`);
     this.file = file;
     this.key = key;
   }

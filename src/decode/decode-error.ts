@@ -1,5 +1,6 @@
 // Why a record could not be decoded. Every failure on the decode path is one of these, so the
 // caller can route the record to the dead-letter topic with a stable reason code.
+import { FloeError } from '../errors.ts';
 
 export type DecodeReason =
   /** first byte is not the Confluent magic byte 0 */
@@ -17,15 +18,14 @@ export type DecodeReason =
   /** the registry could not be reached or answered with a server error (retry, not a dead letter) */
   | 'registry-unavailable';
 
-export class DecodeError extends Error {
+export class DecodeError extends FloeError {
   readonly reason: DecodeReason;
   readonly schemaId: number | undefined;
   /** The message without the reason prefix. */
   readonly detail: string;
 
   constructor(reason: DecodeReason, detail: string, options?: { schemaId?: number; cause?: unknown }) {
-    super(`${reason}: ${detail}`, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'DecodeError';
+    super(reason === 'registry-unavailable' ? 'retryable' : 'bad-record', `${reason}: ${detail}`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.reason = reason;
     this.detail = detail;
     this.schemaId = options?.schemaId;

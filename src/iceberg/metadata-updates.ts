@@ -4,12 +4,12 @@ import type { Schema } from './types.ts';
 import { highestFieldId } from './schema.ts';
 import { METADATA_PREVIOUS_VERSIONS_MAX as PREVIOUS_VERSIONS_MAX } from './table-properties.ts';
 import type { PartitionSpec, Snapshot, SortOrder, TableMetadata, TableRequirement, TableUpdate } from './table-metadata.ts';
+import { FloeError } from '../errors.ts';
 
-export class RequirementFailedError extends Error {
+export class RequirementFailedError extends FloeError {
   readonly requirement: TableRequirement;
   constructor(requirement: TableRequirement, message: string) {
-    super(`commit requirement ${requirement.type} failed: ${message}`);
-    this.name = 'RequirementFailedError';
+    super('conflict', `commit requirement ${requirement.type} failed: ${message}`);
     this.requirement = requirement;
   }
 }

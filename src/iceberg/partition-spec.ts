@@ -14,12 +14,15 @@ import type { Transform, TransformFn } from './transforms.ts';
 import { canTransform, parseTransform, transformFn, transformResultType, transformToString } from './transforms.ts';
 import type { FieldEntry } from './schema.ts';
 import { findFieldByName, findFieldEntry, findFieldEntryByName } from './schema.ts';
+import { FloeError } from '../errors.ts';
 
 /** Partition field ids start after this in a table without partition fields (v1 used 1000+). */
 export const PARTITION_DATA_ID_START = 1000;
 
-export class PartitionSpecError extends Error {
-  override name = 'PartitionSpecError';
+export class PartitionSpecError extends FloeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('fatal', message, options);
+  }
 }
 
 export interface PartitionExpression {

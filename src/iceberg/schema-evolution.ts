@@ -15,27 +15,29 @@ import type { IcebergType, ListType, MapType, NestedField, PrimitiveType, Schema
 import { decimalParams, decimalType } from './types.ts';
 import type { FieldSpec, IdSource, ListSpec, MapSpec, StructSpec, TypeSpec } from './schema.ts';
 import { assignIds, highestFieldId, idSource } from './schema.ts';
+import { FloeError } from '../errors.ts';
 
 export type SchemaChange =
   | { kind: 'add-column'; path: string; fieldId: number; type: IcebergType }
   | { kind: 'widen-type'; path: string; fieldId: number; from: PrimitiveType; to: PrimitiveType }
   | { kind: 'make-optional'; path: string; fieldId: number };
 
-export class IncompatibleSchemaChangeError extends Error {
-  override name = 'IncompatibleSchemaChangeError';
+export class IncompatibleSchemaChangeError extends FloeError {
   readonly path: string;
   readonly from: string;
   readonly to: string;
+  /** The dead letter's reason code. */
+  readonly reason = 'incompatible-schema';
   /** Why the change is not allowed, when more can be said than "from → to". */
-  readonly reason: string | undefined;
-  constructor(path: string, from: IcebergType | TypeSpec | string, to: IcebergType | TypeSpec | string, reason?: string) {
+  readonly why: string | undefined;
+  constructor(path: string, from: IcebergType | TypeSpec | string, to: IcebergType | TypeSpec | string, why?: string) {
     const f = typeof from === 'string' ? from : specToString(from);
     const t = typeof to === 'string' ? to : specToString(to);
-    super(`incompatible schema change at ${path}: ${f} → ${t}${reason ? ` (${reason})` : ''}`);
+    super('bad-record', `incompatible schema change at ${path}: ${f} → ${t}${why ? ` (${why})` : ''}`);
     this.path = path;
     this.from = f;
     this.to = t;
-    this.reason = reason;
+    this.why = why;
   }
 }
 

@@ -3,6 +3,7 @@
 // to a schema described by names and types, and validate a schema read from JSON.
 import type { IcebergType, ListType, MapType, NestedField, PrimitiveType, Schema, StructType } from './types.ts';
 import { decimalParams, fixedLength } from './types.ts';
+import { FloeError } from '../errors.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Walking
@@ -210,8 +211,10 @@ export function assignFreshIds(spec: StructSpec | FieldSpec[], options: { schema
 // ---------------------------------------------------------------------------------------------
 // Validation of JSON
 
-export class SchemaValidationError extends Error {
-  override name = 'SchemaValidationError';
+export class SchemaValidationError extends FloeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('fatal', message, options);
+  }
 }
 
 const PRIMITIVES: ReadonlySet<string> = new Set([

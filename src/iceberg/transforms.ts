@@ -26,6 +26,7 @@ import { decimalParams, primitiveKind, typeToString } from './types.ts';
 import type { PartitionSpec } from './table-metadata.ts';
 import { murmur3Bytes, murmur3Int, murmur3Long, murmur3Utf8 } from './murmur3.ts';
 import { findField } from './schema.ts';
+import { FloeError } from '../errors.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Transforms and their names
@@ -33,8 +34,10 @@ import { findField } from './schema.ts';
 export type Transform =
   { kind: 'identity' } | { kind: 'bucket'; numBuckets: number } | { kind: 'truncate'; width: number } | { kind: 'year' } | { kind: 'month' } | { kind: 'day' } | { kind: 'hour' } | { kind: 'void' };
 
-export class UnknownTransformError extends Error {
-  override name = 'UnknownTransformError';
+export class UnknownTransformError extends FloeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('fatal', message, options);
+  }
 }
 
 const WITH_PARAM = /^(\w+)\[(\d+)\]$/;
@@ -115,8 +118,10 @@ export function canTransform(transform: string | Transform, sourceType: IcebergT
   }
 }
 
-export class TransformTypeError extends Error {
-  override name = 'TransformTypeError';
+export class TransformTypeError extends FloeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('fatal', message, options);
+  }
 }
 
 function checkApplicable(t: Transform, sourceType: IcebergType): void {

@@ -1,5 +1,6 @@
 // FileIO: the one interface through which floe reads and writes table files. The catalog's
 // metadata files, manifests and data files all go through it.
+import { FloeError } from '../errors.ts';
 
 export interface FileIO {
   /** Reads a whole file. Throws NotFoundError when it does not exist. */
@@ -35,11 +36,10 @@ export interface UnfinishedWrite {
   abort(): Promise<void>;
 }
 
-export class NotFoundError extends Error {
+export class NotFoundError extends FloeError {
   readonly location: string;
   constructor(location: string, cause?: unknown) {
-    super(`file not found: ${location}`, { cause });
-    this.name = 'NotFoundError';
+    super('fatal', `file not found: ${location}`, { cause });
     this.location = location;
   }
 }

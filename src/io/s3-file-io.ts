@@ -34,6 +34,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { NotFoundError, type FileIO, type FileIOProperties, type OutputFile, type UnfinishedWrite } from './file-io.ts';
+import { FloeError } from '../errors.ts';
 
 export const S3_SCHEMES: readonly string[] = ['s3', 's3a', 's3n'];
 
@@ -50,21 +51,19 @@ export function parseS3Location(location: string): S3Location {
 }
 
 /** The object store could not be reached at all (connection refused, DNS, timeout). */
-export class StorageUnreachableError extends Error {
+export class StorageUnreachableError extends FloeError {
   readonly endpoint: string;
   constructor(endpoint: string, cause: unknown) {
-    super(`S3 endpoint ${endpoint} unreachable: ${describe(cause)}`, { cause });
-    this.name = 'StorageUnreachableError';
+    super('retryable', `S3 endpoint ${endpoint} unreachable: ${describe(cause)}`, { cause });
     this.endpoint = endpoint;
   }
 }
 
 /** Any other failure of an S3 request, naming the operation, the location and the endpoint. */
-export class StorageError extends Error {
+export class StorageError extends FloeError {
   readonly status?: number;
   constructor(message: string, status: number | undefined, cause: unknown) {
-    super(message, { cause });
-    this.name = 'StorageError';
+    super(status === undefined || status >= 500 || status === 429 || status === 408 ? 'retryable' : 'fatal', message, { cause });
     this.status = status;
   }
 }

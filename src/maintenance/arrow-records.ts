@@ -15,12 +15,12 @@
 import * as arrow from 'apache-arrow';
 import type { IcebergType, NestedField, Schema } from '../iceberg/types.ts';
 import { decimalParams, fixedLength, primitiveKind } from '../iceberg/types.ts';
+import { FloeError } from '../errors.ts';
 
 /** The file's column does not hold the table's type (and no promotion leads from one to the other). */
-export class ProjectionError extends Error {
+export class ProjectionError extends FloeError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ProjectionError';
+    super('fatal', message);
   }
 }
 

@@ -20,6 +20,7 @@ import { commitWithRetry } from '../commit/commit-loop.ts';
 import { parseJson } from '../iceberg/json.ts';
 import { currentSnapshot } from '../iceberg/metadata-updates.ts';
 import type { TableRequirement, TableUpdate } from '../iceberg/table-metadata.ts';
+import { FloeError } from '../errors.ts';
 
 export const LEASE_REF = 'floe-maintenance-lease';
 export const LEASE_PROPERTY = 'floe.maintenance.lease';
@@ -49,10 +50,10 @@ export function leaseOf(table: LoadedTable): Lease | undefined {
   return { owner: v.owner, until: v.until };
 }
 
-class LeaseRefused extends Error {
+class LeaseRefused extends FloeError {
   readonly outcome: LeaseOutcome;
   constructor(outcome: LeaseOutcome) {
-    super('lease refused');
+    super('conflict', 'lease refused');
     this.outcome = outcome;
   }
 }

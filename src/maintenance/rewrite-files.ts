@@ -7,7 +7,10 @@
 // The snapshot's manifests: one new manifest per partition spec with the outputs ADDED; each
 // manifest that holds an input rewritten with that input DELETED and its other live entries
 // EXISTING (snapshot ids and sequence numbers kept); every other manifest carried forward
-// unchanged.
+// unchanged, but for a manifest without a live entry (every entry DELETED by an earlier
+// snapshot), which is left out, as Java's MergingSnapshotProducer does ("only keep manifests that
+// have live data files or that were written by this commit"): readers that read every entry
+// (DuckDB) paid for 10,000 dead entries after a stitch of 10,000 files.
 //
 // Sequence numbers: each group's outputs take the largest data sequence number of its inputs
 // (Iceberg's RewriteFiles with a fixed data sequence number), not the new snapshot's. An equality
@@ -35,7 +38,7 @@ import { connectorsOf, resolveOffsets } from '../commit/committed-offsets.ts';
 import { formatOffsets, offsetsKey } from '../commit/offsets-map.ts';
 import type { Catalog, LoadedTable, TableIdentifier } from '../catalog/catalog.ts';
 import { tableName } from '../catalog/catalog.ts';
-import { commitWithRetry, outcomeOf } from '../commit/commit-loop.ts';
+import { commitWithRetry, lostToOtherWriters } from '../commit/commit-loop.ts';
 import type { CommitPlan } from '../commit/commit-loop.ts';
 import type { DataFile } from '../iceberg/data-file.ts';
 import { ADDED, DELETED, EXISTING, manifestSummary, writeManifest } from '../iceberg/manifest.ts';
@@ -50,6 +53,7 @@ import type { FileIO } from '../io/file-io.ts';
 import { fileIOFor } from '../io/resolve-file-io.ts';
 import { partitionKey, readSnapshotFiles } from './table-files.ts';
 import type { LiveFile, ManifestCache, SnapshotFiles } from './table-files.ts';
+import { FloeError } from '../errors.ts';
 
 /** One group of a commit: `inputs` (all of spec `specId`) replaced by `outputs`. */
 export interface RewriteGroup {
@@ -86,10 +90,9 @@ export type RewriteFilesResult =
   | { status: 'unknown'; error: unknown; attempts: number };
 
 /** The plan refuses on this head (the inputs are gone, deletes apply): give the group up. */
-class GiveUp extends Error {
+class GiveUp extends FloeError {
   constructor(reason: string) {
-    super(reason);
-    this.name = 'GiveUp';
+    super('conflict', reason);
   }
 }
 
@@ -138,7 +141,7 @@ function checkInputs(live: Map<string, LiveFile>, files: SnapshotFiles, req: Rew
     const f = live.get(input['file-path']);
     if (!f) throw new GiveUp(`${input['file-path']} is no longer live (compacted or deleted by another writer)`);
     if (f.specId !== req.specId) throw new GiveUp(`${input['file-path']} is in spec ${f.specId}, not ${req.specId}`);
-    keys.add(partitionKey(f.specId, f.dataFile.partition));
+    if (files.deletes.length > 0) keys.add(partitionKey(f.specId, f.dataFile.partition));
     maxSeq = Math.max(maxSeq, f.sequenceNumber);
   }
   for (const d of files.deletes) {
@@ -229,12 +232,13 @@ export async function rewriteGroups(req: RewriteGroupsRequest): Promise<RewriteF
           const added = () => of.flatMap(({ group, seq }) => group.outputs.map((dataFile): ManifestEntry => ({ status: ADDED, snapshotId, sequenceNumber: seq, fileSequenceNumber: null, dataFile })));
           manifests.push(await manifestOf(key, specId, added, 'm0'));
         }
-        // manifests holding an input: rewritten; the others carried forward
+        // manifests holding an input: rewritten; the others carried forward, but for those
+        // with no live entry (all DELETED by an earlier snapshot: nothing for a reader)
         let k = 1;
         for (const { manifest, entries } of files.manifests) {
           const lost = manifest.content === 0 ? entries.filter((e) => e.status !== DELETED && inputPaths.has(e.dataFile['file-path'])) : [];
           if (lost.length === 0) {
-            manifests.push(manifest);
+            if (entries.some((e) => e.status !== DELETED)) manifests.push(manifest);
             continue;
           }
           const key = `rewritten/${manifest.manifestPath}/${lost.map((e) => e.dataFile['file-path']).join('\n')}`;
@@ -336,6 +340,6 @@ async function manifestPaths(io: FileIO, snapshot: Snapshot): Promise<string[]> 
 function failedResult(error: unknown, uncertain: boolean, attempts: number): RewriteFilesResult {
   if (uncertain) return { status: 'unknown', error, attempts };
   if (error instanceof GiveUp) return { status: 'gave-up', reason: error.message, attempts };
-  if (outcomeOf(error) === 'conflict') return { status: 'gave-up', reason: `main moved again: ${(error as Error).message}`, attempts };
+  if (lostToOtherWriters(error)) return { status: 'gave-up', reason: `main moved again: ${(error as Error).message}`, attempts };
   return { status: 'failed', error, attempts };
 }

@@ -27,7 +27,7 @@
 import { landedSnapshot, mainSnapshotChange, newSnapshot } from '../commit/main-snapshot.ts';
 import type { Catalog, LoadedTable, TableIdentifier } from '../catalog/catalog.ts';
 import { tableName } from '../catalog/catalog.ts';
-import { commitWithRetry, outcomeOf } from '../commit/commit-loop.ts';
+import { commitWithRetry, lostToOtherWriters } from '../commit/commit-loop.ts';
 import type { CommitPlan } from '../commit/commit-loop.ts';
 import { DELETED, EXISTING, manifestSummary, writeManifest } from '../iceberg/manifest.ts';
 import type { ManifestEntry } from '../iceberg/manifest.ts';
@@ -284,7 +284,7 @@ export async function rewriteManifests(catalog: Catalog, id: TableIdentifier, op
     return { status: 'committed', table: result.table, snapshot: result.snapshot, attempts: n, ...counts };
   } catch (error) {
     if (uncertain) return { status: 'unknown', error, attempts };
-    if (outcomeOf(error) === 'conflict') return { status: 'gave-up', reason: `main moved again: ${(error as Error).message}`, attempts };
+    if (lostToOtherWriters(error)) return { status: 'gave-up', reason: `main moved again: ${(error as Error).message}`, attempts };
     return { status: 'failed', error, attempts };
   }
 }

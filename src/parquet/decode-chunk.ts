@@ -25,20 +25,19 @@ import { RleDecodeError, bitWidth, decodeRleHybrid } from './rle.ts';
 import { SnappyDecodeError, snappyDecompress } from './snappy.ts';
 import { CT } from './thrift.ts';
 import { CompactReader, ThriftDecodeError } from './thrift-reader.ts';
+import { FloeError } from '../errors.ts';
 
 /** A page, encoding or codec floe does not write: read the file another way. */
-export class UnsupportedPageError extends Error {
+export class UnsupportedPageError extends FloeError {
   constructor(message: string) {
-    super(message);
-    this.name = 'UnsupportedPageError';
+    super('fatal', message);
   }
 }
 
 /** The chunk's bytes are malformed (sizes, counts or values that do not add up). */
-export class PageDecodeError extends Error {
+export class PageDecodeError extends FloeError {
   constructor(message: string, cause?: unknown) {
-    super(message, { cause });
-    this.name = 'PageDecodeError';
+    super('fatal', message, { cause });
   }
 }
 

@@ -22,6 +22,7 @@
 
 import type { ThriftList, ThriftStruct, ThriftValue } from './thrift-reader.ts';
 import { ThriftDecodeError, encodeThriftStruct, readThriftStruct } from './thrift-reader.ts';
+import { FloeError } from '../errors.ts';
 
 export const PARQUET_MAGIC = new TextEncoder().encode('PAR1');
 const utf8 = new TextDecoder();
@@ -91,10 +92,9 @@ export interface ParquetFooter {
   raw: ThriftStruct;
 }
 
-export class ParquetFooterError extends Error {
+export class ParquetFooterError extends FloeError {
   constructor(message: string, cause?: unknown) {
-    super(message, { cause });
-    this.name = 'ParquetFooterError';
+    super('fatal', message, { cause });
   }
 }
 

@@ -9,6 +9,7 @@
 // of 8. Only the final bit-packed group may be padded (the reader knows the value count).
 
 import type { ByteWriter } from './byte-writer.ts';
+import { FloeError } from '../errors.ts';
 
 export function bitWidth(maxValue: number): number {
   let w = 0;
@@ -71,10 +72,9 @@ function writeBitPacked(values: Uint8Array | Int32Array, start: number, end: num
 }
 
 /** The hybrid's bytes end before `count` values were read, or a run is malformed. */
-export class RleDecodeError extends Error {
+export class RleDecodeError extends FloeError {
   constructor(message: string) {
-    super(message);
-    this.name = 'RleDecodeError';
+    super('fatal', message);
   }
 }
 

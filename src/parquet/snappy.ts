@@ -7,6 +7,7 @@
 //   copy1   := tag (off>>8)<<5 | (len-4)<<2 | 1, off & 0xff (len 4..11, off < 2048)
 //   copy2   := tag (len-1)<<2 | 2, offset as 2 bytes LE (len 1..64)
 //   copy4   := tag (len-1)<<2 | 3, offset as 4 bytes LE (len 1..64)
+import { FloeError } from '../errors.ts';
 
 const HASH_BITS = 14;
 
@@ -70,10 +71,9 @@ export function snappyCompress(src: Uint8Array): Uint8Array {
   return out.subarray(0, op);
 }
 
-export class SnappyDecodeError extends Error {
+export class SnappyDecodeError extends FloeError {
   constructor(message: string) {
-    super(message);
-    this.name = 'SnappyDecodeError';
+    super('fatal', message);
   }
 }
 

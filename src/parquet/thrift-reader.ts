@@ -11,6 +11,7 @@
 
 import { ByteWriter } from './byte-writer.ts';
 import { CT } from './thrift.ts';
+import { FloeError } from '../errors.ts';
 
 export type ThriftValue = boolean | number | bigint | Uint8Array | ThriftList | ThriftMap | ThriftStruct;
 
@@ -40,10 +41,9 @@ export interface ThriftMap {
   entries: [ThriftValue, ThriftValue][];
 }
 
-export class ThriftDecodeError extends Error {
+export class ThriftDecodeError extends FloeError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ThriftDecodeError';
+    super('fatal', message);
   }
 }
 

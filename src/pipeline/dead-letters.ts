@@ -26,9 +26,8 @@
 //
 // The producer is a small interface so this file does not depend on the Kafka client: the
 // adapter in src/kafka/ turns `DeadLetterMessage` into its client's message shape.
-import { DecodeError } from '../decode/decode-error.ts';
-import { RegistryAuthError } from '../decode/schema-registry.ts';
-import { IncompatibleSchemaChangeError } from '../iceberg/schema-evolution.ts';
+import { kindOf } from '../errors.ts';
+import { ConnectorStoppedError } from './connector-stopped.ts';
 import type { Counter } from 'prom-client';
 
 /** A header of a produced message; a null value is a header with no value (Kafka allows it). */
@@ -90,26 +89,6 @@ const FLOE_HEADERS = new Set([
 /** `floe.error.message` is cut to this many UTF-8 bytes (an ellipsis marks the cut). */
 export const MAX_ERROR_MESSAGE_BYTES = 4096;
 
-/** The connector stops on a bad record (errors.tolerance is none, an incompatible schema change and onIncompatibleSchema is stop, or a tombstone and errors.tombstones is fail). */
-export class ConnectorStoppedError extends Error {
-  readonly connector: string;
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: bigint;
-  readonly errorClass: string;
-  readonly reason: string | undefined;
-  constructor(connector: string, record: SourceRecord, errorClass: string, reason: string | undefined, detail: string, why: string, cause: unknown) {
-    super(`connector ${connector} stopped at ${record.topic}[${record.partition}] offset ${record.offset}: ${errorClass}${reason ? ` (${reason})` : ''}: ${detail} [${why}]`, { cause });
-    this.name = 'ConnectorStoppedError';
-    this.connector = connector;
-    this.topic = record.topic;
-    this.partition = record.partition;
-    this.offset = BigInt(record.offset);
-    this.errorClass = errorClass;
-    this.reason = reason;
-  }
-}
-
 /** The error's class name: its `name` when set, else its constructor's name. */
 export function errorClassOf(error: unknown): string {
   if (error instanceof Error) {
@@ -150,19 +129,6 @@ export function truncateUtf8(s: string, maxBytes: number): Buffer {
   // step back over UTF-8 continuation bytes (10xxxxxx) so no character is split
   while (end > 0 && (b[end] & 0xc0) === 0x80) end--;
   return Buffer.concat([b.subarray(0, end), ellipsis]);
-}
-
-/**
- * True when the error is not the record's fault and the pipeline must retry instead of
- * dead-lettering (the schema registry is down). `add` rethrows such errors as they are.
- */
-export function isTransient(error: unknown): boolean {
-  return error instanceof DecodeError && error.reason === 'registry-unavailable';
-}
-
-/** True when the error is no record's fault and must stop the connector (the registry refused floe's credentials). */
-export function isFatal(error: unknown): boolean {
-  return error instanceof RegistryAuthError;
 }
 
 function toBuffer(b: Uint8Array | string): Buffer {
@@ -335,15 +301,15 @@ export class DeadLetterQueue {
 
   /**
    * Queue a record that cannot land. Throws ConnectorStoppedError instead when the
-   * configuration says to stop on this error; rethrows a transient error (registry down) as it
-   * is, since that is not the record's fault and must be retried, and a fatal one (the registry
-   * refused floe's credentials), since no record is at fault and the connector must stop.
+   * configuration says to stop on this error. An error whose kind is not `bad-record` is no
+   * record's fault (the registry is down: retry; it refused floe's credentials: stop) and is
+   * rethrown as it is.
    */
   add(record: SourceRecord, error: unknown): void {
-    if (isTransient(error) || isFatal(error)) throw error;
+    if (kindOf(error) !== 'bad-record') throw error;
     const errorClass = errorClassOf(error);
     const reason = errorReasonOf(error);
-    const schemaChange = error instanceof IncompatibleSchemaChangeError || errorClass === 'IncompatibleSchemaChangeError';
+    const schemaChange = reason === 'incompatible-schema';
     const tombstone = record.value === null || record.value === undefined;
     const stopWhy = tombstone
       ? this.tombstones === 'fail'
@@ -358,7 +324,7 @@ export class DeadLetterQueue {
           : undefined;
     if (stopWhy !== undefined) {
       const detail = truncateUtf8(error instanceof Error ? error.message : String(error), MAX_ERROR_MESSAGE_BYTES).toString('utf8');
-      throw new ConnectorStoppedError(this.connector, record, errorClass, reason, detail, stopWhy, error);
+      throw new ConnectorStoppedError(this.connector, `${errorClass}${reason ? ` (${reason})` : ''}: ${detail} [${stopWhy}]`, { at: record, errorClass, reason, cause: error });
     }
     const built = deadLetterMessage(this.connector, record, error);
     const message = this.#maxMessageBytes === undefined ? built : fitDeadLetter(built, this.#maxMessageBytes);

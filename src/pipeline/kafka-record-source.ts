@@ -1,5 +1,6 @@
 // The pipeline's RecordSource on a real Kafka consumer-group member (src/kafka/source.ts).
-import { describeKafkaError, isTransientKafkaError } from '../kafka/errors.ts';
+import { describeKafkaError, kafkaErrorKind } from '../kafka/errors.ts';
+import { FloeError } from '../errors.ts';
 import { createKafkaSource } from '../kafka/source.ts';
 import type { KafkaSourceOptions } from '../kafka/source.ts';
 import type { KafkaRecord, KafkaSource } from '../kafka/types.ts';
@@ -40,10 +41,11 @@ export class KafkaRecordSource implements RecordSource {
       } catch (err) {
         await this.source?.stop(1000).catch(() => undefined);
         this.source = undefined;
-        const retriable = isTransientKafkaError(err) || /JoinGroup|FindCoordinator|coordinator/i.test(String((err as Error).message));
-        if (!retriable) throw err;
+        if (kafkaErrorKind(err) !== 'retryable') throw err;
         if (Date.now() > deadline) {
-          throw new Error(`kafka: joining group ${this.options.groupId} on ${this.options.brokers.join(',')} failed for ${joinTimeoutMs} ms: ${describeKafkaError(err)}`, { cause: err });
+          throw new FloeError('retryable', `kafka: joining group ${this.options.groupId} on ${this.options.brokers.join(',')} failed for ${joinTimeoutMs} ms: ${describeKafkaError(err)}`, {
+            cause: err,
+          });
         }
         const delay = Math.min(5000, 250 * 2 ** attempt);
         this.options.log?.('warn', `kafka: joining group ${this.options.groupId} on ${this.options.brokers.join(',')} failed (${attempt}): ${describeKafkaError(err)}; again in ${delay} ms`);

@@ -188,6 +188,10 @@ export class PipelineMetrics {
   readonly pausedPartitions: Gauge;
   /** floe_last_commit_timestamp_seconds{table}: Unix time of the table's last successful commit. */
   readonly lastCommitTimestamp: Gauge<'table'>;
+  /** floe_errors_total{kind}: errors the connector handled, by kind (src/errors.ts): dead letters, retried outages, fenced commits, the stop. */
+  readonly errors: Counter<'kind'>;
+  /** floe_rebalances_total{change}: partitions assigned or revoked by the consumer group. */
+  readonly rebalances: Counter<'change'>;
 
   constructor(registry: Registry, options: PipelineMetricsOptions = {}) {
     this.registry = registry;
@@ -230,6 +234,8 @@ export class PipelineMetrics {
       labelNames: ['topic', 'partition'] as const,
       registers,
     });
+    this.errors = new Counter({ name: 'floe_errors_total', help: 'Errors handled, by kind: bad-record, retryable, conflict, unknown-outcome, fatal.', labelNames: ['kind'] as const, registers });
+    this.rebalances = new Counter({ name: 'floe_rebalances_total', help: 'Consumer-group rebalances that assigned or revoked partitions of this worker.', labelNames: ['change'] as const, registers });
     this.bufferedBytes = new Gauge({ name: 'floe_buffered_bytes', help: 'Bytes held in batches not yet committed.', registers });
     this.pausedPartitions = new Gauge({ name: 'floe_paused_partitions', help: 'Partitions paused because the buffers are full.', registers });
     this.lastCommitTimestamp = new Gauge({ name: 'floe_last_commit_timestamp_seconds', help: 'Unix time of the last successful commit, per table.', labelNames: ['table'] as const, registers });

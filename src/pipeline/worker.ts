@@ -21,17 +21,17 @@
 // A table with rows of p but no offset for p yet must commit them before any other table commits
 // p past them, or a crash would leave them unread: see flushTable.
 import type { Catalog } from '../catalog/catalog.ts';
-import { CommitConflictError } from '../catalog/catalog.ts';
 import type { ConnectorConfig } from '../config/connector-config.ts';
-import { commitBatch, FencedError } from '../commit/exactly-once.ts';
+import { commitBatch } from '../commit/exactly-once.ts';
 import type { OffsetRange } from '../commit/exactly-once.ts';
 import type { OffsetsMap } from '../commit/offsets-map.ts';
-import { OffsetsUnknownError, resolveOffsets } from '../commit/committed-offsets.ts';
+import { resolveOffsets } from '../commit/committed-offsets.ts';
 import { deadLetterSent, groupOffset, startingOffset, TableOffsets } from '../commit/table-offsets.ts';
 import type { DataFile } from '../iceberg/data-file.ts';
 import { IncompatibleSchemaChangeError } from '../iceberg/schema-evolution.ts';
 import type { Schema } from '../iceberg/types.ts';
-import { ValueError } from '../batch/errors.ts';
+import { kindOf } from '../errors.ts';
+import type { ErrorKind } from '../errors.ts';
 import { KAFKA_HEADERS, KAFKA_KEY, KAFKA_OFFSET, KAFKA_PARTITION, KAFKA_TIMESTAMP, KAFKA_TOPIC } from '../schema/kafka-metadata.ts';
 import { JsonSchemaInferrer } from '../schema/infer-json.ts';
 import type { SchemaRuleError } from '../schema/errors.ts';
@@ -41,7 +41,7 @@ import { catalogRefusal } from '../catalog/catalog-refusal.ts';
 import { applyRenames, renamedFieldOf, renamesOf } from '../schema/renamed-columns.ts';
 import type { Renames } from '../schema/renamed-columns.ts';
 import { errorMessageOf } from './dead-letters.ts';
-import type { CatalogRefusedError } from '../catalog/catalog-refusal.ts';
+import { ConnectorStoppedError } from './connector-stopped.ts';
 import type { AvroWriter } from '../decode/record-decoder.ts';
 import { PartitionedBatch, RollingDataFiles, rowGroupBytesOf } from '../table/table-writer.ts';
 import type { ParquetEncoder } from '../table/table-writer.ts';
@@ -83,8 +83,14 @@ export interface WorkerEvents {
   committed?(info: { table: string; rows: number; files: number; bytes: number; ranges: OffsetRange[]; snapshotId: bigint; ms: number; commitTimeMs: number; timestampsMs: number[] }): void;
   /** Records taken from Kafka (before decoding), per topic. */
   consumed?(info: { topic: string; count: number }): void;
-  fenced?(info: { table: string; error: FencedError }): void;
+  fenced?(info: { table: string; error: Error }): void;
   deadLetter?(info: { record: SourceRecord; error: Error }): void;
+  /** An error the worker handled (dead-lettered, retried, fenced, or stopped on), by kind. */
+  error?(info: { kind: ErrorKind; table?: string; error: unknown }): void;
+  /** Partitions assigned to or revoked from this worker by a rebalance. */
+  rebalanced?(info: { change: 'assigned' | 'revoked'; partitions: number }): void;
+  /** A commit attempt that failed and is retried after a back-off. */
+  commitFailed?(info: { table: string; kind: ErrorKind }): void;
 }
 
 export interface WorkerOptions {
@@ -131,7 +137,8 @@ interface TableState {
   /** Registry schema ids of the buffered rows. */
   schemaIds: Set<number>;
   /** Schemas this table cannot take (their records are dead letters): the reason for each. */
-  incompatible: Map<Schema, IncompatibleSchemaChangeError | SchemaRuleError | CatalogRefusedError>;
+  /** Schemas the table cannot take, with why (an error of kind bad-record): their records are dead letters. */
+  incompatible: Map<Schema, Error>;
   inferrer: JsonSchemaInferrer | undefined;
   /** Files written and waiting for their commit (kept across failed attempts). */
   pending: PendingCommit | undefined;
@@ -141,13 +148,6 @@ interface TableState {
   outage: { failures: number; since: number; retryAt: number } | undefined;
   /** Kafka timestamps of the buffered rows. */
   timestamps: number[];
-}
-
-export class ConnectorStoppedError extends Error {
-  constructor(message: string, cause?: unknown) {
-    super(message, { cause });
-    this.name = 'ConnectorStoppedError';
-  }
 }
 
 export class ConnectorWorker {
@@ -225,7 +225,7 @@ export class ConnectorWorker {
   abort(): void {
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
-    this.fail(new ConnectorStoppedError('aborted'));
+    this.fail(new ConnectorStoppedError(this.o.config.name, 'aborted'));
   }
 
   /** Flushes and commits everything buffered, then leaves the group. */
@@ -247,6 +247,11 @@ export class ConnectorWorker {
   }
 
   /** Bytes of rows held in memory (rows already written as row groups of open files not counted). */
+  /** Tables whose writes or commits are failing now (an outage of the object store or the catalog). */
+  failingTables(): string[] {
+    return [...this.state.values()].filter((t) => t.outage !== undefined).map((t) => t.open.name);
+  }
+
   bufferedBytes(): number {
     let n = 0;
     for (const t of this.state.values()) n += t.batch.memoryBytes;
@@ -269,9 +274,8 @@ export class ConnectorWorker {
 
   private fail(err: Error): void {
     if (this.failure) return;
-    // the dead-letter queue's ConnectorStoppedError already says "connector … stopped at …"
-    const said = err instanceof ConnectorStoppedError || err.name === 'ConnectorStoppedError';
-    this.failure = err instanceof ConnectorStoppedError ? err : new ConnectorStoppedError(said ? err.message : `connector ${this.o.config.name} stopped: ${err.message}`, err);
+    this.failure = err instanceof ConnectorStoppedError ? err : new ConnectorStoppedError(this.o.config.name, err.message, { cause: err });
+    this.o.events?.error?.({ kind: 'fatal', error: err });
     this.o.log?.warn(this.failure.message);
     if (this.timer) clearInterval(this.timer);
     // open data files of rows that will not be committed: nothing may be left of them
@@ -294,6 +298,7 @@ export class ConnectorWorker {
       out.set(key, start ?? this.o.config.kafka.startFrom);
     }
     this.o.log?.info(`assigned ${parts.map((p) => `${p.topic}[${p.partition}]`).join(', ')}`);
+    this.o.events?.rebalanced?.({ change: 'assigned', partitions: parts.length });
     return out;
   }
 
@@ -336,7 +341,7 @@ export class ConnectorWorker {
     );
     let ids: { namespace: string[]; name: string }[];
     try {
-      ids = await this.o.catalog.listTables(namespace);
+      ids = await this.catalogCall(`listing the tables of ${namespace.join('.')}`, () => this.o.catalog.listTables(namespace));
     } catch (err) {
       if (!(await this.o.catalog.namespaceExists(namespace).catch(() => true))) return; // no table yet
       throw err;
@@ -350,7 +355,7 @@ export class ConnectorWorker {
   }
 
   private async loadState(name: string, incoming?: Schema): Promise<TableState | undefined> {
-    const open = incoming === undefined ? await this.tables.load(name) : await this.tables.open(name, incoming);
+    const open = await this.catalogCall(`loading table ${name}`, () => (incoming === undefined ? this.tables.load(name) : this.tables.open(name, incoming)));
     if (!open) return undefined;
     const t: TableState = {
       open,
@@ -380,12 +385,12 @@ export class ConnectorWorker {
       if (resolved.notice !== undefined) this.o.log?.warn(`table ${t.open.name}: ${resolved.notice}`);
       return resolved.offsets;
     } catch (err) {
-      if (err instanceof OffsetsUnknownError) throw new ConnectorStoppedError(`table ${t.open.name}: ${err.message}`, err);
-      throw err;
+      throw new ConnectorStoppedError(this.o.config.name, `table ${t.open.name}: ${errorMessageOf(err)}`, { cause: err });
     }
   }
 
   private async revoke(parts: TopicPartition[]): Promise<void> {
+    this.o.events?.rebalanced?.({ change: 'revoked', partitions: parts.length });
     // Commit what we hold for them while we still own them; a new owner that got there first
     // fences us, which is safe.
     await this.flushAll().catch((err) => this.o.log?.warn(`flush on revoke failed: ${(err as Error).message}`));
@@ -568,8 +573,8 @@ export class ConnectorWorker {
             t.batch.append(decoded.value, this.metadataOf(rec));
           } else t.batch.append(decoded.value);
         } catch (err) {
-          if (!(err instanceof ValueError)) throw err;
-          this.deadLetter(rec, err);
+          if (kindOf(err) !== 'bad-record') throw err;
+          this.deadLetter(rec, err as Error);
           posRec = rec;
           continue;
         }
@@ -730,7 +735,7 @@ export class ConnectorWorker {
       if (this.metadataColumns.length > 0) t.batch.append(decoded.value, this.metadataOf(rec));
       else t.batch.append(decoded.value);
     } catch (err) {
-      if (err instanceof ValueError) return this.deadLetter(rec, err);
+      if (kindOf(err) === 'bad-record') return this.deadLetter(rec, err as Error);
       throw err;
     }
     t.firstBufferedAt ??= this.now();
@@ -767,7 +772,7 @@ export class ConnectorWorker {
     // Data buffered under the old schema is committed first: a file has one schema.
     await this.flushTable(t, true);
     try {
-      const { table, changes } = await this.tables.evolve(t.open, incoming);
+      const { table, changes } = await this.catalogCall(`evolving the schema of table ${t.open.name}`, () => this.tables.evolve(t.open, incoming));
       if (changes.length > 0) {
         this.o.log?.info(`table ${t.open.name}: schema evolved: ${changes.map((c) => `${c.kind} ${c.path}`).join(', ')}`);
       }
@@ -779,7 +784,9 @@ export class ConnectorWorker {
       if (schemaId !== undefined) t.schemaIdOf.set(incoming, schemaId);
       return true;
     } catch (err) {
+      // the catalog refusing the change is the records' fault too (catalog-refusal.ts)
       const refused = catalogRefusal(err);
+      if (kindOf(refused ?? err) !== 'bad-record') throw err;
       if (refused) {
         // the records that asked for it are dead letters; the inferrer forgets the change
         this.o.log?.warn(`table ${t.open.name}: ${refused.message}; the record at ${rec.topic}[${rec.partition}] offset ${rec.offset} goes to the dead letters`);
@@ -787,17 +794,11 @@ export class ConnectorWorker {
         t.incompatible.set(incoming, refused);
         return false;
       }
-      if (!(err instanceof IncompatibleSchemaChangeError)) throw err;
       if (cfg.errors.onIncompatibleSchema === 'stop') {
         const schema = schemaId !== undefined ? `schema id ${schemaId}` : cfg.format === 'json' ? 'schema inferred from JSON' : 'writer schema';
-        const change = err.from === err.to ? `take column ${err.path}` : `change column ${err.path} from ${err.from} to ${err.to}`;
-        const why = err.reason ?? 'Iceberg only widens int → long, float → double and decimal precision';
-        throw new ConnectorStoppedError(
-          `connector ${cfg.name} stopped at ${rec.topic}[${rec.partition}] offset ${rec.offset} (${schema}): table ${t.open.name} cannot ${change} (${why}) [errors.onIncompatibleSchema is stop]`,
-          err,
-        );
+        throw new ConnectorStoppedError(cfg.name, `table ${t.open.name} cannot ${changeOf(err)} (${schema}) [errors.onIncompatibleSchema is stop]`, { at: rec, cause: err });
       }
-      t.incompatible.set(incoming, err);
+      t.incompatible.set(incoming, err as Error);
       return false;
     }
   }
@@ -808,6 +809,7 @@ export class ConnectorWorker {
     if (deadLetterSent(this.tableOffsets(), tpKey(rec), rec.offset)) return;
     this.o.deadLetters.add(rec, error); // throws ConnectorStoppedError-like errors for tolerance none
     this.o.events?.deadLetter?.({ record: rec, error });
+    this.o.events?.error?.({ kind: 'bad-record', error });
   }
 
   // ---- flushing ----
@@ -984,13 +986,21 @@ export class ConnectorWorker {
       });
       await this.commitGroupOffsets(pending.ranges).catch((err) => this.o.log?.warn(`group offset commit failed: ${(err as Error).message}`));
     } catch (err) {
-      if (err instanceof FencedError) {
-        await this.onFenced(t, err);
+      const kind = kindOf(err);
+      // another worker moved the table's offsets (exactly-once.ts: fenced)
+      if (kind === 'conflict') {
+        this.o.events?.error?.({ kind, table: t.open.name, error: err });
+        await this.onFenced(t, err as Error);
         return;
+      }
+      // refused for good: no retry helps (a restart re-reads from the table's offsets)
+      if (kind === 'fatal' || kind === 'bad-record') {
+        throw new ConnectorStoppedError(this.o.config.name, `table ${t.open.name}: committing to the catalog failed: ${errorMessageOf(err)}`, { cause: err });
       }
       // Not committed, files kept: the next flush tries again after a back-off; failing for
       // longer than the outage budget stops the connector (a restart re-reads from the table's
       // offsets, so nothing is lost).
+      this.o.events?.commitFailed?.({ table: t.open.name, kind });
       this.outageFailed(t, 'committing to the catalog', err);
     }
   }
@@ -1006,16 +1016,52 @@ export class ConnectorWorker {
     o.failures++;
     const budget = this.o.config.errors.outageTimeoutMs;
     const lasted = now - o.since;
-    const why = err instanceof CommitConflictError ? `conflicts: ${err.message}` : errorMessageOf(err);
+    const why = errorMessageOf(err);
+    const kind = kindOf(err);
+    if (kind === 'fatal' || kind === 'bad-record') {
+      throw new ConnectorStoppedError(this.o.config.name, `table ${t.open.name}: ${what} failed: ${why}`, { cause: err });
+    }
     if (lasted >= budget) {
       throw new ConnectorStoppedError(
-        `connector ${this.o.config.name}: table ${t.open.name}: ${what} has failed for ${Math.round(lasted / 1000)} s (${o.failures} attempts; errors.outageTimeoutMs is ${budget}): ${why}`,
-        err,
+        this.o.config.name,
+        `table ${t.open.name}: ${what} has failed for ${Math.round(lasted / 1000)} s (${o.failures} attempts; errors.outageTimeoutMs is ${budget}): ${why}`,
+        { cause: err },
       );
     }
+    this.o.events?.error?.({ kind, table: t.open.name, error: err });
     const delay = Math.round(Math.min(30_000, 500 * 2 ** Math.min(o.failures - 1, 6)) * (0.5 + Math.random() / 2));
     o.retryAt = now + delay;
     this.o.log?.warn(`table ${t.open.name}: ${what} failed (attempt ${o.failures}, failing for ${Math.round(lasted / 1000)} s of ${Math.round(budget / 1000)} s): ${why}; next try in ${delay} ms`);
+  }
+
+  /**
+   * A catalog request outside a commit (loading, creating, reloading a table, evolving its
+   * schema): an error of kind retryable is retried with a back-off (0.5 s doubling to 5 s, with
+   * jitter), a log line per attempt, within errors.outageTimeoutMs; records wait meanwhile.
+   */
+  private async catalogCall<T>(what: string, call: () => Promise<T>): Promise<T> {
+    const since = this.now();
+    const budget = this.o.config.errors.outageTimeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call();
+      } catch (err) {
+        const kind = kindOf(err);
+        if (kind !== 'retryable' || this.failure || this.stopping) throw err;
+        const lasted = this.now() - since;
+        if (lasted >= budget) {
+          throw new ConnectorStoppedError(
+            this.o.config.name,
+            `${what} has failed for ${Math.round(lasted / 1000)} s (${attempt} attempts; errors.outageTimeoutMs is ${budget}): ${errorMessageOf(err)}`,
+            { cause: err },
+          );
+        }
+        this.o.events?.error?.({ kind, error: err });
+        const delay = Math.round(Math.min(5_000, 500 * 2 ** Math.min(attempt - 1, 4)) * (0.5 + Math.random() / 2));
+        this.o.log?.warn(`${what} failed (attempt ${attempt}, failing for ${Math.round(lasted / 1000)} s of ${Math.round(budget / 1000)} s): ${errorMessageOf(err)}; next try in ${delay} ms`);
+        await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(0, budget - lasted))));
+      }
+    }
   }
 
   private outageOver(t: TableState): void {
@@ -1053,20 +1099,21 @@ export class ConnectorWorker {
         }
         return await this.o.decode(bytes);
       } catch (err) {
-        if ((err as { reason?: string })?.reason !== 'registry-unavailable' || attempt >= 8) throw err;
+        if (kindOf(err) !== 'retryable' || attempt >= 8) throw err;
         await new Promise((r) => setTimeout(r, Math.min(10_000, 250 * 2 ** attempt)));
       }
     }
   }
 
   /** Another worker moved the table: drop what we hold for it and re-read from the table's offsets. */
-  private async onFenced(t: TableState, err: FencedError): Promise<void> {
+  private async onFenced(t: TableState, err: Error): Promise<void> {
     this.o.log?.warn(err.message);
     this.o.events?.fenced?.({ table: t.open.name, error: err });
     // Everything buffered is dropped; the table's offsets, as reloaded, say where each
     // partition is read again (table-offsets.ts: fenced).
     const dropped = t.pending?.ranges ?? [];
-    t.open = await this.tables.reload(t.open);
+    const open = t.open;
+    t.open = await this.catalogCall(`reloading table ${open.name}`, () => this.tables.reload(open));
     await this.rewindTable(t, dropped);
   }
 
@@ -1087,3 +1134,10 @@ export class ConnectorWorker {
 
 /** Under field routing, offsets that moved with no rows (dead letters, records for other tables) commit after this many commit intervals. */
 const OFFSETS_ONLY_INTERVALS = 5;
+
+/** "change column amount from string to long (Iceberg only widens …)", or the error's message. */
+function changeOf(err: unknown): string {
+  if (!(err instanceof IncompatibleSchemaChangeError)) return `take the change: ${errorMessageOf(err)}`;
+  const change = err.from === err.to ? `take column ${err.path}` : `change column ${err.path} from ${err.from} to ${err.to}`;
+  return `${change} (${err.why ?? 'Iceberg only widens int → long, float → double and decimal precision'})`;
+}

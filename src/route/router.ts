@@ -2,11 +2,11 @@
 // table name), or by the value of a field (an explicit value → table map, or {value} in the
 // table name). A record the router cannot place gets a RouteError (a dead letter's reason).
 import type { RouteConfig } from '../config/connector-config.ts';
+import { FloeError } from '../errors.ts';
 
-export class RouteError extends Error {
+export class RouteError extends FloeError {
   constructor(message: string) {
-    super(message);
-    this.name = 'RouteError';
+    super('bad-record', message);
   }
 }
 

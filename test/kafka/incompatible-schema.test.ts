@@ -235,15 +235,15 @@ test('errors.onIncompatibleSchema stop (default): the connector stops naming tab
   }
   // one sentence naming the record (topic, partition, offset: the first incompatible one of its
   // partition), its schema id, the table, the column and the type change
-  const stoppedAt = /stopped at (.+)\[(\d+)\] offset (\d+) /.exec(failure!.message);
+  const stoppedAt = /stopped at (.+)\[(\d+)\] offset (\d+):/.exec(failure!.message);
   assert.ok(stoppedAt, `the error names the record: ${failure!.message}`);
   const [, stopTopic, stopPartition, stopOffset] = stoppedAt;
   assert.equal(stopTopic, f.topic);
   assert.equal(Number(stopOffset), firstBad.get(Number(stopPartition)), 'the first incompatible record of its partition');
   assert.ok(
     failure!.message.endsWith(
-      `connector ${stopCfg.name} stopped at ${f.topic}[${stopPartition}] offset ${stopOffset} (schema id ${f.ids[2]}): table ${f.table} cannot change column amount from string to long` +
-        ' (Iceberg only widens int → long, float → double and decimal precision) [errors.onIncompatibleSchema is stop]',
+      `connector ${stopCfg.name} stopped at ${f.topic}[${stopPartition}] offset ${stopOffset}: table ${f.table} cannot change column amount from string to long` +
+        ` (Iceberg only widens int → long, float → double and decimal precision) (schema id ${f.ids[2]}) [errors.onIncompatibleSchema is stop]`,
     ),
     `the error says it once and whole: ${failure!.message}`,
   );

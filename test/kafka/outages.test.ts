@@ -145,3 +145,40 @@ test('an object store down for longer than errors.outageTimeoutMs stops the conn
     'every record once',
   );
 });
+
+test('a catalog that refuses while the connector loads its table is retried within the budget: it starts once the catalog is back, every record once', async () => {
+  const topic = uniqueName('floe-outage-load');
+  const ns = topic.replace(/[^A-Za-z0-9_]/g, '_');
+  await kafka.admin.createTopic(topic, { partitions: 2 });
+  const s3 = await startTcpProxy(hostPort(env.s3Endpoint));
+  const rest = await startTcpProxy(hostPort(env.restUri));
+  const cfg = connectorFile(topic, ns, s3, rest, 120_000);
+  const catalog = catalogFromConfig({ ...cfg.catalog, uri: env.restUri });
+  const warnings: string[] = [];
+  rest.set('refuse');
+  await produce(topic, 0, 30);
+  const starting = startConnector(cfg, { log: { info: () => undefined, warn: (m) => warnings.push(m) } });
+  let running: Awaited<typeof starting> | undefined;
+  try {
+    await sleep(5000);
+    assert.ok(
+      warnings.some((w) => /failed \(attempt \d+, failing for \d+ s of 120 s\)/.test(w)),
+      `a log line per failed catalog request:\n${warnings.join('\n')}`,
+    );
+    rest.set('pass');
+    running = await starting;
+    await produce(topic, 30, 30);
+    await waitForTableOffsets(catalog, cfg.name, `${ns}.events`, topic, await kafka.admin.endOffsets(topic), { failed: running.failed, timeoutMs: 60_000 });
+  } finally {
+    rest.set('pass');
+    running ??= await starting.catch(() => undefined);
+    await running?.stop().catch(() => undefined);
+    await s3.close();
+    await rest.close();
+  }
+  assert.deepEqual(
+    await rowsOf(ns),
+    Array.from({ length: 60 }, (_, i) => i),
+    'every record once',
+  );
+});

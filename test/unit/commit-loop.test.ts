@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Catalog, LoadedTable, TableIdentifier } from '../../src/catalog/catalog.ts';
 import { CommitConflictError, CommitStateUnknownError } from '../../src/catalog/catalog.ts';
-import { commitWithRetry } from '../../src/commit/commit-loop.ts';
+import { CommitGaveUpError, commitWithRetry } from '../../src/commit/commit-loop.ts';
+import { FloeError, kindOf } from '../../src/errors.ts';
 import type { CommitPlan } from '../../src/commit/commit-loop.ts';
 import { RequirementFailedError } from '../../src/iceberg/metadata-updates.ts';
 import type { TableMetadata } from '../../src/iceberg/table-metadata.ts';
@@ -14,7 +15,7 @@ import type { TableMetadata } from '../../src/iceberg/table-metadata.ts';
 const id: TableIdentifier = { namespace: ['n'], name: 't' };
 
 /** A catalog whose commitTable answers from a script; loadTable returns version `v` of the table. */
-function scripted(outcomes: ('ok' | 'conflict' | 'requirement' | 'unknown' | 'unknown-applied')[]) {
+function scripted(outcomes: ('ok' | 'conflict' | 'requirement' | 'unknown' | 'unknown-applied' | 'fatal' | 'unreachable')[]) {
   let version = 0;
   const calls: number[] = [];
   const table = (): LoadedTable => ({ identifier: id, metadataLocation: `v${version}`, metadata: { 'last-sequence-number': version } as unknown as TableMetadata, config: {} });
@@ -37,6 +38,8 @@ function scripted(outcomes: ('ok' | 'conflict' | 'requirement' | 'unknown' | 'un
         throw new RequirementFailedError({ type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': null }, 'moved');
       }
       if (o === 'unknown') throw new CommitStateUnknownError('timeout');
+      if (o === 'fatal') throw new FloeError('fatal', 'HTTP 403 Forbidden');
+      if (o === 'unreachable') throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8181'), { code: 'ECONNREFUSED' });
       if (o === 'unknown-applied') {
         version += 100;
         throw new CommitStateUnknownError('timeout after apply');
@@ -105,7 +108,9 @@ test('an unknown outcome that did not land: tried again, its files kept; giving 
   const { catalog } = scripted(['unknown', 'conflict', 'conflict']);
   const log: string[] = [];
   await assert.rejects(commitWithRetry(catalog, id, plan(log, { landedWhen: () => false }), { ...fast, maxAttempts: 3 }), (e: unknown) => {
-    assert.ok(e instanceof CommitConflictError);
+    assert.ok(e instanceof CommitGaveUpError);
+    assert.equal(kindOf(e), 'unknown-outcome', 'an attempt may still land');
+    assert.equal(e.lastConflict, true);
     assert.match((e as Error).message, /test change gave up after 3 attempts \(conflicts\)/);
     return true;
   });
@@ -130,4 +135,32 @@ test('attempts are bounded and the message says outcomes were unknown when they 
   const { catalog, calls } = scripted(['unknown', 'unknown']);
   await assert.rejects(commitWithRetry(catalog, id, plan([], { landedWhen: () => false }), { ...fast, maxAttempts: 2 }), /gave up after 2 attempts \(outcomes unknown\)/);
   assert.equal(calls.length, 2);
+});
+
+test('only conflicts, attempts exhausted: CommitGaveUpError of kind retryable, every attempt discarded', async () => {
+  const { catalog } = scripted(['conflict', 'requirement']);
+  const log: string[] = [];
+  await assert.rejects(commitWithRetry(catalog, id, plan(log), { ...fast, maxAttempts: 2 }), (e: unknown) => {
+    assert.ok(e instanceof CommitGaveUpError);
+    assert.equal(kindOf(e), 'retryable');
+    return true;
+  });
+  assert.deepEqual(log, ['build 1 on v0', 'discard file-1', 'build 2 on v1', 'discard file-2', 'abandon refused=false uncertain=false']);
+});
+
+test('an error of kind fatal from the catalog: no second attempt, the error as it is, abandoned as refused', async () => {
+  const { catalog, calls } = scripted(['fatal']);
+  const log: string[] = [];
+  await assert.rejects(commitWithRetry(catalog, id, plan(log), fast), (e: unknown) => kindOf(e) === 'fatal' && /403/.test((e as Error).message));
+  assert.equal(calls.length, 1);
+  assert.deepEqual(log, ['build 1 on v0', 'abandon refused=true uncertain=false']);
+});
+
+test('a refused connection during the commit is retried as an unknown outcome (its files kept)', async () => {
+  const { catalog, calls } = scripted(['unreachable', 'ok']);
+  const log: string[] = [];
+  const r = await commitWithRetry(catalog, id, plan(log, { landedWhen: () => false }), fast);
+  assert.equal(r.attempts, 2);
+  assert.equal(calls.length, 2);
+  assert.deepEqual(log, ['build 1 on v0', 'build 2 on v0']);
 });

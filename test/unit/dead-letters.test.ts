@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Counter, Registry } from 'prom-client';
-import { ConnectorStoppedError, DeadLetterQueue, MAX_ERROR_MESSAGE_BYTES, deadLetterMessage, fitDeadLetter, normalizeHeaders, truncateUtf8 } from '../../src/pipeline/dead-letters.ts';
+import { ConnectorStoppedError } from '../../src/pipeline/connector-stopped.ts';
+import { DeadLetterQueue, MAX_ERROR_MESSAGE_BYTES, deadLetterMessage, fitDeadLetter, normalizeHeaders, truncateUtf8 } from '../../src/pipeline/dead-letters.ts';
 import type { DeadLetterMessage, DeadLetterProducer, SourceRecord } from '../../src/pipeline/dead-letters.ts';
 import { DecodeError } from '../../src/decode/decode-error.ts';
 import { RegistryAuthError } from '../../src/decode/schema-registry.ts';
