@@ -14,6 +14,8 @@ import type { ConnectorConfig } from '../config/connector-config.ts';
 import { DecodeError } from '../decode/decode-error.ts';
 import { SchemaRegistryError } from '../decode/schema-registry.ts';
 import { KafkaAdmin } from '../kafka/admin.ts';
+import { isKafkaSecurityError } from '../kafka/errors.ts';
+import { kafkaConnection } from './kafka-options.ts';
 
 /** What the registry check needs of a registry client (SchemaRegistryClient). */
 export interface RegistryApi {
@@ -47,9 +49,12 @@ export async function preflight(cfg: ConnectorConfig, options: PreflightOptions)
   if (!topic && !options.brokers) return result;
   let admin: KafkaAdmin;
   try {
-    admin = await KafkaAdmin.connect({ brokers: cfg.kafka.brokers, clientId: `${cfg.kafka.clientId}-preflight` });
+    admin = await KafkaAdmin.connect(kafkaConnection(cfg.kafka, `${cfg.kafka.clientId}-preflight`));
   } catch (err) {
-    throw new ConfigError(cfg.source, 'kafka.brokers', (err as Error).message);
+    const message = (err as Error).message;
+    // refused credentials or TLS: the key to fix is the security one, not the addresses
+    const key = !isKafkaSecurityError(err) ? 'kafka.brokers' : cfg.kafka.sasl && !message.startsWith('kafka: TLS') ? 'kafka.sasl' : 'kafka.tls';
+    throw new ConfigError(cfg.source, key, message);
   }
   try {
     checked.push(`brokers ${cfg.kafka.brokers.join(',')} answer`);

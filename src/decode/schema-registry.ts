@@ -6,6 +6,8 @@
 // record is at fault, so the connector stops on it. Error messages name the registry by its URL
 // without user info, and never carry the password or token the client sends.
 import { DecodeError } from './decode-error.ts';
+import { tlsFetch, type TlsFetchOptions } from './tls-fetch.ts';
+import { FloeError } from '../errors.ts';
 
 export type SchemaType = 'AVRO' | 'PROTOBUF' | 'JSON';
 
@@ -52,16 +54,17 @@ export interface SchemaRegistryOptions {
   url: string;
   headers?: Record<string, string>;
   basicAuth?: { username: string; password: string };
+  /** a private CA and/or a client certificate (mTLS) for an https registry: PEM texts */
+  tls?: TlsFetchOptions;
   timeoutMs?: number;
   fetch?: typeof fetch;
 }
 
-export class SchemaRegistryError extends Error {
+export class SchemaRegistryError extends FloeError {
   readonly status: number;
   readonly errorCode: number | undefined;
   constructor(status: number, errorCode: number | undefined, message: string) {
-    super(message);
-    this.name = 'SchemaRegistryError';
+    super(status >= 500 || status === 429 || status === 408 ? 'retryable' : 'fatal', message);
     this.status = status;
     this.errorCode = errorCode;
   }
@@ -83,6 +86,27 @@ const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
 /** A URL as messages show it: without user info (a password in it is never printed). */
 export function redactUrl(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
+}
+
+/** Node's code of a certificate or handshake failure somewhere in the error's causes, if any. */
+function tlsErrorCode(e: unknown): string | undefined {
+  for (let x = e, depth = 0; x != null && depth < 5; x = (x as { cause?: unknown }).cause, depth++) {
+    const code = (x as { code?: unknown }).code;
+    if (typeof code === 'string' && /^(UNABLE_TO_|SELF_SIGNED_CERT|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_|ERR_TLS_CERT_|ERR_SSL_)/.test(code)) return code;
+  }
+  return undefined;
+}
+
+/** the message and its causes' ("fetch failed: connect ECONNREFUSED ...") */
+function describeFetchError(e: unknown): string {
+  const parts: string[] = [];
+  for (let x = e, depth = 0; x != null && depth < 5; x = (x as { cause?: unknown }).cause, depth++) {
+    const raw = x instanceof Error ? x.message : String(x);
+    // OpenSSL's "…:error:0A00045C:SSL routines:ssl3_read_bytes:<reason>:../deps/…": the reason
+    const m = /^[0-9A-F]+:error:[0-9A-F]+:[^:]*:[^:]*:([^:]+):/.exec(raw)?.[1] ?? raw.trim();
+    if (m && !parts.includes(m)) parts.push(m);
+  }
+  return parts.join(': ');
 }
 
 function schemaTypeOf(v: unknown): SchemaType {
@@ -122,7 +146,7 @@ export class SchemaRegistryClient implements SchemaLookup {
       if (k.toLowerCase() === 'authorization') this.secrets.push(v, v.replace(/^\S+\s+/, ''));
     }
     this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.fetchFn = options.fetch ?? fetch;
+    this.fetchFn = options.fetch ?? (options.tls ? tlsFetch(options.tls) : fetch);
   }
 
   private async request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
@@ -137,7 +161,16 @@ export class SchemaRegistryClient implements SchemaLookup {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (e) {
-      throw new DecodeError('registry-unavailable', this.scrub(`${shown}: ${(e as Error).message}`), { cause: e });
+      const tlsCode = tlsErrorCode(e);
+      if (tlsCode) {
+        // a certificate that does not verify is a setting to fix, not an outage to wait out
+        throw new RegistryAuthError(
+          0,
+          undefined,
+          this.scrub(`TLS with schema registry ${this.displayUrl} failed on ${method} ${path}: ${describeFetchError(e)} (${tlsCode}); check schemaRegistry.tls (caFile, certFile, keyFile)`),
+        );
+      }
+      throw new DecodeError('registry-unavailable', this.scrub(`${shown}: ${describeFetchError(e)}`), { cause: e });
     }
     const text = await res.text();
     let json: unknown = {};

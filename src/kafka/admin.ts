@@ -1,6 +1,8 @@
 // Admin helper: topics, their configs, partition offsets and a group's committed offsets.
 import { Admin, ConfigResourceTypes } from '@platformatic/kafka';
 import { clientBaseOptions } from './connection.ts';
+import { connectError } from './errors.ts';
+import { probeTls } from './tls-probe.ts';
 import type { KafkaConnectionOptions } from './types.ts';
 
 export interface CreateTopicOptions {
@@ -29,7 +31,7 @@ export class KafkaAdmin {
       await admin.metadata({ topics: [] });
     } catch (err) {
       await admin.close().catch(() => {});
-      throw new Error(`kafka: brokers ${options.brokers.join(',')} unreachable: ${(err as Error).message}`, { cause: err });
+      throw connectError(options, (await probeTls(options)) ?? err);
     }
     return a;
   }

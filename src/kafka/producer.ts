@@ -1,8 +1,9 @@
 // A small producer: the dead-letter topic, the demo and tests. Idempotent by default (acks=all).
 import { Producer } from '@platformatic/kafka';
 import { clientBaseOptions } from './connection.ts';
-import { describeKafkaError, isTransientKafkaError } from './errors.ts';
+import { connectError, describeKafkaError, kafkaErrorKind } from './errors.ts';
 import { RetryBudget } from './retry-budget.ts';
+import { probeTls } from './tls-probe.ts';
 import type { KafkaConnectionOptions, TopicPartitionOffset } from './types.ts';
 
 export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
@@ -61,7 +62,7 @@ export class KafkaProducer {
       await producer.metadata({ topics: [] });
     } catch (err) {
       await producer.close().catch(() => {});
-      throw new Error(`kafka: brokers ${options.brokers.join(',')} unreachable: ${(err as Error).message}`, { cause: err });
+      throw connectError(options, (await probeTls(options)) ?? err);
     }
     return new KafkaProducer(producer, options);
   }
@@ -103,11 +104,11 @@ export class KafkaProducer {
         const topics = [...new Set(records.map((r) => r.topic))].join(',');
         const where = `${records.length} records to ${topics} on ${this.#options.brokers.join(',')}`;
         const d = budget.failed();
-        if (!isTransientKafkaError(err) || !d.retry) {
+        if (kafkaErrorKind(err) !== 'retryable' || !d.retry) {
           const lasted = d.failures > 1 ? ` (retried for ${(d.failingForMs / 1000).toFixed(1)} s, reconnectTimeoutMs=${budget.giveUpAfterMs})` : '';
-          throw new Error(`kafka: sending ${where} failed${lasted}: ${describeKafkaError(err)}`, { cause: err });
+          throw new Error(`kafka: sending ${where} failed${lasted}: ${describeKafkaError(err, this.#options)}`, { cause: err });
         }
-        this.#options.log?.(`kafka: sending ${where} failed (${d.failures}): ${describeKafkaError(err)}; again in ${d.delayMs} ms`);
+        this.#options.log?.(`kafka: sending ${where} failed (${d.failures}): ${describeKafkaError(err, this.#options)}; again in ${d.delayMs} ms`);
         await new Promise((r) => setTimeout(r, d.delayMs));
       }
     }

@@ -9,8 +9,9 @@
 import { Consumer } from '@platformatic/kafka';
 import { KafkaAdmin } from './admin.ts';
 import { clientBaseOptions } from './connection.ts';
-import { describeKafkaError, isTransientKafkaError } from './errors.ts';
+import { describeKafkaError, isKafkaSecurityError, kafkaErrorKind } from './errors.ts';
 import { RetryBudget } from './retry-budget.ts';
+import { probeTls } from './tls-probe.ts';
 import { convertBatches, type RawRecordBatch } from './fetched-records.ts';
 import {
   tpFromKey,
@@ -23,6 +24,7 @@ import {
   type TopicPartition,
   type TopicPartitionOffset,
 } from './types.ts';
+import { FloeError, kindOf } from '../errors.ts';
 
 export interface KafkaSourceOptions extends KafkaConnectionOptions {
   groupId: string;
@@ -72,10 +74,9 @@ interface PartitionState {
 }
 
 /** an error thrown by a caller's handler: never retried, it stops the source */
-class HandlerError extends Error {
+class HandlerError extends FloeError {
   constructor(handler: string, cause: unknown) {
-    super(`kafka source: ${handler} failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
-    this.name = 'HandlerError';
+    super(kindOf(cause), `kafka source: ${handler} failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
   }
 }
 
@@ -162,8 +163,8 @@ export class GroupSource implements KafkaSource {
 
   #onGroupError(err: Error): void {
     if (this.#stopping || this.#fatal) return;
-    if (!isTransientKafkaError(err)) {
-      this.#fail(new Error(`kafka: group ${this.#options.groupId} on ${this.#brokers()}: ${describeKafkaError(err)}`, { cause: err }));
+    if (kafkaErrorKind(err) !== 'retryable') {
+      this.#fail(new Error(`kafka: group ${this.#options.groupId} on ${this.#brokers()}: ${describeKafkaError(err, this.#options)}`, { cause: err }));
       return;
     }
     const d = this.#joinRetry.failed();
@@ -171,7 +172,7 @@ export class GroupSource implements KafkaSource {
       this.#fail(this.#unreachable('rejoining the group', d.failingForMs, err));
       return;
     }
-    this.#log('warn', `rejoining the group failed (${d.failures}, for ${seconds(d.failingForMs)}): ${describeKafkaError(err)}; again in ${d.delayMs} ms`);
+    this.#log('warn', `rejoining the group failed (${d.failures}, for ${seconds(d.failingForMs)}): ${describeKafkaError(err, this.#options)}; again in ${d.delayMs} ms`);
     if (this.#rejoinTimer) clearTimeout(this.#rejoinTimer);
     this.#rejoinTimer = setTimeout(() => {
       this.#rejoinTimer = null;
@@ -185,11 +186,18 @@ export class GroupSource implements KafkaSource {
     return `broker${this.#options.brokers.length > 1 ? 's' : ''} ${this.#options.brokers.join(',')}`;
   }
 
+  /** the error a source stops with when the brokers refuse its credentials or TLS: at once, no retries */
+  #refused(err: unknown): Error {
+    return new Error(`kafka: group ${this.#options.groupId}: ${describeKafkaError(err, this.#options)}`, { cause: err });
+  }
+
   /** the error a source stops with once its retries have run out */
   #unreachable(what: string, failingForMs: number, last: unknown): Error {
     const bound = this.#options.reconnectTimeoutMs ?? DEFAULT_RECONNECT_TIMEOUT_MS;
-    return new Error(
-      `kafka: ${what} for group ${this.#options.groupId} failed for ${seconds(failingForMs)} (the bound is reconnectTimeoutMs=${bound}) on ${this.#brokers()}: ${describeKafkaError(last)}`,
+    // the budget is spent: fatal, so no caller retries it again
+    return new FloeError(
+      'fatal',
+      `kafka: ${what} for group ${this.#options.groupId} failed for ${seconds(failingForMs)} (the bound is reconnectTimeoutMs=${bound}) on ${this.#brokers()}: ${describeKafkaError(last, this.#options)}`,
       { cause: last },
     );
   }
@@ -205,10 +213,10 @@ export class GroupSource implements KafkaSource {
     try {
       await this.#consumer.joinGroup({});
     } catch (err) {
-      this.#fail(err as Error);
+      this.#fail(isKafkaSecurityError(err) ? this.#refused(err) : (err as Error));
     }
     this.#topicTimer = setInterval(() => {
-      this.#refreshSubscription(true).catch((e) => this.#log('warn', `topic refresh failed: ${describeKafkaError(e)}`));
+      this.#refreshSubscription(true).catch((e) => this.#log('warn', `topic refresh failed: ${describeKafkaError(e, this.#options)}`));
     }, this.#options.topicRefreshMs ?? 30_000);
     this.#topicTimer.unref();
     await first;
@@ -256,7 +264,7 @@ export class GroupSource implements KafkaSource {
         offsets: offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, leaderEpoch: -1 })),
       });
     } catch (err) {
-      throw new Error(`kafka: committing offsets of group ${this.#options.groupId} on ${this.#brokers()} failed: ${describeKafkaError(err)}`, { cause: err });
+      throw new Error(`kafka: committing offsets of group ${this.#options.groupId} on ${this.#brokers()} failed: ${describeKafkaError(err, this.#options)}`, { cause: err });
     }
   }
 
@@ -346,7 +354,12 @@ export class GroupSource implements KafkaSource {
     if (removed.length > 0) this.#consumer.topics.untrackAll(...removed);
     this.#consumer.topics.trackAll(...topics);
     this.#subscribed = topics;
-    await this.#grownTopics(topics).catch(() => []); // partition counts to compare with later
+    // partition counts to compare with later; refused credentials or TLS stop the start here
+    await this.#grownTopics(topics).catch(async (err: unknown) => {
+      const refused = isKafkaSecurityError(err) ? err : await probeTls(this.#options);
+      if (refused) throw this.#refused(refused);
+      return [];
+    });
     if (rejoin && this.#running && !this.#stopping) {
       this.#log('info', `subscription now ${topics.join(',')}: rejoining`);
       await this.#consumer.joinGroup({});
@@ -512,9 +525,10 @@ export class GroupSource implements KafkaSource {
 
   /** logs a failure and waits before the loop tries again; throws once the budget is spent */
   async #retryAfter(what: string, err: unknown): Promise<void> {
+    if (isKafkaSecurityError(err)) throw this.#refused(err);
     const d = this.#fetchRetry.failed();
     if (!d.retry) throw this.#unreachable(what, d.failingForMs, err);
-    this.#log('warn', `${what} from ${this.#brokers()} failed (${d.failures}, for ${seconds(d.failingForMs)}): ${describeKafkaError(err)}; again in ${d.delayMs} ms`);
+    this.#log('warn', `${what} from ${this.#brokers()} failed (${d.failures}, for ${seconds(d.failingForMs)}): ${describeKafkaError(err, this.#options)}; again in ${d.delayMs} ms`);
     this.#consumer.clearMetadata();
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, d.delayMs);

@@ -11,9 +11,32 @@ export interface KafkaConnectionOptions {
   connectTimeoutMs?: number;
   /** retries of a failed request (default 3) */
   retries?: number;
-  tls?: boolean;
-  sasl?: { mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; username: string; password: string };
+  /** TLS to the brokers: true (the system's CAs) or the PEM texts and checks to use */
+  tls?: boolean | KafkaTlsOptions;
+  sasl?: KafkaSaslOptions;
 }
+
+/** PEM texts (not paths: the config reader reads the files) and the server checks. */
+export interface KafkaTlsOptions {
+  /** CA certificates the brokers' certificates must chain to (default: the system's) */
+  ca?: string;
+  /** client certificate (chain) and its key, for brokers that require one (mTLS) */
+  cert?: string;
+  key?: string;
+  /** passphrase of an encrypted key */
+  keyPassword?: string;
+  /** name to check the broker's certificate against (default: the broker's host) */
+  serverName?: string;
+  /** default true; false accepts any certificate (tests only) */
+  rejectUnauthorized?: boolean;
+}
+
+export type KafkaSaslOptions =
+  | { mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; username: string; password: string }
+  /** a fixed token */
+  | { mechanism: 'OAUTHBEARER'; token: string }
+  /** tokens from an OAuth 2 token endpoint (client credentials grant), cached until they expire */
+  | { mechanism: 'OAUTHBEARER'; tokenEndpoint: string; clientId: string; clientSecret: string; scope?: string };
 
 export interface KafkaHeader {
   key: string;

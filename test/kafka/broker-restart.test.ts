@@ -343,7 +343,11 @@ metricsPort: 0
     const ms = Date.now() - t0;
     assert.equal(code, 1, log);
     const b = broker.bootstrap.replace(/\./g, '\\.');
-    assert.match(log, new RegExp(`stopped: .*kafka: fetching for group bound-g failed for [\\d.]+ s \\(the bound is reconnectTimeoutMs=4000\\) on broker ${b}: .*ECONNREFUSED`), log);
+    assert.match(
+      log,
+      new RegExp(`stopped: .*kafka: (fetching|applying the assignment) for group bound-g failed for [\\d.]+ s \\(the bound is reconnectTimeoutMs=4000\\) on broker ${b}: .*ECONNREFUSED`),
+      log,
+    );
     console.log(`broker-restart: floe stopped ${ms} ms after the broker was killed (reconnectTimeoutMs 4000)`);
   } finally {
     if (floe.exitCode === null) floe.kill('SIGKILL');

@@ -2,7 +2,8 @@
 // (scripts/stack/start.sh kafka / stop.sh kafka) in a temporary FLOE_STACK_DIR on free ports, so
 // that a test may stop, kill and restart it without touching the shared broker on :9092.
 // stop() keeps the data dir: start() again brings the same broker back (same cluster id, topics
-// and offsets).
+// and offsets). With `security` (start.sh's FLOE_STACK_KAFKA_SECURITY) it also listens with
+// SASL_SSL (PLAIN, SCRAM), SSL with client certificates, and OAUTHBEARER (unsecured JWTs).
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -23,24 +24,50 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** The extra listeners of a broker started with `security`, and the user the SASL ones accept. */
+export interface SecurityListeners {
+  saslSslPort: number;
+  sslPort: number;
+  oauthPort: number;
+  user: string;
+  password: string;
+}
+
 export class PrivateBroker {
   readonly dir: string;
   readonly port: number;
   readonly controllerPort: number;
+  readonly security: SecurityListeners | undefined;
 
-  private constructor(dir: string, port: number, controllerPort: number) {
+  private constructor(dir: string, port: number, controllerPort: number, security?: SecurityListeners) {
     this.dir = dir;
     this.port = port;
     this.controllerPort = controllerPort;
+    this.security = security;
   }
 
-  /** picks a temp dir and two free ports; nothing runs until start() */
-  static async create(prefix = 'floe-private-kafka-'): Promise<PrivateBroker> {
+  /** picks a temp dir and free ports; nothing runs until start() */
+  static async create(prefix = 'floe-private-kafka-', options: { security?: boolean } = {}): Promise<PrivateBroker> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-    const port = await freePort();
-    let controllerPort = await freePort();
-    while (controllerPort === port) controllerPort = await freePort();
-    return new PrivateBroker(dir, port, controllerPort);
+    const ports = new Set<number>();
+    const pick = async () => {
+      let p = await freePort();
+      while (ports.has(p)) p = await freePort();
+      ports.add(p);
+      return p;
+    };
+    const port = await pick();
+    const controllerPort = await pick();
+    const security = options.security
+      ? { saslSslPort: await pick(), sslPort: await pick(), oauthPort: await pick(), user: 'floe', password: `pw-${Math.random().toString(36).slice(2, 12)}` }
+      : undefined;
+    return new PrivateBroker(dir, port, controllerPort, security);
+  }
+
+  /** the CA, client certificate and key that start() made for a broker with `security` */
+  get tlsFiles(): { ca: string; cert: string; key: string } {
+    const tls = path.join(this.dir, 'kafka', 'tls');
+    return { ca: path.join(tls, 'ca.pem'), cert: path.join(tls, 'client.pem'), key: path.join(tls, 'client-key.pem') };
   }
 
   get bootstrap(): string {
@@ -84,6 +111,16 @@ export class PrivateBroker {
       FLOE_STACK_DIR: this.dir,
       FLOE_STACK_KAFKA_PORT: String(this.port),
       FLOE_STACK_KAFKA_CONTROLLER_PORT: String(this.controllerPort),
+      ...(this.security
+        ? {
+            FLOE_STACK_KAFKA_SECURITY: '1',
+            FLOE_STACK_KAFKA_SASL_SSL_PORT: String(this.security.saslSslPort),
+            FLOE_STACK_KAFKA_SSL_PORT: String(this.security.sslPort),
+            FLOE_STACK_KAFKA_OAUTH_PORT: String(this.security.oauthPort),
+            FLOE_STACK_KAFKA_SASL_USER: this.security.user,
+            FLOE_STACK_KAFKA_SASL_PASSWORD: this.security.password,
+          }
+        : {}),
       ...extra,
     };
     return new Promise((resolve, reject) => {
