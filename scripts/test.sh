@@ -34,10 +34,14 @@ else
   if mentions 'FLOE_TEST_KAFKA_BROKERS\|kafkaBrokers'; then components+=(kafka); fi
   if mentions 'FLOE_TEST_REGISTRY_URL\|registryUrl'; then components+=(registry); fi
 fi
+# Trino is a server (set up and started) once a test uses test/helpers/trino.ts.
+if grep -rlq --include='*.test.ts' -e 'helpers/trino\.ts' test 2>/dev/null; then components+=(trino); fi
 # Spark is no server, only set up (PySpark venv, Iceberg jars, CDS archive): once a test uses
 # test/helpers/spark.ts.
 setup_only=()
 if grep -rlq --include='*.test.ts' -e 'helpers/spark\.ts' test 2>/dev/null; then setup_only+=(spark); fi
+# Helm and kubecheck (built with Go): once a test uses test/helm/helm-tools.ts.
+if grep -rlq --include='*.test.ts' -e 'helm-tools\.ts' test 2>/dev/null; then setup_only+=(helm); fi
 
 # ---- 3. stack: setup (cached), start, stop on exit -----------------------------------------
 stop_stack() {

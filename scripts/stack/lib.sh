@@ -12,6 +12,8 @@
 #     spark/venv/<hash of requirements-spark.txt>/   PySpark
 #     spark/jars/                                     Iceberg runtime + AWS bundle + sqlite-jdbc for it
 #     spark/cds/spark.jsa                             class-data-sharing archive of a training run
+#     trino/<v>/               trino-server's lib/ and plugin/iceberg only (+ sqlite-jdbc)
+#     helm/<v>/helm            Helm (go install); helm/kubecheck/<hash>/kubecheck (test/helm/kubecheck)
 #   Maven's own repository stays in ~/.m2.
 #   runtime state (data, pid files, logs): $FLOE_STACK_DIR, default <repo>/.stack (gitignored)
 
@@ -32,19 +34,27 @@ SPARK_SCALA_VERSION=2.12
 # on Maven Central and runs on 17.
 APICURIO_VERSION=3.0.9
 VERSITYGW_VERSION=v1.8.0
+# Trino from Maven Central (io.trino:trino-server:<v>:tar.gz); 476 needs Java 24+: the Temurin 25
+# JDK (stack_java25_home).
+TRINO_VERSION=476
+# sqlite-jdbc copied into Trino's Iceberg plugin (floe's embedded SQLite catalog as a JDBC catalog)
+TRINO_SQLITE_JDBC_VERSION=3.50.3.0
 # MinIO's tags are not semver; this is the Go proxy's pseudo-version of its newest commit.
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
 # versitygw (default) or minio. MinIO's build took over 30 min on a loaded 2-core machine.
 FLOE_S3_SERVER="${FLOE_S3_SERVER:-versitygw}"
+# Helm for the chart's tests (helm lint, helm template), built from the Go module proxy.
+HELM_VERSION=v3.21.4
 
 # Fixed test credentials and addresses (127.0.0.1 only). The ports can be moved (a second stack
-# beside the first) with FLOE_STACK_{S3,REST,KAFKA,KAFKA_CONTROLLER,REGISTRY}_PORT.
+# beside the first) with FLOE_STACK_{S3,REST,KAFKA,KAFKA_CONTROLLER,REGISTRY,TRINO}_PORT.
 STACK_HOST=127.0.0.1
 S3_PORT=${FLOE_STACK_S3_PORT:-9000}
 REST_PORT=${FLOE_STACK_REST_PORT:-8181}
 KAFKA_PORT=${FLOE_STACK_KAFKA_PORT:-9092}
 KAFKA_CONTROLLER_PORT=${FLOE_STACK_KAFKA_CONTROLLER_PORT:-9093}
 REGISTRY_PORT=${FLOE_STACK_REGISTRY_PORT:-8081}
+TRINO_PORT=${FLOE_STACK_TRINO_PORT:-8095}
 S3_ACCESS_KEY=floe
 S3_SECRET_KEY=floe-secret-key
 S3_REGION=us-east-1
@@ -77,6 +87,13 @@ stack_java17_home() {
   d=$(readlink -f "$d"); echo "${d%/bin/java}"
 }
 
+# The Temurin 25 JDK for Trino (a folder temurin-25* in /usr/lib/jvm); empty when there is none.
+stack_java25_home() {
+  local d
+  for d in /usr/lib/jvm/temurin-25*; do [[ -x $d/bin/java ]] && { echo "$d"; return; }; done
+  return 0
+}
+
 stack_s3_bin() {
   case "$FLOE_S3_SERVER" in
     versitygw) echo "$FLOE_CACHE_DIR/versitygw/$VERSITYGW_VERSION/versitygw" ;;
@@ -88,6 +105,13 @@ stack_s3_bin() {
 stack_rest_dir() { echo "$FLOE_CACHE_DIR/iceberg-rest/$ICEBERG_VERSION"; }
 stack_kafka_dir() { echo "$FLOE_CACHE_DIR/kafka/$KAFKA_VERSION"; }
 stack_registry_dir() { echo "$FLOE_CACHE_DIR/apicurio/$APICURIO_VERSION"; }
+stack_trino_dir() { echo "$FLOE_CACHE_DIR/trino/$TRINO_VERSION"; }
+stack_helm_bin() { echo "$FLOE_CACHE_DIR/helm/$HELM_VERSION/helm"; }
+# kubecheck, keyed on its sources (test/helm/kubecheck)
+stack_kubecheck_bin() {
+  local src="$FLOE_REPO_ROOT/test/helm/kubecheck"
+  echo "$FLOE_CACHE_DIR/helm/kubecheck/$(stack_hash_files "$src/go.mod" "$src/go.sum" "$src"/*.go)/kubecheck"
+}
 
 stack_url() {
   case "$1" in
@@ -95,6 +119,7 @@ stack_url() {
     rest) echo "http://$STACK_HOST:$REST_PORT" ;;
     kafka) echo "$STACK_HOST:$KAFKA_PORT" ;;
     registry) echo "http://$STACK_HOST:$REGISTRY_PORT/apis/ccompat/v7" ;;
+    trino) echo "http://$STACK_HOST:$TRINO_PORT" ;;
   esac
 }
 
@@ -104,6 +129,7 @@ stack_port() {
     rest) echo "$REST_PORT" ;;
     kafka) echo "$KAFKA_PORT" ;;
     registry) echo "$REGISTRY_PORT" ;;
+    trino) echo "$TRINO_PORT" ;;
   esac
 }
 

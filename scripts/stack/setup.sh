@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fetch/build the test stack's components into the cache (idempotent; cached runs take seconds).
-#   scripts/stack/setup.sh [s3|rest|kafka|registry|python|spark ...]   (default: all but spark)
+#   scripts/stack/setup.sh [s3|rest|kafka|registry|python|spark|trino|helm ...]   (default: all but spark, trino and helm)
 # One line per component on stdout; details go to $FLOE_STACK_DIR/logs/setup-<name>.log.
 set -euo pipefail
 shopt -s inherit_errexit
@@ -79,6 +79,8 @@ setup_kafka() {
   local dir key pom="$STACK_SCRIPTS/kafka/pom.xml"
   dir=$(stack_kafka_dir)
   key=$(stack_hash_files "$pom")
+  # the CA and certificates of a secured private broker (start.sh, FLOE_STACK_KAFKA_SECURITY)
+  need_pkg "command -v openssl" openssl
   if ready "$dir" "$key"; then echo cached; return; fi
   need_pkg "command -v java" openjdk-17-jdk-headless
   need_pkg "command -v mvn" maven
@@ -164,12 +166,67 @@ setup_spark() {
   echo "$how"
 }
 
+# Trino: the server's lib/ and only the Iceberg plugin out of the tarball on Maven Central
+# (~820 MB, kept in ~/.m2; ~465 MB unpacked here). Runs on the Temurin 25 JDK.
+setup_trino() {
+  local dir key="trino-server-$TRINO_VERSION lib+iceberg sqlite-jdbc-$TRINO_SQLITE_JDBC_VERSION" tgz top="trino-server-$TRINO_VERSION"
+  dir=$(stack_trino_dir)
+  if [[ -z $(stack_java25_home) ]]; then
+    echo "setup: trino: no Temurin 25 JDK in /usr/lib/jvm/temurin-25* (Trino $TRINO_VERSION needs Java 24+)" >&2
+    return 1
+  fi
+  if ready "$dir" "$key"; then echo cached; return; fi
+  need_pkg "command -v mvn" maven
+  rm -rf "$dir"; mkdir -p "$dir"
+  run_logged trino mvn_q dependency:get -Dtransitive=false -Dartifact="io.trino:trino-server:$TRINO_VERSION:tar.gz"
+  tgz="$M2_REPO/io/trino/trino-server/$TRINO_VERSION/trino-server-$TRINO_VERSION.tar.gz"
+  # plugin/iceberg's AWS jars are hard links to copies under other plugins: extract those too,
+  # then drop every plugin but iceberg
+  # (links into lib/ are extracted with it: tar reports a name inside a named folder as not found)
+  run_logged trino bash -c 'set -o pipefail; tar -tvzf "$1" "$2/plugin/iceberg" | sed -n "s/.* link to //p" |
+    { grep -v -e "^$2/lib/" -e "^$2/plugin/iceberg/" || true; } | sort -u >"$3"' _ "$tgz" "$top" "$dir/.links"
+  run_logged trino tar -xzf "$tgz" -C "$dir" --strip-components=1 "$top/lib" "$top/plugin/iceberg" -T "$dir/.links"
+  find "$dir/plugin" -mindepth 1 -maxdepth 1 ! -name iceberg -exec rm -rf {} +
+  rm -f "$dir/.links"
+  run_logged trino mvn_q dependency:copy -Dartifact="org.xerial:sqlite-jdbc:$TRINO_SQLITE_JDBC_VERSION" \
+    -DoutputDirectory="$dir/plugin/iceberg"
+  echo "$key" >"$dir/.complete"
+  echo built
+}
+
+# Helm (helm lint and helm template over helm/floe) and kubecheck (test/helm/kubecheck: the
+# rendered manifests decoded into the Kubernetes API types), both built with Go from the module
+# proxy into the shared Go caches; helm keyed on its version, kubecheck on its sources.
+setup_helm() {
+  local helm kc key how=cached src="$FLOE_REPO_ROOT/test/helm/kubecheck"
+  helm=$(stack_helm_bin); kc=$(stack_kubecheck_bin)
+  key="helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+  command -v go >/dev/null 2>&1 || { [[ -x /usr/local/go/bin/go ]] && PATH="$PATH:/usr/local/go/bin"; } || true
+  if ! { ready "$(dirname "$helm")" "$key" && [[ -x $helm ]]; }; then
+    need_pkg "command -v go" golang-go
+    rm -rf "$(dirname "$helm")"; mkdir -p "$(dirname "$helm")"
+    GOBIN="$(dirname "$helm")" GOMODCACHE="$FLOE_CACHE_DIR/go/mod" GOCACHE="$FLOE_CACHE_DIR/go/build" \
+      GOFLAGS=-buildvcs=false run_logged helm go install "$key"
+    echo "$key" >"$(dirname "$helm")/.complete"
+    how=built
+  fi
+  if [[ ! -x $kc ]]; then
+    need_pkg "command -v go" golang-go
+    mkdir -p "$(dirname "$kc")"
+    (cd "$src" && GOMODCACHE="$FLOE_CACHE_DIR/go/mod" GOCACHE="$FLOE_CACHE_DIR/go/build" \
+      GOFLAGS="-buildvcs=false -mod=readonly" run_logged helm go build -o "$kc.tmp" .)
+    mv "$kc.tmp" "$kc"
+    how=built
+  fi
+  echo "$how"
+}
+
 need_pkg "command -v curl" curl
 
 components=("$@")
 [[ ${#components[@]} -gt 0 ]] || components=(s3 rest kafka registry python)
 for c in "${components[@]}"; do
-  case "$c" in s3|rest|kafka|registry|python|spark) ;; *) echo "setup: unknown component '$c' (s3 rest kafka registry python spark)" >&2; exit 2 ;; esac
+  case "$c" in s3|rest|kafka|registry|python|spark|trino|helm) ;; *) echo "setup: unknown component '$c' (s3 rest kafka registry python spark trino helm)" >&2; exit 2 ;; esac
   t0=$(stack_now)
   # one setup per component at a time on this machine (other checkouts share the cache)
   exec {lock}>"$FLOE_CACHE_DIR/.setup-$c.lock"

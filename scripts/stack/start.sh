@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start test-stack components on 127.0.0.1 and wait until each is healthy.
-#   scripts/stack/start.sh <s3|rest|kafka|registry ...>
+#   scripts/stack/start.sh <s3|rest|kafka|registry|trino ...>
 # Prints `stack: <name> up on <url>` per component, or exits non-zero after
 # `stack: <name> FAILED to start: <reason>` and the tail of its log.
 # Components must have been fetched by scripts/stack/setup.sh. State: $FLOE_STACK_DIR.
@@ -108,23 +108,87 @@ launch_rest() {
       -cp "$dir/classes:$dir/lib/*" org.apache.iceberg.rest.FloeRestCatalogServer
 }
 
+# FLOE_STACK_KAFKA_SECURITY=1 (a private broker for the security tests; the shared one stays
+# PLAINTEXT only) adds three listeners beside PLAINTEXT, on the ports in
+# FLOE_STACK_KAFKA_{SASL_SSL,SSL,OAUTH}_PORT:
+#   SASL_SSL  PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 for FLOE_STACK_KAFKA_SASL_USER (default floe)
+#             with FLOE_STACK_KAFKA_SASL_PASSWORD (default floe-secret; SCRAM users are made when
+#             the data dir is formatted)
+#   SSL       client certificates required (mTLS)
+#   OAUTH     SASL_PLAINTEXT with OAUTHBEARER, Kafka's default validator of unsecured JWTs
+# A CA, a broker certificate (127.0.0.1, localhost) and a client certificate are made with
+# openssl in $FLOE_STACK_DIR/kafka/tls (ca.pem, client.pem, client-key.pem) when missing.
+kafka_security_enabled() { [[ ${FLOE_STACK_KAFKA_SECURITY:-} == 1 ]]; }
+
+kafka_security_tls() { # kafka_security_tls <dir>: the CA and the certificates, once
+  local tls=$1 name
+  [[ -f $tls/.complete ]] && return 0
+  command -v openssl >/dev/null || fail kafka "openssl is needed for FLOE_STACK_KAFKA_SECURITY=1 (apt-get install openssl)"
+  mkdir -p "$tls"
+  {
+    openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=floe test CA" \
+      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+      -keyout "$tls/ca-key.pem" -out "$tls/ca.pem"
+    for name in broker client; do
+      openssl req -newkey rsa:2048 -nodes -subj "/CN=floe-$name" -keyout "$tls/$name-key.pem" -out "$tls/$name.csr"
+      printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n' >"$tls/$name.ext"
+      openssl x509 -req -days 30 -in "$tls/$name.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca-key.pem" \
+        -CAcreateserial -extfile "$tls/$name.ext" -out "$tls/$name.pem"
+    done
+  } >>"$STACK_LOG_DIR/kafka.log" 2>&1 || fail kafka "making the test CA and certificates with openssl failed"
+  cat "$tls/broker-key.pem" "$tls/broker.pem" >"$tls/broker-keystore.pem"
+  touch "$tls/.complete"
+}
+
+kafka_security_props() { # kafka_security_props <tls dir>: the extra lines of server.properties
+  local tls=$1 user=${FLOE_STACK_KAFKA_SASL_USER:-floe} password=${FLOE_STACK_KAFKA_SASL_PASSWORD:-floe-secret}
+  cat <<EOF
+ssl.keystore.type=PEM
+ssl.keystore.location=$tls/broker-keystore.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$tls/ca.pem
+listener.name.ssl.ssl.client.auth=required
+listener.name.sasl_ssl.sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$user="$password";
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.oauth.sasl.enabled.mechanisms=OAUTHBEARER
+listener.name.oauth.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="broker";
+EOF
+}
+
 launch_kafka() {
-  local dir state="$FLOE_STACK_DIR/kafka" props cluster_id
+  local dir state="$FLOE_STACK_DIR/kafka" props cluster_id listeners protocols p
+  local scram=()
   dir=$(stack_kafka_dir)
   require_setup kafka "$dir"
   port_free_or_fail kafka "$KAFKA_PORT"
   port_free_or_fail kafka "$KAFKA_CONTROLLER_PORT"
   mkdir -p "$state/data"
   props="$state/server.properties"
+  listeners="PLAINTEXT://$STACK_HOST:$KAFKA_PORT,CONTROLLER://$STACK_HOST:$KAFKA_CONTROLLER_PORT"
+  protocols="PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+  if kafka_security_enabled; then
+    for p in FLOE_STACK_KAFKA_SASL_SSL_PORT FLOE_STACK_KAFKA_SSL_PORT FLOE_STACK_KAFKA_OAUTH_PORT; do
+      [[ -n ${!p:-} ]] || fail kafka "FLOE_STACK_KAFKA_SECURITY=1 needs $p"
+      port_free_or_fail kafka "${!p}"
+    done
+    kafka_security_tls "$state/tls"
+    listeners+=",SASL_SSL://$STACK_HOST:$FLOE_STACK_KAFKA_SASL_SSL_PORT,SSL://$STACK_HOST:$FLOE_STACK_KAFKA_SSL_PORT,OAUTH://$STACK_HOST:$FLOE_STACK_KAFKA_OAUTH_PORT"
+    protocols+=",SASL_SSL:SASL_SSL,SSL:SSL,OAUTH:SASL_PLAINTEXT"
+    for p in SCRAM-SHA-256 SCRAM-SHA-512; do
+      scram+=(--add-scram "$p=[name=${FLOE_STACK_KAFKA_SASL_USER:-floe},password=${FLOE_STACK_KAFKA_SASL_PASSWORD:-floe-secret}]")
+    done
+  fi
   cat >"$props" <<EOF
 process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers=$STACK_HOST:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://$STACK_HOST:$KAFKA_PORT,CONTROLLER://$STACK_HOST:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$STACK_HOST:$KAFKA_PORT,CONTROLLER://$STACK_HOST:$KAFKA_CONTROLLER_PORT
+listeners=$listeners
+advertised.listeners=$listeners
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=$protocols
 log.dirs=$state/data
 num.partitions=1
 default.replication.factor=1
@@ -140,6 +204,7 @@ auto.create.topics.enable=false
 # tests produce records with fixed old timestamps: time retention would delete them mid-test
 log.retention.ms=-1
 EOF
+  if kafka_security_enabled; then kafka_security_props "$state/tls" >>"$props"; fi
   cp "$STACK_SCRIPTS/kafka/log4j2.properties" "$state/log4j2.properties"
   if [[ ! -f $state/data/meta.properties ]]; then
     # Cluster id: 16 random bytes, base64url without padding (what `random-uuid` prints).
@@ -149,7 +214,7 @@ EOF
       cluster_id=$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
     done
     if ! java -Xmx256m -Dlog4j2.configurationFile="$state/log4j2.properties" -cp "$dir/lib/*" \
-      kafka.tools.StorageTool format --standalone --ignore-formatted -t "$cluster_id" -c "$props" \
+      kafka.tools.StorageTool format --standalone --ignore-formatted -t "$cluster_id" -c "$props" "${scram[@]}" \
       >>"$STACK_LOG_DIR/kafka.log" 2>&1; then
       fail kafka "StorageTool format failed"
     fi
@@ -171,6 +236,53 @@ launch_registry() {
     -Dquarkus.http.access-log.enabled=false -Dquarkus.log.console.color=false \
     -Dapicurio.storage.snapshot.location="$FLOE_STACK_DIR/registry" \
     -jar "$jar")
+}
+
+# Trino (coordinator and worker in one JVM, Iceberg plugin only) on the Temurin 25 JDK. Catalog
+# `floe`: the stack's REST catalog with native S3 on the stack's S3 server. etc/ is written here.
+launch_trino() {
+  local dir java_home state="$FLOE_STACK_DIR/trino"
+  dir=$(stack_trino_dir)
+  require_setup trino "$dir"
+  java_home=$(stack_java25_home)
+  [[ -n $java_home ]] || fail trino "no Temurin 25 JDK in /usr/lib/jvm/temurin-25* (Trino $TRINO_VERSION needs Java 24+)"
+  port_free_or_fail trino "$TRINO_PORT"
+  # catalogs that tests created (CREATE CATALOG) are files here: a new start forgets them
+  rm -rf "$state/etc/catalog"
+  mkdir -p "$state/etc/catalog"
+  cat >"$state/etc/config.properties" <<EOF
+coordinator=true
+node-scheduler.include-coordinator=true
+node.environment=floe_test
+node.id=floe-test-trino
+node.bind-ip=$STACK_HOST
+node.internal-address=$STACK_HOST
+http-server.http.port=$TRINO_PORT
+discovery.uri=http://$STACK_HOST:$TRINO_PORT
+plugin.dir=$dir/plugin
+catalog.management=dynamic
+catalog.store=file
+query.max-memory=1GB
+query.max-memory-per-node=1GB
+EOF
+  # the file catalog store reads etc/catalog-store.properties below the working directory
+  echo "catalog.config-dir=$state/etc/catalog" >"$state/etc/catalog-store.properties"
+  cat >"$state/etc/catalog/floe.properties" <<EOF
+connector.name=iceberg
+iceberg.catalog.type=rest
+iceberg.rest-catalog.uri=http://$STACK_HOST:$REST_PORT
+fs.native-s3.enabled=true
+s3.endpoint=http://$STACK_HOST:$S3_PORT
+s3.region=$S3_REGION
+s3.path-style-access=true
+s3.aws-access-key=$S3_ACCESS_KEY
+s3.aws-secret-key=$S3_SECRET_KEY
+EOF
+  # (working directory $state: Trino keeps var/ there)
+  (cd "$state" && launch trino "io.trino.server.TrinoServer" "$java_home/bin/java" -Xmx2G -XX:+UseG1GC \
+    -XX:+ExitOnOutOfMemoryError -XX:+EnableDynamicAgentLoading -Djdk.attach.allowAttachSelf=true \
+    --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \
+    -Dconfig="$state/etc/config.properties" -cp "$dir/lib/*" io.trino.server.TrinoServer)
 }
 
 # ---- health checks: return 0 when healthy -------------------------------------------------
@@ -205,6 +317,8 @@ healthy_registry() {
   curl -sf --max-time 5 -o /dev/null "http://$STACK_HOST:$REGISTRY_PORT/apis/ccompat/v7/subjects"
 }
 
+healthy_trino() { curl -sf --max-time 5 "http://$STACK_HOST:$TRINO_PORT/v1/info" | grep '"starting":false' >/dev/null; }
+
 # ---- after healthy: one real operation ------------------------------------------------------
 
 ready_s3() { # create the bucket (idempotent) and check that it is there
@@ -237,11 +351,26 @@ ready_registry() {
     fail registry "/apis/ccompat/v7/subjects did not return a JSON array"
 }
 
+ready_trino() { # SELECT 1 through the HTTP protocol: POST the statement, follow nextUri to the end
+  local url="http://$STACK_HOST:$TRINO_PORT/v1/statement" out="$STACK_RUN_DIR/trino-ready.out" data=""
+  curl -sf --max-time 10 -X POST -H 'X-Trino-User: floe' --data 'SELECT 1 AS one' -o "$out" "$url" ||
+    fail trino "POST /v1/statement failed"
+  for _ in $(seq 1 240); do
+    grep -q '"data":\[\[1\]\]' "$out" && data=1
+    grep -q '"error":' "$out" && fail trino "SELECT 1 failed: $(head -c 500 "$out")"
+    url=$(sed -n 's/.*"nextUri":"\([^"]*\)".*/\1/p' "$out")
+    [[ -n $url ]] || break
+    curl -sf --max-time 10 -H 'X-Trino-User: floe' -o "$out" "$url" || fail trino "GET $url failed"
+    sleep 0.25
+  done
+  [[ -n $data ]] || fail trino "SELECT 1 returned no row 1: $(head -c 500 "$out")"
+}
+
 # ---- main -----------------------------------------------------------------------------------
 
-[[ $# -gt 0 ]] || { echo "usage: $0 <s3|rest|kafka|registry ...>" >&2; exit 2; }
+[[ $# -gt 0 ]] || { echo "usage: $0 <s3|rest|kafka|registry|trino ...>" >&2; exit 2; }
 for c in "$@"; do
-  case "$c" in s3|rest|kafka|registry) ;; *) echo "start: unknown component '$c' (s3 rest kafka registry)" >&2; exit 2 ;; esac
+  case "$c" in s3|rest|kafka|registry|trino) ;; *) echo "start: unknown component '$c' (s3 rest kafka registry trino)" >&2; exit 2 ;; esac
 done
 
 # One start.sh/stop.sh at a time per stack dir (two callers must not launch the same server twice).

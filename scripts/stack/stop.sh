@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stop what scripts/stack/start.sh started (by the pid files in $FLOE_STACK_DIR/run).
-#   scripts/stack/stop.sh [s3|rest|kafka|registry ...]   (default: all that are running)
+#   scripts/stack/stop.sh [s3|rest|kafka|registry|trino ...]   (default: all that are running)
 # Only pids recorded by start.sh whose command line still matches are signalled.
 # Data stays in $FLOE_STACK_DIR; FLOE_STACK_CLEAN=1 also removes it (logs are kept).
 # FLOE_STACK_STOP_SIGNAL=KILL stops with SIGKILL at once, as a crash would (default TERM: a
@@ -18,7 +18,7 @@ case "$STOP_SIGNAL" in TERM|KILL) ;; *) echo "stop: FLOE_STACK_STOP_SIGNAL must 
 components=("$@")
 if [[ ${#components[@]} -eq 0 ]]; then
   # reverse dependency order: clients of s3 first
-  components=(registry kafka rest s3)
+  components=(trino registry kafka rest s3)
 fi
 
 for c in "${components[@]}"; do
@@ -38,5 +38,5 @@ for c in "${components[@]}"; do
 done
 
 if [[ ${FLOE_STACK_CLEAN:-0} == 1 ]]; then
-  rm -rf "$FLOE_STACK_DIR/s3" "$FLOE_STACK_DIR/rest" "$FLOE_STACK_DIR/kafka" "$FLOE_STACK_DIR/registry"
+  rm -rf "$FLOE_STACK_DIR/s3" "$FLOE_STACK_DIR/rest" "$FLOE_STACK_DIR/kafka" "$FLOE_STACK_DIR/registry" "$FLOE_STACK_DIR/trino"
 fi
