@@ -31,9 +31,20 @@ const revive: Reviver = function (_key, value, context) {
   }
   return value;
 };
-/** Only a run of 16 digits (an integer beyond 2^53, or a long literal) or an exponent of 3 digits can leave double's exact or finite range. */
-const LONG_DIGITS = /\d{16}/;
-const BIG_EXPONENT = /[eE][+-]?0*[1-9]\d{2}/;
+/**
+ * Only an integer literal of 16+ digits (beyond 2^53), a run of 300 digits (a literal beyond
+ * double's range, or one that underflows to 0) or a number with an exponent of 3 digits can
+ * leave double's exact or finite range. A JSON number starts the text or follows ':', '[' or ','
+ * (and white space), which tells it from digits in a string ("id": "3e854"). A double printed
+ * with 16+ digits (0.30000000000000004) parses the same without the reviver.
+ */
+const LONG_DIGITS = /[:[,]\s*-?\d{16,}(?![.eE\d])|\d{300}/;
+const BIG_EXPONENT = /[:[,]\s*-?\d+(?:\.\d+)?[eE][+-]?0*[1-9]\d{2}/;
+/** A text that is one bare number (the reviver checks it). */
+const BARE_NUMBER = /^\s*[-\d]/;
+/** The cheap tests first (most texts pass neither). */
+const DIGITS_16 = /\d{16}/;
+const ANY_EXPONENT = /[eE][+-]?0*[1-9]\d{2}/;
 
 /** The payload as text; invalid UTF-8 is a DecodeError (decoding would put U+FFFD in its place). */
 function toText(bytes: Uint8Array, offset: number): string {
@@ -48,7 +59,8 @@ function toText(bytes: Uint8Array, offset: number): string {
  */
 export function parseJsonText(text: string): unknown {
   try {
-    return LONG_DIGITS.test(text) || BIG_EXPONENT.test(text) ? JSON.parse(text, revive as never) : JSON.parse(text);
+    const risky = (DIGITS_16.test(text) && (LONG_DIGITS.test(text) || BARE_NUMBER.test(text))) || (ANY_EXPONENT.test(text) && (BIG_EXPONENT.test(text) || BARE_NUMBER.test(text)));
+    return risky ? JSON.parse(text, revive as never) : JSON.parse(text);
   } catch (e) {
     if (e instanceof DecodeError) throw e;
     throw new DecodeError('invalid-payload', `not JSON: ${(e as Error).message}`);

@@ -12,6 +12,7 @@ import type { SchemaChange } from '../iceberg/schema-evolution.ts';
 import type { PartitionSpec } from '../iceberg/table-metadata.ts';
 import type { Schema, StructType } from '../iceberg/types.ts';
 import { withKafkaMetadataColumns } from '../schema/kafka-metadata.ts';
+import { FloeError } from '../errors.ts';
 
 export interface OpenTable {
   name: string;
@@ -21,18 +22,18 @@ export interface OpenTable {
   spec: PartitionSpec;
 }
 
-export class TableNotFoundError extends Error {
+export class TableNotFoundError extends FloeError {
   constructor(name: string) {
-    super(`table ${name} does not exist and table.autoCreate is false`);
-    this.name = 'TableNotFoundError';
+    super('fatal', `table ${name} does not exist and table.autoCreate is false`);
   }
 }
 
 export class TableManager {
   private readonly catalog: Catalog;
-  private readonly config: ConnectorConfig;
+  private readonly config: Pick<ConnectorConfig, 'table'>;
 
-  constructor(catalog: Catalog, config: ConnectorConfig) {
+  /** Only `config.table` is read (the append API passes one table's settings). */
+  constructor(catalog: Catalog, config: Pick<ConnectorConfig, 'table'>) {
     this.catalog = catalog;
     this.config = config;
   }

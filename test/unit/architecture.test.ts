@@ -30,6 +30,7 @@ const ALLOWED: Record<string, string[]> = {
   table: ['batch', 'catalog', 'commit', 'decode', 'iceberg', 'io', 'parquet'],
   maintenance: ['batch', 'catalog', 'commit', 'iceberg', 'io', 'parquet', 'table'],
   pipeline: ['batch', 'catalog', 'commit', 'config', 'decode', 'iceberg', 'kafka', 'route', 'schema', 'table'],
+  ingest: ['batch', 'catalog', 'commit', 'config', 'decode', 'iceberg', 'io', 'parquet', 'pipeline', 'schema', 'table'],
   cli: ['*'],
 };
 

@@ -1,0 +1,389 @@
+// One table's group commit: rows of concurrent append requests join one buffer and are committed
+// together as one snapshot, when the oldest has waited commit.intervalMs or the buffer holds
+// commit.maxRows rows or commit.maxBytes bytes. A request's promise settles only after the
+// snapshot holding its rows is committed (or the commit failed: nothing of it is acknowledged).
+//
+// Rows are checked when they arrive, against the schema as it will be written (inferred and
+// evolved by the JSON connector's rules, or the table's fixed schema): a request with bad rows
+// is refused at once (partial=false) or keeps only its good rows (partial=true). Values the
+// batch builder cannot coerce are found when the group is built: such a request is taken out of
+// the group (or its bad rows, with partial=true) and the rest is built again.
+//
+// Idempotency keys (idempotency-ledger.ts): a key the table already holds is answered from the
+// table; a key already waiting in this buffer shares that request's answer; and the commit itself
+// checks the keys again on the table as reloaded for each attempt (another server may have landed
+// one meanwhile), taking those requests out and committing the rest.
+import type { Catalog } from '../catalog/catalog.ts';
+import { appendFiles } from '../commit/append.ts';
+import type { IngestCommit, IngestIdempotency, IngestTableSettings } from '../config/ingest-config.ts';
+import { FloeError, kindOf } from '../errors.ts';
+import { PartitionSpecError } from '../iceberg/partition-spec.ts';
+import type { OpenTable } from '../pipeline/tables.ts';
+import { TableManager } from '../pipeline/tables.ts';
+import { JsonSchemaInferrer } from '../schema/infer-json.ts';
+import type { ParquetEncoder } from '../table/table-writer.ts';
+import { PartitionedBatch, writeDataFiles } from '../table/table-writer.ts';
+import { KEYS_WINDOW_PROPERTY, KeyLedger, snapshotKeysSummary } from './idempotency-ledger.ts';
+import type { KeyRecord } from './idempotency-ledger.ts';
+import { IngestError } from './ingest-error.ts';
+import type { ParsedBody, RowProblem } from './request-body.ts';
+
+export interface AppendRequest extends ParsedBody {
+  key?: string;
+  partial: boolean;
+  /** The body's size, for the buffer's byte count. */
+  bytes: number;
+}
+
+export interface AppendResult {
+  /** The snapshot holding the rows; undefined when no row was committed. */
+  snapshotId: bigint | undefined;
+  rows: number;
+  rejected: RowProblem[];
+  /** Answered from the table (or from the same key's request in flight). */
+  duplicate: boolean;
+}
+
+export interface CommitEvent {
+  table: string;
+  rows: number;
+  requests: number;
+  files: number;
+  /** From the group's start to its commit, and its parts: building the batch, writing the files, the catalog commit. */
+  ms: number;
+  buildMs: number;
+  writeMs: number;
+  commitMs: number;
+}
+
+export interface TableBufferOptions {
+  name: string;
+  catalog: Catalog;
+  settings: IngestTableSettings;
+  commit: IngestCommit;
+  idempotency: IngestIdempotency;
+  encoder?: ParquetEncoder;
+  /** Shared count of buffered bytes over every table (limits.maxBufferedBytes). */
+  buffered: { bytes: number };
+  onCommitted?: (e: CommitEvent) => void;
+  now?: () => number;
+}
+
+interface Pending {
+  req: AppendRequest;
+  rejected: RowProblem[];
+  accepted: number;
+  settled: boolean;
+  resolve(r: AppendResult): void;
+  reject(e: unknown): void;
+}
+
+/** The commit found keys the table already holds (another server landed them). */
+class KeysCommitted extends FloeError {
+  readonly found: Map<string, KeyRecord>;
+  constructor(found: Map<string, KeyRecord>) {
+    super('conflict', `${found.size} idempotency keys are already in the table`);
+    this.found = found;
+  }
+}
+
+export class TableBuffer {
+  readonly name: string;
+  private readonly o: TableBufferOptions;
+  private readonly tables: TableManager;
+  private readonly now: () => number;
+  private open: OpenTable | undefined;
+  private loading: Promise<void> | undefined;
+  private inferrer: JsonSchemaInferrer | undefined;
+  /** inferrer.changes when the table's schema last took the inferred one. */
+  private evolvedAt = 0;
+  private pending: Pending[] = [];
+  private pendingRows = 0;
+  private pendingBytes = 0;
+  private firstAt = 0;
+  private readonly inFlight = new Map<string, Promise<AppendResult>>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private flushNow = false;
+
+  constructor(options: TableBufferOptions) {
+    this.o = options;
+    this.name = options.name;
+    this.now = options.now ?? Date.now;
+    const s = options.settings;
+    this.tables = new TableManager(options.catalog, {
+      table: {
+        name: options.name,
+        partitionBy: s.partitionBy,
+        autoCreate: s.autoCreate,
+        evolveSchema: s.evolveSchema,
+        kafkaMetadataColumns: false,
+        kafkaHeadersColumn: false,
+        properties: s.properties,
+        maxNestingDepth: s.maxNestingDepth,
+        maxColumns: s.maxColumns,
+      },
+    });
+  }
+
+  /** Rows waiting for a commit (not those being committed). */
+  get bufferedRows(): number {
+    return this.pendingRows;
+  }
+
+  /** Loads the table once (it may not exist yet). */
+  private ready(): Promise<void> {
+    this.loading ??= (async () => {
+      this.open = await this.tables.load(this.name);
+      const s = this.o.settings;
+      if (!s.schema && s.evolveSchema) {
+        this.inferrer = new JsonSchemaInferrer(this.open?.schema, { limits: { maxDepth: s.maxNestingDepth, maxColumns: s.maxColumns } });
+        this.evolvedAt = this.inferrer.changes;
+      }
+    })().catch((err: unknown) => {
+      this.loading = undefined;
+      throw err;
+    });
+    return this.loading;
+  }
+
+  /** Adds a request's rows; resolves once they are committed (or rejects: nothing acknowledged). */
+  async append(req: AppendRequest): Promise<AppendResult> {
+    await this.ready();
+    const s = this.o.settings;
+    if (!this.open && !s.autoCreate) throw new IngestError(404, 'bad-record', `table ${this.name} does not exist and autoCreate is false`);
+    if (req.key !== undefined) {
+      const waiting = this.inFlight.get(req.key);
+      if (waiting) return waiting.then((r) => ({ ...r, duplicate: true }));
+      const held = await this.heldKey(req.key);
+      if (held) return { snapshotId: held.snapshotId, rows: held.rows, rejected: [], duplicate: true };
+    }
+    const problems = [...req.problems];
+    const rows: Record<string, unknown>[] = [];
+    const indexes: number[] = [];
+    const fixed = s.schema ?? (this.inferrer ? undefined : this.open?.schema);
+    const columns = fixed && new Set(fixed.fields.map((f) => f.name));
+    for (let i = 0; i < req.rows.length; i++) {
+      const row = req.rows[i];
+      let reason: string | undefined;
+      if (columns) {
+        const unknown = Object.keys(row).find((k) => !columns.has(k));
+        if (unknown !== undefined) reason = `column "${unknown}" is not in the table's schema (its schema is fixed)`;
+      } else if (this.inferrer) {
+        reason = this.inferrer.add(row)?.message;
+      }
+      if (reason !== undefined) problems.push({ index: req.indexes[i], reason });
+      else {
+        rows.push(row);
+        indexes.push(req.indexes[i]);
+      }
+    }
+    problems.sort((a, b) => a.index - b.index);
+    if (problems.length > 0 && !req.partial) throw rowsRefused(problems);
+    if (rows.length === 0) return { snapshotId: undefined, rows: 0, rejected: problems, duplicate: false };
+    const promise = new Promise<AppendResult>((resolve, reject) => {
+      const p: Pending = { req: { ...req, rows, indexes, problems: [] }, rejected: problems, accepted: 0, settled: false, resolve, reject };
+      if (this.pending.length === 0) this.firstAt = this.now();
+      this.pending.push(p);
+      this.pendingRows += rows.length;
+      this.pendingBytes += req.bytes;
+      this.o.buffered.bytes += req.bytes;
+    });
+    if (req.key !== undefined) {
+      const key = req.key;
+      this.inFlight.set(key, promise);
+      promise.then(
+        () => this.inFlight.delete(key),
+        () => this.inFlight.delete(key),
+      );
+    }
+    this.poke();
+    return promise;
+  }
+
+  /**
+   * The commit that holds the key, on the table as loaded last; a hit is checked again on the
+   * table as it is now (another engine may have rolled main back past it since).
+   */
+  private async heldKey(key: string): Promise<KeyRecord | undefined> {
+    if (!this.open || !KeyLedger.of(this.open.table.metadata).lookup(key)) return undefined;
+    this.open = await this.tables.reload(this.open);
+    return KeyLedger.of(this.open.table.metadata).lookup(key);
+  }
+
+  /** Commits everything buffered now; resolves when the buffer is empty. */
+  async flush(): Promise<void> {
+    this.flushNow = true;
+    for (let i = 0; i < 1000 && (this.pending.length > 0 || this.running); i++) {
+      this.poke();
+      await this.running;
+    }
+  }
+
+  private full(): boolean {
+    return this.pendingRows >= this.o.commit.maxRows || this.pendingBytes >= this.o.commit.maxBytes;
+  }
+
+  /** Starts the commit loop unless it runs or a timer waits for a group that is not full. */
+  private poke(): void {
+    if (this.running) return; // the loop looks at the buffer again after its commit
+    if (this.timer && !this.full() && !this.flushNow) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.running = this.run().finally(() => {
+      this.running = undefined;
+      if (this.pending.length > 0 && !this.timer) this.poke();
+    });
+  }
+
+  private async run(): Promise<void> {
+    while (this.pending.length > 0) {
+      const wait = this.firstAt + this.o.commit.intervalMs - this.now();
+      if (wait > 0 && !this.full() && !this.flushNow) {
+        this.timer = setTimeout(() => {
+          this.timer = undefined;
+          this.poke();
+        }, wait);
+        return;
+      }
+      const group = this.pending;
+      this.o.buffered.bytes -= this.pendingBytes;
+      this.pending = [];
+      this.pendingRows = 0;
+      this.pendingBytes = 0;
+      await this.commitGroup(group);
+    }
+    this.flushNow = false;
+  }
+
+  /** Opens (or creates) the table and makes its schema take the inferred one. */
+  private async tableForCommit(): Promise<OpenTable> {
+    const s = this.o.settings;
+    if (!this.open) {
+      const changes = this.inferrer?.changes ?? 0;
+      const schema = s.schema ?? this.inferrer!.schema();
+      try {
+        this.open = await this.tables.open(this.name, schema);
+      } catch (err) {
+        // the rows so far cannot make this table (a partition column they do not have)
+        if (err instanceof PartitionSpecError) throw new IngestError(400, 'bad-record', `cannot create table ${this.name}: ${err.message}`, { cause: err });
+        throw err;
+      }
+      this.evolvedAt = changes;
+      if (this.inferrer) this.evolvedAt = -1; // it may have been created by another writer: reconcile once
+    }
+    if (this.inferrer && this.inferrer.changes !== this.evolvedAt) {
+      const changes = this.inferrer.changes;
+      const { table } = await this.tables.evolve(this.open, this.inferrer.schema());
+      this.open = table;
+      this.evolvedAt = changes;
+    }
+    return this.open;
+  }
+
+  /** Builds the group's rows into partitioned batches; requests with rows that do not fit leave (partial=false). */
+  private build(open: OpenTable, group: Pending[]): { batch: PartitionedBatch; kept: Pending[] } {
+    const batch = new PartitionedBatch(open.name, open.schema, open.spec);
+    const kept: Pending[] = [];
+    let refused = false;
+    for (const p of group) {
+      const bad: RowProblem[] = [];
+      let accepted = 0;
+      const { rows, indexes } = p.req;
+      for (let i = 0; i < rows.length; i++) {
+        try {
+          batch.append(rows[i]);
+          accepted++;
+        } catch (err) {
+          if (kindOf(err) !== 'bad-record') throw err;
+          bad.push({ index: indexes[i], reason: (err as Error).message });
+        }
+      }
+      if (bad.length > 0 && !p.req.partial) {
+        refused = true;
+        this.settle(p, undefined, rowsRefused([...p.rejected, ...bad].sort((a, b) => a.index - b.index)));
+        continue;
+      }
+      p.accepted = accepted;
+      if (bad.length > 0) p.rejected = [...p.rejected, ...bad].sort((a, b) => a.index - b.index);
+      kept.push(p);
+    }
+    // the refused requests' good rows are in the batch: build it again without them
+    return refused ? this.build(open, kept) : { batch, kept };
+  }
+
+  private async commitGroup(group: Pending[]): Promise<void> {
+    const started = this.now();
+    try {
+      let live = group;
+      for (let attempt = 1; live.length > 0; attempt++) {
+        const open = await this.tableForCommit();
+        const buildStart = this.now();
+        const built = this.build(open, live);
+        const buildMs = this.now() - buildStart;
+        live = built.kept;
+        const keys = new Map<string, number>();
+        for (const p of live) if (p.req.key !== undefined && p.accepted > 0) keys.set(p.req.key, p.accepted);
+        const rows = live.reduce((n, p) => n + p.accepted, 0);
+        if (rows === 0) {
+          for (const p of live) this.settle(p, { snapshotId: undefined, rows: 0, rejected: p.rejected, duplicate: false });
+          return;
+        }
+        const writeStart = this.now();
+        const files = await writeDataFiles(open.table, open.schema, open.spec, built.batch.drain(), { encoder: this.o.encoder });
+        const commitStart = this.now();
+        try {
+          const result = await appendFiles(this.o.catalog, open.id, files, {
+            specId: open.spec['spec-id'],
+            deleteFilesOnAbort: true,
+            prepare: (table, snapshotId) => {
+              const ledger = KeyLedger.of(table.metadata);
+              const found = new Map<string, KeyRecord>();
+              for (const k of keys.keys()) {
+                const r = ledger.lookup(k);
+                if (r) found.set(k, r);
+              }
+              if (found.size > 0) throw new KeysCommitted(found);
+              const summary: Record<string, string> = { ...snapshotKeysSummary(keys), 'floe.ingest.requests': String(live.length) };
+              const properties: Record<string, string> = {};
+              if (keys.size > 0 || table.metadata.properties?.[KEYS_WINDOW_PROPERTY] !== undefined) {
+                properties[KEYS_WINDOW_PROPERTY] = ledger.withCommit(snapshotId, this.now(), keys, this.o.idempotency);
+              }
+              return { summary, properties };
+            },
+          });
+          this.open = { ...open, table: result.table };
+          const snapshotId = result.snapshot['snapshot-id'];
+          for (const p of live) this.settle(p, { snapshotId, rows: p.accepted, rejected: p.rejected, duplicate: false });
+          const now = this.now();
+          this.o.onCommitted?.({ table: this.name, rows, requests: live.length, files: files.length, ms: now - started, buildMs, writeMs: commitStart - writeStart, commitMs: now - commitStart });
+          return;
+        } catch (err) {
+          if (!(err instanceof KeysCommitted) || attempt >= 3) throw err;
+          // another server landed some of these keys: answer them from the table, commit the rest
+          for (const p of live) {
+            const r = p.req.key === undefined ? undefined : err.found.get(p.req.key);
+            if (r) this.settle(p, { snapshotId: r.snapshotId, rows: r.rows, rejected: [], duplicate: true });
+          }
+          live = live.filter((p) => !p.settled);
+          this.open = await this.tables.reload(open);
+        }
+      }
+    } catch (err) {
+      for (const p of group) this.settle(p, undefined, err);
+      // the next commit starts from the table as it is
+      if (this.open) this.open = await this.tables.reload(this.open).catch(() => this.open);
+    }
+  }
+
+  private settle(p: Pending, result: AppendResult | undefined, error?: unknown): void {
+    if (p.settled) return;
+    p.settled = true;
+    if (result) p.resolve(result);
+    else p.reject(error instanceof FloeError ? error : new FloeError('unknown-outcome', `the commit to ${this.name} failed: ${(error as Error)?.message ?? String(error)}`, { cause: error }));
+  }
+}
+
+function rowsRefused(rows: RowProblem[]): IngestError {
+  return new IngestError(400, 'bad-record', `${rows.length} row${rows.length === 1 ? '' : 's'} cannot be written`, { rows });
+}
