@@ -69,14 +69,14 @@ async function startServer(dir: string): Promise<Server> {
   writeFileSync(cfg, JSON.stringify({ warehouse: path.join(dir, 'wh'), port: 0, metricsPort: 0, commit: { intervalMs: INTERVAL_MS }, limits: { maxConcurrentRequests: 4096 } }));
   const pin = spawnSync('taskset', ['--version']).status === 0 && os.availableParallelism() > 1;
   const cmd = pin ? 'taskset' : process.execPath;
-  const args = pin ? ['-c', '0', process.execPath, BIN, 'serve', '-c', cfg] : [BIN, 'serve', '-c', cfg];
+  const args = pin ? ['-c', '0', process.execPath, BIN, '--log-format', 'json', 'serve', '-c', cfg] : [BIN, '--log-format', 'json', 'serve', '-c', cfg];
   const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('floe serve did not start within 120 s')), 120_000);
     proc.stdout.on('data', (b: Buffer) => {
       out += b.toString();
-      const m = /"msg":"listening","url":"([^"]+)"/.exec(out);
+      const m = /"message":"listening","url":"([^"]+)"/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]);

@@ -16,6 +16,9 @@
 //      records / (last snapshot's timestamp-ms − the moment floe logged its assignment, ≈ the
 //      first fetch); the figure from process spawn is printed too. CPU seconds from
 //      /proc/<pid>/stat (all threads); peak RSS = VmHWM while the whole lag waited.
+//   3b. `workers: 2` (src/cli/workers.ts: two group members on worker threads in one process):
+//      the Avro run again, pinned to 2 cores (the one above and one more), same figures;
+//      targets.twoWorkersSpeedup = its records/s over the one-worker Avro records/s (one core).
 //   4. freshness: a fresh topic, records produced at --rate for --fresh-seconds, each request
 //      stamped with its send time (CreateTime); latency = visible − produce time, where visible
 //      is when the benchmark's catalog poller (every --poll-ms) first saw a snapshot covering
@@ -25,7 +28,7 @@
 // --e2e-commit-interval-ms (2000; the connector default is 10000, and peak RSS follows the rows
 // per commit), --commit-interval-ms (1000, freshness), --rate (20000), --fresh-seconds (30),
 // --poll-ms (100), --catalog sql|rest (sql), --cpu N (the last), --no-pin,
-// --runs ceiling,avro,json,fresh (all), --floe-node-args "--max-old-space-size=256",
+// --runs ceiling,avro,json,workers2,fresh (all; workers2 needs avro for its speedup), --floe-node-args "--max-old-space-size=256",
 // --memory-probe (each thread's process.memoryUsage() at the highest RSS), --profile (node
 // --cpu-prof of the Avro run, summarised; slows it), --cleanup (delete the benchmark topics).
 // A private stack beside the shared one: FLOE_STACK_DIR=/tmp/x FLOE_STACK_KAFKA_PORT=19092
@@ -82,7 +85,7 @@ const cfg = {
   freshSeconds: num('fresh-seconds', quick ? 5 : 30),
   pollMs: num('poll-ms', 100),
   catalog: opt('catalog', 'sql') as 'sql' | 'rest',
-  runs: opt('runs', 'ceiling,avro,json,fresh').split(','),
+  runs: opt('runs', 'ceiling,avro,json,workers2,fresh').split(','),
   profile: flag('profile'),
   memoryProbe: flag('memory-probe'),
   floeNodeArgs: opt('floe-node-args', '').split(' ').filter(Boolean),
@@ -223,7 +226,7 @@ async function main(): Promise<void> {
     const prefills: Record<string, PrefillResult> = {};
     const avroTopic = `${base}-avro-s${schemaId}-${avroRecords}`;
     const jsonTopic = `${base}-json-${cfg.jsonRecords}`;
-    if (runs.has('ceiling') || runs.has('avro')) {
+    if (runs.has('ceiling') || runs.has('avro') || runs.has('workers2')) {
       topics.push(avroTopic);
       prefills.avro = await prefill({ brokers: env.brokers, topic: avroTopic, partitions: cfg.partitions, records: avroRecords, payloads: avro, log });
     }
@@ -302,6 +305,41 @@ async function main(): Promise<void> {
         for (const t of prof) log(`  profile ${t.file} (${t.seconds} s): ${JSON.stringify(t.selfPercent)}\n    top functions: ${JSON.stringify(t.topFunctions)}`);
       }
     }
+    // ---- 3b. workers: 2 on 2 cores (the Avro topic again)
+    if (runs.has('workers2') && cores >= 2) {
+      const lagGB = (avroRecords * avro.averageBytes()) / 1e9;
+      const cpus = floeCpu === undefined ? undefined : [floeCpu, ...Array.from({ length: cores }, (_, i) => i).filter((c) => c !== floeCpu)].slice(0, 2).join(',');
+      log(`end to end avro, workers: 2: floe run with 2 group members on worker threads on ${avroTopic}, ${avroRecords} records, cpus ${cpus ?? '(not pinned)'}`);
+      const run = new FloeRun(
+        {
+          dir: path.join(work, 'avro-workers2'),
+          name: `bench-avro-w2-${process.pid}`,
+          topic: avroTopic,
+          format: 'avro',
+          catalog: cfg.catalog,
+          env,
+          commitIntervalMs: cfg.e2eCommitIntervalMs,
+          cpu: cpus,
+          pollMs: cfg.pollMs,
+          nodeArgs: cfg.floeNodeArgs,
+          workers: 2,
+          log,
+        },
+        await freePort(),
+      );
+      let r: FloeRunResult;
+      try {
+        await run.waitForOffsets(await endOffsets(env.brokers, avroTopic), Math.min(1_800_000, 120_000 + avroRecords / 5));
+      } finally {
+        r = await run.stop();
+      }
+      const f = { ...e2eFigures('avro', avroRecords, lagGB, r, ceilings.avro), workers: 2, cpus: cpus ?? 'all' };
+      e2e.avroWorkers2 = f;
+      log(
+        `end to end avro, workers: 2: ${f.recordsPerSec} records/s (from the first assignment to the last commit, ${f.secondsFromAssigned} s; ${f.recordsPerSecFromSpawn}/s from process spawn), ${f.recordsPerCpuSecond} records per CPU-second (${f.cpuSeconds} s CPU), ${f.snapshots} snapshots, peak RSS ${f.peakRssMB} MB; floe got ${f.cpuShare} cores`,
+      );
+      log(`  CPU seconds by thread: ${JSON.stringify(f.cpuByThread)}`);
+    }
     result.e2e = e2e;
 
     // ---- 4. freshness
@@ -373,6 +411,7 @@ async function main(): Promise<void> {
 
     // ---- verdicts
     const a = e2e.avro;
+    const w2 = e2e.avroWorkers2;
     const fr = result.freshness as { visibleByPoll: { p99Ms: number }; commitIntervalMs: number } | undefined;
     const verdict = (value: number | null | undefined, met: boolean | null, target: string, note?: string) => ({
       target,
@@ -403,6 +442,16 @@ async function main(): Promise<void> {
         a ? (a.lagGB >= 1 ? a.peakRssMB < 512 : null) : null,
         'VmHWM < 512 MB with >= 1 GB of lag waiting',
         a && a.lagGB < 1 ? `only ${a.lagGB} GB of lag in this run (peak ${a.peakRssMB} MB): run with --lag-gb 1` : undefined,
+      ),
+      twoWorkersSpeedup: verdict(
+        a && w2 ? round(w2.recordsPerSec / a.recordsPerSec, 2) : null,
+        a && w2 ? w2.recordsPerSec / a.recordsPerSec >= 1.7 : null,
+        ">= 1.7x one worker's Avro records/s with workers: 2 on 2 cores",
+        a && w2
+          ? `one worker on 1 core: ${a.recordsPerSec}/s (${a.cpuShare} of its core, ${a.recordsPerCpuSecond} per CPU-second); workers: 2 on 2 cores: ${w2.recordsPerSec}/s (${w2.cpuShare} cores, ${w2.recordsPerCpuSecond} per CPU-second); load average ${load()[0]}`
+          : cores < 2
+            ? `${cores} core: nothing to compare`
+            : undefined,
       ),
     };
     if (quick) for (const t of Object.values(targets) as { note?: string }[]) t.note = `--quick smoke run, too small to judge${t.note ? `; ${t.note}` : ''}`;

@@ -1,4 +1,4 @@
-// One `floe run` child process pinned to one core (taskset), watched from outside: the table's
+// One `floe run` child process pinned to one core or a list of them (taskset), watched from outside: the table's
 // snapshots (polled from the catalog every `pollMs`: which snapshot was current when), the
 // process's CPU time and memory from /proc. Stopped with SIGTERM.
 import { spawn } from 'node:child_process';
@@ -26,8 +26,10 @@ export interface FloeRunOptions {
   catalog: 'sql' | 'rest';
   env: StackEnv;
   commitIntervalMs: number;
-  /** the CPU the child is pinned to (taskset -c); undefined: not pinned */
-  cpu: number | undefined;
+  /** the CPU(s) the child is pinned to (taskset -c: 1, or a list such as "0,1"); undefined: not pinned */
+  cpu: number | string | undefined;
+  /** the connector file's `workers` (group members on worker threads); absent: the key is left out (1) */
+  workers?: number;
   pollMs: number;
   /** node --cpu-prof into this directory */
   profileDir?: string;
@@ -133,7 +135,7 @@ table: { name: ${this.table} }
 commit: { intervalMs: ${o.commitIntervalMs} }
 errors: { tolerance: none }
 metricsPort: ${metricsPort}
-`,
+${o.workers === undefined ? '' : `workers: ${o.workers}\n`}`,
     );
     this.#catalog = catalogFromConfig(loadConnectorConfig(file).catalog, o.dir);
     const probe = o.memoryProbe ? ['--import', path.join(import.meta.dirname, 'memory-probe.ts')] : [];

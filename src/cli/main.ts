@@ -8,8 +8,12 @@ import { maintain } from './maintain.ts';
 import { maintainWorker } from './maintain-worker.ts';
 import { catalogFromConfig, registryFromConfig, run } from './run.ts';
 import { preflight } from './preflight.ts';
+import { serve } from './serve.ts';
 import { loadConnectorConfig } from '../config/connector-config.ts';
+import { securityLabel } from '../kafka/connection.ts';
 import { embeddedCatalog, DEFAULT_WAREHOUSE_DIR } from './embedded.ts';
+import { FloeError } from '../errors.ts';
+import { configureLogs, parseFormat, parseLevel } from '../log.ts';
 
 const USAGE = `usage: floe <command> [options]
 
@@ -26,6 +30,9 @@ commands:
               --timeout S       seconds the connector may take to land everything (default 300)
   run       run a connector: Kafka topics → Iceberg tables, exactly once
               floe run -c connectors/NAME.yaml
+  serve     HTTP append API: POST /v1/tables/NS.TABLE/append (JSON or NDJSON) → Iceberg, one group
+            commit per table, 200 once committed (docs/ingest.md)
+              floe serve [-c ingest.yaml] [--port N] [--warehouse DIR]   (default: embedded catalog in ./${DEFAULT_WAREHOUSE_DIR})
   demo-writer  write sample events straight through the table writer (no Kafka) into a local
               table (embedded catalog) and show what landed
               --warehouse DIR   local warehouse folder (default ./${DEFAULT_WAREHOUSE_DIR})
@@ -51,10 +58,22 @@ commands:
               floe inspect NS.NAME [--warehouse DIR | -c connectors/NAME.yaml]
               --offset TOPIC:PARTITION:OFFSET   which snapshot holds that record
               --snapshots N                     how many recent snapshots to list (default 10)
+
+log options (any command; or FLOE_LOG_FORMAT, FLOE_LOG_LEVEL):
+  --log-format text|json   text lines "floe[NAME] …" (default), or one JSON object per line
+                           (time, level, connector, message, fields)
+  --log-level LEVEL        debug, info (default), warn or error
 `;
 
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  let command: string | undefined;
+  let rest: string[];
+  try {
+    [command, ...rest] = takeLogFlags(argv);
+  } catch (err) {
+    console.error(`floe: ${(err as Error).message}`);
+    return 2;
+  }
   try {
     switch (command) {
       case 'quickstart': {
@@ -100,6 +119,10 @@ export async function main(argv: string[]): Promise<number> {
         if (!values.config) throw new UsageError('floe run needs -c <connector file>');
         return await run(values.config);
       }
+      case 'serve': {
+        const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' }, port: { type: 'string' }, warehouse: { type: 'string' } } });
+        return await serve(values.config, { port: values.port === undefined ? undefined : wholeNumber('--port', values.port, 0), warehouse: values.warehouse });
+      }
       case 'validate': {
         const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' }, connect: { type: 'boolean' } } });
         if (!values.config) throw new UsageError('floe validate needs -c <connector file>');
@@ -113,6 +136,7 @@ export async function main(argv: string[]): Promise<number> {
           `${values.config}: ok\n  ${from} (${c.format}) → ${c.table.name}${route} in a ${c.catalog.type} catalog at ${c.catalog.uri}\n` +
             `  partitioned by ${c.table.partitionBy.join(', ') || 'nothing'}; commit every ${c.commit.intervalMs} ms, ${c.commit.maxRows} rows or ${c.commit.maxBytes} bytes\n` +
             `  bad records: ${c.errors.tolerance === 'all' ? `to ${c.errors.deadLetterTopic}` : 'stop the connector'}\n` +
+            `  kafka: ${c.kafka.brokers.join(',')} over ${securityLabel(c.kafka)}${c.schemaRegistry?.tls ? `; registry with ${c.schemaRegistry.tls.cert ? 'a client certificate' : 'its own CA'}` : ''}\n` +
             (servers ? servers.checked.map((line) => `  checked: ${line}\n`).join('') : '  servers not contacted (--connect checks the registry, the brokers and the dead-letter topic)\n'),
         );
         return 0;
@@ -196,7 +220,28 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-class UsageError extends Error {}
+/** Takes `--log-format text|json` and `--log-level debug|info|warn|error` (anywhere, `=` or a separate value) out of argv and applies them (log.ts). */
+function takeLogFlags(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--log-(format|level)(?:=(.*))?$/.exec(argv[i]);
+    if (!m) {
+      out.push(argv[i]);
+      continue;
+    }
+    const value = m[2] ?? argv[++i];
+    if (value === undefined) throw new UsageError(`--log-${m[1]} needs a value`);
+    if (m[1] === 'format') configureLogs({ format: parseFormat(value, '--log-format') });
+    else configureLogs({ level: parseLevel(value, '--log-level') });
+  }
+  return out;
+}
+
+class UsageError extends FloeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('fatal', message, options);
+  }
+}
 
 function wholeNumber(flag: string, v: string, min: number): number {
   const n = Number(v);

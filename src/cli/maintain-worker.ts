@@ -18,7 +18,7 @@
 // Metrics (maintenance-metrics.ts) on /metrics, liveness on /healthz, readiness (the catalog
 // answers) on /readyz, through src/server/server.ts.
 import path from 'node:path';
-import { loggerFor } from './log.ts';
+import { loggerFor } from '../log.ts';
 import { Registry } from 'prom-client';
 import type { Catalog } from '../catalog/catalog.ts';
 import type { MaintenanceConfig, MaintenanceTableEntry } from '../config/maintenance-config.ts';

@@ -1,5 +1,6 @@
 // `floe run -c connectors/<name>.yaml`: one connector worker, until SIGTERM/SIGINT (flush,
-// commit, leave the group, within a bounded time) or a fatal error (exit code 1).
+// commit, leave the group, within a bounded time) or a fatal error (exit code 1). With
+// `workers: N` (N > 1) the N group members run on worker threads (workers.ts).
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Catalog } from '../catalog/catalog.ts';
@@ -18,10 +19,16 @@ import { KafkaRecordSource } from '../pipeline/kafka-record-source.ts';
 import { ConnectorWorker } from '../pipeline/worker.ts';
 import type { DeadLetterSink, ValueDecoder, WorkerOptions } from '../pipeline/worker.ts';
 import { createRouter } from '../route/router.ts';
-import { Registry } from 'prom-client';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import { PipelineMetrics } from '../pipeline/metrics.ts';
 import { startServer } from '../server/server.ts';
+import type { CheckResult } from '../server/server.ts';
 import { preflight } from './preflight.ts';
+import { kafkaConnection } from './kafka-options.ts';
+import { loggerFor } from '../log.ts';
+import { kindOf } from '../errors.ts';
+import { workerCount } from './worker-count.ts';
+import { runWorkers } from './workers.ts';
 
 export function catalogFromConfig(c: CatalogConfig, configDir = process.cwd()): Catalog {
   if (c.type === 'rest') {
@@ -43,6 +50,7 @@ export function registryFromConfig(r: RegistryConfig): SchemaRegistryClient {
     url: r.url,
     headers,
     basicAuth: r.username && r.password ? { username: r.username, password: r.password } : undefined,
+    tls: r.tls,
   });
 }
 
@@ -60,21 +68,32 @@ function decodersFromConfig(cfg: ConnectorConfig, registry: SchemaRegistryClient
 
 export interface RunningConnector {
   worker: ConnectorWorker;
+  /** The connector's metrics (PipelineMetrics; with the process's default metrics unless options.defaultMetrics is false). */
+  registry: Registry;
+  /** Liveness: no fatal error in the worker or the Kafka consumer. */
+  health(): CheckResult;
+  /** Readiness: joined to the group, no error, no table failing. */
+  ready(): CheckResult;
   /** Flushes, commits and leaves the group; resolves when everything is closed. */
   stop(): Promise<void>;
   /** Resolves with the fatal error that stopped the worker. */
   failed: Promise<Error>;
 }
 
+export interface StartOptions {
+  /** Register prom-client's process and Node.js metrics too (default true; a worker thread leaves them to the main thread). */
+  defaultMetrics?: boolean;
+}
+
 /**
  * Starts a connector from its config; resolves once it has joined the group. The start-up
  * checks (cli/preflight.ts: registry API and credentials, dead-letter topic) run first.
  */
-export async function startConnector(cfg: ConnectorConfig, extra: Partial<WorkerOptions> = {}): Promise<RunningConnector> {
+export async function startConnector(cfg: ConnectorConfig, extra: Partial<WorkerOptions> = {}, options: StartOptions = {}): Promise<RunningConnector> {
   const registryClient = cfg.format === 'json' ? undefined : registryFromConfig(cfg.schemaRegistry!);
-  const checked = await preflight(cfg, { registry: registryClient, unreachableRegistry: 'warn', warn: (m) => console.warn(`floe[${cfg.name}] ${m}`) });
+  const checked = await preflight(cfg, { registry: registryClient, unreachableRegistry: 'warn', warn: (m) => loggerFor(cfg.name).warn(m) });
   const catalog = catalogFromConfig(cfg.catalog, path.dirname(path.resolve(cfg.source)));
-  const kafka = { brokers: cfg.kafka.brokers, clientId: cfg.kafka.clientId };
+  const kafka = kafkaConnection(cfg.kafka);
   const source = new KafkaRecordSource({
     ...kafka,
     groupId: cfg.kafka.groupId,
@@ -82,9 +101,10 @@ export async function startConnector(cfg: ConnectorConfig, extra: Partial<Worker
     sessionTimeoutMs: cfg.kafka.sessionTimeoutMs,
     reconnectTimeoutMs: cfg.kafka.reconnectTimeoutMs,
     topicRefreshMs: cfg.kafka.topicRefreshMs,
-    log: (level, m) => (level === 'warn' ? console.warn : console.log)(`floe[${cfg.name}] ${m}`),
+    log: (level, m) => loggerFor(cfg.name)[level === 'warn' ? 'warn' : 'info'](m),
   });
   const registry = new Registry();
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const metrics = new PipelineMetrics(registry);
   source.onLag = (tp, lag) => metrics.setLag(tp.topic, tp.partition, lag);
   const producer = cfg.errors.deadLetterTopic
@@ -93,7 +113,7 @@ export async function startConnector(cfg: ConnectorConfig, extra: Partial<Worker
         clientId: `${cfg.kafka.clientId}-dlq`,
         // a broker restart while dead letters wait must not stop the connector
         reconnectTimeoutMs: cfg.kafka.reconnectTimeoutMs ?? DEFAULT_RECONNECT_TIMEOUT_MS,
-        log: (m) => console.warn(`floe[${cfg.name}] dead letters: ${m}`),
+        log: (m) => loggerFor(cfg.name).warn(`dead letters: ${m}`),
       })
     : undefined;
   const dlq = new DeadLetterQueue({
@@ -123,7 +143,7 @@ export async function startConnector(cfg: ConnectorConfig, extra: Partial<Worker
     router: createRouter(cfg.table.name, cfg.route),
     deadLetters,
     encoder: pool,
-    log: { info: (m) => console.log(`floe[${cfg.name}] ${m}`), warn: (m) => console.warn(`floe[${cfg.name}] ${m}`) },
+    log: loggerFor(cfg.name),
     events: {
       consumed: ({ topic, count }) => metrics.consumed(topic, count),
       committed: (c) => {
@@ -133,22 +153,22 @@ export async function startConnector(cfg: ConnectorConfig, extra: Partial<Worker
         metrics.bufferedBytes.set(worker.bufferedBytes());
       },
       fenced: ({ table }) => metrics.commitAttempt(table, 'fenced', 0),
+      commitFailed: ({ table }) => metrics.commitAttempt(table, 'failed', 0),
+      error: ({ kind }) => metrics.errors.inc({ kind }),
+      rebalanced: ({ change }) => metrics.rebalances.inc({ change }),
     },
     ...extra,
   });
-  const server =
-    cfg.metricsPort > 0
-      ? await startServer({
-          port: cfg.metricsPort,
-          host: process.env.FLOE_METRICS_HOST ?? '127.0.0.1',
-          registry,
-          health: () => {
-            const error = worker.error ?? source.error;
-            return { ok: error === undefined, details: error ? { error: error.message } : undefined };
-          },
-          ready: () => ({ ok: started && worker.error === undefined }),
-        })
-      : undefined;
+  const health = (): CheckResult => {
+    const error = worker.error ?? source.error;
+    return { ok: error === undefined, details: error ? { error: error.message } : undefined };
+  };
+  // joined to the group (started) and the catalog and object store reached (no table failing)
+  const ready = (): CheckResult => {
+    const failing = worker.failingTables();
+    return { ok: started && worker.error === undefined && failing.length === 0, details: failing.length > 0 ? { failing } : undefined };
+  };
+  const server = cfg.metricsPort > 0 ? await startServer({ port: cfg.metricsPort, host: cfg.metricsHost, registry, health, ready }) : undefined;
   let started = false;
   const closeAll = async () => {
     await server?.close();
@@ -166,6 +186,9 @@ export async function startConnector(cfg: ConnectorConfig, extra: Partial<Worker
   let stopped: Promise<void> | undefined;
   return {
     worker,
+    registry,
+    health,
+    ready,
     // the consumer can stop by itself (brokers unreachable past kafka.reconnectTimeoutMs)
     failed: Promise.race([worker.whenFailed(), source.failed]),
     stop: () => (stopped ??= worker.stop().finally(closeAll)),
@@ -181,16 +204,27 @@ export async function run(configFile: string, stopTimeoutMs = 30_000): Promise<n
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
-  console.log(`floe[${cfg.name}] starting`);
-  const running = await startConnector(cfg);
-  console.log(`floe[${cfg.name}] running: ${cfg.topics?.join(', ') ?? `/${cfg.topicPattern}/`} → ${cfg.table.name} (${cfg.catalog.type} catalog)`);
+  const workers = workerCount(cfg.workers);
+  // several group members: one worker thread each, this thread serves /metrics and stops them (workers.ts)
+  if (workers > 1) return await runWorkers(cfg, workers, signal, stopTimeoutMs);
+  const log = loggerFor(cfg.name);
+  log.info('starting');
+  let running: RunningConnector;
+  try {
+    running = await startConnector(cfg);
+  } catch (err) {
+    // a start that fails (brokers gone past kafka.reconnectTimeoutMs, a refused login) is a stop too
+    log.error(`stopped: ${(err as Error).message}`, { kind: kindOf(err) });
+    return 1;
+  }
+  log.info(`running: ${cfg.topics?.join(', ') ?? `/${cfg.topicPattern}/`} → ${cfg.table.name} (${cfg.catalog.type} catalog)`);
   const first = await Promise.race([signal.then((s) => ({ signal: s })), running.failed.then((error) => ({ error }))]);
   if ('error' in first) {
-    console.error(`floe[${cfg.name}] stopped: ${first.error.message}`);
+    log.error(`stopped: ${first.error.message}`, { kind: kindOf(first.error) });
     await running.stop().catch(() => undefined);
     return 1;
   }
-  console.log(`floe[${cfg.name}] ${first.signal}: flushing, committing and leaving the group`);
+  log.info(`${first.signal}: flushing, committing and leaving the group`);
   const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), stopTimeoutMs).unref());
   const outcome = await Promise.race([
     running.stop().then(
@@ -200,6 +234,6 @@ export async function run(configFile: string, stopTimeoutMs = 30_000): Promise<n
     timeout,
   ]);
   if (outcome === 'stopped') return 0;
-  console.error(`floe[${cfg.name}] ${outcome === 'timeout' ? `did not stop within ${stopTimeoutMs} ms` : `stop failed: ${outcome.message}`}; uncommitted records are read again on restart`);
+  log.error(`${outcome === 'timeout' ? `did not stop within ${stopTimeoutMs} ms` : `stop failed: ${outcome.message}`}; uncommitted records are read again on restart`);
   return 1;
 }

@@ -9,8 +9,8 @@ import { defaultIngestConfig, loadIngestConfig } from '../config/ingest-config.t
 import { startAppendServer } from '../ingest/append-server.ts';
 import { BearerAuth } from '../ingest/bearer-auth.ts';
 import { IngestMetrics } from '../ingest/ingest-metrics.ts';
-import { jsonLog } from '../ingest/json-log.ts';
-import type { JsonLog } from '../ingest/json-log.ts';
+import { loggerFor } from '../log.ts';
+import type { Logger } from '../log.ts';
 import { RequestGate } from '../ingest/request-gate.ts';
 import { TableBuffers } from '../ingest/table-buffers.ts';
 import { closeSharedFileIO } from '../io/resolve-file-io.ts';
@@ -26,7 +26,7 @@ export interface RunningServe {
   stop(): Promise<void>;
 }
 
-export async function startServe(config: IngestConfig, log: JsonLog = jsonLog()): Promise<RunningServe> {
+export async function startServe(config: IngestConfig, log: Logger = loggerFor('serve')): Promise<RunningServe> {
   const catalog: Catalog = config.catalog
     ? catalogFromConfig(config.catalog, path.dirname(path.resolve(config.source.startsWith('<') ? '.' : config.source)))
     : embeddedCatalog(config.warehouse).catalog;
@@ -37,7 +37,7 @@ export async function startServe(config: IngestConfig, log: JsonLog = jsonLog())
     encoder: pool,
     onCommitted: (e) => {
       metrics?.commits.inc({ table: e.table });
-      log('info', 'committed', { table: e.table, rows: e.rows, requests: e.requests, files: e.files, ms: e.ms, buildMs: e.buildMs, writeMs: e.writeMs, commitMs: e.commitMs });
+      log.info('committed', { table: e.table, rows: e.rows, requests: e.requests, files: e.files, ms: e.ms, buildMs: e.buildMs, writeMs: e.writeMs, commitMs: e.commitMs });
     },
   });
   metrics = new IngestMetrics(registry, { rows: () => buffers.bufferedRows, bytes: () => buffers.buffered.bytes });
@@ -80,7 +80,7 @@ export async function startServe(config: IngestConfig, log: JsonLog = jsonLog())
           throw err;
         });
   const where = config.catalog ? `${config.catalog.type} catalog at ${config.catalog.uri}` : `embedded catalog in ${config.warehouse}`;
-  log('info', 'listening', { url: server.url, metricsUrl: metricsServer?.url ?? null, catalog: where, auth: config.tokens.length > 0, tls: config.tls !== undefined });
+  log.info('listening', { url: server.url, metricsUrl: metricsServer?.url, catalog: where, auth: config.tokens.length > 0, tls: config.tls !== undefined });
   let stopped: Promise<void> | undefined;
   return {
     url: server.url,
@@ -108,14 +108,14 @@ export async function serve(configFile: string | undefined, overrides: { port?: 
     if (config.catalog) throw new Error('--warehouse is the embedded catalog folder; the ingest file names a catalog');
     config.warehouse = path.resolve(overrides.warehouse);
   }
-  const log = jsonLog();
+  const log = loggerFor('serve');
   const signal = new Promise<string>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
   const running = await startServe(config, log);
   const sig = await signal;
-  log('info', `${sig}: refusing new requests, committing what was accepted`);
+  log.info(`${sig}: refusing new requests, committing what was accepted`);
   const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), stopTimeoutMs).unref());
   const outcome = await Promise.race([
     running.stop().then(
@@ -125,9 +125,9 @@ export async function serve(configFile: string | undefined, overrides: { port?: 
     timeout,
   ]);
   if (outcome === 'stopped') {
-    log('info', 'stopped');
+    log.info('stopped');
     return 0;
   }
-  log('error', outcome === 'timeout' ? `did not stop within ${stopTimeoutMs} ms` : `stop failed: ${outcome.message}`);
+  log.error(outcome === 'timeout' ? `did not stop within ${stopTimeoutMs} ms` : `stop failed: ${outcome.message}`);
   return 1;
 }

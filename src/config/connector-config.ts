@@ -8,6 +8,7 @@
 import { DEFAULT_SCHEMA_LIMITS } from '../schema/schema-rules.ts';
 import { ConfigError, ConfigReader, describe, parseConfigYaml, readConfigText } from './config-reader.ts';
 import { checkPartitionBy } from './partition-by.ts';
+import { configBaseDir, readKafkaSasl, readSecret, readTls, type KafkaSaslConfig, type TlsConfig } from './connection-security.ts';
 
 export interface KafkaConfig {
   brokers: string[];
@@ -23,6 +24,9 @@ export interface KafkaConfig {
   reconnectTimeoutMs?: number;
   /** How often topicPattern is matched against the broker's topics again (new topics join then). */
   topicRefreshMs: number;
+  /** TLS to the brokers: true (system CAs) or CA, client certificate and key (read from their files). */
+  tls?: TlsConfig | true;
+  sasl?: KafkaSaslConfig;
 }
 
 export interface RegistryConfig {
@@ -30,6 +34,8 @@ export interface RegistryConfig {
   username?: string;
   password?: string;
   token?: string;
+  /** CA and client certificate for an https registry (read from their files). */
+  tls?: TlsConfig;
 }
 
 export type ValueFormat = 'avro' | 'protobuf' | 'json-schema' | 'json';
@@ -114,6 +120,14 @@ export interface ConnectorConfig {
   bufferMaxBytes: number;
   /** Metrics and health HTTP port; 0 = off. */
   metricsPort: number;
+  /** Address /metrics, /healthz and /readyz listen on (default FLOE_METRICS_HOST or 127.0.0.1; 0.0.0.0 in a pod). */
+  metricsHost: string;
+  /**
+   * Consumer-group members `floe run` runs in this process, one per worker thread (cli/workers.ts);
+   * `auto`: the cores the process may use (cli/worker-count.ts). Default 1. bufferMaxBytes is the
+   * whole process's: each member gets an equal share. Absent (a config built in code): 1.
+   */
+  workers?: number | 'auto';
 }
 
 /** Environment variables that override secrets, and the key each one sets. */
@@ -125,6 +139,8 @@ export const SECRET_ENV: Record<string, string> = {
   FLOE_SCHEMA_REGISTRY_USERNAME: 'schemaRegistry.username',
   FLOE_SCHEMA_REGISTRY_PASSWORD: 'schemaRegistry.password',
   FLOE_SCHEMA_REGISTRY_TOKEN: 'schemaRegistry.token',
+  FLOE_KAFKA_SASL_PASSWORD: 'kafka.sasl.password',
+  FLOE_KAFKA_SASL_CLIENT_SECRET: 'kafka.sasl.clientSecret',
 };
 
 export function loadConnectorConfig(file: string, env: NodeJS.ProcessEnv = process.env): ConnectorConfig {
@@ -149,21 +165,39 @@ export function parseConnectorConfig(text: string, file = '<config>', env: NodeJ
   };
   const reconnectTimeoutMs = v.int(k, 'reconnectTimeoutMs', { prefix: 'kafka', min: 0 });
   if (reconnectTimeoutMs !== undefined) kafka.reconnectTimeoutMs = reconnectTimeoutMs;
-  v.noUnknown(k, 'kafka', ['brokers', 'groupId', 'clientId', 'startFrom', 'sessionTimeoutMs', 'reconnectTimeoutMs', 'topicRefreshMs']);
+  // security (connection-security.ts): files are read here, relative to the connector file
+  const baseDir = configBaseDir(file);
+  const kafkaTls = readTls(v, k.tls, 'kafka.tls', baseDir);
+  if (kafkaTls) kafka.tls = kafkaTls;
+  if (k.sasl !== undefined && k.sasl !== null) {
+    const sasl = v.object(k.sasl, 'kafka.sasl');
+    for (const key of ['password', 'clientSecret']) secretOverridesFile(sasl, 'kafka.sasl.', key, env);
+    kafka.sasl = readKafkaSasl(v, sasl, baseDir);
+  }
+  v.noUnknown(k, 'kafka', ['brokers', 'groupId', 'clientId', 'startFrom', 'sessionTimeoutMs', 'reconnectTimeoutMs', 'topicRefreshMs', 'tls', 'sasl']);
 
   let schemaRegistry: RegistryConfig | undefined;
   if (root.schemaRegistry !== undefined) {
     const r = v.object(root.schemaRegistry, 'schemaRegistry');
     secrets('schemaRegistry')(r, 'username');
-    secrets('schemaRegistry')(r, 'password');
-    secrets('schemaRegistry')(r, 'token');
+    secretOverridesFile(r, 'schemaRegistry.', 'password', env);
+    secretOverridesFile(r, 'schemaRegistry.', 'token', env);
+    const registryDir = configBaseDir(file);
     schemaRegistry = {
       url: v.url(r, 'url', 'schemaRegistry', REGISTRY_SECRETS)!,
       username: v.string(r, 'username', { prefix: 'schemaRegistry' }),
-      password: v.string(r, 'password', { prefix: 'schemaRegistry', secret: true }),
-      token: v.string(r, 'token', { prefix: 'schemaRegistry', secret: true }),
+      password: readSecret(v, r, 'password', 'schemaRegistry', registryDir),
+      token: readSecret(v, r, 'token', 'schemaRegistry', registryDir),
     };
-    v.noUnknown(r, 'schemaRegistry', ['url', 'username', 'password', 'token']);
+    if (schemaRegistry.password !== undefined && !schemaRegistry.username) v.fail('schemaRegistry.username', 'is required with schemaRegistry.password');
+    if (schemaRegistry.token !== undefined && schemaRegistry.password !== undefined) v.fail('schemaRegistry.token', 'give schemaRegistry.token or username and password, not both');
+    const registryTls = readTls(v, r.tls, 'schemaRegistry.tls', registryDir);
+    if (registryTls === true) v.fail('schemaRegistry.tls', 'an https:// url is TLS already; give tls: { caFile, certFile, keyFile } for a private CA or a client certificate');
+    if (registryTls && registryTls !== true) {
+      if (!schemaRegistry.url.startsWith('https://')) v.fail('schemaRegistry.tls', 'is for an https:// url');
+      schemaRegistry.tls = registryTls;
+    }
+    v.noUnknown(r, 'schemaRegistry', ['url', 'username', 'password', 'passwordFile', 'token', 'tokenFile', 'tls']);
   }
 
   const format = (v.oneOf(root, 'format', ['avro', 'protobuf', 'json-schema', 'json'], '') ?? (schemaRegistry ? 'avro' : 'json')) as ValueFormat;
@@ -246,9 +280,33 @@ export function parseConnectorConfig(text: string, file = '<config>', env: NodeJ
 
   const bufferMaxBytes = v.int(root, 'bufferMaxBytes', { min: 1024 * 1024 }) ?? 256 * 1024 * 1024;
   const metricsPort = v.int(root, 'metricsPort', { min: 0, max: 65535 }) ?? 9464;
+  const metricsHost = v.string(root, 'metricsHost', {}) ?? process.env.FLOE_METRICS_HOST ?? '127.0.0.1';
 
-  v.noUnknown(root, '', ['name', 'kafka', 'schemaRegistry', 'format', 'catalog', 'topics', 'topicPattern', 'table', 'route', 'commit', 'errors', 'bufferMaxBytes', 'metricsPort']);
-  return { source: file, name, kafka, schemaRegistry, format, catalog, topics, topicPattern, table, route, commit, errors, bufferMaxBytes, metricsPort };
+  const workers =
+    root.workers === 'auto'
+      ? 'auto'
+      : typeof root.workers === 'string'
+        ? v.fail('workers', `must be a whole number of at least 1, or auto; got "${root.workers}"`)
+        : (v.int(root, 'workers', { min: 1, max: 256 }) ?? 1);
+
+  v.noUnknown(root, '', [
+    'name',
+    'kafka',
+    'schemaRegistry',
+    'format',
+    'catalog',
+    'topics',
+    'topicPattern',
+    'table',
+    'route',
+    'commit',
+    'errors',
+    'bufferMaxBytes',
+    'metricsPort',
+    'metricsHost',
+    'workers',
+  ]);
+  return { source: file, name, kafka, schemaRegistry, format, catalog, topics, topicPattern, table, route, commit, errors, bufferMaxBytes, metricsPort, metricsHost, workers };
 }
 
 /** Where each URL's credentials belong instead (named when a URL carries user info). */
@@ -289,6 +347,13 @@ function readCatalog(v: Reader, value: unknown, env: NodeJS.ProcessEnv): Catalog
 /** True for "scheme://userinfo@host...", and with `bare` for "userinfo@host..." (user info before the first /). */
 function hasUserInfo(s: string, bare: boolean): boolean {
   return (bare ? /^([a-z][a-z0-9+.-]*:\/\/)?[^/?#\s]*@/i : /^[a-z][a-z0-9+.-]*:\/\/[^/?#\s]*@/i).test(s.trim());
+}
+
+/** applySecretOverrides for a secret that may also come from `<key>File`: the variable wins over both. */
+function secretOverridesFile(o: Record<string, unknown>, prefix: string, key: string, env: NodeJS.ProcessEnv): void {
+  const before = o[key];
+  applySecretOverrides(o, prefix, key, env);
+  if (o[key] !== before) delete o[`${key}File`];
 }
 
 function applySecretOverrides(o: Record<string, unknown>, prefix: string, key: string, env: NodeJS.ProcessEnv): void {

@@ -19,7 +19,7 @@ import type { BearerAuth } from './bearer-auth.ts';
 import { KEY_PATTERN } from './idempotency-ledger.ts';
 import { IngestError } from './ingest-error.ts';
 import { IngestMetrics } from './ingest-metrics.ts';
-import type { JsonLog } from './json-log.ts';
+import type { Logger } from '../log.ts';
 import { bodyFormat, parseRows, readBody } from './request-body.ts';
 import type { RequestGate } from './request-gate.ts';
 import type { TableBuffers } from './table-buffers.ts';
@@ -34,7 +34,7 @@ export interface AppendServerOptions {
   gate: RequestGate;
   limits: IngestLimits;
   metrics?: IngestMetrics;
-  log?: JsonLog;
+  log?: Logger;
 }
 
 export interface AppendServer {
@@ -110,7 +110,7 @@ export async function startAppendServer(o: AppendServerOptions): Promise<AppendS
         headers.connection = 'close';
         req.resume();
       }
-      if (status >= 500) o.log?.('error', 'append failed', { table, status, error: (err as Error)?.message ?? String(err) });
+      if (status >= 500) o.log?.error('append failed', { table, status, error: (err as Error)?.message ?? String(err) });
       if (!res.headersSent) send(res, status, body, headers);
       return { status, table };
     }

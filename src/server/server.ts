@@ -6,6 +6,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { FloeError } from '../errors.ts';
 
 export interface CheckResult {
   ok: boolean;
@@ -20,7 +21,8 @@ export interface ServerOptions {
   port: number;
   /** Default 127.0.0.1. In a container, '0.0.0.0' (or '::') so the scraper and the kubelet reach it. */
   host?: string;
-  registry: Registry;
+  /** A prom-client Registry, or anything that gives the text the same way (cli/workers.ts joins several threads' metrics). */
+  registry: Pick<Registry, 'metrics' | 'contentType'>;
   health: Check;
   ready: Check;
   /** A check that has not answered by then counts as failed (503). Default 2000 ms. */
@@ -35,7 +37,11 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-class CheckTimeout extends Error {}
+class CheckTimeout extends FloeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('retryable', message, options);
+  }
+}
 
 async function runCheck(check: Check, timeoutMs: number): Promise<{ status: number; body: unknown }> {
   let timer: NodeJS.Timeout | undefined;

@@ -2,6 +2,7 @@
 // on its S3): concurrent clients share group commits and get 200 only once committed; retried
 // keys land once; bad rows are 400 with their index (all or none, or partial=true); schemas are
 // inferred and evolved; limits answer 413; PyIceberg and DuckDB read exactly what was acknowledged.
+import { SILENT } from '../../src/log.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseIngestConfig } from '../../src/config/ingest-config.ts';
@@ -10,7 +11,7 @@ import { uniqueName } from '../helpers/stack.ts';
 import { append, readBoth, serveEnv } from './serve-harness.ts';
 import type { Kind } from './serve-harness.ts';
 
-const quiet = () => undefined;
+const quiet = SILENT;
 
 for (const kind of ['sql', 'rest'] as Kind[]) {
   test(`append API on the ${kind} catalog: group commit, idempotency, bad rows, evolution, limits`, { timeout: 240_000 }, async (t) => {

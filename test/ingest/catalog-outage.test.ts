@@ -1,6 +1,7 @@
 // The REST catalog goes away (a proxy in front of it refuses connections) while requests wait
 // for their commit: they are answered 503 with Retry-After, nothing acknowledged; once the
 // catalog is back, the retried keys land, each once.
+import { SILENT } from '../../src/log.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseIngestConfig } from '../../src/config/ingest-config.ts';
@@ -9,7 +10,7 @@ import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 import { stackEnv, uniqueName } from '../helpers/stack.ts';
 import { append, readBoth, serveEnv } from './serve-harness.ts';
 
-const quiet = () => undefined;
+const quiet = SILENT;
 
 test('a catalog outage answers 503 and acknowledges nothing; retried keys land once after it', { timeout: 240_000 }, async (t) => {
   const env = await serveEnv('rest');

@@ -24,14 +24,14 @@ interface Child {
 }
 
 async function startChild(configFile: string): Promise<Child> {
-  const proc = spawn(process.execPath, [BIN, 'serve', '-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [BIN, '--log-format', 'json', 'serve', '-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   const log: string[] = [];
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`floe serve did not listen within 60 s:\n${log.join('')}`)), 60_000);
     proc.stdout!.on('data', (b: Buffer) => {
       log.push(b.toString());
-      const m = /"msg":"listening","url":"([^"]+)"/.exec(log.join(''));
+      const m = /"message":"listening","url":"([^"]+)"/.exec(log.join(''));
       if (m) {
         clearTimeout(timer);
         resolve(m[1]);

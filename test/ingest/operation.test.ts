@@ -1,6 +1,7 @@
 // Operating the append API (embedded catalog on a temp folder): bearer tokens per table and
 // namespace, HTTPS with a given certificate, 429 with Retry-After beyond maxConcurrentRequests,
 // the metrics server's /metrics, /healthz and /readyz, and a fixed schema from the ingest file.
+import { SILENT } from '../../src/log.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -11,7 +12,7 @@ import { parseIngestConfig } from '../../src/config/ingest-config.ts';
 import { startServe } from '../../src/cli/serve.ts';
 import { append, readBoth, serveEnv } from './serve-harness.ts';
 
-const quiet = () => undefined;
+const quiet = SILENT;
 
 test('bearer tokens, 429 beyond the concurrency limit, metrics and health, a fixed schema', { timeout: 120_000 }, async (t) => {
   const env = await serveEnv('sql');

@@ -1,6 +1,7 @@
 // Idempotency keys live in the table (docs/ingest.md, "Retries"): PyIceberg appending to the
 // table and expiring every snapshot but its own leaves them known; PyIceberg rolling main back
 // past the snapshot that landed a key makes that key land again.
+import { SILENT } from '../../src/log.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseIngestConfig } from '../../src/config/ingest-config.ts';
@@ -10,7 +11,7 @@ import { stackS3, uniqueName } from '../helpers/stack.ts';
 import { append, readBoth, serveEnv } from './serve-harness.ts';
 import type { Kind, ServeEnv } from './serve-harness.ts';
 
-const quiet = () => undefined;
+const quiet = SILENT;
 
 /** PyIceberg operations on the table (test/helpers/table_probe.py), one result each. */
 async function pyiceberg(env: ServeEnv, table: string, ops: unknown[]): Promise<any[]> {

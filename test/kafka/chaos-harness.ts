@@ -1,5 +1,6 @@
-// The chaos run shared by test/kafka/chaos*.test.ts: 3 `floe run` workers (separate processes,
-// one connector, embedded SQL catalog in a fresh folder) read one topic while the test
+// The chaos run shared by test/kafka/chaos*.test.ts: 3 `floe run` workers (separate processes
+// (`processes`), each with `workersPerProcess` group members on worker threads when given; one
+// connector, embedded SQL catalog in a fresh folder) read one topic while the test
 // produces into it; a random worker is killed with SIGKILL at a random moment and restarted,
 // again and again. Then it waits until the table's offsets map reaches the topic's end offsets
 // and hands back how to read the table (test/helpers/readers.ts); the caller judges the rows.
@@ -36,6 +37,16 @@ export interface ChaosOptions {
   connectorYaml: (topic: string) => string;
   /** Produces every record into the topic (runs while the workers run and get killed). */
   produce: (topic: string) => Promise<void>;
+  /** `floe run` processes (default 3). */
+  processes?: number;
+  /** The connector file's `workers`: group members per process, on worker threads (default: the key is left out, 1). */
+  workersPerProcess?: number;
+  /**
+   * Kill a process only once its current launch has logged `running:` (every member joined the
+   * group), then after a random 0.3-2.5 s: each kill lands while members read and commit, not
+   * during a start (default false: any moment).
+   */
+  killRunning?: boolean;
   /** Bound on the wait for the workers to commit the topic's end offsets after the last kill. */
   catchUpMs?: number;
 }
@@ -65,18 +76,25 @@ kafka: { brokers: ${JSON.stringify(brokers())}, groupId: ${topic}-g, sessionTime
 catalog: { type: sql, uri: catalog.db, warehouse: wh }
 topics: [${topic}]
 metricsPort: 0
+${o.workersPerProcess === undefined ? '' : `workers: ${o.workersPerProcess}`}
 ${o.connectorYaml(topic)}
 `,
   );
-  const workers: (ChildProcess | undefined)[] = [undefined, undefined, undefined];
-  const logs: string[] = ['', '', ''];
+  const processes = o.processes ?? 3;
+  const workers: (ChildProcess | undefined)[] = Array.from({ length: processes }, () => undefined);
+  const logs: string[] = Array.from({ length: processes }, () => '');
+  const running: boolean[] = Array.from({ length: processes }, () => false);
   const launch = (i: number) => {
     const child = spawn(process.execPath, [path.join(repo, 'bin/floe.ts'), 'run', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
     // every run of worker i is appended to worker-<i>.log in the run's folder (kept when a check fails)
     const log = path.join(dir, `worker-${i}.log`);
     fs.appendFileSync(log, `=== launch pid ${child.pid} at ${new Date().toISOString()}\n`);
+    running[i] = false;
+    let launchLog = '';
     const keep = (d: Buffer) => {
       logs[i] = (logs[i] + d).slice(-4000);
+      launchLog = (launchLog + d).slice(-4000);
+      if (/running: /.test(launchLog)) running[i] = true;
       fs.appendFileSync(log, d);
     };
     child.stdout!.on('data', keep);
@@ -89,11 +107,20 @@ ${o.connectorYaml(topic)}
   let kills = 0;
   let seconds: number;
   try {
-    for (let i = 0; i < 3; i++) launch(i);
+    for (let i = 0; i < processes; i++) launch(i);
     // kill a random worker at a random moment, restart it, again and again
     while (kills < o.kills) {
-      await sleep(800 + Math.floor(Math.random() * 2200));
-      const i = Math.floor(Math.random() * 3);
+      const i = Math.floor(Math.random() * processes);
+      if (o.killRunning) {
+        const until = Date.now() + 90_000;
+        while (!running[i]) {
+          if (Date.now() > until) throw new Error(`worker ${i} did not start within 90 s (${dir}):\n${logs[i]}`);
+          await sleep(100);
+        }
+        await sleep(300 + Math.floor(Math.random() * 2200));
+      } else {
+        await sleep(800 + Math.floor(Math.random() * 2200));
+      }
       workers[i]!.kill('SIGKILL');
       fs.appendFileSync(path.join(dir, `worker-${i}.log`), `=== SIGKILL at ${new Date().toISOString()}\n`);
       await new Promise((r) => workers[i]!.once('exit', r));

@@ -2,7 +2,7 @@
 // line: time, level, connector, message, then any fields), at a level (debug, info, warn,
 // error). Chosen by `--log-format` / `--log-level` before the command, or FLOE_LOG_FORMAT /
 // FLOE_LOG_LEVEL. Warnings and errors go to stderr, the rest to stdout.
-import { FloeError } from '../errors.ts';
+import { FloeError } from './errors.ts';
 
 export const LOG_FORMATS = ['text', 'json'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
@@ -77,3 +77,6 @@ function write(level: LogLevel, connector: string, message: string, fields: LogF
   if (level === 'warn' || level === 'error') sink.err(text);
   else sink.out(text);
 }
+
+/** A logger that writes nothing (tests, embedded uses). */
+export const SILENT: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };

@@ -1,7 +1,7 @@
-// The log lines (src/cli/log.ts): text and JSON formats, levels, fields, and the streams.
+// The log lines (src/log.ts): text and JSON formats, levels, fields, and the streams.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { configureLogs, fromEnv, loggerFor } from '../../src/cli/log.ts';
+import { configureLogs, fromEnv, loggerFor } from '../../src/log.ts';
 
 function capture(): { out: string[]; err: string[]; sink: { out(l: string): void; err(l: string): void } } {
   const out: string[] = [];
