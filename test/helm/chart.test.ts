@@ -117,6 +117,7 @@ test('bad values fail at install (schema or template), naming the problem', () =
     'serve-replicas-sql.yaml': /serve\.replicas \(2\): the embedded or a sql catalog is one SQLite file on one volume/,
     'serve-embedded-no-volume.yaml': /serve: the embedded or a sql catalog keeps its catalog in a file, which needs a volume: set serve\.persistence\.enabled/,
     'serve-unknown-key.yaml': /\/serve\/config.*additional properties 'metricPort' not allowed/,
+    'logs-format.yaml': /\/logs\/format.*(must be one of|value must be one of)/,
   };
   assert.deepEqual(fs.readdirSync(BAD_DIR).sort(), Object.keys(cases).sort(), 'every bad values file has its expected message');
   for (const [file, message] of Object.entries(cases)) {
@@ -161,6 +162,7 @@ test('pods: non-root, read-only root filesystem, no privilege escalation, all ca
       assert.deepEqual(c.readinessProbe.httpGet, { path: '/readyz', port: 'metrics' }, where);
       const env = Object.fromEntries(c.env.filter((e: any) => 'value' in e).map((e: any) => [e.name, e.value]));
       assert.equal(env.FLOE_METRICS_HOST, '0.0.0.0', `${where}: the server listens beyond the pod's loopback`);
+      assert.equal(env.FLOE_LOG_FORMAT, 'json', `${where}: JSON log lines by default in a pod`);
       if (isServe) assert.equal(env.FLOE_SERVE_HOST, '0.0.0.0', `${where}: the append API listens beyond the pod's loopback`);
       // the only writable place: /tmp, an emptyDir, where HOME and TMPDIR point
       assert.equal(env.TMPDIR, '/tmp', where);

@@ -47,6 +47,10 @@ spec:
       env:
         - name: FLOE_METRICS_HOST
           value: 0.0.0.0
+        - name: FLOE_LOG_FORMAT
+          value: {{ $v.logs.format | default "json" | quote }}
+        - name: FLOE_LOG_LEVEL
+          value: {{ $v.logs.level | default "info" | quote }}
         - name: HOME
           value: /tmp
         - name: TMPDIR
