@@ -147,6 +147,7 @@ export async function startConnector(cfg: ConnectorConfig, extra: Partial<Worker
     events: {
       consumed: ({ topic, count }) => metrics.consumed(topic, count),
       committed: (c) => {
+        if (c.attempts > 1) metrics.commits.inc({ table: c.table, outcome: 'conflict-retried' }, c.attempts - 1);
         metrics.commitAttempt(c.table, 'ok', c.ms / 1000);
         metrics.flushed(c.table, c.rows);
         metrics.committed(c.table, { rows: c.rows, bytes: c.bytes, files: c.files, commitTimeMs: c.commitTimeMs, timestampsMs: c.timestampsMs });

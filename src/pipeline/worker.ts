@@ -80,7 +80,19 @@ export interface WorkerLogger {
 }
 
 export interface WorkerEvents {
-  committed?(info: { table: string; rows: number; files: number; bytes: number; ranges: OffsetRange[]; snapshotId: bigint; ms: number; commitTimeMs: number; timestampsMs: number[] }): void;
+  /** `attempts`: commit attempts it took (the ones before the last lost to another writer's commit). */
+  committed?(info: {
+    table: string;
+    rows: number;
+    files: number;
+    bytes: number;
+    ranges: OffsetRange[];
+    snapshotId: bigint;
+    ms: number;
+    commitTimeMs: number;
+    timestampsMs: number[];
+    attempts: number;
+  }): void;
   /** Records taken from Kafka (before decoding), per topic. */
   consumed?(info: { topic: string; count: number }): void;
   fenced?(info: { table: string; error: Error }): void;
@@ -980,6 +992,7 @@ export class ConnectorWorker {
         bytes: pending.files.reduce((n, f) => n + f['file-size-in-bytes'], 0),
         ranges: pending.ranges,
         snapshotId: result.snapshot['snapshot-id'],
+        attempts: result.attempts,
         ms: this.now() - started,
         commitTimeMs: this.now(),
         timestampsMs: pending.timestampsMs,
