@@ -6,7 +6,7 @@
 //   node bench/maintain/child.ts compact <dir>       one compactTable run (mode auto, as floe maintain)
 //                                                    on the small-files table; prints one JSON line
 //   node bench/maintain/child.ts groups <dir> <k>    the first k+1 planned groups of that table,
-//                                                    each stitched (stitchDataFiles) and then
+//                                                    each stitched (loadStitchInputs, stitchDataFiles) and then
 //                                                    rewritten (rewrite-compaction.ts) without a
 //                                                    commit, outputs deleted; group 0 warms up
 //                                                    and is not counted; prints one JSON line
@@ -23,7 +23,8 @@ import { fileIOFor } from '../../src/io/resolve-file-io.ts';
 import { compactTable } from '../../src/maintenance/compact-table.ts';
 import { planCompaction } from '../../src/maintenance/compaction-plan.ts';
 import { stitchSmallFiles } from '../../src/maintenance/stitch-compaction.ts';
-import { stitchDataFiles } from '../../src/maintenance/stitch.ts';
+import { InputArena } from '../../src/maintenance/input-arena.ts';
+import { KEPT_BYTES, dataFileSources, loadStitchInputs, stitchDataFiles } from '../../src/maintenance/stitch.ts';
 import { readSnapshotFiles } from '../../src/maintenance/table-files.ts';
 import { COMMITS, NAMESPACE, SMALL, cpuSecondsSince, memoryMB, openCatalog, resetPeakRss, round, tableId } from './common.ts';
 
@@ -38,6 +39,7 @@ async function stitchRun(): Promise<void> {
   const c0 = process.cpuUsage();
   const w0 = performance.now();
   const { groups } = await stitchSmallFiles(catalog, id);
+  const cpu = process.cpuUsage(c0);
   const cpuS = cpuSecondsSince(c0);
   const wallS = (performance.now() - w0) / 1000;
   const mem = memoryMB();
@@ -53,6 +55,8 @@ async function stitchRun(): Promise<void> {
     });
   say({
     cpuS: round(cpuS, 3),
+    userS: round(cpu.user / 1e6, 3),
+    systemS: round(cpu.system / 1e6, 3),
     wallS: round(wallS, 3),
     groups: groups.length,
     statuses,
@@ -92,12 +96,15 @@ async function groupsRun(): Promise<void> {
     rewrite.error = `could not load the rewrite compaction: ${(err as Error).message}`;
     rewriteDataFiles = undefined;
   }
+  const arena = new InputArena(KEPT_BYTES);
   for (const [i, group] of groups.entries()) {
     const counted = i > 0;
     // stitch, not committed
     let c0 = process.cpuUsage();
     let w0 = performance.now();
-    const stitched = await stitchDataFiles(io, schema, group.files, `${outDir(group.files[0])}/bench-stitch-${crypto.randomUUID()}.parquet`);
+    // as compactTable does: footers read first (into the run's reused buffer), then the stitch
+    const loaded = await loadStitchInputs(io, dataFileSources(group.files), { arena });
+    const stitched = await stitchDataFiles(io, schema, group.files, `${outDir(group.files[0])}/bench-stitch-${crypto.randomUUID()}.parquet`, { loaded });
     if (counted) {
       stitchOnly.cpuS += cpuSecondsSince(c0);
       stitchOnly.wallS += (performance.now() - w0) / 1000;

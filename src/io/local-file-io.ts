@@ -8,7 +8,7 @@
 // "Maintenance: the cost of a small file"), and the event loop is blocked for no longer than a
 // copy of 1 MiB from the page cache. Larger reads stay asynchronous.
 import { randomUUID } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, sep } from 'node:path';
 import { NotFoundError, type FileIO, type OutputFile, type UnfinishedWrite } from './file-io.ts';
@@ -36,6 +36,9 @@ function isNotFound(err: unknown): boolean {
 
 /** OutputFile writes are gathered into chunks of this size. */
 const WRITE_CHUNK_BYTES = 1 << 20;
+/** Chunks of closed OutputFiles kept for the next ones. */
+const POOLED_CHUNKS = 4;
+const freeChunks: Uint8Array[] = [];
 
 /** Reads up to this many bytes synchronously (see the module comment). */
 export const SYNC_READ_BYTES = 1 << 20;
@@ -44,10 +47,41 @@ export class LocalFileIO implements FileIO {
   async read(location: string): Promise<Uint8Array> {
     const path = localPath(location);
     try {
-      if (statSync(path).size <= SYNC_READ_BYTES) return new Uint8Array(readFileSync(path));
+      const small = readSmallSync(path, undefined);
+      if (small !== undefined) return small;
       const fh = await open(path, 'r');
       try {
         return new Uint8Array(await fh.readFile());
+      } finally {
+        await fh.close();
+      }
+    } catch (err) {
+      if (isNotFound(err)) throw new NotFoundError(location, err);
+      throw err;
+    }
+  }
+
+  /**
+   * Reads a whole file into `into` (its start) when it fits, and returns the bytes read (a view
+   * of `into`); undefined, having read nothing, when the file is larger. Reads no more than
+   * SYNC_READ_BYTES synchronously. For callers that read many small files into one reused buffer
+   * (a stitch: maintenance/input-arena.ts): no buffer allocated per file.
+   */
+  async readInto(location: string, into: Uint8Array): Promise<Uint8Array | undefined> {
+    const path = localPath(location);
+    try {
+      if (into.length <= SYNC_READ_BYTES) return readSmallSync(path, into);
+      const fh = await open(path, 'r');
+      try {
+        const size = (await fh.stat()).size;
+        if (size > into.length) return undefined;
+        let done = 0;
+        while (done < size) {
+          const { bytesRead } = await fh.read(into, done, size - done, done);
+          if (bytesRead === 0) break;
+          done += bytesRead;
+        }
+        return into.subarray(0, done);
       } finally {
         await fh.close();
       }
@@ -105,7 +139,8 @@ export class LocalFileIO implements FileIO {
 
   /**
    * A temporary file beside the target, renamed over it at close (as write() does). Writes are
-   * gathered into chunks of WRITE_CHUNK_BYTES (each asynchronous write costs a thread-pool hand-off).
+   * gathered into a chunk of WRITE_CHUNK_BYTES (each asynchronous write costs a thread-pool
+   * hand-off); the chunk comes from a small pool, so no buffer is allocated per write or per file.
    */
   async create(location: string): Promise<OutputFile> {
     const path = localPath(location);
@@ -114,41 +149,68 @@ export class LocalFileIO implements FileIO {
     const fh = await open(tmp, 'wx');
     let length = 0;
     let done = false;
-    let pending: Uint8Array[] = [];
-    let pendingBytes = 0;
-    const flush = async () => {
-      if (pendingBytes === 0) return;
-      const data = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
-      pending = [];
-      pendingBytes = 0;
+    let chunk: Uint8Array | undefined;
+    let fill = 0;
+    const writeAll = async (data: Uint8Array) => {
       let at = 0;
       while (at < data.length) {
         const { bytesWritten } = await fh.write(data, at, data.length - at);
         at += bytesWritten;
       }
     };
+    const flush = async () => {
+      if (fill === 0) return;
+      const n = fill;
+      fill = 0;
+      await writeAll(chunk!.subarray(0, n));
+    };
+    const put = async (data: Uint8Array) => {
+      if (fill + data.length > WRITE_CHUNK_BYTES) await flush();
+      // a large piece goes as it is; smaller ones are copied: the caller may reuse its buffer once write() settles
+      if (data.length >= WRITE_CHUNK_BYTES) return writeAll(data);
+      chunk ??= freeChunks.pop() ?? new Uint8Array(WRITE_CHUNK_BYTES);
+      chunk.set(data, fill);
+      fill += data.length;
+    };
+    let queue: Promise<void> = Promise.resolve();
+    let queued = 0;
+    const release = () => {
+      if (chunk && freeChunks.length < POOLED_CHUNKS) freeChunks.push(chunk);
+      chunk = undefined;
+    };
     return {
       location,
       get length() {
         return length;
       },
-      async write(data: Uint8Array) {
-        if (done) throw new Error(`write to ${location} after close or abort`);
-        // a copy: the caller may reuse its buffer once write() returns
-        pending.push(pendingBytes + data.length <= WRITE_CHUNK_BYTES ? data.slice() : data);
-        pendingBytes += data.length;
+      write(data: Uint8Array) {
+        if (done) return Promise.reject(new Error(`write to ${location} after close or abort`));
         length += data.length;
-        if (pendingBytes >= WRITE_CHUNK_BYTES) await flush();
+        if (queued === 0 && fill + data.length <= WRITE_CHUNK_BYTES && data.length < WRITE_CHUNK_BYTES) {
+          // room in the chunk and nothing in flight: copied now
+          chunk ??= freeChunks.pop() ?? new Uint8Array(WRITE_CHUNK_BYTES);
+          chunk.set(data, fill);
+          fill += data.length;
+          return Promise.resolve();
+        }
+        // else one write at a time, in order (a flush in flight reads the chunk)
+        queued++;
+        const run = queue.then(() => put(data)).finally(() => queued--);
+        queue = run.catch(() => {});
+        return run;
       },
       async close() {
         if (done) throw new Error(`close of ${location} after close or abort`);
         done = true;
         try {
+          await queue;
           await flush();
+          release();
           await fh.sync();
           await fh.close();
           await rename(tmp, path);
         } catch (err) {
+          release();
           await fh.close().catch(() => {});
           await unlink(tmp).catch(() => {});
           throw err;
@@ -157,7 +219,9 @@ export class LocalFileIO implements FileIO {
       async abort() {
         if (done) return;
         done = true;
-        pending = [];
+        await queue;
+        fill = 0;
+        release();
         await fh.close().catch(() => {});
         await unlink(tmp).catch(() => {});
       },
@@ -207,6 +271,29 @@ export class LocalFileIO implements FileIO {
 
   async *list(prefix: string): AsyncIterable<{ location: string; size: number; lastModified: Date }> {
     for await (const f of files(prefix, false)) yield { location: f.location, size: f.size, lastModified: f.lastModified };
+  }
+}
+
+/**
+ * A whole file of at most SYNC_READ_BYTES read synchronously (open, fstat, read, close), into
+ * `into` when given (undefined when larger than `into`), else into a buffer of its size;
+ * undefined without `into` when the file is larger than SYNC_READ_BYTES.
+ */
+function readSmallSync(path: string, into: Uint8Array | undefined): Uint8Array | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size > (into?.length ?? SYNC_READ_BYTES)) return undefined;
+    const buf = into ?? new Uint8Array(size);
+    let done = 0;
+    while (done < size) {
+      const bytesRead = readSync(fd, buf, done, size - done, done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return done === buf.length ? buf : buf.subarray(0, done);
+  } finally {
+    closeSync(fd);
   }
 }
 

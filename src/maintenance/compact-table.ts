@@ -34,7 +34,8 @@ import { DEFAULT_MAX_ROW_GROUPS, DEFAULT_MIN_ROW_GROUP_BYTES, planCompaction } f
 import { defaultSortOrder, rewriteDataFiles } from './rewrite-compaction.ts';
 import { rewriteGroups } from './rewrite-files.ts';
 import type { RewriteFilesResult } from './rewrite-files.ts';
-import { NotStitchableError, dataFileSources, loadStitchInputs, stitchDataFiles, whyNotStitchable } from './stitch.ts';
+import { InputArena } from './input-arena.ts';
+import { KEPT_BYTES, NotStitchableError, dataFileSources, loadStitchInputs, stitchDataFiles, whyNotStitchable } from './stitch.ts';
 import type { StitchInput } from './stitch.ts';
 import { readSnapshotFiles } from './table-files.ts';
 import type { ManifestCache } from './table-files.ts';
@@ -168,13 +169,15 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, option
     return batch.length >= commitGroups || (batch.length > 0 && Date.now() - batch[0].since >= commitIntervalMs);
   };
 
+  // the small inputs of each group, read into one buffer reused group after group
+  const arena = new InputArena(KEPT_BYTES);
   for (const group of groups) {
     if (options.beforeGroup && !(await options.beforeGroup())) break;
     let choice: Choice;
     let why: string | undefined;
     let loaded: StitchInput[];
     try {
-      loaded = await loadStitchInputs(io, dataFileSources(group.files));
+      loaded = await loadStitchInputs(io, dataFileSources(group.files), { arena });
       choice = chooseCompaction(
         loaded.map((x) => x.footer),
         group.files.map((f) => f['file-path']),

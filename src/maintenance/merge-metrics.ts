@@ -23,40 +23,66 @@ function unsignedBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
-/** Orders two single-value bounds of a primitive type as Iceberg compares the values. */
-export function compareBounds(type: IcebergType, a: Uint8Array, b: Uint8Array): number {
+/** A little-endian int32 at `at` (read byte by byte: no DataView per bound). */
+const int32At = (x: Uint8Array, at: number) => x[at] | (x[at + 1] << 8) | (x[at + 2] << 16) | (x[at + 3] << 24);
+const sign = (x: number | bigint) => (x < 0 ? -1 : x > 0 ? 1 : 0);
+
+type Compare = (a: Uint8Array, b: Uint8Array) => number;
+
+// floats read through one scratch buffer (no DataView per bound; the platform's byte order is little-endian)
+const f64 = new Float64Array(1);
+const f32 = new Float32Array(f64.buffer, 0, 1);
+const scratch = new Uint8Array(f64.buffer);
+function floatOf(x: Uint8Array): number {
+  scratch.set(x);
+  return x.length === 4 ? f32[0] : f64[0];
+}
+const compareInt: Compare = (a, b) => sign(int32At(a, 0) - int32At(b, 0));
+// 8 bytes little-endian: the high words as signed, then the low words as unsigned
+const compareLong: Compare = (a, b) => {
+  const high = int32At(a, 4) - int32At(b, 4);
+  return high !== 0 ? sign(high) : sign((int32At(a, 0) >>> 0) - (int32At(b, 0) >>> 0));
+};
+const compareFloat: Compare = (a, b) => {
+  const x = floatOf(a);
+  const y = floatOf(b);
+  if (x === y) return (Object.is(x, -0) ? 0 : 1) - (Object.is(y, -0) ? 0 : 1); // -0 < 0
+  return x < y ? -1 : 1;
+};
+
+/** How two single-value bounds of a primitive type compare, as Iceberg compares the values. */
+function boundOrder(type: IcebergType): Compare {
   if (typeof type !== 'string') throw new TypeError('bounds exist only for primitive columns');
-  const dv = (x: Uint8Array) => new DataView(x.buffer, x.byteOffset, x.byteLength);
-  const sign = (x: number | bigint) => (x < 0 ? -1 : x > 0 ? 1 : 0);
   switch (primitiveKind(type)) {
     case 'boolean':
-      return a[0] - b[0];
+      return (a, b) => a[0] - b[0];
     case 'int':
     case 'date':
-      return sign(dv(a).getInt32(0, true) - dv(b).getInt32(0, true));
+      return compareInt;
     case 'long':
     case 'time':
     case 'timestamp':
     case 'timestamptz':
     case 'timestamp_ns':
     case 'timestamptz_ns':
-      return sign(dv(a).getBigInt64(0, true) - dv(b).getBigInt64(0, true));
+      return compareLong;
     case 'float':
-    case 'double': {
-      const x = a.length === 4 ? dv(a).getFloat32(0, true) : dv(a).getFloat64(0, true);
-      const y = b.length === 4 ? dv(b).getFloat32(0, true) : dv(b).getFloat64(0, true);
-      if (x === y) return (Object.is(x, -0) ? 0 : 1) - (Object.is(y, -0) ? 0 : 1); // -0 < 0
-      return x < y ? -1 : 1;
-    }
+    case 'double':
+      return compareFloat;
     case 'decimal':
-      return sign(bigIntFromBytes(a) - bigIntFromBytes(b));
+      return (a, b) => sign(bigIntFromBytes(a) - bigIntFromBytes(b));
     case 'string': // UTF-8 bytes in unsigned order = code point order
     case 'uuid':
     case 'fixed':
     case 'binary':
-      return unsignedBytes(a, b);
+      return unsignedBytes;
   }
   throw new TypeError(`no order for ${type}`);
+}
+
+/** Orders two single-value bounds of a primitive type as Iceberg compares the values. */
+export function compareBounds(type: IcebergType, a: Uint8Array, b: Uint8Array): number {
+  return boundOrder(type)(a, b);
 }
 
 /** True when the input's counts prove column `id` has no value a bound would cover. */
@@ -74,6 +100,7 @@ function mergeBounds(schema: Schema, inputs: DataFile[], key: 'lower-bounds' | '
   for (const id of [...ids].sort((a, b) => a - b)) {
     const type = findField(schema, id)?.type;
     if (type === undefined || typeof type !== 'string') continue; // a dropped column: unknown order
+    const compare = boundOrder(type);
     let best: Uint8Array | undefined;
     let known = true;
     for (const f of inputs) {
@@ -84,7 +111,7 @@ function mergeBounds(schema: Schema, inputs: DataFile[], key: 'lower-bounds' | '
       }
       if (best === undefined) best = b;
       else {
-        const c = compareBounds(type, b, best);
+        const c = compare(b, best);
         if (key === 'lower-bounds' ? c < 0 : c > 0) best = b;
       }
     }
@@ -107,18 +134,24 @@ export function mergeMetrics(schema: Schema, inputs: DataFile[], splitOffsets: n
     'split-offsets': splitOffsets,
   };
   for (const key of COUNTS) {
-    const ids = new Set<number>();
-    for (const f of inputs) for (const id of f[key]?.keys() ?? []) ids.add(id);
-    for (const id of [...ids].sort((a, b) => a - b)) {
-      let sum = 0;
-      let known = true;
-      for (const f of inputs) {
-        const v = f[key]?.get(id);
-        if (v === undefined) known = false;
-        else sum += v;
+    // a column counts when every input has it: the first input's ids, summed over the inputs
+    const first = inputs[0][key];
+    if (!first) continue;
+    const ids = [...first.keys()].sort((a, b) => a - b);
+    const sums = ids.map((id) => first.get(id)!);
+    let left = ids.length;
+    for (let i = 1; i < inputs.length && left > 0; i++) {
+      const map = inputs[i][key];
+      for (let j = 0; j < ids.length; j++) {
+        if (Number.isNaN(sums[j])) continue;
+        const v = map?.get(ids[j]);
+        if (v === undefined) {
+          sums[j] = NaN; // unknown
+          left--;
+        } else sums[j] += v;
       }
-      if (known) m[key].set(id, sum);
     }
+    for (let j = 0; j < ids.length; j++) if (!Number.isNaN(sums[j])) m[key].set(ids[j], sums[j]);
   }
   return m;
 }

@@ -18,19 +18,21 @@ import type { FileIO, OutputFile } from '../io/file-io.ts';
 import { openOutput } from '../io/file-io.ts';
 import { CREATED_BY } from '../parquet/encode.ts';
 import { PARQUET_MAGIC, footerLength } from '../parquet/footer.ts';
-import { fieldBytes, scanFileFooter, scanFooter, writeStitchedFooter } from '../parquet/footer-layout.ts';
+import { scanFileFooter, scanFooter, writeStitchedFooter } from '../parquet/footer-layout.ts';
 import type { FooterLayout, PlacedRowGroup } from '../parquet/footer-layout.ts';
+import { readsInto } from './input-arena.ts';
+import type { InputArena, ReadsInto } from './input-arena.ts';
 import { mergeMetrics } from './merge-metrics.ts';
+import { FloeError } from '../errors.ts';
 
 /** One input: its bytes, or its location (with its size, for ranged reads). */
 export type StitchSource = { bytes: Uint8Array; location?: string } | { location: string; size?: number };
 
 /** The inputs cannot be stitched; `reason` says why. */
-export class NotStitchableError extends Error {
+export class NotStitchableError extends FloeError {
   readonly reason: string;
   constructor(reason: string) {
-    super(`files cannot be stitched: ${reason}`);
-    this.name = 'NotStitchableError';
+    super('fatal', `files cannot be stitched: ${reason}`);
     this.reason = reason;
   }
 }
@@ -51,32 +53,37 @@ export interface StitchInput {
 
 const sourceName = (s: StitchSource, i: number) => ('location' in s && s.location ? s.location : `input ${i}`);
 
-const sameField = (a: FooterLayout, b: FooterLayout, id: number) => {
-  const x = fieldBytes(a, id);
-  const y = fieldBytes(b, id);
-  return x === undefined || y === undefined ? x === y : Buffer.compare(x, y) === 0;
-};
+/** True when top-level field `id` holds the same bytes in both footers (or is absent from both). */
+function sameField(a: FooterLayout, b: FooterLayout, id: number): boolean {
+  const x = a.fields.find((f) => f.id === id);
+  const y = b.fields.find((f) => f.id === id);
+  if (x === undefined || y === undefined) return x === y;
+  const n = x.end - x.start;
+  if (n !== y.end - y.start) return false;
+  return Buffer.compare(a.bytes.subarray(x.start, x.end), b.bytes.subarray(y.start, y.end)) === 0;
+}
 
-/** Why these footers cannot be stitched, or undefined when they can. */
-export function whyNotStitchable(footers: FooterLayout[], names: string[] = footers.map((_f, i) => `input ${i}`)): string | undefined {
+/** Why these footers cannot be stitched, or undefined when they can. `names` names the inputs (default "input <i>"). */
+export function whyNotStitchable(footers: FooterLayout[], names?: (string | undefined)[]): string | undefined {
   if (footers.length === 0) return 'no inputs';
   const first = footers[0];
   const codecs = first.rowGroups[0]?.codecs;
   for (let i = 0; i < footers.length; i++) {
     const f = footers[i];
-    const name = names[i];
+    const name = names?.[i] ?? `input ${i}`;
     if (f.encrypted) return `${name} is encrypted`;
     if (!f.createdBy?.startsWith('floe ')) return `${name} was not written by floe (created_by ${JSON.stringify(f.createdBy ?? null)})`;
     if (f.unstitchable !== undefined) return `${name}: ${f.unstitchable}`;
-    if (!sameField(f, first, 2)) return `${name} has other schema elements (names, types or field ids) than ${names[0]}`;
-    if (!sameField(f, first, 5)) return `${name} has other key-value metadata (iceberg.schema) than ${names[0]}`;
-    if (!sameField(f, first, 7)) return `${name} has other column orders than ${names[0]}`;
+    const firstName = names?.[0] ?? 'input 0';
+    if (!sameField(f, first, 2)) return `${name} has other schema elements (names, types or field ids) than ${firstName}`;
+    if (!sameField(f, first, 5)) return `${name} has other key-value metadata (iceberg.schema) than ${firstName}`;
+    if (!sameField(f, first, 7)) return `${name} has other column orders than ${firstName}`;
     const rows = f.rowGroups.reduce((n, g) => n + g.numRows, 0);
     if (rows !== f.numRows) return `${name}: num_rows ${f.numRows} is not the sum of its row groups' (${rows})`;
     for (const [gi, g] of f.rowGroups.entries()) {
       const c = g.codecs;
       if (codecs !== undefined && (c.length !== codecs.length || c.some((x, k) => x !== codecs[k]))) {
-        return `${name} row group ${gi} has other codecs per column (${c.join(',')}) than ${names[0]} (${codecs.join(',')})`;
+        return `${name} row group ${gi} has other codecs per column (${c.join(',')}) than ${names?.[0] ?? 'input 0'} (${codecs.join(',')})`;
       }
     }
   }
@@ -86,18 +93,21 @@ export function whyNotStitchable(footers: FooterLayout[], names: string[] = foot
 /** Inputs up to this size are read whole, once (footer and row groups from the same read). */
 export const WHOLE_READ_BYTES = 1 << 20;
 /** Bytes of whole-read inputs kept between the footer check and the copy; beyond, read again. */
-const KEPT_BYTES = 64 << 20;
+export const KEPT_BYTES = 64 << 20;
 
 /**
  * Reads an input's footer. A small input (WHOLE_READ_BYTES) is read whole in one request, and
  * its bytes kept for the copy while `budget.left` allows: one read instead of three (tail,
  * footer, row groups), which is most of a small file's cost on S3 and on local disk alike.
  */
-async function loadInput(io: FileIO | undefined, source: StitchSource, i: number, budget: { left: number }, wholeReadBytes: number): Promise<StitchInput> {
-  const name = sourceName(source, i);
+async function loadInput(io: FileIO | undefined, source: StitchSource, i: number, budget: { left: number }, wholeReadBytes: number, arena: InputArena | undefined): Promise<StitchInput> {
   if ('bytes' in source) return inputOfBytes(source, source.bytes);
-  if (!io) throw new Error(`stitch: ${name} is a location, but no FileIO was given`);
+  if (!io) throw new Error(`stitch: ${sourceName(source, i)} is a location, but no FileIO was given`);
   if (source.size !== undefined && source.size <= wholeReadBytes) {
+    // into the run's reused buffer when there is room (undefined: the file is larger than its size says)
+    const region = arena && readsInto(io) ? arena.take(source.size) : undefined;
+    const kept = region ? await (io as FileIO & ReadsInto).readInto(source.location, region) : undefined;
+    if (kept) return inputOfBytes({ bytes: kept, location: source.location }, kept);
     const bytes = await io.read(source.location);
     if (bytes.length <= budget.left) {
       budget.left -= bytes.length;
@@ -108,11 +118,12 @@ async function loadInput(io: FileIO | undefined, source: StitchSource, i: number
   const size = source.size ?? (await io.read(source.location)).length;
   if (!io.readRange) return inputOfBytes(source, await io.read(source.location));
   const n = footerLength(await io.readRange(source.location, size - 8, 8), size);
-  return { source, footer: scanFooter(await io.readRange(source.location, size - 8 - n, n), size - 8 - n) };
+  return { source, footer: scanFooter(await io.readRange(source.location, size - 8 - n, n), size - 8 - n, { columns: false }) };
 }
 
 function inputOfBytes(source: StitchSource, bytes: Uint8Array): StitchInput {
-  return { source, footer: scanFileFooter(bytes) };
+  // a stitch needs the row groups' ranges and codecs, not each column chunk's layout
+  return { source, footer: scanFileFooter(bytes, { columns: false }) };
 }
 
 /** Copies one input's row groups into `out`, one row group (or the whole file) at a time. */
@@ -133,15 +144,23 @@ async function copyRowGroups(io: FileIO | undefined, input: StitchInput, out: Ou
 export interface StitchOptions {
   /** Inputs up to this size are read whole in one request (default WHOLE_READ_BYTES, 1 MiB). */
   wholeReadBytes?: number;
+  /**
+   * Whole-read inputs go into this buffer, reused group after group, when the FileIO can read
+   * into one (input-arena.ts); the inputs loaded before are invalid once another load starts.
+   */
+  arena?: InputArena;
   /** The inputs as loadStitchInputs read them (their footers are not read again). */
   loaded?: StitchInput[];
 }
 
 /** Reads the inputs' footers (small inputs whole: see loadInput), for whyNotStitchable and stitchParquet. */
-export async function loadStitchInputs(io: FileIO | undefined, sources: StitchSource[], options: Pick<StitchOptions, 'wholeReadBytes'> = {}): Promise<StitchInput[]> {
+export async function loadStitchInputs(io: FileIO | undefined, sources: StitchSource[], options: Pick<StitchOptions, 'wholeReadBytes' | 'arena'> = {}): Promise<StitchInput[]> {
   const inputs: StitchInput[] = [];
   const budget = { left: KEPT_BYTES };
-  for (const [i, s] of sources.entries()) inputs.push(await loadInput(io, s, i, budget, options.wholeReadBytes ?? WHOLE_READ_BYTES));
+  const wholeReadBytes = options.wholeReadBytes ?? WHOLE_READ_BYTES;
+  const { arena } = options;
+  arena?.start(sources.reduce((n, s) => n + ('size' in s && s.size !== undefined && s.size <= wholeReadBytes ? s.size : 0), 0));
+  for (const [i, s] of sources.entries()) inputs.push(await loadInput(io, s, i, budget, wholeReadBytes, arena));
   return inputs;
 }
 

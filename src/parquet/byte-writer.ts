@@ -42,6 +42,19 @@ export class ByteWriter {
     this.buf.set(src, this.pos);
     this.pos += src.length;
   }
+  /** Appends src[start, end). */
+  copy(src: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    this.ensure(n);
+    const b = this.buf;
+    let p = this.pos;
+    if (n <= 16) for (let i = start; i < end; i++) b[p++] = src[i];
+    else {
+      b.set(src.subarray(start, end), p);
+      p += n;
+    }
+    this.pos = p;
+  }
   result(): Uint8Array {
     return this.buf.subarray(0, this.pos);
   }

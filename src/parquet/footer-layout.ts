@@ -44,7 +44,7 @@ export interface ChunkLayout {
 
 export interface RowGroupLayout {
   numRows: number;
-  /** Its column chunks, in order. */
+  /** Its column chunks, in order (empty when scanned with `columns: false`). */
   columns: ChunkLayout[];
   /** Byte range [start, end) of the row group's column chunks in the file. */
   start: number;
@@ -76,6 +76,11 @@ const UTF8 = new TextDecoder();
 class Scanner {
   pos: number;
   readonly bytes: Uint8Array;
+  /** The last field header read by nextField: its id and wire type. */
+  fid = 0;
+  ftype = 0;
+  /** The element type of the last list header read. */
+  elemType = 0;
   private depth = 0;
   constructor(bytes: Uint8Array, pos = 0) {
     this.bytes = bytes;
@@ -111,7 +116,18 @@ class Scanner {
   string(): string {
     const n = this.varint();
     this.advance(n);
-    return UTF8.decode(this.bytes.subarray(this.pos - n, this.pos));
+    const b = this.bytes;
+    const end = this.pos;
+    // short ASCII (column names): no TextDecoder call
+    if (n <= 32) {
+      let text = '';
+      for (let i = end - n; i < end; i++) {
+        if (b[i] >= 0x80) return UTF8.decode(b.subarray(end - n, end));
+        text += String.fromCharCode(b[i]);
+      }
+      return text;
+    }
+    return UTF8.decode(b.subarray(end - n, end));
   }
 
   /** Skips one value of a wire type (in a list, a boolean is one byte). */
@@ -138,7 +154,8 @@ class Scanner {
       case CT.LIST:
       case CT.SET: {
         this.enter();
-        const { n, elemType } = this.listHeader();
+        const n = this.listHeader();
+        const elemType = this.elemType;
         for (let i = 0; i < n; i++) this.skip(elemType, true);
         this.depth--;
         return;
@@ -158,7 +175,10 @@ class Scanner {
       }
       case CT.STRUCT:
         this.enter();
-        for (let f = this.field(0); f; f = this.field(f.id)) this.skip(f.type);
+        for (let id = 0; this.nextField(id);) {
+          id = this.fid;
+          this.skip(this.ftype);
+        }
         this.depth--;
         return;
     }
@@ -170,19 +190,26 @@ class Scanner {
     this.pos += n;
   }
 
-  listHeader(): { n: number; elemType: number } {
+  /** A list header: returns its size; its element type is then in `elemType`. */
+  listHeader(): number {
     const h = this.u8();
     const n = h >> 4 === 0x0f ? this.varint() : h >> 4;
     if (n > this.bytes.length - this.pos + 1) throw new ParquetFooterError(`bad Parquet footer: a list of ${n} elements cannot fit`);
-    return { n, elemType: h & 0x0f };
+    this.elemType = h & 0x0f;
+    return n;
   }
 
-  /** The next field header of a struct (after field `last`), or undefined at its stop byte. */
-  field(last: number): { id: number; type: number } | undefined {
+  /**
+   * Reads the next field header of a struct (after field `last`) into `fid` and `ftype`; false
+   * at its stop byte. (Fields, not an object per header: footers hold thousands of them.)
+   */
+  nextField(last: number): boolean {
     const h = this.u8();
-    if (h === 0) return undefined;
+    if (h === 0) return false;
     const delta = h >> 4;
-    return { id: delta === 0 ? this.zigzag() : last + delta, type: h & 0x0f };
+    this.fid = delta === 0 ? this.zigzag() : last + delta;
+    this.ftype = h & 0x0f;
+    return true;
   }
 
   private enter(): void {
@@ -190,49 +217,62 @@ class Scanner {
   }
 }
 
+export interface ScanOptions {
+  /**
+   * Keep each column chunk's layout in `RowGroupLayout.columns` (default true). A stitch needs
+   * only the row groups' ranges and codecs: without, no object nor path string per column chunk.
+   */
+  columns?: boolean;
+}
+
 /** Reads a footer's layout (see the module comment). `footerStart` is the footer's offset in the file. */
-export function scanFooter(bytes: Uint8Array, footerStart: number): FooterLayout {
+export function scanFooter(bytes: Uint8Array, footerStart: number, options: ScanOptions = {}): FooterLayout {
+  const keepColumns = options.columns ?? true;
   const r = new Scanner(bytes);
   const layout: FooterLayout = { bytes, fields: [], numRows: -1, encrypted: false, rowGroups: [] };
-  for (let f = r.field(0); f; f = r.field(f.id)) {
+  for (let id = 0; r.nextField(id);) {
+    id = r.fid;
+    const type = r.ftype;
     const start = r.pos;
-    if (f.id === 3 && f.type === CT.I64) layout.numRows = r.zigzag();
-    else if (f.id === 6 && f.type === CT.BINARY) layout.createdBy = r.string();
-    else if (f.id === 4 && f.type === CT.LIST) {
-      const { n, elemType } = r.listHeader();
-      if (elemType !== CT.STRUCT) throw new ParquetFooterError('bad Parquet footer: row_groups is not a list of structs');
-      for (let i = 0; i < n; i++) layout.rowGroups.push(scanRowGroup(r, i, footerStart, layout));
+    if (id === 3 && type === CT.I64) layout.numRows = r.zigzag();
+    else if (id === 6 && type === CT.BINARY) layout.createdBy = r.string();
+    else if (id === 4 && type === CT.LIST) {
+      const n = r.listHeader();
+      if (r.elemType !== CT.STRUCT) throw new ParquetFooterError('bad Parquet footer: row_groups is not a list of structs');
+      for (let i = 0; i < n; i++) layout.rowGroups.push(scanRowGroup(r, i, footerStart, layout, keepColumns));
     } else {
-      if (f.id === 8) layout.encrypted = true;
-      r.skip(f.type);
+      if (id === 8) layout.encrypted = true;
+      r.skip(type);
     }
-    layout.fields.push({ id: f.id, type: f.type, start, end: r.pos });
+    layout.fields.push({ id, type, start, end: r.pos });
   }
   if (layout.numRows < 0) throw new ParquetFooterError('bad Parquet footer: num_rows is missing');
   return layout;
 }
 
 /** The footer layout of a whole Parquet file in memory. */
-export function scanFileFooter(file: Uint8Array): FooterLayout {
+export function scanFileFooter(file: Uint8Array, options: ScanOptions = {}): FooterLayout {
   if (file.length < 12) throw new ParquetFooterError(`a Parquet file has at least 12 bytes, got ${file.length}`);
   for (let i = 0; i < 4; i++) if (file[i] !== PARQUET_MAGIC[i]) throw new ParquetFooterError('not a Parquet file (no "PAR1" at the start)');
   const n = footerLength(file, file.length);
   const footerStart = file.length - 8 - n;
-  return scanFooter(file.subarray(footerStart, file.length - 8), footerStart);
+  return scanFooter(file.subarray(footerStart, file.length - 8), footerStart, options);
 }
 
-function scanRowGroup(r: Scanner, index: number, footerStart: number, layout: FooterLayout): RowGroupLayout {
+function scanRowGroup(r: Scanner, index: number, footerStart: number, layout: FooterLayout, keepColumns: boolean): RowGroupLayout {
   const problem = (why: string) => (layout.unstitchable ??= why);
   const structStart = r.pos;
   const g: RowGroupLayout = { numRows: -1, columns: [], start: 0, end: 0, compressedBytes: 0, codecs: [], structStart, structEnd: 0 };
   let at: number | undefined;
-  for (let f = r.field(0); f; f = r.field(f.id)) {
-    if (f.id === 3 && f.type === CT.I64) g.numRows = r.zigzag();
-    else if (f.id === 1 && f.type === CT.LIST) {
-      const { n } = r.listHeader();
+  for (let id = 0; r.nextField(id);) {
+    id = r.fid;
+    const type = r.ftype;
+    if (id === 3 && type === CT.I64) g.numRows = r.zigzag();
+    else if (id === 1 && type === CT.LIST) {
+      const n = r.listHeader();
       for (let c = 0; c < n; c++) {
-        const chunk = scanColumnChunk(r, `row group ${index} column ${c}`);
-        g.columns.push(chunk);
+        const chunk = scanColumnChunk(r, index, c, keepColumns ? newChunk() : resetChunk(scratchChunk), keepColumns);
+        if (keepColumns) g.columns.push(chunk);
         const first = Math.min(chunk.dataPageOffset, chunk.dictionaryPageOffset ?? Infinity, chunk.indexPageOffset ?? Infinity);
         if (chunk.filePath !== undefined) problem(`row group ${index} column ${c} lives in another file`);
         if (at === undefined) g.start = first;
@@ -241,7 +281,7 @@ function scanRowGroup(r: Scanner, index: number, footerStart: number, layout: Fo
         g.compressedBytes += chunk.totalCompressedSize;
         g.codecs.push(chunk.codec);
       }
-    } else r.skip(f.type);
+    } else r.skip(type);
   }
   if (g.numRows < 0) throw new ParquetFooterError(`bad Parquet footer: row group ${index} has no num_rows`);
   if (at === undefined) problem(`row group ${index} has no columns`);
@@ -251,30 +291,45 @@ function scanRowGroup(r: Scanner, index: number, footerStart: number, layout: Fo
   return g;
 }
 
-function scanColumnChunk(r: Scanner, what: string): ChunkLayout {
-  const c: ChunkLayout = { type: -1, path: [], codec: -1, numValues: -1, totalCompressedSize: -1, dataPageOffset: -1 };
-  for (let f = r.field(0); f; f = r.field(f.id)) {
-    if (f.id === 1 && f.type === CT.BINARY) c.filePath = r.string();
-    else if (f.id !== 3 || f.type !== CT.STRUCT) r.skip(f.type);
+const newChunk = (): ChunkLayout => ({ type: -1, path: [], codec: -1, numValues: -1, totalCompressedSize: -1, dataPageOffset: -1 });
+/** Reused for the column chunks a scan does not keep. */
+const scratchChunk = newChunk();
+function resetChunk(c: ChunkLayout): ChunkLayout {
+  c.filePath = c.dictionaryPageOffset = c.indexPageOffset = undefined;
+  c.type = c.codec = c.numValues = c.totalCompressedSize = c.dataPageOffset = -1;
+  return c;
+}
+
+const chunkName = (group: number, column: number) => `row group ${group} column ${column}`;
+
+/** Reads one ColumnChunk into `c`; its path only when `withPath`. */
+function scanColumnChunk(r: Scanner, group: number, column: number, c: ChunkLayout, withPath: boolean): ChunkLayout {
+  for (let id = 0; r.nextField(id);) {
+    id = r.fid;
+    const type = r.ftype;
+    if (id === 1 && type === CT.BINARY) c.filePath = r.string();
+    else if (id !== 3 || type !== CT.STRUCT) r.skip(type);
     else {
-      for (let m = r.field(0); m; m = r.field(m.id)) {
-        if (m.id === 1 && m.type === CT.I32) c.type = r.zigzag();
-        else if (m.id === 3 && m.type === CT.LIST) {
-          const { n, elemType } = r.listHeader();
-          if (elemType !== CT.BINARY) throw new ParquetFooterError(`bad Parquet footer: ${what} path_in_schema is not a list of strings`);
+      for (let m = 0; r.nextField(m);) {
+        m = r.fid;
+        const mt = r.ftype;
+        if (m === 1 && mt === CT.I32) c.type = r.zigzag();
+        else if (m === 3 && mt === CT.LIST && withPath) {
+          const n = r.listHeader();
+          if (r.elemType !== CT.BINARY) throw new ParquetFooterError(`bad Parquet footer: ${chunkName(group, column)} path_in_schema is not a list of strings`);
           for (let i = 0; i < n; i++) c.path.push(r.string());
-        } else if (m.id === 4 && m.type === CT.I32) c.codec = r.zigzag();
-        else if (m.id === 5 && m.type === CT.I64) c.numValues = r.zigzag();
-        else if (m.id === 7 && m.type === CT.I64) c.totalCompressedSize = r.zigzag();
-        else if (m.id === 9 && m.type === CT.I64) c.dataPageOffset = r.zigzag();
-        else if (m.id === 10 && m.type === CT.I64) c.indexPageOffset = r.zigzag();
-        else if (m.id === 11 && m.type === CT.I64) c.dictionaryPageOffset = r.zigzag();
-        else r.skip(m.type);
+        } else if (m === 4 && mt === CT.I32) c.codec = r.zigzag();
+        else if (m === 5 && mt === CT.I64) c.numValues = r.zigzag();
+        else if (m === 7 && mt === CT.I64) c.totalCompressedSize = r.zigzag();
+        else if (m === 9 && mt === CT.I64) c.dataPageOffset = r.zigzag();
+        else if (m === 10 && mt === CT.I64) c.indexPageOffset = r.zigzag();
+        else if (m === 11 && mt === CT.I64) c.dictionaryPageOffset = r.zigzag();
+        else r.skip(mt);
       }
     }
   }
   if (c.type < 0 || c.codec < 0 || c.numValues < 0 || c.totalCompressedSize < 0 || c.dataPageOffset < 0) {
-    throw new ParquetFooterError(`bad Parquet footer: ${what} lacks its column metadata (encrypted column?)`);
+    throw new ParquetFooterError(`bad Parquet footer: ${chunkName(group, column)} lacks its column metadata (encrypted column?)`);
   }
   return c;
 }
@@ -291,12 +346,7 @@ class FieldWriter {
     this.w = w;
   }
   header(id: number, type: number): void {
-    const delta = id - this.last;
-    if (delta > 0 && delta <= 15) this.w.u8((delta << 4) | type);
-    else {
-      this.w.u8(type);
-      writeZigzag(this.w, id);
-    }
+    writeFieldHeader(this.w, this.last, id, type);
     this.last = id;
   }
   end(): void {
@@ -308,7 +358,7 @@ class FieldWriter {
 function copyValue(r: Scanner, w: ByteWriter, type: number): void {
   const start = r.pos;
   r.skip(type);
-  w.bytes(r.bytes.subarray(start, r.pos));
+  w.copy(r.bytes, start, r.pos);
 }
 
 function writeI64Field(r: Scanner, fw: FieldWriter, w: ByteWriter, id: number, delta: number): void {
@@ -320,51 +370,92 @@ function writeI64Field(r: Scanner, fw: FieldWriter, w: ByteWriter, id: number, d
 function writeMovedRowGroup(w: ByteWriter, footer: Uint8Array, g: RowGroupLayout, delta: number, ordinal: number): void {
   const r = new Scanner(footer, g.structStart);
   const fw = new FieldWriter(w);
-  for (let f = r.field(0); f; f = r.field(f.id)) {
-    if (f.id === 1 && f.type === CT.LIST) {
+  for (let id = 0; r.nextField(id);) {
+    id = r.fid;
+    const type = r.ftype;
+    if (id === 1 && type === CT.LIST) {
       fw.header(1, CT.LIST);
       const start = r.pos;
-      const { n } = r.listHeader();
-      w.bytes(footer.subarray(start, r.pos));
-      for (let c = 0; c < n; c++) writeMovedColumnChunk(r, w, delta);
-    } else if (f.id === 5 && f.type === CT.I64) writeI64Field(r, fw, w, 5, delta);
-    else if (f.id === 7 && f.type === CT.I16) {
-      r.skip(f.type);
+      const n = r.listHeader();
+      w.copy(footer, start, r.pos);
+      for (let c = 0; c < n; c++) moveStruct(r, w, chunkRule, delta);
+    } else if (id === 5 && type === CT.I64) writeI64Field(r, fw, w, 5, delta);
+    else if (id === 7 && type === CT.I16) {
+      r.skip(type);
       fw.header(7, CT.I16);
       writeZigzag(w, ordinal);
     } else {
-      fw.header(f.id, f.type);
-      copyValue(r, w, f.type);
+      fw.header(id, type);
+      copyValue(r, w, type);
     }
   }
   fw.end();
 }
 
-function writeMovedColumnChunk(r: Scanner, w: ByteWriter, delta: number): void {
-  const fw = new FieldWriter(w);
-  for (let f = r.field(0); f; f = r.field(f.id)) {
-    if (f.id === 2 && f.type === CT.I64) writeI64Field(r, fw, w, 2, delta);
-    else if (f.id >= 4 && f.id <= 7)
-      r.skip(f.type); // offset and column index: not copied
-    else if (f.id === 3 && f.type === CT.STRUCT) {
-      fw.header(3, CT.STRUCT);
-      const mw = new FieldWriter(w);
-      for (let m = r.field(0); m; m = r.field(m.id)) {
-        if ((m.id === 9 || m.id === 10 || m.id === 11) && m.type === CT.I64) writeI64Field(r, mw, w, m.id, delta);
-        else if (m.id === 14 || m.id === 15)
-          r.skip(m.type); // bloom filter: not copied
-        else {
-          mw.header(m.id, m.type);
-          copyValue(r, w, m.type);
-        }
-      }
-      mw.end();
-    } else {
-      fw.header(f.id, f.type);
-      copyValue(r, w, f.type);
+// What a move does to a field of a struct: its bytes copied, dropped, an i64 offset shifted, or
+// a nested struct moved by its own rule.
+const COPY = 0;
+const DROP = 1;
+const SHIFT = 2;
+const NEST = 3;
+
+/** ColumnMetaData: the page offsets move (9, 10, 11); the bloom filter references (14, 15) go. */
+function metaRule(id: number, type: number): number {
+  if ((id === 9 || id === 10 || id === 11) && type === CT.I64) return SHIFT;
+  return id === 14 || id === 15 ? DROP : COPY;
+}
+
+/** ColumnChunk: file_offset moves (2); offset and column index references (4 to 7) go; meta_data (3) by metaRule. */
+function chunkRule(id: number, type: number): number {
+  if (id === 2 && type === CT.I64) return SHIFT;
+  if (id >= 4 && id <= 7) return DROP;
+  return id === 3 && type === CT.STRUCT ? NEST : COPY;
+}
+
+/**
+ * Transcodes one struct by `rule`, copying each run of unchanged fields (headers included) as
+ * one block: a field header is written afresh only where its id delta changes (after a dropped
+ * field) or its value does.
+ */
+function moveStruct(r: Scanner, w: ByteWriter, rule: (id: number, type: number) => number, delta: number): void {
+  const src = r.bytes;
+  let from = r.pos; // start of the bytes not yet copied
+  let lastRead = 0;
+  let lastWritten = 0;
+  for (;;) {
+    const at = r.pos;
+    if (!r.nextField(lastRead)) break;
+    const id = r.fid;
+    const type = r.ftype;
+    const inStep = lastWritten === lastRead; // the header as read is still right
+    lastRead = id;
+    const what = rule(id, type);
+    if (what === COPY && inStep) {
+      r.skip(type);
+      lastWritten = id;
+      continue;
     }
+    w.copy(src, from, at);
+    if (what !== DROP) {
+      writeFieldHeader(w, lastWritten, id, type);
+      lastWritten = id;
+    }
+    if (what === SHIFT) writeZigzag(w, r.zigzag() + delta);
+    else if (what === NEST) moveStruct(r, w, metaRule, delta);
+    else if (what === COPY) copyValue(r, w, type);
+    else r.skip(type);
+    from = r.pos;
   }
-  fw.end();
+  w.copy(src, from, r.pos); // up to and with the stop byte
+}
+
+function writeFieldHeader(w: ByteWriter, last: number, id: number, type: number): void {
+  const d = id - last;
+  if (d > 0 && d <= 15) w.u8((d << 4) | type);
+  else {
+    w.u8(type);
+    writeZigzag(w, id);
+  }
 }
 
 /** A row group of an input, placed at `at` in the output. */
@@ -406,7 +497,7 @@ export function writeStitchedFooter(first: FooterLayout, placed: PlacedRowGroup[
     } else if (f.id === 6) writeCreatedBy();
     else {
       fw.header(f.id, f.type);
-      w.bytes(first.bytes.subarray(f.start, f.end));
+      w.copy(first.bytes, f.start, f.end);
     }
   }
   if (!wroteCreatedBy) writeCreatedBy();

@@ -72,6 +72,27 @@ test('readRange: from the start, from the end, past the end', async () => {
   }
 });
 
+test('readInto: a file that fits is read into the given bytes, a larger one is not read, a missing one is NotFoundError', async () => {
+  const dir = await tempDir();
+  try {
+    const io = new LocalFileIO();
+    for (const size of [0, 5, 1000, SYNC_READ_BYTES + 10]) {
+      const loc = join(dir, `f${size}.bin`);
+      const data = new Uint8Array(size).map((_, i) => (i * 13 + 1) & 0xff);
+      await io.write(loc, data);
+      const into = new Uint8Array(size + 7).fill(0xaa);
+      const got = await io.readInto(loc, into);
+      assert.ok(got !== undefined && got.buffer === into.buffer && got.byteOffset === 0, `read into the given bytes (${size})`);
+      assert.deepEqual(got, data);
+      assert.equal(into[size], 0xaa, 'nothing past the file');
+      if (size > 0) assert.equal(await io.readInto(loc, new Uint8Array(size - 1)), undefined, `a file of ${size} bytes into ${size - 1}`);
+    }
+    await assert.rejects(io.readInto(join(dir, 'missing'), new Uint8Array(10)), NotFoundError);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('read and readRange give the same bytes below and above the synchronous-read size', async () => {
   const dir = await tempDir();
   try {
@@ -116,6 +137,29 @@ test('create: gathered writes land in order, the caller may reuse its buffer, ab
     await aborted.write(new Uint8Array(10));
     await aborted.abort();
     assert.deepEqual((await readdir(dir)).sort(), ['out.bin']);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('create: writes issued without waiting land in order, across chunk flushes and large pieces', async () => {
+  const dir = await tempDir();
+  try {
+    const io = new LocalFileIO();
+    const loc = join(dir, 'unawaited.bin');
+    const out = await io.create(loc);
+    const pieces = Array.from({ length: 400 }, (_, i) => new Uint8Array(i % 50 === 49 ? (1 << 20) + 3 : 1 + ((i * 7919) % 20_000)).fill(i & 0xff));
+    await Promise.all(pieces.map((p) => out.write(p)));
+    await out.close();
+    const got = await io.read(loc);
+    const want = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of pieces) {
+      want.set(p, at);
+      at += p.length;
+    }
+    assert.equal(got.length, want.length);
+    assert.ok(Buffer.compare(got, want) === 0, 'the bytes in the order written');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Catalog } from '../../src/catalog/catalog.ts';
 import { SqlCatalog } from '../../src/catalog/sql-catalog.ts';
+import { DELETED } from '../../src/iceberg/manifest.ts';
 import { currentSchema, currentSnapshot } from '../../src/iceberg/metadata-updates.ts';
 import type { Schema } from '../../src/iceberg/types.ts';
 import { fileIOFor } from '../../src/io/resolve-file-io.ts';
@@ -195,6 +196,45 @@ test('groups of one commit lost twice: every group given up, every output and ma
       leftovers.orphans.map((f) => f.location),
       [],
     );
+  } finally {
+    await s.catalog.close?.();
+    await rm(s.dir, { recursive: true, force: true });
+  }
+});
+
+test('a manifest whose every entry an earlier snapshot deleted is not carried into the next replace (as Java leaves it out)', async () => {
+  const s = await setup();
+  try {
+    const first = await rewriteFiles({ catalog: s.catalog, table: s.id, inputs: s.inputs, outputs: [s.output], specId: 0, runId: 'r1', io: s.io });
+    assert.equal(first.status, 'committed');
+    if (first.status !== 'committed') return;
+    // the three manifests that lost their input hold DELETED entries only (written by that snapshot: kept there)
+    const dead = (await readSnapshotFiles(s.io, first.snapshot)).manifests.filter((m) => m.entries.every((e) => e.status === DELETED)).map((m) => m.manifest.manifestPath);
+    assert.equal(dead.length, 3);
+    await appendRecords(s.catalog, s.id, [{ id: 50n, s: 'new' }]);
+    const table = await s.catalog.loadTable(s.id);
+    const before = await readSnapshotFiles(s.io, currentSnapshot(table.metadata));
+    assert.ok(
+      dead.every((p) => before.manifests.some((m) => m.manifest.manifestPath === p)),
+      'the append carried them forward',
+    );
+    const inputs = before.data.map((f) => f.dataFile);
+    const { dataFile } = await stitchDataFiles(s.io, currentSchema(table.metadata), inputs, `${table.metadata.location}/data/again-${crypto.randomUUID()}.parquet`);
+    const second = await rewriteFiles({ catalog: s.catalog, table: s.id, inputs, outputs: [dataFile], specId: 0, runId: 'r2', io: s.io });
+    assert.equal(second.status, 'committed');
+    if (second.status !== 'committed') return;
+    const after = await readSnapshotFiles(s.io, second.snapshot);
+    assert.deepEqual(
+      after.manifests.map((m) => m.manifest.manifestPath).filter((p) => dead.includes(p)),
+      [],
+    );
+    for (const m of after.manifests)
+      assert.ok(m.entries.some((e) => e.status !== DELETED) || m.manifest.addedSnapshotId === second.snapshot['snapshot-id'], `${m.manifest.manifestPath} has a live entry or is this snapshot's`);
+    assert.deepEqual(
+      after.data.map((f) => f.dataFile['file-path']),
+      [dataFile['file-path']],
+    );
+    assert.equal(second.snapshot.summary['total-records'], '10');
   } finally {
     await s.catalog.close?.();
     await rm(s.dir, { recursive: true, force: true });

@@ -292,3 +292,18 @@ test('metrics merge: sums, bounds by type, unknown counts and missing bounds', (
   assert.equal(m2['upper-bounds'].has(4), false);
   assert.ok(compareBounds('uuid', sv('uuid', '80000000-0000-0000-0000-000000000000'), sv('uuid', '7fffffff-0000-0000-0000-000000000000')) > 0);
 });
+
+test('compareBounds orders int, date, long and timestamp bounds by value, negatives and extremes included', () => {
+  const sv = (t: string, v: unknown) => toSingleValue(t as never, v);
+  const ints = [-(2 ** 31), -65536, -256, -1, 0, 1, 255, 256, 65535, 2 ** 31 - 1];
+  for (const t of ['int', 'date']) for (const x of ints) for (const y of ints) assert.equal(Math.sign(compareBounds(t as never, sv(t, x), sv(t, y))), Math.sign(x - y), `${t} ${x} vs ${y}`);
+  const longs = [-(2n ** 63n), -(2n ** 32n) - 1n, -(2n ** 32n), -(2n ** 31n), -1n, 0n, 1n, 2n ** 31n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 32n + 1n, 2n ** 63n - 1n];
+  for (const t of ['long', 'timestamp', 'timestamptz', 'time'])
+    for (const x of longs) {
+      if (t === 'time' && (x < 0n || x > 86_400_000_000n)) continue;
+      for (const y of longs) {
+        if (t === 'time' && (y < 0n || y > 86_400_000_000n)) continue;
+        assert.equal(compareBounds(t as never, sv(t, x), sv(t, y)), x < y ? -1 : x > y ? 1 : 0, `${t} ${x} vs ${y}`);
+      }
+    }
+});

@@ -10,6 +10,8 @@ import type { EncodeOptions } from '../../src/parquet/encode.ts';
 import { decodeFooter, footerLength, readFooter } from '../../src/parquet/footer.ts';
 import { fieldBytes, scanFileFooter, writeStitchedFooter } from '../../src/parquet/footer-layout.ts';
 import { encodeThriftStruct } from '../../src/parquet/thrift-reader.ts';
+import type { ThriftField, ThriftList, ThriftStruct } from '../../src/parquet/thrift-reader.ts';
+import { CT } from '../../src/parquet/thrift.ts';
 
 const schema: Schema = {
   type: 'struct',
@@ -70,7 +72,7 @@ for (const [name, options] of [
 
 test('writeStitchedFooter: row groups of several files moved and renumbered, every other field as it was', () => {
   const inputs = [file(30, { rowGroupRows: 8 }), file(50), file(12, { rowGroupRows: 5 })];
-  const layouts = inputs.map(scanFileFooter);
+  const layouts = inputs.map((f) => scanFileFooter(f));
   let at = 4;
   const placed = layouts.flatMap((layout) =>
     layout.rowGroups.map((group) => {
@@ -113,6 +115,56 @@ test('writeStitchedFooter: row groups of several files moved and renumbered, eve
     one.createdBy!,
   );
   assert.deepEqual(same, footerBytes(inputs[1]));
+});
+
+test('scanFileFooter without columns: the same row groups (ranges, codecs, sizes), no column chunk kept', () => {
+  for (const bytes of [file(30, { rowGroupRows: 8 }), file(12, { compression: 'uncompressed', rowGroupRows: 5 })]) {
+    const full = scanFileFooter(bytes);
+    const light = scanFileFooter(bytes, { columns: false });
+    assert.ok(full.rowGroups.every((g) => g.columns.length > 0));
+    assert.deepEqual(
+      light.rowGroups,
+      full.rowGroups.map((g) => ({ ...g, columns: [] })),
+    );
+    assert.deepEqual({ ...light, rowGroups: [] }, { ...full, rowGroups: [] });
+  }
+});
+
+test('writeStitchedFooter drops page-index and bloom-filter references (what other writers add), the rest as it was', () => {
+  const bytes = file(30, { rowGroupRows: 8 });
+  const plain = footerBytes(bytes);
+  const raw = decodeFooter(plain).raw;
+  const sorted = (m: Map<number, ThriftField>) => new Map([...m].sort((a, b) => a[0] - b[0]));
+  const groups = (raw.fields.get(4)!.value as ThriftList).items as ThriftStruct[];
+  for (const g of groups) {
+    for (const c of (g.fields.get(1)!.value as ThriftList).items as ThriftStruct[]) {
+      const meta = c.fields.get(3)!.value as ThriftStruct;
+      meta.fields.set(14, { type: CT.I64, value: 123_456 });
+      meta.fields.set(15, { type: CT.I32, value: 77 });
+      c.fields.set(4, { type: CT.I64, value: 999_999 });
+      c.fields.set(5, { type: CT.I32, value: 11 });
+      c.fields.set(6, { type: CT.I64, value: 888_888 });
+      c.fields.set(7, { type: CT.I32, value: 22 });
+      meta.fields = sorted(meta.fields);
+      c.fields = sorted(c.fields);
+    }
+  }
+  const footer = encodeThriftStruct(raw);
+  assert.ok(footer.length > plain.length + groups.length * 20, 'the references were added');
+  const body = bytes.subarray(0, bytes.length - 8 - plain.length);
+  const withRefs = new Uint8Array(body.length + footer.length + 8);
+  withRefs.set(body, 0);
+  withRefs.set(footer, body.length);
+  new DataView(withRefs.buffer).setUint32(body.length + footer.length, footer.length, true);
+  withRefs.set(new TextEncoder().encode('PAR1'), body.length + footer.length + 4);
+  const layout = scanFileFooter(withRefs);
+  const out = writeStitchedFooter(
+    layout,
+    layout.rowGroups.map((group) => ({ layout, group, at: group.start })),
+    layout.numRows,
+    layout.createdBy!,
+  );
+  assert.deepEqual(out, plain);
 });
 
 test('scanFileFooter: a footer cut short or not Parquet is a ParquetFooterError', () => {
