@@ -1,7 +1,8 @@
-// What every floe file reader (connector files, maintenance files) shares: reading the file,
-// YAML with ${VAR} replaced from the environment, errors that name the file and the key
-// (ConfigError), mappings, string maps and unknown keys (with a "did you mean"), and how a bad
-// value is described. Each file's Reader adds the typed reads it needs.
+// What every floe file reader (connector, maintenance and ingest files) shares: reading the
+// file, YAML with ${VAR} replaced from the environment, errors that name the file and the key
+// (ConfigError), mappings, string maps, non-empty strings, whole numbers and unknown keys (with
+// a "did you mean"), and how a bad value is described. Each file's Reader adds the typed reads
+// it needs.
 import fs from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { FloeError } from '../errors.ts';
@@ -81,6 +82,26 @@ export class ConfigReader {
       else this.fail(`${key}.${k}`, `must be a string, got ${describe(x)}`);
     }
     return out;
+  }
+
+  /** o[k] as a non-empty string; undefined when absent (an error when required). */
+  nonEmptyString(o: Record<string, unknown>, k: string, key: string, required = false): string | undefined {
+    const value = o[k];
+    if (value === undefined || value === null) {
+      if (required) this.fail(key, 'is required');
+      return undefined;
+    }
+    if (typeof value !== 'string' || value === '') this.fail(key, `must be a non-empty string, got ${describe(value)}`);
+    return value;
+  }
+
+  /** o[k] as a whole number of at least `min` (`why` follows the bound in the message); undefined when absent. */
+  wholeNumber(o: Record<string, unknown>, k: string, key: string, min: number, why = ''): number | undefined {
+    const value = o[k];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value)) this.fail(key, `must be a whole number, got ${describe(value)}`);
+    if (value < min) this.fail(key, `must be at least ${min}${why}, got ${value}`);
+    return value;
   }
 
   noUnknown(o: Record<string, unknown>, prefix: string, known: string[]): void {

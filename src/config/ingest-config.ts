@@ -119,42 +119,42 @@ export function parseIngestConfig(text: string, file = '<ingest file>', env: Nod
   const dir = file.startsWith('<') ? process.cwd() : path.dirname(path.resolve(file));
   const catalog = root.catalog === undefined ? undefined : catalogConfig(root.catalog, file, env);
   if (catalog && root.warehouse !== undefined) v.fail('warehouse', 'is the embedded catalog folder; with a catalog section, give catalog.warehouse');
-  const warehouse = v.string(root, 'warehouse', 'warehouse') ?? 'warehouse';
+  const warehouse = v.nonEmptyString(root, 'warehouse', 'warehouse') ?? 'warehouse';
 
   const portSetting = v.port(root, 'port', DEFAULT_INGEST_PORT);
   const port = portSetting === 'auto' ? 0 : portSetting;
   const metricsPort = v.port(root, 'metricsPort', DEFAULT_INGEST_METRICS_PORT);
-  const host = v.string(root, 'host', 'host') ?? env.FLOE_SERVE_HOST ?? '127.0.0.1';
-  const metricsHost = v.string(root, 'metricsHost', 'metricsHost') ?? env.FLOE_METRICS_HOST ?? '127.0.0.1';
+  const host = v.nonEmptyString(root, 'host', 'host') ?? env.FLOE_SERVE_HOST ?? '127.0.0.1';
+  const metricsHost = v.nonEmptyString(root, 'metricsHost', 'metricsHost') ?? env.FLOE_METRICS_HOST ?? '127.0.0.1';
 
   const c = v.object(root.commit, 'commit');
   const commit: IngestCommit = {
-    intervalMs: v.int(c, 'intervalMs', 'commit.intervalMs', 10) ?? DEFAULT_COMMIT.intervalMs,
-    maxRows: v.int(c, 'maxRows', 'commit.maxRows', 1) ?? DEFAULT_COMMIT.maxRows,
-    maxBytes: v.int(c, 'maxBytes', 'commit.maxBytes', 1024) ?? DEFAULT_COMMIT.maxBytes,
+    intervalMs: v.wholeNumber(c, 'intervalMs', 'commit.intervalMs', 10) ?? DEFAULT_COMMIT.intervalMs,
+    maxRows: v.wholeNumber(c, 'maxRows', 'commit.maxRows', 1) ?? DEFAULT_COMMIT.maxRows,
+    maxBytes: v.wholeNumber(c, 'maxBytes', 'commit.maxBytes', 1024) ?? DEFAULT_COMMIT.maxBytes,
   };
   v.noUnknown(c, 'commit', ['intervalMs', 'maxRows', 'maxBytes']);
 
   const l = v.object(root.limits, 'limits');
   const limits: IngestLimits = {
-    maxBodyBytes: v.int(l, 'maxBodyBytes', 'limits.maxBodyBytes', 1) ?? DEFAULT_LIMITS.maxBodyBytes,
-    maxRowsPerRequest: v.int(l, 'maxRowsPerRequest', 'limits.maxRowsPerRequest', 1) ?? DEFAULT_LIMITS.maxRowsPerRequest,
-    maxConcurrentRequests: v.int(l, 'maxConcurrentRequests', 'limits.maxConcurrentRequests', 1) ?? DEFAULT_LIMITS.maxConcurrentRequests,
-    maxBufferedBytes: v.int(l, 'maxBufferedBytes', 'limits.maxBufferedBytes', 1024) ?? DEFAULT_LIMITS.maxBufferedBytes,
+    maxBodyBytes: v.wholeNumber(l, 'maxBodyBytes', 'limits.maxBodyBytes', 1) ?? DEFAULT_LIMITS.maxBodyBytes,
+    maxRowsPerRequest: v.wholeNumber(l, 'maxRowsPerRequest', 'limits.maxRowsPerRequest', 1) ?? DEFAULT_LIMITS.maxRowsPerRequest,
+    maxConcurrentRequests: v.wholeNumber(l, 'maxConcurrentRequests', 'limits.maxConcurrentRequests', 1) ?? DEFAULT_LIMITS.maxConcurrentRequests,
+    maxBufferedBytes: v.wholeNumber(l, 'maxBufferedBytes', 'limits.maxBufferedBytes', 1024) ?? DEFAULT_LIMITS.maxBufferedBytes,
   };
   v.noUnknown(l, 'limits', ['maxBodyBytes', 'maxRowsPerRequest', 'maxConcurrentRequests', 'maxBufferedBytes']);
 
   const i = v.object(root.idempotency, 'idempotency');
   const idempotency: IngestIdempotency = {
-    maxKeys: v.int(i, 'maxKeys', 'idempotency.maxKeys', 1) ?? DEFAULT_IDEMPOTENCY.maxKeys,
-    retentionMs: v.int(i, 'retentionMs', 'idempotency.retentionMs', 1000) ?? DEFAULT_IDEMPOTENCY.retentionMs,
+    maxKeys: v.wholeNumber(i, 'maxKeys', 'idempotency.maxKeys', 1) ?? DEFAULT_IDEMPOTENCY.maxKeys,
+    retentionMs: v.wholeNumber(i, 'retentionMs', 'idempotency.retentionMs', 1000) ?? DEFAULT_IDEMPOTENCY.retentionMs,
   };
   v.noUnknown(i, 'idempotency', ['maxKeys', 'retentionMs']);
 
   let tls: IngestConfig['tls'];
   if (root.tls !== undefined && root.tls !== null) {
     const t = v.object(root.tls, 'tls');
-    tls = { cert: path.resolve(dir, v.string(t, 'cert', 'tls.cert', true)!), key: path.resolve(dir, v.string(t, 'key', 'tls.key', true)!) };
+    tls = { cert: path.resolve(dir, v.nonEmptyString(t, 'cert', 'tls.cert', true)!), key: path.resolve(dir, v.nonEmptyString(t, 'key', 'tls.key', true)!) };
     v.noUnknown(t, 'tls', ['cert', 'key']);
   }
 
@@ -169,7 +169,7 @@ export function parseIngestConfig(text: string, file = '<ingest file>', env: Nod
       const t = v.object(raw, key, true);
       v.noUnknown(t, key, ['token', 'tokenFile', 'scopes']);
       const inline = typeof t.token === 'string' ? t.token : undefined;
-      const tokenFile = v.string(t, 'tokenFile', `${key}.tokenFile`);
+      const tokenFile = v.nonEmptyString(t, 'tokenFile', `${key}.tokenFile`);
       if ((inline === undefined) === (tokenFile === undefined)) v.fail(key, 'give token (a string, e.g. ${ENV_VAR}) or tokenFile, not both or neither');
       let token = inline;
       if (tokenFile !== undefined) {
@@ -201,7 +201,7 @@ export function parseIngestConfig(text: string, file = '<ingest file>', env: Nod
     (root.tables as unknown[]).forEach((raw, n) => {
       const key = `tables[${n}]`;
       const t = v.object(raw, key, true);
-      const name = v.string(t, 'name', `${key}.name`, true)!;
+      const name = v.nonEmptyString(t, 'name', `${key}.name`, true)!;
       if (!TABLE_NAME.test(name)) v.fail(`${key}.name`, `"${name}" is not valid (namespace.table)`);
       if (tables.has(name)) v.fail(`${key}.name`, `${name} is listed twice`);
       const { name: _n, ...rest } = t;
@@ -219,24 +219,6 @@ export function tableSettings(config: IngestConfig, table: string): IngestTableS
 }
 
 class Reader extends ConfigReader {
-  string(o: Record<string, unknown>, k: string, key: string, required = false): string | undefined {
-    const value = o[k];
-    if (value === undefined || value === null) {
-      if (required) this.fail(key, 'is required');
-      return undefined;
-    }
-    if (typeof value !== 'string' || value === '') this.fail(key, `must be a non-empty string, got ${describe(value)}`);
-    return value;
-  }
-
-  int(o: Record<string, unknown>, k: string, key: string, min: number): number | undefined {
-    const value = o[k];
-    if (value === undefined || value === null) return undefined;
-    if (typeof value !== 'number' || !Number.isSafeInteger(value)) this.fail(key, `must be a whole number, got ${describe(value)}`);
-    if (value < min) this.fail(key, `must be at least ${min}, got ${value}`);
-    return value;
-  }
-
   bool(o: Record<string, unknown>, k: string, key: string): boolean | undefined {
     const value = o[k];
     if (value === undefined || value === null) return undefined;
@@ -266,8 +248,8 @@ class Reader extends ConfigReader {
       evolveSchema: this.bool(t, 'evolveSchema', `${key}.evolveSchema`) ?? base.evolveSchema,
       partitionBy: t.partitionBy === undefined ? base.partitionBy : this.stringList(t, 'partitionBy', `${key}.partitionBy`),
       properties: t.properties === undefined ? base.properties : this.stringMap(t.properties, `${key}.properties`),
-      maxNestingDepth: this.int(t, 'maxNestingDepth', `${key}.maxNestingDepth`, 1) ?? base.maxNestingDepth,
-      maxColumns: this.int(t, 'maxColumns', `${key}.maxColumns`, 1) ?? base.maxColumns,
+      maxNestingDepth: this.wholeNumber(t, 'maxNestingDepth', `${key}.maxNestingDepth`, 1) ?? base.maxNestingDepth,
+      maxColumns: this.wholeNumber(t, 'maxColumns', `${key}.maxColumns`, 1) ?? base.maxColumns,
     };
     if (t.schema !== undefined && t.schema !== null) out.schema = this.schema(t.schema, `${key}.schema`);
     if (out.schema) {

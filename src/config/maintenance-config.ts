@@ -86,7 +86,7 @@ export function parseMaintenanceConfig(text: string, file = '<maintenance file>'
     }
     metricsPort = p;
   }
-  const metricsHost = v.string(root, 'metricsHost', 'metricsHost') ?? env.FLOE_METRICS_HOST ?? '127.0.0.1';
+  const metricsHost = v.nonEmptyString(root, 'metricsHost', 'metricsHost') ?? env.FLOE_METRICS_HOST ?? '127.0.0.1';
 
   if (root.tables === undefined || root.tables === null) throw new ConfigError(file, 'tables', 'is required (a list of { name: ns.table } or { pattern: "ns\\\\..*" })');
   if (!Array.isArray(root.tables)) throw new ConfigError(file, 'tables', `must be a list, got ${describe(root.tables)}`);
@@ -96,8 +96,8 @@ export function parseMaintenanceConfig(text: string, file = '<maintenance file>'
   root.tables.forEach((raw, i) => {
     const key = `tables[${i}]`;
     const t = v.object(raw, key, true);
-    const name = v.string(t, 'name', `${key}.name`);
-    const pattern = v.string(t, 'pattern', `${key}.pattern`);
+    const name = v.nonEmptyString(t, 'name', `${key}.name`);
+    const pattern = v.nonEmptyString(t, 'pattern', `${key}.pattern`);
     if ((name === undefined) === (pattern === undefined))
       throw new ConfigError(file, key, 'give either name (namespace.table) or pattern (a regular expression over namespace.table), not both or neither');
     const everyRaw = t.every;
@@ -112,25 +112,25 @@ export function parseMaintenanceConfig(text: string, file = '<maintenance file>'
     const compact = v.step(t.compact, `${key}.compact`);
     if (compact) {
       steps.compact = {};
-      const target = v.int(compact, 'targetFileSize', `${key}.compact.targetFileSize`, 1024);
+      const target = v.wholeNumber(compact, 'targetFileSize', `${key}.compact.targetFileSize`, 1024);
       if (target !== undefined) steps.compact.targetBytes = target;
-      const commitGroups = v.int(compact, 'commitGroups', `${key}.compact.commitGroups`, 1);
+      const commitGroups = v.wholeNumber(compact, 'commitGroups', `${key}.compact.commitGroups`, 1);
       if (commitGroups !== undefined) steps.compact.commitGroups = commitGroups;
       v.noUnknown(compact, `${key}.compact`, ['targetFileSize', 'commitGroups']);
     }
     const expire = v.step(t.expire, `${key}.expire`);
     if (expire) {
       steps.expire = {};
-      const age = v.int(expire, 'maxSnapshotAgeMs', `${key}.expire.maxSnapshotAgeMs`, 0);
+      const age = v.wholeNumber(expire, 'maxSnapshotAgeMs', `${key}.expire.maxSnapshotAgeMs`, 0);
       if (age !== undefined) steps.expire.maxSnapshotAgeMs = age;
-      const keep = v.int(expire, 'minSnapshotsToKeep', `${key}.expire.minSnapshotsToKeep`, 1);
+      const keep = v.wholeNumber(expire, 'minSnapshotsToKeep', `${key}.expire.minSnapshotsToKeep`, 1);
       if (keep !== undefined) steps.expire.minSnapshotsToKeep = keep;
       v.noUnknown(expire, `${key}.expire`, ['maxSnapshotAgeMs', 'minSnapshotsToKeep']);
     }
     const orphans = v.step(t.orphans, `${key}.orphans`);
     if (orphans) {
       steps.orphans = {};
-      const window = v.int(orphans, 'olderThanMs', `${key}.orphans.olderThanMs`, MIN_ORPHAN_WINDOW_MS, ' (1 h: files younger than that may be a connector write about to be committed)');
+      const window = v.wholeNumber(orphans, 'olderThanMs', `${key}.orphans.olderThanMs`, MIN_ORPHAN_WINDOW_MS, ' (1 h: files younger than that may be a connector write about to be committed)');
       if (window !== undefined) steps.orphans.olderThanMs = window;
       v.noUnknown(orphans, `${key}.orphans`, ['olderThanMs']);
     }
@@ -149,7 +149,7 @@ export function parseMaintenanceConfig(text: string, file = '<maintenance file>'
       } catch (err) {
         throw new ConfigError(file, `${key}.pattern`, `not a valid regular expression: ${(err as Error).message}`);
       }
-      const ns = v.string(t, 'namespace', `${key}.namespace`);
+      const ns = v.nonEmptyString(t, 'namespace', `${key}.namespace`);
       if (ns !== undefined && !/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(ns)) throw new ConfigError(file, `${key}.namespace`, `"${ns}" is not a valid namespace`);
       v.noUnknown(t, key, ['pattern', 'namespace', 'every', 'compact', 'expire', 'orphans']);
       tables.push({ key, pattern: pattern!, regex, namespace: ns?.split('.'), everyMs, ...steps });
@@ -170,27 +170,9 @@ class Reader extends ConfigReader {
     return value as Record<string, unknown>;
   }
 
-  string(o: Record<string, unknown>, k: string, key: string, required = false): string | undefined {
-    const value = o[k];
-    if (value === undefined || value === null) {
-      if (required) this.fail(key, 'is required');
-      return undefined;
-    }
-    if (typeof value !== 'string' || value === '') this.fail(key, `must be a non-empty string, got ${describe(value)}`);
-    return value;
-  }
-
   oneOf(o: Record<string, unknown>, k: string, key: string, allowed: string[], required = false): string | undefined {
-    const s = this.string(o, k, key, required);
+    const s = this.nonEmptyString(o, k, key, required);
     if (s !== undefined && !allowed.includes(s)) this.fail(key, `"${s}" is not one of ${allowed.join(', ')}`);
     return s;
-  }
-
-  int(o: Record<string, unknown>, k: string, key: string, min: number, why = ''): number | undefined {
-    const value = o[k];
-    if (value === undefined || value === null) return undefined;
-    if (typeof value !== 'number' || !Number.isSafeInteger(value)) this.fail(key, `must be a whole number, got ${describe(value)}`);
-    if (value < min) this.fail(key, `must be at least ${min}${why}, got ${value}`);
-    return value;
   }
 }
