@@ -19,6 +19,7 @@
 // answers) on /readyz, through src/server/server.ts.
 import path from 'node:path';
 import { loggerFor } from '../log.ts';
+import { stopWithin } from './stop-within.ts';
 import { Registry } from 'prom-client';
 import type { Catalog } from '../catalog/catalog.ts';
 import type { MaintenanceConfig, MaintenanceTableEntry } from '../config/maintenance-config.ts';
@@ -360,15 +361,7 @@ export async function maintainWorker(configFile: string, options: { stopTimeoutM
     return 1;
   }
   log.info(`${first.signal}: no new pass starts; the running one finishes its step and releases its lease`);
-  let timer: NodeJS.Timeout | undefined;
-  const outcome = await Promise.race([
-    running.then(
-      () => 'stopped' as const,
-      (e: Error) => e,
-    ),
-    new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), stopTimeoutMs))),
-  ]);
-  clearTimeout(timer);
+  const outcome = await stopWithin(running, stopTimeoutMs);
   await closeAll();
   if (outcome === 'stopped') {
     log.info('stopped');

@@ -26,6 +26,7 @@ import type { CheckResult } from '../server/server.ts';
 import { preflight } from './preflight.ts';
 import { kafkaConnection } from './kafka-options.ts';
 import { loggerFor } from '../log.ts';
+import { stopWithin } from './stop-within.ts';
 import { kindOf } from '../errors.ts';
 import { workerCount } from './worker-count.ts';
 import { runWorkers } from './workers.ts';
@@ -226,14 +227,7 @@ export async function run(configFile: string, stopTimeoutMs = 30_000): Promise<n
     return 1;
   }
   log.info(`${first.signal}: flushing, committing and leaving the group`);
-  const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), stopTimeoutMs).unref());
-  const outcome = await Promise.race([
-    running.stop().then(
-      () => 'stopped' as const,
-      (e: Error) => e,
-    ),
-    timeout,
-  ]);
+  const outcome = await stopWithin(running.stop(), stopTimeoutMs);
   if (outcome === 'stopped') return 0;
   log.error(`${outcome === 'timeout' ? `did not stop within ${stopTimeoutMs} ms` : `stop failed: ${outcome.message}`}; uncommitted records are read again on restart`);
   return 1;

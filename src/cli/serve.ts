@@ -10,6 +10,7 @@ import { startAppendServer } from '../ingest/append-server.ts';
 import { BearerAuth } from '../ingest/bearer-auth.ts';
 import { IngestMetrics } from '../ingest/ingest-metrics.ts';
 import { loggerFor } from '../log.ts';
+import { stopWithin } from './stop-within.ts';
 import type { Logger } from '../log.ts';
 import { RequestGate } from '../ingest/request-gate.ts';
 import { TableBuffers } from '../ingest/table-buffers.ts';
@@ -116,14 +117,7 @@ export async function serve(configFile: string | undefined, overrides: { port?: 
   const running = await startServe(config, log);
   const sig = await signal;
   log.info(`${sig}: refusing new requests, committing what was accepted`);
-  const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), stopTimeoutMs).unref());
-  const outcome = await Promise.race([
-    running.stop().then(
-      () => 'stopped' as const,
-      (e: Error) => e,
-    ),
-    timeout,
-  ]);
+  const outcome = await stopWithin(running.stop(), stopTimeoutMs);
   if (outcome === 'stopped') {
     log.info('stopped');
     return 0;
