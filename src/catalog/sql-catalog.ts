@@ -61,6 +61,8 @@ export interface SqlCatalogOptions {
 }
 
 const TABLE_TYPE = 'TABLE';
+/** Swaps of the metadata pointer tried in one commitTable before another writer's commits count as a conflict. */
+const SWAP_ATTEMPTS = 5;
 
 // The DDL PyIceberg's SqlCatalog (SQLAlchemy create_all) issues for SQLite; Java's JdbcCatalog
 // creates the same columns (iceberg_type added by its V1 migration).
@@ -327,7 +329,24 @@ export class SqlCatalog implements Catalog {
     return { identifier: id, metadataLocation, metadata, config: { ...this.props } };
   }
 
+  /**
+   * Another writer's commit can land between reading the current metadata and swapping the
+   * pointer. Then, as the REST catalog's server does, the change is checked and applied again on
+   * the new current metadata: a requirement that no longer holds is a conflict for the caller; if
+   * every requirement still holds (the other commit changed what this one does not assert: a tag,
+   * a property, expired snapshots), it commits here, without a round trip through the caller's
+   * retry loop (which would rebuild its manifests).
+   */
   async commitTable(id: TableIdentifier, requirements: TableRequirement[], updates: TableUpdate[]): Promise<LoadedTable> {
+    for (let attempt = 1; ; attempt++) {
+      const committed = await this.swapOnce(id, requirements, updates);
+      if (committed !== 'moved') return committed;
+      if (attempt >= SWAP_ATTEMPTS) throw new CommitConflictError(`commit to ${tableName(id)} lost the race ${attempt} times: its metadata kept moving`);
+    }
+  }
+
+  /** One compare-and-swap of the metadata pointer; 'moved' when another commit swapped it first. */
+  private async swapOnce(id: TableIdentifier, requirements: TableRequirement[], updates: TableUpdate[]): Promise<LoadedTable | 'moved'> {
     const ns = this.nsString(id.namespace);
     const base = this.currentLocation(id);
     if (!base) throw new NoSuchTableError(id);
@@ -362,7 +381,7 @@ export class SqlCatalog implements Catalog {
       await this.io(nextLocation)
         .delete(nextLocation)
         .catch(() => {});
-      throw new CommitConflictError(`commit to ${tableName(id)} lost the race: its metadata moved on from ${base}`);
+      return 'moved';
     }
     await this.deleteDroppedMetadata(current, next);
     return { identifier: id, metadataLocation: nextLocation, metadata: next, config: { ...this.props } };

@@ -24,6 +24,7 @@ import type { CompactionGroup } from '../maintenance/compaction-plan.ts';
 import { expireSnapshots } from '../maintenance/expire-snapshots.ts';
 import { acquireLease, releaseLease } from '../maintenance/lease.ts';
 import type { LeaseOptions } from '../maintenance/lease.ts';
+import type { QuietGapOptions } from '../maintenance/quiet-gap.ts';
 import { DEFAULT_ORPHAN_WINDOW_MS, removeOrphanFiles } from '../maintenance/orphan-files.ts';
 import { compactTable } from '../maintenance/compact-table.ts';
 import type { CompactOutcome } from '../maintenance/compact-table.ts';
@@ -55,6 +56,8 @@ export interface MaintainOptions {
   signal?: AbortSignal;
   /** The lease's timing (tests). */
   lease?: Pick<LeaseOptions, 'ttlMs' | 'graceMs'>;
+  /** How replace commits wait for the gap after a streaming writer's append (default: at most 10 s; quiet-gap.ts). */
+  quietGap?: QuietGapOptions;
   out?: (line: string) => void;
   now?: () => number;
 }
@@ -212,12 +215,20 @@ export async function maintain(catalog: Catalog, name: string, o: MaintainOption
       // manifests of its own partition, not every manifest a commit touched (the benchmark's
       // cost of a group was mostly reading and rewriting all of them).
       if (!stop() && (await keepLease())) {
-        const m = await rewriteManifests(catalog, id, { io, runId });
+        const m = await rewriteManifests(catalog, id, { io, runId, quietGap: o.quietGap });
         if (m.status === 'committed') out(`  rewrote manifests: ${m.replaced} → ${m.created} (snapshot ${m.snapshot['snapshot-id']})`);
         else if (m.status === 'gave-up') summary.problems.push(`manifest rewrite gave up: ${m.reason}`);
         else if (m.status === 'failed' || m.status === 'unknown') summary.problems.push(`manifest rewrite ${m.status}: ${(m.error as Error)?.message ?? String(m.error)}`);
       }
-      await compactTable(catalog, id, { io, runId, targetBytes: target, commitGroups: o.commitGroups, beforeGroup: async () => !stop() && (await keepLease()), onOutcome: report });
+      await compactTable(catalog, id, {
+        io,
+        runId,
+        targetBytes: target,
+        commitGroups: o.commitGroups,
+        quietGap: o.quietGap,
+        beforeGroup: async () => !stop() && (await keepLease()),
+        onOutcome: report,
+      });
     }
     // the lease tag moves to main's head, so the snapshots compaction replaced can expire
     if (steps.expire && !stop() && (await keepLease(summary.groups.committed > 0))) {

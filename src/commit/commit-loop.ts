@@ -49,6 +49,11 @@ export interface CommitLoopOptions {
   maxAttempts?: number;
   /** Backoff before attempt n+1 (default: none after the first conflict, then 25 ms · 2^n, jittered, at most 2 s). */
   backoffMs?: (attempt: number) => number;
+  /**
+   * Before each attempt's build, with the table as loaded: returns the table to build on. A
+   * caller may wait here for a moment when its commit is less likely to collide (and reload).
+   */
+  beforeAttempt?: (table: LoadedTable, attempt: number) => Promise<LoadedTable>;
 }
 
 export interface Committed<R> {
@@ -85,6 +90,14 @@ export async function commitWithRetry<R>(catalog: Catalog, id: TableIdentifier, 
   let uncertain = false;
   let table = await catalog.loadTable(id);
   for (let attempt = 1; ; attempt++) {
+    if (options.beforeAttempt) {
+      try {
+        table = await options.beforeAttempt(table, attempt);
+      } catch (error) {
+        await plan.abandon?.({ error, refused: false, uncertain });
+        throw error;
+      }
+    }
     let change: TableChange<R>;
     try {
       change = await plan.build(table, attempt);

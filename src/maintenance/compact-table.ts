@@ -39,6 +39,7 @@ import { KEPT_BYTES, NotStitchableError, dataFileSources, loadStitchInputs, stit
 import type { StitchInput } from './stitch.ts';
 import { readSnapshotFiles } from './table-files.ts';
 import type { ManifestCache } from './table-files.ts';
+import type { QuietGapOptions } from './quiet-gap.ts';
 
 export const DEFAULT_COMMIT_GROUPS = 100;
 export const DEFAULT_COMMIT_INTERVAL_MS = 60_000;
@@ -100,6 +101,8 @@ export interface CompactOptions extends Pick<CompactionPlanOptions, 'targetBytes
   beforeGroup?: () => Promise<boolean>;
   /** Told each group's outcome as it comes. */
   onOutcome?: (outcome: CompactOutcome) => void;
+  /** How each replace commit waits for the gap after a streaming writer's append (quiet-gap.ts). */
+  quietGap?: QuietGapOptions;
 }
 
 export type CompactOutcome = { group: CompactionGroup; action?: CompactionMethod; outputs?: string[]; why?: string } & (
@@ -161,6 +164,7 @@ export async function compactTable(catalog: Catalog, id: TableIdentifier, option
       action,
       io,
       manifests,
+      quietGap: options.quietGap,
     });
     batch.forEach((p, i) => push({ group: p.group, action, why: p.why, outputs: p.outputs.map((f) => f['file-path']), ...results[i] }));
   };

@@ -39,6 +39,8 @@ import { formatOffsets, offsetsKey } from '../commit/offsets-map.ts';
 import type { Catalog, LoadedTable, TableIdentifier } from '../catalog/catalog.ts';
 import { tableName } from '../catalog/catalog.ts';
 import { commitWithRetry, lostToOtherWriters } from '../commit/commit-loop.ts';
+import { afterNextAppend } from './quiet-gap.ts';
+import type { QuietGapOptions } from './quiet-gap.ts';
 import type { CommitPlan } from '../commit/commit-loop.ts';
 import type { DataFile } from '../iceberg/data-file.ts';
 import { ADDED, DELETED, EXISTING, manifestSummary, writeManifest } from '../iceberg/manifest.ts';
@@ -76,6 +78,8 @@ export interface RewriteGroupsRequest {
   io?: FileIO;
   /** Parsed manifests shared by the commits of a run (table-files.ts). */
   manifests?: ManifestCache;
+  /** How the commit waits for the gap after a streaming writer's append (quiet-gap.ts). */
+  quietGap?: QuietGapOptions;
 }
 
 export type RewriteFilesRequest = Omit<RewriteGroupsRequest, 'groups'> & RewriteGroup;
@@ -303,7 +307,7 @@ export async function rewriteGroups(req: RewriteGroupsRequest): Promise<RewriteF
   let failure: unknown;
   try {
     // One attempt on the head as loaded, one more on the new head after a conflict.
-    const { result, attempts: n } = await commitWithRetry(req.catalog, req.table, plan, { maxAttempts: 2 });
+    const { result, attempts: n } = await commitWithRetry(req.catalog, req.table, plan, { maxAttempts: 2, beforeAttempt: afterNextAppend(req.catalog, req.table, req.quietGap) });
     committed = result;
     attempts = n;
   } catch (error) {

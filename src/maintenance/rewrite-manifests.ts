@@ -28,6 +28,8 @@ import { landedSnapshot, mainSnapshotChange, newSnapshot } from '../commit/main-
 import type { Catalog, LoadedTable, TableIdentifier } from '../catalog/catalog.ts';
 import { tableName } from '../catalog/catalog.ts';
 import { commitWithRetry, lostToOtherWriters } from '../commit/commit-loop.ts';
+import { afterNextAppend } from './quiet-gap.ts';
+import type { QuietGapOptions } from './quiet-gap.ts';
 import type { CommitPlan } from '../commit/commit-loop.ts';
 import { DELETED, EXISTING, manifestSummary, writeManifest } from '../iceberg/manifest.ts';
 import type { ManifestEntry } from '../iceberg/manifest.ts';
@@ -61,6 +63,8 @@ export interface RewriteManifestsOptions extends ManifestRewriteTrigger {
   targetBytes?: number;
   runId?: string;
   io?: FileIO;
+  /** How the commit waits for the gap after a streaming writer's append (quiet-gap.ts). */
+  quietGap?: QuietGapOptions;
 }
 
 export type RewriteManifestsResult =
@@ -279,7 +283,7 @@ export async function rewriteManifests(catalog: Catalog, id: TableIdentifier, op
 
   try {
     // One attempt on the head as loaded, one more on the new head after a conflict.
-    const { result, attempts: n } = await commitWithRetry(catalog, id, plan, { maxAttempts: 2 });
+    const { result, attempts: n } = await commitWithRetry(catalog, id, plan, { maxAttempts: 2, beforeAttempt: afterNextAppend(catalog, id, options.quietGap) });
     if (!result.snapshot) return { status: 'skipped', reason: skipped ?? 'nothing to rewrite' };
     return { status: 'committed', table: result.table, snapshot: result.snapshot, attempts: n, ...counts };
   } catch (error) {

@@ -208,27 +208,87 @@ test('two catalog instances on one file: the second commit from the same base co
   }
 });
 
-test('the pointer swap is a compare-and-set: a stale base loses even when requirements pass', async () => {
+/** Makes `a` see another writer's commit (by `b`) land between reading its base and swapping the pointer, on its first `times` reads. */
+function commitBetweenReadAndSwap(a: SqlCatalog, times: number, other: () => Promise<unknown>): { moved: number } {
+  const state = { moved: 0 };
+  const target = a as unknown as { readMetadata(l: string): Promise<unknown> };
+  const realRead = target.readMetadata.bind(a);
+  target.readMetadata = async (l: string) => {
+    const m = await realRead(l);
+    if (state.moved < times) {
+      state.moved++;
+      await other();
+    }
+    return m;
+  };
+  return state;
+}
+
+test('a swap lost to a commit that leaves every requirement true is applied again on the new metadata', async () => {
   const s = await setup();
   const a = new SqlCatalog({ uri: s.db, warehouse: s.warehouse });
+  const b = new SqlCatalog({ uri: s.db, warehouse: s.warehouse });
   try {
     const id = { namespace: ['db'], name: 't' };
     await a.createNamespace(['db']);
     await a.createTable(id, { schema });
-    // Simulate another writer moving the pointer between our read and our UPDATE.
-    const db = new DatabaseSync(s.db);
-    const realRead = (a as unknown as { readMetadata(l: string): Promise<unknown> }).readMetadata.bind(a);
-    (a as unknown as { readMetadata(l: string): Promise<unknown> }).readMetadata = async (l: string) => {
-      const m = await realRead(l);
-      db.prepare("UPDATE iceberg_tables SET metadata_location = metadata_location || '#moved'").run();
-      return m;
-    };
-    await assert.rejects(a.commitTable(id, [], [{ action: 'set-properties', updates: { k: 'v' } }]), /lost the race/);
-    db.close();
+    const moved = commitBetweenReadAndSwap(a, 1, () => b.commitTable(id, [], [{ action: 'set-properties', updates: { other: 'x' } }]));
+    const req = [{ type: 'assert-ref-snapshot-id' as const, ref: 'main', 'snapshot-id': null }];
+    const committed = await a.commitTable(id, req, appendUpdates(111n, undefined, 1));
+    assert.equal(moved.moved, 1, "the other writer's commit landed in between");
+    const table = await b.loadTable(id);
+    assert.equal(table.metadataLocation, committed.metadataLocation);
+    assert.equal(table.metadata['current-snapshot-id'], 111n);
+    assert.equal(table.metadata.properties?.other, 'x', "the other writer's change is kept");
     const files = await readdir(new URL(`${s.warehouse}/db/t/metadata/`));
-    assert.equal(files.length, 1, 'the losing metadata file was deleted');
+    assert.equal(files.length, 3, `v0, the other writer's v1 and our v2; the losing file deleted: ${files.join(', ')}`);
   } finally {
     await a.close();
+    await b.close();
+    await s.cleanup();
+  }
+});
+
+test('a swap lost to a commit that breaks a requirement is a conflict, and its metadata file is deleted', async () => {
+  const s = await setup();
+  const a = new SqlCatalog({ uri: s.db, warehouse: s.warehouse });
+  const b = new SqlCatalog({ uri: s.db, warehouse: s.warehouse });
+  try {
+    const id = { namespace: ['db'], name: 't' };
+    await a.createNamespace(['db']);
+    await a.createTable(id, { schema });
+    const req = [{ type: 'assert-ref-snapshot-id' as const, ref: 'main', 'snapshot-id': null }];
+    commitBetweenReadAndSwap(a, 1, () => b.commitTable(id, req, appendUpdates(222n, undefined, 1)));
+    await assert.rejects(a.commitTable(id, req, appendUpdates(111n, undefined, 1)), (err: Error) => err instanceof CommitConflictError && /rejected/.test(err.message));
+    assert.equal((await b.loadTable(id)).metadata['current-snapshot-id'], 222n);
+    const files = await readdir(new URL(`${s.warehouse}/db/t/metadata/`));
+    assert.equal(files.length, 2, `v0 and the other writer's v1 only: ${files.join(', ')}`);
+  } finally {
+    await a.close();
+    await b.close();
+    await s.cleanup();
+  }
+});
+
+test('a pointer that keeps moving ends in a conflict after a bounded number of swaps', async () => {
+  const s = await setup();
+  const a = new SqlCatalog({ uri: s.db, warehouse: s.warehouse });
+  const b = new SqlCatalog({ uri: s.db, warehouse: s.warehouse });
+  try {
+    const id = { namespace: ['db'], name: 't' };
+    await a.createNamespace(['db']);
+    await a.createTable(id, { schema });
+    let n = 0;
+    const moved = commitBetweenReadAndSwap(a, 100, () => b.commitTable(id, [], [{ action: 'set-properties', updates: { n: String(++n) } }]));
+    await assert.rejects(a.commitTable(id, [], [{ action: 'set-properties', updates: { k: 'v' } }]), (err: Error) => err instanceof CommitConflictError && /lost the race 5 times/.test(err.message));
+    assert.equal(moved.moved, 5);
+    const table = await b.loadTable(id);
+    assert.equal(table.metadata.properties?.k, undefined, 'not applied');
+    const files = await readdir(new URL(`${s.warehouse}/db/t/metadata/`));
+    assert.equal(files.length, 6, `v0 and the other writer's five; every losing file deleted: ${files.join(', ')}`);
+  } finally {
+    await a.close();
+    await b.close();
     await s.cleanup();
   }
 });

@@ -164,3 +164,34 @@ test('a refused connection during the commit is retried as an unknown outcome (i
   assert.equal(calls.length, 2);
   assert.deepEqual(log, ['build 1 on v0', 'build 2 on v0']);
 });
+
+test('beforeAttempt: each build is on the table it returns; a failure there abandons the plan (not as a refusal) and passes through', async () => {
+  const { catalog } = scripted(['conflict', 'ok']);
+  const log: string[] = [];
+  const seen: string[] = [];
+  const moved = (t: LoadedTable): LoadedTable => ({ ...t, metadata: { 'last-sequence-number': t.metadata['last-sequence-number'] + 10 } as unknown as TableMetadata });
+  const r = await commitWithRetry(catalog, id, plan(log), {
+    ...fast,
+    beforeAttempt: async (t, attempt) => {
+      seen.push(`attempt ${attempt} given v${t.metadata['last-sequence-number']}`);
+      return attempt === 1 ? moved(t) : t;
+    },
+  });
+  assert.equal(r.attempts, 2);
+  assert.deepEqual(seen, ['attempt 1 given v0', 'attempt 2 given v1']);
+  assert.deepEqual(log, ['build 1 on v10', 'discard file-1', 'build 2 on v1']);
+
+  const failing = scripted(['ok']);
+  const log2: string[] = [];
+  await assert.rejects(
+    commitWithRetry(failing.catalog, id, plan(log2), {
+      ...fast,
+      beforeAttempt: async () => {
+        throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+      },
+    }),
+    /ECONNREFUSED/,
+  );
+  assert.deepEqual(log2, ['abandon refused=false uncertain=false']);
+  assert.deepEqual(failing.calls, [], 'nothing committed');
+});
