@@ -372,6 +372,8 @@ async function commitLatency(dir: string, result: Record<string, unknown>): Prom
   const pool = recordPool(8, rows, 5000);
   let offset = 0n;
   let n = 0;
+  /** What each retried commit lost to: the operation (and maintenance action) of the snapshot it finally built on. */
+  const lostTo: Record<string, number> = {};
   const commitOnce = async (): Promise<{ ms: number; attempts: number }> => {
     const batch = new PartitionedBatch(`${NAMESPACE}.${COMMITS}`, schema, spec);
     for (const r of pool[n++ % pool.length]) batch.append(r);
@@ -380,7 +382,14 @@ async function commitLatency(dir: string, result: Record<string, unknown>): Prom
     offset += BigInt(rows);
     const t0 = performance.now();
     const r = await commitBatch({ connector: 'bench', catalog, table: id, files, ranges: [{ topic: 'events', partition: 0, from, to: offset }], io, specId: spec['spec-id'] });
-    return { ms: performance.now() - t0, attempts: r.attempts };
+    const ms = performance.now() - t0;
+    if (r.attempts > 1) {
+      const parentId = r.snapshot['parent-snapshot-id'];
+      const parent = r.table.metadata.snapshots?.find((s) => s['snapshot-id'] === parentId);
+      const what = parent ? `${parent.summary?.operation ?? '?'}${parent.summary?.['floe.maintenance.action'] ? ` (${parent.summary['floe.maintenance.action']})` : ''}` : 'unknown';
+      lostTo[what] = (lostTo[what] ?? 0) + 1;
+    }
+    return { ms, attempts: r.attempts };
   };
   const runBlock = async (count: number, into: number[], attempts: number[]) => {
     let next = performance.now();
@@ -439,7 +448,7 @@ async function commitLatency(dir: string, result: Record<string, unknown>): Prom
     problems: [...new Set(passes.flatMap((p) => p.problems ?? []))].slice(0, 5),
   };
   log(`  alone: ${JSON.stringify(a)}, ${retried(attemptsAlone)} commits retried`);
-  log(`  with maintenance: ${JSON.stringify(w)}, ${retried(attemptsWith)} commits retried`);
+  log(`  with maintenance: ${JSON.stringify(w)}, ${retried(attemptsWith)} commits retried${Object.keys(lostTo).length > 0 ? ` (built again on: ${JSON.stringify(lostTo)})` : ''}`);
   log(`  maintenance: ${JSON.stringify(passSummary)}`);
   log(`  commit p99 ratio ${ratio} (with / alone)`);
   Object.assign(result, {
@@ -448,7 +457,7 @@ async function commitLatency(dir: string, result: Record<string, unknown>): Prom
       intervalMs: cfg.intervalMs,
       rowsPerCommit: rows,
       alone: { ...a, retried: retried(attemptsAlone) },
-      withMaintenance: { ...w, retried: retried(attemptsWith) },
+      withMaintenance: { ...w, retried: retried(attemptsWith), retriedAfter: lostTo },
       maintenance: passSummary,
     },
   });
