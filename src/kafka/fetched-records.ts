@@ -71,15 +71,17 @@ export function convertBatches(topic: string, partition: number, fetchOffset: bi
     }
     if ((batch.attributes & TRANSACTIONAL) !== 0 && openAborted.has(batch.producerId)) continue;
     const logAppend = (batch.attributes & TIMESTAMP_TYPE_LOG_APPEND) !== 0;
+    const firstTimestamp = Number(batch.firstTimestamp);
+    const maxTimestamp = Number(batch.maxTimestamp);
     for (const r of batch.records) {
       const offset = batch.firstOffset + BigInt(r.offsetDelta);
       if (offset < fetchOffset) continue;
-      const headers: KafkaHeader[] = r.headers.length === 0 ? [] : r.headers.map(([k, v]) => ({ key: k ? decoder.decode(k) : '', value: v }));
+      const headers: KafkaHeader[] = r.headers.length === 0 ? [] : r.headers.map(([k, v]): KafkaHeader => [k ? decoder.decode(k) : '', v]);
       records.push({
         topic,
         partition,
         offset,
-        timestamp: logAppend ? batch.maxTimestamp : batch.firstTimestamp + r.timestampDelta,
+        timestamp: logAppend ? maxTimestamp : firstTimestamp + Number(r.timestampDelta),
         key: r.key,
         value: r.value,
         headers,

@@ -38,17 +38,18 @@ export type KafkaSaslOptions =
   /** tokens from an OAuth 2 token endpoint (client credentials grant), cached until they expire */
   | { mechanism: 'OAUTHBEARER'; tokenEndpoint: string; clientId: string; clientSecret: string; scope?: string };
 
-export interface KafkaHeader {
-  key: string;
-  value: Uint8Array | null;
-}
+/** A record header: its key (UTF-8 decoded) and value bytes, in the order the record has them. */
+export type KafkaHeader = [key: string, value: Uint8Array | null];
 
-/** One record as floe sees it. `offset` and `timestamp` (ms since the epoch) are bigint. */
+/**
+ * One record as floe sees it, from the fetch to the table (the pipeline's SourceRecord is this
+ * type: no second object per record). `timestamp` is ms since the epoch.
+ */
 export interface KafkaRecord {
   topic: string;
   partition: number;
   offset: bigint;
-  timestamp: bigint;
+  timestamp: number;
   key: Uint8Array | null;
   value: Uint8Array | null;
   headers: KafkaHeader[];

@@ -3,8 +3,8 @@ import { describeKafkaError, kafkaErrorKind } from '../kafka/errors.ts';
 import { FloeError } from '../errors.ts';
 import { createKafkaSource } from '../kafka/source.ts';
 import type { KafkaSourceOptions } from '../kafka/source.ts';
-import type { KafkaRecord, KafkaSource } from '../kafka/types.ts';
-import type { RecordSource, SourceHandlers, SourceRecord } from './source.ts';
+import type { KafkaSource } from '../kafka/types.ts';
+import type { RecordSource, SourceHandlers } from './source.ts';
 import type { TopicPartition } from '../commit/offsets-map.ts';
 
 export class KafkaRecordSource implements RecordSource {
@@ -62,7 +62,7 @@ export class KafkaRecordSource implements RecordSource {
         this.onLag?.(batch, batch.highWatermark - batch.nextOffset);
         const key = `${batch.topic}\u0000${batch.partition}`;
         const seeks = this.seeks.get(key) ?? 0;
-        await handlers.onBatch(batch.records.map(toSourceRecord), () => (this.seeks.get(key) ?? 0) !== seeks);
+        await handlers.onBatch(batch.records, () => (this.seeks.get(key) ?? 0) !== seeks);
       },
       onError: (err) => {
         // only the consumer that started counts: a failed join attempt is retried by start()
@@ -103,16 +103,4 @@ export class KafkaRecordSource implements RecordSource {
     if (!this.source) throw new Error('the Kafka source is not started');
     return this.source;
   }
-}
-
-function toSourceRecord(r: KafkaRecord): SourceRecord {
-  return {
-    topic: r.topic,
-    partition: r.partition,
-    offset: r.offset,
-    timestamp: Number(r.timestamp),
-    key: r.key,
-    value: r.value,
-    headers: r.headers.map((h) => [h.key, h.value]),
-  };
 }

@@ -1,17 +1,10 @@
 // What the pipeline needs from Kafka, as a small interface: the consumer-group member in
 // src/kafka/ implements it, and tests can drive the pipeline through it.
 import type { TopicPartition } from '../commit/offsets-map.ts';
+import type { KafkaRecord } from '../kafka/types.ts';
 
-export interface SourceRecord {
-  topic: string;
-  partition: number;
-  offset: bigint;
-  /** Record timestamp, ms since the epoch. */
-  timestamp: number;
-  key: Uint8Array | null;
-  value: Uint8Array | null;
-  headers: [string, Uint8Array | null][];
-}
+/** A consumed record: the Kafka source's own record type, handed on as it is (timestamp in ms since the epoch). */
+export type SourceRecord = KafkaRecord;
 
 /** Where an assigned partition should start: an offset, or the log's start or end. */
 export type StartPosition = bigint | 'earliest' | 'latest';

@@ -79,7 +79,7 @@ test('a dead letter carries every original header in order, repeated keys and nu
     await running.stop();
   }
   assert.equal(dead.length, 1);
-  const got = dead[0].headers.map((h): [string, string | null] => [h.key, h.value === null ? null : text.decode(h.value)]);
+  const got = dead[0].headers.map(([key, value]): [string, string | null] => [key, value === null ? null : text.decode(value)]);
   assert.deepEqual(got.slice(0, original.length), original, 'the original headers, in order, none merged');
   const floe = new Map(got.slice(original.length));
   assert.ok(
@@ -152,7 +152,7 @@ test('field routing with a partition of only bad records: across a restart each 
   assert.equal(dlqEnd, BigInt(bad), `the dead-letter topic holds ${dlqEnd} records for ${bad} bad ones`);
   const dead = await readTopic(dlqTopic, bad);
   const deadKeys = dead.map((d) => {
-    const h = new Map(d.headers.map((x) => [x.key, x.value ? text.decode(x.value) : null]));
+    const h = new Map(d.headers.map(([key, value]) => [key, value ? text.decode(value) : null]));
     return `${h.get('floe.original.partition')}:${h.get('floe.original.offset')}`;
   });
   assert.equal(new Set(deadKeys).size, bad, 'each bad record once');

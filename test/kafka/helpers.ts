@@ -147,9 +147,9 @@ export async function readWholeTopic(topic: string, expected: number, timeoutMs 
 }
 
 /** A dead letter's headers as strings (floe.error.*, floe.original.*). */
-export function headerStrings(record: { headers: { key: string; value: Uint8Array | null }[] }): Map<string, string | null> {
+export function headerStrings(record: { headers: [string, Uint8Array | null][] }): Map<string, string | null> {
   const text = new TextDecoder();
-  return new Map(record.headers.map((h) => [h.key, h.value ? text.decode(h.value) : null]));
+  return new Map(record.headers.map(([key, value]) => [key, value ? text.decode(value) : null]));
 }
 
 /**

@@ -103,7 +103,7 @@ metricsPort: 0
   assert.equal(new Set(keys).size, keys.length, 'no (partition, offset) twice');
   const dead = await readTopic(dlqTopic, bad.size);
   const deadKeys = dead.map((d) => {
-    const h = new Map(d.headers.map((x) => [x.key, x.value ? text.decode(x.value) : null]));
+    const h = new Map(d.headers.map(([key, value]) => [key, value ? text.decode(value) : null]));
     assert.equal(h.get('floe.original.topic'), topic);
     assert.ok(h.get('floe.error.class'), 'error class header');
     assert.ok(h.get('floe.error.message'), 'error message header');
