@@ -23,12 +23,19 @@
 //      stamped with its send time (CreateTime); latency = visible − produce time, where visible
 //      is when the benchmark's catalog poller (every --poll-ms) first saw a snapshot covering
 //      the offset (the snapshot's own timestamp-ms is reported beside it).
+//   5. many partitions and tables (bench/e2e/many.ts): the same JSON records (the event plus a
+//      100-value `tenant` field, --many-records, default 1M) into one unpartitioned table, one
+//      partitioned by bucket(1000, id), and 100 tables routed by tenant, back to back on the
+//      same core; targets.manyPartitions = records/s of bucket(1000) over the unpartitioned
+//      table's (>= 0.7), targets.manyTables the same for 100 tables. `--only many` runs just this.
 // Flags (defaults): --quick (100k records each, no 1 GB lag, 5 s of freshness at 5k/s),
 // --lag-gb (1), --avro-records (1M, or more for --lag-gb), --json-records (1M), --partitions (12),
 // --e2e-commit-interval-ms (2000; the connector default is 10000, and peak RSS follows the rows
 // per commit), --commit-interval-ms (1000, freshness), --rate (20000), --fresh-seconds (30),
 // --poll-ms (100), --catalog sql|rest (sql), --cpu N (the last), --no-pin,
-// --runs ceiling,avro,json,workers2,fresh (all; workers2 needs avro for its speedup), --floe-node-args "--max-old-space-size=256",
+// --runs ceiling,avro,json,workers2,fresh,many (all; workers2 needs avro for its speedup), --only R (= --runs R),
+// --running-stack (use the stack of `source scripts/stack/env.sh` as it is: neither started nor stopped),
+// --many-records (1M, 100k quick), --many-cases single,bucket1000,tables100, --floe-node-args "--max-old-space-size=256",
 // --memory-probe (each thread's process.memoryUsage() at the highest RSS), --profile (node
 // --cpu-prof of the Avro run, summarised; slows it), --cleanup (delete the benchmark topics).
 // A private stack beside the shared one: FLOE_STACK_DIR=/tmp/x FLOE_STACK_KAFKA_PORT=19092
@@ -49,10 +56,12 @@ import { EventPayloads } from './e2e/events.ts';
 import { FloeRun, freePort } from './e2e/floe-run.ts';
 import type { FloeRunResult } from './e2e/floe-run.ts';
 import { freshness, produceSteadily } from './e2e/freshness.ts';
+import { manyPartitionsAndTables } from './e2e/many.ts';
+import type { ManyCase, ManyResult } from './e2e/many.ts';
 import { prefill } from './e2e/prefill.ts';
 import type { PrefillResult } from './e2e/prefill.ts';
 import { BenchProducer } from './e2e/producer.ts';
-import { startStack } from './e2e/stack.ts';
+import { runningStack, startStack } from './e2e/stack.ts';
 import type { Component } from './e2e/stack.ts';
 
 const repo = path.resolve(import.meta.dirname, '..');
@@ -85,7 +94,9 @@ const cfg = {
   freshSeconds: num('fresh-seconds', quick ? 5 : 30),
   pollMs: num('poll-ms', 100),
   catalog: opt('catalog', 'sql') as 'sql' | 'rest',
-  runs: opt('runs', 'ceiling,avro,json,workers2,fresh').split(','),
+  runs: opt('only', opt('runs', 'ceiling,avro,json,workers2,fresh,many')).split(','),
+  manyRecords: num('many-records', quick ? 100_000 : 1_000_000),
+  manyCases: opt('many-cases', 'single,bucket1000,tables100').split(',') as ManyCase[],
   profile: flag('profile'),
   memoryProbe: flag('memory-probe'),
   floeNodeArgs: opt('floe-node-args', '').split(' ').filter(Boolean),
@@ -203,7 +214,7 @@ async function main(): Promise<void> {
   log(`stack: ${components.join(' ')}`);
   let stack: ReturnType<typeof startStack>;
   try {
-    stack = startStack(components, log);
+    stack = flag('running-stack') ? runningStack() : startStack(components, log);
   } catch (err) {
     fs.rmSync(work, { recursive: true, force: true });
     throw err;
@@ -409,8 +420,45 @@ async function main(): Promise<void> {
       );
     }
 
+    // ---- 5. many partitions, many tables
+    let many: ManyResult | undefined;
+    if (runs.has('many')) {
+      many = await manyPartitionsAndTables({
+        env,
+        work,
+        records: cfg.manyRecords,
+        partitions: cfg.partitions,
+        catalog: cfg.catalog,
+        commitIntervalMs: cfg.e2eCommitIntervalMs,
+        cpu: floeCpu,
+        pollMs: cfg.pollMs,
+        nodeArgs: cfg.floeNodeArgs,
+        cases: cfg.manyCases,
+        profileDir: cfg.profile ? path.join(work, 'profile-many') : undefined,
+        memoryProbe: cfg.memoryProbe,
+        log,
+      });
+      topics.push(many.topic);
+      result.many = many;
+      if (cfg.profile) {
+        for (const c of cfg.manyCases) {
+          const prof = summariseProfiles(path.join(work, 'profile-many', c));
+          (many.cases[c] as unknown as { profile?: unknown }).profile = prof;
+          for (const t of prof) log(`  profile many ${c} ${t.file} (${t.seconds} s): ${JSON.stringify(t.selfPercent)}\n    top functions: ${JSON.stringify(t.topFunctions)}`);
+        }
+      }
+    }
+
     // ---- verdicts
     const a = e2e.avro;
+    const j = e2e.json;
+    const ms = many?.cases.single;
+    const mb = many?.cases.bucket1000;
+    const mt = many?.cases.tables100;
+    const manyNote = (c: typeof mb) =>
+      ms && c
+        ? `${c.case}: ${c.recordsPerSec}/s (${c.recordsPerCpuSecond} per CPU-second, peak RSS ${c.peakRssMB} MB, ${c.filesPerSnapshot} files per snapshot); unpartitioned: ${ms.recordsPerSec}/s (${ms.recordsPerCpuSecond} per CPU-second, peak RSS ${ms.peakRssMB} MB); per CPU-second ratio ${round(c.recordsPerCpuSecond / ms.recordsPerCpuSecond, 2)}; load average ${load()[0]}`
+        : undefined;
     const w2 = e2e.avroWorkers2;
     const fr = result.freshness as { visibleByPoll: { p99Ms: number }; commitIntervalMs: number } | undefined;
     const verdict = (value: number | null | undefined, met: boolean | null, target: string, note?: string) => ({
@@ -443,6 +491,19 @@ async function main(): Promise<void> {
         'VmHWM < 512 MB with >= 1 GB of lag waiting',
         a && a.lagGB < 1 ? `only ${a.lagGB} GB of lag in this run (peak ${a.peakRssMB} MB): run with --lag-gb 1` : undefined,
       ),
+      jsonRecordsPerSec: verdict(
+        j?.recordsPerSec,
+        j ? j.recordsPerSec >= 250_000 : null,
+        '>= 250000 JSON records/s end to end on one core',
+        j && j.cpuShare < 0.9 ? `floe got only ${j.cpuShare} of its core (load average ${load()[0]}); per CPU-second it did ${j.recordsPerCpuSecond} records` : undefined,
+      ),
+      manyPartitions: verdict(
+        many?.bucketRatio,
+        many?.bucketRatio != null ? many.bucketRatio >= 0.7 : null,
+        '>= 0.7 of the unpartitioned records/s with bucket(1000, id) (~1000 partitions per commit)',
+        manyNote(mb),
+      ),
+      manyTables: verdict(many?.tablesRatio, many?.tablesRatio != null ? many.tablesRatio >= 0.7 : null, '>= 0.7 of the unpartitioned records/s routed by field to 100 tables', manyNote(mt)),
       twoWorkersSpeedup: verdict(
         a && w2 ? round(w2.recordsPerSec / a.recordsPerSec, 2) : null,
         a && w2 ? w2.recordsPerSec / a.recordsPerSec >= 1.7 : null,

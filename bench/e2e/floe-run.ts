@@ -30,6 +30,12 @@ export interface FloeRunOptions {
   cpu: number | string | undefined;
   /** the connector file's `workers` (group members on worker threads); absent: the key is left out (1) */
   workers?: number;
+  /** table.partitionBy, e.g. ["bucket(1000, id)"] */
+  partitionBy?: string[];
+  /** route.by: field on this field, into one table per value (`<table>_{value}`); the values to watch */
+  route?: { field: string; values: string[] };
+  /** extra top-level lines for the connector file (e.g. "bufferMaxBytes: 67108864") */
+  extraConfig?: string[];
   pollMs: number;
   /** node --cpu-prof into this directory */
   profileDir?: string;
@@ -47,7 +53,10 @@ export interface SeenSnapshot {
   /** when the poller first saw this snapshot or a later one as current (Date.now()) */
   observedMs: number;
   addedRecords: number;
+  addedFiles: number;
   offsets: OffsetsMap;
+  /** the table it belongs to (several with route) */
+  table: string;
 }
 
 export interface FloeRunResult {
@@ -94,13 +103,15 @@ export const tableName = (name: string) => `bench.${name.replace(/[^a-z0-9_]/gi,
 export class FloeRun {
   readonly o: FloeRunOptions;
   readonly table: string;
+  /** the tables watched: `table`, or one per route value */
+  readonly tables: string[];
   readonly #child: ChildProcess;
   readonly #catalog: Catalog;
   readonly spawnMs: number;
   assignedMs: number | undefined;
   #output = '';
   #observed: { ms: number; id: bigint }[] = [];
-  #lastSnapshots: Snapshot[] = [];
+  #lastSnapshots = new Map<string, Snapshot[]>();
   #poller: NodeJS.Timeout | undefined;
   #polling = false;
   #peakRssMB = 0;
@@ -114,6 +125,7 @@ export class FloeRun {
     this.#metricsPort = metricsPort;
     this.o = o;
     this.table = tableName(o.name);
+    this.tables = o.route ? o.route.values.map((v) => `${this.table}_${v.replace(/[^A-Za-z0-9_]/g, '_').toLowerCase()}`) : [this.table];
     fs.mkdirSync(o.dir, { recursive: true });
     const file = path.join(o.dir, `${o.name}.yaml`);
     const catalog =
@@ -131,8 +143,8 @@ kafka: { brokers: ${JSON.stringify(o.env.brokers)}, groupId: ${o.name}-g, startF
 ${o.format === 'avro' ? `schemaRegistry: { url: "${o.env.registryUrl}" }\n` : ''}format: ${o.format}
 ${catalog}
 topics: [${o.topic}]
-table: { name: ${this.table} }
-commit: { intervalMs: ${o.commitIntervalMs} }
+table: { name: ${o.route ? `"${this.table}_{value}"` : this.table}${o.partitionBy ? `, partitionBy: ${JSON.stringify(o.partitionBy)}` : ''} }
+${o.route ? `route: { by: field, field: ${o.route.field} }\n` : ''}${(o.extraConfig ?? []).map((l) => `${l}\n`).join('')}commit: { intervalMs: ${o.commitIntervalMs} }
 errors: { tolerance: none }
 metricsPort: ${metricsPort}
 ${o.workers === undefined ? '' : `workers: ${o.workers}\n`}`,
@@ -170,16 +182,20 @@ ${o.workers === undefined ? '' : `workers: ${o.workers}\n`}`,
       if (m) this.#peakRssMB = Math.max(this.#peakRssMB, m.peakRssMB);
       const s = (Date.now() - this.spawnMs) / 1000;
       if (m && s >= (this.#samples.at(-1)?.s ?? -1) + 1) {
-        const committed = [...(this.snapshots().at(-1)?.offsets.get(this.o.topic)?.values() ?? [])].reduce((a, b) => a + Number(b), 0);
+        const committed = this.o.route
+          ? this.snapshots().reduce((n, x) => n + x.addedRecords, 0)
+          : [...(this.snapshots().at(-1)?.offsets.get(this.o.topic)?.values() ?? [])].reduce((a, b) => a + Number(b), 0);
         this.#samples.push({ s: Math.round(s * 10) / 10, rssMB: m.rssMB, cpuS: cpuSeconds(this.pid) ?? NaN, committed });
       }
-      const id = parseTableName(this.table);
-      if (!(await this.#catalog.tableExists(id))) return;
-      const md = (await this.#catalog.loadTable(id)).metadata;
-      const now = Date.now();
-      const current = md['current-snapshot-id'];
-      if (current !== undefined && current !== null && current !== -1n && this.#observed.at(-1)?.id !== current) this.#observed.push({ ms: now, id: current });
-      this.#lastSnapshots = md.snapshots ?? [];
+      for (const table of this.tables) {
+        const id = parseTableName(table);
+        if (!(await this.#catalog.tableExists(id))) continue;
+        const md = (await this.#catalog.loadTable(id)).metadata;
+        const now = Date.now();
+        const current = md['current-snapshot-id'];
+        if (table === this.table && current !== undefined && current !== null && current !== -1n && this.#observed.at(-1)?.id !== current) this.#observed.push({ ms: now, id: current });
+        this.#lastSnapshots.set(table, md.snapshots ?? []);
+      }
     } catch {
       // the table is being created, or a metadata file is being replaced: next poll
     } finally {
@@ -187,9 +203,17 @@ ${o.workers === undefined ? '' : `workers: ${o.workers}\n`}`,
     }
   }
 
-  /** The snapshots so far, oldest first, each with when it (or a later one) was first seen current. */
+  /**
+   * The snapshots so far, oldest first, each with when it (or a later one) was first seen
+   * current (`table`'s only); with route, those of every table watched, by timestamp.
+   */
   snapshots(): SeenSnapshot[] {
-    const snaps = [...this.#lastSnapshots].sort((a, b) => a['sequence-number'] - b['sequence-number']);
+    if (this.o.route) return this.tables.flatMap((t) => this.#tableSnapshots(t)).sort((a, b) => a.timestampMs - b.timestampMs);
+    return this.#tableSnapshots(this.table);
+  }
+
+  #tableSnapshots(table: string): SeenSnapshot[] {
+    const snaps = [...(this.#lastSnapshots.get(table) ?? [])].sort((a, b) => a['sequence-number'] - b['sequence-number']);
     const seqOf = new Map(snaps.map((s) => [s['snapshot-id'], s['sequence-number']]));
     return snaps.map((s) => {
       const seq = s['sequence-number'];
@@ -200,7 +224,9 @@ ${o.workers === undefined ? '' : `workers: ${o.workers}\n`}`,
         timestampMs: s['timestamp-ms'],
         observedMs: seen?.ms ?? NaN,
         addedRecords: Number(s.summary['added-records'] ?? 0),
+        addedFiles: Number(s.summary['added-data-files'] ?? 0),
         offsets: snapshotOffsets(s, this.o.name),
+        table,
       };
     });
   }
@@ -249,6 +275,18 @@ ${o.workers === undefined ? '' : `workers: ${o.workers}\n`}`,
         const want = [...ends.values()].reduce((a, b) => a + b, 0n);
         throw new Error(`floe run did not commit all records within ${timeoutMs} ms (${have} of ${want}):\n${this.#output.slice(-3000)}`);
       }
+      await new Promise((r) => setTimeout(r, this.o.pollMs));
+    }
+  }
+
+  /** Resolves once the snapshots of the tables watched added `records` rows in all (route: the offsets of no one table cover them all). */
+  async waitForRecords(records: number, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const have = this.snapshots().reduce((n, x) => n + x.addedRecords, 0);
+      if (have >= records) return;
+      if (this.#child.exitCode !== null) throw new Error(`floe run exited (${this.#child.exitCode}) before committing ${records} records:\n${this.#output.slice(-3000)}`);
+      if (Date.now() > deadline) throw new Error(`floe run did not commit all records within ${timeoutMs} ms (${have} of ${records}):\n${this.#output.slice(-3000)}`);
       await new Promise((r) => setTimeout(r, this.o.pollMs));
     }
   }

@@ -32,6 +32,28 @@ function script(name: string, args: string[], log: (line: string) => void): stri
   return r.stdout;
 }
 
+/**
+ * The stack as the environment gives it (`source scripts/stack/env.sh`): a stack already up and
+ * shared with others, which the benchmark neither starts nor stops.
+ */
+export function runningStack(): Stack {
+  const v = (name: string) => {
+    const x = process.env[name];
+    if (!x) throw new Error(`${name} is not set: source scripts/stack/env.sh first`);
+    return x;
+  };
+  const env: StackEnv = {
+    brokers: v('FLOE_TEST_KAFKA_BROKERS').split(','),
+    registryUrl: v('FLOE_TEST_REGISTRY_URL'),
+    restUri: v('FLOE_TEST_REST_URI'),
+    s3Endpoint: v('FLOE_TEST_S3_ENDPOINT'),
+    s3AccessKey: v('FLOE_TEST_S3_ACCESS_KEY'),
+    s3SecretKey: v('FLOE_TEST_S3_SECRET_KEY'),
+    s3Region: v('FLOE_TEST_S3_REGION'),
+  };
+  return { env, started: [], stop() {} };
+}
+
 export function startStack(components: Component[], log: (line: string) => void): Stack {
   script('setup.sh', components, log);
   const out = script('start.sh', components, log);

@@ -71,6 +71,13 @@ export interface TableConfig {
   maxNestingDepth: number;
   /** Leaf columns a record may grow the table to (default 2000). */
   maxColumns: number;
+  /**
+   * Bytes one table's writer may hold between commits: rows buffered per partition, and data
+   * files open for the commit (src/table/write-budget.ts). Beyond it the largest partitions'
+   * rows are written out and the largest open files finished early, for the same commit.
+   * Absent: the writer's default (128 MiB). At least 1 MiB.
+   */
+  writeBufferMaxBytes?: number;
 }
 
 export type RouteConfig = { by: 'topic' } | { by: 'field'; field: string; /** value → table name; values not listed use table.name as a template */ tables: Record<string, string> };
@@ -228,8 +235,21 @@ export function parseConnectorConfig(text: string, file = '<config>', env: NodeJ
     properties: v.stringMap(t.properties, 'table.properties'),
     maxNestingDepth: v.int(t, 'maxNestingDepth', { prefix: 'table', min: 1 }) ?? DEFAULT_SCHEMA_LIMITS.maxDepth,
     maxColumns: v.int(t, 'maxColumns', { prefix: 'table', min: 1 }) ?? DEFAULT_SCHEMA_LIMITS.maxColumns,
+    writeBufferMaxBytes: v.int(t, 'writeBufferMaxBytes', { prefix: 'table', min: 1024 * 1024 }),
   };
-  v.noUnknown(t, 'table', ['name', 'partitionBy', 'autoCreate', 'evolveSchema', 'kafkaMetadataColumns', 'kafkaKeyColumn', 'kafkaHeadersColumn', 'properties', 'maxNestingDepth', 'maxColumns']);
+  v.noUnknown(t, 'table', [
+    'name',
+    'partitionBy',
+    'autoCreate',
+    'evolveSchema',
+    'kafkaMetadataColumns',
+    'kafkaKeyColumn',
+    'kafkaHeadersColumn',
+    'properties',
+    'maxNestingDepth',
+    'maxColumns',
+    'writeBufferMaxBytes',
+  ]);
   if ((table.kafkaKeyColumn || table.kafkaHeadersColumn) && !table.kafkaMetadataColumns) {
     throw new ConfigError(file, 'table.kafkaMetadataColumns', 'must be true for kafkaKeyColumn or kafkaHeadersColumn');
   }

@@ -36,6 +36,14 @@ function isNotFound(err: unknown): boolean {
 
 /** OutputFile writes are gathered into chunks of this size. */
 const WRITE_CHUNK_BYTES = 1 << 20;
+/**
+ * A file's first chunk when none is pooled: it doubles up to WRITE_CHUNK_BYTES as the file
+ * grows, so a thousand small files open at once (one per partition of a commit) do not hold a
+ * MiB each.
+ */
+const FIRST_CHUNK_BYTES = 64 << 10;
+/** Folders LocalFileIO.create() remembers as made (forgotten all at once beyond this). */
+const KNOWN_FOLDERS = 10_000;
 /** Chunks of closed OutputFiles kept for the next ones. */
 const POOLED_CHUNKS = 4;
 const freeChunks: Uint8Array[] = [];
@@ -44,6 +52,9 @@ const freeChunks: Uint8Array[] = [];
 export const SYNC_READ_BYTES = 1 << 20;
 
 export class LocalFileIO implements FileIO {
+  /** Folders create() made or found (a commit of a thousand partitions opens a file in each). */
+  private readonly folders = new Set<string>();
+
   async read(location: string): Promise<Uint8Array> {
     const path = localPath(location);
     try {
@@ -144,9 +155,22 @@ export class LocalFileIO implements FileIO {
    */
   async create(location: string): Promise<OutputFile> {
     const path = localPath(location);
-    await mkdir(dirname(path), { recursive: true });
-    const tmp = join(dirname(path), `.${randomUUID()}.tmp`);
-    const fh = await open(tmp, 'wx');
+    const folder = dirname(path);
+    if (!this.folders.has(folder)) {
+      await mkdir(folder, { recursive: true });
+      if (this.folders.size >= KNOWN_FOLDERS) this.folders.clear();
+      this.folders.add(folder);
+    }
+    const tmp = join(folder, `.${randomUUID()}.tmp`);
+    let fh;
+    try {
+      fh = await open(tmp, 'wx');
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      // removed since (an orphan cleanup): made again
+      await mkdir(folder, { recursive: true });
+      fh = await open(tmp, 'wx');
+    }
     let length = 0;
     let done = false;
     let chunk: Uint8Array | undefined;
@@ -168,15 +192,24 @@ export class LocalFileIO implements FileIO {
       if (fill + data.length > WRITE_CHUNK_BYTES) await flush();
       // a large piece goes as it is; smaller ones are copied: the caller may reuse its buffer once write() settles
       if (data.length >= WRITE_CHUNK_BYTES) return writeAll(data);
-      chunk ??= freeChunks.pop() ?? new Uint8Array(WRITE_CHUNK_BYTES);
-      chunk.set(data, fill);
+      room(data.length).set(data, fill);
       fill += data.length;
     };
     let queue: Promise<void> = Promise.resolve();
     let queued = 0;
     const release = () => {
-      if (chunk && freeChunks.length < POOLED_CHUNKS) freeChunks.push(chunk);
+      if (chunk && chunk.length === WRITE_CHUNK_BYTES && freeChunks.length < POOLED_CHUNKS) freeChunks.push(chunk);
       chunk = undefined;
+    };
+    /** The chunk, with room for `n` more bytes (fill + n <= WRITE_CHUNK_BYTES). */
+    const room = (n: number): Uint8Array => {
+      if (chunk && fill + n <= chunk.length) return chunk;
+      if (!chunk && freeChunks.length > 0) return (chunk = freeChunks.pop()!);
+      let size = chunk ? chunk.length * 2 : FIRST_CHUNK_BYTES;
+      while (size < fill + n) size *= 2;
+      const grown = new Uint8Array(Math.min(size, WRITE_CHUNK_BYTES));
+      if (chunk) grown.set(chunk.subarray(0, fill));
+      return (chunk = grown);
     };
     return {
       location,
@@ -188,8 +221,7 @@ export class LocalFileIO implements FileIO {
         length += data.length;
         if (queued === 0 && fill + data.length <= WRITE_CHUNK_BYTES && data.length < WRITE_CHUNK_BYTES) {
           // room in the chunk and nothing in flight: copied now
-          chunk ??= freeChunks.pop() ?? new Uint8Array(WRITE_CHUNK_BYTES);
-          chunk.set(data, fill);
+          room(data.length).set(data, fill);
           fill += data.length;
           return Promise.resolve();
         }

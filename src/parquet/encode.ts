@@ -128,6 +128,13 @@ export interface EncodedRowGroups {
   columns: EncodedColumn[];
 }
 
+/**
+ * The page buffer of encodeRowGroups, kept from call to call (pages are copied out of it):
+ * a commit of a thousand partitions encodes a thousand small batches, each of which would
+ * otherwise allocate (and zero) a MiB.
+ */
+let sharedScratch: ByteWriter | undefined;
+
 export function encodeRowGroups(schema: Schema, batch: ColumnBatch, options: EncodeOptions = {}): EncodedRowGroups {
   const rowGroupRows = options.rowGroupRows ?? 1 << 20;
   const compress = compressor(options.compression ?? 'zstd', options.zstdLevel ?? 3);
@@ -142,7 +149,7 @@ export function encodeRowGroups(schema: Schema, batch: ColumnBatch, options: Enc
 
   const parts: Uint8Array[] = [];
   let offset = 0;
-  const scratch = new ByteWriter(1 << 20);
+  const scratch = (sharedScratch ??= new ByteWriter(1 << 20));
   const groups: EncodedRowGroups['groups'] = [];
   for (let g = 0; g < groupCount; g++) {
     const chunks: EncodedChunk[] = [];

@@ -71,6 +71,11 @@ export class DataFileWriter {
     return step;
   }
 
+  /** Bytes appended to the file so far (row groups whose append finished). */
+  get bytesWritten(): number {
+    return this.file.offset;
+  }
+
   /** Appends the footer and closes the file. */
   async finish(): Promise<DataFile> {
     if (this.ended) throw new Error(`data file ${this.path} is already finished or aborted`);

@@ -19,6 +19,7 @@ import type { PartitionSpec } from '../iceberg/table-metadata.ts';
 import type { EncodeOptions } from '../parquet/encode.ts';
 import type { ParquetEncoder } from './data-file-writer.ts';
 import { DataFileWriter, inlineEncoder } from './data-file-writer.ts';
+import { DEFAULT_WRITE_BUFFER_BYTES, largestUntil, openFileBytes } from './write-budget.ts';
 import type { FileIO } from '../io/file-io.ts';
 import { fileIOFor } from '../io/resolve-file-io.ts';
 import { appendFiles } from '../commit/append.ts';
@@ -41,8 +42,13 @@ export interface PartitionBatch {
 }
 
 interface OpenPartition {
+  key: string;
   partition: unknown[];
   builder: RecordBatchBuilder;
+  /** builder.estimatedBytes when last measured (see PartitionedBatch.measure). */
+  bytes: number;
+  /** Rows appended since then. */
+  dirty: boolean;
 }
 
 export interface PartitionedBatchOptions {
@@ -57,6 +63,12 @@ export interface PartitionedBatchOptions {
    * (default: no limit, rows wait for drain()).
    */
   rowGroupBytes?: number;
+  /**
+   * The table's write budget (write-budget.ts; default DEFAULT_WRITE_BUFFER_BYTES): while the
+   * rows in memory exceed it, takeRowGroups() also hands over the largest partitions' rows, below
+   * `rowGroupBytes`, until they are at most half of it.
+   */
+  writeBufferBytes?: number;
 }
 
 /**
@@ -70,12 +82,21 @@ export class PartitionedBatch {
   readonly table: string;
   private readonly partitioner: Partitioner;
   private readonly parts = new Map<string, OpenPartition>();
+  /** Partitions with rows appended since the last measure(). */
+  private dirty: OpenPartition[] = [];
+  /** Sum of the partitions' `bytes`. */
+  private measuredBytes = 0;
+  /** Partitions measured at `rowGroupBytes` or more, for the next takeRowGroups(). */
+  private readonly full = new Set<OpenPartition>();
   /** The one builder of an unpartitioned table. */
   private single: RecordBatchBuilder | undefined;
   private rows = 0;
   /** Estimated bytes of the rows taken by takeRowGroups() since the last drain(). */
   private takenBytes = 0;
   private readonly rowGroupBytes: number;
+  private readonly writeBufferBytes: number;
+  private shed = 0;
+  private peak = 0;
   /** Indexes of partition fields whose values can overflow their type (decimal truncate). */
   private readonly checked: number[];
   private readonly extraColumns: readonly string[];
@@ -90,6 +111,7 @@ export class PartitionedBatch {
     this.checked = this.partitioner.fields.flatMap((f, i) => (partitionValueCanOverflow(f.resultType) ? [i] : []));
     this.extraColumns = options.extraColumns ?? [];
     this.rowGroupBytes = options.rowGroupBytes ?? Infinity;
+    this.writeBufferBytes = options.writeBufferBytes ?? DEFAULT_WRITE_BUFFER_BYTES;
     this.partitionOnExtras = this.partitioner.fields.some((f) => this.extraColumns.includes(f.sourcePath[0]));
   }
 
@@ -105,26 +127,76 @@ export class PartitionedBatch {
   /** Estimated bytes of the rows still in memory (not taken as row groups). */
   get memoryBytes(): number {
     if (this.single) return this.single.estimatedBytes;
-    let n = 0;
-    for (const p of this.parts.values()) n += p.builder.estimatedBytes;
-    return n;
+    this.measure();
+    return this.measuredBytes;
+  }
+
+  /** Row groups handed over before their partition reached `rowGroupBytes`, to keep within the write budget. */
+  get shedRowGroups(): number {
+    return this.shed;
+  }
+
+  /** The most bytes of rows in memory seen by takeRowGroups() (after it took what it had to). */
+  get peakMemoryBytes(): number {
+    return this.peak;
   }
 
   /**
-   * The partitions whose rows reached `rowGroupBytes`, as finished batches (their builders
-   * start over; rowCount and estimatedBytes still count the rows until drain()): row groups to
-   * append to the partitions' open data files.
+   * Brings the partitions' `bytes` up to date: only those appended to since the last time are
+   * measured (a table with a thousand partitions is asked after every batch); those that reached
+   * `rowGroupBytes` are noted for takeRowGroups().
+   */
+  private measure(): void {
+    for (const p of this.dirty) {
+      const b = p.builder.estimatedBytes;
+      this.measuredBytes += b - p.bytes;
+      p.bytes = b;
+      p.dirty = false;
+      if (b >= this.rowGroupBytes) this.full.add(p);
+    }
+    this.dirty = [];
+  }
+
+  /**
+   * Row groups to append to the partitions' open data files, as finished batches: the
+   * partitions whose rows reached `rowGroupBytes`, then, while the rows in memory exceed the
+   * write budget, the largest others until they are at most half of it (their builders are
+   * dropped: a partition's builder holds a few KiB per column even when empty). rowCount and
+   * estimatedBytes still count the rows until drain().
    */
   takeRowGroups(): PartitionBatch[] {
     const out: PartitionBatch[] = [];
-    const take = (partition: unknown[], b: RecordBatchBuilder) => {
+    if (this.single) {
+      const b = this.single;
       const bytes = b.estimatedBytes;
-      if (b.rowCount === 0 || bytes < this.rowGroupBytes) return;
-      this.takenBytes += bytes;
-      out.push({ partition, batch: b.finish() });
+      if (b.rowCount > 0 && (bytes >= this.rowGroupBytes || bytes > this.writeBufferBytes)) {
+        if (bytes < this.rowGroupBytes) this.shed++;
+        this.takenBytes += bytes;
+        out.push({ partition: [], batch: b.finish() });
+      }
+      this.peak = Math.max(this.peak, this.single.estimatedBytes);
+      return out;
+    }
+    const take = (p: OpenPartition) => {
+      this.takenBytes += p.bytes;
+      this.measuredBytes -= p.bytes;
+      p.bytes = 0;
+      out.push({ partition: p.partition, batch: p.builder.finish() });
     };
-    if (this.single) take([], this.single);
-    for (const p of this.parts.values()) take(p.partition, p.builder);
+    this.measure();
+    for (const p of this.full) if (p.builder.rowCount > 0) take(p);
+    this.full.clear();
+    if (this.measuredBytes > this.writeBufferBytes) {
+      const sizes = [...this.parts.values()].map((p): [OpenPartition, number] => [p, p.bytes]);
+      for (const p of largestUntil(sizes, this.measuredBytes, this.writeBufferBytes / 2)) {
+        if (p.builder.rowCount > 0) {
+          take(p);
+          this.shed++;
+        }
+        this.parts.delete(p.key);
+      }
+    }
+    this.peak = Math.max(this.peak, this.measuredBytes);
     return out;
   }
 
@@ -152,10 +224,14 @@ export class PartitionedBatch {
     const key = partitionKey(partition);
     let part = this.parts.get(key);
     if (!part) {
-      part = { partition, builder: this.newBuilder() };
+      part = { key, partition, builder: this.newBuilder(), bytes: 0, dirty: false };
       this.parts.set(key, part);
     }
     part.builder.append(record, extras);
+    if (!part.dirty) {
+      part.dirty = true;
+      this.dirty.push(part);
+    }
     this.rows++;
   }
 
@@ -206,18 +282,35 @@ export class PartitionedBatch {
     for (const [key, p] of this.parts) {
       if (p.builder.rowCount > 0) out.push({ partition: p.partition, batch: p.builder.finish() });
       else this.parts.delete(key);
+      p.bytes = 0;
+      p.dirty = false;
     }
+    this.dirty = [];
+    this.full.clear();
+    this.measuredBytes = 0;
     this.rows = 0;
     this.takenBytes = 0;
     return out;
   }
 }
 
+export interface RollingDataFilesOptions extends TableWriterOptions {
+  /** Row groups being encoded or written at once (default 1). */
+  maxInFlight?: number;
+  /**
+   * The table's write budget (write-budget.ts; default DEFAULT_WRITE_BUFFER_BYTES): while the
+   * open files hold more, write() finishes the largest until they hold at most half of it.
+   */
+  writeBufferBytes?: number;
+}
+
 /**
  * The data files of one commit, one per partition, open while rows arrive: row groups are
  * appended as the partitions fill (write), the files finished at commit time (finish) or
  * dropped (abort). At most `maxInFlight` row groups are being encoded or written at once;
- * write() waits beyond that, which bounds the memory they hold.
+ * write() waits beyond that, which bounds the memory they hold. Open files beyond the write
+ * budget are finished early, largest first (a partition written to again opens a new file);
+ * finish() returns them with the rest, for the same commit.
  */
 export class RollingDataFiles {
   readonly schema: Schema;
@@ -228,11 +321,17 @@ export class RollingDataFiles {
   private readonly parquet: EncodeOptions;
   private readonly dataDir: string;
   private readonly maxInFlight: number;
+  private readonly writeBufferBytes: number;
   private readonly files = new Map<string, DataFileWriter>();
+  /** Files finished early (over the write budget), to be committed with the rest. */
+  private readonly early: Promise<DataFile>[] = [];
   private inFlight: Promise<void>[] = [];
   private closed = false;
+  private peakOpen = 0;
+  /** Row groups written so far (the budget is checked every BUDGET_CHECK_EVERY). */
+  private writes = 0;
 
-  constructor(table: LoadedTable, schema: Schema, spec: PartitionSpec, options: TableWriterOptions & { maxInFlight?: number } = {}) {
+  constructor(table: LoadedTable, schema: Schema, spec: PartitionSpec, options: RollingDataFilesOptions = {}) {
     const metadata = table.metadata;
     this.table = table;
     this.schema = schema;
@@ -243,11 +342,54 @@ export class RollingDataFiles {
     this.parquet = { ...parquetOptionsFrom(metadata.properties ?? {}), ...options.parquet };
     this.dataDir = metadata.properties?.['write.data.path'] ?? `${metadata.location}/data`;
     this.maxInFlight = Math.max(1, options.maxInFlight ?? 1);
+    this.writeBufferBytes = options.writeBufferBytes ?? DEFAULT_WRITE_BUFFER_BYTES;
   }
 
-  /** Files opened so far. */
+  /** Files opened so far (finished early or still open). */
   get size(): number {
-    return this.files.size;
+    return this.files.size + this.early.length;
+  }
+
+  /** Files finished early to keep within the write budget. */
+  get finishedEarly(): number {
+    return this.early.length;
+  }
+
+  /**
+   * The most bytes the open files kept between write() calls (write-budget.ts: openFileBytes),
+   * after finishing what the budget asked: within the budget. During a write() they may hold up
+   * to BUDGET_CHECK_EVERY row groups more.
+   */
+  get peakOpenBytes(): number {
+    return this.peakOpen;
+  }
+
+  /** Finishes the largest open files while they hold more than the write budget (see the class). */
+  private async keepWithinBudget(): Promise<void> {
+    if (this.closed) return; // aborted meanwhile: the open files were dropped
+    let total = 0;
+    const sizes: [string, number][] = [];
+    for (const [key, f] of this.files) {
+      const bytes = openFileBytes(f.bytesWritten);
+      total += bytes;
+      sizes.push([key, bytes]);
+    }
+    if (total <= this.writeBufferBytes) {
+      this.peakOpen = Math.max(this.peakOpen, total);
+      return;
+    }
+    const finishing: Promise<DataFile>[] = [];
+    for (const key of largestUntil(sizes, total, this.writeBufferBytes / 2)) {
+      const file = this.files.get(key)!;
+      total -= openFileBytes(file.bytesWritten);
+      this.files.delete(key);
+      const done = file.finish();
+      done.catch(() => undefined); // finish() reports it
+      finishing.push(done);
+      this.early.push(done);
+    }
+    this.peakOpen = Math.max(this.peakOpen, total);
+    await Promise.allSettled(finishing);
   }
 
   /** Appends each batch (consumed) to its partition's file, opening it on first use. */
@@ -267,14 +409,16 @@ export class RollingDataFiles {
       step.catch(() => undefined); // the file remembers the failure; finish() reports it
       this.inFlight.push(step);
       while (this.inFlight.length > this.maxInFlight) await this.inFlight.shift()!.catch(() => undefined);
+      if (++this.writes % BUDGET_CHECK_EVERY === 0) await this.keepWithinBudget();
     }
+    if (parts.length > 0) await this.keepWithinBudget();
   }
 
   /** Finishes every file; on failure none is left (finished ones are deleted, the rest aborted). */
   async finish(): Promise<DataFile[]> {
     this.closed = true;
     const writers = [...this.files.values()];
-    const results = await Promise.allSettled(writers.map((w) => w.finish()));
+    const results = await Promise.allSettled([...this.early, ...writers.map((w) => w.finish())]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       await Promise.all(results.map((r) => (r.status === 'fulfilled' ? this.io.delete(r.value['file-path']).catch(() => undefined) : undefined)));
@@ -286,9 +430,13 @@ export class RollingDataFiles {
   /** Drops every file (nothing is left at their locations). */
   async abort(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.files.values()].map((w) => w.abort()));
+    const early = Promise.allSettled(this.early).then((rs) => Promise.all(rs.map((r) => (r.status === 'fulfilled' ? this.io.delete(r.value['file-path']).catch(() => undefined) : undefined))));
+    await Promise.all([early, ...[...this.files.values()].map((w) => w.abort())]);
   }
 }
+
+/** write() checks the write budget after this many row groups too (not only at its end). */
+const BUDGET_CHECK_EVERY = 16;
 
 /** Encodes and stores each partition's batch as one Parquet data file. */
 export async function writeDataFiles(table: LoadedTable, schema: Schema, spec: PartitionSpec, parts: PartitionBatch[], options: TableWriterOptions = {}): Promise<DataFile[]> {
