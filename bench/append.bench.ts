@@ -7,12 +7,15 @@
 // latency target: p99 ≤ INTERVAL_MS + 500 ms.
 //
 //   npm run bench:append            (SECONDS=5 INTERVAL_MS=1000; CLIENTS=1,8,64 BATCHES=1,100,10000)
+//   CLIENTS= BATCHES= OPEN=0 npm run bench:append     (the capacity run alone)
+//   SERVER_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" ...   (node flags for the server: a profile)
+//   SERVER_LOG=/tmp/serve.log ...   (the server's log lines: `committed`, with builtOnArrival)
 //
 // Prints one line per run (rows/s, rows per CPU second of the server, requests/s, p50/p99
 // latency) and the server's peak RSS; the last line is one JSON object with every figure. Rows
 // per server CPU second is the one-core rate on a machine where other processes take CPU too.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,8 +23,20 @@ import { fileURLToPath } from 'node:url';
 
 const SECONDS = Number(process.env.SECONDS ?? 5);
 const INTERVAL_MS = Number(process.env.INTERVAL_MS ?? 1000);
-const CLIENTS = (process.env.CLIENTS ?? '1,8,64').split(',').map(Number);
-const BATCHES = (process.env.BATCHES ?? '1,100,10000').split(',').map(Number);
+const CLIENTS = (process.env.CLIENTS ?? '1,8,64')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
+const BATCHES = (process.env.BATCHES ?? '1,100,10000')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
+/** OPEN=0 skips the open-loop latency run (a capacity-only run, e.g. under a profiler). */
+const OPEN = process.env.OPEN !== '0';
+/** A file that gets the server's output (its log lines: one `committed` line per group commit). */
+const SERVER_LOG = process.env.SERVER_LOG;
+/** Node flags for the server (e.g. --cpu-prof --cpu-prof-dir=DIR, --trace-gc with SERVER_LOG). */
+const SERVER_FLAGS = (process.env.SERVER_FLAGS ?? '').split(' ').filter((f) => f !== '');
 /** Requests each of 64 clients keeps in flight in the capacity run. */
 const DEPTH = Number(process.env.DEPTH ?? 32);
 const BIN = fileURLToPath(new URL('../bin/floe.ts', import.meta.url));
@@ -69,12 +84,14 @@ async function startServer(dir: string): Promise<Server> {
   writeFileSync(cfg, JSON.stringify({ warehouse: path.join(dir, 'wh'), port: 0, metricsPort: 0, commit: { intervalMs: INTERVAL_MS }, limits: { maxConcurrentRequests: 4096 } }));
   const pin = spawnSync('taskset', ['--version']).status === 0 && os.availableParallelism() > 1;
   const cmd = pin ? 'taskset' : process.execPath;
-  const args = pin ? ['-c', '0', process.execPath, BIN, '--log-format', 'json', 'serve', '-c', cfg] : [BIN, '--log-format', 'json', 'serve', '-c', cfg];
+  const node = [...SERVER_FLAGS, BIN, '--log-format', 'json', 'serve', '-c', cfg];
+  const args = pin ? ['-c', '0', process.execPath, ...node] : node;
   const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('floe serve did not start within 120 s')), 120_000);
     proc.stdout.on('data', (b: Buffer) => {
+      if (SERVER_LOG) appendFileSync(SERVER_LOG, b);
       out += b.toString();
       const m = /"message":"listening","url":"([^"]+)"/.exec(out);
       if (m) {
@@ -270,7 +287,7 @@ try {
   console.log(
     `capacity clients=64×${DEPTH} in flight batch=100: ${capacityRun.rowsPerSec} rows/s (${capacityRun.rowsPerCpuSec ?? '?'} per server CPU-s), p50 ${capacityRun.p50Ms} ms, p99 ${capacityRun.p99Ms} ms, errors ${capacityRun.errors}`,
   );
-  if (capacityRun.rowsPerSec > 0) {
+  if (OPEN && capacityRun.rowsPerSec > 0) {
     const r = await measured(server.pid, () => openLoop(server, 'bench.events', capacityRun.rowsPerSec / 2, 100, payloads.get(100) ?? [body(100, 1)]));
     results.push(r);
     console.log(`open    at 50% of ${capacityRun.rowsPerSec} rows/s, batch=100: ${r.rowsPerSec} rows/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms (target ≤ ${INTERVAL_MS + 500} ms), errors ${r.errors}`);

@@ -38,7 +38,17 @@ export async function startServe(config: IngestConfig, log: Logger = loggerFor('
     encoder: pool,
     onCommitted: (e) => {
       metrics?.commits.inc({ table: e.table });
-      log.info('committed', { table: e.table, rows: e.rows, requests: e.requests, files: e.files, ms: e.ms, buildMs: e.buildMs, writeMs: e.writeMs, commitMs: e.commitMs });
+      log.info('committed', {
+        table: e.table,
+        rows: e.rows,
+        requests: e.requests,
+        files: e.files,
+        ms: e.ms,
+        builtOnArrival: e.builtOnArrival,
+        buildMs: e.buildMs,
+        writeMs: e.writeMs,
+        commitMs: e.commitMs,
+      });
     },
   });
   metrics = new IngestMetrics(registry, { rows: () => buffers.bufferedRows, bytes: () => buffers.buffered.bytes });

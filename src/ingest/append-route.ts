@@ -24,8 +24,7 @@ export function appendRoute(url: string): AppendRoute | undefined {
     throw new IngestError(400, 'bad-record', `"${m[1]}" is not a valid table name`);
   }
   if (!TABLE_NAME.test(table)) throw new IngestError(400, 'bad-record', `"${table}" is not a table name (namespace.table: letters, digits, _ and -)`);
-  const params = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
-  const partial = params.get('partial');
+  const partial = q < 0 ? null : new URLSearchParams(url.slice(q + 1)).get('partial');
   if (partial !== null && partial !== 'true' && partial !== 'false') throw new IngestError(400, 'bad-record', `partial must be true or false, got "${partial}"`);
   return { table, partial: partial === 'true' };
 }

@@ -1,9 +1,10 @@
 // The append API's HTTP(S) server: POST /v1/tables/{namespace}.{table}/append. Each request is
 // checked (stopping? route, method, bearer token, Idempotency-Key, limits), its body read and
 // parsed, its rows handed to the table's group commit; the answer waits for the commit.
-//   200 {"table", "snapshotId", "rows", "duplicate"}  committed (snapshotId a string: ids are 63-bit)
-//   400 {"error", "rejected": [{"index", "reason"}], ...}  bad rows (with partial=true the good
-//       rows were committed: "snapshotId" and "rows" say so); bad JSON, a bad key or name
+//   200 {"table", "snapshotId", "rows", "duplicate"}  committed (snapshotId a string: ids are 63-bit);
+//       with partial=true and bad rows also "rejected": [{"index", "reason"}] (the good rows committed)
+//   400 {"error", "rejected": [{"index", "reason"}], ...}  bad rows, none committed (partial=false,
+//       or partial=true with no good row); bad JSON, a bad key or name
 //   401 / 403 token missing or unknown / not for this table; 404 unknown route or table
 //   413 body or rows beyond the limits; 415 content type or encoding; 429 too many at once
 //   503 stopping, or the commit failed (its outcome may be unknown): retry with the same key
@@ -21,7 +22,9 @@ import { IngestError } from './ingest-error.ts';
 import { IngestMetrics } from './ingest-metrics.ts';
 import type { Logger } from '../log.ts';
 import { bodyFormat, parseRows, readBody } from './request-body.ts';
+import type { BodyFormat } from './request-body.ts';
 import type { RequestGate } from './request-gate.ts';
+import type { AppendResult } from './table-buffer.ts';
 import type { TableBuffers } from './table-buffers.ts';
 
 export interface AppendServerOptions {
@@ -48,9 +51,20 @@ export interface AppendServer {
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = `${JSON.stringify(body, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}\n`;
-  res.writeHead(status, { 'content-type': JSON_TYPE, 'content-length': String(Buffer.byteLength(text)), ...headers });
+/** JSON text of an answer; a bigint (none is expected) as its digits. */
+function answerText(body: unknown): string {
+  try {
+    return `${JSON.stringify(body)}\n`; // no replacer: the serializer's fast path
+  } catch {
+    return `${JSON.stringify(body, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}\n`;
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
+  const text = answerText(body);
+  const head: Record<string, string> = { 'content-type': JSON_TYPE, 'content-length': String(Buffer.byteLength(text)) };
+  if (headers) Object.assign(head, headers);
+  res.writeHead(status, head);
   res.end(text);
 }
 
@@ -65,6 +79,18 @@ function answerFor(err: unknown): { status: number; body: Record<string, unknown
   if (kind === 'bad-record') return { status: 400, body: { error: message }, headers: {} };
   if (kind === 'fatal') return { status: 500, body: { error: message }, headers: {} };
   return { status: 503, body: { error: `${message} (nothing was acknowledged; retry with the same Idempotency-Key)` }, headers: { 'retry-after': '1' } };
+}
+
+/**
+ * Parses the body and hands its rows to the table's group commit; the promise of the answer.
+ * Not an async function: nothing of the parsed rows is kept while the commit is awaited (the
+ * frame of an async function keeps its variables across an await, and rows held that long
+ * outlive the young generation), only the body, to read them again if the group is rebuilt.
+ */
+function appendBody(o: AppendServerOptions, table: string, partial: boolean, key: string | undefined, body: Buffer, format: BodyFormat): Promise<AppendResult> {
+  const maxRows = o.limits.maxRowsPerRequest;
+  const parsed = parseRows(body, format, maxRows);
+  return o.buffers.get(table).append({ ...parsed, key, partial, bytes: body.length, reread: () => parseRows(body, format, maxRows) });
 }
 
 export async function startAppendServer(o: AppendServerOptions): Promise<AppendServer> {
@@ -90,14 +116,12 @@ export async function startAppendServer(o: AppendServerOptions): Promise<AppendS
       try {
         const body = await readBody(req, o.limits.maxBodyBytes);
         bodyRead = true;
-        const parsed = parseRows(body, format, o.limits.maxRowsPerRequest);
-        const result = await o.buffers.get(route.table).append({ ...parsed, key, partial: route.partial, bytes: body.length });
-        const status = result.rejected.length > 0 ? 400 : 200;
+        const result = await appendBody(o, route.table, route.partial, key, body, format);
+        // partial=true: 200 when good rows were committed (the bad ones listed), 400 when none was
+        const status = result.rows > 0 || result.rejected.length === 0 ? 200 : 400;
         const answer: Record<string, unknown> = { table: route.table, snapshotId: result.snapshotId === undefined ? null : String(result.snapshotId), rows: result.rows, duplicate: result.duplicate };
-        if (status === 400) {
-          answer.error = `${result.rejected.length} row${result.rejected.length === 1 ? '' : 's'} cannot be written; the ${result.rows} good rows were ${result.rows > 0 ? 'committed' : 'not committed (none)'}`;
-          answer.rejected = result.rejected;
-        }
+        if (result.rejected.length > 0) answer.rejected = result.rejected;
+        if (status === 400) answer.error = `${result.rejected.length} row${result.rejected.length === 1 ? '' : 's'} cannot be written; no good row to commit`;
         send(res, status, answer);
         return { status, table, rows: result.duplicate ? 0 : result.rows, bytes: body.length };
       } finally {

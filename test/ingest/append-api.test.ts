@@ -1,6 +1,6 @@
 // The append API on both real catalogs (embedded SQLite on a temp folder; the stack's REST catalog
 // on its S3): concurrent clients share group commits and get 200 only once committed; retried
-// keys land once; bad rows are 400 with their index (all or none, or partial=true); schemas are
+// keys land once; bad rows are 400 with their index (all or none; partial=true: 200 with the bad rows listed); schemas are
 // inferred and evolved; limits answer 413; PyIceberg and DuckDB read exactly what was acknowledged.
 import { SILENT } from '../../src/log.ts';
 import { test } from 'node:test';
@@ -80,9 +80,20 @@ for (const kind of ['sql', 'rest'] as Kind[]) {
         {},
         '?partial=true',
       );
-      assert.equal(partial.status, 400);
+      // partial=true: the good rows are committed, 200 listing the bad ones
+      assert.equal(partial.status, 200);
       assert.equal(partial.body.rows, 2);
       assert.match(partial.body.snapshotId, /^\d+$/);
+      assert.deepEqual(
+        partial.body.rejected.map((r: { index: number }) => r.index),
+        [1, 3],
+      );
+      // ... and 400 when no row is good
+      const none = await append(serve.url, table, [{ client: 'none', i: 'x' }, 7], {}, '?partial=true');
+      assert.equal(none.status, 400);
+      assert.equal(none.body.rows, 0);
+      assert.equal(none.body.snapshotId, null);
+      assert.equal(none.body.rejected.length, 2);
 
       // evolution: a new column (also nested) is added by the rules of the JSON connector
       const grown = await append(serve.url, table, [{ client: 'grown', i: 0, ts: '2026-12-03T00:00:00Z', country: 'NL', device: { os: 'linux' } }]);
@@ -118,6 +129,7 @@ for (const kind of ['sql', 'rest'] as Kind[]) {
       for (let c = 0; c < 12; c++) assert.equal(count(`c${c}`), 100, `${reader}: client c${c}`);
       assert.equal(count('bad'), 0);
       assert.equal(count('partial'), 2);
+      assert.equal(count('none'), 0);
       assert.equal(count('many') + count('big'), 0);
       const keys = new Set(rows.filter((r) => r.client === 'c3').map((r) => `${r.req}/${r.i}`));
       assert.equal(keys.size, 100, `${reader}: no row twice`);

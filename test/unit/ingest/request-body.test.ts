@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
-import { bodyFormat, decompress, parseRows } from '../../../src/ingest/request-body.ts';
+import { bodyFormat, decompress, parseRows, readBody } from '../../../src/ingest/request-body.ts';
 import { IngestError } from '../../../src/ingest/ingest-error.ts';
 
 const status = (n: number) => (e: unknown) => e instanceof IngestError && e.status === n;
@@ -87,4 +89,24 @@ test('gzip and zstd bodies are decompressed, within the size limit (413 beyond i
   assert.throws(() => decompress(zlib.zstdCompressSync(text), 'zstd', 100), status(413));
   assert.throws(() => decompress(text, 'gzip', 10_000), status(400));
   assert.throws(() => decompress(text, 'br', 10_000), status(415));
+});
+
+/** A request body stream with headers, as readBody reads it. */
+function request(chunks: Buffer[], headers: Record<string, string> = {}): IncomingMessage {
+  return Object.assign(Readable.from(chunks, { objectMode: false }), { headers }) as unknown as IncomingMessage;
+}
+
+test('readBody: the body in one or many chunks; beyond the limit 413 (declared or read); a request closed early fails', async () => {
+  assert.deepEqual(await readBody(request([Buffer.from('[{"a":1}]')]), 100), Buffer.from('[{"a":1}]'));
+  assert.deepEqual(await readBody(request([Buffer.from('[{"a":'), Buffer.from('1}]')]), 100), Buffer.from('[{"a":1}]'));
+  assert.deepEqual(await readBody(request([]), 100), Buffer.alloc(0));
+  await assert.rejects(readBody(request([Buffer.alloc(10)], { 'content-length': '101' }), 100), status(413));
+  await assert.rejects(readBody(request([Buffer.alloc(60), Buffer.alloc(60)]), 100), status(413));
+  const early = new Readable({ read() {} });
+  const read = readBody(Object.assign(early, { headers: {} }) as unknown as IncomingMessage, 100);
+  early.push(Buffer.from('[{"a":'));
+  early.destroy();
+  await assert.rejects(read, status(503));
+  const gz = zlib.gzipSync(Buffer.from('[{"a":2}]'));
+  assert.deepEqual(await readBody(request([gz], { 'content-encoding': 'gzip' }), 100), Buffer.from('[{"a":2}]'));
 });
