@@ -10,6 +10,8 @@
 //   builder for all files, as if PartitionedBatch kept its builders across flushes), DIRECT=1
 //   (RecordBatchBuilder.appendAvro: frames straight into the columns, no decode stage; with
 //   META=1 the metadata columns are extra columns filled from a scratch array, as the worker does)
+//   FORMAT=json: the same events as plain JSON text (eventToJson), decodePlainJson, the table's
+//   schema inferred from the first 5000 records; DIRECT=1 is RecordBatchBuilder.appendJson
 //
 // Records are decoded and appended in chunks of 1000 (decode a chunk, then append it), so both
 // stages see records fresh in cache, as a consumer would; each stage is timed on its own with
@@ -21,14 +23,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RecordBatchBuilder } from '../src/batch/record-batch.ts';
-import { ConfluentDecoder } from '../src/decode/record-decoder.ts';
+import { ConfluentDecoder, decodePlainJson, plainJsonFrame } from '../src/decode/record-decoder.ts';
+import { inferJsonSchema } from '../src/schema/infer-json.ts';
 import type { DecodedRecord } from '../src/decode/record-decoder.ts';
+import type { RecordFrame } from '../src/decode/record-frame.ts';
 import type { SchemaLookup } from '../src/decode/schema-registry.ts';
 import { encodeFrame } from '../src/decode/wire-format.ts';
 import type { Schema } from '../src/iceberg/types.ts';
 import { encodeParquet } from '../src/parquet/encode.ts';
 import { kafkaMetadataValues, withKafkaMetadataColumns } from '../src/schema/kafka-metadata.ts';
-import { EVENTS_AVRO_SCHEMA, encodeEventAvro, sampleEvent } from '../schemas/events-sample.ts';
+import { EVENTS_AVRO_SCHEMA, encodeEventAvro, eventToJson, sampleEvent } from '../schemas/events-sample.ts';
 
 const ROWS = Number(process.env.ROWS ?? 200_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
@@ -37,6 +41,8 @@ const META = process.env.META === '1';
 /** Keep one builder across rounds (finish() restarts it at the last batch's capacity) instead of a new one per file. */
 const REUSE = process.env.REUSE === '1';
 const DIRECT = process.env.DIRECT === '1';
+const JSON_FORMAT = process.env.FORMAT === 'json';
+const text = new TextEncoder();
 const META_COLUMNS = ['_kafka_topic', '_kafka_partition', '_kafka_offset', '_kafka_timestamp'];
 let kept: RecordBatchBuilder | undefined;
 const CHUNK = 1000;
@@ -67,7 +73,7 @@ interface Round {
 
 function makeFrames(n: number, from: number): Uint8Array[] {
   const out = new Array<Uint8Array>(n);
-  for (let i = 0; i < n; i++) out[i] = encodeFrame(1, encodeEventAvro(sampleEvent(from + i)));
+  for (let i = 0; i < n; i++) out[i] = JSON_FORMAT ? text.encode(eventToJson(sampleEvent(from + i))) : encodeFrame(1, encodeEventAvro(sampleEvent(from + i)));
   return out;
 }
 
@@ -77,7 +83,8 @@ function runRound(dec: ConfluentDecoder, tableSchema: Schema, frames: Uint8Array
   const builder = REUSE ? (kept ??= new RecordBatchBuilder(tableSchema, 'bench.events', options)) : new RecordBatchBuilder(tableSchema, 'bench.events', options);
   const values = new Array<Record<string, unknown>>(CHUNK);
   let offset = 0n;
-  const writer = DIRECT ? dec.avroWriter(frames[0])! : undefined;
+  const direct = DIRECT ? (JSON_FORMAT ? plainJsonFrame(frames[0]) : (dec.frame(frames[0]) as RecordFrame)).direct : undefined;
+  const writer = direct;
   const extras: unknown[] = ['events', 3, 0n, 0];
   for (let done = 0; writer !== undefined && done < frames.length; done += CHUNK) {
     const n = Math.min(CHUNK, frames.length - done);
@@ -88,9 +95,9 @@ function runRound(dec: ConfluentDecoder, tableSchema: Schema, frames: Uint8Array
       if (META) {
         extras[2] = offset++;
         extras[3] = (1767225600000 + i) * 1000;
-        ok = builder.appendAvro(writer.avro, frames[done + i], writer.offset, extras);
-      } else ok = builder.appendAvro(writer.avro, frames[done + i], writer.offset);
-      if (!ok) throw new Error(`record ${done + i}: appendAvro declined it`);
+        ok = writer.format === 'avro' ? builder.appendAvro(writer.writer, frames[done + i], writer.offset, extras) : builder.appendJson(frames[done + i], writer.offset, extras);
+      } else ok = writer.format === 'avro' ? builder.appendAvro(writer.writer, frames[done + i], writer.offset) : builder.appendJson(frames[done + i], writer.offset);
+      if (!ok) throw new Error(`record ${done + i}: the direct path declined it`);
     }
     r.append.cpuUs += cpuUs() - c;
     r.append.wallMs += performance.now() - w;
@@ -99,7 +106,7 @@ function runRound(dec: ConfluentDecoder, tableSchema: Schema, frames: Uint8Array
     const n = Math.min(CHUNK, frames.length - done);
     let w = performance.now();
     let c = cpuUs();
-    for (let i = 0; i < n; i++) values[i] = (dec.decode(frames[done + i]) as DecodedRecord).value;
+    for (let i = 0; i < n; i++) values[i] = JSON_FORMAT ? decodePlainJson(frames[done + i]) : (dec.decode(frames[done + i]) as DecodedRecord).value;
     r.decode.cpuUs += cpuUs() - c;
     r.decode.wallMs += performance.now() - w;
     if (META) {
@@ -150,8 +157,8 @@ async function main(): Promise<void> {
   const bytesPerFrame = frames.reduce((a, f) => a + f.length, 0) / frames.length;
 
   const dec = new ConfluentDecoder(lookup);
-  const first = await dec.decode(frames[0]);
-  const tableSchema = META ? withKafkaMetadataColumns(first.schema) : first.schema;
+  const firstSchema = JSON_FORMAT ? inferJsonSchema(frames.slice(0, 5000).map((f) => decodePlainJson(f))).schema : (await dec.decode(frames[0])).schema;
+  const tableSchema = META ? withKafkaMetadataColumns(firstSchema) : firstSchema;
 
   runRound(dec, tableSchema, warm, file); // JIT warm-up, not counted
   runRound(dec, tableSchema, warm, file);
@@ -173,6 +180,7 @@ async function main(): Promise<void> {
     leafColumns: new RecordBatchBuilder(tableSchema, 'x').finish().columns.length,
     metadataColumns: META,
     direct: DIRECT,
+    format: JSON_FORMAT ? 'json' : 'avro',
     reuseBuilder: REUSE,
     zstdLevel: ZSTD_LEVEL,
     cpu: os.cpus()[0]?.model,

@@ -7,8 +7,13 @@
 //   taskset -c 1 node_modules/.bin/node bench/worker-path.bench.ts
 //   ROWS=200000 (records per round), ROUNDS=5, PARTITIONS=4, BATCH=500 (records per fetch
 //   batch), META=1 (kafkaMetadataColumns; 0 = off), MAX_ROWS=ROWS+1 (commit.maxRows: by default
-//   everything is flushed once, at stop), DIRECT=1 (the worker appends Avro records straight from
-//   their bytes, WorkerOptions.avroWriter; 0 = decode to objects, then append)
+//   everything is flushed once, at stop), DIRECT=1 (the decoder hands lazy frames, ConfluentDecoder
+//   .frame, which the batch appends straight from their bytes; 0 = decoded objects, then append)
+//
+//   FORMAT=json: the same events as plain JSON text (eventToJson), format json, the table's
+//   schema inferred (evolveSchema); DIRECT=1 hands lazy frames (plainJsonFrame), which a batch
+//   with appendJson takes straight from their text; 0 = decodePlainJson objects. The baseline
+//   is decodePlainJson → append on the schema inferred from the first 2000 records.
 //
 // A round: a fresh worker, a fresh table, ROWS records through it, then stop() (flush and
 // commit). Process CPU time (user + system) is taken around the onBatch calls ("ingest":
@@ -26,7 +31,8 @@ import { pathToFileURL } from 'node:url';
 import { RecordBatchBuilder } from '../src/batch/record-batch.ts';
 import { SqlCatalog } from '../src/catalog/sql-catalog.ts';
 import { parseConnectorConfig } from '../src/config/connector-config.ts';
-import { ConfluentDecoder } from '../src/decode/record-decoder.ts';
+import { ConfluentDecoder, decodePlainJson, plainJsonFrame } from '../src/decode/record-decoder.ts';
+import { inferJsonSchema } from '../src/schema/infer-json.ts';
 import type { DecodedRecord } from '../src/decode/record-decoder.ts';
 import type { SchemaLookup } from '../src/decode/schema-registry.ts';
 import { encodeFrame } from '../src/decode/wire-format.ts';
@@ -35,7 +41,7 @@ import type { RecordSource, SourceHandlers, SourceRecord } from '../src/pipeline
 import type { TopicPartition } from '../src/commit/offsets-map.ts';
 import { ConnectorWorker } from '../src/pipeline/worker.ts';
 import { createRouter } from '../src/route/router.ts';
-import { EVENTS_AVRO_SCHEMA, encodeEventAvro, sampleEvent } from '../schemas/events-sample.ts';
+import { EVENTS_AVRO_SCHEMA, encodeEventAvro, eventToJson, sampleEvent } from '../schemas/events-sample.ts';
 
 const ROWS = Number(process.env.ROWS ?? 200_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
@@ -44,6 +50,8 @@ const BATCH = Number(process.env.BATCH ?? 500);
 const META = (process.env.META ?? '1') === '1';
 const MAX_ROWS = Number(process.env.MAX_ROWS ?? ROWS + 1);
 const DIRECT = (process.env.DIRECT ?? '1') === '1';
+const JSON_FORMAT = process.env.FORMAT === 'json';
+const text = new TextEncoder();
 
 const lookup: SchemaLookup = {
   resolve: async (id) => ({ id, schema: EVENTS_AVRO_SCHEMA, schemaType: 'AVRO', references: [], dependencies: [] }),
@@ -98,7 +106,7 @@ async function workerRound(dir: string, round: number, batches: SourceRecord[][]
 name: bench${round}
 kafka: { brokers: ["127.0.0.1:9"] }
 schemaRegistry: { url: "http://127.0.0.1:9" }
-format: avro
+format: ${JSON_FORMAT ? 'json' : 'avro'}
 catalog: { type: sql, uri: ${path.join(dir, 'catalog.db')}, warehouse: ${pathToFileURL(dir).href} }
 topics: [events]
 table: { name: "bench.events_${round}", kafkaMetadataColumns: ${META} }
@@ -114,8 +122,7 @@ errors: { tolerance: none }
     config,
     catalog,
     source,
-    decode: (b) => dec.decode(b),
-    avroWriter: DIRECT ? (b) => dec.avroWriter(b) : undefined,
+    decode: JSON_FORMAT ? (DIRECT ? plainJsonFrame : (b) => ({ value: decodePlainJson(b) })) : DIRECT ? (b) => dec.frame(b) : (b) => dec.decode(b),
     router: createRouter(config.table.name, config.route),
     deadLetters: {
       add: (_r, e) => {
@@ -139,13 +146,22 @@ errors: { tolerance: none }
 
 async function baselineRound(batches: SourceRecord[][]): Promise<{ appendUs: number; encodeUs: number }> {
   const dec = new ConfluentDecoder(lookup);
-  const schema = (await dec.decode(batches[0][0].value!)).schema; // the schema lookup, outside the timing
+  // the schema lookup (or inference), outside the timing
+  const schema = JSON_FORMAT
+    ? inferJsonSchema(
+        batches
+          .flat()
+          .slice(0, 2000)
+          .map((r) => decodePlainJson(r.value!)),
+      ).schema
+    : (await dec.decode(batches[0][0].value!)).schema;
+  const decode = JSON_FORMAT ? decodePlainJson : (b: Uint8Array) => (dec.decode(b) as DecodedRecord).value;
   const builder = new RecordBatchBuilder(schema, 'bench.events');
   let appendUs = 0;
   let encodeUs = 0;
   let c = cpuUs();
   for (const b of batches) {
-    for (const r of b) builder.append((dec.decode(r.value!) as DecodedRecord).value);
+    for (const r of b) builder.append(decode(r.value!));
     if (builder.rowCount >= MAX_ROWS) {
       const c2 = cpuUs();
       appendUs += c2 - c;
@@ -168,7 +184,7 @@ const median = (xs: number[]): number => {
 
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-worker-path-'));
-  const frames = Array.from({ length: ROWS }, (_, i) => encodeFrame(1, encodeEventAvro(sampleEvent(i))));
+  const frames = Array.from({ length: ROWS }, (_, i) => (JSON_FORMAT ? text.encode(eventToJson(sampleEvent(i))) : encodeFrame(1, encodeEventAvro(sampleEvent(i)))));
   const batches = makeBatches(frames);
   const warm = makeBatches(frames.slice(0, 40_000));
   await workerRound(dir, 1000, warm); // JIT warm-up, not counted
@@ -208,6 +224,7 @@ async function main(): Promise<void> {
     maxRows: MAX_ROWS,
     metadataColumns: META,
     direct: DIRECT,
+    format: JSON_FORMAT ? 'json' : 'avro',
     node: process.version,
     loadAverage1m: [+loadBefore.toFixed(2), +loadAfter.toFixed(2)],
     ingestNsBest: best(ingest),
@@ -231,7 +248,7 @@ async function main(): Promise<void> {
     flushNs: flush.map(Math.round),
   };
   console.log(
-    `load average ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}; ${ROWS} records × ${ROUNDS} rounds, ${PARTITIONS} partitions, batches of ${BATCH}, maxRows ${MAX_ROWS}, metadata columns ${META}, direct ${DIRECT}`,
+    `load average ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}; ${ROWS} records × ${ROUNDS} rounds, ${PARTITIONS} partitions, batches of ${BATCH}, maxRows ${MAX_ROWS}, metadata columns ${META}, direct ${DIRECT}, format ${JSON_FORMAT ? 'json' : 'avro'}`,
   );
   console.log(`ingest         ${f.ingestNsBest} ns/rec best, ${f.ingestNsMedian} median (worker onBatch: decode, route, bookkeeping, append)`);
   console.log(`decode+append  ${f.decodeAppendNsBest} ns/rec best, ${f.decodeAppendNsMedian} median (baseline, no worker)`);

@@ -23,6 +23,8 @@ import { compileAppend, isPlainObject } from './append-compiler.ts';
 import type { AppendFn, Plan } from './append-compiler.ts';
 import { compileAvroAppend } from './avro-append-compiler.ts';
 import type { AvroAppendFn } from './avro-append-compiler.ts';
+import { compileJsonAppend } from './json-append.ts';
+import type { JsonAppendFn } from './json-append.ts';
 import type { AvroReadState } from '../decode/avro-decoder.ts';
 import type { AvroType } from '../decode/avro-schema.ts';
 import type { ColumnBatch } from './column-batch.ts';
@@ -76,6 +78,10 @@ export class RecordBatchBuilder {
   private readonly avroState: AvroReadState = { buf: EMPTY, pos: 0, len: 0 };
   /** Records appendAvro declined in a row: past AVRO_GIVE_UP, that writer schema stays on decode-then-append. */
   private avroDeclined = 0;
+  /** appendJson's function (made on first use; null: given up, JSON takes the object path). */
+  private jsonAppend: JsonAppendFn | null | undefined = undefined;
+  /** Records appendJson declined in a row: past JSON_GIVE_UP, this builder leaves JSON to the object path. */
+  private jsonDeclined = 0;
   private rows = 0;
 
   constructor(schema: Schema, tableName: string, options: { extraColumns?: readonly string[] } = {}) {
@@ -161,6 +167,37 @@ export class RecordBatchBuilder {
     return true;
   }
 
+  /**
+   * Append the plain JSON record in bytes[offset..] (the whole rest of the array) straight from
+   * its text (json-append.ts): true when it did, giving the batch append(decodePlainJson(bytes))
+   * would; false, with the batch unchanged, when the record must take decode-then-append, which
+   * decides and names any problem. A record taken here has no key the table lacks, at any depth.
+   */
+  appendJson(bytes: Uint8Array, offset: number, extras?: readonly unknown[]): boolean {
+    let fn = this.jsonAppend;
+    if (fn === undefined) {
+      fn = this.jsonAppend = compileJsonAppend(
+        this.schema.fields.map((f) => f.name),
+        this.plan,
+        this.extraColumns,
+      );
+    }
+    if (fn === null) return false;
+    const leaves = this.leaves;
+    for (let i = 0; i < leaves.length; i++) leaves[i].mark();
+    try {
+      fn(bytes, offset, extras);
+    } catch {
+      for (let i = 0; i < leaves.length; i++) leaves[i].rollback();
+      // records that all need the object path (keys the table lacks) would be read twice: stop trying
+      if (++this.jsonDeclined >= JSON_GIVE_UP) this.jsonAppend = null;
+      return false;
+    }
+    this.jsonDeclined = 0;
+    this.rows++;
+    return true;
+  }
+
   /** The batch so far; the builder starts over empty. */
   finish(): ColumnBatch {
     const batch: ColumnBatch = { tableName: this.tableName, rowCount: this.rows, columns: this.leaves.map((l) => l.finish()) };
@@ -171,3 +208,4 @@ export class RecordBatchBuilder {
 
 const EMPTY = new Uint8Array(0);
 const AVRO_GIVE_UP = 256;
+const JSON_GIVE_UP = 256;

@@ -8,7 +8,7 @@ import { RestCatalog } from '../catalog/rest-catalog.ts';
 import { SqlCatalog } from '../catalog/sql-catalog.ts';
 import type { CatalogConfig, ConnectorConfig, RegistryConfig } from '../config/connector-config.ts';
 import { loadConnectorConfig } from '../config/connector-config.ts';
-import { ConfluentDecoder, decodePlainJson } from '../decode/record-decoder.ts';
+import { ConfluentDecoder, plainJsonFrame } from '../decode/record-decoder.ts';
 import { SchemaRegistryClient } from '../decode/schema-registry.ts';
 import { KafkaProducer } from '../kafka/producer.ts';
 import { DEFAULT_RECONNECT_TIMEOUT_MS } from '../kafka/source.ts';
@@ -55,16 +55,11 @@ export function registryFromConfig(r: RegistryConfig): SchemaRegistryClient {
   });
 }
 
-/** The value decoder of a connector; for registry formats with ConfluentDecoder.avroWriter (WorkerOptions.avroWriter). */
-export function decoderFromConfig(cfg: ConnectorConfig, registry: SchemaRegistryClient | undefined): ValueDecoder & { avroWriter?: WorkerOptions['avroWriter'] } {
-  if (cfg.format === 'json' || !registry) return (bytes) => ({ value: decodePlainJson(bytes) });
+/** The value decoder of a connector: lazy frames (decode/record-frame.ts) that a batch may take straight from their bytes. */
+export function decoderFromConfig(cfg: ConnectorConfig, registry: SchemaRegistryClient | undefined): ValueDecoder {
+  if (cfg.format === 'json' || !registry) return plainJsonFrame;
   const decoder = new ConfluentDecoder(registry);
-  return Object.assign((bytes: Uint8Array) => decoder.decode(bytes), { avroWriter: (bytes: Uint8Array) => decoder.avroWriter(bytes) });
-}
-
-function decodersFromConfig(cfg: ConnectorConfig, registry: SchemaRegistryClient | undefined): Pick<WorkerOptions, 'decode' | 'avroWriter'> {
-  const decode = decoderFromConfig(cfg, registry);
-  return { decode, avroWriter: decode.avroWriter };
+  return (bytes) => decoder.frame(bytes);
 }
 
 export interface RunningConnector {
@@ -140,7 +135,7 @@ export async function startConnector(cfg: ConnectorConfig, extra: Partial<Worker
     config: cfg,
     catalog,
     source,
-    ...decodersFromConfig(cfg, registryClient),
+    decode: decoderFromConfig(cfg, registryClient),
     router: createRouter(cfg.table.name, cfg.route),
     deadLetters,
     encoder: pool,

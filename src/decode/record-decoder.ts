@@ -7,12 +7,14 @@ import { DecodeError } from './decode-error.ts';
 import { HEADER_LENGTH, readMessageIndexes, readSchemaId } from './wire-format.ts';
 import type { ResolvedSchema, SchemaLookup } from './schema-registry.ts';
 import { parseAvroSchema } from './avro-schema.ts';
-import type { AvroType, NamedAvroTypes } from './avro-schema.ts';
+import type { NamedAvroTypes } from './avro-schema.ts';
 import { compileAvroDecoder } from './avro-decoder.ts';
 import { parseProtobufSchema } from './protobuf-schema.ts';
 import type { ProtobufSchema } from './protobuf-schema.ts';
 import { compileProtobufDecoder } from './protobuf-decoder.ts';
 import { compileJsonSchemaDecoder, decodeJson } from './json-decoder.ts';
+import { LazyFrame } from './record-frame.ts';
+import type { DirectEncoding, RecordFrame } from './record-frame.ts';
 import { icebergSchemaFromAvro, VALUE_COLUMN } from '../schema/from-avro.ts';
 import { icebergSchemaFromProtobuf } from '../schema/from-protobuf.ts';
 import { jsonSchemaToIceberg } from '../schema/from-json-schema.ts';
@@ -32,23 +34,15 @@ export interface MessageDecoder {
   decode(bytes: Uint8Array, offset: number): Record<string, unknown>;
 }
 
-/** An Avro writer schema whose records a batch builder can take straight from their bytes (RecordBatchBuilder.appendAvro). */
-export interface AvroWriter {
-  /** The parsed writer schema (a record), the same object for every frame of the schema id. */
-  avro: AvroType;
-  /** What decode() gives as the record's schema (DecodedRecord.schema). */
-  schema: Schema;
-  /** Where the Avro value starts in a frame. */
-  offset: number;
-}
-
 interface SchemaEntry {
   id: number;
-  /** Set for an Avro schema whose top level is a record. */
-  avroWriter?: AvroWriter;
+  /** Set for an Avro schema whose top level is a record: its records can go straight into a batch's columns. */
+  direct?: DirectEncoding;
   /** Non-Protobuf: the decoder; Protobuf: one per message-index path. */
   forMessage(indexes: readonly number[] | undefined): MessageDecoder;
   protobuf: boolean;
+  /** Non-Protobuf: the value decoder of its lazy frames (made on first use). */
+  lazy?: (bytes: Uint8Array) => Record<string, unknown>;
 }
 
 type Decode = (bytes: Uint8Array, offset: number) => unknown;
@@ -75,8 +69,8 @@ export function buildSchemaEntry(rs: ResolvedSchema): SchemaEntry {
         for (const d of rs.dependencies) parseAvroSchema(d.schema, named);
         const avro = parseAvroSchema(rs.schema, named);
         const md: MessageDecoder = { schema: icebergSchemaFromAvro(avro), decode: wrapIfNotObject(compileAvroDecoder(avro), avro.kind === 'record') };
-        const avroWriter = avro.kind === 'record' ? { avro, schema: md.schema, offset: HEADER_LENGTH } : undefined;
-        return { id: rs.id, protobuf: false, forMessage: () => md, avroWriter };
+        const direct: DirectEncoding | undefined = avro.kind === 'record' ? { format: 'avro', writer: avro, offset: HEADER_LENGTH } : undefined;
+        return { id: rs.id, protobuf: false, forMessage: () => md, direct };
       }
       case 'JSON': {
         const parse = (s: string): unknown => {
@@ -176,12 +170,36 @@ export class ConfluentDecoder {
   }
 
   /**
-   * The Avro writer schema of a frame whose schema id is already loaded, if its top level is a
-   * record; otherwise undefined (decode() is the way). No registry lookup, no decoding.
+   * The record as a frame (record-frame.ts): its schema from the header, its value decoded when
+   * first read (a DecodeError then), and for an Avro record the way to take it straight into a
+   * batch's columns. Synchronous once the schema id is known, a promise the first time (registry
+   * lookup); a bad header or an unknown id throws (or rejects) here. Protobuf frames are decoded
+   * at once (the message indexes are part of the header).
    */
-  avroWriter(bytes: Uint8Array): AvroWriter | undefined {
-    if (bytes.length < HEADER_LENGTH || bytes[0] !== 0) return undefined;
-    return this.entries.get(readSchemaId(bytes))?.avroWriter;
+  frame(bytes: Uint8Array): RecordFrame | Promise<RecordFrame> {
+    const id = readSchemaId(bytes);
+    const e = this.entry(id);
+    if (e instanceof Promise) return e.then((entry) => this.frameWith(entry, bytes));
+    return this.frameWith(e, bytes);
+  }
+
+  private frameWith(entry: SchemaEntry, bytes: Uint8Array): RecordFrame {
+    if (entry.protobuf) return this.decodeWith(entry, bytes);
+    const md = entry.forMessage(undefined);
+    let decode = entry.lazy;
+    if (decode === undefined) {
+      const id = entry.id;
+      entry.lazy = decode = (b: Uint8Array): Record<string, unknown> => {
+        try {
+          return md.decode(b, HEADER_LENGTH);
+        } catch (e) {
+          // a lazy value is read deep in the pipeline: whatever its decoder throws is the record's problem
+          if (!(e instanceof DecodeError)) throw new DecodeError('invalid-payload', (e as Error).message, { schemaId: id, cause: e });
+          throw e.schemaId === undefined ? e.withSchemaId(id) : e;
+        }
+      };
+    }
+    return new LazyFrame(bytes, decode, entry.direct, md.schema, entry.id);
   }
 
   private decodeWith(entry: SchemaEntry, bytes: Uint8Array): DecodedRecord {
@@ -206,4 +224,11 @@ export function decodePlainJson(bytes: Uint8Array): Record<string, unknown> {
   const v = decodeJson(bytes, 0);
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return { [VALUE_COLUMN]: v };
   return v as Record<string, unknown>;
+}
+
+const PLAIN_JSON: DirectEncoding = { format: 'json', offset: 0 };
+
+/** A plain JSON record value as a lazy frame: decodePlainJson when read; a batch may take the JSON straight into its columns. */
+export function plainJsonFrame(bytes: Uint8Array): RecordFrame {
+  return new LazyFrame(bytes, decodePlainJson, PLAIN_JSON);
 }

@@ -42,7 +42,8 @@ import { applyRenames, renamedFieldOf, renamesOf } from '../schema/renamed-colum
 import type { Renames } from '../schema/renamed-columns.ts';
 import { errorMessageOf } from './dead-letters.ts';
 import { ConnectorStoppedError } from './connector-stopped.ts';
-import type { AvroWriter } from '../decode/record-decoder.ts';
+import type { RecordFrame } from '../decode/record-frame.ts';
+import { appendDirect, appendFrame } from '../batch/append-frame.ts';
 import { PartitionedBatch, RollingDataFiles, rowGroupBytesOf } from '../table/table-writer.ts';
 import type { ParquetEncoder } from '../table/table-writer.ts';
 import type { Router } from '../route/router.ts';
@@ -54,19 +55,35 @@ import { ReadPositions } from './read-positions.ts';
 import { TableManager } from './tables.ts';
 import type { OpenTable } from './tables.ts';
 
-/** Decoded record value and, for registry formats, the Iceberg schema of its writer schema. */
-export interface Decoded {
-  value: Record<string, unknown>;
-  /** The same object for every record of one writer schema (compared by identity). */
-  schema?: Schema;
-  /** The registry's id of the writer schema (for messages). */
-  schemaId?: number;
+/**
+ * A record value bytes → its frame (decode/record-frame.ts): the value (decoded when read), the
+ * Iceberg schema of its writer schema (registry formats; the same object for every record of
+ * one writer schema, compared by identity) and how a batch may take it straight from its bytes.
+ * A promise while a schema is looked up; throws (or rejects) for a frame it cannot read.
+ */
+export type ValueDecoder = (bytes: Uint8Array) => RecordFrame | Promise<RecordFrame>;
+
+/** What the run's decode of a record gave, handed to processOne so it does not decode again. */
+type FirstAttempt = { frame: RecordFrame | Promise<RecordFrame> } | { error: unknown };
+
+/** The state of one run's records taken at once (processRun, takeAtOnce). */
+interface Run {
+  readonly key: string;
+  /** The table the last record taken at once went to, and its name (undefined: none since the last record through processOne). */
+  table: TableState | undefined;
+  tableName: string;
+  /** Records of p below this offset are in the table already (its offsets' nextWanted). */
+  skipBelow: bigint;
+  /** The writer schema the table was found to take as it is (valid while schemaOk). */
+  schema: Schema | undefined;
+  schemaOk: boolean;
+  /** The registry schema id of `schema`, to add to the table's lineage with its next row (undefined: added or none). */
+  schemaId: number | undefined;
+  /** The last record appended to `table`: its take() is told when the run leaves the table. */
+  last: SourceRecord | undefined;
+  /** takeAtOnce added the record to the table's inferrer and it grew: processOne reconciles. */
+  grown: boolean;
 }
-
-export type ValueDecoder = (bytes: Uint8Array) => Decoded | Promise<Decoded>;
-
-/** What a first decode attempt gave, handed to the slow path so it does not decode again. */
-type FirstAttempt = { decoded: Decoded | Promise<Decoded> } | { error: unknown };
 
 /** Where records that cannot land go (see dead-letters.ts); 'none' tolerance throws instead. */
 export interface DeadLetterSink {
@@ -110,12 +127,6 @@ export interface WorkerOptions {
   catalog: Catalog;
   source: RecordSource;
   decode: ValueDecoder;
-  /**
-   * The Avro writer schema of a frame whose schema is loaded (ConfluentDecoder.avroWriter):
-   * lets the fast path append the record straight from its bytes (RecordBatchBuilder.appendAvro)
-   * instead of decoding it to an object first. Optional; only used with topic routing.
-   */
-  avroWriter?: (bytes: Uint8Array) => AvroWriter | undefined;
   router: Router;
   deadLetters: DeadLetterSink;
   encoder?: ParquetEncoder;
@@ -187,6 +198,12 @@ export class ConnectorWorker {
   /** Limits of the schemas this connector writes (schema-rules.ts). */
   private readonly limits: SchemaLimits;
   private readonly renamesByMetadata = new WeakMap<object, Renames | null>();
+  /** Field routing: the table depends on the value. */
+  private readonly byField: boolean;
+  /** Plain JSON whose table schema grows with the records (an inferrer per table). */
+  private readonly inferring: boolean;
+  /** What appendFrame checks a plain JSON value for when the table takes the metadata columns (a key named like one: a dead letter). */
+  private readonly vetKeys: ((value: Record<string, unknown>) => Error | undefined) | undefined;
 
   constructor(options: WorkerOptions) {
     this.o = options;
@@ -199,6 +216,10 @@ export class ConnectorWorker {
       : [];
     this.reserved = new Set(this.metadataColumns);
     this.limits = { maxDepth: t.maxNestingDepth, maxColumns: t.maxColumns };
+    this.byField = options.config.route.by === 'field';
+    this.inferring = options.config.format === 'json' && t.evolveSchema;
+    // an inferrer refuses such keys itself (schema-rules.ts)
+    this.vetKeys = this.inferring ? undefined : (value) => this.reservedKeyOf(value);
   }
 
   /** Columns another engine renamed in the table, from its schema history (cached per metadata). */
@@ -438,52 +459,31 @@ export class ConnectorWorker {
   }
 
   /**
-   * The records [from, end) of one partition, in offset order. Each record is handled as
-   * processOne + position + touch would (the slow path, which every record may take), but the
-   * common record takes a synchronous fast path that defers the bookkeeping to the end of the
-   * run (or the next slow record):
-   *   - the decoder answered synchronously, the record routes to a table already open whose
-   *     writer schema is known, and that table already holds an offset or rows of the
-   *     partition (TableOffsets.holdsPartition: no other table must commit first, and taking
-   *     the record changes nothing but where the table is in p);
-   *   - the position (positions.processed) and the table's take() are told once, with the last
-   *     record, before anything asks them: before a slow record and at the end of the run;
-   *   - touch() runs after every slow record only: the first processed record of a run is
-   *     always slow, and between slow records nothing a fast record does changes which tables p
-   *     feeds, where their ranges start or their clocks (only flushes, fences and new tables do,
-   *     and those happen on the slow path), so touch() of a fast record changes nothing.
+   * The records [from, end) of one partition, in offset order, one by one. A record is taken at
+   * once (takeAtOnce: synchronously, its bookkeeping deferred) when nothing about it needs
+   * more, else by processOne, which may wait (a schema lookup, a new table, a schema change, a
+   * flush another table must do first) and tells the bookkeeping at once:
+   *   - the position (positions.processed) and the table's take() of records taken at once are
+   *     told once, with the last record, before anything asks them: before a record goes to
+   *     processOne and at the end of the run;
+   *   - touch() runs after every record processOne took only: the first processed record of a
+   *     run always goes there, and between those records nothing a record taken at once does
+   *     changes which tables p feeds, where their ranges start or their clocks (only flushes,
+   *     fences and new tables do, and those happen in processOne), so its touch() changes nothing.
    */
   private async processRun(records: SourceRecord[], from: number, end: number): Promise<void> {
     const key = tpKey(records[from]);
     const positions = this.positions;
     if (!positions.isAssigned(key)) return; // a late batch of a revoked partition
-    const cfg = this.o.config;
-    const jsonEvolve = cfg.format === 'json' && cfg.table.evolveSchema;
-    const meta = this.metadataColumns.length > 0;
-    // Avro straight into the columns: the table does not depend on the value (topic routing)
-    const avroWriter = cfg.route.by === 'topic' ? this.o.avroWriter : undefined;
-    /** A slow record ran touch() in this run: fast records may follow. */
+    const run: Run = { key, table: undefined, tableName: '', skipBelow: -1n, schema: undefined, schemaOk: false, schemaId: undefined, last: undefined, grown: false };
+    /** A record went through processOne in this run (and touch()): records may be taken at once. */
     let touched = false;
-    /** The last record handled on the fast path whose position is not written yet. */
+    /** The last record taken at once whose position is not written yet. */
     let posRec: SourceRecord | undefined;
-    // the table fast records went to, and the last record appended to it (its take() not told yet)
-    let ct: TableState | undefined;
-    let ctName = '';
-    let ctSkipBelow = -1n;
-    let ctSchema: Schema | undefined;
-    let ctSchemaOk = false;
-    /** The registry schema id of ctSchema, to add to the table's lineage with its first record (undefined: added or none). */
-    let ctSchemaId: number | undefined;
-    let ctLast: SourceRecord | undefined;
-    const writeTable = (): void => {
-      if (ct !== undefined && ctLast !== undefined) ct.offsets.take(ctLast, ctLast.offset, key);
-      ct = undefined;
-      ctLast = undefined;
-    };
     const writeAll = (): void => {
       if (posRec !== undefined) positions.processed(key, posRec.offset + 1n);
       posRec = undefined;
-      writeTable();
+      this.leaveTable(run);
     };
 
     for (let i = from; i < end; i++) {
@@ -493,117 +493,23 @@ export class ConnectorWorker {
       } else if (positions.alreadyProcessed(key, rec.offset)) {
         continue; // already processed (before a seek)
       }
-      // what the fast path's decode gave (the slow path takes it over)
-      let d: Decoded | Promise<Decoded> | undefined;
+      let frame: RecordFrame | Promise<RecordFrame> | undefined;
       let failed: { error: unknown } | undefined;
-      let grown = false;
-      fast: if (touched && rec.value !== null) {
-        // The record goes where the last fast record of this run went (same topic, topic
-        // routing) and was written with the writer schema that record had, which that table
-        // already took: append it from its bytes. A record appendAvro declines (one it cannot
-        // append as decode-then-append would, or one that fails) leaves the batch as it was
-        // and takes the object path below, which decodes it again and appends it or names its
-        // problem.
-        if (avroWriter !== undefined && ct !== undefined && ctSchemaOk && rec.offset >= ctSkipBelow) {
-          const w = avroWriter(rec.value);
-          if (w !== undefined && w.schema === ctSchema && ct.batch.appendAvro(w.avro, rec.value, w.offset, meta ? this.metadataOf(rec) : undefined)) {
-            if (ct.firstBufferedAt === undefined) ct.firstBufferedAt = this.now();
-            ct.timestamps.push(rec.timestamp);
-            if (ctSchemaId !== undefined) {
-              ct.schemaIds.add(ctSchemaId);
-              ctSchemaId = undefined;
-            }
-            ctLast = rec;
-            posRec = rec;
-            continue;
-          }
-        }
+      if (rec.value !== null) {
         try {
-          d = this.o.decode(rec.value);
+          frame = this.o.decode(rec.value);
         } catch (error) {
           failed = { error };
-          break fast;
         }
-        if (typeof (d as Partial<Promise<Decoded>>).then === 'function') break fast;
-        const decoded = d as Decoded;
-        let name: string;
-        try {
-          name = this.o.router.tableFor(rec.topic, decoded.value);
-        } catch {
-          break fast;
-        }
-        if (ct === undefined || name !== ctName) {
-          writeTable();
-          const t = this.state.get(name);
-          if (t === undefined || !t.offsets.holdsPartition(key)) break fast;
-          ct = t;
-          ctName = name;
-          ctSkipBelow = t.offsets.nextWanted(key);
-          ctSchemaOk = false;
-        }
-        const t = ct;
-        if (rec.offset < ctSkipBelow) {
-          posRec = rec; // this table already has it
-          continue;
-        }
-        if (decoded.schema === undefined) {
-          const renames = this.renamesOf(t);
-          if (renames) applyRenames(decoded.value, renames);
-        }
-        if (decoded.schema !== undefined || !jsonEvolve) {
-          if (!ctSchemaOk || decoded.schema !== ctSchema) {
-            if (decoded.schema !== undefined && (!t.knownSchemas.has(decoded.schema) || t.incompatible.has(decoded.schema))) break fast;
-            ctSchema = decoded.schema;
-            ctSchemaOk = true;
-            ctSchemaId = decoded.schema === undefined ? undefined : t.schemaIdOf.get(decoded.schema);
-          }
-        } else {
-          // plain JSON: grow the inferred schema as processOne does; a change needs the slow path
-          const inf = (t.inferrer ??= this.inferrerFor(t.open.schema));
-          const before = inf.changes;
-          const e = inf.add(decoded.value);
-          if (e) {
-            this.deadLetter(rec, e);
-            posRec = rec;
-            continue;
-          }
-          if (inf.changes !== before) {
-            grown = true;
-            break fast;
-          }
-        }
-        try {
-          if (meta) {
-            if (decoded.schema === undefined && !jsonEvolve) {
-              const reserved = this.reservedKeyOf(decoded.value);
-              if (reserved) {
-                this.deadLetter(rec, reserved);
-                posRec = rec;
-                continue;
-              }
-            }
-            t.batch.append(decoded.value, this.metadataOf(rec));
-          } else t.batch.append(decoded.value);
-        } catch (err) {
-          if (kindOf(err) !== 'bad-record') throw err;
-          this.deadLetter(rec, err as Error);
-          posRec = rec;
-          continue;
-        }
-        if (t.firstBufferedAt === undefined) t.firstBufferedAt = this.now();
-        t.timestamps.push(rec.timestamp);
-        if (ctSchemaId !== undefined) {
-          t.schemaIds.add(ctSchemaId);
-          ctSchemaId = undefined;
-        }
-        ctLast = rec;
+      }
+      if (touched && frame !== undefined && !isPromise(frame) && this.takeAtOnce(rec, frame, run)) {
         posRec = rec;
         continue;
       }
-      // slow path: the bookkeeping as it stands, record by record
       writeAll();
       positions.handling(key);
-      await this.processOne(rec, key, records, i, failed ?? (d === undefined ? undefined : { decoded: d }), grown);
+      await this.processOne(rec, key, records, i, failed ?? (frame === undefined ? undefined : { frame }), run.grown);
+      run.grown = false;
       // a flush in processOne was fenced and rewound p to before this record: the source
       // delivers p again from there, so neither this record nor the rest of the run is taken
       if (positions.rewound(key)) return;
@@ -612,6 +518,126 @@ export class ConnectorWorker {
       touched = true;
     }
     writeAll();
+  }
+
+  /** Tells the table the run's records went to that it took them (take(), deferred by takeAtOnce). */
+  private leaveTable(run: Run): void {
+    if (run.table !== undefined && run.last !== undefined) run.table.offsets.take(run.last, run.last.offset, run.key);
+    run.table = undefined;
+    run.last = undefined;
+  }
+
+  /**
+   * Takes the record at once (true; its position and take() left to the run) when it routes to a
+   * table already open that holds an offset or rows of p (TableOffsets.holdsPartition: no other
+   * table must commit first, and taking the record changes nothing but where the table is in p)
+   * under a schema the table already took. False, having changed nothing but the table's
+   * inferrer (run.grown), when the record needs processOne.
+   */
+  private takeAtOnce(rec: SourceRecord, frame: RecordFrame, run: Run): boolean {
+    let t = run.table;
+    // by topic, a run's records all go to the table its first one went to
+    if (t === undefined || this.byField) {
+      let name: string;
+      try {
+        name = this.tableNameOf(rec, frame);
+      } catch {
+        return false; // processOne names the problem
+      }
+      if (t === undefined || name !== run.tableName) {
+        this.leaveTable(run);
+        t = this.state.get(name);
+        if (t === undefined || !t.offsets.holdsPartition(run.key)) return false;
+        run.table = t;
+        run.tableName = name;
+        run.skipBelow = t.offsets.nextWanted(run.key);
+        run.schemaOk = false;
+      }
+    }
+    if (rec.offset < run.skipBelow) return true; // this table already has it
+    const schema = frame.schema;
+    if (schema === undefined && !this.renamed(t, frame)) return false;
+    if (schema !== undefined || !this.inferring) {
+      if (!run.schemaOk || schema !== run.schema) {
+        if (schema !== undefined && (!t.knownSchemas.has(schema) || t.incompatible.has(schema))) return false;
+        run.schema = schema;
+        run.schemaOk = true;
+        run.schemaId = schema === undefined ? undefined : t.schemaIdOf.get(schema);
+      }
+    } else {
+      // Plain JSON, inferred schema. A record the batch takes straight from its text has no key
+      // the table lacks and fits every column as it is (batch/json-append.ts), so the inferrer,
+      // seeded with the batch's schema, would take it without growing: it needs not see it.
+      if (t.batch.schema === t.open.schema && appendDirect(t.batch, frame, this.metadataColumns.length > 0 ? this.metadataOf(rec) : undefined)) {
+        this.landed(t, rec);
+        run.last = rec;
+        return true;
+      }
+      // else grow the inferred schema as processOne does; a change needs processOne
+      const inf = (t.inferrer ??= this.inferrerFor(t.open.schema));
+      const before = inf.changes;
+      let e: Error | undefined;
+      try {
+        e = inf.add(frame.value);
+      } catch {
+        return false; // not JSON: processOne names the problem
+      }
+      if (e) {
+        this.deadLetter(rec, e);
+        return true;
+      }
+      if (inf.changes !== before) {
+        run.grown = true;
+        return false;
+      }
+    }
+    if (!this.land(t, rec, frame)) return true;
+    if (run.schemaId !== undefined) {
+      t.schemaIds.add(run.schemaId);
+      run.schemaId = undefined;
+    }
+    run.last = rec;
+    return true;
+  }
+
+  /** The table the record goes to; under field routing this reads (decodes) the value. Throws a bad-record error. */
+  private tableNameOf(rec: SourceRecord, frame: RecordFrame): string {
+    return this.o.router.tableFor(rec.topic, this.byField ? frame.value : NO_VALUE);
+  }
+
+  /** A plain JSON value's keys of columns another engine renamed moved to the renamed column; false when the value does not decode. */
+  private renamed(t: TableState, frame: RecordFrame): boolean {
+    const renames = this.renamesOf(t);
+    if (!renames) return true;
+    try {
+      applyRenames(frame.value, renames);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Appends the record to t's batch (appendFrame: straight from its bytes where the batch can)
+   * and notes its timestamp: true; false when it is a dead letter instead (a bad-record error).
+   */
+  private land(t: TableState, rec: SourceRecord, frame: RecordFrame): boolean {
+    try {
+      if (this.metadataColumns.length > 0) appendFrame(t.batch, frame, this.metadataOf(rec), frame.schema === undefined ? this.vetKeys : undefined);
+      else appendFrame(t.batch, frame);
+    } catch (err) {
+      if (kindOf(err) !== 'bad-record') throw err;
+      this.deadLetter(rec, err as Error);
+      return false;
+    }
+    this.landed(t, rec);
+    return true;
+  }
+
+  /** A row of the record is in t's batch: its timestamp noted, the table's commit clock started. */
+  private landed(t: TableState, rec: SourceRecord): void {
+    t.firstBufferedAt ??= this.now();
+    t.timestamps.push(rec.timestamp);
   }
 
   /** A record (plain JSON, no inferrer) with a top-level key named like a metadata column: why it is a dead letter. */
@@ -654,15 +680,21 @@ export class ConnectorWorker {
     }
   }
 
-  /** `first`: the fast path's decode attempt; `grown`: it already added the record to t's inferrer, which grew. */
+  /**
+   * A record the run could not take at once: decoded (a bad record is a dead letter before any
+   * table or schema work), routed, its table opened or created, its schema reconciled, other
+   * tables flushed first where p's offsets need it, then appended, its bookkeeping told at once.
+   * `first`: the run's decode attempt; `grown`: takeAtOnce already added the record to t's
+   * inferrer, which grew.
+   */
   private async processOne(rec: SourceRecord, key: string, batch: SourceRecord[], index: number, first?: FirstAttempt, grown = false): Promise<void> {
     const cfg = this.o.config;
-    let decoded: Decoded;
+    let decoded: RecordFrame;
     let tableNameOf: string;
     try {
       if (rec.value === null) throw new RouteError('record has no value (a tombstone)');
       decoded = await this.decodeWithRetry(rec.value, first);
-      tableNameOf = this.o.router.tableFor(rec.topic, decoded.value);
+      tableNameOf = this.o.router.tableFor(rec.topic, decoded.value); // reads (decodes) the value
     } catch (err) {
       return this.deadLetter(rec, err as Error);
     }
@@ -693,10 +725,7 @@ export class ConnectorWorker {
     if (t.offsets.alreadyHas(key, rec.offset)) return; // this table already has it
 
     // a plain JSON key of a column another engine renamed goes to the renamed column
-    if (!decoded.schema) {
-      const renames = this.renamesOf(t);
-      if (renames) applyRenames(decoded.value, renames);
-    }
+    if (!decoded.schema) this.renamed(t, decoded);
     // schema: reconcile the writer schema (registry) or grow the inferred one (plain JSON)
     if (decoded.schema) {
       const bad = t.incompatible.get(decoded.schema);
@@ -706,7 +735,7 @@ export class ConnectorWorker {
         if (!ok) return this.deadLetter(rec, t.incompatible.get(decoded.schema)!);
         t = this.state.get(tableNameOf)!;
       }
-    } else if (cfg.format === 'json' && cfg.table.evolveSchema) {
+    } else if (this.inferring) {
       t.inferrer ??= this.inferrerFor(t.open.schema);
       const before = t.inferrer.changes;
       const e = grown ? undefined : t.inferrer.add(decoded.value);
@@ -739,19 +768,7 @@ export class ConnectorWorker {
       this.o.source.seek(rec, rec.offset);
       return;
     }
-    if (this.metadataColumns.length > 0 && !decoded.schema && !(cfg.format === 'json' && cfg.table.evolveSchema)) {
-      const reserved = this.reservedKeyOf(decoded.value);
-      if (reserved) return this.deadLetter(rec, reserved);
-    }
-    try {
-      if (this.metadataColumns.length > 0) t.batch.append(decoded.value, this.metadataOf(rec));
-      else t.batch.append(decoded.value);
-    } catch (err) {
-      if (kindOf(err) === 'bad-record') return this.deadLetter(rec, err as Error);
-      throw err;
-    }
-    t.firstBufferedAt ??= this.now();
-    t.timestamps.push(rec.timestamp);
+    if (!this.land(t, rec, decoded)) return;
     if (decoded.schemaId !== undefined) t.schemaIds.add(decoded.schemaId);
     t.offsets.take(rec, rec.offset, key);
   }
@@ -830,6 +847,7 @@ export class ConnectorWorker {
     return new PartitionedBatch(open.name, open.schema, open.spec, {
       extraColumns: this.metadataColumns,
       rowGroupBytes: rowGroupBytesOf(open.table.metadata.properties ?? {}),
+      writeBufferBytes: this.o.config.table.writeBufferMaxBytes,
     });
   }
 
@@ -845,7 +863,7 @@ export class ConnectorWorker {
       if (t.pending) continue;
       const parts = t.batch.takeRowGroups();
       if (parts.length === 0) continue;
-      t.files ??= new RollingDataFiles(t.open.table, t.open.schema, t.open.spec, { encoder: this.o.encoder });
+      t.files ??= new RollingDataFiles(t.open.table, t.open.schema, t.open.spec, { encoder: this.o.encoder, writeBufferBytes: this.o.config.table.writeBufferMaxBytes });
       try {
         await t.files.write(parts);
       } catch (err) {
@@ -953,7 +971,7 @@ export class ConnectorWorker {
       t.offsetsMovedAt = undefined;
       let files: DataFile[] = [];
       if (parts.length > 0 || t.files) {
-        const open = t.files ?? new RollingDataFiles(t.open.table, t.open.schema, t.open.spec, { encoder: this.o.encoder });
+        const open = t.files ?? new RollingDataFiles(t.open.table, t.open.schema, t.open.spec, { encoder: this.o.encoder, writeBufferBytes: this.o.config.table.writeBufferMaxBytes });
         t.files = undefined;
         try {
           await open.write(parts);
@@ -1103,12 +1121,12 @@ export class ConnectorWorker {
   }
 
   /** The registry being down is not the record's fault: wait for it (bounded), then stop. */
-  private async decodeWithRetry(bytes: Uint8Array, first?: FirstAttempt): Promise<Decoded> {
+  private async decodeWithRetry(bytes: Uint8Array, first?: FirstAttempt): Promise<RecordFrame> {
     for (let attempt = 1; ; attempt++) {
       try {
         if (attempt === 1 && first !== undefined) {
           if ('error' in first) throw first.error;
-          return await first.decoded;
+          return await first.frame;
         }
         return await this.o.decode(bytes);
       } catch (err) {
@@ -1143,6 +1161,13 @@ export class ConnectorWorker {
     }
     if (offsets.length > 0) await this.o.source.commitOffsets(offsets);
   }
+}
+
+/** What field-free routing (by topic) is given as the value: the table does not depend on it. */
+const NO_VALUE: Record<string, unknown> = Object.freeze({});
+
+function isPromise<T>(x: T | Promise<T>): x is Promise<T> {
+  return typeof (x as Partial<Promise<T>>).then === 'function';
 }
 
 /** Under field routing, offsets that moved with no rows (dead letters, records for other tables) commit after this many commit intervals. */

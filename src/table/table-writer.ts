@@ -248,6 +248,18 @@ export class PartitionedBatch {
   }
 
   /**
+   * RecordBatchBuilder.appendJson for an unpartitioned table: the plain JSON record in
+   * bytes[offset..] appended straight from its text (true), or nothing done (false: a
+   * partitioned table, or a record the caller must decode and append()).
+   */
+  appendJson(bytes: Uint8Array, offset: number, extras?: readonly unknown[]): boolean {
+    if (!this.partitioner.unpartitioned) return false;
+    if (!(this.single ??= this.newBuilder()).appendJson(bytes, offset, extras)) return false;
+    this.rows++;
+    return true;
+  }
+
+  /**
    * A partition value the manifest could not hold fails the record here, as a ValueError (a
    * dead letter in the pipeline), not the commit after its files were written.
    */

@@ -84,14 +84,13 @@ errors: { tolerance: all, deadLetterTopic: events.dlq }
         config,
         catalog: catalog(),
         source: src,
-        decode: (b: Uint8Array) => d.decode(b),
-        avroWriter: direct
+        decode: direct
           ? (b: Uint8Array) => {
-              const w = d.avroWriter(b);
-              if (w) writerKnown++;
-              return w;
+              const f = d.frame(b);
+              if (!(f instanceof Promise) && f.direct !== undefined) writerKnown++;
+              return f;
             }
-          : undefined,
+          : (b: Uint8Array) => d.decode(b),
         router: createRouter(config.table.name, config.route),
         deadLetters: { add: (r) => void dead.push(r), flush: async () => {} },
       });

@@ -64,8 +64,7 @@ commit: { intervalMs: 60000, maxRows: 100000 }
       config,
       catalog,
       source,
-      decode: (b: Uint8Array) => d.decode(b),
-      avroWriter: direct ? (b: Uint8Array) => d.avroWriter(b) : undefined,
+      decode: direct ? (b: Uint8Array) => d.frame(b) : (b: Uint8Array) => d.decode(b),
       router: createRouter(config.table.name, config.route),
       deadLetters: { add: () => assert.fail('no dead letters expected'), flush: async () => {} },
     });
