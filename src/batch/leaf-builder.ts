@@ -15,6 +15,8 @@ export const DICT_MAX_ENTRIES = 1 << 16;
 export const DICT_MAX_BYTES = 1 << 20;
 /** Past this many entries, a dictionary holding more than half the values as distinct entries is dropped. */
 export const DICT_PROBE = 4096;
+/** Values a leaf starts a batch with room for (it grows by doubling; a batch starts at the size of the last one). */
+const START_CAPACITY = 32;
 
 /** Slots of the byte-keyed lookup in front of a string dictionary (pushUtf8). */
 const UTF8_SLOTS = 2048;
@@ -94,7 +96,7 @@ export class LeafBuilder {
   private reset(): void {
     const s = this.spec;
     // the next batch is likely the size of the last one: start there, skip the doublings
-    const cap = Math.max(1024, this.levelCount + (this.levelCount >> 3));
+    const cap = Math.max(START_CAPACITY, this.levelCount + (this.levelCount >> 3));
     const byteCap = Math.max(cap * 16, this.byteLength + (this.byteLength >> 3));
     this.levelCount = 0;
     this.valueCount = 0;
@@ -132,8 +134,8 @@ export class LeafBuilder {
         if (s.dictionary) {
           this.dictMap = new Map();
           this.dictKeys = [];
-          this.dictOffsets = new Int32Array(256);
-          this.dictData = new Uint8Array(4096);
+          this.dictOffsets = new Int32Array(START_CAPACITY);
+          this.dictData = new Uint8Array(START_CAPACITY * 16);
           this.dictBuf = bufferOf(this.dictData);
           this.dictByteLength = 0;
           this.indices = new Int32Array(cap);
