@@ -27,6 +27,8 @@ import { InputArena } from '../../src/maintenance/input-arena.ts';
 import { KEPT_BYTES, dataFileSources, loadStitchInputs, stitchDataFiles } from '../../src/maintenance/stitch.ts';
 import { readSnapshotFiles } from '../../src/maintenance/table-files.ts';
 import { COMMITS, NAMESPACE, SMALL, cpuSecondsSince, memoryMB, openCatalog, resetPeakRss, round, tableId } from './common.ts';
+import { lowerPriority } from '../../src/cli/background-priority.ts';
+import { DEFAULT_MAINTENANCE_NICE } from '../../src/config/maintenance-config.ts';
 
 const [mode, dir, arg] = process.argv.slice(2);
 const say = (o: unknown) => process.stdout.write(`${typeof o === 'string' ? o : JSON.stringify(o)}\n`);
@@ -151,6 +153,8 @@ async function loopRun(): Promise<void> {
     ctl.want = 'stop';
     wake?.();
   });
+  // as the maintenance worker (floe maintain -c) runs by default: below the connector's priority
+  lowerPriority(DEFAULT_MAINTENANCE_NICE);
   const everyMs = Number(arg ?? 2000);
   let passes = 0;
   let state: 'running' | 'paused' | undefined;

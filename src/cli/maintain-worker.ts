@@ -20,6 +20,7 @@
 import path from 'node:path';
 import { loggerFor } from '../log.ts';
 import { stopWithin } from './stop-within.ts';
+import { lowerPriority } from './background-priority.ts';
 import { Registry } from 'prom-client';
 import type { Catalog } from '../catalog/catalog.ts';
 import type { MaintenanceConfig, MaintenanceTableEntry } from '../config/maintenance-config.ts';
@@ -309,6 +310,7 @@ export async function maintainWorker(configFile: string, options: { stopTimeoutM
   const registry = new Registry();
   const metrics = new MaintenanceMetrics(registry);
   const log = loggerFor('maintain');
+  if (cfg.nice > 0) log.info(`running at nice ${cfg.nice} (${lowerPriority(cfg.nice)} threads lowered): ingestion on the same cores goes first`);
   const worker = new MaintenanceWorker({ config: cfg, catalog, metrics, log, lease: options.lease });
   const controller = new AbortController();
   let stopSignal: (name: string) => void = () => undefined;

@@ -21,6 +21,8 @@ import type { CatalogConfig } from './connector-config.ts';
 export const DEFAULT_EVERY_MS = 10 * 60_000;
 export const MIN_EVERY_MS = 1000;
 export const DEFAULT_MAINTENANCE_METRICS_PORT = 9465;
+/** The maintenance worker's Unix nice value unless the file says otherwise (0 normal … 19 lowest). */
+export const DEFAULT_MAINTENANCE_NICE = 10;
 /**
  * Orphan cleanup deletes unreferenced files older than its window; a connector's data files are
  * unreferenced between their write and their commit. A window under an hour could delete files
@@ -51,6 +53,8 @@ export interface MaintenanceConfig {
   /** 0: no server; 'auto': a free port. */
   metricsPort: number | 'auto';
   metricsHost: string;
+  /** The worker's Unix nice value, 0 (normal) to 19 (lowest): maintenance gives way to ingestion on shared cores. */
+  nice: number;
 }
 
 const TABLE_NAME = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$/;
@@ -156,8 +160,10 @@ export function parseMaintenanceConfig(text: string, file = '<maintenance file>'
     }
   });
 
-  v.noUnknown(root, '', ['catalog', 'tables', 'metricsPort', 'metricsHost']);
-  return { source: file, catalog, tables, metricsPort, metricsHost };
+  const nice = v.wholeNumber(root, 'nice', 'nice', 0) ?? DEFAULT_MAINTENANCE_NICE;
+  if (nice > 19) throw new ConfigError(file, 'nice', `must be at most 19 (the lowest priority), got ${nice}`);
+  v.noUnknown(root, '', ['catalog', 'tables', 'metricsPort', 'metricsHost', 'nice']);
+  return { source: file, catalog, tables, metricsPort, metricsHost, nice };
 }
 
 /** Typed reads with errors that name the file and the key (full key paths). */

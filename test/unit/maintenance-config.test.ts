@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { ConfigError } from '../../src/config/config-reader.ts';
-import { DEFAULT_EVERY_MS, loadMaintenanceConfig, parseDuration, parseMaintenanceConfig } from '../../src/config/maintenance-config.ts';
+import { DEFAULT_EVERY_MS, DEFAULT_MAINTENANCE_NICE, loadMaintenanceConfig, parseDuration, parseMaintenanceConfig } from '../../src/config/maintenance-config.ts';
 
 const catalog = 'catalog: { type: sql, uri: wh/catalog.db, warehouse: wh }\n';
 const parse = (text: string, env: NodeJS.ProcessEnv = {}) => parseMaintenanceConfig(text, 'm.yaml', env);
@@ -99,6 +99,9 @@ test('bad durations and values are errors naming the key', () => {
   fails(`${catalog}tables: []`, 'tables', /must not be empty/);
   fails(catalog, 'tables', /is required/);
   fails(`${catalog}metricsPort: 70000\ntables: [{ name: a.b }]`, 'metricsPort', /0 to 65535.*or auto/);
+  fails(`${catalog}nice: 20\ntables: [{ name: a.b }]`, 'nice', /at most 19/);
+  fails(`${catalog}nice: -1\ntables: [{ name: a.b }]`, 'nice', /at least 0/);
+  fails(`${catalog}nice: low\ntables: [{ name: a.b }]`, 'nice', /whole number/);
   fails('tables: [{ name: a.b }]', 'catalog', /is required/);
   fails('catalog: { type: sql, uri: x }\ntables: [{ name: a.b }]', 'catalog.warehouse', /required for a sql catalog/);
   fails('catalog: { type: rest, uri: rest:8181 }\ntables: [{ name: a.b }]', 'catalog.uri', /not an http\(s\) URL/);
@@ -112,4 +115,11 @@ test('connectors/maintenance.yaml is a valid maintenance file', () => {
   assert.equal(c.catalog.type, 'sql');
   assert.ok(c.tables.length >= 2);
   assert.ok(c.tables.some((t) => t.name !== undefined) && c.tables.some((t) => t.pattern !== undefined));
+});
+
+test("the worker's nice value: 10 unless the file says, 0 for normal priority", () => {
+  assert.equal(DEFAULT_MAINTENANCE_NICE, 10);
+  assert.equal(parse(`${catalog}tables: [{ name: a.b }]`).nice, 10);
+  assert.equal(parse(`${catalog}nice: 0\ntables: [{ name: a.b }]`).nice, 0);
+  assert.equal(parse(`${catalog}nice: 19\ntables: [{ name: a.b }]`).nice, 19);
 });
