@@ -27,8 +27,9 @@
 //      partitions, in blocks of --block-commits commits that alternate: maintenance paused /
 //      maintain() passes (stitch, expiry, orphan scan; under the lease) in another process on the
 //      same table, one every --pass-every-ms (2000: maintenance "every few seconds"; 0: back to
-//      back) (child.ts loop). commit_p99_ratio = p99 with / p99
-//      alone (the timed span is commitBatch only).
+//      back) (child.ts loop), at the maintenance worker's default nice value as `floe maintain -c`
+//      runs. commit_p99_ratio = p99 with / p99 alone (the timed span is commitBatch only); 320
+//      commits a side, so the p99 is not just the largest or second-largest commit.
 //   7. commit latency growth: --growth-commits commits back to back (data files copied from a
 //      template, so the commits are all that is timed), a maintain() pass (stitch + expiry of
 //      all but 10 snapshots) every --maintain-every commits in this process between commits;
@@ -37,7 +38,7 @@
 // Flags (defaults; --quick ≈ 1 minute; --full: 20,000 growth commits): --partitions (100; 20),
 // --commits (100; 25), --rows-per-file (1000: files of about 48 KB; 100 gives 9 KB files, where the
 // cost per file dominates: docs/decisions.md has both), --rewrite-groups (4; 2), --interval-ms (200),
-// --block-commits (40; 20), --blocks (4; 2) per condition, --growth-commits (2000; 300; 20000),
+// --block-commits (80; 20), --blocks (4; 2) per condition, --growth-commits (2000; 300; 20000),
 // --maintain-every (100), --pass-every-ms (2000), --stitch-runs (3; 1), --only (compaction,latency,growth:
 // the parts to run), --profile (node --cpu-prof of the stitch run, summarised), --keep (keep
 // the temp dir). Readable lines on stderr as it goes; the LAST stdout line is one JSON object
@@ -83,7 +84,7 @@ const cfg = {
   rowsPerFile: num('rows-per-file', 1000),
   rewriteGroups: num('rewrite-groups', quick ? 2 : 4),
   intervalMs: num('interval-ms', 200),
-  blockCommits: num('block-commits', quick ? 20 : 40),
+  blockCommits: num('block-commits', quick ? 20 : 80),
   blocks: num('blocks', quick ? 2 : 4),
   growthCommits: num('growth-commits', quick ? 300 : full ? 20_000 : 2000),
   maintainEvery: num('maintain-every', 100),
