@@ -7,6 +7,14 @@
 // (bench/pyarrow_rewrite.py reads our file and writes it again with pyarrow; needs
 // FLOE_TEST_PYTHON pointing at a Python with pyarrow, otherwise that figure is skipped).
 // The last line is one JSON object with every figure.
+//
+//   FILES=1000 npm run bench:writer  (the cost of a data file: FILES partitions of FILE_ROWS=43
+//                                     rows each, a commit of a table partitioned by bucket(FILES))
+//
+// Builds the rows into a PartitionedBatch, then times what RollingDataFiles.write + finish
+// cost per file (encode in the encoder pool, or inline; local files with fsync), in CPU µs,
+// user and system apart (system: mostly the file system creating the file), ITERS times,
+// the modes interleaved.
 
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -241,4 +249,52 @@ function main(): void {
   console.log(JSON.stringify(figures));
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) main();
+async function fileCost(files: number): Promise<void> {
+  const rowsPerFile = Number(process.env.FILE_ROWS ?? 43);
+  const iters = Number(process.env.ITERS ?? 5);
+  const { PartitionedBatch, RollingDataFiles, inlineEncoder } = await import('../src/table/table-writer.ts');
+  const { ParquetEncoderPool } = await import('../src/parquet/encoder-pool.ts');
+  const { LocalFileIO } = await import('../src/io/local-file-io.ts');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-file-cost-'));
+  const spec = { 'spec-id': 0, fields: [{ 'source-id': 3, 'field-id': 1000, name: 'user_id_bucket', transform: `bucket[${files}]` }] };
+  const table = { identifier: { namespace: ['b'], name: 't' }, metadataLocation: '', metadata: { location: dir, properties: {} }, config: {} } as never;
+  const events = generateEvents(files * rowsPerFile * 2, 7);
+  const io = new LocalFileIO();
+  const pool = new ParquetEncoderPool({ size: 1 });
+  const figures: Record<string, { cpuUs: number[]; userUs: number[]; sysUs: number[] }> = {};
+  const deadline = Date.now() + 300_000;
+  try {
+    for (let it = 0; it < iters && Date.now() < deadline; it++) {
+      for (const mode of ['pool', 'inline'] as const) {
+        const batch = new PartitionedBatch('t', eventSchema, spec as never);
+        for (let i = 0; i < files * rowsPerFile; i++) batch.append(events[(i + it * 997) % events.length]);
+        const parts = batch.drain();
+        const c0 = process.cpuUsage();
+        const rolling = new RollingDataFiles(table, eventSchema, spec as never, { io, encoder: mode === 'pool' ? pool : inlineEncoder });
+        await rolling.write(parts);
+        const written = await rolling.finish();
+        const c = process.cpuUsage(c0);
+        const f = (figures[mode] ??= { cpuUs: [], userUs: [], sysUs: [] });
+        f.cpuUs.push(Math.round((c.user + c.system) / written.length));
+        f.userUs.push(Math.round(c.user / written.length));
+        f.sysUs.push(Math.round(c.system / written.length));
+        for (const w of written) fs.rmSync(w['file-path']);
+      }
+    }
+  } finally {
+    await pool.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+  const out: Record<string, unknown> = { bench: 'writer-file-cost', files, rowsPerFile, loadavg: os.loadavg().map((l) => Math.round(l * 100) / 100) };
+  for (const [mode, f] of Object.entries(figures)) {
+    console.log(`${mode}: CPU per file ${median(f.cpuUs)} µs (user ${median(f.userUs)}, system ${median(f.sysUs)}); every run: ${f.cpuUs.join(' ')}`);
+    out[mode] = { cpuUsPerFile: median(f.cpuUs), userUsPerFile: median(f.userUs), systemUsPerFile: median(f.sysUs) };
+  }
+  console.log(JSON.stringify(out));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  if (process.env.FILES) await fileCost(Number(process.env.FILES));
+  else main();
+}

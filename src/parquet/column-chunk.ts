@@ -33,8 +33,12 @@ export interface ChunkOptions {
   pageBytes: number;
 }
 
+/** The buffer page headers are written into (each is copied out): one, not one per page. */
+const headerOut = new ByteWriter(256);
+
 function pageHeader(type: number, uncompressed: number, compressed: number, body: (w: CompactWriter) => void): Uint8Array {
-  const w = new CompactWriter();
+  headerOut.reset();
+  const w = new CompactWriter(headerOut);
   w.i32(1, type).i32(2, uncompressed).i32(3, compressed);
   body(w);
   return w.finish().slice();

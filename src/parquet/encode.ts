@@ -135,11 +135,26 @@ export interface EncodedRowGroups {
  */
 let sharedScratch: ByteWriter | undefined;
 
+/**
+ * A schema's Parquet layout and JSON (for the footer), worked out once per schema object: a
+ * commit of a thousand partitions writes a thousand files of the same schema. Not to be changed
+ * by callers.
+ */
+const layouts = new WeakMap<Schema, { ps: ParquetSchema; json: Uint8Array }>();
+function layoutOf(schema: Schema): { ps: ParquetSchema; json: Uint8Array } {
+  let l = layouts.get(schema);
+  if (l === undefined) {
+    l = { ps: parquetSchema(schema), json: new TextEncoder().encode(JSON.stringify(schema)) };
+    layouts.set(schema, l);
+  }
+  return l;
+}
+
 export function encodeRowGroups(schema: Schema, batch: ColumnBatch, options: EncodeOptions = {}): EncodedRowGroups {
   const rowGroupRows = options.rowGroupRows ?? 1 << 20;
   const compress = compressor(options.compression ?? 'zstd', options.zstdLevel ?? 3);
   const pageBytes = options.pageBytes ?? 1 << 20;
-  const ps = parquetSchema(schema);
+  const ps = layoutOf(schema).ps;
   checkLayout(ps, batch);
 
   const rowStarts: number[] = [];
@@ -238,8 +253,8 @@ export class ParquetFileAssembler {
   /** The footer, its length and the closing magic: the file's last bytes. */
   tail(): Uint8Array {
     if (this.offset === 0) this.head();
-    const ps = parquetSchema(this.schema);
-    const footer = writeFooter(ps.elements, this.rowGroups, this.rows, this.compression, this.schema);
+    const { ps, json } = layoutOf(this.schema);
+    const footer = writeFooter(ps.elements, this.rowGroups, this.rows, this.compression, json);
     const out = new Uint8Array(footer.length + 8);
     out.set(footer, 0);
     new DataView(out.buffer).setInt32(footer.length, footer.length, true);
@@ -350,7 +365,7 @@ function writeStatistics(w: CompactWriter, s: ColumnStats): void {
   w.end();
 }
 
-function writeFooter(elements: SchemaElement[], rowGroups: { chunks: ChunkMeta[]; rows: number; start: number }[], numRows: number, compression: Compression, schema: Schema): Uint8Array {
+function writeFooter(elements: SchemaElement[], rowGroups: { chunks: ChunkMeta[]; rows: number; start: number }[], numRows: number, compression: Compression, schemaJson: Uint8Array): Uint8Array {
   const w = new CompactWriter(new ByteWriter(4096));
   w.i32(1, 1);
   w.list(2, CT.STRUCT, elements.length);
@@ -391,7 +406,7 @@ function writeFooter(elements: SchemaElement[], rowGroups: { chunks: ChunkMeta[]
     w.end();
   }
   w.list(5, CT.STRUCT, 1);
-  w.beginElem().binary(1, 'iceberg.schema').binary(2, JSON.stringify(schema)).end();
+  w.beginElem().binary(1, 'iceberg.schema').binary(2, schemaJson).end();
   w.binary(6, CREATED_BY);
   const leafCount = rowGroups[0]?.chunks.length ?? elements.filter((e) => e.type !== undefined).length;
   w.list(7, CT.STRUCT, leafCount);

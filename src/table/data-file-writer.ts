@@ -15,6 +15,8 @@ export interface ParquetEncoder {
   encode(schema: Schema, batch: ColumnBatch, options: EncodeOptions): Promise<EncodeResult>;
   /** Row groups only; encoders without it are used through encode() (one file per batch, not streamed). */
   encodeRowGroups?(schema: Schema, batch: ColumnBatch, options: EncodeOptions): Promise<EncodedRowGroups>;
+  /** Several batches' row groups in one task (the encoder pool: one message for all); without it, one encodeRowGroups() each. */
+  encodeRowGroupsMany?(schema: Schema, batches: ColumnBatch[], options: EncodeOptions): Promise<EncodedRowGroups[]>;
 }
 
 export const inlineEncoder: ParquetEncoder = {
@@ -53,7 +55,15 @@ export class DataFileWriter {
    */
   add(batch: ColumnBatch): Promise<void> {
     if (this.ended) return Promise.reject(new Error(`data file ${this.path} is already finished or aborted`));
-    const encoding = this.encoder.encodeRowGroups!(this.schema, batch, this.options);
+    return this.addEncoded(this.encoder.encodeRowGroups!(this.schema, batch, this.options));
+  }
+
+  /**
+   * Appends row groups being encoded elsewhere (with this file's schema and options: several
+   * files' batches encoded in one task, see RollingDataFiles.write), as add() does.
+   */
+  addEncoded(encoding: Promise<EncodedRowGroups>): Promise<void> {
+    if (this.ended) return Promise.reject(new Error(`data file ${this.path} is already finished or aborted`));
     encoding.catch(() => undefined); // awaited below, maybe after an earlier append fails
     const step = this.tail.then(async () => {
       if (this.failure !== undefined) throw this.failure;

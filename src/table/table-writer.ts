@@ -16,7 +16,7 @@ import { decimalParams } from '../iceberg/types.ts';
 import { ValueError } from '../batch/errors.ts';
 import type { Schema } from '../iceberg/types.ts';
 import type { PartitionSpec } from '../iceberg/table-metadata.ts';
-import type { EncodeOptions } from '../parquet/encode.ts';
+import type { EncodedRowGroups, EncodeOptions } from '../parquet/encode.ts';
 import type { ParquetEncoder } from './data-file-writer.ts';
 import { DataFileWriter, inlineEncoder } from './data-file-writer.ts';
 import { DEFAULT_WRITE_BUFFER_BYTES, largestUntil, openFileBytes } from './write-budget.ts';
@@ -404,26 +404,72 @@ export class RollingDataFiles {
     await Promise.allSettled(finishing);
   }
 
-  /** Appends each batch (consumed) to its partition's file, opening it on first use. */
+  /**
+   * Appends each batch (consumed) to its partition's file, opening it on first use. Runs of
+   * small batches (below SMALL_BATCH_BYTES each, up to ENCODE_TOGETHER_BYTES together) are
+   * encoded as one task when the encoder can (encodeRowGroupsMany): a commit of a thousand
+   * partitions of a few dozen rows sends the encoder pool a few messages, not a thousand.
+   */
   async write(parts: PartitionBatch[]): Promise<void> {
-    for (const { partition, batch } of parts) {
-      // checked for every batch: abort() may come while this waits for a row group in flight,
-      // and a file opened after it would never be dropped (its temporary file left behind)
+    const together = this.encoder.encodeRowGroupsMany?.bind(this.encoder);
+    for (let i = 0; i < parts.length;) {
+      // checked for every run of batches (a run opens its files without waiting): abort() may
+      // come while this waits for a row group in flight, and a file opened after it would never
+      // be dropped (its temporary file left behind)
       if (this.closed) throw new Error(`data files of ${this.table.metadata.location} are already finished or aborted`);
-      const key = partitionKey(partition);
-      let file = this.files.get(key);
-      if (!file) {
-        const dir = this.spec.fields.length > 0 ? `${this.dataDir}/${partitionPath(this.spec, this.schema, partition)}` : this.dataDir;
-        file = new DataFileWriter(this.io, `${dir}/${crypto.randomUUID()}.parquet`, partition, this.schema, this.encoder, this.parquet);
-        this.files.set(key, file);
+      let n = 1;
+      let encodings: Promise<EncodedRowGroups[]> | undefined;
+      if (together !== undefined) {
+        let bytes = batchBytes(parts[i].batch);
+        if (bytes < SMALL_BATCH_BYTES) {
+          while (i + n < parts.length && n < ENCODE_TOGETHER_BATCHES) {
+            const next = batchBytes(parts[i + n].batch);
+            if (next >= SMALL_BATCH_BYTES || bytes + next > ENCODE_TOGETHER_BYTES) break;
+            bytes += next;
+            n++;
+          }
+        }
+        if (n > 1) {
+          encodings = together(
+            this.schema,
+            parts.slice(i, i + n).map((p) => p.batch),
+            this.parquet,
+          );
+          encodings.catch(() => undefined); // each file's append reports it
+        }
       }
-      const step = file.add(batch);
-      step.catch(() => undefined); // the file remembers the failure; finish() reports it
-      this.inFlight.push(step);
+      // the run is one unit in flight: the next run goes to the encoder while this one's
+      // row groups are appended
+      const steps: Promise<void>[] = [];
+      for (let k = 0; k < n; k++) {
+        const { partition, batch } = parts[i + k];
+        const file = this.fileFor(partition);
+        const step = encodings ? file.addEncoded(encodings.then((all) => all[k])) : file.add(batch);
+        step.catch(() => undefined); // the file remembers the failure; finish() reports it
+        steps.push(step);
+      }
+      const unit = n === 1 ? steps[0] : Promise.all(steps).then(() => undefined);
+      unit.catch(() => undefined); // as each step: reported by finish()
+      this.inFlight.push(unit);
       while (this.inFlight.length > this.maxInFlight) await this.inFlight.shift()!.catch(() => undefined);
-      if (++this.writes % BUDGET_CHECK_EVERY === 0) await this.keepWithinBudget();
+      const before = this.writes;
+      this.writes += n;
+      if (Math.floor(this.writes / BUDGET_CHECK_EVERY) > Math.floor(before / BUDGET_CHECK_EVERY)) await this.keepWithinBudget();
+      i += n;
     }
     if (parts.length > 0) await this.keepWithinBudget();
+  }
+
+  /** The partition's open data file, opened now if it has none. */
+  private fileFor(partition: unknown[]): DataFileWriter {
+    const key = partitionKey(partition);
+    let file = this.files.get(key);
+    if (!file) {
+      const dir = this.spec.fields.length > 0 ? `${this.dataDir}/${partitionPath(this.spec, this.schema, partition)}` : this.dataDir;
+      file = new DataFileWriter(this.io, `${dir}/${crypto.randomUUID()}.parquet`, partition, this.schema, this.encoder, this.parquet);
+      this.files.set(key, file);
+    }
+    return file;
   }
 
   /** Finishes every file; on failure none is left (finished ones are deleted, the rest aborted). */
@@ -449,6 +495,22 @@ export class RollingDataFiles {
 
 /** write() checks the write budget after this many row groups too (not only at its end). */
 const BUDGET_CHECK_EVERY = 16;
+
+/** A batch whose buffers hold less than this is encoded with its neighbours (RollingDataFiles.write). */
+const SMALL_BATCH_BYTES = 64 * 1024;
+/** At most this many bytes of batches, and this many batches, are encoded as one task. */
+const ENCODE_TOGETHER_BYTES = 1024 * 1024;
+const ENCODE_TOGETHER_BATCHES = 64;
+
+/** Bytes of a batch's arrays (the part of its builder's buffers in use). */
+function batchBytes(batch: ColumnBatch): number {
+  let n = 0;
+  for (const c of batch.columns) {
+    n += (c.def?.byteLength ?? 0) + (c.rep?.byteLength ?? 0) + (c.values?.byteLength ?? 0) + (c.offsets?.byteLength ?? 0);
+    if (c.dict) n += c.dict.offsets.byteLength + c.dict.data.byteLength + c.dict.indices.byteLength;
+  }
+  return n;
+}
 
 /** Encodes and stores each partition's batch as one Parquet data file. */
 export async function writeDataFiles(table: LoadedTable, schema: Schema, spec: PartitionSpec, parts: PartitionBatch[], options: TableWriterOptions = {}): Promise<DataFile[]> {

@@ -60,8 +60,9 @@ for (const kind of CATALOG_KINDS) {
     // an uncommitted data file (a writer killed after closing it, before its commit)
     const stray = `${loc}/data/stray-${Date.now()}.parquet`;
     await io.write(stray, new Uint8Array([1, 2, 3]));
-    // a writer SIGKILLed with a file open: a temporary file locally, a multipart upload on S3
-    await killedWriter(`${loc}/data/killed-${Date.now()}.parquet`, kind === 'rest' ? 6 * 1024 * 1024 : 1024, props);
+    // a writer SIGKILLed with a file open: a temporary file locally (past its first 1 MiB: a
+    // smaller open file is only in memory), a multipart upload on S3
+    await killedWriter(`${loc}/data/killed-${Date.now()}.parquet`, kind === 'rest' ? 6 * 1024 * 1024 : 1024 * 1024 + 1024, props);
 
     const referenced = await referencedFiles(table, io);
     const later = () => Date.now() + 60_000;

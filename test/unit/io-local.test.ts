@@ -165,6 +165,35 @@ test('create: writes issued without waiting land in order, across chunk flushes 
   }
 });
 
+test('create: a file that fits its first chunk opens nothing until close, then lands whole; abort leaves nothing', async () => {
+  const dir = await tempDir();
+  try {
+    const io = new LocalFileIO();
+    const loc = join(dir, 'p=1', 'small.parquet');
+    const out = await io.create(loc);
+    await out.write(new Uint8Array([1, 2, 3]));
+    await out.write(new Uint8Array(5000).fill(9));
+    assert.deepEqual(await readdir(join(dir, 'p=1')), [], 'no temporary file while open');
+    await out.close();
+    const got = await io.read(loc);
+    assert.equal(got.length, 5003);
+    assert.deepEqual([...got.subarray(0, 4)], [1, 2, 3, 9]);
+    assert.deepEqual(await readdir(join(dir, 'p=1')), ['small.parquet']);
+    const aborted = await io.create(join(dir, 'p=1', 'aborted.parquet'));
+    await aborted.write(new Uint8Array(10));
+    await aborted.abort();
+    // its folder removed meanwhile (an orphan cleanup): made again at close
+    const late = await io.create(join(dir, 'p=2', 'late.parquet'));
+    await late.write(new Uint8Array(7).fill(4));
+    await rm(join(dir, 'p=2'), { recursive: true, force: true });
+    await late.close();
+    assert.deepEqual(await io.read(join(dir, 'p=2', 'late.parquet')), new Uint8Array(7).fill(4));
+    assert.deepEqual(await readdir(join(dir, 'p=1')), ['small.parquet']);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('a reader never sees a half-written file while writes race', async () => {
   const dir = await tempDir();
   try {
