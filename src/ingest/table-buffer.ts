@@ -102,6 +102,8 @@ interface Pending {
   /** Every row the body parsed to was accepted (req.indexes, let go too, are the body's own). */
   everyRow: boolean;
   rejected: RowProblem[];
+  /** Its rows refused when it arrived (rejected is these and those the builder refused). */
+  refusedOnArrival: RowProblem[];
   accepted: number;
   settled: boolean;
   resolve(r: AppendResult): void;
@@ -206,6 +208,9 @@ export class TableBuffer {
       if (waiting) return waiting.then((r) => ({ ...r, duplicate: true }));
       const held = await this.heldKey(req.key);
       if (held) return { snapshotId: held.snapshotId, rows: held.rows, rejected: [], duplicate: true };
+      // a request with the same key may have come in while this one looked in the table
+      const came = this.inFlight.get(req.key);
+      if (came) return came.then((r) => ({ ...r, duplicate: true }));
     }
     const problems = [...req.problems];
     // the request's own arrays while every row is good; copies from the first bad one
@@ -247,6 +252,7 @@ export class TableBuffer {
         released: false,
         everyRow: rows === req.rows,
         rejected: problems,
+        refusedOnArrival: problems,
         accepted: 0,
         settled: false,
         resolve,
@@ -451,11 +457,12 @@ export class TableBuffer {
       }
       if (bad.length > 0 && !p.req.partial) {
         refused = true;
-        this.settle(p, undefined, rowsRefused([...p.rejected, ...bad].sort((a, b) => a.index - b.index)));
+        this.settle(p, undefined, rowsRefused([...p.refusedOnArrival, ...bad].sort((a, b) => a.index - b.index)));
         continue;
       }
       p.accepted = accepted;
-      if (bad.length > 0) p.rejected = [...p.rejected, ...bad].sort((a, b) => a.index - b.index);
+      // built again (a request left the group, a later attempt): its builder-refused rows are found again
+      p.rejected = bad.length > 0 ? [...p.refusedOnArrival, ...bad].sort((a, b) => a.index - b.index) : p.refusedOnArrival;
       kept.push(p);
     }
     // the refused requests' good rows are in the batch: build it again without them
