@@ -30,7 +30,11 @@
 //   - At most one table holds newRows(p): such a table commits before any table whose commit
 //     would move p past those rows (mustCommitBefore), or a crash would leave them unread. When
 //     it cannot (a cycle: each waits for the other; its commit failed), the other table's range
-//     of p stops where those rows begin (rangesToCommit with others).
+//     of p stops where those rows begin (rangesToCommit with others); when that range holds rows
+//     past them, the other table does not commit yet (passesNewRows).
+//   - A table starts new rows of p only when no other table holds new rows of p or must commit
+//     before it (mayStartNewRows): if such a table's commit failed, taking the record would close
+//     a cycle in which neither can commit first. The record is read again later.
 import type { OffsetRange } from './exactly-once.ts';
 import type { OffsetsMap, TopicPartition } from './offsets-map.ts';
 import { tpKey } from './offsets-map.ts';
@@ -104,6 +108,22 @@ export class TableOffsets {
   }
 
   /**
+   * Committing these ranges would move a partition past rows another table holds but has no
+   * offset for (a cycle the range cut could not break: this table has rows there too). A crash
+   * after such a commit would start the partition after those rows: this table waits instead.
+   */
+  passesNewRows(ranges: OffsetRange[], others: Iterable<TableOffsets>): boolean {
+    for (const o of others) {
+      if (o === this || o.newRows.size === 0) continue;
+      for (const r of ranges) {
+        const rows = o.newRows.get(tpKey(r));
+        if (rows !== undefined && r.to > rows) return true;
+      }
+    }
+    return false;
+  }
+
+  /**
    * The ranges the table's next commit covers (header). With `others` (every table the worker
    * has open), a range stops where another table's new rows of the partition begin, when this
    * table has no rows there: that table has not committed them yet (it waits for this one).
@@ -159,7 +179,9 @@ export class TableOffsets {
   /** A record of the partition was appended to the table's buffer. */
   take(tp: TopicPartition, offset: bigint, key = tpKey(tp)): void {
     if (!this.committedAt.has(key)) {
-      if (!this.firstRead.has(key)) this.firstRead.set(key, offset);
+      // below the first read: p was read again from further back (another table's rewind)
+      const first = this.firstRead.get(key);
+      if (first === undefined || offset < first) this.firstRead.set(key, offset);
       if (!this.newRows.has(key)) this.newRows.set(key, offset);
     }
     this.nextAt.set(key, offset + 1n);
@@ -170,6 +192,18 @@ export class TableOffsets {
   read(tp: TopicPartition, offset: bigint, key = tpKey(tp)): void {
     this.readSince.set(key, tp);
     if (!this.committedAt.has(key) && !this.firstRead.has(key)) this.firstRead.set(key, offset);
+  }
+
+  /**
+   * The next commit's ranges were cut (its batch is written and pending): the table has what lies
+   * below their ends, so a partition read again from further back (another table's rewind) does
+   * not give it those records a second time.
+   */
+  cut(ranges: OffsetRange[]): void {
+    for (const r of ranges) {
+      const key = tpKey(r);
+      if ((this.nextAt.get(key) ?? -1n) < r.to) this.nextAt.set(key, r.to);
+    }
   }
 
   /** The ranges were committed (rangesToCommit, cut at flush time). */
@@ -233,6 +267,16 @@ export function startingOffset(tables: Iterable<TableOffsets>, key: string): big
     if (at !== undefined && (start === undefined || at < start)) start = at;
   }
   return start;
+}
+
+/**
+ * Table t may take a record of p that starts rows it has no offset for: no other table holds new
+ * rows of p, and none must commit before t (header). Ask after flushing those tables.
+ */
+export function mayStartNewRows(tables: Iterable<TableOffsets>, t: TableOffsets, key: string): boolean {
+  if (!t.wouldStartNewRows(key)) return true;
+  for (const o of tables) if (o !== t && (o.hasNewRows(key) || o.mustCommitBefore(t))) return false;
+  return true;
 }
 
 /** A table committed past the record: it was read before, and its dead letter (if any) sent before that commit. */

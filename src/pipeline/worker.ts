@@ -26,7 +26,7 @@ import { commitBatch } from '../commit/exactly-once.ts';
 import type { OffsetRange } from '../commit/exactly-once.ts';
 import type { OffsetsMap } from '../commit/offsets-map.ts';
 import { resolveOffsets } from '../commit/committed-offsets.ts';
-import { deadLetterSent, groupOffset, startingOffset, TableOffsets } from '../commit/table-offsets.ts';
+import { deadLetterSent, groupOffset, mayStartNewRows, startingOffset, TableOffsets } from '../commit/table-offsets.ts';
 import type { DataFile } from '../iceberg/data-file.ts';
 import { IncompatibleSchemaChangeError } from '../iceberg/schema-evolution.ts';
 import type { Schema } from '../iceberg/types.ts';
@@ -760,10 +760,11 @@ export class ConnectorWorker {
     // this record (another worker landed it), or p was rewound to re-read rows the fence
     // dropped. Either way the record is not taken here.
     if (this.positions.rewound(key) || t.offsets.alreadyHas(key, rec.offset)) return;
-    // A table asked above to commit its new rows of p first could not (a catalog error; its batch
-    // is kept for a retry): taking the record now would make two tables hold new rows of p, and
-    // one could commit p past the other's. It is read again once the other has committed.
-    if (t.offsets.wouldStartNewRows(key) && [...this.state.values()].some((other) => other !== t && other.offsets.hasNewRows(key))) {
+    // A table asked above to commit first could not (a catalog error; its batch is kept for a
+    // retry): taking the record now would make two tables hold new rows of p, or two tables each
+    // wait for the other's commit, and one could commit p past the other's rows. It is read
+    // again once the other has committed.
+    if (!mayStartNewRows(this.tableOffsets(), t.offsets, key)) {
       this.positions.retryFrom(key, rec.offset);
       this.o.source.seek(rec, rec.offset);
       return;
@@ -961,6 +962,15 @@ export class ConnectorWorker {
       }
       const ranges = t.offsets.rangesToCommit(this.positions, this.tableOffsets());
       if (ranges.length === 0 && t.batch.rowCount === 0) return;
+      // A table waiting for this one (it is flushing) holds rows of a partition it has no offset
+      // for that these ranges would pass, and this table holds rows past them too: each waits
+      // for the other. This table lets go of its rows (they are read again) and commits next
+      // time with nothing past them.
+      if (t.offsets.passesNewRows(ranges, this.tableOffsets())) {
+        this.o.log?.info(`table ${t.open.name}: two tables wait for each other's commit; ${t.batch.rowCount} rows are read again`);
+        await this.rewindTable(t, []);
+        return;
+      }
       const rows = t.batch.rowCount;
       const parts = t.batch.drain();
       const timestampsMs = t.timestamps;
@@ -984,6 +994,7 @@ export class ConnectorWorker {
         }
       }
       t.pending = { files, ranges, rows, timestampsMs, schemaIds };
+      t.offsets.cut(ranges);
     }
     const pending = t.pending;
     // Dead letters of records these offsets cover must be durable before the offsets are.

@@ -13,7 +13,7 @@
 //     ReadPositions.retryFrom).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { deadLetterSent, groupOffset, startingOffset, TableOffsets } from '../../src/commit/table-offsets.ts';
+import { deadLetterSent, groupOffset, mayStartNewRows, startingOffset, TableOffsets } from '../../src/commit/table-offsets.ts';
 import type { OffsetRange } from '../../src/commit/exactly-once.ts';
 import type { OffsetsMap } from '../../src/commit/offsets-map.ts';
 import { ReadPositions } from '../../src/pipeline/read-positions.ts';
@@ -341,7 +341,7 @@ class SimWorker {
       }
     }
     if (this.positions.rewound(rec.key) || t.offsets.alreadyHas(rec.key, rec.offset)) return;
-    if (t.offsets.wouldStartNewRows(rec.key) && [...this.tables.values()].some((other) => other !== t && other.offsets.hasNewRows(rec.key))) {
+    if (!mayStartNewRows(this.offsetsAll(), t.offsets, rec.key)) {
       // the other table's commit failed: read the record again later (worker: retryFrom + seek)
       this.positions.retryFrom(rec.key, rec.offset);
       this.fetchAt.set(rec.key, rec.offset);
@@ -401,7 +401,27 @@ class SimWorker {
       }
       const ranges = t.offsets.rangesToCommit(this.positions, this.offsetsAll());
       if (ranges.length === 0 && t.buffer.length === 0) return;
+      if (t.offsets.passesNewRows(ranges, this.offsetsAll())) {
+        // worker: rewindTable (the rows are read again)
+        t.buffer = [];
+        const own: OffsetsMap = new Map();
+        for (const [key, recs] of this.s.log) {
+          const at = t.offsets.committedOffset(key);
+          if (at === undefined) continue;
+          const topic = recs[0].tp.topic;
+          if (!own.has(topic)) own.set(topic, new Map());
+          own.get(topic)!.set(recs[0].tp.partition, at);
+        }
+        const again = t.offsets.fenced([], own, this.positions);
+        trace(`  w${this.id} ${t.name} would pass a waiting table's new rows: read again ${[...again].map(([k, o]) => `${k}@${o}`).join(' ')}`);
+        for (const [key] of this.positions.assigned()) {
+          const at = again.get(key);
+          if (at !== undefined && this.positions.rewind(key, at)) this.fetchAt.set(key, at);
+        }
+        return;
+      }
       t.pending = { ranges, rows: t.buffer };
+      t.offsets.cut(ranges);
       t.buffer = [];
     }
     const pending = t.pending;
