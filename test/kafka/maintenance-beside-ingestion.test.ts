@@ -68,7 +68,7 @@ test('a connector ingesting while maintenance passes run every few seconds, both
   let completed = 0;
   let killedPasses = 0;
   let connectorKills = 0;
-  const outputs: string[] = [];
+  const completedOutputs: string[] = [];
   const seen = new Set<bigint>();
   let checked = 0;
   const producing = (async () => {
@@ -86,10 +86,11 @@ test('a connector ingesting while maintenance passes run every few seconds, both
       killedPasses++;
     }
     const { code, out } = await pass.done;
-    outputs.push(out);
     checked += checkMaintenanceSnapshots((await s.catalog.loadTable(parseTableName(s.table))).metadata, seen);
-    if (code === 0) completed++;
-    else if (code !== null) assert.fail(`a maintenance pass failed (exit ${code}):\n${out}`);
+    if (code === 0) {
+      completed++;
+      completedOutputs.push(out);
+    } else if (code !== null) assert.fail(`a maintenance pass failed (exit ${code}):\n${out}`);
     if (Math.random() < 0.3) {
       await p.kill();
       connectorKills++;
@@ -106,9 +107,12 @@ test('a connector ingesting while maintenance passes run every few seconds, both
   assert.equal(lastRun.code, 0, lastRun.out);
   await p.stop();
   assert.ok(completed >= 3, `${completed} of ${passes} passes completed (${killedPasses} killed, connector killed ${connectorKills} times)`);
+  // A pass beside a busy connector may give a group up (it lost the race twice); the last pass,
+  // once the connector has caught up, has no one to race.
+  completedOutputs.push(lastRun.out);
   assert.ok(
-    outputs.some((o) => /stitched /.test(o)),
-    `some pass stitched files:\n${outputs.slice(-3).join('\n')}`,
+    completedOutputs.some((o) => /stitched /.test(o)),
+    `some pass stitched files (${completed} of ${passes} passes completed):\n${completedOutputs.join('\n')}`,
   );
 
   const table = await s.catalog.loadTable(parseTableName(s.table));
