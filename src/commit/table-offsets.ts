@@ -101,6 +101,14 @@ export class TableOffsets {
     return this.newRows.has(key);
   }
 
+  /**
+   * The table has an offset for every partition it has read: no other table's commit has to wait
+   * for it, and its own waits for none (mustCommitBefore, rangesToCommit's cut, passesNewRows).
+   */
+  settled(): boolean {
+    return this.newRows.size === 0 && this.firstRead.size === 0;
+  }
+
   /** This table buffers rows of a partition it has no offset for that `other`'s next commit would move past. */
   mustCommitBefore(other: TableOffsets): boolean {
     for (const key of this.newRows.keys()) if (other.readSince.has(key)) return true;

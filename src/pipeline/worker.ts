@@ -885,10 +885,33 @@ export class ConnectorWorker {
   private async flushDue(): Promise<void> {
     const { intervalMs, maxRows, maxBytes } = this.o.config.commit;
     const now = this.now();
-    for (const t of this.state.values()) {
+    const due = [...this.state.values()].filter((t) => {
       const aged = (t.firstBufferedAt !== undefined && now - t.firstBufferedAt >= intervalMs) || (t.offsetsMovedAt !== undefined && now - t.offsetsMovedAt >= intervalMs * OFFSETS_ONLY_INTERVALS);
-      if (aged || t.batch.rowCount >= maxRows || t.batch.estimatedBytes >= maxBytes || t.pending) await this.flushTable(t);
+      return aged || t.batch.rowCount >= maxRows || t.batch.estimatedBytes >= maxBytes || t.pending;
+    });
+    await this.flushTables(due);
+  }
+
+  /**
+   * Flushes the tables, several at once when every open table is settled (each has an offset for
+   * every partition it read): then no table's commit waits for another's (table-offsets.ts), and
+   * with field routing to many tables the commits' writes and catalog calls overlap instead of
+   * queueing. Otherwise one after another, in order.
+   */
+  private async flushTables(tables: TableState[], force = false): Promise<void> {
+    const settled = () => [...this.state.values()].every((t) => t.offsets.settled());
+    let next = 0;
+    if (tables.length > 1 && settled()) {
+      // a fence can unsettle a table (its reloaded map may lack a partition): the lanes then stop
+      // taking tables, and the rest go one by one
+      const lane = async () => {
+        while (next < tables.length && settled()) await this.flushTable(tables[next++], force);
+      };
+      const results = await Promise.allSettled(Array.from({ length: Math.min(COMMITS_AT_ONCE, tables.length) }, lane));
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
     }
+    while (next < tables.length) await this.flushTable(tables[next++], force);
   }
 
   /**
@@ -900,7 +923,7 @@ export class ConnectorWorker {
   private async flushAll(): Promise<void> {
     let tables = [...this.state.values()];
     for (let pass = 0; pass <= this.state.size && tables.length > 0; pass++) {
-      for (const t of tables) await this.flushTable(t, true);
+      await this.flushTables(tables, true);
       tables = tables.filter((t) => t.pending === undefined && (t.batch.rowCount > 0 || t.files !== undefined || t.offsets.rangesToCommit(this.positions).length > 0));
     }
   }
@@ -1180,6 +1203,9 @@ const NO_VALUE: Record<string, unknown> = Object.freeze({});
 function isPromise<T>(x: T | Promise<T>): x is Promise<T> {
   return typeof (x as Partial<Promise<T>>).then === 'function';
 }
+
+/** Tables committed at once when none waits for another (flushTables): enough to overlap their writes and catalog calls. */
+const COMMITS_AT_ONCE = 8;
 
 /** Under field routing, offsets that moved with no rows (dead letters, records for other tables) commit after this many commit intervals. */
 const OFFSETS_ONLY_INTERVALS = 5;
