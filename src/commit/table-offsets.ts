@@ -182,6 +182,7 @@ export class TableOffsets {
     this.nextAt.delete(key);
     this.readSince.delete(key);
     this.newRows.delete(key);
+    this.firstRead.delete(key);
   }
 
   /** A record of the partition was appended to the table's buffer. */

@@ -182,6 +182,8 @@ export class ConnectorWorker {
   private readonly paused = new Set<string>();
   /** Tables being flushed (flushTable may flush another table first; never one already under way). */
   private readonly flushing = new Set<TableState>();
+  /** Group offset commits, one after another (see flushTableNow). */
+  private groupOffsetsSent: Promise<void> = Promise.resolve();
   private readonly now: () => number;
   private queue: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
@@ -433,6 +435,10 @@ export class ConnectorWorker {
       this.paused.delete(key);
       for (const t of this.state.values()) t.offsets.revoked(key);
     }
+    // A flush that failed left rows behind, perhaps of the partitions just forgotten: a later
+    // commit would carry them with no range for their partition, and the new owner would land
+    // them again. What is left is dropped; the partitions kept are read again.
+    for (const t of this.state.values()) if (holdsRows(t)) await this.rewindTable(t, t.pending?.ranges ?? []);
   }
 
   // ---- records ----
@@ -799,8 +805,11 @@ export class ConnectorWorker {
       if (schemaId !== undefined) t.schemaIdOf.set(incoming, schemaId);
       return true; // values that do not fit the table become dead letters one by one
     }
-    // Data buffered under the old schema is committed first: a file has one schema.
+    // Data buffered under the old schema is committed first: a file has one schema. When that
+    // commit failed (or a table that must commit first could not), the rows left cannot join a
+    // batch of the new schema: they are dropped and read again (the record in hand too).
     await this.flushTable(t, true);
+    if (holdsRows(t)) await this.rewindTable(t, t.pending?.ranges ?? []);
     try {
       const { table, changes } = await this.catalogCall(`evolving the schema of table ${t.open.name}`, () => this.tables.evolve(t.open, incoming));
       if (changes.length > 0) {
@@ -1049,7 +1058,11 @@ export class ConnectorWorker {
         commitTimeMs: this.now(),
         timestampsMs: pending.timestampsMs,
       });
-      await this.commitGroupOffsets(pending.ranges).catch((err) => this.o.log?.warn(`group offset commit failed: ${(err as Error).message}`));
+      // one after another (tables commit several at once): each sends the minimum as it stands
+      // when its turn comes, so the group offset never goes back
+      const sent = this.groupOffsetsSent.then(() => this.commitGroupOffsets(pending.ranges));
+      this.groupOffsetsSent = sent.catch(() => undefined);
+      await sent.catch((err) => this.o.log?.warn(`group offset commit failed: ${(err as Error).message}`));
     } catch (err) {
       const kind = kindOf(err);
       // another worker moved the table's offsets (exactly-once.ts: fenced)
@@ -1195,6 +1208,11 @@ export class ConnectorWorker {
     }
     if (offsets.length > 0) await this.o.source.commitOffsets(offsets);
   }
+}
+
+/** The table holds something not committed: a batch whose commit failed, rows, or open files. */
+function holdsRows(t: TableState): boolean {
+  return t.pending !== undefined || t.batch.rowCount > 0 || t.files !== undefined;
 }
 
 /** What field-free routing (by topic) is given as the value: the table does not depend on it. */
