@@ -30,8 +30,9 @@
 //   - At most one table holds newRows(p): such a table commits before any table whose commit
 //     would move p past those rows (mustCommitBefore), or a crash would leave them unread. When
 //     it cannot (a cycle: each waits for the other; its commit failed), the other table's range
-//     of p stops where those rows begin (rangesToCommit with others); when that range holds rows
-//     past them, the other table does not commit yet (passesNewRows).
+//     of p stops where those rows begin (rangesToCommit with others), or does not move when they
+//     begin below it; a table with neither an offset nor rows of p does not record p then. When
+//     the other table holds rows past them, it lets go of its rows instead (passesNewRows).
 //   - A table starts new rows of p only when no other table holds new rows of p or must commit
 //     before it (mayStartNewRows): if such a table's commit failed, taking the record would close
 //     a cycle in which neither can commit first. The record is read again later.
@@ -138,6 +139,8 @@ export class TableOffsets {
    */
   rangesToCommit(positions: Positions, others?: Iterable<TableOffsets>): OffsetRange[] {
     const out: OffsetRange[] = [];
+    // read once per partition below (the worker hands a generator, which iterates once)
+    const all = others === undefined ? undefined : [...others];
     for (const [key, tp] of this.readSince) {
       if (!positions.isAssigned(key)) continue;
       const from = this.committedAt.get(key) ?? this.firstRead.get(key);
@@ -145,12 +148,21 @@ export class TableOffsets {
       const pos = positions.position(key) ?? from;
       const buffered = this.nextAt.get(key) ?? from;
       let to = pos > buffered ? pos : buffered;
-      if (others !== undefined) {
-        for (const o of others) {
+      // no offset for p, no rows of p, and another table's new rows of p begin before this
+      // table's first read: recording where p stands would put p past them; p waits
+      let waits = false;
+      if (all !== undefined) {
+        for (const o of all) {
           const rows = o === this ? undefined : o.newRows.get(key);
-          if (rows !== undefined && rows < to && buffered <= rows) to = rows > from ? rows : from;
+          if (rows === undefined || rows >= to) continue;
+          // this table's rows of p lie in [from, buffered): the range can stop at the other's
+          // rows (or not move) when none lies past that
+          const stop = rows > from ? rows : from;
+          if (buffered <= stop) to = stop;
+          if (rows < from && !this.committedAt.has(key) && !this.newRows.has(key)) waits = true;
         }
       }
+      if (waits) continue;
       if (to > from || !this.committedAt.has(key)) out.push({ topic: tp.topic, partition: tp.partition, from, to });
     }
     return out;

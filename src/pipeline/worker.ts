@@ -982,7 +982,8 @@ export class ConnectorWorker {
     }
   }
 
-  private async flushTableNow(t: TableState): Promise<void> {
+  /** `afterRewind`: a table that let go of its rows commits what is left at once (once). */
+  private async flushTableNow(t: TableState, afterRewind = true): Promise<void> {
     if (!t.pending) {
       // A table with rows of p but no offset for p commits them first: once this table's map
       // moves p past those rows, a restart would start p after them.
@@ -1001,6 +1002,9 @@ export class ConnectorWorker {
       if (t.offsets.passesNewRows(ranges, this.tableOffsets())) {
         this.o.log?.info(`table ${t.open.name}: two tables wait for each other's commit; ${t.batch.rowCount} rows are read again`);
         await this.rewindTable(t, []);
+        // what is left (offsets only) commits now, before rows are taken again: the table waiting
+        // for this one can then commit
+        if (afterRewind && !t.offsets.passesNewRows(t.offsets.rangesToCommit(this.positions, this.tableOffsets()), this.tableOffsets())) await this.flushTableNow(t, false);
         return;
       }
       const rows = t.batch.rowCount;

@@ -114,6 +114,52 @@ test('a table with rows of a partition it has no offset for commits before a tab
   assert.ok(!a.mustCommitBefore(b));
 });
 
+test("the range cut stops every partition at another table's new rows, when the tables come as a generator (as the worker hands them)", () => {
+  const a = new TableOffsets(); // rows of P0 and P1, no offsets
+  const b = new TableOffsets(); // offsets for both, no rows since
+  b.loaded(
+    offsets([
+      [P0, 0n],
+      [P1, 0n],
+    ]),
+  );
+  const pos = positionsAt([
+    [P0, 0n],
+    [P1, 0n],
+  ]);
+  for (const [p, k] of [
+    [P0, K0],
+    [P1, K1],
+  ] as const) {
+    a.take(p, 2n);
+    b.read(p, 0n);
+    b.read(p, 1n);
+    b.read(p, 2n);
+    pos.processed(k, 3n);
+  }
+  const tables = function* () {
+    yield a;
+    yield b;
+  };
+  // b has no rows past 2 in either partition: both its ranges stop where a's rows begin
+  assert.deepEqual(b.rangesToCommit(pos, tables()), [
+    { topic: 't', partition: 0, from: 0n, to: 2n },
+    { topic: 't', partition: 1, from: 0n, to: 2n },
+  ]);
+  assert.ok(!b.passesNewRows(b.rangesToCommit(pos, tables()), tables()));
+});
+
+test("a table with no offset and no rows of a partition does not record it past another table's new rows of it", () => {
+  const a = new TableOffsets();
+  const b = new TableOffsets();
+  a.take(P0, 3n); // a: rows of P0 from 3, no offset
+  b.read(P0, 5n); // b: no offset for P0, first read at 5 (after a rewind, say)
+  const pos = positionsAt([[P0, 0n]]);
+  pos.processed(K0, 6n);
+  assert.deepEqual(b.rangesToCommit(pos, [a, b]), [], 'P0 waits for a');
+  assert.deepEqual(b.rangesToCommit(pos), [{ topic: 't', partition: 0, from: 5n, to: 6n }], 'without the others: where it stands');
+});
+
 test('a fence drops the buffer, takes the table offsets and says where each partition is read again', () => {
   const t = new TableOffsets();
   t.loaded(offsets([[P0, 10n]]));
@@ -279,8 +325,9 @@ class SimWorker {
     }
   }
 
-  private offsetsAll(): TableOffsets[] {
-    return [...this.tables.values()].map((t) => t.offsets);
+  /** A generator, as the worker's tableOffsets(): a question that iterates it twice sees nothing the second time. */
+  private *offsetsAll(): Iterable<TableOffsets> {
+    for (const t of this.tables.values()) yield t.offsets;
   }
 
   private fedBy(tp: TopicPartition): SimTable[] {
@@ -431,6 +478,7 @@ class SimWorker {
       if (t.offsets.passesNewRows(ranges, this.offsetsAll())) {
         trace(`  w${this.id} ${t.name} would pass a waiting table's new rows`);
         this.rewindTable(t, []);
+        if (!t.offsets.passesNewRows(t.offsets.rangesToCommit(this.positions, this.offsetsAll()), this.offsetsAll())) this.flushNow(t, noFailures);
         return;
       }
       t.pending = { ranges, rows: t.buffer };
