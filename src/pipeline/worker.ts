@@ -182,7 +182,7 @@ export class ConnectorWorker {
   private readonly paused = new Set<string>();
   /** Tables being flushed (flushTable may flush another table first; never one already under way). */
   private readonly flushing = new Set<TableState>();
-  /** Group offset commits, one after another (see flushTableNow). */
+  /** Group offset commits, one after another in the background (see flushTableNow). */
   private groupOffsetsSent: Promise<void> = Promise.resolve();
   private readonly now: () => number;
   private queue: Promise<unknown> = Promise.resolve();
@@ -270,6 +270,7 @@ export class ConnectorWorker {
     if (this.timer) clearInterval(this.timer);
     try {
       if (!this.failure) await this.serial(() => this.flushAll());
+      await this.groupOffsetsSent;
     } finally {
       await this.o.source.stop();
     }
@@ -429,6 +430,7 @@ export class ConnectorWorker {
     // Commit what we hold for them while we still own them; a new owner that got there first
     // fences us, which is safe.
     await this.flushAll().catch((err) => this.o.log?.warn(`flush on revoke failed: ${(err as Error).message}`));
+    await this.groupOffsetsSent; // while the group still says we own them
     for (const tp of parts) {
       const key = tpKey(tp);
       this.positions.revoke(key);
@@ -1062,11 +1064,11 @@ export class ConnectorWorker {
         commitTimeMs: this.now(),
         timestampsMs: pending.timestampsMs,
       });
-      // one after another (tables commit several at once): each sends the minimum as it stands
-      // when its turn comes, so the group offset never goes back
-      const sent = this.groupOffsetsSent.then(() => this.commitGroupOffsets(pending.ranges));
-      this.groupOffsetsSent = sent.catch(() => undefined);
-      await sent.catch((err) => this.o.log?.warn(`group offset commit failed: ${(err as Error).message}`));
+      // Group offsets (advisory: lag, tools) go in the background, one after another: each sends
+      // the minimum as it stands when its turn comes, so the group offset never goes back. A
+      // commit does not wait for them: the broker answers an offset commit after the fetch in
+      // flight on the same connection, up to its max wait (500 ms a table, one after another).
+      this.groupOffsetsSent = this.groupOffsetsSent.then(() => this.commitGroupOffsets(pending.ranges)).catch((err) => this.o.log?.warn(`group offset commit failed: ${(err as Error).message}`));
     } catch (err) {
       const kind = kindOf(err);
       // another worker moved the table's offsets (exactly-once.ts: fenced)

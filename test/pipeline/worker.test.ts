@@ -546,3 +546,35 @@ test('field routing to many settled tables: their commits run several at once, e
     assert.equal(new Set(rows.map(keyOf)).size, 60);
   }
 });
+
+test('a commit does not wait for the group offset commit (the broker answers it after a fetch in flight); stop() does', { timeout: 20_000 }, async () => {
+  const { config, catalog } = setup('route: { by: field, field: kind }', 'lake.go_{value}');
+  const kinds = ['a', 'b', 'c'];
+  /** A source whose group offset commits wait until released. */
+  class HeldCommits extends MemorySource {
+    held: (() => void)[] = [];
+    override async commitOffsets(offsets: Parameters<MemorySource['commitOffsets']>[0]): Promise<void> {
+      await new Promise<void>((resolve) => this.held.push(resolve));
+      await super.commitOffsets(offsets);
+    }
+  }
+  const source = new HeldCommits(10);
+  for (let i = 0; i < 300; i++) source.produce('events', i % 2, json({ kind: kinds[i % 3], i }));
+  const { w, stats } = worker(config, catalog(), source);
+  await w.start();
+  await source.assign(parts(2));
+  await source.pump(); // commit.maxRows 40: the tables commit several times on the way
+  assert.ok(stats.commits >= 6, `tables committed while their group offsets were held (${stats.commits} commits)`);
+  assert.ok(source.held.length >= 1 && source.committed.size === 0, 'no group offset sent yet');
+  let stopped = false;
+  const stopping = w.stop().then(() => (stopped = true));
+  // release the held commits one by one until stop() is through: it waits for them
+  while (!stopped) {
+    await new Promise((r) => setTimeout(r, 5));
+    assert.ok(stopped || source.held.length > 0 || source.committed.size > 0);
+    source.held.shift()?.();
+  }
+  await stopping;
+  const ends = [...source.log].map(([key, recs]) => [key, BigInt(recs.length)] as const);
+  for (const [key, end] of ends) assert.equal(source.committed.get(key), end, `group offset of ${key} after stop()`);
+});
