@@ -37,7 +37,7 @@
 // --running-stack (use the stack of `source scripts/stack/env.sh` as it is: neither started nor stopped),
 // --many-records (1M, 100k quick), --many-cases single,bucket1000,tables100, --floe-node-args "--max-old-space-size=256",
 // --memory-probe (each thread's process.memoryUsage() at the highest RSS), --profile (node
-// --cpu-prof of the Avro run, summarised; slows it), --cleanup (delete the benchmark topics).
+// --cpu-prof of the Avro and JSON runs and of the many cases, summarised; slows them), --cleanup (delete the benchmark topics).
 // A private stack beside the shared one: FLOE_STACK_DIR=/tmp/x FLOE_STACK_KAFKA_PORT=19092
 // FLOE_STACK_KAFKA_CONTROLLER_PORT=19093 FLOE_STACK_REGISTRY_PORT=18081 npm run bench
 // Readable lines on stderr; the LAST stdout line is one JSON object with every figure and the
@@ -273,7 +273,7 @@ async function main(): Promise<void> {
       const topic = format === 'avro' ? avroTopic : jsonTopic;
       const records = format === 'avro' ? avroRecords : cfg.jsonRecords;
       const lagGB = (records * (format === 'avro' ? avro : json).averageBytes()) / 1e9;
-      const profileDir = cfg.profile && format === 'avro' ? path.join(work, 'profile') : undefined;
+      const profileDir = cfg.profile ? path.join(work, 'profile') : undefined;
       log(
         `end to end ${format}: floe run on ${topic}, ${records} records (${round(lagGB, 2)} GB of lag), ${cfg.catalog} catalog, commit interval ${cfg.e2eCommitIntervalMs} ms${profileDir ? ', with --cpu-prof' : ''}`,
       );

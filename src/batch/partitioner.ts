@@ -20,6 +20,8 @@ export class Partitioner {
   readonly spec: PartitionSpec;
   readonly fields: BoundPartitionField[];
   private readonly normalizers: Normalizer[];
+  /** Per field: its source column's last value, read from a leaf builder (partitionOfLastRow). */
+  private readonly lastValues: ((leaf: LeafBuilder) => unknown)[];
   private readonly tableName: string;
 
   constructor(spec: PartitionSpec, schema: Schema, tableName: string) {
@@ -27,6 +29,10 @@ export class Partitioner {
     this.tableName = tableName;
     this.fields = bindPartitionSpec(spec, schema);
     this.normalizers = this.fields.map((f) => normalizer(f.sourceType as PrimitiveType, tableName, f.sourcePath.join('.')));
+    this.lastValues = this.fields.map((f) => {
+      const { kind, width } = storageOf(f.sourceType as PrimitiveType);
+      return reader(f.sourceType as PrimitiveType, kind, width);
+    });
   }
 
   get unpartitioned(): boolean {
@@ -47,6 +53,24 @@ export class Partitioner {
         v = (v as Record<string, unknown>)[name];
       }
       out[i] = v === null || v === undefined ? null : f.apply(this.normalizers[i](v));
+    }
+    return out;
+  }
+
+  /**
+   * The partition tuple of the row last appended to a batch, read from its columns: `sources`
+   * holds each partition field's source column (a leaf builder of the batch), in spec order.
+   * A column holds a value as the normalizers leave it (the same writers), so this is
+   * partitionOf of the record the row came from; a null value, or a null struct above it,
+   * gives null as there.
+   */
+  partitionOfLastRow(sources: readonly LeafBuilder[]): unknown[] {
+    const fields = this.fields;
+    const out = new Array<unknown>(fields.length);
+    for (let i = 0; i < fields.length; i++) {
+      const leaf = sources[i];
+      const isNull = leaf.maxDef > 0 && leaf.def[leaf.levelCount - 1] < leaf.maxDef;
+      out[i] = isNull ? null : fields[i].apply(this.lastValues[i](leaf));
     }
     return out;
   }

@@ -198,6 +198,23 @@ export class RecordBatchBuilder {
     return true;
   }
 
+  /** The leaf column of a primitive field (by field id; undefined: none, or not a primitive). */
+  leafOf(fieldId: number): LeafBuilder | undefined {
+    for (const l of this.leaves) if (l.spec.fieldId === fieldId) return l;
+    return undefined;
+  }
+
+  /**
+   * Takes back the record the last append, appendAvro or appendJson added (which must have
+   * succeeded, with nothing appended since): the batch is as it was before it.
+   */
+  dropLastRow(): void {
+    if (this.rows === 0) throw new Error('dropLastRow: no row to drop');
+    const leaves = this.leaves;
+    for (let i = 0; i < leaves.length; i++) leaves[i].rollback();
+    this.rows--;
+  }
+
   /** The batch so far; the builder starts over empty. */
   finish(): ColumnBatch {
     const batch: ColumnBatch = { tableName: this.tableName, rowCount: this.rows, columns: this.leaves.map((l) => l.finish()) };

@@ -7,6 +7,9 @@ import type { Catalog, LoadedTable, TableIdentifier } from '../catalog/catalog.t
 import { tableName } from '../catalog/catalog.ts';
 import { RecordBatchBuilder } from '../batch/record-batch.ts';
 import { Partitioner, partitionKey } from '../batch/partitioner.ts';
+import { splitRowsByGroup } from '../batch/split-rows.ts';
+import { grow } from '../batch/growable.ts';
+import type { LeafBuilder } from '../batch/leaf-builder.ts';
 import type { ColumnBatch } from '../batch/column-batch.ts';
 import type { DataFile } from '../iceberg/data-file.ts';
 import { currentSchema, defaultSpec } from '../iceberg/metadata-updates.ts';
@@ -41,14 +44,11 @@ export interface PartitionBatch {
   batch: ColumnBatch;
 }
 
-interface OpenPartition {
+/** The partitions of the rows being built, in order of their first row (PartitionedBatch). */
+interface BuiltPartition {
   key: string;
   partition: unknown[];
-  builder: RecordBatchBuilder;
-  /** builder.estimatedBytes when last measured (see PartitionedBatch.measure). */
-  bytes: number;
-  /** Rows appended since then. */
-  dirty: boolean;
+  rows: number;
 }
 
 export interface PartitionedBatchOptions {
@@ -59,37 +59,41 @@ export interface PartitionedBatchOptions {
    */
   extraColumns?: readonly string[];
   /**
-   * takeRowGroups() hands over a partition's rows once their in-memory estimate reaches this
-   * (default: no limit, rows wait for drain()).
+   * takeRowGroups() hands over the rows once a partition's share of them is estimated to
+   * reach this (default: no limit, rows wait for drain()).
    */
   rowGroupBytes?: number;
   /**
-   * The table's write budget (write-budget.ts; default DEFAULT_WRITE_BUFFER_BYTES): while the
-   * rows in memory exceed it, takeRowGroups() also hands over the largest partitions' rows, below
-   * `rowGroupBytes`, until they are at most half of it.
+   * The table's write budget (write-budget.ts; default DEFAULT_WRITE_BUFFER_BYTES): once the
+   * rows in memory exceed it, takeRowGroups() hands them all over, below `rowGroupBytes`.
    */
   writeBufferBytes?: number;
 }
 
 /**
- * Records split by partition for one table's schema and spec. Builders are kept across
- * drain() (a partition that had rows keeps its builder, which starts the next batch at the last
- * one's size), so a steady stream does not regrow its columns after every flush.
+ * Records split by partition for one table's schema and spec. Every row is built in one
+ * RecordBatchBuilder, whatever its partition, with the partition of each row noted beside it;
+ * the rows are split by partition when they are handed over (split-rows.ts). So a table
+ * partitioned into a thousand partitions keeps one dictionary per string column and one set of
+ * growing arrays, not a thousand, and takes Avro and JSON records straight from their bytes as
+ * an unpartitioned table does (the partition is then read back from the row's own columns).
+ * The builder is kept across drain() and starts the next batch at the last one's size.
  */
 export class PartitionedBatch {
   readonly schema: Schema;
   readonly spec: PartitionSpec;
   readonly table: string;
   private readonly partitioner: Partitioner;
-  private readonly parts = new Map<string, OpenPartition>();
-  /** Partitions with rows appended since the last measure(). */
-  private dirty: OpenPartition[] = [];
-  /** Sum of the partitions' `bytes`. */
-  private measuredBytes = 0;
-  /** Partitions measured at `rowGroupBytes` or more, for the next takeRowGroups(). */
-  private readonly full = new Set<OpenPartition>();
-  /** The one builder of an unpartitioned table. */
-  private single: RecordBatchBuilder | undefined;
+  /** Every row since the last hand-over. */
+  private builder: RecordBatchBuilder | undefined;
+  /** The builder's column of each partition field's source (partitionOfLastRow); undefined: none is a leaf of it. */
+  private sources: LeafBuilder[] | undefined;
+  /** Per row of the builder (partitioned tables): its index in `partitions`. */
+  private partitionOfRow = new Int32Array(0);
+  private partitions: BuiltPartition[] = [];
+  private readonly byKey = new Map<string, number>();
+  /** Rows of the partition with the most rows in the builder. */
+  private mostRows = 0;
   private rows = 0;
   /** Estimated bytes of the rows taken by takeRowGroups() since the last drain(). */
   private takenBytes = 0;
@@ -126,12 +130,10 @@ export class PartitionedBatch {
 
   /** Estimated bytes of the rows still in memory (not taken as row groups). */
   get memoryBytes(): number {
-    if (this.single) return this.single.estimatedBytes;
-    this.measure();
-    return this.measuredBytes;
+    return this.builder === undefined ? 0 : this.builder.estimatedBytes;
   }
 
-  /** Row groups handed over before their partition reached `rowGroupBytes`, to keep within the write budget. */
+  /** Row groups handed over before they reached `rowGroupBytes`, to keep within the write budget. */
   get shedRowGroups(): number {
     return this.shed;
   }
@@ -142,66 +144,59 @@ export class PartitionedBatch {
   }
 
   /**
-   * Brings the partitions' `bytes` up to date: only those appended to since the last time are
-   * measured (a table with a thousand partitions is asked after every batch); those that reached
-   * `rowGroupBytes` are noted for takeRowGroups().
-   */
-  private measure(): void {
-    for (const p of this.dirty) {
-      const b = p.builder.estimatedBytes;
-      this.measuredBytes += b - p.bytes;
-      p.bytes = b;
-      p.dirty = false;
-      if (b >= this.rowGroupBytes) this.full.add(p);
-    }
-    this.dirty = [];
-  }
-
-  /**
-   * Row groups to append to the partitions' open data files, as finished batches: the
-   * partitions whose rows reached `rowGroupBytes`, then, while the rows in memory exceed the
-   * write budget, the largest others until they are at most half of it (their builders are
-   * dropped: a partition's builder holds a few KiB per column even when empty). rowCount and
-   * estimatedBytes still count the rows until drain().
+   * Row groups to append to the partitions' open data files, as finished batches: all the rows
+   * in memory, split by partition, once the largest partition's share of them (rows × the
+   * average row's bytes) reaches `rowGroupBytes`, or once they exceed the write budget.
+   * rowCount and estimatedBytes still count the rows until drain().
    */
   takeRowGroups(): PartitionBatch[] {
-    const out: PartitionBatch[] = [];
-    if (this.single) {
-      const b = this.single;
-      const bytes = b.estimatedBytes;
-      if (b.rowCount > 0 && (bytes >= this.rowGroupBytes || bytes > this.writeBufferBytes)) {
-        if (bytes < this.rowGroupBytes) this.shed++;
-        this.takenBytes += bytes;
-        out.push({ partition: [], batch: b.finish() });
-      }
-      this.peak = Math.max(this.peak, this.single.estimatedBytes);
-      return out;
+    const b = this.builder;
+    if (b === undefined || b.rowCount === 0) return [];
+    const bytes = b.estimatedBytes;
+    const largest = this.partitioner.unpartitioned ? bytes : (bytes * this.mostRows) / b.rowCount;
+    let out: PartitionBatch[] = [];
+    if (largest >= this.rowGroupBytes || bytes > this.writeBufferBytes) {
+      this.takenBytes += bytes;
+      out = this.split(b.finish());
+      if (largest < this.rowGroupBytes) this.shed += out.length;
     }
-    const take = (p: OpenPartition) => {
-      this.takenBytes += p.bytes;
-      this.measuredBytes -= p.bytes;
-      p.bytes = 0;
-      out.push({ partition: p.partition, batch: p.builder.finish() });
-    };
-    this.measure();
-    for (const p of this.full) if (p.builder.rowCount > 0) take(p);
-    this.full.clear();
-    if (this.measuredBytes > this.writeBufferBytes) {
-      const sizes = [...this.parts.values()].map((p): [OpenPartition, number] => [p, p.bytes]);
-      for (const p of largestUntil(sizes, this.measuredBytes, this.writeBufferBytes / 2)) {
-        if (p.builder.rowCount > 0) {
-          take(p);
-          this.shed++;
-        }
-        this.parts.delete(p.key);
-      }
-    }
-    this.peak = Math.max(this.peak, this.measuredBytes);
+    this.peak = Math.max(this.peak, b.estimatedBytes);
     return out;
   }
 
+  /** The builder's rows (just finished) by partition; the partitions start over. */
+  private split(batch: ColumnBatch): PartitionBatch[] {
+    if (this.partitioner.unpartitioned) return [{ partition: [], batch }];
+    const parts = this.partitions;
+    this.partitions = [];
+    this.byKey.clear();
+    this.mostRows = 0;
+    if (parts.length === 1) return [{ partition: parts[0].partition, batch }];
+    const columns = splitRowsByGroup(batch.columns, batch.rowCount, this.partitionOfRow, parts.length);
+    return parts.map((p, g) => ({ partition: p.partition, batch: { tableName: batch.tableName, rowCount: p.rows, columns: columns[g] } }));
+  }
+
   private newBuilder(): RecordBatchBuilder {
-    return new RecordBatchBuilder(this.schema, this.table, { extraColumns: this.extraColumns });
+    const b = new RecordBatchBuilder(this.schema, this.table, { extraColumns: this.extraColumns });
+    const sources = this.partitioner.fields.map((f) => b.leafOf(f.sourceId));
+    this.sources = sources.every((l) => l !== undefined) ? (sources as LeafBuilder[]) : undefined;
+    return b;
+  }
+
+  /** Notes the partition of the row just appended to the builder (its last). */
+  private noteRow(b: RecordBatchBuilder, partition: unknown[]): void {
+    const key = partitionKey(partition);
+    let i = this.byKey.get(key);
+    if (i === undefined) {
+      i = this.partitions.length;
+      this.partitions.push({ key, partition, rows: 0 });
+      this.byKey.set(key, i);
+    }
+    const row = b.rowCount - 1;
+    if (row >= this.partitionOfRow.length) this.partitionOfRow = grow(this.partitionOfRow, row + 1);
+    this.partitionOfRow[row] = i;
+    const rows = ++this.partitions[i].rows;
+    if (rows > this.mostRows) this.mostRows = rows;
   }
 
   /**
@@ -210,7 +205,7 @@ export class PartitionedBatch {
    */
   append(record: Record<string, unknown>, extras?: readonly unknown[]): void {
     if (this.partitioner.unpartitioned) {
-      (this.single ??= this.newBuilder()).append(record, extras);
+      (this.builder ??= this.newBuilder()).append(record, extras);
       this.rows++;
       return;
     }
@@ -221,40 +216,55 @@ export class PartitionedBatch {
     }
     const partition = this.partitioner.partitionOf(merged);
     for (const i of this.checked) this.checkFits(merged, partition, i);
-    const key = partitionKey(partition);
-    let part = this.parts.get(key);
-    if (!part) {
-      part = { key, partition, builder: this.newBuilder(), bytes: 0, dirty: false };
-      this.parts.set(key, part);
-    }
-    part.builder.append(record, extras);
-    if (!part.dirty) {
-      part.dirty = true;
-      this.dirty.push(part);
-    }
+    const b = (this.builder ??= this.newBuilder());
+    b.append(record, extras);
+    this.noteRow(b, partition);
     this.rows++;
   }
 
   /**
-   * RecordBatchBuilder.appendAvro for an unpartitioned table: the Avro record in
-   * bytes[offset..] appended straight from its bytes (true), or nothing done (false: a
-   * partitioned table, or a record or writer schema the caller must decode and append()).
+   * After a record went in straight from its bytes: its partition, read back from its columns,
+   * noted (true); false, with the record taken back out, when the partition cannot be read that
+   * way or its value does not fit (append() of the decoded record then names the problem).
+   */
+  private placeLastRow(b: RecordBatchBuilder): boolean {
+    if (this.sources === undefined) {
+      b.dropLastRow();
+      return false;
+    }
+    let partition: unknown[];
+    try {
+      partition = this.partitioner.partitionOfLastRow(this.sources);
+      for (const i of this.checked) if (partitionValueProblem(this.partitioner.fields[i].resultType, partition[i]) !== undefined) throw new Error('does not fit');
+    } catch {
+      b.dropLastRow();
+      return false;
+    }
+    this.noteRow(b, partition);
+    return true;
+  }
+
+  /**
+   * RecordBatchBuilder.appendAvro: the Avro record in bytes[offset..] appended straight from its
+   * bytes (true), or nothing done (false: a record or writer schema the caller must decode and
+   * append()).
    */
   appendAvro(writer: AvroType, bytes: Uint8Array, offset: number, extras?: readonly unknown[]): boolean {
-    if (!this.partitioner.unpartitioned) return false;
-    if (!(this.single ??= this.newBuilder()).appendAvro(writer, bytes, offset, extras)) return false;
+    const b = (this.builder ??= this.newBuilder());
+    if (!b.appendAvro(writer, bytes, offset, extras)) return false;
+    if (!this.partitioner.unpartitioned && !this.placeLastRow(b)) return false;
     this.rows++;
     return true;
   }
 
   /**
-   * RecordBatchBuilder.appendJson for an unpartitioned table: the plain JSON record in
-   * bytes[offset..] appended straight from its text (true), or nothing done (false: a
-   * partitioned table, or a record the caller must decode and append()).
+   * RecordBatchBuilder.appendJson: the plain JSON record in bytes[offset..] appended straight
+   * from its text (true), or nothing done (false: a record the caller must decode and append()).
    */
   appendJson(bytes: Uint8Array, offset: number, extras?: readonly unknown[]): boolean {
-    if (!this.partitioner.unpartitioned) return false;
-    if (!(this.single ??= this.newBuilder()).appendJson(bytes, offset, extras)) return false;
+    const b = (this.builder ??= this.newBuilder());
+    if (!b.appendJson(bytes, offset, extras)) return false;
+    if (!this.partitioner.unpartitioned && !this.placeLastRow(b)) return false;
     this.rows++;
     return true;
   }
@@ -281,25 +291,19 @@ export class PartitionedBatch {
   }
 
   /**
-   * The partitions with their finished batches; the builder starts over empty. Builders of
-   * partitions that had rows are kept for the next batch, the others are dropped (so a table
-   * partitioned by time does not keep a builder for every hour it ever saw).
+   * The partitions with their finished batches; the builder starts over empty. A builder that
+   * had no rows since the last hand-over is dropped (an idle table holds no column arrays).
    */
   drain(): PartitionBatch[] {
-    const out: PartitionBatch[] = [];
-    if (this.single) {
-      if (this.single.rowCount > 0) out.push({ partition: [], batch: this.single.finish() });
-      else this.single = undefined;
+    let out: PartitionBatch[] = [];
+    const b = this.builder;
+    if (b !== undefined) {
+      if (b.rowCount > 0) out = this.split(b.finish());
+      else {
+        this.builder = undefined;
+        this.sources = undefined;
+      }
     }
-    for (const [key, p] of this.parts) {
-      if (p.builder.rowCount > 0) out.push({ partition: p.partition, batch: p.builder.finish() });
-      else this.parts.delete(key);
-      p.bytes = 0;
-      p.dirty = false;
-    }
-    this.dirty = [];
-    this.full.clear();
-    this.measuredBytes = 0;
     this.rows = 0;
     this.takenBytes = 0;
     return out;
