@@ -1,7 +1,15 @@
-// Plain JSON bytes straight into a RecordBatchBuilder's leaf columns: the text is read token by
-// token along the table's shredding plan (append-compiler.ts) and each value goes to its leaf as
-// it is read, without a JS object per record or per nested struct, and for string columns
-// without a JS string where the text has no escapes (LeafBuilder.pushUtf8).
+// Plain JSON bytes straight into a RecordBatchBuilder's leaf columns: one function is generated
+// per table plan (as append-compiler.ts does for objects) that reads the text token by token and
+// appends each value to its leaf as it reads, without a JS object per record or per nested
+// struct, and for string columns without a JS string where the text has no escapes
+// (LeafBuilder.pushUtf8).
+//
+// Each struct's fields are first matched in the table's order, by comparing the key's bytes with
+// the name's inline; the value code is inlined by the column's type (string → pushUtf8, numbers
+// read from their digits, booleans, timestamps of the common shape from their bytes; the other
+// types through the column's coerce.ts writer, as the object path). The first key out of that
+// order (a missing, reordered, unknown or repeated key) hands the rest of the object to a loop
+// that finds each key by its name and checks it was not given before.
 //
 // It must give exactly the batch that decodePlainJson then append gives, so it takes only what
 // it can do the same way and throws FALLBACK for the rest (the builder rolls the record back and
@@ -14,13 +22,17 @@
 //     and the object's key order would change the entries);
 //   - numbers JSON.parse would not give as a plain number the same way: an integer beyond 2^53
 //     (a bigint there), a number out of a double's range or one that underflows to 0;
-//   - text that is not exactly one JSON object (JSON.parse would refuse it, or wrap it), or not UTF-8.
+//   - text that is not exactly one JSON object (JSON.parse would refuse it, or wrap it), or not
+//     UTF-8. Bytes outside strings must be ASCII to be JSON at all; a string with a byte >= 0x80 is
+//     checked (utf8Valid) before it is used, so the whole record need not be checked first.
 // Declining every unknown key also means a record taken here is one a JSON schema inferrer seeded
 // with the table's schema takes without growing (schema/infer-json.ts): every value fits its
 // column as the builder takes it, so the inferrer needs not see it.
-import { Buffer, isUtf8 } from 'node:buffer';
+import { Buffer } from 'node:buffer';
 import type { LeafPlan, Plan, StructPlan } from './append-compiler.ts';
+import { daysFromCivil } from './coerce.ts';
 import type { LeafBuilder } from './leaf-builder.ts';
+import { primitiveKind } from '../iceberg/types.ts';
 import { FloeError } from '../errors.ts';
 
 /** Reads one JSON record from bytes[offset..] into the leaves; throws FALLBACK (leaving partial entries) if it cannot. */
@@ -35,403 +47,479 @@ class JsonFallback extends FloeError {
 /** Thrown while reading: "not this way" (the caller rolls back and takes the object path). */
 export const FALLBACK: Error = new JsonFallback();
 
-/** A struct's fields by key, and when each was last seen (duplicate and missing keys). */
-interface StructIndex {
-  plan: StructPlan | TopPlan;
-  byName: Map<string, number>;
-  seenAt: Int32Array;
-  /** Each field's name as UTF-8, to match a key in the text without making a string of it (undefined: a name JSON writes escaped). */
-  nameBytes: (Uint8Array | undefined)[];
-  /** The field whose key came first in the last object, and the one that followed each field: the next key's likely name. */
-  first: number;
-  after: Int32Array;
-}
-
-/** The record itself: the table's top-level fields, some of which may come from `extras`. */
-interface TopPlan {
-  kind: 'top';
-  names: string[];
-  children: Plan[];
-  /** Per field: its index in extras, or -1. */
-  extra: number[];
-}
-
-/** The reading position (one per compiled function). */
-interface Cursor {
-  b: Uint8Array;
-  buf: Buffer;
-  p: number;
-  n: number;
-  /** Bumped at every struct entered: seenAt entries of this value mean "seen in this struct". */
+/** Shared state of the helpers: where the last token they read ended, and the struct visit counter. */
+interface ReadState {
+  end: number;
   stamp: number;
 }
 
-/** Byte values of the JSON text's structural characters. */
-const QUOTE = 34;
-const COMMA = 44;
-const MINUS = 45;
-const DOT = 46;
-const ZERO = 48;
-const NINE = 57;
-const COLON = 58;
-const LBRACKET = 91;
-const BACKSLASH = 92;
-const RBRACKET = 93;
-const LBRACE = 123;
-const RBRACE = 125;
+/** A struct's fields for the key-by-key loop: names by key, their bytes, when each was last seen. */
+interface KeyIndex {
+  byName: Map<string, number>;
+  /** Each field's name as UTF-8 (undefined: a name JSON writes escaped). */
+  nameBytes: (Uint8Array | undefined)[];
+  /** The visit (ReadState.stamp) in which each field was last seen (doubles: the count never wraps). */
+  seen: Float64Array;
+}
 
 /**
  * The function that appends one JSON record to the leaves of `fields` (the builder's plan), the
  * top-level fields named `names`; `extraColumns` as for compileAppend (append-compiler.ts).
  */
 export function compileJsonAppend(names: string[], fields: Plan[], extraColumns: readonly string[]): JsonAppendFn {
-  const indexes = new Map<object, StructIndex>();
-  const indexOf = (plan: StructPlan | TopPlan): StructIndex => {
-    let ix = indexes.get(plan);
-    if (ix === undefined) {
-      const byName = new Map<string, number>();
-      plan.names.forEach((name, i) => byName.set(name, i));
-      const utf8 = new TextEncoder();
-      ix = {
-        plan,
-        byName,
-        seenAt: new Int32Array(plan.names.length),
-        nameBytes: plan.names.map((n) => (ESCAPED.test(n) ? undefined : utf8.encode(n))),
-        first: 0,
-        after: new Int32Array(plan.names.length).fill(-1),
-      };
-      indexes.set(plan, ix);
-    }
-    return ix;
-  };
-  const top: TopPlan = { kind: 'top', names, children: fields, extra: names.map((n) => extraColumns.indexOf(n)) };
-  const topIndex = indexOf(top);
-  const structIndex = (p: StructPlan): StructIndex => indexOf(p);
-  const c: Cursor = { b: EMPTY, buf: Buffer.alloc(0), p: 0, n: 0, stamp: 0 };
+  const g = new JsonEmitter();
+  const top: StructPlan = { kind: 'struct', names, children: fields, path: '', required: true, expected: 'struct', leaves: [] };
+  const S = g.struct(
+    top,
+    0,
+    names.map((n) => extraColumns.indexOf(n)),
+  );
+  const body = `const n = b.length; let p = offset; let x = 0; ${WS}` + ` if (b[p] !== 123) throw FB; p = ${S}(b, p, 0, X); ${WS}` + ` if (p < n) throw FB;`;
+  const consts = g.consts.map((_, i) => `const K${i} = C[${i}];`).join('\n');
+  const source = `${consts}\n${g.fns.join('\n')}\nreturn function appendJson(b, offset, X) { ${body} };`;
+  return new Function('C', 'FB', 'R', 'H', source)(g.consts, FALLBACK, STATE, HELPERS) as JsonAppendFn;
+}
 
-  function fail(): never {
-    throw FALLBACK;
+/** Skip JSON white space at p (x: scratch). */
+const WS = 'while (b[p] <= 32) { x = b[p]; if (x === 32 || x === 10 || x === 13 || x === 9) p++; else break; }';
+
+const ESCAPED_NAME = /["\\\u0000-\u001f]/; // eslint-disable-line no-control-regex
+
+class JsonEmitter {
+  readonly consts: unknown[] = [];
+  readonly fns: string[] = [];
+  private readonly ids = new Map<unknown, string>();
+  private n = 0;
+
+  c(v: unknown): string {
+    let id = this.ids.get(v);
+    if (id === undefined) {
+      id = `K${this.consts.length}`;
+      this.consts.push(v);
+      this.ids.set(v, id);
+    }
+    return id;
   }
 
-  function ws(): number {
-    const b = c.b;
-    let p = c.p;
-    let x = b[p];
-    while (x === 32 || x === 10 || x === 13 || x === 9) x = b[++p];
-    c.p = p;
-    return p < c.n ? x : -1;
+  level(l: LeafBuilder, rep: string, def: number): string {
+    const L = this.c(l);
+    if (l.maxRep > 0) return `${L}.level(${rep}, ${def});`;
+    if (l.maxDef > 0) return `${L}.levelDef(${def});`;
+    return `${L}.levelNone();`;
   }
 
-  /** The string token at c.p (its opening quote); with `leaf`, pushed as UTF-8 where it has no escapes. */
-  function stringEnd(): { end: number; escaped: boolean } {
-    const b = c.b;
-    const n = c.n;
-    let p = c.p + 1;
-    let escaped = false;
-    for (;;) {
-      if (p >= n) fail();
-      const x = b[p];
-      if (x === QUOTE) break;
-      if (x < 32) fail();
-      if (x === BACKSLASH) {
-        escaped = true;
-        p += 2;
-        continue;
-      }
-      p++;
-    }
-    SCRATCH.end = p;
-    SCRATCH.escaped = escaped;
-    return SCRATCH;
+  levels(n: Plan, rep: string, def: number): string {
+    return n.leaves.map((l) => this.level(l, rep, def)).join(' ');
   }
 
-  function readString(): string {
-    const start = c.p;
-    const { end, escaped } = stringEnd();
-    c.p = end + 1;
-    if (!escaped) return c.buf.toString('utf8', start + 1, end);
-    let s: unknown;
-    try {
-      s = JSON.parse(c.buf.toString('utf8', start, end + 1));
-    } catch {
-      fail();
-    }
-    return s as string;
+  /** The value at p of a field of node n whose parent is at definition level `def` (null: absent). */
+  field(n: Plan, rep: string, def: number): string {
+    const absent = n.required ? 'throw FB;' : this.levels(n, rep, def);
+    return `if (b[p] === 110) { if (b[p + 1] !== 117 || b[p + 2] !== 108 || b[p + 3] !== 108) throw FB; p += 4; ${absent} }` + ` else { ${this.value(n, rep, n.required ? def : def + 1)} }`;
   }
 
-  /** A number token as JSON.parse gives it when that is a plain number, else FALLBACK. */
-  function readNumber(): number {
-    const b = c.b;
-    const n = c.n;
-    const start = c.p;
-    let p = start;
-    let neg = false;
-    if (b[p] === MINUS) {
-      neg = true;
-      p++;
-    }
-    const intStart = p;
-    let v = 0;
-    while (p < n && b[p] >= ZERO && b[p] <= NINE) v = v * 10 + (b[p++] - ZERO);
-    const intDigits = p - intStart;
-    if (intDigits === 0 || (intDigits > 1 && b[intStart] === ZERO)) fail();
-    let plain = true;
-    let fracDigits = 0;
-    if (p < n && b[p] === DOT) {
-      plain = false;
-      const f = ++p;
-      while (p < n && b[p] >= ZERO && b[p] <= NINE) v = v * 10 + (b[p++] - ZERO);
-      fracDigits = p - f;
-      if (fracDigits === 0) fail();
-    }
-    let exponent = false;
-    if (p < n && (b[p] === 101 || b[p] === 69)) {
-      plain = false;
-      exponent = true;
-      p++;
-      if (p < n && (b[p] === 43 || b[p] === MINUS)) p++;
-      const e = p;
-      while (p < n && b[p] >= ZERO && b[p] <= NINE) p++;
-      if (p === e) fail();
-    }
-    c.p = p;
-    if (intDigits + fracDigits <= 15) {
-      if (plain) return neg ? -v : v;
-      // digits that a double holds exactly divided by a power of ten it holds exactly: one
-      // correctly rounded division, the value JSON.parse gives (Clinger's fast path)
-      if (!exponent && fracDigits <= 22) {
-        const x = v / POW10[fracDigits];
-        return neg ? -x : x;
-      }
-    }
-    const x = Number(c.buf.toString('latin1', start, p));
-    if (!Number.isFinite(x)) fail(); // out of a double's range: a DecodeError there
-    if (plain) {
-      if (!Number.isSafeInteger(x)) fail(); // a bigint there
-      return x;
-    }
-    if (x === 0) {
-      // underflow to 0 is a DecodeError there: only a mantissa of zeros may give 0
-      for (let i = start; i < p && b[i] !== 101 && b[i] !== 69; i++) if (b[i] > ZERO && b[i] <= NINE) fail();
-    }
-    return x;
-  }
-
-  function literal(word: readonly number[]): void {
-    const b = c.b;
-    const p = c.p;
-    if (p + word.length > c.n) fail();
-    for (let i = 0; i < word.length; i++) if (b[p + i] !== word[i]) fail();
-    c.p = p + word.length;
-  }
-
-  /** Level entries of an absent (null or missing) optional node whose parent is at `def`. */
-  function absent(n: Plan, rep: number, def: number): void {
-    const leaves = n.leaves;
-    for (let i = 0; i < leaves.length; i++) level(leaves[i], rep, def);
-  }
-
-  /** A field's value at c.p (null: absent); the node's parent is at definition level `def`. */
-  function field(n: Plan, rep: number, def: number): void {
-    if (c.b[c.p] === 110 /* n */) {
-      literal(NULL);
-      if (n.required) fail();
-      absent(n, rep, def);
-      return;
-    }
-    value(n, rep, n.required ? def : def + 1);
-  }
-
-  /** A non-null value at c.p of node n, at its own definition level `def`. */
-  function value(n: Plan, rep: number, def: number): void {
+  /** A non-null value at p of node n, at its own definition level `def`. */
+  value(n: Plan, rep: string, def: number): string {
     switch (n.kind) {
       case 'leaf':
-        leafValue(n, rep, def);
-        return;
+        return `${this.leaf(n)} ${this.level(n.leaf, rep, def)}`;
       case 'struct':
-        if (c.b[c.p] !== LBRACE) fail();
-        struct(structIndex(n), rep, def, undefined);
-        return;
+        return `if (b[p] !== 123) throw FB; p = ${this.struct(n, def)}(b, p, ${rep});`;
       case 'list': {
-        if (c.b[c.p] !== LBRACKET) fail();
-        c.p++;
-        if (ws() === RBRACKET) {
-          c.p++;
-          absent(n, rep, def);
-          return;
-        }
-        let r = rep;
-        for (;;) {
-          ws();
-          field(n.element, r, def + 1);
-          r = n.repLevel;
-          const x = ws();
-          c.p++;
-          if (x === RBRACKET) return;
-          if (x !== COMMA) fail();
-        }
+        const fn = `L${this.n++}`;
+        this.fns.push(
+          `function ${fn}(b, p, r) { const n = b.length; let x = 0; p++; ${WS}` +
+            ` if (b[p] === 93) { ${this.levels(n, 'r', def)} return p + 1; }` +
+            ` let er = r; for (;;) { ${this.field(n.element, 'er', def + 1)} er = ${n.repLevel};` +
+            ` ${WS} x = b[p++]; if (x === 93) return p; if (x !== 44) throw FB; ${WS} } }`,
+        );
+        return `if (b[p] !== 91) throw FB; p = ${fn}(b, p, ${rep});`;
       }
       case 'map': {
-        if (c.b[c.p] !== LBRACE) fail();
-        c.p++;
-        let x = ws();
-        if (x === RBRACE) {
-          c.p++;
-          absent(n, rep, def);
-          return;
-        }
-        let r = rep;
-        let keys: Set<string> | undefined;
-        for (;;) {
-          if (x !== QUOTE) fail();
-          const key = readString();
-          // JSON.parse keeps a key given twice once (the last value, at the first place) and an
-          // object lists integer-like keys first: either reorders entries
-          if (INTEGER_KEY.test(key) || (keys ??= new Set()).has(key)) fail();
-          keys.add(key);
-          jsValue(n.key, key, r, def + 1);
-          if (ws() !== COLON) fail();
-          c.p++;
-          ws();
-          field(n.value, r, def + 1);
-          r = n.repLevel;
-          x = ws();
-          c.p++;
-          if (x === RBRACE) return;
-          if (x !== COMMA) fail();
-          x = ws();
-        }
+        const fn = `M${this.n++}`;
+        this.fns.push(
+          `function ${fn}(b, p, r) { const n = b.length; let x = 0; p++; ${WS}` +
+            ` if (b[p] === 125) { ${this.levels(n, 'r', def)} return p + 1; }` +
+            ` let er = r; let keys = null; for (;;) { if (b[p] !== 34) throw FB;` +
+            // JSON.parse keeps a key given twice once (the last value, at the first place) and an
+            // object lists integer-like keys first: either reorders entries
+            ` const k = H.readString(b, p); p = R.end; if (H.integerKey(k) || (keys ??= new Set()).has(k)) throw FB; keys.add(k);` +
+            ` H.jsValue(${this.c(n.key)}, k, er, ${def + 1}); ${WS} if (b[p] !== 58) throw FB; p++; ${WS}` +
+            ` ${this.field(n.value, 'er', def + 1)} er = ${n.repLevel};` +
+            ` ${WS} x = b[p++]; if (x === 125) return p; if (x !== 44) throw FB; ${WS} } }`,
+        );
+        return `if (b[p] !== 123) throw FB; p = ${fn}(b, p, ${rep});`;
       }
     }
   }
 
-  function leafValue(n: LeafPlan, rep: number, def: number): void {
-    const x = c.b[c.p];
-    let v: unknown;
-    if (x === QUOTE) {
-      if (n.type === 'string') {
-        const start = c.p;
-        const { end, escaped } = stringEnd();
-        if (!escaped) {
-          n.leaf.pushUtf8(c.b, start + 1, end - start - 1);
-          c.p = end + 1;
-          level(n.leaf, rep, def);
-          return;
-        }
+  /** Read and store the primitive at p (not null). */
+  leaf(n: LeafPlan): string {
+    const L = this.c(n.leaf);
+    const W = this.c(n.write);
+    const generic = `{ const v = H.readToken(b, p, n); p = R.end; if (${W}(${L}, v) !== undefined) throw FB; }`;
+    const kind = primitiveKind(n.type);
+    switch (kind) {
+      case 'string':
+        return (
+          `if (b[p] !== 34) throw FB; { let q = p + 1, h = 0, y = 0;` +
+          ` for (;;) { if (q >= n) throw FB; y = b[q]; if (y === 34 || y === 92 || y < 32) break; h |= y; q++; }` +
+          ` if (y === 34) { if (h > 127 && !H.utf8Valid(b, p + 1, q)) throw FB; ${L}.pushUtf8(b, p + 1, q - p - 1); p = q + 1; }` +
+          ` else { const v = H.readString(b, p); p = R.end; ${L}.pushString(v); } }`
+        );
+      case 'boolean':
+        return (
+          `if (b[p] === 116 && b[p + 1] === 114 && b[p + 2] === 117 && b[p + 3] === 101) { p += 4; ${L}.pushBoolean(true); }` +
+          ` else if (b[p] === 102 && b[p + 1] === 97 && b[p + 2] === 108 && b[p + 3] === 115 && b[p + 4] === 101) { p += 5; ${L}.pushBoolean(false); }` +
+          ` else throw FB;`
+        );
+      case 'long':
+        return `{ const v = H.readNumber(b, p, n); p = R.end; if (!Number.isSafeInteger(v)) throw FB; ${L}.pushInt64Number(v); }`;
+      case 'int':
+        return `{ const v = H.readNumber(b, p, n); p = R.end; if ((v | 0) !== v) throw FB; ${L}.pushInt32(v); }`;
+      case 'double':
+        return `{ const v = H.readNumber(b, p, n); p = R.end; ${L}.pushDouble(v); }`;
+      case 'float':
+        return `{ const v = H.readNumber(b, p, n); p = R.end; ${L}.pushFloat(v); }`;
+      case 'timestamp':
+      case 'timestamptz':
+      case 'timestamp_ns':
+      case 'timestamptz_ns': {
+        const zone = kind === 'timestamptz' || kind === 'timestamptz_ns';
+        const digits = kind.endsWith('_ns') ? 9 : 6;
+        return `{ const u = b[p] === 34 ? H.timestampAt(b, p, ${zone}, ${digits}) : NaN; if (u === u) { p = R.end; ${L}.pushInt64Number(u); } else ${generic} }`;
       }
-      v = readString();
-    } else if (x === MINUS || (x >= ZERO && x <= NINE)) v = readNumber();
-    else if (x === 116 /* t */) {
-      literal(TRUE);
-      v = true;
-    } else if (x === 102 /* f */) {
-      literal(FALSE);
-      v = false;
-    } else fail(); // an object or array for a primitive column (or not JSON)
+      default:
+        return generic;
+    }
+  }
+
+  /**
+   * The function reading an object at p (its '{') into the fields of struct `n` at definition
+   * level `def` (its own); `extra` (the record itself): per field its index in the extras, or -1.
+   */
+  struct(n: StructPlan, def: number, extra?: number[]): string {
+    const fn = `S${this.n++}`;
+    const k = n.children.length;
+    const utf8 = new TextEncoder();
+    const ix: KeyIndex = {
+      byName: new Map(n.names.map((name, i) => [name, i])),
+      nameBytes: n.names.map((name) => (ESCAPED_NAME.test(name) ? undefined : utf8.encode(name))),
+      seen: new Float64Array(k),
+    };
+    const IX = this.c(ix);
+    const isExtra = (i: number): boolean => extra !== undefined && extra[i] >= 0;
+    const fieldCode = (i: number): string => `${isExtra(i) ? 'if (X !== undefined) throw FB; ' : ''}${this.field(n.children[i], 'r', def)}`;
+    // the fields in the table's order, each key compared by its bytes; the first other key ends it
+    let lane = '';
+    for (let i = 0; i < k; i++) {
+      const name = ix.nameBytes[i];
+      if (name === undefined) {
+        lane += ' break inOrder;';
+        break;
+      }
+      const cmp = [`b[p] === 34`, ...Array.from(name, (byte, j) => `b[p + ${j + 1}] === ${byte}`), `b[p + ${name.length + 1}] === 34`].join(' && ');
+      lane +=
+        ` if (!(${cmp})) break inOrder; p += ${name.length + 2}; ${WS} if (b[p] !== 58) throw FB; p++; ${WS}` +
+        ` ${fieldCode(i)} lane = ${i + 1};` +
+        ` ${WS} x = b[p++]; if (x === 125) { closed = true; break inOrder; } if (x !== 44) throw FB; ${WS}`;
+    }
+    const cases = n.children.map((_, i) => `case ${i}: { ${fieldCode(i)} break; }`).join(' ');
+    let missing = '';
+    n.children.forEach((child, i) => {
+      let code: string;
+      if (isExtra(i)) {
+        const absent = child.required ? 'throw FB;' : this.levels(child, 'r', def);
+        code = `if (X !== undefined) H.jsValue(${this.c(child)}, X[${extra![i]}], r, ${def}); else { ${absent} }`;
+      } else code = child.required ? 'throw FB;' : this.levels(child, 'r', def);
+      missing += ` if (lane <= ${i} && SEEN[${i}] !== st) { ${code} }`;
+    });
+    this.fns.push(
+      `function ${fn}(b, p, r${extra !== undefined ? ', X' : ''}) { const n = b.length; let x = 0, lane = 0, st = -1, closed = false; p++; ${WS}` +
+        ` if (b[p] === 125) { p++; closed = true; } else inOrder: {${lane} }` +
+        ` if (!closed) { const SEEN = ${IX}.seen; st = ++R.stamp; let guess = lane; for (;;) {` +
+        ` if (b[p] !== 34) throw FB; const i = H.keyAt(b, p, ${IX}, guess); p = R.end;` +
+        ` if (i < lane || SEEN[i] === st) throw FB; SEEN[i] = st; guess = i + 1;` + // unknown (-1), or a key given twice
+        ` ${WS} if (b[p] !== 58) throw FB; p++; ${WS}` +
+        ` switch (i) { ${cases} }` +
+        ` ${WS} x = b[p++]; if (x === 125) break; if (x !== 44) throw FB; ${WS} } }` +
+        ` if (lane < ${k}) { const SEEN = ${IX}.seen;${missing} }` +
+        ` return p; }`,
+    );
+    return fn;
+  }
+}
+
+// ---- the helpers the generated code calls ----
+
+const STATE: ReadState = { end: 0, stamp: 0 };
+
+type Slicer = (this: Uint8Array, start: number, end: number) => string;
+const utf8Slice = (Buffer.prototype as unknown as { utf8Slice: Slicer }).utf8Slice;
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice: Slicer }).latin1Slice;
+
+function fail(): never {
+  throw FALLBACK;
+}
+
+/** Whether b[s, e) is well-formed UTF-8 (as Buffer's isUtf8: no overlong forms, surrogates or code points past U+10FFFF). */
+export function utf8Valid(b: Uint8Array, s: number, e: number): boolean {
+  let i = s;
+  while (i < e) {
+    const c = b[i];
+    if (c < 0x80) {
+      i++;
+    } else if (c < 0xc2) {
+      return false;
+    } else if (c < 0xe0) {
+      if (i + 1 >= e || (b[i + 1] & 0xc0) !== 0x80) return false;
+      i += 2;
+    } else if (c < 0xf0) {
+      if (i + 2 >= e) return false;
+      const c1 = b[i + 1];
+      if ((c1 & 0xc0) !== 0x80 || (c === 0xe0 && c1 < 0xa0) || (c === 0xed && c1 > 0x9f) || (b[i + 2] & 0xc0) !== 0x80) return false;
+      i += 3;
+    } else if (c < 0xf5) {
+      if (i + 3 >= e) return false;
+      const c1 = b[i + 1];
+      if ((c1 & 0xc0) !== 0x80 || (c === 0xf0 && c1 < 0x90) || (c === 0xf4 && c1 > 0x8f) || (b[i + 2] & 0xc0) !== 0x80 || (b[i + 3] & 0xc0) !== 0x80) return false;
+      i += 4;
+    } else return false;
+  }
+  return true;
+}
+
+/** The string token at p (its opening quote) as JSON.parse gives it; STATE.end: past its closing quote. */
+function readString(b: Uint8Array, p: number): string {
+  const n = b.length;
+  let q = p + 1;
+  let escaped = false;
+  let high = 0;
+  for (;;) {
+    if (q >= n) fail();
+    const x = b[q];
+    if (x === 34) break;
+    if (x < 32) fail();
+    high |= x;
+    if (x === 92) {
+      escaped = true;
+      q += 2;
+      continue;
+    }
+    q++;
+  }
+  if (q >= n || (high > 127 && !utf8Valid(b, p + 1, q))) fail();
+  STATE.end = q + 1;
+  if (!escaped) return utf8Slice.call(b, p + 1, q);
+  let s: unknown;
+  try {
+    s = JSON.parse(utf8Slice.call(b, p, q + 1));
+  } catch {
+    fail();
+  }
+  return s as string;
+}
+
+/** A number token at p as JSON.parse gives it when that is a plain number, else FALLBACK; STATE.end: past it. */
+function readNumber(b: Uint8Array, p: number, n: number): number {
+  const start = p;
+  let neg = false;
+  if (b[p] === 45) {
+    neg = true;
+    p++;
+  }
+  const intStart = p;
+  let v = 0;
+  let x: number;
+  while (p < n && (x = b[p]) >= 48 && x <= 57) {
+    v = v * 10 + (x - 48);
+    p++;
+  }
+  const intDigits = p - intStart;
+  if (intDigits === 0 || (intDigits > 1 && b[intStart] === 48)) fail();
+  let plain = true;
+  let fracDigits = 0;
+  if (p < n && b[p] === 46) {
+    plain = false;
+    const f = ++p;
+    while (p < n && (x = b[p]) >= 48 && x <= 57) {
+      v = v * 10 + (x - 48);
+      p++;
+    }
+    fracDigits = p - f;
+    if (fracDigits === 0) fail();
+  }
+  let exponent = false;
+  if (p < n && (b[p] === 101 || b[p] === 69)) {
+    plain = false;
+    exponent = true;
+    p++;
+    if (p < n && (b[p] === 43 || b[p] === 45)) p++;
+    const e = p;
+    while (p < n && b[p] >= 48 && b[p] <= 57) p++;
+    if (p === e) fail();
+  }
+  STATE.end = p;
+  if (intDigits + fracDigits <= 15) {
+    if (plain) return neg ? -v : v;
+    // digits that a double holds exactly divided by a power of ten it holds exactly: one
+    // correctly rounded division, the value JSON.parse gives (Clinger's fast path)
+    if (!exponent) {
+      const d = v / POW10[fracDigits];
+      return neg ? -d : d;
+    }
+  }
+  const d = Number(latin1Slice.call(b, start, p));
+  if (!Number.isFinite(d)) fail(); // out of a double's range: a DecodeError there
+  if (plain) {
+    if (!Number.isSafeInteger(d)) fail(); // a bigint there
+    return d;
+  }
+  if (d === 0) {
+    // underflow to 0 is a DecodeError there: only a mantissa of zeros may give 0
+    for (let i = start; i < p && b[i] !== 101 && b[i] !== 69; i++) if (b[i] > 48 && b[i] <= 57) fail();
+  }
+  return d;
+}
+
+/** A primitive token at p (string, number, true, false) as JSON.parse gives it; anything else FALLBACK. */
+function readToken(b: Uint8Array, p: number, n: number): unknown {
+  const x = b[p];
+  if (x === 34) return readString(b, p);
+  if (x === 45 || (x >= 48 && x <= 57)) return readNumber(b, p, n);
+  if (x === 116 && b[p + 1] === 114 && b[p + 2] === 117 && b[p + 3] === 101) {
+    STATE.end = p + 4;
+    return true;
+  }
+  if (x === 102 && b[p + 1] === 97 && b[p + 2] === 108 && b[p + 3] === 115 && b[p + 4] === 101) {
+    STATE.end = p + 5;
+    return false;
+  }
+  return fail(); // an object or array for a primitive column (or not JSON)
+}
+
+/** The field of the key at p (its opening quote), -1 if none; `guess`: the likely one, checked by its bytes. STATE.end: past the key. */
+function keyAt(b: Uint8Array, p: number, ix: KeyIndex, guess: number): number {
+  const start = p + 1;
+  const name = guess < ix.nameBytes.length ? ix.nameBytes[guess] : undefined;
+  if (name !== undefined) {
+    // the key's text is the name's bytes, then its closing quote (the name has no character JSON escapes)
+    const len = name.length;
+    if (b[start + len] === 34) {
+      let k = 0;
+      while (k < len && b[start + k] === name[k]) k++;
+      if (k === len) {
+        STATE.end = start + len + 1;
+        return guess;
+      }
+    }
+  }
+  return ix.byName.get(readString(b, p)) ?? -1;
+}
+
+/** Two decimal digits at b[i], or -1. */
+function d2(b: Uint8Array, i: number): number {
+  const x = b[i] - 48;
+  const y = b[i + 1] - 48;
+  return x >= 0 && x <= 9 && y >= 0 && y <= 9 ? x * 10 + y : -1;
+}
+
+function validDate(y: number, m: number, d: number): boolean {
+  if (m < 1 || m > 12 || d < 1) return false;
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  const dim = m === 2 ? (leap ? 29 : 28) : m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
+  return d <= dim;
+}
+
+/**
+ * The string token at p (its opening quote) as a timestamp column's number of units, when it is
+ * "YYYY-MM-DDTHH:MM:SS[.f…][Z|±HH:MM]" without escapes, of the zone kind the column wants, a
+ * valid date and time, no finer than the unit, and a safe integer: what coerce.ts's timestamp
+ * writer (fastTimestamp) makes of the same string. Else NaN, and the caller takes the writer.
+ * STATE.end: past the closing quote.
+ */
+function timestampAt(b: Uint8Array, p: number, withZone: boolean, unitDigits: number): number {
+  const s = p + 1;
+  if (b[s + 4] !== 45 || b[s + 7] !== 45 || b[s + 13] !== 58 || b[s + 16] !== 58) return NaN;
+  const t = b[s + 10];
+  if (t !== 84 && t !== 116 && t !== 32) return NaN;
+  const y1 = d2(b, s),
+    y2 = d2(b, s + 2),
+    mo = d2(b, s + 5),
+    d = d2(b, s + 8),
+    h = d2(b, s + 11),
+    mi = d2(b, s + 14),
+    sec = d2(b, s + 17);
+  if (y1 < 0 || y2 < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || sec < 0) return NaN;
+  let i = s + 19;
+  let frac = 0;
+  if (b[i] === 46) {
+    i++;
+    let digits = 0;
+    for (;;) {
+      const c = b[i] - 48;
+      if (!(c >= 0 && c <= 9)) break;
+      if (digits < unitDigits) frac = frac * 10 + c;
+      else if (c !== 0) return NaN;
+      digits++;
+      i++;
+    }
+    if (digits === 0 || digits > 9) return NaN;
+    for (let k = digits; k < unitDigits; k++) frac *= 10;
+  }
+  let offsetSec = 0;
+  const c = b[i];
+  if (c === 34) {
+    if (withZone) return NaN;
+  } else {
+    if (!withZone) return NaN;
+    if ((c === 90 || c === 122) && b[i + 1] === 34) i++;
+    else if ((c === 43 || c === 45) && b[i + 3] === 58 && b[i + 6] === 34) {
+      const oh = d2(b, i + 1),
+        om = d2(b, i + 4);
+      if (oh < 0 || om < 0 || oh > 23 || om > 59) return NaN;
+      offsetSec = (oh * 60 + om) * 60 * (c === 45 ? -1 : 1);
+      i += 6;
+    } else return NaN;
+  }
+  const y = y1 * 100 + y2;
+  if (!validDate(y, mo, d) || h > 23 || mi > 59 || sec > 59) return NaN;
+  const u = (daysFromCivil(y, mo, d) * 86400 + (h * 60 + mi) * 60 + sec - offsetSec) * (unitDigits === 6 ? 1e6 : 1e9) + frac;
+  if (!Number.isSafeInteger(u)) return NaN;
+  STATE.end = i + 1;
+  return u;
+}
+
+/** A JS value (an extra column's, or a map key) of node n whose parent is at `def`, as the object path writes it. */
+function jsValue(n: Plan, v: unknown, rep: number, def: number): void {
+  if (v === null || v === undefined) {
+    if (n.required) fail();
+    absent(n, rep, def);
+    return;
+  }
+  const d = n.required ? def : def + 1;
+  if (n.kind === 'leaf') {
     if (n.write(n.leaf, v) !== undefined) fail();
-    level(n.leaf, rep, def);
+    level(n.leaf, rep, d);
+    return;
   }
-
-  /** An object at c.p (its '{') into the struct's fields; extras (top level) fill the extra columns. */
-  function struct(ix: StructIndex, rep: number, def: number, extras: readonly unknown[] | undefined): void {
-    const stamp = ++c.stamp;
-    const seenAt = ix.seenAt;
-    const children = ix.plan.children;
-    const extra = ix.plan.kind === 'top' ? ix.plan.extra : undefined;
-    c.p++;
-    let x = ws();
-    if (x !== RBRACE) {
-      let guess = ix.first;
-      let prev = -1;
-      for (;;) {
-        if (x !== QUOTE) fail();
-        const i = keyIndex(ix, guess);
-        if (i < 0 || seenAt[i] === stamp) fail(); // unknown key (or "__proto__"), or a key given twice
-        if (prev < 0) ix.first = i;
-        else ix.after[prev] = i;
-        prev = i;
-        guess = ix.after[i];
-        if (extras !== undefined && extra![i] >= 0) fail(); // vetted by the object path
-        seenAt[i] = stamp;
-        if (ws() !== COLON) fail();
-        c.p++;
-        ws();
-        field(children[i], rep, def);
-        x = ws();
-        c.p++;
-        if (x === RBRACE) break;
-        if (x !== COMMA) fail();
-        x = ws();
-      }
-    } else c.p++;
-    for (let i = 0; i < children.length; i++) {
-      if (seenAt[i] === stamp) continue;
-      if (extras !== undefined && extra![i] >= 0) jsValue(children[i], extras[extra![i]], rep, def);
-      else if (children[i].required) fail();
-      else absent(children[i], rep, def);
-    }
+  if (n.kind !== 'map' || !(v instanceof Map)) fail();
+  if (v.size === 0) {
+    absent(n, rep, d);
+    return;
   }
-
-  /** The field of the key at c.p (its opening quote), -1 if none; `guess`: the likely one, checked by its bytes. */
-  function keyIndex(ix: StructIndex, guess: number): number {
-    const start = c.p + 1;
-    const name = guess >= 0 ? ix.nameBytes[guess] : undefined;
-    if (name !== undefined) {
-      // the key's text is the name's bytes, then its closing quote (the name has no character JSON escapes)
-      const len = name.length;
-      const b = c.b;
-      if (start + len < c.n && b[start + len] === QUOTE) {
-        let k = 0;
-        while (k < len && b[start + k] === name[k]) k++;
-        if (k === len) {
-          c.p = start + len + 1;
-          return guess;
-        }
-      }
-    }
-    return ix.byName.get(readString()) ?? -1;
+  let r = rep;
+  for (const [k, x] of v) {
+    jsValue(n.key, k, r, d + 1);
+    jsValue(n.value, x, r, d + 1);
+    r = n.repLevel;
   }
+}
 
-  /** An extra column's JS value (a primitive, or a Map for a map column), as the object path writes it. */
-  function jsValue(n: Plan, v: unknown, rep: number, def: number): void {
-    if (v === null || v === undefined) {
-      if (n.required) fail();
-      absent(n, rep, def);
-      return;
-    }
-    const d = n.required ? def : def + 1;
-    if (n.kind === 'leaf') {
-      if (n.write(n.leaf, v) !== undefined) fail();
-      level(n.leaf, rep, d);
-      return;
-    }
-    if (n.kind !== 'map' || !(v instanceof Map)) fail();
-    if (v.size === 0) {
-      absent(n, rep, d);
-      return;
-    }
-    let r = rep;
-    for (const [k, x] of v) {
-      jsValue(n.key, k, r, d + 1);
-      jsValue(n.value, x, r, d + 1);
-      r = n.repLevel;
-    }
-  }
-
-  return function appendJson(bytes: Uint8Array, offset: number, extras?: readonly unknown[]): void {
-    if (!isUtf8(offset === 0 ? bytes : bytes.subarray(offset))) fail();
-    c.b = bytes;
-    c.buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    c.n = bytes.length;
-    c.p = offset;
-    try {
-      if (ws() !== LBRACE) fail();
-      struct(topIndex, 0, 0, extras);
-      if (ws() !== -1) fail();
-    } finally {
-      c.b = EMPTY;
-    }
-  };
+/** Level entries of an absent (null or missing) optional node whose parent is at `def`. */
+function absent(n: Plan, rep: number, def: number): void {
+  const leaves = n.leaves;
+  for (let i = 0; i < leaves.length; i++) level(leaves[i], rep, def);
 }
 
 /** One level entry of a leaf (as Emitter.level). */
@@ -441,13 +529,16 @@ function level(l: LeafBuilder, rep: number, def: number): void {
   else l.levelNone();
 }
 
-const EMPTY = new Uint8Array(0);
-const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 const INTEGER_KEY = /^\d+$/;
-/** A name whose JSON text is not its UTF-8 bytes: one with a quote, a backslash or a control character. */
-// eslint-disable-next-line no-control-regex
-const ESCAPED = /["\\\u0000-\u001f]/;
-const SCRATCH = { end: 0, escaped: false };
-const NULL = [110, 117, 108, 108];
-const TRUE = [116, 114, 117, 101];
-const FALSE = [102, 97, 108, 115, 101];
+const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
+
+const HELPERS = {
+  readString,
+  readNumber,
+  readToken,
+  keyAt,
+  timestampAt,
+  utf8Valid,
+  jsValue,
+  integerKey: (k: string): boolean => INTEGER_KEY.test(k),
+};

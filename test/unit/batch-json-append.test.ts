@@ -17,6 +17,8 @@ import type { FieldSpec, TypeSpec } from '../../src/iceberg/schema.ts';
 import type { Schema } from '../../src/iceberg/types.ts';
 import { withKafkaMetadataColumns } from '../../src/schema/kafka-metadata.ts';
 import { JsonSchemaInferrer } from '../../src/schema/infer-json.ts';
+import { utf8Valid } from '../../src/batch/json-append.ts';
+import { isUtf8 } from 'node:buffer';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -120,6 +122,12 @@ const PRIMITIVES: Record<string, [string[], string[]]> = {
   binary: [[], ['"AAEC"']],
 };
 
+/**
+ * Key order of generated objects: 'shuffled' (any order), or 'ordered': the table's order (the
+ * order the compiled reader tries first) with, at probability `odd`, one pair swapped.
+ */
+let keyOrder: 'shuffled' | 'ordered' = 'shuffled';
+
 /** A JSON value text for a column of type t; with probability `odd` something awkward or wrong. */
 function gen(r: () => number, t: TypeSpec | Schema, odd: number, depth = 0): string {
   if (r() < odd) {
@@ -181,9 +189,14 @@ function gen(r: () => number, t: TypeSpec | Schema, odd: number, depth = 0): str
   if (r() < odd) parts.push(`"unknown":${gen(r, 'string', 0)}`);
   if (r() < odd && parts.length > 0) parts.push(pick(r, parts)); // a key twice
   if (r() < odd && depth === 0) parts.push(`${JSON.stringify(pick(r, META))}:"x"`);
-  for (let i = parts.length - 1; i > 0; i--) {
-    const j = Math.floor(r() * (i + 1));
-    [parts[i], parts[j]] = [parts[j], parts[i]];
+  if (keyOrder === 'shuffled') {
+    for (let i = parts.length - 1; i > 0; i--) {
+      const j = Math.floor(r() * (i + 1));
+      [parts[i], parts[j]] = [parts[j], parts[i]];
+    }
+  } else if (r() < odd && parts.length > 1) {
+    const i = Math.floor(r() * (parts.length - 1));
+    [parts[i], parts[i + 1]] = [parts[i + 1], parts[i]];
   }
   return `{${parts.join(r() < 0.2 ? ',\n ' : ',')}}`;
 }
@@ -195,6 +208,19 @@ function record(r: () => number, table: Schema, odd: number): Uint8Array {
   let text = gen(r, table, odd);
   if (r() < odd) text = pick(r, [`${text} x`, `[${text}]`, '"just a string"', '42', 'null', `${text.slice(0, -1)}`, `\ufeff${text}`, `  ${text}\n`]);
   const bytes = enc.encode(text);
+  if (r() < odd / 2) {
+    // bytes that are not UTF-8 after a quote: mostly inside a string (a key or a value)
+    const quotes = bytes.reduce<number[]>((at, x, i) => (x === 0x22 ? [...at, i] : at), []);
+    if (quotes.length > 0) {
+      const at = Math.min(bytes.length, pick(r, quotes) + 1 + (r() < 0.5 ? 0 : 1));
+      const bad = pick(r, [[0xff], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xe2, 0x82], [0xf4, 0x90, 0x80, 0x80], [0x80]]);
+      const out = new Uint8Array(bytes.length + bad.length);
+      out.set(bytes.subarray(0, at));
+      out.set(bad, at);
+      out.set(bytes.subarray(at), at + bad.length);
+      return out;
+    }
+  }
   if (r() < odd / 2 && bytes.length > 2) {
     const out = new Uint8Array(bytes.length + 1);
     out.set(bytes);
@@ -274,6 +300,128 @@ test('appendJson: awkward and wrong records, with metadata extra columns; declin
 
 test('appendJson: many seeds, no metadata columns, some odd values', () => {
   for (let seed = 10; seed < 40; seed++) compare(TABLE, { extras: false, n: 300, seed, odd: 0.03 });
+});
+
+test('appendJson: keys in the table order (the in-order reader), with swapped, missing, repeated, unknown and escaped keys', () => {
+  keyOrder = 'ordered';
+  try {
+    const clean = compare(TABLE, { extras: false, n: 1500, seed: 41, odd: 0 });
+    assert.ok(clean.direct > 1000, `direct ${clean.direct}`);
+    const odd = compare(TABLE_META, { extras: true, n: 4000, seed: 42, odd: 0.04 });
+    assert.ok(odd.declined > 300, `declined ${odd.declined}`);
+    for (let seed = 43; seed < 63; seed++) compare(TABLE, { extras: false, n: 300, seed, odd: 0.03 });
+  } finally {
+    keyOrder = 'shuffled';
+  }
+});
+
+test('appendJson: keys out of order, repeated after the in-order run, or only partly like a field name', () => {
+  const table = assignFreshIds([f('a', 'long'), f('ab', 'string'), f('s', struct(f('x', 'int'), f('y', 'int', true))), f('z', 'boolean')]).schema;
+  const texts = [
+    '{"a":1,"ab":"x","s":{"x":1,"y":2},"z":true}',
+    '{"ab":"x","a":1,"s":{"y":2,"x":1},"z":true}',
+    '{"a":1,"ab":"x","s":{"x":1,"y":2},"z":true,"a":2}',
+    '{"a":1,"ab":"x","s":{"x":1,"y":2},"z":true,"z":false}',
+    '{"a":1,"ab":"x","s":{"x":1,"y":2,"x":3},"z":true}',
+    '{"a":1,"ab":"x","s":{"y":2,"y":3},"z":true}',
+    '{"a":1,"abc":"x"}',
+    '{"a":1,"a":"x"}',
+    '{"ab":"x","ab":"y"}',
+    '{"a":1,"s":{"x":1}}',
+    '{"a":1,"s":{"y":1}}',
+    '{"s":{"y":1},"a":1}',
+    '{"a":1,"ab":"x","s":{"x":1,"y":2},"z":true,"q":1}',
+    '{"\u0061":1,"a\u0062":"x"}',
+    '{"a" : 1 , "ab" : "x" , "s" : { "x" : 1 , "y" : 2 } , "z" : true }',
+    '{"a":1,"ab":"x","s":{},"z":true}',
+    '{"a":1,"ab":"x","s":{"x":1,"y":2},"z":true',
+    '{"a":1,"ab":"x","s":{"x":1,"y":2},"z":true}}',
+    '{"a":1,"ab":"x","s":{"x":1,"y":2},"z":tru}',
+    '{"a":1,"ab":"x","s":{"x":1,"y":2},"z":nul}',
+    '{"a":1,"ab":"x","s":{"x":1,"y":2},"z":null,}',
+    '{}',
+    '{"a":-0,"ab":"","s":null}',
+  ];
+  const a = new RecordBatchBuilder(table, 't');
+  const b = new RecordBatchBuilder(table, 't');
+  const took: boolean[] = [];
+  for (const text of texts) {
+    const bytes = enc.encode(text);
+    const want = objectPath(a, bytes, undefined);
+    const direct = b.appendJson(bytes, 0);
+    took.push(direct);
+    if (direct) assert.equal(want, undefined, text);
+    else assert.equal(objectPath(b, bytes, undefined), want, text);
+  }
+  assert.deepEqual(b.finish(), a.finish());
+  // taken: in order, out of order, an optional x missing, escaped keys, spaced, {} and nulls
+  assert.deepEqual(
+    took.map((t, i) => (t ? i : -1)).filter((i) => i >= 0),
+    [0, 1, 10, 11, 13, 14, 21, 22],
+  );
+});
+
+test('appendJson: timestamps read from their bytes as the timestamp writer reads the string', () => {
+  const table = assignFreshIds([f('tz', 'timestamptz'), f('t', 'timestamp'), f('tzn', 'timestamptz_ns'), f('tn', 'timestamp_ns')]).schema;
+  const r = rng(11);
+  const a = new RecordBatchBuilder(table, 't');
+  const b = new RecordBatchBuilder(table, 't');
+  const dd = (lo: number, hi: number): string => String(lo + Math.floor(r() * (hi - lo + 1))).padStart(2, '0');
+  let direct = 0;
+  for (let i = 0; i < 20000; i++) {
+    const year = pick(r, ['1970', '2026', '2024', '1900', '2000', '0001', '9999', '1600', '0000', '275760', '20x6']);
+    const date = `${year}-${dd(r() < 0.95 ? 1 : 0, r() < 0.95 ? 12 : 13)}-${dd(r() < 0.95 ? 1 : 0, r() < 0.9 ? 28 : 32)}`;
+    const time = `${dd(0, r() < 0.95 ? 23 : 24)}:${dd(0, r() < 0.95 ? 59 : 60)}:${dd(0, r() < 0.95 ? 59 : 60)}`;
+    const digits = pick(r, [0, 0, 1, 3, 6, 7, 9, 10]);
+    const frac = digits === 0 ? pick(r, ['', '', '.']) : `.${Array.from({ length: digits }, () => (r() < 0.3 ? '0' : String(Math.floor(r() * 10)))).join('')}`;
+    const zone = pick(r, ['', 'Z', 'z', '+02:00', '-05:30', '+23:59', '+24:00', '+0200', '-00:00', 'Z ', '+02:60']);
+    const sep = pick(r, ['T', 'T', 't', ' ', '_']);
+    const s = `${date}${sep}${time}${frac}${zone}`;
+    const texts = r() < 0.05 ? JSON.stringify(s).replace('T', '\u0054') : JSON.stringify(s);
+    const text = `{${pick(r, ['"tz"', '"t"', '"tzn"', '"tn"'])}:${texts}}`;
+    const bytes = enc.encode(text);
+    const want = objectPath(a, bytes, undefined);
+    if (b.appendJson(bytes, 0)) {
+      direct++;
+      assert.equal(want, undefined, text);
+    } else assert.equal(objectPath(b, bytes, undefined), want, text);
+  }
+  assert.deepEqual(b.finish(), a.finish());
+  assert.ok(direct > 1500, `direct ${direct}`);
+});
+
+test('utf8Valid agrees with isUtf8 on random byte runs', () => {
+  const r = rng(5);
+  const pieces = [
+    [0x41],
+    [0x7f],
+    [0x80],
+    [0xbf],
+    [0xc0, 0x80],
+    [0xc1, 0xbf],
+    [0xc2, 0x80],
+    [0xdf, 0xbf],
+    [0xe0, 0x9f, 0x80],
+    [0xe0, 0xa0, 0x80],
+    [0xed, 0x9f, 0xbf],
+    [0xed, 0xa0, 0x80],
+    [0xef, 0xbf, 0xbf],
+    [0xf0, 0x8f, 0x80, 0x80],
+    [0xf0, 0x90, 0x80, 0x80],
+    [0xf4, 0x8f, 0xbf, 0xbf],
+    [0xf4, 0x90, 0x80, 0x80],
+    [0xf5, 0x80, 0x80, 0x80],
+    [0xff],
+    [0xe2, 0x82],
+    [0xf0, 0x9f, 0x99],
+  ];
+  for (let i = 0; i < 50000; i++) {
+    const bytes: number[] = [];
+    const k = 1 + Math.floor(r() * 5);
+    for (let j = 0; j < k; j++) bytes.push(...(r() < 0.2 ? [Math.floor(r() * 256)] : pick(r, pieces)));
+    const u = Uint8Array.from([0x22, ...bytes, 0x22]);
+    assert.equal(utf8Valid(u, 1, u.length - 1), isUtf8(u.subarray(1, u.length - 1)), bytes.join(','));
+  }
 });
 
 test('appendJson: exact texts', () => {
