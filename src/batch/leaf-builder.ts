@@ -23,9 +23,6 @@ const UTF8_SLOTS = 2048;
 
 type Utf8Slicer = { utf8Slice(this: Uint8Array, start: number, end: number): string };
 const nativeSlice = (Buffer.prototype as unknown as Partial<Utf8Slicer>).utf8Slice;
-/** Byte ranges at least this long are compared by Buffer's native compare (a JS loop costs more past it). */
-const NATIVE_COMPARE_FROM = 48;
-const nativeCompare = Buffer.prototype.compare as (this: Uint8Array, target: Uint8Array, tStart: number, tEnd: number, sStart: number, sEnd: number) => number;
 
 /** UTF-8 bytes [start, end) of any Uint8Array as a string. */
 const utf8: (buf: Uint8Array, start: number, end: number) => string =
@@ -331,11 +328,31 @@ export class LeafBuilder {
       if (k >= 0 && k < this.dictKeys.length) {
         const a = this.dictOffsets[k];
         if (this.dictOffsets[k + 1] - a === len) {
+          // the entry's bytes against the text's: differences or-ed together, 8 bytes a step
+          // (no branch per byte, no call into Buffer's native compare)
           const d = this.dictData;
-          let i = 0;
-          if (len < NATIVE_COMPARE_FROM) while (i < len && d[a + i] === buf[start + i]) i++;
-          else if (nativeCompare.call(d, buf, start, end, a, a + len) === 0) i = len;
-          if (i === len) {
+          const o = start - a;
+          const e8 = a + (len & ~7);
+          let diff = 0;
+          let i = a;
+          for (; i < e8 && diff === 0; i += 8) {
+            diff =
+              (d[i] ^ buf[i + o]) |
+              (d[i + 1] ^ buf[i + 1 + o]) |
+              (d[i + 2] ^ buf[i + 2 + o]) |
+              (d[i + 3] ^ buf[i + 3 + o]) |
+              (d[i + 4] ^ buf[i + 4 + o]) |
+              (d[i + 5] ^ buf[i + 5 + o]) |
+              (d[i + 6] ^ buf[i + 6 + o]) |
+              (d[i + 7] ^ buf[i + 7 + o]);
+          }
+          const e = a + len;
+          if (diff === 0 && i + 4 <= e) {
+            diff = (d[i] ^ buf[i + o]) | (d[i + 1] ^ buf[i + 1 + o]) | (d[i + 2] ^ buf[i + 2 + o]) | (d[i + 3] ^ buf[i + 3 + o]);
+            i += 4;
+          }
+          for (; i < e; i++) diff |= d[i] ^ buf[i + o];
+          if (diff === 0) {
             const n = this.valueCount;
             if (n === this.indices.length) this.indices = grow(this.indices, n + 1);
             this.indices[n] = k;
