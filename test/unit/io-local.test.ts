@@ -194,6 +194,27 @@ test('create: a file that fits its first chunk opens nothing until close, then l
   }
 });
 
+test('write() and writeIfAbsent() make a folder once, and again when it was removed since (an orphan cleanup)', async () => {
+  const dir = await tempDir();
+  try {
+    const io = new LocalFileIO();
+    const meta = join(dir, 'metadata');
+    await io.write(join(meta, 'a.json'), new Uint8Array([1]));
+    await io.write(join(meta, 'b.json'), new Uint8Array([2]));
+    assert.deepEqual((await readdir(meta)).sort(), ['a.json', 'b.json']);
+    await rm(meta, { recursive: true, force: true });
+    await io.write(join(meta, 'c.json'), new Uint8Array([3]));
+    assert.deepEqual(await io.read(join(meta, 'c.json')), new Uint8Array([3]));
+    await rm(meta, { recursive: true, force: true });
+    assert.equal(await io.writeIfAbsent(join(meta, 'd.json'), new Uint8Array([4])), true);
+    assert.equal(await io.writeIfAbsent(join(meta, 'd.json'), new Uint8Array([5])), false, 'there already');
+    assert.deepEqual(await io.read(join(meta, 'd.json')), new Uint8Array([4]));
+    assert.deepEqual(await readdir(meta), ['d.json'], 'no temporary file left');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('a reader never sees a half-written file while writes race', async () => {
   const dir = await tempDir();
   try {
