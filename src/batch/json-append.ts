@@ -194,6 +194,16 @@ class JsonEmitter {
     }
   }
 
+  /** A JS value (an extra column's) of top-level node n, as the object path writes it: leaves inline, the rest by jsValue. */
+  jsField(n: Plan, value: string, def: number): string {
+    if (n.kind !== 'leaf') return `H.jsValue(${this.c(n)}, ${value}, r, ${def});`;
+    const absent = n.required ? 'throw FB;' : this.levels(n, 'r', def);
+    return (
+      `{ const v = ${value}; if (v === null || v === undefined) { ${absent} }` +
+      ` else { if (${this.c(n.write)}(${this.c(n.leaf)}, v) !== undefined) throw FB; ${this.level(n.leaf, 'r', n.required ? def : def + 1)} } }`
+    );
+  }
+
   /**
    * The function reading an object at p (its '{') into the fields of struct `n` at definition
    * level `def` (its own); `extra` (the record itself): per field its index in the extras, or -1.
@@ -230,7 +240,7 @@ class JsonEmitter {
       let code: string;
       if (isExtra(i)) {
         const absent = child.required ? 'throw FB;' : this.levels(child, 'r', def);
-        code = `if (X !== undefined) H.jsValue(${this.c(child)}, X[${extra![i]}], r, ${def}); else { ${absent} }`;
+        code = `if (X !== undefined) { ${this.jsField(child, `X[${extra![i]}]`, def)} } else { ${absent} }`;
       } else code = child.required ? 'throw FB;' : this.levels(child, 'r', def);
       missing += ` if (lane <= ${i} && SEEN[${i}] !== st) { ${code} }`;
     });
