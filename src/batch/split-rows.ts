@@ -7,13 +7,14 @@
 // group's values use, in order of first use (as a LeafBuilder keeps them: the encoder takes
 // every entry for the column's statistics).
 //
+// Copies go value by value through index lists, one loop per storage (64-bit values as two
+// 32-bit words, so no BigInt is made): rows of a bucketed table rarely come in runs.
+//
 // Why: a table partitioned into many partitions builds its rows in one RecordBatchBuilder and
 // splits them when they are written (table-writer.ts), instead of one builder per partition.
 // One builder keeps one dictionary per column and takes records straight from their Avro or
 // JSON bytes; per-partition builders each grew, hashed and reset their own.
 import type { DictionaryData, LeafColumn } from './column-batch.ts';
-
-type Numeric = Int32Array | BigInt64Array | Float32Array | Float64Array;
 
 /**
  * Rows [0, rowCount) of `columns` by group: result[g] holds the rows whose groupOf is g, in
@@ -31,107 +32,126 @@ export function splitRowsByGroup(columns: readonly LeafColumn[], rowCount: numbe
   const order = new Int32Array(rowCount);
   const at = start.slice(0, groups);
   for (let r = 0; r < rowCount; r++) order[at[groupOf[r]]++] = r;
-  // each group's rows as runs of consecutive rows, [first, end) pairs: copied as one piece each
-  const runs: Int32Array[] = [];
-  for (let g = 0; g < groups; g++) {
-    const pairs: number[] = [];
-    for (let i = start[g]; i < start[g + 1];) {
-      const a = order[i++];
-      let b = a + 1;
-      while (i < start[g + 1] && order[i] === b) {
-        b++;
-        i++;
-      }
-      pairs.push(a, b);
-    }
-    runs.push(Int32Array.from(pairs));
-  }
   const out: LeafColumn[][] = Array.from({ length: groups }, () => []);
+  const scratch: Scratch = { levels: new Int32Array(0), values: new Int32Array(0), remap: new Int32Array(0), stamp: new Int32Array(0) };
   for (const col of columns) {
-    const rows = rowRanges(col, rowCount);
-    const seen: DictionaryScratch | undefined = col.dict === null ? undefined : { remap: new Int32Array(col.dict.size), stamp: new Int32Array(col.dict.size) };
-    for (let g = 0; g < groups; g++) out[g].push(gather(col, rows, runs[g], seen, g + 1));
+    const index = indexColumn(col, rowCount);
+    if (col.dict !== null && scratch.stamp.length < col.dict.size) {
+      scratch.remap = new Int32Array(col.dict.size);
+      scratch.stamp = new Int32Array(col.dict.size);
+    } else scratch.stamp.fill(0);
+    for (let g = 0; g < groups; g++) out[g].push(gather(col, index, order, start[g], start[g + 1], scratch, g + 1));
   }
   return out;
 }
 
-/** Where each row's levels and values begin (rowCount + 1 entries each; null: the row index itself). */
-interface RowRanges {
-  level: Int32Array | null;
-  value: Int32Array | null;
+/** Where a column's rows begin among its levels, and each level's value index (null: the same index). */
+interface ColumnIndex {
+  /** rowCount + 1 level indexes (null: a row is one level, maxRep 0). */
+  rowLevel: Int32Array | null;
+  /** levelCount + 1 value indexes: values before each level (null: every level holds a value, maxDef 0). */
+  levelValue: Int32Array | null;
 }
 
-function rowRanges(col: LeafColumn, rowCount: number): RowRanges {
-  let level: Int32Array | null = null;
+function indexColumn(col: LeafColumn, rowCount: number): ColumnIndex {
+  let rowLevel: Int32Array | null = null;
   const rep = col.rep;
   if (rep !== null) {
-    level = new Int32Array(rowCount + 1);
+    rowLevel = new Int32Array(rowCount + 1);
     let row = 0;
-    for (let i = 0; i < col.levelCount; i++) if (rep[i] === 0) level[row++] = i;
+    for (let i = 0; i < col.levelCount; i++) if (rep[i] === 0) rowLevel[row++] = i;
     if (row !== rowCount) throw new Error(`splitRowsByGroup: ${col.columnPath} has ${row} rows, not ${rowCount}`);
-    level[rowCount] = col.levelCount;
+    rowLevel[rowCount] = col.levelCount;
   } else if (col.levelCount !== rowCount) throw new Error(`splitRowsByGroup: ${col.columnPath} has ${col.levelCount} levels for ${rowCount} rows`);
-  let value: Int32Array | null = null;
+  let levelValue: Int32Array | null = null;
   const def = col.def;
   if (def !== null) {
-    value = new Int32Array(rowCount + 1);
+    const n = col.levelCount;
+    levelValue = new Int32Array(n + 1);
     const max = col.maxDef;
     let v = 0;
-    let l = 0;
-    for (let r = 0; r < rowCount; r++) {
-      value[r] = v;
-      const end = level === null ? r + 1 : level[r + 1];
-      for (; l < end; l++) if (def[l] === max) v++;
+    for (let l = 0; l < n; l++) {
+      levelValue[l] = v;
+      if (def[l] === max) v++;
     }
-    value[rowCount] = v;
+    levelValue[n] = v;
   }
-  return { level, value };
+  return { rowLevel, levelValue };
 }
 
-/** Which dictionary entries the group being gathered uses: remap[e] is e's index in it when stamp[e] is the group's stamp. */
-interface DictionaryScratch {
+/** Reused lists: the levels and values a group takes, and the dictionary remap (remap[e] holds when stamp[e] is the group's). */
+interface Scratch {
+  levels: Int32Array;
+  values: Int32Array;
   remap: Int32Array;
   stamp: Int32Array;
 }
 
-/** The rows of `runs` ([first, end) pairs) of a column as a new column owning its arrays (`seen`, `stamp`: see DictionaryScratch). */
-function gather(col: LeafColumn, rows: RowRanges, runs: Int32Array, seen: DictionaryScratch | undefined, stamp: number): LeafColumn {
-  const L = rows.level;
-  const V = rows.value;
-  const levelAt = (r: number) => (L === null ? r : L[r]);
-  const valueAt = (r: number) => (V === null ? levelAt(r) : V[r]);
-  let levelCount = 0;
-  let valueCount = 0;
-  for (let i = 0; i < runs.length; i += 2) {
-    levelCount += levelAt(runs[i + 1]) - levelAt(runs[i]);
-    valueCount += valueAt(runs[i + 1]) - valueAt(runs[i]);
+/** The rows order[from, to) of a column as a new column owning its arrays. */
+function gather(col: LeafColumn, index: ColumnIndex, order: Int32Array, from: number, to: number, scratch: Scratch, stamp: number): LeafColumn {
+  // the levels the rows take, in order
+  let levels: Int32Array;
+  let levelCount: number;
+  const rowLevel = index.rowLevel;
+  if (rowLevel === null) {
+    levels = order.subarray(from, to);
+    levelCount = to - from;
+  } else {
+    levelCount = 0;
+    for (let i = from; i < to; i++) levelCount += rowLevel[order[i] + 1] - rowLevel[order[i]];
+    if (scratch.levels.length < levelCount) scratch.levels = new Int32Array(Math.max(levelCount, scratch.levels.length * 2));
+    levels = scratch.levels;
+    let k = 0;
+    for (let i = from; i < to; i++) for (let l = rowLevel[order[i]], e = rowLevel[order[i] + 1]; l < e; l++) levels[k++] = l;
+  }
+  // the values those levels hold, in order
+  let values: Int32Array;
+  let valueCount: number;
+  const levelValue = index.levelValue;
+  if (levelValue === null) {
+    values = levels;
+    valueCount = levelCount;
+  } else {
+    if (scratch.values.length < levelCount) scratch.values = new Int32Array(Math.max(levelCount, scratch.values.length * 2));
+    values = scratch.values;
+    const def = col.def!;
+    const max = col.maxDef;
+    valueCount = 0;
+    for (let k = 0; k < levelCount; k++) {
+      const l = levels[k];
+      if (def[l] === max) values[valueCount++] = levelValue[l];
+    }
   }
   const out: LeafColumn = { ...col, levelCount, valueCount, def: null, rep: null, values: null, offsets: null, dict: null };
-  if (col.def !== null) out.def = copyRuns(col.def, new Uint8Array(levelCount), runs, levelAt, 1);
-  if (col.rep !== null) out.rep = copyRuns(col.rep, new Uint8Array(levelCount), runs, levelAt, 1);
+  if (col.def !== null) out.def = gatherBytes(col.def, new Uint8Array(levelCount), levels, levelCount);
+  if (col.rep !== null) out.rep = gatherBytes(col.rep, new Uint8Array(levelCount), levels, levelCount);
   switch (col.kind) {
     case 'boolean':
-      out.values = copyRuns(col.values as Uint8Array, new Uint8Array(valueCount), runs, valueAt, 1);
+      out.values = gatherBytes(col.values as Uint8Array, new Uint8Array(valueCount), values, valueCount);
       break;
     case 'int32':
-      out.values = copyRuns(col.values as Int32Array, new Int32Array(valueCount), runs, valueAt, 1);
+    case 'float': {
+      const v = col.values as Int32Array | Float32Array;
+      const to = new Int32Array(valueCount);
+      gatherWords(new Int32Array(v.buffer, v.byteOffset, v.length), to, values, valueCount, 1);
+      out.values = col.kind === 'int32' ? to : new Float32Array(to.buffer);
       break;
+    }
     case 'int64':
-      out.values = copyRuns(col.values as BigInt64Array, new BigInt64Array(valueCount), runs, valueAt, 1);
+    case 'double': {
+      const v = col.values as BigInt64Array | Float64Array;
+      const to = new Int32Array(valueCount * 2);
+      gatherWords(new Int32Array(v.buffer, v.byteOffset, v.length * 2), to, values, valueCount, 2);
+      out.values = col.kind === 'int64' ? new BigInt64Array(to.buffer) : new Float64Array(to.buffer);
       break;
-    case 'float':
-      out.values = copyRuns(col.values as Float32Array, new Float32Array(valueCount), runs, valueAt, 1);
-      break;
-    case 'double':
-      out.values = copyRuns(col.values as Float64Array, new Float64Array(valueCount), runs, valueAt, 1);
-      break;
+    }
     case 'fixed':
-      out.values = copyRuns(col.values as Uint8Array, new Uint8Array(valueCount * col.width), runs, valueAt, col.width);
+      out.values = gatherFixed(col.values as Uint8Array, new Uint8Array(valueCount * col.width), values, valueCount, col.width);
       break;
     case 'bytes':
-      if (col.dict !== null) out.dict = gatherDictionary(col.dict, runs, valueAt, valueCount, seen!, stamp);
+      if (col.dict !== null) out.dict = gatherDictionary(col.dict, values, valueCount, scratch, stamp);
       else {
-        const [offsets, data] = gatherPlain(col.offsets!, col.values as Uint8Array, runs, valueAt, valueCount);
+        const [offsets, data] = gatherPlain(col.offsets!, col.values as Uint8Array, values, valueCount);
         out.offsets = offsets;
         out.values = data;
       }
@@ -140,68 +160,82 @@ function gather(col: LeafColumn, rows: RowRanges, runs: Int32Array, seen: Dictio
   return out;
 }
 
-/** Copies the runs' entries ([at(a) * width, at(b) * width) of each run) end to end into `to`. */
-function copyRuns<T extends Uint8Array | Numeric>(from: T, to: T, runs: Int32Array, at: (r: number) => number, width: number): T {
-  let w = 0;
-  for (let i = 0; i < runs.length; i += 2) {
-    const a = at(runs[i]) * width;
-    const b = at(runs[i + 1]) * width;
-    if (b - a === 1) (to as Uint8Array)[w] = (from as Uint8Array)[a];
-    else if (b > a) (to as Uint8Array).set((from as Uint8Array).subarray(a, b), w);
-    w += b - a;
+function gatherBytes(from: Uint8Array, to: Uint8Array, idx: Int32Array, n: number): Uint8Array {
+  for (let k = 0; k < n; k++) to[k] = from[idx[k]];
+  return to;
+}
+
+/** Entries of `words` 32-bit words each. */
+function gatherWords(from: Int32Array, to: Int32Array, idx: Int32Array, n: number, words: 1 | 2): void {
+  if (words === 1) for (let k = 0; k < n; k++) to[k] = from[idx[k]];
+  else
+    for (let k = 0; k < n; k++) {
+      const i = idx[k] * 2;
+      to[2 * k] = from[i];
+      to[2 * k + 1] = from[i + 1];
+    }
+}
+
+function gatherFixed(from: Uint8Array, to: Uint8Array, idx: Int32Array, n: number, width: number): Uint8Array {
+  for (let k = 0; k < n; k++) {
+    const a = idx[k] * width;
+    const w = k * width;
+    for (let j = 0; j < width; j++) to[w + j] = from[a + j];
   }
   return to;
 }
 
-function gatherPlain(offsets: Int32Array, data: Uint8Array, runs: Int32Array, at: (r: number) => number, valueCount: number): [Int32Array, Uint8Array] {
+function gatherPlain(offsets: Int32Array, data: Uint8Array, idx: Int32Array, n: number): [Int32Array, Uint8Array] {
   let bytes = 0;
-  for (let i = 0; i < runs.length; i += 2) bytes += offsets[at(runs[i + 1])] - offsets[at(runs[i])];
-  const outOffsets = new Int32Array(valueCount + 1);
+  for (let k = 0; k < n; k++) bytes += offsets[idx[k] + 1] - offsets[idx[k]];
+  const outOffsets = new Int32Array(n + 1);
   const outData = new Uint8Array(bytes);
-  let v = 0;
   let w = 0;
-  for (let i = 0; i < runs.length; i += 2) {
-    const v0 = at(runs[i]);
-    const v1 = at(runs[i + 1]);
-    const shift = w - offsets[v0];
-    for (let k = v0; k < v1; k++) outOffsets[++v] = offsets[k + 1] + shift;
-    outData.set(data.subarray(offsets[v0], offsets[v1]), w);
-    w += offsets[v1] - offsets[v0];
+  for (let k = 0; k < n; k++) {
+    const a = offsets[idx[k]];
+    const b = offsets[idx[k] + 1];
+    if (b - a < 64) for (let j = a; j < b; j++) outData[w++] = data[j];
+    else {
+      outData.set(data.subarray(a, b), w);
+      w += b - a;
+    }
+    outOffsets[k + 1] = w;
   }
   return [outOffsets, outData];
 }
 
 /** The values' dictionary indices remapped to the entries they use, in order of first use. */
-function gatherDictionary(dict: DictionaryData, runs: Int32Array, at: (r: number) => number, valueCount: number, seen: DictionaryScratch, stamp: number): DictionaryData {
-  const { remap, stamp: stamps } = seen;
-  const used: number[] = [];
-  const indices = new Int32Array(valueCount);
-  let v = 0;
+function gatherDictionary(dict: DictionaryData, idx: Int32Array, n: number, scratch: Scratch, stamp: number): DictionaryData {
+  const { remap, stamp: stamps } = scratch;
+  const src = dict.indices;
+  const indices = new Int32Array(n);
+  let used = 0;
   let bytes = 0;
-  for (let i = 0; i < runs.length; i += 2) {
-    const v1 = at(runs[i + 1]);
-    for (let k = at(runs[i]); k < v1; k++) {
-      const e = dict.indices[k];
-      let m = remap[e];
-      if (stamps[e] !== stamp) {
-        stamps[e] = stamp;
-        m = remap[e] = used.length;
-        used.push(e);
-        bytes += dict.offsets[e + 1] - dict.offsets[e];
-      }
-      indices[v++] = m;
+  for (let k = 0; k < n; k++) {
+    const e = src[idx[k]];
+    if (stamps[e] !== stamp) {
+      stamps[e] = stamp;
+      remap[e] = used++;
+      bytes += dict.offsets[e + 1] - dict.offsets[e];
     }
+    indices[k] = remap[e];
   }
-  const offsets = new Int32Array(used.length + 1);
+  // the entries in order of first use: the first value of each new index
+  const offsets = new Int32Array(used + 1);
   const data = new Uint8Array(bytes);
+  let next = 0;
   let w = 0;
-  for (let j = 0; j < used.length; j++) {
-    const e = used[j];
+  for (let k = 0; k < n && next < used; k++) {
+    if (indices[k] !== next) continue;
+    const e = src[idx[k]];
     const a = dict.offsets[e];
     const b = dict.offsets[e + 1];
-    data.set(dict.data.subarray(a, b), w);
-    w += b - a;
-    offsets[j + 1] = w;
+    if (b - a < 64) for (let j = a; j < b; j++) data[w++] = dict.data[j];
+    else {
+      data.set(dict.data.subarray(a, b), w);
+      w += b - a;
+    }
+    offsets[++next] = w;
   }
-  return { size: used.length, offsets, data, indices };
+  return { size: used, offsets, data, indices };
 }
