@@ -72,9 +72,9 @@ export interface TableConfig {
   /** Leaf columns a record may grow the table to (default 2000). */
   maxColumns: number;
   /**
-   * Bytes one table's writer may hold between commits: rows buffered per partition, and data
-   * files open for the commit (src/table/write-budget.ts). Beyond it the largest partitions'
-   * rows are written out and the largest open files finished early, for the same commit.
+   * Bytes one table's writer may hold between commits: rows buffered (every partition's), and
+   * data files open for the commit (src/table/write-budget.ts). Beyond it the buffered rows are
+   * written out by partition and the largest open files finished early, for the same commit.
    * Absent: the writer's default (128 MiB). At least 1 MiB.
    */
   writeBufferMaxBytes?: number;

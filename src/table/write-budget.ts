@@ -1,9 +1,9 @@
 // The write budget of one table: how many bytes its writer may hold between commits, and how
-// they are counted. A commit touching many partitions (bucket(1000, id)) keeps rows buffered for
-// every partition and, once rows are written as row groups, a data file open for each: both
-// grow with the partitions, not with the rows. Beyond the budget the writer sheds, nothing is
-// dropped: the largest partitions' buffered rows are written out as row groups ahead of their
-// size (PartitionedBatch.takeRowGroups), and the largest open data files are finished ahead of
+// they are counted. A commit touching many partitions (bucket(1000, id)) keeps, once rows are
+// written as row groups, a data file open for each: that grows with the partitions, not with
+// the rows; the buffered rows grow with the rows. Beyond the budget the writer sheds, nothing is
+// dropped: the buffered rows are written out by partition as row groups ahead of their size
+// (PartitionedBatch.takeRowGroups), and the largest open data files are finished ahead of
 // the commit (RollingDataFiles.write). Finished files are committed with the batch as any
 // other: exactly-once is unchanged, since no file is committed without its offsets.
 

@@ -1,5 +1,5 @@
 // The write budget of a table (src/table/write-budget.ts): with a thousand partitions buffered,
-// PartitionedBatch.takeRowGroups hands over the largest partitions' rows once the rows in memory
+// PartitionedBatch.takeRowGroups hands over the rows, by partition, once the rows in memory
 // exceed the budget, and RollingDataFiles finishes the largest open files once they hold more;
 // every row still ends in exactly one data file of the commit (read back from the Parquet files'
 // record counts and the table after the append), and abort() leaves none of them behind.
@@ -76,7 +76,7 @@ test('largestUntil: the largest entries whose removal brings the total down to t
   assert.equal(openFileBytes(1 << 30), openFileBytes(OPEN_FILE_HELD_BYTES), 'a large file is taken to hold at most a part');
 });
 
-test('PartitionedBatch sheds the largest partitions past its write budget; no row lost or doubled', () => {
+test('PartitionedBatch hands its rows over by partition past its write budget; no row lost or doubled', () => {
   const t = { schema, spec: buildPartitionSpec(schema, ['bucket(1000, id)']).spec };
   const budget = 256 * 1024;
   const batch = new PartitionedBatch('b.t', t.schema, t.spec, { writeBufferBytes: budget });
