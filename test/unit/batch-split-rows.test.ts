@@ -216,3 +216,33 @@ test('PartitionedBatch, partitioned: a partition value that does not fit is decl
   assert.equal(parts[0].batch.rowCount, 1);
   assert.deepEqual([...(parts[0].batch.columns[0].values as BigInt64Array)], [1n]);
 });
+
+test('PartitionedBatch, partitioned by an extra column (Kafka metadata): JSON from its text lands where the merged record lands', () => {
+  const withMeta: Schema = {
+    type: 'struct',
+    'schema-id': 0,
+    fields: [
+      { id: 1, name: 'id', required: true, type: 'long' },
+      { id: 2, name: 'name', required: false, type: 'string' },
+      { id: 3, name: '_kafka_partition', required: true, type: 'int' },
+      { id: 4, name: '_kafka_offset', required: true, type: 'long' },
+    ],
+  };
+  const extraColumns = ['_kafka_partition', '_kafka_offset'];
+  const spec = buildPartitionSpec(withMeta, ['identity(_kafka_partition)', 'bucket(3, name)']).spec;
+  const direct = new PartitionedBatch('t', withMeta, spec, { extraColumns });
+  const merged = new PartitionedBatch('t', withMeta, spec);
+  let straight = 0;
+  for (let i = 0; i < 300; i++) {
+    const value = { id: i, name: i % 7 === 0 ? null : `n${i % 11}` };
+    const extras = [i % 4, BigInt(1000 + i)];
+    const bytes = text.encode(JSON.stringify(value));
+    if (direct.appendJson(bytes, 0, extras)) straight++;
+    else direct.append(decodePlainJson(bytes), extras);
+    merged.append({ ...value, _kafka_partition: extras[0], _kafka_offset: extras[1] });
+  }
+  assert.equal(straight, 300, 'every record taken from its text');
+  const got = partitions(direct);
+  assert.deepEqual(got, partitions(merged));
+  assert.equal(got.length, 4 * 4, '4 Kafka partitions × 3 buckets and null names');
+});
