@@ -40,7 +40,7 @@ test('pushUtf8: strings one byte apart, at every position and length, each store
   }
 });
 
-test('pushUtf8: the same value at other offsets of other buffers is found in the dictionary', () => {
+test('pushUtf8: the same values at other offsets of other buffers, each stored as itself, one dictionary entry each', () => {
   const enc = new TextEncoder();
   const l = leaf();
   const words = ['Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36', 'São Paulo', 'x', ''];
