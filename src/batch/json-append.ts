@@ -51,6 +51,9 @@ export const FALLBACK: Error = new JsonFallback();
 interface ReadState {
   end: number;
   stamp: number;
+  /** A wide struct's in-order part: how many fields it read, and whether it read the closing '}'. */
+  lane: number;
+  closed: boolean;
 }
 
 /** A struct's fields for the key-by-key loop: names by key, their bytes, when each was last seen. */
@@ -72,13 +75,28 @@ export function compileJsonAppend(names: string[], fields: Plan[], extraColumns:
   const S = g.struct(
     top,
     0,
+    'S',
     names.map((n) => extraColumns.indexOf(n)),
   );
   const body = `const n = b.length; let p = offset; let x = 0; ${WS}` + ` if (b[p] !== 123) throw FB; p = ${S}(b, p, 0, X); ${WS}` + ` if (p < n) throw FB;`;
   const consts = g.consts.map((_, i) => `const K${i} = C[${i}];`).join('\n');
   const source = `${consts}\n${g.fns.join('\n')}\nreturn function appendJson(b, offset, X) { ${body} };`;
-  return new Function('C', 'FB', 'R', 'H', source)(g.consts, FALLBACK, STATE, HELPERS) as JsonAppendFn;
+  // one factory per source text: the builders of tables of one shape share its functions' type
+  // feedback and optimized code (a new Function per builder would be compiled again each time)
+  let factory = FACTORIES.get(source);
+  if (factory === undefined) {
+    factory = new Function('C', 'FB', 'R', 'H', source) as Factory;
+    FACTORIES.set(source, factory);
+    if (FACTORIES.size > 64) FACTORIES.delete(FACTORIES.keys().next().value!);
+  }
+  return factory(g.consts, FALLBACK, STATE, HELPERS);
 }
+
+type Factory = (consts: unknown[], fallback: Error, state: ReadState, helpers: typeof HELPERS) => JsonAppendFn;
+const FACTORIES = new Map<string, Factory>();
+
+/** Fields per generated function of a wide struct. */
+const STRUCT_CHUNK = 16;
 
 /** Skip JSON white space at p (x: scratch). */
 const WS = 'while (b[p] <= 32) { x = b[p]; if (x === 32 || x === 10 || x === 13 || x === 9) p++; else break; }';
@@ -90,6 +108,19 @@ class JsonEmitter {
   readonly fns: string[] = [];
   private readonly ids = new Map<unknown, string>();
   private n = 0;
+  /** The function made for each struct, list or map node (a field's code is emitted twice: in order and key by key). */
+  private readonly made = new Map<Plan, string>();
+
+  /** The name of node n's function, made by `make` the first time. */
+  once(n: Plan, make: (fn: string) => unknown): string {
+    let fn = this.made.get(n);
+    if (fn === undefined) {
+      fn = `F${this.n++}`;
+      this.made.set(n, fn);
+      make(fn);
+    }
+    return fn;
+  }
 
   c(v: unknown): string {
     let id = this.ids.get(v);
@@ -124,29 +155,31 @@ class JsonEmitter {
       case 'leaf':
         return `${this.leaf(n)} ${this.level(n.leaf, rep, def)}`;
       case 'struct':
-        return `if (b[p] !== 123) throw FB; p = ${this.struct(n, def)}(b, p, ${rep});`;
+        return `if (b[p] !== 123) throw FB; p = ${this.once(n, (fn) => this.struct(n, def, fn))}(b, p, ${rep});`;
       case 'list': {
-        const fn = `L${this.n++}`;
-        this.fns.push(
-          `function ${fn}(b, p, r) { const n = b.length; let x = 0; p++; ${WS}` +
-            ` if (b[p] === 93) { ${this.levels(n, 'r', def)} return p + 1; }` +
-            ` let er = r; for (;;) { ${this.field(n.element, 'er', def + 1)} er = ${n.repLevel};` +
-            ` ${WS} x = b[p++]; if (x === 93) return p; if (x !== 44) throw FB; ${WS} } }`,
+        const fn = this.once(n, (fn) =>
+          this.fns.push(
+            `function ${fn}(b, p, r) { const n = b.length; let x = 0; p++; ${WS}` +
+              ` if (b[p] === 93) { ${this.levels(n, 'r', def)} return p + 1; }` +
+              ` let er = r; for (;;) { ${this.field(n.element, 'er', def + 1)} er = ${n.repLevel};` +
+              ` ${WS} x = b[p++]; if (x === 93) return p; if (x !== 44) throw FB; ${WS} } }`,
+          ),
         );
         return `if (b[p] !== 91) throw FB; p = ${fn}(b, p, ${rep});`;
       }
       case 'map': {
-        const fn = `M${this.n++}`;
-        this.fns.push(
-          `function ${fn}(b, p, r) { const n = b.length; let x = 0; p++; ${WS}` +
-            ` if (b[p] === 125) { ${this.levels(n, 'r', def)} return p + 1; }` +
-            ` let er = r; let keys = null; for (;;) { if (b[p] !== 34) throw FB;` +
-            // JSON.parse keeps a key given twice once (the last value, at the first place) and an
-            // object lists integer-like keys first: either reorders entries
-            ` const k = H.readString(b, p); p = R.end; if (H.integerKey(k) || (keys ??= new Set()).has(k)) throw FB; keys.add(k);` +
-            ` H.jsValue(${this.c(n.key)}, k, er, ${def + 1}); ${WS} if (b[p] !== 58) throw FB; p++; ${WS}` +
-            ` ${this.field(n.value, 'er', def + 1)} er = ${n.repLevel};` +
-            ` ${WS} x = b[p++]; if (x === 125) return p; if (x !== 44) throw FB; ${WS} } }`,
+        const fn = this.once(n, (fn) =>
+          this.fns.push(
+            `function ${fn}(b, p, r) { const n = b.length; let x = 0; p++; ${WS}` +
+              ` if (b[p] === 125) { ${this.levels(n, 'r', def)} return p + 1; }` +
+              ` let er = r; let keys = null; for (;;) { if (b[p] !== 34) throw FB;` +
+              // JSON.parse keeps a key given twice once (the last value, at the first place) and an
+              // object lists integer-like keys first: either reorders entries
+              ` const k = H.readString(b, p); p = R.end; if (H.integerKey(k) || (keys ??= new Set()).has(k)) throw FB; keys.add(k);` +
+              ` H.jsValue(${this.c(n.key)}, k, er, ${def + 1}); ${WS} if (b[p] !== 58) throw FB; p++; ${WS}` +
+              ` ${this.field(n.value, 'er', def + 1)} er = ${n.repLevel};` +
+              ` ${WS} x = b[p++]; if (x === 125) return p; if (x !== 44) throw FB; ${WS} } }`,
+          ),
         );
         return `if (b[p] !== 123) throw FB; p = ${fn}(b, p, ${rep});`;
       }
@@ -208,8 +241,7 @@ class JsonEmitter {
    * The function reading an object at p (its '{') into the fields of struct `n` at definition
    * level `def` (its own); `extra` (the record itself): per field its index in the extras, or -1.
    */
-  struct(n: StructPlan, def: number, extra?: number[]): string {
-    const fn = `S${this.n++}`;
+  struct(n: StructPlan, def: number, fn: string, extra?: number[]): string {
     const k = n.children.length;
     const utf8 = new TextEncoder();
     const ix: KeyIndex = {
@@ -220,40 +252,70 @@ class JsonEmitter {
     const IX = this.c(ix);
     const isExtra = (i: number): boolean => extra !== undefined && extra[i] >= 0;
     const fieldCode = (i: number): string => `${isExtra(i) ? 'if (X !== undefined) throw FB; ' : ''}${this.field(n.children[i], 'r', def)}`;
+    const X = extra !== undefined ? ', X' : '';
     // the fields in the table's order, each key compared by its bytes; the first other key ends it
-    let lane = '';
-    for (let i = 0; i < k; i++) {
-      const name = ix.nameBytes[i];
-      if (name === undefined) {
-        lane += ' break inOrder;';
-        break;
+    // (lane: how many fields were read so; closed: the object's '}' was read)
+    const laneCode = (lo: number, hi: number): string => {
+      let code = '';
+      for (let i = lo; i < hi; i++) {
+        const name = ix.nameBytes[i];
+        if (name === undefined) return `${code} break inOrder;`;
+        const cmp = [`b[p] === 34`, ...Array.from(name, (byte, j) => `b[p + ${j + 1}] === ${byte}`), `b[p + ${name.length + 1}] === 34`].join(' && ');
+        code +=
+          ` if (!(${cmp})) break inOrder; p += ${name.length + 2}; ${WS} if (b[p] !== 58) throw FB; p++; ${WS}` +
+          ` ${fieldCode(i)} lane = ${i + 1};` +
+          ` ${WS} x = b[p++]; if (x === 125) { closed = true; break inOrder; } if (x !== 44) throw FB; ${WS}`;
       }
-      const cmp = [`b[p] === 34`, ...Array.from(name, (byte, j) => `b[p + ${j + 1}] === ${byte}`), `b[p + ${name.length + 1}] === 34`].join(' && ');
-      lane +=
-        ` if (!(${cmp})) break inOrder; p += ${name.length + 2}; ${WS} if (b[p] !== 58) throw FB; p++; ${WS}` +
-        ` ${fieldCode(i)} lane = ${i + 1};` +
-        ` ${WS} x = b[p++]; if (x === 125) { closed = true; break inOrder; } if (x !== 44) throw FB; ${WS}`;
+      return code;
+    };
+    const missingCode = (lo: number, hi: number): string => {
+      let code = '';
+      for (let i = lo; i < hi; i++) {
+        const child = n.children[i];
+        let absent: string;
+        if (isExtra(i)) {
+          const none = child.required ? 'throw FB;' : this.levels(child, 'r', def);
+          absent = `if (X !== undefined) { ${this.jsField(child, `X[${extra![i]}]`, def)} } else { ${none} }`;
+        } else absent = child.required ? 'throw FB;' : this.levels(child, 'r', def);
+        code += ` if (lane <= ${i} && SEEN[${i}] !== st) { ${absent} }`;
+      }
+      return code;
+    };
+    let lane: string;
+    let missing: string;
+    if (k <= STRUCT_CHUNK) {
+      lane = `inOrder: {${laneCode(0, k)} }`;
+      missing = `const SEEN = ${IX}.seen;${missingCode(0, k)}`;
+    } else {
+      // a wide struct: the same code in functions of STRUCT_CHUNK fields each (one giant function
+      // would be left to the interpreter, or take the optimizing compiler very long)
+      lane = '';
+      missing = '';
+      for (let lo = 0; lo < k; lo += STRUCT_CHUNK) {
+        const hi = Math.min(k, lo + STRUCT_CHUNK);
+        const id = `${fn}_part${lo / STRUCT_CHUNK}`;
+        this.fns.push(
+          `function ${id}_lane(b, p, r${X}) { const n = b.length; let x = 0, lane = ${lo}, closed = false;` + ` inOrder: {${laneCode(lo, hi)} } R.lane = lane; R.closed = closed; return p; }`,
+          `function ${id}_missing(lane, st, r${X}) { const SEEN = ${IX}.seen;${missingCode(lo, hi)} }`,
+        );
+        lane += `${lo === 0 ? '' : ` if (!closed && lane === ${lo})`} { p = ${id}_lane(b, p, r${X}); lane = R.lane; closed = R.closed; }`;
+        missing += ` if (lane < ${hi}) ${id}_missing(lane, st, r${X});`;
+      }
     }
-    const cases = n.children.map((_, i) => `case ${i}: { ${fieldCode(i)} break; }`).join(' ');
-    let missing = '';
-    n.children.forEach((child, i) => {
-      let code: string;
-      if (isExtra(i)) {
-        const absent = child.required ? 'throw FB;' : this.levels(child, 'r', def);
-        code = `if (X !== undefined) { ${this.jsField(child, `X[${extra![i]}]`, def)} } else { ${absent} }`;
-      } else code = child.required ? 'throw FB;' : this.levels(child, 'r', def);
-      missing += ` if (lane <= ${i} && SEEN[${i}] !== st) { ${code} }`;
-    });
+    // the key-by-key loop reads a field's value by a function of its own (compiled only if used)
+    const fields = n.children.map((_, i) => `${fn}_${i}`);
+    n.children.forEach((_, i) => this.fns.push(`function ${fields[i]}(b, p, r${X}) { const n = b.length; let x = 0; ${fieldCode(i)} return p; }`));
+    this.fns.push(`const ${fn}_fields = [${fields.join(', ')}];`);
     this.fns.push(
-      `function ${fn}(b, p, r${extra !== undefined ? ', X' : ''}) { const n = b.length; let x = 0, lane = 0, st = -1, closed = false; p++; ${WS}` +
-        ` if (b[p] === 125) { p++; closed = true; } else inOrder: {${lane} }` +
+      `function ${fn}(b, p, r${X}) { const n = b.length; let x = 0, lane = 0, st = -1, closed = false; p++; ${WS}` +
+        ` if (b[p] === 125) { p++; closed = true; } else { ${lane} }` +
         ` if (!closed) { const SEEN = ${IX}.seen; st = ++R.stamp; let guess = lane; for (;;) {` +
         ` if (b[p] !== 34) throw FB; const i = H.keyAt(b, p, ${IX}, guess); p = R.end;` +
         ` if (i < lane || SEEN[i] === st) throw FB; SEEN[i] = st; guess = i + 1;` + // unknown (-1), or a key given twice
         ` ${WS} if (b[p] !== 58) throw FB; p++; ${WS}` +
-        ` switch (i) { ${cases} }` +
+        ` p = ${fn}_fields[i](b, p, r${X});` +
         ` ${WS} x = b[p++]; if (x === 125) break; if (x !== 44) throw FB; ${WS} } }` +
-        ` if (lane < ${k}) { const SEEN = ${IX}.seen;${missing} }` +
+        ` if (lane < ${k}) { ${missing} }` +
         ` return p; }`,
     );
     return fn;
@@ -262,7 +324,7 @@ class JsonEmitter {
 
 // ---- the helpers the generated code calls ----
 
-const STATE: ReadState = { end: 0, stamp: 0 };
+const STATE: ReadState = { end: 0, stamp: 0, lane: 0, closed: false };
 
 type Slicer = (this: Uint8Array, start: number, end: number) => string;
 const utf8Slice = (Buffer.prototype as unknown as { utf8Slice: Slicer }).utf8Slice;
