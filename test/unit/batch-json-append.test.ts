@@ -480,3 +480,23 @@ test('appendJson: decimal numbers read as JSON.parse reads them (random digits, 
   }
   assert.deepEqual(b.finish(), a.finish());
 });
+
+test('appendJson: a struct 32 levels deep (the nesting limit) and a table 300 columns wide compile and append as decode-then-append does', () => {
+  // the generated reader once inlined each level's code into its parent's, twice: 32 levels ran
+  // out of memory while compiling (test/kafka/bad-input.test.ts's first record)
+  const nested = (levels: number, leaf: string): string => '{"n":'.repeat(levels) + leaf + '}'.repeat(levels);
+  const wide = `{${Array.from({ length: 300 }, (_, i) => `"c${i}": ${i % 3 === 0 ? `"v${i}"` : i}`).join(', ')}}`;
+  for (const text of [`{"id": 1, "deep": ${nested(32, '7')}}`, wide]) {
+    const bytes = new TextEncoder().encode(text);
+    const inferrer = new JsonSchemaInferrer();
+    assert.equal(inferrer.add(decodePlainJson(bytes)), undefined);
+    const schema = inferrer.schema();
+    const direct = new RecordBatchBuilder(schema, 't');
+    const objects = new RecordBatchBuilder(schema, 't');
+    for (let i = 0; i < 3; i++) {
+      assert.equal(direct.appendJson(bytes, 0), true, 'taken from its text');
+      objects.append(decodePlainJson(bytes));
+    }
+    assert.deepEqual(direct.finish(), objects.finish());
+  }
+});
