@@ -29,6 +29,7 @@
 // with the table's schema takes without growing (schema/infer-json.ts): every value fits its
 // column as the builder takes it, so the inferrer needs not see it.
 import { Buffer } from 'node:buffer';
+import { Emitter } from './append-compiler.ts';
 import type { LeafPlan, Plan, StructPlan } from './append-compiler.ts';
 import { daysFromCivil } from './coerce.ts';
 import type { LeafBuilder } from './leaf-builder.ts';
@@ -79,8 +80,8 @@ export function compileJsonAppend(names: string[], fields: Plan[], extraColumns:
     names.map((n) => extraColumns.indexOf(n)),
   );
   const body = `const n = b.length; let p = offset; let x = 0; ${WS}` + ` if (b[p] !== 123) throw FB; p = ${S}(b, p, 0, X); ${WS}` + ` if (p < n) throw FB;`;
-  const consts = g.consts.map((_, i) => `const K${i} = C[${i}];`).join('\n');
-  const source = `${consts}\n${g.fns.join('\n')}\nreturn function appendJson(b, offset, X) { ${body} };`;
+  const consts = g.e.consts.map((_, i) => `const K${i} = C[${i}];`).join('\n');
+  const source = `${consts}\n${g.e.fns.join('\n')}\nreturn function appendJson(b, offset, X) { ${body} };`;
   // one factory per source text: the builders of tables of one shape share its functions' type
   // feedback and optimized code (a new Function per builder would be compiled again each time)
   let factory = FACTORIES.get(source);
@@ -89,7 +90,7 @@ export function compileJsonAppend(names: string[], fields: Plan[], extraColumns:
     FACTORIES.set(source, factory);
     if (FACTORIES.size > 64) FACTORIES.delete(FACTORIES.keys().next().value!);
   }
-  return factory(g.consts, FALLBACK, STATE, HELPERS);
+  return factory(g.e.consts, FALLBACK, STATE, HELPERS);
 }
 
 type Factory = (consts: unknown[], fallback: Error, state: ReadState, helpers: typeof HELPERS) => JsonAppendFn;
@@ -104,10 +105,8 @@ const WS = 'while (b[p] <= 32) { x = b[p]; if (x === 32 || x === 10 || x === 13 
 const ESCAPED_NAME = /["\\\u0000-\u001f]/; // eslint-disable-line no-control-regex
 
 class JsonEmitter {
-  readonly consts: unknown[] = [];
-  readonly fns: string[] = [];
-  private readonly ids = new Map<unknown, string>();
-  private n = 0;
+  /** The constants, helper functions and level code, as the object path's generator makes them (no table: this code throws FB, never a named failure). */
+  readonly e = new Emitter('');
   /** The function made for each struct, list or map node (a field's code is emitted twice: in order and key by key). */
   private readonly made = new Map<Plan, string>();
 
@@ -115,37 +114,16 @@ class JsonEmitter {
   once(n: Plan, make: (fn: string) => unknown): string {
     let fn = this.made.get(n);
     if (fn === undefined) {
-      fn = `F${this.n++}`;
+      fn = this.e.v('F');
       this.made.set(n, fn);
       make(fn);
     }
     return fn;
   }
 
-  c(v: unknown): string {
-    let id = this.ids.get(v);
-    if (id === undefined) {
-      id = `K${this.consts.length}`;
-      this.consts.push(v);
-      this.ids.set(v, id);
-    }
-    return id;
-  }
-
-  level(l: LeafBuilder, rep: string, def: number): string {
-    const L = this.c(l);
-    if (l.maxRep > 0) return `${L}.level(${rep}, ${def});`;
-    if (l.maxDef > 0) return `${L}.levelDef(${def});`;
-    return `${L}.levelNone();`;
-  }
-
-  levels(n: Plan, rep: string, def: number): string {
-    return n.leaves.map((l) => this.level(l, rep, def)).join(' ');
-  }
-
   /** The value at p of a field of node n whose parent is at definition level `def` (null: absent). */
   field(n: Plan, rep: string, def: number): string {
-    const absent = n.required ? 'throw FB;' : this.levels(n, rep, def);
+    const absent = n.required ? 'throw FB;' : this.e.levels(n, rep, def);
     return `if (b[p] === 110) { if (b[p + 1] !== 117 || b[p + 2] !== 108 || b[p + 3] !== 108) throw FB; p += 4; ${absent} }` + ` else { ${this.value(n, rep, n.required ? def : def + 1)} }`;
   }
 
@@ -153,14 +131,14 @@ class JsonEmitter {
   value(n: Plan, rep: string, def: number): string {
     switch (n.kind) {
       case 'leaf':
-        return `${this.leaf(n)} ${this.level(n.leaf, rep, def)}`;
+        return `${this.leaf(n)} ${this.e.level(n.leaf, rep, def)}`;
       case 'struct':
         return `if (b[p] !== 123) throw FB; p = ${this.once(n, (fn) => this.struct(n, def, fn))}(b, p, ${rep});`;
       case 'list': {
         const fn = this.once(n, (fn) =>
-          this.fns.push(
+          this.e.fns.push(
             `function ${fn}(b, p, r) { const n = b.length; let x = 0; p++; ${WS}` +
-              ` if (b[p] === 93) { ${this.levels(n, 'r', def)} return p + 1; }` +
+              ` if (b[p] === 93) { ${this.e.levels(n, 'r', def)} return p + 1; }` +
               ` let er = r; for (;;) { ${this.field(n.element, 'er', def + 1)} er = ${n.repLevel};` +
               ` ${WS} x = b[p++]; if (x === 93) return p; if (x !== 44) throw FB; ${WS} } }`,
           ),
@@ -169,14 +147,14 @@ class JsonEmitter {
       }
       case 'map': {
         const fn = this.once(n, (fn) =>
-          this.fns.push(
+          this.e.fns.push(
             `function ${fn}(b, p, r) { const n = b.length; let x = 0; p++; ${WS}` +
-              ` if (b[p] === 125) { ${this.levels(n, 'r', def)} return p + 1; }` +
+              ` if (b[p] === 125) { ${this.e.levels(n, 'r', def)} return p + 1; }` +
               ` let er = r; let keys = null; for (;;) { if (b[p] !== 34) throw FB;` +
               // JSON.parse keeps a key given twice once (the last value, at the first place) and an
               // object lists integer-like keys first: either reorders entries
               ` const k = H.readString(b, p); p = R.end; if (H.integerKey(k) || (keys ??= new Set()).has(k)) throw FB; keys.add(k);` +
-              ` H.jsValue(${this.c(n.key)}, k, er, ${def + 1}); ${WS} if (b[p] !== 58) throw FB; p++; ${WS}` +
+              ` H.jsValue(${this.e.c(n.key)}, k, er, ${def + 1}); ${WS} if (b[p] !== 58) throw FB; p++; ${WS}` +
               ` ${this.field(n.value, 'er', def + 1)} er = ${n.repLevel};` +
               ` ${WS} x = b[p++]; if (x === 125) return p; if (x !== 44) throw FB; ${WS} } }`,
           ),
@@ -188,8 +166,8 @@ class JsonEmitter {
 
   /** Read and store the primitive at p (not null). */
   leaf(n: LeafPlan): string {
-    const L = this.c(n.leaf);
-    const W = this.c(n.write);
+    const L = this.e.c(n.leaf);
+    const W = this.e.c(n.write);
     const generic = `{ const v = H.readToken(b, p, n); p = R.end; if (${W}(${L}, v) !== undefined) throw FB; }`;
     const kind = primitiveKind(n.type);
     switch (kind) {
@@ -229,11 +207,11 @@ class JsonEmitter {
 
   /** A JS value (an extra column's) of top-level node n, as the object path writes it: leaves inline, the rest by jsValue. */
   jsField(n: Plan, value: string, def: number): string {
-    if (n.kind !== 'leaf') return `H.jsValue(${this.c(n)}, ${value}, r, ${def});`;
-    const absent = n.required ? 'throw FB;' : this.levels(n, 'r', def);
+    if (n.kind !== 'leaf') return `H.jsValue(${this.e.c(n)}, ${value}, r, ${def});`;
+    const absent = n.required ? 'throw FB;' : this.e.levels(n, 'r', def);
     return (
       `{ const v = ${value}; if (v === null || v === undefined) { ${absent} }` +
-      ` else { if (${this.c(n.write)}(${this.c(n.leaf)}, v) !== undefined) throw FB; ${this.level(n.leaf, 'r', n.required ? def : def + 1)} } }`
+      ` else { if (${this.e.c(n.write)}(${this.e.c(n.leaf)}, v) !== undefined) throw FB; ${this.e.level(n.leaf, 'r', n.required ? def : def + 1)} } }`
     );
   }
 
@@ -249,7 +227,7 @@ class JsonEmitter {
       nameBytes: n.names.map((name) => (ESCAPED_NAME.test(name) ? undefined : utf8.encode(name))),
       seen: new Float64Array(k),
     };
-    const IX = this.c(ix);
+    const IX = this.e.c(ix);
     const isExtra = (i: number): boolean => extra !== undefined && extra[i] >= 0;
     const fieldCode = (i: number): string => `${isExtra(i) ? 'if (X !== undefined) throw FB; ' : ''}${this.field(n.children[i], 'r', def)}`;
     const X = extra !== undefined ? ', X' : '';
@@ -274,9 +252,9 @@ class JsonEmitter {
         const child = n.children[i];
         let absent: string;
         if (isExtra(i)) {
-          const none = child.required ? 'throw FB;' : this.levels(child, 'r', def);
+          const none = child.required ? 'throw FB;' : this.e.levels(child, 'r', def);
           absent = `if (X !== undefined) { ${this.jsField(child, `X[${extra![i]}]`, def)} } else { ${none} }`;
-        } else absent = child.required ? 'throw FB;' : this.levels(child, 'r', def);
+        } else absent = child.required ? 'throw FB;' : this.e.levels(child, 'r', def);
         code += ` if (lane <= ${i} && SEEN[${i}] !== st) { ${absent} }`;
       }
       return code;
@@ -294,7 +272,7 @@ class JsonEmitter {
       for (let lo = 0; lo < k; lo += STRUCT_CHUNK) {
         const hi = Math.min(k, lo + STRUCT_CHUNK);
         const id = `${fn}_part${lo / STRUCT_CHUNK}`;
-        this.fns.push(
+        this.e.fns.push(
           `function ${id}_lane(b, p, r${X}) { const n = b.length; let x = 0, lane = ${lo}, closed = false;` + ` inOrder: {${laneCode(lo, hi)} } R.lane = lane; R.closed = closed; return p; }`,
           `function ${id}_missing(lane, st, r${X}) { const SEEN = ${IX}.seen;${missingCode(lo, hi)} }`,
         );
@@ -304,9 +282,9 @@ class JsonEmitter {
     }
     // the key-by-key loop reads a field's value by a function of its own (compiled only if used)
     const fields = n.children.map((_, i) => `${fn}_${i}`);
-    n.children.forEach((_, i) => this.fns.push(`function ${fields[i]}(b, p, r${X}) { const n = b.length; let x = 0; ${fieldCode(i)} return p; }`));
-    this.fns.push(`const ${fn}_fields = [${fields.join(', ')}];`);
-    this.fns.push(
+    n.children.forEach((_, i) => this.e.fns.push(`function ${fields[i]}(b, p, r${X}) { const n = b.length; let x = 0; ${fieldCode(i)} return p; }`));
+    this.e.fns.push(`const ${fn}_fields = [${fields.join(', ')}];`);
+    this.e.fns.push(
       `function ${fn}(b, p, r${X}) { const n = b.length; let x = 0, lane = 0, st = -1, closed = false; p++; ${WS}` +
         ` if (b[p] === 125) { p++; closed = true; } else { ${lane} }` +
         ` if (!closed) { const SEEN = ${IX}.seen; st = ++R.stamp; let guess = lane; for (;;) {` +

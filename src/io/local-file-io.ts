@@ -138,8 +138,7 @@ export class LocalFileIO implements FileIO {
   /**
    * Makes the folder unless this FileIO made it already: a mkdir per file written was ~4 % of
    * the main thread with 100 tables committing (each commit writes a manifest, a manifest list
-   * and metadata). A folder removed since (orphan cleanup) is made again by the caller when its
-   * open finds it missing.
+   * and metadata). A folder removed since (orphan cleanup) is made again by inFolder().
    */
   private async knownFolder(folder: string): Promise<void> {
     if (this.folders.has(folder)) return;
@@ -148,17 +147,24 @@ export class LocalFileIO implements FileIO {
     this.folders.add(folder);
   }
 
+  /** op(), and once more after making the folder again if it found the folder missing (removed since: an orphan cleanup). */
+  private async inFolder<T>(folder: string, op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      await mkdir(folder, { recursive: true });
+      return op();
+    }
+  }
+
   async write(location: string, data: Uint8Array): Promise<void> {
     const path = localPath(location);
     const folder = dirname(path);
     await this.knownFolder(folder);
     const tmp = join(folder, `.${randomUUID()}.tmp`);
     try {
-      const fh = await open(tmp, 'wx').catch(async (err: unknown) => {
-        if (!isNotFound(err)) throw err;
-        await mkdir(folder, { recursive: true }); // removed since it was made: made again
-        return open(tmp, 'wx');
-      });
+      const fh = await this.inFolder(folder, () => open(tmp, 'wx'));
       try {
         await fh.writeFile(data);
         await fh.sync();
@@ -192,16 +198,7 @@ export class LocalFileIO implements FileIO {
     const tmp = join(folder, `.${randomUUID()}.tmp`);
     /** The temporary file, once a chunk had to be flushed before close. */
     let fh: FileHandle | undefined;
-    const openTmp = async (): Promise<FileHandle> => {
-      try {
-        return await open(tmp, 'wx');
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-        // removed since (an orphan cleanup): made again
-        await mkdir(folder, { recursive: true });
-        return open(tmp, 'wx');
-      }
-    };
+    const openTmp = (): Promise<FileHandle> => this.inFolder(folder, () => open(tmp, 'wx'));
     let length = 0;
     let done = false;
     let chunk: Uint8Array | undefined;
@@ -327,11 +324,7 @@ export class LocalFileIO implements FileIO {
     const path = localPath(location);
     await this.knownFolder(dirname(path));
     try {
-      await writeFile(path, data, { flag: 'wx' }).catch(async (err: unknown) => {
-        if (!isNotFound(err)) throw err;
-        await mkdir(dirname(path), { recursive: true }); // removed since it was made: made again
-        return writeFile(path, data, { flag: 'wx' });
-      });
+      await this.inFolder(dirname(path), () => writeFile(path, data, { flag: 'wx' }));
       return true;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;

@@ -228,15 +228,13 @@ export class PartitionedBatch {
    * way or its value does not fit (append() of the decoded record then names the problem).
    */
   private placeLastRow(b: RecordBatchBuilder): boolean {
-    if (this.sources === undefined) {
-      b.dropLastRow();
-      return false;
-    }
-    let partition: unknown[];
+    let partition: unknown[] | undefined;
     try {
-      partition = this.partitioner.partitionOfLastRow(this.sources);
-      for (const i of this.checked) if (partitionValueProblem(this.partitioner.fields[i].resultType, partition[i]) !== undefined) throw new Error('does not fit');
+      if (this.sources !== undefined) partition = this.partitioner.partitionOfLastRow(this.sources);
     } catch {
+      partition = undefined; // a transform that refuses the value: append() names it
+    }
+    if (partition === undefined || this.checked.some((i) => partitionValueProblem(this.partitioner.fields[i].resultType, partition[i]) !== undefined)) {
       b.dropLastRow();
       return false;
     }

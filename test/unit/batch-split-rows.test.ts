@@ -13,6 +13,7 @@ import { decodePlainJson } from '../../src/decode/record-decoder.ts';
 import { buildPartitionSpec } from '../../src/iceberg/partition-spec.ts';
 import type { Schema } from '../../src/iceberg/types.ts';
 import { PartitionedBatch } from '../../src/table/table-writer.ts';
+import { rng } from '../helpers/table-fixtures.ts';
 
 const schema: Schema = {
   type: 'struct',
@@ -55,17 +56,6 @@ const schema: Schema = {
     },
   ],
 };
-
-/** Deterministic random numbers (xorshift32). */
-function rng(seed: number): () => number {
-  let x = seed | 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
-}
 
 /** A random record of `schema`: numbers, strings, nulls, missing keys (`json`: none that JSON cannot carry). */
 function record(r: () => number, i: number, json = false): Record<string, unknown> {
