@@ -123,6 +123,13 @@ export class SqlCatalog implements Catalog {
   private readonly props: FileIOProperties;
   private readonly fixedIO?: FileIO;
   private readonly ios = new Map<string, FileIO>();
+  /**
+   * The metadata this catalog last wrote for each table, by its location. A metadata file never
+   * changes once written, so a commit whose base is still that file skips reading and parsing it
+   * again (one per commit: ~5 % of a `floe run` committing 100 tables). Another process's commit
+   * moves the pointer to a file not held here, which is read as before.
+   */
+  private readonly lastWritten = new Map<string, { location: string; metadata: TableMetadata }>();
   /** false on an old (v0) file without the iceberg_type column. */
   private readonly hasType: boolean;
   private readonly st: Record<string, StatementSync> = {};
@@ -350,7 +357,9 @@ export class SqlCatalog implements Catalog {
     const ns = this.nsString(id.namespace);
     const base = this.currentLocation(id);
     if (!base) throw new NoSuchTableError(id);
-    const current = await this.readMetadata(base);
+    const key = `${ns}\u0000${id.name}`;
+    const held = this.lastWritten.get(key);
+    const current = held?.location === base ? held.metadata : await this.readMetadata(base);
     try {
       checkRequirements(current, requirements);
     } catch (err) {
@@ -383,6 +392,7 @@ export class SqlCatalog implements Catalog {
         .catch(() => {});
       return 'moved';
     }
+    this.lastWritten.set(key, { location: nextLocation, metadata: next });
     await this.deleteDroppedMetadata(current, next);
     return { identifier: id, metadataLocation: nextLocation, metadata: next, config: { ...this.props } };
   }
@@ -411,6 +421,7 @@ export class SqlCatalog implements Catalog {
     if (purge) metadata = await this.readMetadata(loc);
     const r = this.stmt('drop', `DELETE FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ? AND table_name = ?${this.typeFilter()}`).run(this.name, ns, id.name);
     if (Number(r.changes) === 0) throw new NoSuchTableError(id);
+    this.lastWritten.delete(`${ns}\u0000${id.name}`);
     if (metadata) {
       const io = this.io(metadata.location);
       for await (const f of io.list(`${metadata.location}/`)) await io.delete(f.location);

@@ -52,6 +52,7 @@ import type { RecordSource, SourceRecord, StartPosition } from './source.ts';
 import { tpKey } from '../commit/offsets-map.ts';
 import type { TopicPartition } from '../commit/offsets-map.ts';
 import { ReadPositions } from './read-positions.ts';
+import { BatchRoutes } from './batch-routes.ts';
 import { TableManager } from './tables.ts';
 import type { OpenTable } from './tables.ts';
 
@@ -206,6 +207,8 @@ export class ConnectorWorker {
   private readonly inferring: boolean;
   /** What appendFrame checks a plain JSON value for when the table takes the metadata columns (a key named like one: a dead letter). */
   private readonly vetKeys: ((value: Record<string, unknown>) => Error | undefined) | undefined;
+  /** Where a batch's records are routed, for a new table's inferred columns (batch-routes.ts). */
+  private readonly batchRoutes: BatchRoutes;
 
   constructor(options: WorkerOptions) {
     this.o = options;
@@ -222,6 +225,7 @@ export class ConnectorWorker {
     this.inferring = options.config.format === 'json' && t.evolveSchema;
     // an inferrer refuses such keys itself (schema-rules.ts)
     this.vetKeys = this.inferring ? undefined : (value) => this.reservedKeyOf(value);
+    this.batchRoutes = new BatchRoutes(options.decode, options.router);
   }
 
   /** Columns another engine renamed in the table, from its schema history (cached per metadata). */
@@ -716,12 +720,9 @@ export class ConnectorWorker {
         const inf = this.inferrerFor(undefined);
         const e = inf.add(decoded.value);
         if (e) return this.deadLetter(rec, e);
-        for (let j = index + 1; j < batch.length; j++) {
-          const other = batch[j].value;
-          if (other === null) continue;
+        for (const v of await this.batchRoutes.valuesAfter(batch, index, tableNameOf)) {
           try {
-            const v = (await this.o.decode(other)).value;
-            if (this.o.router.tableFor(batch[j].topic, v) === tableNameOf) inf.add(v);
+            inf.add(v);
           } catch {
             // that record's own turn will send it to the dead letters
           }

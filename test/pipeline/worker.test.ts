@@ -180,6 +180,48 @@ test('routing by a field value to several tables, with a restart in the middle',
   }
 });
 
+test('field routing to new tables: each takes its columns from all its records in the batch, and the batch is routed once, not once per new table', async () => {
+  const { config, catalog } = setup('route: { by: field, field: kind }', 'lake.nt_{value}');
+  const kinds = ['a', 'b', 'c', 'd', 'e', 'f'];
+  const source = new MemorySource(500);
+  const n = 120;
+  // each table's first record has an integral amount, its later ones a fraction and a key of their own
+  for (let i = 0; i < n; i++) {
+    const kind = kinds[i % kinds.length];
+    source.produce('events', 0, json(i < kinds.length ? { kind, amount: 1 } : { kind, amount: i + 0.5, [`note_${kind}`]: `n${i}` }));
+  }
+  let decodes = 0;
+  const dlq = new Dlq();
+  const w = new ConnectorWorker({
+    config,
+    catalog: catalog(),
+    source,
+    decode: (b) => {
+      decodes++;
+      return { value: decodePlainJson(b) };
+    },
+    router: createRouter(config.table.name, config.route),
+    deadLetters: dlq,
+  });
+  await w.start();
+  await source.assign(parts(1));
+  await source.pump();
+  await w.stop();
+  assert.equal(dlq.records.length, 0);
+  for (const k of kinds) {
+    const table = await catalog().loadTable(parseTableName(`lake.nt_${k}`));
+    const fields = table.metadata.schemas.find((x) => x['schema-id'] === table.metadata['current-schema-id'])!.fields;
+    assert.equal(fields.find((f) => f.name === 'amount')?.type, 'double', `nt_${k}.amount`);
+    assert.equal(fields.find((f) => f.name === `note_${k}`)?.type, 'string', `nt_${k}.note_${k}`);
+    assert.equal(table.metadata.schemas.length, 1, `nt_${k} was created with every column (no schema change)`);
+    const rows = await tableRows(table);
+    assert.equal(rows.length, n / kinds.length);
+  }
+  // once each for the records, once to route the batch, once more for each new table's own records;
+  // routing the rest of the batch once per new table would decode ~n more per table
+  assert.ok(decodes <= 3 * n + kinds.length, `${decodes} decodes of ${n} records`);
+});
+
 test('a new JSON field mid-stream adds a column; earlier rows read it as null', async () => {
   const { config, catalog } = setup();
   const source = new MemorySource(10);

@@ -208,6 +208,43 @@ test('two catalog instances on one file: the second commit from the same base co
   }
 });
 
+test("a commit builds on the metadata it wrote last without reading it again, and on another writer's file once the pointer moved", async () => {
+  const s = await setup();
+  const a = new SqlCatalog({ uri: s.db, warehouse: s.warehouse });
+  const b = new SqlCatalog({ uri: s.db, warehouse: s.warehouse });
+  try {
+    const id = { namespace: ['db'], name: 't' };
+    await a.createNamespace(['db']);
+    await a.createTable(id, { schema });
+    const target = a as unknown as { readMetadata(l: string): Promise<unknown> };
+    const realRead = target.readMetadata.bind(a);
+    const reads: string[] = [];
+    target.readMetadata = (l: string) => {
+      reads.push(l);
+      return realRead(l);
+    };
+    const first = await a.commitTable(id, [{ type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': null }], appendUpdates(111n, undefined, 1));
+    assert.equal(reads.length, 1, 'the created table is read once');
+    // a's own last file is the base: not read again
+    const second = await a.commitTable(id, [{ type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': 111n }], [{ action: 'set-properties', updates: { a1: 'x' } }]);
+    assert.equal(reads.length, 1);
+    assert.equal(second.metadata['metadata-log']?.at(-1)?.['metadata-file'], first.metadataLocation);
+    // b moves the pointer: a reads b's file and keeps b's change
+    const byB = await b.commitTable(id, [], [{ action: 'set-properties', updates: { b1: 'y' } }]);
+    const third = await a.commitTable(id, [{ type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': 111n }], [{ action: 'set-properties', updates: { a2: 'z' } }]);
+    assert.deepEqual(reads.slice(1), [byB.metadataLocation]);
+    assert.deepEqual(Object.fromEntries(Object.entries(third.metadata.properties ?? {}).filter(([k]) => /^[ab]\d$/.test(k))), { a1: 'x', b1: 'y', a2: 'z' });
+    assert.deepEqual((await b.loadTable(id)).metadata.properties, third.metadata.properties);
+    // and a requirement b broke is still a conflict
+    await b.commitTable(id, [], appendUpdates(222n, 111n, 2));
+    await assert.rejects(a.commitTable(id, [{ type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': 111n }], []), CommitConflictError);
+  } finally {
+    await a.close();
+    await b.close();
+    await s.cleanup();
+  }
+});
+
 /** Makes `a` see another writer's commit (by `b`) land between reading its base and swapping the pointer, on its first `times` reads. */
 function commitBetweenReadAndSwap(a: SqlCatalog, times: number, other: () => Promise<unknown>): { moved: number } {
   const state = { moved: 0 };
