@@ -36,7 +36,8 @@
 // --runs ceiling,avro,json,workers2,fresh,many (all; workers2 needs avro for its speedup), --only R (= --runs R),
 // --running-stack (use the stack of `source scripts/stack/env.sh` as it is: neither started nor stopped),
 // --many-records (1M, 100k quick), --many-cases single,bucket1000,tables100, --floe-node-args "--max-old-space-size=256",
-// --memory-probe (each thread's process.memoryUsage() at the highest RSS), --profile (node
+// --fetch-max-bytes N, --fetch-max-bytes-per-partition N (the connector files' kafka.fetch, bytes;
+// absent: floe's defaults), --memory-probe (each thread's process.memoryUsage() at the highest RSS), --profile (node
 // --cpu-prof of the Avro and JSON runs and of the many cases, summarised; slows them), --cleanup (delete the benchmark topics).
 // A private stack beside the shared one: FLOE_STACK_DIR=/tmp/x FLOE_STACK_KAFKA_PORT=19092
 // FLOE_STACK_KAFKA_CONTROLLER_PORT=19093 FLOE_STACK_REGISTRY_PORT=18081 npm run bench
@@ -54,7 +55,7 @@ import type { CeilingResult } from './e2e/ceiling.ts';
 import { summariseProfiles } from './e2e/cpu-profile.ts';
 import { EventPayloads } from './e2e/events.ts';
 import { FloeRun, freePort } from './e2e/floe-run.ts';
-import type { FloeRunResult } from './e2e/floe-run.ts';
+import type { FloeRunResult, GcFigures } from './e2e/floe-run.ts';
 import { freshness, produceSteadily } from './e2e/freshness.ts';
 import { manyPartitionsAndTables } from './e2e/many.ts';
 import type { ManyCase, ManyResult } from './e2e/many.ts';
@@ -100,12 +101,16 @@ const cfg = {
   profile: flag('profile'),
   memoryProbe: flag('memory-probe'),
   floeNodeArgs: opt('floe-node-args', '').split(' ').filter(Boolean),
+  /** kafka.fetch of every connector file; 0: not set (floe's defaults) */
+  fetchMaxBytes: num('fetch-max-bytes', 0),
+  fetchMaxBytesPerPartition: num('fetch-max-bytes-per-partition', 0),
   cleanup: flag('cleanup'),
 };
 if (cfg.catalog !== 'sql' && cfg.catalog !== 'rest') throw new Error(`--catalog: sql or rest, not ${cfg.catalog}`);
 const cores = os.availableParallelism();
 const pin = !flag('no-pin');
 const floeCpu = pin ? num('cpu', cores - 1) : undefined;
+const fetchSizes = cfg.fetchMaxBytes || cfg.fetchMaxBytesPerPartition ? { maxBytes: cfg.fetchMaxBytes, maxBytesPerPartition: cfg.fetchMaxBytesPerPartition } : undefined;
 
 function machineInfo() {
   return { cpu: os.cpus()[0]?.model ?? 'unknown', cores, memGiB: round(os.totalmem() / 2 ** 30, 1), node: process.version, platform: `${os.type()} ${os.release()}` };
@@ -148,6 +153,14 @@ interface E2eFigures {
   cpuByThread: Record<string, number>;
   /** Iceberg commits (floe_commit_duration_seconds): how many, and their seconds in total */
   catalogCommits?: { count: number; seconds: number };
+  /** the connector file's kafka.fetch (bytes; 0: floe's default) */
+  fetch: { maxBytes: number; maxBytesPerPartition: number };
+  /** the main thread's GC pauses (nodejs_gc_duration_seconds from floe's /metrics): total, count, per kind */
+  gc?: GcFigures;
+  /** GC pause seconds / wall seconds since spawn (same window as cpuShare) */
+  gcShare?: number;
+  /** GC pause seconds / CPU seconds of the process (less sensitive to load) */
+  gcShareOfCpu?: number;
   memoryAtPeak?: Record<string, Record<string, number>>;
   exitCode: number | null;
 }
@@ -175,6 +188,8 @@ function e2eFigures(format: 'avro' | 'json', records: number, lagGB: number, r: 
     rssSeries: r.samples.filter((_, i, all) => i % Math.ceil(all.length / 12) === 0 || i === all.length - 1).map(({ s, rssMB, committed }) => ({ s, rssMB, committed })),
     cpuByThread: r.cpuByThread,
     ...(r.catalogCommits ? { catalogCommits: r.catalogCommits } : {}),
+    fetch: { maxBytes: cfg.fetchMaxBytes, maxBytesPerPartition: cfg.fetchMaxBytesPerPartition },
+    ...(r.gc ? { gc: r.gc, gcShare: round(r.gc.pauseSeconds / ((r.cpuReadMs - r.spawnMs) / 1000), 3), gcShareOfCpu: round(r.gc.pauseSeconds / r.cpuSeconds, 3) } : {}),
     ...(r.memoryAtPeak ? { memoryAtPeak: r.memoryAtPeak } : {}),
     exitCode: r.exitCode,
   };
@@ -290,6 +305,7 @@ async function main(): Promise<void> {
           pollMs: cfg.pollMs,
           profileDir,
           nodeArgs: cfg.floeNodeArgs,
+          fetch: fetchSizes,
           memoryProbe: cfg.memoryProbe,
           log,
         },
@@ -308,6 +324,15 @@ async function main(): Promise<void> {
       );
       log(`  CPU seconds by thread: ${JSON.stringify(f.cpuByThread)}`);
       if (f.catalogCommits) log(`  Iceberg commits (catalog step only, from floe's /metrics): ${f.catalogCommits.count}, ${f.catalogCommits.seconds} s in total`);
+      if (f.gc) {
+        log(
+          `  GC pauses of the main thread (kafka.fetch ${fetchSizes ? JSON.stringify(fetchSizes) : 'default'}): ${f.gc.pauseSeconds} s in ${f.gc.count} GCs, ${f.gcShare} of the wall time since spawn, ${f.gcShareOfCpu} of the CPU time; ${Object.entries(
+            f.gc.byKind,
+          )
+            .map(([k, v]) => `${k} ${v.count} (${v.seconds} s)`)
+            .join(', ')}`,
+        );
+      }
       if (f.memoryAtPeak) log(`  at the highest RSS, process.memoryUsage() per thread in MB (rss is the process's; heap* each thread's own isolate): ${JSON.stringify(f.memoryAtPeak)}`);
       log(`  RSS over the run (s since spawn: MB, records committed): ${f.rssSeries.map((x) => `${x.s}s: ${x.rssMB} MB, ${x.committed}`).join('; ')}`);
       if (profileDir) {
@@ -333,6 +358,7 @@ async function main(): Promise<void> {
           cpu: cpus,
           pollMs: cfg.pollMs,
           nodeArgs: cfg.floeNodeArgs,
+          fetch: fetchSizes,
           workers: 2,
           log,
         },
@@ -377,6 +403,7 @@ async function main(): Promise<void> {
           cpu: floeCpu,
           pollMs: cfg.pollMs,
           nodeArgs: cfg.floeNodeArgs,
+          fetch: fetchSizes,
           log,
         },
         await freePort(),
@@ -433,6 +460,7 @@ async function main(): Promise<void> {
         cpu: floeCpu,
         pollMs: cfg.pollMs,
         nodeArgs: cfg.floeNodeArgs,
+        fetch: fetchSizes,
         cases: cfg.manyCases,
         profileDir: cfg.profile ? path.join(work, 'profile-many') : undefined,
         memoryProbe: cfg.memoryProbe,

@@ -39,6 +39,8 @@ export interface FloeRunOptions {
   pollMs: number;
   /** node --cpu-prof into this directory */
   profileDir?: string;
+  /** the connector file's kafka.fetch (bytes); absent: the key is left out (floe's defaults) */
+  fetch?: { maxBytes?: number; maxBytesPerPartition?: number };
   /** extra node flags for the child, e.g. --max-old-space-size=256 */
   nodeArgs?: string[];
   /** preload memory-probe.ts: process.memoryUsage() of the child once a second */
@@ -71,12 +73,26 @@ export interface FloeRunResult {
   peakRssMB: number;
   /** from floe's /metrics just before SIGTERM: Iceberg commit attempts and their total seconds (catalog commit only; encoding and file writes come before it) */
   catalogCommits?: { count: number; seconds: number };
+  /**
+   * from floe's /metrics just before SIGTERM (prom-client's nodejs_gc_duration_seconds: the main
+   * thread's GC pauses since the metrics started, a PerformanceObserver of 'gc' entries; worker
+   * threads' isolates are not in it)
+   */
+  gc?: GcFigures;
   /** once a second: seconds since spawn, RSS, CPU seconds, records committed so far */
   samples: Sample[];
   /** with memoryProbe: the child's own process.memoryUsage() (MB) at its highest RSS */
   memoryAtPeak?: Record<string, Record<string, number>>;
   exitCode: number | null;
   output: string;
+}
+
+export interface GcFigures {
+  /** all kinds' pause seconds together */
+  pauseSeconds: number;
+  count: number;
+  /** per kind (minor = scavenge, major = mark-compact, incremental = marking steps, weakcb): count and pause seconds */
+  byKind: Record<string, { count: number; seconds: number }>;
 }
 
 export interface Sample {
@@ -139,7 +155,7 @@ export class FloeRun {
       file,
       `# written by bench/e2e.bench.ts
 name: ${o.name}
-kafka: { brokers: ${JSON.stringify(o.env.brokers)}, groupId: ${o.name}-g, startFrom: earliest }
+kafka: { brokers: ${JSON.stringify(o.env.brokers)}, groupId: ${o.name}-g, startFrom: earliest${fetchConfig(o.fetch)} }
 ${o.format === 'avro' ? `schemaRegistry: { url: "${o.env.registryUrl}" }\n` : ''}format: ${o.format}
 ${catalog}
 topics: [${o.topic}]
@@ -231,13 +247,23 @@ ${o.workers === undefined ? '' : `workers: ${o.workers}\n`}`,
     });
   }
 
-  async #commitMetrics(): Promise<{ count: number; seconds: number } | undefined> {
+  async #metrics(): Promise<{ catalogCommits?: { count: number; seconds: number }; gc?: GcFigures }> {
     try {
       const text = await (await fetch(`http://127.0.0.1:${this.#metricsPort}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
       const sum = (name: string) => [...text.matchAll(new RegExp(`^${name}\\{[^}]*\\} ([0-9.e+-]+)$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
-      return { count: sum('floe_commit_duration_seconds_count'), seconds: Math.round(sum('floe_commit_duration_seconds_sum') * 100) / 100 };
+      const byKind: GcFigures['byKind'] = {};
+      for (const m of text.matchAll(/^nodejs_gc_duration_seconds_(sum|count)\{kind="([a-z]+)"\} ([0-9.e+-]+)$/gm)) {
+        const k = (byKind[m[2]] ??= { count: 0, seconds: 0 });
+        if (m[1] === 'count') k.count = Number(m[3]);
+        else k.seconds = Math.round(Number(m[3]) * 1000) / 1000;
+      }
+      const kinds = Object.values(byKind);
+      return {
+        catalogCommits: { count: sum('floe_commit_duration_seconds_count'), seconds: Math.round(sum('floe_commit_duration_seconds_sum') * 100) / 100 },
+        gc: kinds.length === 0 ? undefined : { pauseSeconds: Math.round(kinds.reduce((a, k) => a + k.seconds, 0) * 1000) / 1000, count: kinds.reduce((a, k) => a + k.count, 0), byKind },
+      };
     } catch {
-      return undefined;
+      return {};
     }
   }
 
@@ -294,7 +320,7 @@ ${o.workers === undefined ? '' : `workers: ${o.workers}\n`}`,
   /** Reads CPU and memory, stops the child with SIGTERM (SIGKILL after 30 s). */
   async stop(): Promise<FloeRunResult> {
     await this.#poll();
-    const catalogCommits = await this.#commitMetrics();
+    const { catalogCommits, gc } = await this.#metrics();
     const cpu = cpuSeconds(this.pid) ?? NaN;
     const cpuReadMs = Date.now();
     const threads = cpuByThread(this.pid);
@@ -313,6 +339,7 @@ ${o.workers === undefined ? '' : `workers: ${o.workers}\n`}`,
       cpuSeconds: Math.round(cpu * 100) / 100,
       cpuReadMs,
       catalogCommits,
+      gc,
       cpuByThread: threads,
       peakRssMB: this.#peakRssMB,
       samples: this.#samples,
@@ -321,4 +348,10 @@ ${o.workers === undefined ? '' : `workers: ${o.workers}\n`}`,
       output: this.#output,
     };
   }
+}
+
+/** `, fetch: { maxBytes: N, ... }` for the kafka line of the connector file, or nothing. */
+function fetchConfig(f: FloeRunOptions['fetch']): string {
+  const keys = Object.entries(f ?? {}).filter(([, v]) => v !== undefined && v > 0);
+  return keys.length === 0 ? '' : `, fetch: { ${keys.map(([k, v]) => `${k}: ${v}`).join(', ')} }`;
 }

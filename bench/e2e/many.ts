@@ -44,6 +44,8 @@ export interface ManyOptions {
   cpu: number | undefined;
   pollMs: number;
   nodeArgs: string[];
+  /** the connector files' kafka.fetch (FloeRunOptions.fetch) */
+  fetch?: { maxBytes?: number; maxBytesPerPartition?: number };
   cases: ManyCase[];
   /** extra connector lines for every case (e.g. a write budget) */
   extraConfig?: string[];
@@ -111,6 +113,7 @@ export async function manyPartitionsAndTables(o: ManyOptions): Promise<ManyResul
         cpu: o.cpu,
         pollMs: c === 'tables100' ? Math.max(o.pollMs, 500) : o.pollMs,
         nodeArgs: o.nodeArgs,
+        fetch: o.fetch,
         ...(c === 'bucket1000' ? { partitionBy: ['bucket(1000, id)'] } : {}),
         ...(c === 'tables100' ? { route: { field: 'tenant', values } } : {}),
         extraConfig: o.extraConfig,

@@ -24,7 +24,7 @@ import { PipelineMetrics } from '../pipeline/metrics.ts';
 import { startServer } from '../server/server.ts';
 import type { CheckResult } from '../server/server.ts';
 import { preflight } from './preflight.ts';
-import { kafkaConnection } from './kafka-options.ts';
+import { kafkaConnection, kafkaSourceOptions } from './kafka-options.ts';
 import { loggerFor } from '../log.ts';
 import { stopWithin } from './stop-within.ts';
 import { kindOf } from '../errors.ts';
@@ -90,15 +90,7 @@ export async function startConnector(cfg: ConnectorConfig, extra: Partial<Worker
   const checked = await preflight(cfg, { registry: registryClient, unreachableRegistry: 'warn', warn: (m) => loggerFor(cfg.name).warn(m) });
   const catalog = catalogFromConfig(cfg.catalog, path.dirname(path.resolve(cfg.source)));
   const kafka = kafkaConnection(cfg.kafka);
-  const source = new KafkaRecordSource({
-    ...kafka,
-    groupId: cfg.kafka.groupId,
-    topics: cfg.topics ?? [new RegExp(`^(?:${cfg.topicPattern})$`)],
-    sessionTimeoutMs: cfg.kafka.sessionTimeoutMs,
-    reconnectTimeoutMs: cfg.kafka.reconnectTimeoutMs,
-    topicRefreshMs: cfg.kafka.topicRefreshMs,
-    log: (level, m) => loggerFor(cfg.name)[level === 'warn' ? 'warn' : 'info'](m),
-  });
+  const source = new KafkaRecordSource(kafkaSourceOptions(cfg, (level, m) => loggerFor(cfg.name)[level === 'warn' ? 'warn' : 'info'](m)));
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const metrics = new PipelineMetrics(registry);

@@ -5,6 +5,7 @@
 // without contacting a server: broker addresses (host:port, port 1..65535), URLs without
 // credentials in them (secrets go in their own keys, the environment or ${VAR}; a password is
 // never printed, not even in the error that refuses it) and table.partitionBy (partition-by.ts).
+import { FETCH_DEFAULTS } from '../kafka/types.ts';
 import { DEFAULT_SCHEMA_LIMITS } from '../schema/schema-rules.ts';
 import { ConfigError, ConfigReader, describe, parseConfigYaml, readConfigText } from './config-reader.ts';
 import { checkPartitionBy } from './partition-by.ts';
@@ -24,9 +25,28 @@ export interface KafkaConfig {
   reconnectTimeoutMs?: number;
   /** How often topicPattern is matched against the broker's topics again (new topics join then). */
   topicRefreshMs: number;
+  /** Fetch request sizes (src/kafka/source.ts); absent keys take FETCH_DEFAULTS. */
+  fetch: FetchConfig;
   /** TLS to the brokers: true (system CAs) or CA, client certificate and key (read from their files). */
   tls?: TlsConfig | true;
   sasl?: KafkaSaslConfig;
+}
+
+/**
+ * `kafka.fetch`: the sizes of each fetch request, as Kafka's consumer names them
+ * (fetch.max.bytes, max.partition.fetch.bytes, fetch.max.wait.ms, fetch.min.bytes). A fetch
+ * response is parsed whole into record objects before the first is handled, so maxBytes bounds
+ * the records in memory at once and the young garbage they make.
+ */
+export interface FetchConfig {
+  /** Whole response cap (default 16 MiB; 64 KiB to 1 GiB). */
+  maxBytes: number;
+  /** Per partition cap (default 1 MiB, or maxBytes if smaller; 64 KiB to maxBytes). */
+  maxBytesPerPartition: number;
+  /** The broker waits up to this long for minBytes (default 500 ms; at most 10 s). */
+  maxWaitMs: number;
+  /** The broker answers once it has this many bytes (default 1; at most maxBytes). */
+  minBytes: number;
 }
 
 export interface RegistryConfig {
@@ -169,6 +189,7 @@ export function parseConnectorConfig(text: string, file = '<config>', env: NodeJ
     startFrom: (v.oneOf(k, 'startFrom', ['earliest', 'latest'], 'kafka') ?? 'earliest') as KafkaConfig['startFrom'],
     sessionTimeoutMs: v.int(k, 'sessionTimeoutMs', { prefix: 'kafka', min: 1000 }) ?? 30_000,
     topicRefreshMs: v.int(k, 'topicRefreshMs', { prefix: 'kafka', min: 500 }) ?? 30_000,
+    fetch: readFetch(v, k.fetch),
   };
   const reconnectTimeoutMs = v.int(k, 'reconnectTimeoutMs', { prefix: 'kafka', min: 0 });
   if (reconnectTimeoutMs !== undefined) kafka.reconnectTimeoutMs = reconnectTimeoutMs;
@@ -181,7 +202,7 @@ export function parseConnectorConfig(text: string, file = '<config>', env: NodeJ
     for (const key of ['password', 'clientSecret']) secretOverridesFile(sasl, 'kafka.sasl.', key, env);
     kafka.sasl = readKafkaSasl(v, sasl, baseDir);
   }
-  v.noUnknown(k, 'kafka', ['brokers', 'groupId', 'clientId', 'startFrom', 'sessionTimeoutMs', 'reconnectTimeoutMs', 'topicRefreshMs', 'tls', 'sasl']);
+  v.noUnknown(k, 'kafka', ['brokers', 'groupId', 'clientId', 'startFrom', 'sessionTimeoutMs', 'reconnectTimeoutMs', 'topicRefreshMs', 'fetch', 'tls', 'sasl']);
 
   let schemaRegistry: RegistryConfig | undefined;
   if (root.schemaRegistry !== undefined) {
@@ -327,6 +348,37 @@ export function parseConnectorConfig(text: string, file = '<config>', env: NodeJ
     'workers',
   ]);
   return { source: file, name, kafka, schemaRegistry, format, catalog, topics, topicPattern, table, route, commit, errors, bufferMaxBytes, metricsPort, metricsHost, workers };
+}
+
+const KiB = 1024;
+const MiB = 1024 * 1024;
+
+/**
+ * `kafka.fetch`, with FETCH_DEFAULTS for absent keys. Bounds: at least 64 KiB a response and a
+ * partition (below a producer's batch size a partition would move only when it comes first in a
+ * response: Kafka returns an oversized batch only there); at most 1 GiB a response (it is held
+ * whole in memory); the per-partition cap and minBytes within maxBytes; maxWaitMs at most 10 s (a
+ * fetch in flight delays a rebalance and a stop by that long).
+ */
+function readFetch(v: Reader, value: unknown): FetchConfig {
+  const f = v.object(value, 'kafka.fetch');
+  const prefix = 'kafka.fetch';
+  const maxBytes = v.int(f, 'maxBytes', { prefix, min: 64 * KiB, max: 1024 * MiB }) ?? FETCH_DEFAULTS.maxBytes;
+  const perPartition = v.int(f, 'maxBytesPerPartition', { prefix, min: 64 * KiB });
+  if (perPartition !== undefined && perPartition > maxBytes) {
+    v.fail('kafka.fetch.maxBytesPerPartition', `must be at most kafka.fetch.maxBytes (${maxBytes}), got ${perPartition}`);
+  }
+  const minBytes = v.int(f, 'minBytes', { prefix, min: 1 }) ?? FETCH_DEFAULTS.minBytes;
+  if (minBytes > maxBytes) v.fail('kafka.fetch.minBytes', `must be at most kafka.fetch.maxBytes (${maxBytes}), got ${minBytes}`);
+  const fetch: FetchConfig = {
+    maxBytes,
+    // a smaller maxBytes alone also caps the default per partition
+    maxBytesPerPartition: perPartition ?? Math.min(FETCH_DEFAULTS.maxBytesPerPartition, maxBytes),
+    maxWaitMs: v.int(f, 'maxWaitMs', { prefix, min: 0, max: 10_000 }) ?? FETCH_DEFAULTS.maxWaitMs,
+    minBytes,
+  };
+  v.noUnknown(f, prefix, ['maxBytes', 'maxBytesPerPartition', 'maxWaitMs', 'minBytes']);
+  return fetch;
 }
 
 /** Where each URL's credentials belong instead (named when a URL carries user info). */

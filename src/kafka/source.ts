@@ -14,6 +14,7 @@ import { RetryBudget } from './retry-budget.ts';
 import { probeTls } from './tls-probe.ts';
 import { convertBatches, type RawRecordBatch } from './fetched-records.ts';
 import {
+  FETCH_DEFAULTS,
   tpFromKey,
   tpKey,
   type KafkaConnectionOptions,
@@ -37,12 +38,13 @@ export interface KafkaSourceOptions extends KafkaConnectionOptions {
   sessionTimeoutMs?: number;
   rebalanceTimeoutMs?: number;
   heartbeatIntervalMs?: number;
-  /** fetch: broker waits up to this long for minBytes (default 500 ms) */
+  /** fetch: broker waits up to this long for minBytes (default FETCH_DEFAULTS.maxWaitMs, 500 ms) */
   maxWaitMs?: number;
+  /** fetch: the broker answers once it has this many bytes, or after maxWaitMs (default 1) */
   minBytes?: number;
-  /** fetch: whole response cap (default 16 MiB; a response is parsed whole, so this bounds the records in memory) */
+  /** fetch: whole response cap (default FETCH_DEFAULTS, 16 MiB; a response is parsed whole, so this bounds the records in memory) */
   maxBytes?: number;
-  /** fetch: per partition cap (default 1 MiB, Kafka's own default) */
+  /** fetch: per partition cap (default FETCH_DEFAULTS, 1 MiB, Kafka's own default) */
   maxBytesPerPartition?: number;
   /** default read_committed: records of aborted transactions are never delivered */
   isolationLevel?: 'read_committed' | 'read_uncommitted';
@@ -559,14 +561,14 @@ export class GroupSource implements KafkaSource {
     }
     const topicById = new Map<string, string>();
     for (const [name, t] of metadata.topics) topicById.set(t.id, name);
-    const perPartition = this.#options.maxBytesPerPartition ?? 1 << 20;
+    const perPartition = this.#options.maxBytesPerPartition ?? FETCH_DEFAULTS.maxBytesPerPartition;
     const responses = await Promise.all(
       [...byNode].map(([node, ts]) =>
         this.#consumer.fetch({
           node,
-          maxWaitTime: this.#options.maxWaitMs ?? 500,
-          minBytes: this.#options.minBytes ?? 1,
-          maxBytes: this.#options.maxBytes ?? 16 << 20,
+          maxWaitTime: this.#options.maxWaitMs ?? FETCH_DEFAULTS.maxWaitMs,
+          minBytes: this.#options.minBytes ?? FETCH_DEFAULTS.minBytes,
+          maxBytes: this.#options.maxBytes ?? FETCH_DEFAULTS.maxBytes,
           topics: [...ts.values()].map((e) => ({
             topicId: e.topicId,
             partitions: e.partitions.map((p) => ({

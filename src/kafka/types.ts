@@ -134,3 +134,19 @@ export function tpFromKey(key: string): TopicPartition {
   const i = key.lastIndexOf('\u0000');
   return { topic: key.slice(0, i), partition: Number(key.slice(i + 1)) };
 }
+
+/**
+ * The fetch sizes a source uses unless told otherwise (`kafka.fetch` in a connector file). A
+ * fetch response is parsed whole into record objects before the first is handled, so maxBytes
+ * bounds the records in memory at once; 16 MiB holds 12 partitions × 1 MiB (Kafka's own
+ * defaults are 50 MiB / 1 MiB).
+ */
+export const FETCH_DEFAULTS = {
+  /** the broker waits up to this long for minBytes */
+  maxWaitMs: 500,
+  minBytes: 1,
+  /** whole response cap */
+  maxBytes: 16 << 20,
+  /** per partition cap (Kafka's max.partition.fetch.bytes) */
+  maxBytesPerPartition: 1 << 20,
+} as const;

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../src/config/config-reader.ts';
+import { kafkaSourceOptions } from '../../src/cli/kafka-options.ts';
 import { parseConnectorConfig } from '../../src/config/connector-config.ts';
+import { FETCH_DEFAULTS } from '../../src/kafka/types.ts';
 
 const base = `
 name: orders
@@ -21,7 +23,15 @@ errors: { tolerance: all, deadLetterTopic: orders.dlq }
 test('the design document example parses with its values and sane defaults', () => {
   const c = parseConnectorConfig(base, 'connectors/orders.yaml', {});
   assert.equal(c.name, 'orders');
-  assert.deepEqual(c.kafka, { brokers: ['127.0.0.1:9092'], groupId: 'floe-orders', clientId: 'floe-orders', startFrom: 'earliest', sessionTimeoutMs: 30000, topicRefreshMs: 30000 });
+  assert.deepEqual(c.kafka, {
+    brokers: ['127.0.0.1:9092'],
+    groupId: 'floe-orders',
+    clientId: 'floe-orders',
+    startFrom: 'earliest',
+    sessionTimeoutMs: 30000,
+    topicRefreshMs: 30000,
+    fetch: { maxBytes: 16 * 1024 * 1024, maxBytesPerPartition: 1024 * 1024, maxWaitMs: 500, minBytes: 1 },
+  });
   assert.equal(c.schemaRegistry!.url, 'http://127.0.0.1:8081/apis/ccompat/v7');
   assert.equal(c.catalog.type, 'rest');
   assert.deepEqual(c.table.partitionBy, ['day(order_ts)', 'bucket(16, customer_id)']);
@@ -108,6 +118,51 @@ test('kafka.reconnectTimeoutMs: absent by default (the source decides), an integ
   assert.equal(parseConnectorConfig(withBound, 'connectors/orders.yaml', {}).kafka.reconnectTimeoutMs, 60000);
   assert.equal(parseConnectorConfig(base, 'connectors/orders.yaml', {}).kafka.reconnectTimeoutMs, undefined);
   fails(base.replace('startFrom: earliest }', 'startFrom: earliest, reconnectTimeoutMs: -1 }'), /kafka\.reconnectTimeoutMs/);
+});
+
+test('kafka.fetch: the fetch sizes, defaults for absent keys, bounds that name the key', () => {
+  const fetchOf = (f: string) => parseConnectorConfig(base.replace('startFrom: earliest }', `startFrom: earliest, fetch: ${f} }`), 'connectors/orders.yaml', {}).kafka.fetch;
+  const MiB = 1024 * 1024;
+  assert.deepEqual(fetchOf('{ maxBytes: 67108864, maxBytesPerPartition: 4194304, maxWaitMs: 100, minBytes: 1024 }'), {
+    maxBytes: 64 * MiB,
+    maxBytesPerPartition: 4 * MiB,
+    maxWaitMs: 100,
+    minBytes: 1024,
+  });
+  assert.deepEqual(fetchOf('{}'), { maxBytes: 16 * MiB, maxBytesPerPartition: MiB, maxWaitMs: 500, minBytes: 1 });
+  // a maxBytes below the default per-partition cap caps it too; a given one above maxBytes is an error
+  assert.deepEqual(fetchOf('{ maxBytes: 524288 }'), { maxBytes: 512 * 1024, maxBytesPerPartition: 512 * 1024, maxWaitMs: 500, minBytes: 1 });
+  assert.equal(fetchOf('{ maxBytesPerPartition: 16777216 }').maxBytesPerPartition, 16 * MiB);
+  const bad = (f: string, re: RegExp) => fails(base.replace('startFrom: earliest }', `startFrom: earliest, fetch: ${f} }`), re);
+  bad('{ maxBytesPerPartition: 33554432 }', /kafka\.fetch\.maxBytesPerPartition: must be at most kafka\.fetch\.maxBytes \(16777216\), got 33554432/);
+  bad('{ maxBytes: 4194304, maxBytesPerPartition: 8388608 }', /kafka\.fetch\.maxBytesPerPartition: must be at most kafka\.fetch\.maxBytes \(4194304\)/);
+  bad('{ maxBytes: 1000 }', /kafka\.fetch\.maxBytes: must be at least 65536, got 1000/);
+  bad('{ maxBytes: 2147483648 }', /kafka\.fetch\.maxBytes: must be at most 1073741824/);
+  bad('{ maxBytesPerPartition: 1024 }', /kafka\.fetch\.maxBytesPerPartition: must be at least 65536/);
+  bad('{ maxWaitMs: -1 }', /kafka\.fetch\.maxWaitMs: must be at least 0/);
+  bad('{ maxWaitMs: 60000 }', /kafka\.fetch\.maxWaitMs: must be at most 10000/);
+  bad('{ minBytes: 0 }', /kafka\.fetch\.minBytes: must be at least 1/);
+  bad('{ maxBytes: 1048576, minBytes: 2097152 }', /kafka\.fetch\.minBytes: must be at most kafka\.fetch\.maxBytes \(1048576\)/);
+  bad('{ maxBytes: 16MiB }', /kafka\.fetch\.maxBytes: must be a whole number, got "16MiB"/);
+  bad('{ maxbytes: 1048576 }', /kafka\.fetch\.maxbytes: unknown key \(did you mean "maxBytes"\?\)/);
+  bad('64', /kafka\.fetch: must be a mapping/);
+});
+
+test('kafka.fetch reaches the source: kafkaSourceOptions passes it with the group settings', () => {
+  const c = parseConnectorConfig(
+    base.replace('startFrom: earliest }', 'startFrom: earliest, sessionTimeoutMs: 10000, fetch: { maxBytes: 4194304, maxBytesPerPartition: 262144, maxWaitMs: 200, minBytes: 10 } }'),
+    'connectors/orders.yaml',
+    {},
+  );
+  const o = kafkaSourceOptions(c);
+  assert.deepEqual(
+    { maxBytes: o.maxBytes, maxBytesPerPartition: o.maxBytesPerPartition, maxWaitMs: o.maxWaitMs, minBytes: o.minBytes },
+    { maxBytes: 4194304, maxBytesPerPartition: 262144, maxWaitMs: 200, minBytes: 10 },
+  );
+  assert.deepEqual([o.groupId, o.sessionTimeoutMs, o.topicRefreshMs, o.brokers, o.clientId, o.topics], ['floe-orders', 10000, 30000, ['127.0.0.1:9092'], 'floe-orders', ['orders']]);
+  // without the section: the source's defaults, spelled out
+  const d = kafkaSourceOptions(parseConnectorConfig(base, 'connectors/orders.yaml', {}));
+  assert.deepEqual([d.maxBytes, d.maxBytesPerPartition, d.maxWaitMs, d.minBytes], [FETCH_DEFAULTS.maxBytes, FETCH_DEFAULTS.maxBytesPerPartition, FETCH_DEFAULTS.maxWaitMs, FETCH_DEFAULTS.minBytes]);
 });
 
 test("table.maxNestingDepth and table.maxColumns: the schema rules' limits, 32 and 2000 by default; errors.outageTimeoutMs 5 min", () => {
