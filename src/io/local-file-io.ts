@@ -54,6 +54,34 @@ function fsyncAsync(fd: number): Promise<void> {
   return new Promise((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
 }
 
+/**
+ * A whole file made visible at once: a temporary file beside the target, opened, written and
+ * closed by synchronous calls (tens of µs each on a local disk, against ~60 µs of CPU for each
+ * thread-pool hand-off of the asynchronous calls) around an asynchronous fsync (a disk flush
+ * would block the event loop), then renamed over the target. `written` runs once the bytes are
+ * handed to the kernel (the caller may reuse its buffer). On failure the temporary file may be
+ * left: the caller removes it.
+ */
+async function writeWholeFile(folder: string, tmp: string, path: string, data: Uint8Array, written?: () => void): Promise<void> {
+  let fd: number;
+  try {
+    fd = openSync(tmp, 'wx');
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    mkdirSync(folder, { recursive: true }); // removed since (an orphan cleanup)
+    fd = openSync(tmp, 'wx');
+  }
+  try {
+    let at = 0;
+    while (at < data.length) at += writeSync(fd, data, at, data.length - at);
+    written?.();
+    await fsyncAsync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
 /** Reads up to this many bytes synchronously (see the module comment). */
 export const SYNC_READ_BYTES = 1 << 20;
 
@@ -164,6 +192,8 @@ export class LocalFileIO implements FileIO {
     await this.knownFolder(folder);
     const tmp = join(folder, `.${randomUUID()}.tmp`);
     try {
+      // metadata, manifests, manifest lists: three a commit, most of them small
+      if (data.length <= WRITE_CHUNK_BYTES) return await writeWholeFile(folder, tmp, path, data);
       const fh = await this.inFolder(folder, () => open(tmp, 'wx'));
       try {
         await fh.writeFile(data);
@@ -240,30 +270,12 @@ export class LocalFileIO implements FileIO {
       if (chunk) grown.set(chunk.subarray(0, fill));
       return (chunk = grown);
     };
-    /** close() of a file never flushed: its one chunk written (see the method's comment). */
-    const closeSmall = async () => {
-      let fd: number;
-      try {
-        fd = openSync(tmp, 'wx');
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-        mkdirSync(folder, { recursive: true });
-        fd = openSync(tmp, 'wx');
-      }
-      try {
-        const data = chunk?.subarray(0, fill) ?? new Uint8Array(0);
-        let at = 0;
-        while (at < data.length) at += writeSync(fd, data, at, data.length - at);
+    /** close() of a file never flushed: its one chunk written at once (see the method's comment). */
+    const closeSmall = () =>
+      writeWholeFile(folder, tmp, path, chunk?.subarray(0, fill) ?? new Uint8Array(0), () => {
         fill = 0;
         release();
-        await fsyncAsync(fd);
-      } catch (err) {
-        closeSync(fd);
-        throw err;
-      }
-      closeSync(fd);
-      renameSync(tmp, path);
-    };
+      });
     return {
       location,
       get length() {
