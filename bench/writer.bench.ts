@@ -252,7 +252,8 @@ function main(): void {
 async function fileCost(files: number): Promise<void> {
   const rowsPerFile = Number(process.env.FILE_ROWS ?? 43);
   const iters = Number(process.env.ITERS ?? 5);
-  const { PartitionedBatch, RollingDataFiles, inlineEncoder } = await import('../src/table/table-writer.ts');
+  const { PartitionedBatch } = await import('../src/batch/partitioned-batch.ts');
+  const { RollingDataFiles, inlineEncoder } = await import('../src/table/table-writer.ts');
   const { ParquetEncoderPool } = await import('../src/parquet/encoder-pool.ts');
   const { LocalFileIO } = await import('../src/io/local-file-io.ts');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-file-cost-'));

@@ -11,7 +11,7 @@
 // 32-bit words, so no BigInt is made): rows of a bucketed table rarely come in runs.
 //
 // Why: a table partitioned into many partitions builds its rows in one RecordBatchBuilder and
-// splits them when they are written (table-writer.ts), instead of one builder per partition.
+// splits them when they are written (partitioned-batch.ts), instead of one builder per partition.
 // One builder keeps one dictionary per column and takes records straight from their Avro or
 // JSON bytes; per-partition builders each grew, hashed and reset their own.
 import type { DictionaryData, LeafColumn } from './column-batch.ts';

@@ -93,7 +93,7 @@ export interface TableConfig {
   maxColumns: number;
   /**
    * Bytes one table's writer may hold between commits: rows buffered (every partition's), and
-   * data files open for the commit (src/table/write-budget.ts). Beyond it the buffered rows are
+   * data files open for the commit (src/batch/write-budget.ts). Beyond it the buffered rows are
    * written out by partition and the largest open files finished early, for the same commit.
    * Absent: the writer's default (128 MiB). At least 1 MiB.
    */

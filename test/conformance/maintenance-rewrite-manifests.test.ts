@@ -41,7 +41,8 @@ for (const kind of CATALOG_KINDS) {
       for (let c = 0; c < COMMITS; c++) {
         const rows = [0, 1].map((k) => ({ id: BigInt(c * 2 + k), p: (c * 7 + k) % 5, s: `c${c}` }));
         if (c === COMMITS - 1) {
-          const { writeDataFiles, PartitionedBatch } = await import('../../src/table/table-writer.ts');
+          const { PartitionedBatch } = await import('../../src/batch/partitioned-batch.ts');
+          const { writeDataFiles } = await import('../../src/table/table-writer.ts');
           const table = await env.catalog.loadTable(id);
           const batch = new PartitionedBatch('events', SCHEMA, table.metadata['partition-specs'][0]);
           for (const r of rows) batch.append(r);

@@ -29,7 +29,8 @@ import type { FileIO } from '../../src/io/file-io.ts';
 import { fileIOFor } from '../../src/io/resolve-file-io.ts';
 import { expireSnapshots } from '../../src/maintenance/expire-snapshots.ts';
 import type { ExpireReport } from '../../src/maintenance/expire-snapshots.ts';
-import { PartitionedBatch, writeDataFiles } from '../../src/table/table-writer.ts';
+import { PartitionedBatch } from '../../src/batch/partitioned-batch.ts';
+import { writeDataFiles } from '../../src/table/table-writer.ts';
 
 const schema: Schema = { type: 'struct', 'schema-id': 0, fields: [{ id: 1, name: 'offset', required: true, type: 'long' }] };
 const id: TableIdentifier = { namespace: ['k'], name: 't' };

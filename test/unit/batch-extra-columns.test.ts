@@ -8,7 +8,7 @@ import { ValueError } from '../../src/batch/errors.ts';
 import type { ColumnBatch } from '../../src/batch/column-batch.ts';
 import type { Schema } from '../../src/iceberg/types.ts';
 import type { PartitionSpec } from '../../src/iceberg/table-metadata.ts';
-import { PartitionedBatch } from '../../src/table/table-writer.ts';
+import { PartitionedBatch } from '../../src/batch/partitioned-batch.ts';
 
 const schema: Schema = {
   type: 'struct',

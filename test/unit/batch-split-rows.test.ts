@@ -12,7 +12,7 @@ import type { ColumnBatch } from '../../src/batch/column-batch.ts';
 import { decodePlainJson } from '../../src/decode/record-decoder.ts';
 import { buildPartitionSpec } from '../../src/iceberg/partition-spec.ts';
 import type { Schema } from '../../src/iceberg/types.ts';
-import { PartitionedBatch } from '../../src/table/table-writer.ts';
+import { PartitionedBatch } from '../../src/batch/partitioned-batch.ts';
 import { rng } from '../helpers/table-fixtures.ts';
 
 const schema: Schema = {

@@ -18,7 +18,8 @@ import type { Schema } from '../../src/iceberg/types.ts';
 import { fileIOFor } from '../../src/io/resolve-file-io.ts';
 import { ParquetEncoderPool } from '../../src/parquet/encoder-pool.ts';
 import type { ParquetEncoder } from '../../src/table/table-writer.ts';
-import { inlineEncoder, PartitionedBatch, RollingDataFiles } from '../../src/table/table-writer.ts';
+import { inlineEncoder, RollingDataFiles } from '../../src/table/table-writer.ts';
+import { PartitionedBatch } from '../../src/batch/partitioned-batch.ts';
 
 const schema: Schema = {
   type: 'struct',

@@ -1,4 +1,4 @@
-// The write budget of a table (src/table/write-budget.ts): with a thousand partitions buffered,
+// The write budget of a table (src/batch/write-budget.ts): with a thousand partitions buffered,
 // PartitionedBatch.takeRowGroups hands over the rows, by partition, once the rows in memory
 // exceed the budget, and RollingDataFiles finishes the largest open files once they hold more;
 // every row still ends in exactly one data file of the commit (read back from the Parquet files'
@@ -17,8 +17,9 @@ import { buildPartitionSpec } from '../../src/iceberg/partition-spec.ts';
 import { currentSchema, defaultSpec } from '../../src/iceberg/metadata-updates.ts';
 import type { Schema } from '../../src/iceberg/types.ts';
 import { fileIOFor } from '../../src/io/resolve-file-io.ts';
-import { PartitionedBatch, RollingDataFiles } from '../../src/table/table-writer.ts';
-import { largestUntil, OPEN_FILE_HELD_BYTES, openFileBytes } from '../../src/table/write-budget.ts';
+import { PartitionedBatch } from '../../src/batch/partitioned-batch.ts';
+import { RollingDataFiles } from '../../src/table/table-writer.ts';
+import { largestUntil, OPEN_FILE_HELD_BYTES, openFileBytes } from '../../src/batch/write-budget.ts';
 
 const schema: Schema = {
   type: 'struct',

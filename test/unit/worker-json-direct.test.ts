@@ -4,7 +4,7 @@
 // grows mid-stream (a new key, a new nested key), values the inferred schema refuses, keys named
 // like a metadata column, text that is not JSON, integers beyond 2^53, nulls, and a crash.
 //
-// The table's batch (table/table-writer.ts PartitionedBatch) takes JSON straight in once it has
+// The table's batch (batch/partitioned-batch.ts PartitionedBatch) takes JSON straight in once it has
 // appendJson, the twin of its appendAvro; until then this test gives it one, so that the worker's
 // side is tested now.
 import { test } from 'node:test';
@@ -24,7 +24,7 @@ import { ConnectorWorker } from '../../src/pipeline/worker.ts';
 import type { ValueDecoder } from '../../src/pipeline/worker.ts';
 import { createRouter } from '../../src/route/router.ts';
 import { RecordBatchBuilder } from '../../src/batch/record-batch.ts';
-import { PartitionedBatch } from '../../src/table/table-writer.ts';
+import { PartitionedBatch } from '../../src/batch/partitioned-batch.ts';
 import { MemorySource } from '../helpers/memory-source.ts';
 import { tableRows } from '../helpers/table-rows.ts';
 
