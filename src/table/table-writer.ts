@@ -18,6 +18,7 @@ import type { PartitionSpec } from '../iceberg/table-metadata.ts';
 import type { EncodedRowGroups, EncodeOptions } from '../parquet/encode.ts';
 import type { ParquetEncoder } from './data-file-writer.ts';
 import { DataFileWriter, inlineEncoder } from './data-file-writer.ts';
+import { parquetOptionsFrom } from '../iceberg/table-properties.ts';
 import type { FileIO } from '../io/file-io.ts';
 import { fileIOFor } from '../io/resolve-file-io.ts';
 import { appendFiles } from '../commit/append.ts';
@@ -265,38 +266,4 @@ export async function appendRecords(catalog: Catalog, id: TableIdentifier, recor
   const io = options.io ?? fileIOFor(table.metadata.location, table.config);
   const files = await writeDataFiles(table, schema, spec, batch.drain(), { ...options, io });
   return appendFiles(catalog, id, files, { ...options, io, specId: spec['spec-id'] });
-}
-
-/**
- * A row group is cut when a partition's buffered rows reach this estimate in memory (the
- * columns as built, before encoding; about 4× their compressed size for typical events).
- * Iceberg's write.parquet.row-group-size-bytes, taken as that in-memory size, overrides it.
- * Smaller than Iceberg's 128 MiB default: this size, not the commit's, bounds the memory.
- */
-export const DEFAULT_ROW_GROUP_BYTES = 16 * 1024 * 1024;
-
-export function rowGroupBytesOf(props: Record<string, string>): number {
-  const v = props['write.parquet.row-group-size-bytes'];
-  if (v === undefined || v === '') return DEFAULT_ROW_GROUP_BYTES;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`write.parquet.row-group-size-bytes must be a positive integer, got "${v}"`);
-  return n;
-}
-
-/** Parquet options from Iceberg's table properties. */
-export function parquetOptionsFrom(props: Record<string, string>): EncodeOptions {
-  const o: EncodeOptions = {};
-  const codec = props['write.parquet.compression-codec'];
-  if (codec) {
-    const c = codec.toLowerCase();
-    if (c !== 'zstd' && c !== 'snappy' && c !== 'gzip' && c !== 'uncompressed') throw new Error(`write.parquet.compression-codec "${codec}" is not supported (zstd, snappy, gzip, uncompressed)`);
-    o.compression = c;
-  }
-  const level = props['write.parquet.compression-level'];
-  if (level) o.zstdLevel = Number(level);
-  const rowGroupRows = props['write.parquet.row-group-limit'];
-  if (rowGroupRows) o.rowGroupRows = Number(rowGroupRows);
-  const truncate = /^truncate\((\d+)\)$/.exec(props['write.metadata.metrics.default'] ?? '');
-  if (truncate) o.metricsTruncateLength = Number(truncate[1]);
-  return o;
 }
