@@ -60,7 +60,7 @@ import { fileIOFor } from '../src/io/resolve-file-io.ts';
 import { maintain } from '../src/cli/maintain.ts';
 import { readSnapshotFiles } from '../src/maintenance/table-files.ts';
 import { PartitionedBatch } from '../src/batch/partitioned-batch.ts';
-import { appendRecords, writeDataFiles } from '../src/table/table-writer.ts';
+import { appendRecords, writeDataFiles } from '../src/writer/fanout-writer.ts';
 import { summariseProfiles } from './e2e/cpu-profile.ts';
 import { COMMITS, GROWTH, NAMESPACE, SMALL, memoryMB, openCatalog, quantile, round, sleep, tableId } from './maintain/common.ts';
 import { eventSchema, generateEvents } from './writer.bench.ts';

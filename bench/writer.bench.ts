@@ -253,7 +253,8 @@ async function fileCost(files: number): Promise<void> {
   const rowsPerFile = Number(process.env.FILE_ROWS ?? 43);
   const iters = Number(process.env.ITERS ?? 5);
   const { PartitionedBatch } = await import('../src/batch/partitioned-batch.ts');
-  const { RollingDataFiles, inlineEncoder } = await import('../src/table/table-writer.ts');
+  const { RollingDataFiles } = await import('../src/writer/fanout-writer.ts');
+  const { inlineEncoder } = await import('../src/writer/data-file-writer.ts');
   const { ParquetEncoderPool } = await import('../src/parquet/encoder-pool.ts');
   const { LocalFileIO } = await import('../src/io/local-file-io.ts');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-file-cost-'));

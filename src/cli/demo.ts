@@ -2,7 +2,7 @@
 // local table through the embedded catalog and shows what landed. Needs nothing but Node.
 import { parseTableName } from '../catalog/catalog.ts';
 import { buildPartitionSpec } from '../iceberg/partition-spec.ts';
-import { appendRecords } from '../table/table-writer.ts';
+import { appendRecords } from '../writer/fanout-writer.ts';
 import { inspectTable } from '../table/inspect.ts';
 import { DEMO_EVENTS_SCHEMA, demoEvents } from './demo-events.ts';
 import { embeddedCatalog } from './embedded.ts';

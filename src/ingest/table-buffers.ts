@@ -3,7 +3,7 @@
 import type { Catalog } from '../catalog/catalog.ts';
 import type { IngestConfig } from '../config/ingest-config.ts';
 import { tableSettings } from '../config/ingest-config.ts';
-import type { ParquetEncoder } from '../table/table-writer.ts';
+import type { ParquetEncoder } from '../writer/data-file-writer.ts';
 import { TableBuffer } from './table-buffer.ts';
 import type { CommitEvent } from './table-buffer.ts';
 

@@ -28,7 +28,7 @@ import { currentSchema, currentSnapshot } from '../iceberg/metadata-updates.ts';
 import type { FileIO } from '../io/file-io.ts';
 import { fileIOFor } from '../io/resolve-file-io.ts';
 import type { FooterLayout } from '../parquet/footer-layout.ts';
-import type { ParquetEncoder } from '../table/table-writer.ts';
+import type { ParquetEncoder } from '../writer/data-file-writer.ts';
 import type { CompactionGroup, CompactionPlanOptions } from './compaction-plan.ts';
 import { DEFAULT_MAX_ROW_GROUPS, DEFAULT_MIN_ROW_GROUP_BYTES, planCompaction } from './compaction-plan.ts';
 import { defaultSortOrder, rewriteDataFiles } from './rewrite-compaction.ts';

@@ -15,7 +15,7 @@
 // float → double promoted, dropped columns ignored). Writing: the rows appended to a
 // RecordBatchBuilder of the current schema, cut into row groups at
 // write.parquet.row-group-size-bytes (in memory, as the connectors do) and streamed into a data
-// file of the group's spec and partition (table/table-writer.ts RollingDataFiles), which produces
+// file of the group's spec and partition (writer/fanout-writer.ts RollingDataFiles), which produces
 // the Iceberg metrics and field ids. Memory: one input file, one decoded row group and one row
 // group being built.
 //
@@ -40,9 +40,9 @@ import { transformFn } from '../iceberg/transforms.ts';
 import type { IcebergType, NestedField, Schema } from '../iceberg/types.ts';
 import type { FileIO } from '../io/file-io.ts';
 import { scanFileFooter } from '../parquet/footer-layout.ts';
-import { RollingDataFiles } from '../table/table-writer.ts';
+import { RollingDataFiles } from '../writer/fanout-writer.ts';
 import { rowGroupBytesOf } from '../iceberg/table-properties.ts';
-import type { ParquetEncoder } from '../table/table-writer.ts';
+import type { ParquetEncoder } from '../writer/data-file-writer.ts';
 import { recordsOf } from './arrow-records.ts';
 import { targetFileSize } from './compaction-plan.ts';
 import { columnarLayout, rewriteColumnar } from './rewrite-columnar.ts';

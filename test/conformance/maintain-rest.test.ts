@@ -17,7 +17,7 @@ import type { Schema } from '../../src/iceberg/types.ts';
 import { fileIOFor } from '../../src/io/resolve-file-io.ts';
 import { LEASE_REF } from '../../src/maintenance/lease.ts';
 import { readSnapshotFiles } from '../../src/maintenance/table-files.ts';
-import { appendRecords } from '../../src/table/table-writer.ts';
+import { appendRecords } from '../../src/writer/fanout-writer.ts';
 import { readWithPyIceberg } from '../helpers/readers.ts';
 import { stackS3 } from '../helpers/stack.ts';
 import { openTableEnv, s3Properties } from '../helpers/table-fixtures.ts';

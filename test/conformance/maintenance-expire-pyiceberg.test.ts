@@ -11,7 +11,7 @@ import { currentSchema, defaultSpec } from '../../src/iceberg/metadata-updates.t
 import type { Snapshot } from '../../src/iceberg/table-metadata.ts';
 import { fileIOFor } from '../../src/io/resolve-file-io.ts';
 import { expireSnapshots } from '../../src/maintenance/expire-snapshots.ts';
-import { appendRecords, writeDataFiles } from '../../src/table/table-writer.ts';
+import { appendRecords, writeDataFiles } from '../../src/writer/fanout-writer.ts';
 import { PartitionedBatch } from '../../src/batch/partitioned-batch.ts';
 import { openTableEnv, runPythonHelper } from '../helpers/table-fixtures.ts';
 import type { TableEnv } from '../helpers/table-fixtures.ts';

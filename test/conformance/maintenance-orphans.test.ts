@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { fileIOFor } from '../../src/io/resolve-file-io.ts';
 import { normalizeLocation, referencedFiles, removeOrphanFiles } from '../../src/maintenance/orphan-files.ts';
-import { appendRecords } from '../../src/table/table-writer.ts';
+import { appendRecords } from '../../src/writer/fanout-writer.ts';
 import { readWithPyIceberg } from '../helpers/readers.ts';
 import { CATALOG_KINDS, openTableEnv, s3Properties } from '../helpers/table-fixtures.ts';
 import type { TableEnv } from '../helpers/table-fixtures.ts';

@@ -14,7 +14,7 @@ import type { Schema } from '../../src/iceberg/types.ts';
 import { fileIOFor } from '../../src/io/resolve-file-io.ts';
 import { comparePartitions, rewriteManifests } from '../../src/maintenance/rewrite-manifests.ts';
 import { readSnapshotFiles } from '../../src/maintenance/table-files.ts';
-import { appendRecords } from '../../src/table/table-writer.ts';
+import { appendRecords } from '../../src/writer/fanout-writer.ts';
 import { commitBatch } from '../../src/commit/exactly-once.ts';
 import { CATALOG_KINDS, openTableEnv, probe, readRows } from '../helpers/table-fixtures.ts';
 import type { ProbeEntry, ProbeManifest, ProbeSnapshot } from '../helpers/table-fixtures.ts';
@@ -42,7 +42,7 @@ for (const kind of CATALOG_KINDS) {
         const rows = [0, 1].map((k) => ({ id: BigInt(c * 2 + k), p: (c * 7 + k) % 5, s: `c${c}` }));
         if (c === COMMITS - 1) {
           const { PartitionedBatch } = await import('../../src/batch/partitioned-batch.ts');
-          const { writeDataFiles } = await import('../../src/table/table-writer.ts');
+          const { writeDataFiles } = await import('../../src/writer/fanout-writer.ts');
           const table = await env.catalog.loadTable(id);
           const batch = new PartitionedBatch('events', SCHEMA, table.metadata['partition-specs'][0]);
           for (const r of rows) batch.append(r);

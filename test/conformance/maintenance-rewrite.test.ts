@@ -17,7 +17,7 @@ import { currentSchema, defaultSpec } from '../../src/iceberg/metadata-updates.t
 import type { Schema } from '../../src/iceberg/types.ts';
 import { compactTable } from '../../src/maintenance/compact-table.ts';
 import { PartitionedBatch } from '../../src/batch/partitioned-batch.ts';
-import { appendRecords, writeDataFiles } from '../../src/table/table-writer.ts';
+import { appendRecords, writeDataFiles } from '../../src/writer/fanout-writer.ts';
 import { CATALOG_KINDS, diffRows, floatString, openTableEnv, probe, readRows } from '../helpers/table-fixtures.ts';
 import type { Expected, ProbeFile, ProbeSnapshot } from '../helpers/table-fixtures.ts';
 

@@ -19,7 +19,7 @@ import { fileIOFor } from '../../src/io/resolve-file-io.ts';
 import { rewriteFiles } from '../../src/maintenance/rewrite-files.ts';
 import { stitchSmallFiles } from '../../src/maintenance/stitch-compaction.ts';
 import { PartitionedBatch } from '../../src/batch/partitioned-batch.ts';
-import { appendRecords, writeDataFiles } from '../../src/table/table-writer.ts';
+import { appendRecords, writeDataFiles } from '../../src/writer/fanout-writer.ts';
 import { ALL_TYPES_SCHEMA, CATALOG_KINDS, allTypesRows, diffRows, openTableEnv, probe, pyicebergNullListOfStruct, readRows } from '../helpers/table-fixtures.ts';
 import type { GeneratedRow, ProbeFile, ProbeSnapshot, TableEnv } from '../helpers/table-fixtures.ts';
 import { execFile } from 'node:child_process';

@@ -15,7 +15,7 @@ import { currentSchema, defaultSpec } from '../../src/iceberg/metadata-updates.t
 import type { Schema } from '../../src/iceberg/types.ts';
 import { parseS3Location, S3FileIO } from '../../src/io/s3-file-io.ts';
 import { PartitionedBatch } from '../../src/batch/partitioned-batch.ts';
-import { RollingDataFiles } from '../../src/table/table-writer.ts';
+import { RollingDataFiles } from '../../src/writer/fanout-writer.ts';
 import { readWithDuckDB, readWithPyIceberg } from '../helpers/readers.ts';
 import { openTableEnv, s3Properties } from '../helpers/table-fixtures.ts';
 

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { appendRecords } from '../../src/table/table-writer.ts';
+import { appendRecords } from '../../src/writer/fanout-writer.ts';
 import { RestCatalog } from '../../src/catalog/rest-catalog.ts';
 import { SqlCatalog } from '../../src/catalog/sql-catalog.ts';
 import type { Schema } from '../../src/iceberg/types.ts';

@@ -5,7 +5,7 @@
 // with the new columns null and the widened values unchanged, and new rows exactly. Both catalogs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendRecords } from '../../src/table/table-writer.ts';
+import { appendRecords } from '../../src/writer/fanout-writer.ts';
 import { updateSchema } from '../../src/commit/schema-update.ts';
 import type { FieldSpec } from '../../src/iceberg/schema.ts';
 import type { Schema } from '../../src/iceberg/types.ts';

@@ -4,7 +4,7 @@
 // climb by one, and the summary totals add up across writers. Both catalogs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendRecords } from '../../src/table/table-writer.ts';
+import { appendRecords } from '../../src/writer/fanout-writer.ts';
 import { currentSchema } from '../../src/iceberg/metadata-updates.ts';
 import { CATALOG_KINDS, diffRows, openTableEnv, probe, readRows, timestampString } from '../helpers/table-fixtures.ts';
 import type { Expected, ProbeSnapshot } from '../helpers/table-fixtures.ts';

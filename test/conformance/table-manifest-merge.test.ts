@@ -4,7 +4,7 @@
 // snapshot id and sequence numbers of the append that added it, merged or not. SQL catalog.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendRecords } from '../../src/table/table-writer.ts';
+import { appendRecords } from '../../src/writer/fanout-writer.ts';
 import type { Schema } from '../../src/iceberg/types.ts';
 import { diffRows, openTableEnv, probe, readRows } from '../helpers/table-fixtures.ts';
 import type { Expected, ProbeEntry, ProbeManifest, ProbeSnapshot } from '../helpers/table-fixtures.ts';

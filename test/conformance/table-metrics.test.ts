@@ -7,7 +7,7 @@
 // files, sizes) after several appends. Embedded SqlCatalog. Needs FLOE_TEST_PYTHON.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendRecords } from '../../src/table/table-writer.ts';
+import { appendRecords } from '../../src/writer/fanout-writer.ts';
 import type { IcebergType, NestedField } from '../../src/iceberg/types.ts';
 import { ALL_TYPES_SCHEMA, allTypesRows, daysOf, hex, microsOf, openTableEnv, probe, unscaledOf } from '../helpers/table-fixtures.ts';
 import type { Expected, GeneratedRow, ProbeFile, ProbeSnapshot } from '../helpers/table-fixtures.ts';

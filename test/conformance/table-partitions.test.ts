@@ -8,7 +8,7 @@
 // REST catalog (S3) a multi-field spec and a bucket(uuid) table. Needs the test stack.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendRecords } from '../../src/table/table-writer.ts';
+import { appendRecords } from '../../src/writer/fanout-writer.ts';
 import { buildPartitionSpec } from '../../src/iceberg/partition-spec.ts';
 import type { Schema } from '../../src/iceberg/types.ts';
 import { dateString, decimalString, diffRows, fromHex, openTableEnv, readRows, rng, runPythonHelper, timestampString } from '../helpers/table-fixtures.ts';

@@ -11,7 +11,7 @@ import { appendFiles } from '../../src/commit/append.ts';
 import { currentSchema, defaultSpec } from '../../src/iceberg/metadata-updates.ts';
 import { fileIOFor } from '../../src/io/resolve-file-io.ts';
 import { PartitionedBatch } from '../../src/batch/partitioned-batch.ts';
-import { RollingDataFiles, appendRecords } from '../../src/table/table-writer.ts';
+import { RollingDataFiles, appendRecords } from '../../src/writer/fanout-writer.ts';
 import { readWithDuckDB, readWithPyIceberg } from '../helpers/readers.ts';
 import { ALL_TYPES_SCHEMA, allTypesRows, CATALOG_KINDS, openTableEnv } from '../helpers/table-fixtures.ts';
 

@@ -7,7 +7,7 @@
 // FLOE_TEST_S3_*).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendRecords } from '../../src/table/table-writer.ts';
+import { appendRecords } from '../../src/writer/fanout-writer.ts';
 import { ALL_TYPES_SCHEMA, CATALOG_KINDS, allTypesRows, diffRows, openTableEnv, probe, pyicebergNullListOfStruct, readRows } from '../helpers/table-fixtures.ts';
 import type { GeneratedRow } from '../helpers/table-fixtures.ts';
 import { readWithDuckDB, readWithPyIceberg } from '../helpers/readers.ts';

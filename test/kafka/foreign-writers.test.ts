@@ -12,7 +12,7 @@ import { offsetsKey, parseOffsets } from '../../src/commit/offsets-map.ts';
 import { snapshotLineage } from '../../src/commit/lineage.ts';
 import { currentSchema, currentSnapshot, defaultSpec } from '../../src/iceberg/metadata-updates.ts';
 import { PartitionedBatch } from '../../src/batch/partitioned-batch.ts';
-import { writeDataFiles } from '../../src/table/table-writer.ts';
+import { writeDataFiles } from '../../src/writer/fanout-writer.ts';
 import { assertExactlyOnce, FloeProcess, kafkaRows, newScenario, produce, pyiceberg, waitCovered, waitForLog } from './foreign-harness.ts';
 import type { Scenario } from './foreign-harness.ts';
 import { kafkaClients } from './helpers.ts';

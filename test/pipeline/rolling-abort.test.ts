@@ -20,8 +20,8 @@ import { ConnectorWorker } from '../../src/pipeline/worker.ts';
 import type { DeadLetterSink } from '../../src/pipeline/worker.ts';
 import { createRouter } from '../../src/route/router.ts';
 import { inspectTable } from '../../src/table/inspect.ts';
-import { inlineEncoder } from '../../src/table/table-writer.ts';
-import type { ParquetEncoder } from '../../src/table/table-writer.ts';
+import { inlineEncoder } from '../../src/writer/data-file-writer.ts';
+import type { ParquetEncoder } from '../../src/writer/data-file-writer.ts';
 import { MemorySource } from '../helpers/memory-source.ts';
 import { tableRows } from '../helpers/table-rows.ts';
 

@@ -14,7 +14,7 @@ import { commitBatch, FencedError } from '../../src/commit/exactly-once.ts';
 import { floorKey, resolveOffsets } from '../../src/commit/committed-offsets.ts';
 import { offsetsKey } from '../../src/commit/offsets-map.ts';
 import { PartitionedBatch } from '../../src/batch/partitioned-batch.ts';
-import { writeDataFiles } from '../../src/table/table-writer.ts';
+import { writeDataFiles } from '../../src/writer/fanout-writer.ts';
 import { currentSchema, defaultSpec } from '../../src/iceberg/metadata-updates.ts';
 import { fileIOFor } from '../../src/io/resolve-file-io.ts';
 import type { Schema, NestedField } from '../../src/iceberg/types.ts';

@@ -11,7 +11,7 @@ import { commitBatch } from '../../src/commit/exactly-once.ts';
 import { offsetsKey } from '../../src/commit/offsets-map.ts';
 import { updateSchema } from '../../src/commit/schema-update.ts';
 import { PartitionedBatch } from '../../src/batch/partitioned-batch.ts';
-import { writeDataFiles, appendRecords } from '../../src/table/table-writer.ts';
+import { writeDataFiles, appendRecords } from '../../src/writer/fanout-writer.ts';
 import { currentSchema, defaultSpec } from '../../src/iceberg/metadata-updates.ts';
 import { fileIOFor } from '../../src/io/resolve-file-io.ts';
 import type { Schema } from '../../src/iceberg/types.ts';

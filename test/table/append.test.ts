@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SqlCatalog } from '../../src/catalog/sql-catalog.ts';
 import type { TableIdentifier } from '../../src/catalog/catalog.ts';
-import { appendRecords } from '../../src/table/table-writer.ts';
+import { appendRecords } from '../../src/writer/fanout-writer.ts';
 import { inspectTable } from '../../src/table/inspect.ts';
 import { readManifest } from '../../src/iceberg/manifest.ts';
 import { readManifestList } from '../../src/iceberg/manifest-list.ts';

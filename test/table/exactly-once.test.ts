@@ -16,7 +16,7 @@ import { commitBatch, FencedError } from '../../src/commit/exactly-once.ts';
 import { formatOffsets } from '../../src/commit/offsets-map.ts';
 import { tableOffsets } from '../../src/commit/committed-offsets.ts';
 import { PartitionedBatch } from '../../src/batch/partitioned-batch.ts';
-import { writeDataFiles } from '../../src/table/table-writer.ts';
+import { writeDataFiles } from '../../src/writer/fanout-writer.ts';
 import { inspectTable } from '../../src/table/inspect.ts';
 import { currentSchema, defaultSpec } from '../../src/iceberg/metadata-updates.ts';
 import type { Schema } from '../../src/iceberg/types.ts';

@@ -11,7 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SqlCatalog } from '../../src/catalog/sql-catalog.ts';
 import { commitBatch } from '../../src/commit/exactly-once.ts';
 import type { Schema } from '../../src/iceberg/types.ts';
-import { appendRecords } from '../../src/table/table-writer.ts';
+import { appendRecords } from '../../src/writer/fanout-writer.ts';
 
 const schema: Schema = {
   type: 'struct',

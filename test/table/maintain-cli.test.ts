@@ -18,7 +18,7 @@ import type { Schema } from '../../src/iceberg/types.ts';
 import { LEASE_REF } from '../../src/maintenance/lease.ts';
 import { readSnapshotFiles } from '../../src/maintenance/table-files.ts';
 import { fileIOFor } from '../../src/io/resolve-file-io.ts';
-import { appendRecords } from '../../src/table/table-writer.ts';
+import { appendRecords } from '../../src/writer/fanout-writer.ts';
 import { readWithDuckDB, readWithPyIceberg } from '../helpers/readers.ts';
 import type { ReadOptions } from '../helpers/readers.ts';
 

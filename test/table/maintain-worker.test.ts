@@ -19,7 +19,7 @@ import { LEASE_PROPERTY, LEASE_REF } from '../../src/maintenance/lease.ts';
 import { compactTable } from '../../src/maintenance/compact-table.ts';
 import { removeOrphanFiles } from '../../src/maintenance/orphan-files.ts';
 import { readSnapshotFiles } from '../../src/maintenance/table-files.ts';
-import { appendRecords } from '../../src/table/table-writer.ts';
+import { appendRecords } from '../../src/writer/fanout-writer.ts';
 import { DEFAULT_STOP_TIMEOUT_MS } from '../../src/cli/maintain-worker.ts';
 import { maintain } from '../../src/cli/maintain.ts';
 import { tableRows } from '../helpers/table-rows.ts';

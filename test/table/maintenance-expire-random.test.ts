@@ -23,7 +23,7 @@ import { fileIOFor } from '../../src/io/resolve-file-io.ts';
 import type { FileIO } from '../../src/io/file-io.ts';
 import { compactTable } from '../../src/maintenance/compact-table.ts';
 import { expireSnapshots } from '../../src/maintenance/expire-snapshots.ts';
-import { appendRecords } from '../../src/table/table-writer.ts';
+import { appendRecords } from '../../src/writer/fanout-writer.ts';
 import { rng } from '../helpers/table-fixtures.ts';
 
 const schema: Schema = {

@@ -30,7 +30,7 @@ import { fileIOFor } from '../../src/io/resolve-file-io.ts';
 import { expireSnapshots } from '../../src/maintenance/expire-snapshots.ts';
 import type { ExpireReport } from '../../src/maintenance/expire-snapshots.ts';
 import { PartitionedBatch } from '../../src/batch/partitioned-batch.ts';
-import { writeDataFiles } from '../../src/table/table-writer.ts';
+import { writeDataFiles } from '../../src/writer/fanout-writer.ts';
 
 const schema: Schema = { type: 'struct', 'schema-id': 0, fields: [{ id: 1, name: 'offset', required: true, type: 'long' }] };
 const id: TableIdentifier = { namespace: ['k'], name: 't' };

@@ -27,10 +27,11 @@ const ALLOWED: Record<string, string[]> = {
   route: ['config'],
   batch: ['iceberg', 'decode'],
   parquet: ['iceberg', 'batch'],
-  table: ['batch', 'catalog', 'commit', 'decode', 'iceberg', 'io', 'parquet'],
-  maintenance: ['batch', 'catalog', 'commit', 'iceberg', 'io', 'parquet', 'table'],
-  pipeline: ['batch', 'catalog', 'commit', 'config', 'decode', 'iceberg', 'kafka', 'route', 'schema', 'table'],
-  ingest: ['batch', 'catalog', 'commit', 'config', 'decode', 'iceberg', 'io', 'parquet', 'pipeline', 'schema', 'table'],
+  writer: ['batch', 'catalog', 'commit', 'iceberg', 'io', 'parquet'],
+  table: ['catalog', 'commit', 'iceberg', 'io'],
+  maintenance: ['batch', 'catalog', 'commit', 'iceberg', 'io', 'parquet', 'writer'],
+  pipeline: ['batch', 'catalog', 'commit', 'config', 'decode', 'iceberg', 'kafka', 'route', 'schema', 'writer'],
+  ingest: ['batch', 'catalog', 'commit', 'config', 'decode', 'iceberg', 'io', 'parquet', 'pipeline', 'schema', 'writer'],
   cli: ['*'],
 };
 

@@ -17,7 +17,7 @@ import { rewriteFiles, rewriteGroups } from '../../src/maintenance/rewrite-files
 import { removeOrphanFiles } from '../../src/maintenance/orphan-files.ts';
 import { stitchDataFiles } from '../../src/maintenance/stitch.ts';
 import { readSnapshotFiles } from '../../src/maintenance/table-files.ts';
-import { appendRecords } from '../../src/table/table-writer.ts';
+import { appendRecords } from '../../src/writer/fanout-writer.ts';
 
 const schema: Schema = {
   type: 'struct',

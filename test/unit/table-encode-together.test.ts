@@ -17,8 +17,9 @@ import type { DataFile } from '../../src/iceberg/data-file.ts';
 import type { Schema } from '../../src/iceberg/types.ts';
 import { fileIOFor } from '../../src/io/resolve-file-io.ts';
 import { ParquetEncoderPool } from '../../src/parquet/encoder-pool.ts';
-import type { ParquetEncoder } from '../../src/table/table-writer.ts';
-import { inlineEncoder, RollingDataFiles } from '../../src/table/table-writer.ts';
+import type { ParquetEncoder } from '../../src/writer/data-file-writer.ts';
+import { inlineEncoder } from '../../src/writer/data-file-writer.ts';
+import { RollingDataFiles } from '../../src/writer/fanout-writer.ts';
 import { PartitionedBatch } from '../../src/batch/partitioned-batch.ts';
 
 const schema: Schema = {

@@ -18,7 +18,7 @@ import { currentSchema, defaultSpec } from '../../src/iceberg/metadata-updates.t
 import type { Schema } from '../../src/iceberg/types.ts';
 import { fileIOFor } from '../../src/io/resolve-file-io.ts';
 import { PartitionedBatch } from '../../src/batch/partitioned-batch.ts';
-import { RollingDataFiles } from '../../src/table/table-writer.ts';
+import { RollingDataFiles } from '../../src/writer/fanout-writer.ts';
 import { largestUntil, OPEN_FILE_HELD_BYTES, openFileBytes } from '../../src/batch/write-budget.ts';
 
 const schema: Schema = {

@@ -1,3 +1,7 @@
+// The fanout writer: one open data file per partition (data-file-writer.ts), rolled by row group
+// as the partitions' batches arrive (RollingDataFiles), within the table's write budget
+// (batch/write-budget.ts). As apache/iceberg-rust's fanout writer over its data-file writer.
+//
 // Appending records to a table: split them by partition, build typed columns, encode each
 // partition's rows to a Parquet file, store it, and commit all files as one snapshot.
 //
@@ -23,9 +27,6 @@ import type { FileIO } from '../io/file-io.ts';
 import { fileIOFor } from '../io/resolve-file-io.ts';
 import { appendFiles } from '../commit/append.ts';
 import type { AppendOptions, AppendResult } from '../commit/append.ts';
-
-export type { ParquetEncoder } from './data-file-writer.ts';
-export { inlineEncoder } from './data-file-writer.ts';
 
 export interface TableWriterOptions {
   encoder?: ParquetEncoder;
