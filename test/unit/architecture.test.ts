@@ -17,7 +17,8 @@ const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 const ALLOWED: Record<string, string[]> = {
   iceberg: [],
   io: [],
-  config: ['iceberg', 'schema'],
+  // config: kafka for the consumer's own defaults (FETCH_DEFAULTS), checked against the file's values
+  config: ['iceberg', 'kafka', 'schema'],
   server: [],
   kafka: [],
   catalog: ['iceberg', 'io'],
