@@ -81,6 +81,8 @@ export class LeafBuilder {
   dictByteLength = 0;
   /** Per entry: WELL_FORMED, JSON_PLAIN (what a match by bytes may return). */
   dictFlags: Uint8Array = new Uint8Array(0);
+  /** Per entry: the index of the value that added it (rollback() removes the entries its values added). */
+  dictFirstUse: Int32Array = new Int32Array(0);
   indices: Int32Array = new Int32Array(0);
   /**
    * pushUtf8's lookup: hash of the UTF-8 bytes → dictionary index + 1 (0: empty). A hit is
@@ -96,12 +98,9 @@ export class LeafBuilder {
   private guesses: Int32Array | null = null;
   /** Where the guess's key bytes start: past the prefix all entries share (-1: no entry yet), at most GUESS_MAX_AT. */
   private guessAt = -1;
-  // marks for rollback
+  // marks for rollback (the rest is found from these: see rollback())
   private mLevels = 0;
   private mValues = 0;
-  private mBytes = 0;
-  private mDict = 0;
-  private mDictMode = false;
 
   constructor(spec: LeafSpec) {
     this.spec = spec;
@@ -155,6 +154,7 @@ export class LeafBuilder {
           this.dictKeys = [];
           this.dictOffsets = new Int32Array(START_CAPACITY);
           this.dictFlags = new Uint8Array(START_CAPACITY);
+          this.dictFirstUse = new Int32Array(START_CAPACITY);
           this.dictData = new Uint8Array(START_CAPACITY * 16);
           this.dictBuf = bufferOf(this.dictData);
           this.dictByteLength = 0;
@@ -169,28 +169,33 @@ export class LeafBuilder {
     this.mark();
   }
 
+  /** Remember where the column is (called before every record: two counts, nothing else). */
   mark(): void {
     this.mLevels = this.levelCount;
     this.mValues = this.valueCount;
-    this.mBytes = this.byteLength;
-    this.mDict = this.dictKeys.length;
-    this.mDictMode = this.dictMap !== null;
   }
 
-  /** Undo everything appended since the last mark(). */
+  /**
+   * Undo everything appended since the last mark(). The byte length follows from the value
+   * count (plain bytes: their offsets; fixed: the width), and the dictionary entries to drop
+   * are those its values since the mark added (dictFirstUse). A dictionary abandoned since the
+   * mark stays abandoned: its plain bytes were built from it, and are cut back the same way.
+   */
   rollback(): void {
-    if (this.mDictMode && this.dictMap === null) {
-      // the dictionary was abandoned during this record: the plain bytes were built from it
-      this.mBytes = this.offsets[this.mValues];
-    }
+    const v = this.mValues;
     this.levelCount = this.mLevels;
-    this.valueCount = this.mValues;
-    this.byteLength = this.mBytes;
-    if (this.dictMap !== null) {
-      for (let i = this.mDict; i < this.dictKeys.length; i++) this.dictMap.delete(this.dictKeys[i]);
-      this.dictKeys.length = this.mDict;
-      this.dictByteLength = this.dictOffsets[this.mDict];
-    }
+    this.valueCount = v;
+    const map = this.dictMap;
+    if (map !== null) {
+      const keys = this.dictKeys;
+      let k = keys.length;
+      if (k > 0 && this.dictFirstUse[k - 1] >= v) {
+        while (k > 0 && this.dictFirstUse[k - 1] >= v) map.delete(keys[--k]);
+        keys.length = k;
+        this.dictByteLength = this.dictOffsets[k];
+      }
+    } else if (this.spec.kind === 'bytes') this.byteLength = this.offsets[v];
+    else if (this.spec.kind === 'fixed') this.byteLength = v * this.spec.width;
   }
 
   /** One level entry (call before the value, or alone for a null / empty slot). */
@@ -316,7 +321,11 @@ export class LeafBuilder {
         map.set(s, idx);
         this.dictKeys.push(s);
         if (idx + 2 > this.dictOffsets.length) this.dictOffsets = grow(this.dictOffsets, idx + 2);
-        if (idx >= this.dictFlags.length) this.dictFlags = grow(this.dictFlags, idx + 1);
+        if (idx >= this.dictFlags.length) {
+          this.dictFlags = grow(this.dictFlags, idx + 1);
+          this.dictFirstUse = grow(this.dictFirstUse, idx + 1);
+        }
+        this.dictFirstUse[idx] = this.valueCount;
         const start = this.dictByteLength;
         const end = writeUtf8(this, s, true);
         this.dictOffsets[idx + 1] = end;
@@ -597,6 +606,7 @@ export class LeafBuilder {
     this.dictData = new Uint8Array(0);
     this.dictOffsets = new Int32Array(0);
     this.dictFlags = new Uint8Array(0);
+    this.dictFirstUse = new Int32Array(0);
     this.dictByteLength = 0;
   }
 
