@@ -348,10 +348,22 @@ export class LeafBuilder {
   pushUtf8(buf: Uint8Array, start: number, len: number): void {
     const end = start + len;
     if (this.dictMap !== null) {
+      // entryAt and pushIndex written out here: this is the Avro reader's string push, and the
+      // calls cost it a few percent
       const slot = utf8Slot(buf, start, len);
-      const k = this.entryAt(slot, buf, start, len);
-      if (k >= 0) this.pushIndex(k);
-      else this.pushNewUtf8(buf, start, end, slot, -1);
+      const slots = (this.utf8Slots ??= new Int32Array(UTF8_SLOTS));
+      const k = slots[slot] - 1;
+      if (k >= 0 && k < this.dictKeys.length && (this.dictFlags[k] & WELL_FORMED) !== 0) {
+        const a = this.dictOffsets[k];
+        if (this.dictOffsets[k + 1] - a === len && sameBytes(this.dictData, a, a + len, buf, start - a)) {
+          const n = this.valueCount;
+          if (n === this.indices.length) this.indices = grow(this.indices, n + 1);
+          this.indices[n] = k;
+          this.valueCount = n + 1;
+          return;
+        }
+      }
+      this.pushNewUtf8(buf, start, end, slot, -1);
       return;
     }
     // ASCII bytes are their string's UTF-8: copied as they are (checked while copying)
@@ -483,31 +495,7 @@ export class LeafBuilder {
     if (k < 0 || k >= this.dictKeys.length || (this.dictFlags[k] & WELL_FORMED) === 0) return -1;
     const a = this.dictOffsets[k];
     if (this.dictOffsets[k + 1] - a !== len) return -1;
-    // the entry's bytes against the text's: differences or-ed together, 8 bytes a step
-    // (no branch per byte, no call into Buffer's native compare)
-    const d = this.dictData;
-    const o = start - a;
-    const e8 = a + (len & ~7);
-    let diff = 0;
-    let i = a;
-    for (; i < e8 && diff === 0; i += 8) {
-      diff =
-        (d[i] ^ buf[i + o]) |
-        (d[i + 1] ^ buf[i + 1 + o]) |
-        (d[i + 2] ^ buf[i + 2 + o]) |
-        (d[i + 3] ^ buf[i + 3 + o]) |
-        (d[i + 4] ^ buf[i + 4 + o]) |
-        (d[i + 5] ^ buf[i + 5 + o]) |
-        (d[i + 6] ^ buf[i + 6 + o]) |
-        (d[i + 7] ^ buf[i + 7 + o]);
-    }
-    const e = a + len;
-    if (diff === 0 && i + 4 <= e) {
-      diff = (d[i] ^ buf[i + o]) | (d[i + 1] ^ buf[i + 1 + o]) | (d[i + 2] ^ buf[i + 2 + o]) | (d[i + 3] ^ buf[i + 3 + o]);
-      i += 4;
-    }
-    for (; i < e; i++) diff |= d[i] ^ buf[i + o];
-    return diff === 0 ? k : -1;
+    return sameBytes(this.dictData, a, a + len, buf, start - a) ? k : -1;
   }
 
   /** A dictionary column's value of valid UTF-8 bytes buf[start, end) that entryAt did not find: through pushString, then remembered by its slot (and guess key, >= 0). */
@@ -706,6 +694,33 @@ function utf8Slot(buf: Uint8Array, start: number, len: number): number {
     h = Math.imul(h ^ buf[end - 4] ^ (buf[end - 3] << 8) ^ (buf[end - 2] << 16) ^ (buf[end - 1] << 24), 0xc2b2ae35);
   }
   return (h ^ (h >>> 15)) & (UTF8_SLOTS - 1);
+}
+
+/**
+ * Whether d[a, e) equals b[a + o, e + o): differences or-ed together, 8 bytes a step (no branch
+ * per byte, no call into Buffer's native compare).
+ */
+function sameBytes(d: Uint8Array, a: number, e: number, b: Uint8Array, o: number): boolean {
+  const e8 = a + ((e - a) & ~7);
+  let diff = 0;
+  let i = a;
+  for (; i < e8 && diff === 0; i += 8) {
+    diff =
+      (d[i] ^ b[i + o]) |
+      (d[i + 1] ^ b[i + 1 + o]) |
+      (d[i + 2] ^ b[i + 2 + o]) |
+      (d[i + 3] ^ b[i + 3 + o]) |
+      (d[i + 4] ^ b[i + 4 + o]) |
+      (d[i + 5] ^ b[i + 5 + o]) |
+      (d[i + 6] ^ b[i + 6 + o]) |
+      (d[i + 7] ^ b[i + 7 + o]);
+  }
+  if (diff === 0 && i + 4 <= e) {
+    diff = (d[i] ^ b[i + o]) | (d[i + 1] ^ b[i + 1 + o]) | (d[i + 2] ^ b[i + 2 + o]) | (d[i + 3] ^ b[i + 3 + o]);
+    i += 4;
+  }
+  for (; i < e; i++) diff |= d[i] ^ b[i + o];
+  return diff === 0;
 }
 
 /** A Buffer view of a Uint8Array (for Buffer's native utf8Write). */
