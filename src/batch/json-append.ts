@@ -2,10 +2,11 @@
 // per table plan (as append-compiler.ts does for objects) that reads the text token by token and
 // appends each value to its leaf as it reads, without a JS object per record or per nested
 // struct, and for string columns without a JS string where the text has no escapes
-// (LeafBuilder.pushUtf8).
+// (LeafBuilder.pushJsonString: the leaf reads the string's bytes once, finding its end and its
+// dictionary entry together).
 //
 // Each struct's fields are first matched in the table's order, by comparing the key's bytes with
-// the name's inline; the value code is inlined by the column's type (string → pushUtf8, numbers
+// the name's inline; the value code is inlined by the column's type (string → pushJsonString, numbers
 // read from their digits, booleans, timestamps of the common shape from their bytes; the other
 // types through the column's coerce.ts writer, as the object path). The first key out of that
 // order (a missing, reordered, unknown or repeated key) hands the rest of the object to a loop
@@ -172,12 +173,8 @@ class JsonEmitter {
     const kind = primitiveKind(n.type);
     switch (kind) {
       case 'string':
-        return (
-          `if (b[p] !== 34) throw FB; { let q = p + 1, h = 0, y = 0;` +
-          ` for (;;) { if (q >= n) throw FB; y = b[q]; if (y === 34 || y === 92 || y < 32) break; h |= y; q++; }` +
-          ` if (y === 34) { if (h > 127 && !H.utf8Valid(b, p + 1, q)) throw FB; ${L}.pushUtf8(b, p + 1, q - p - 1); p = q + 1; }` +
-          ` else { const v = H.readString(b, p); p = R.end; ${L}.pushString(v); } }`
-        );
+        // the leaf reads the text itself where it can (no escapes; valid UTF-8), else JSON.parse's string
+        return `if (b[p] !== 34) throw FB; { const q = ${L}.pushJsonString(b, p + 1); if (q >= 0) p = q + 1; else { const v = H.readString(b, p); p = R.end; ${L}.pushString(v); } }`;
       case 'boolean':
         return (
           `if (b[p] === 116 && b[p + 1] === 114 && b[p + 2] === 117 && b[p + 3] === 101) { p += 4; ${L}.pushBoolean(true); }` +
