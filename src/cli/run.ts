@@ -28,7 +28,8 @@ import { kafkaConnection, kafkaSourceOptions } from './kafka-options.ts';
 import { loggerFor } from '../log.ts';
 import { stopWithin } from './stop-within.ts';
 import { kindOf } from '../errors.ts';
-import { workerCount } from './worker-count.ts';
+import { encoderOnThread, workerCount } from './worker-count.ts';
+import { inlineEncoder } from '../writer/data-file-writer.ts';
 import { runWorkers } from './workers.ts';
 
 export function catalogFromConfig(c: CatalogConfig, configDir = process.cwd()): Catalog {
@@ -122,7 +123,8 @@ export async function startConnector(cfg: ConnectorConfig, extra: Partial<Worker
     add: (record, error) => dlq.add({ ...record, timestampMs: record.timestamp }, error),
     flush: () => dlq.flush(),
   };
-  const pool = new ParquetEncoderPool({ size: 1 });
+  // Parquet encoding on a thread of its own when a core is to spare, else inline (worker-count.ts)
+  const pool = encoderOnThread(workerCount(cfg.workers)) ? new ParquetEncoderPool({ size: 1 }) : undefined;
   const worker = new ConnectorWorker({
     config: cfg,
     catalog,
@@ -130,7 +132,7 @@ export async function startConnector(cfg: ConnectorConfig, extra: Partial<Worker
     decode: decoderFromConfig(cfg, registryClient),
     router: createRouter(cfg.table.name, cfg.route),
     deadLetters,
-    encoder: pool,
+    encoder: pool ?? inlineEncoder,
     log: loggerFor(cfg.name),
     events: {
       consumed: ({ topic, count }) => metrics.consumed(topic, count),
@@ -161,7 +163,7 @@ export async function startConnector(cfg: ConnectorConfig, extra: Partial<Worker
   let started = false;
   const closeAll = async () => {
     await server?.close();
-    await pool.close();
+    await pool?.close();
     await producer?.close();
     await catalog.close?.();
   };

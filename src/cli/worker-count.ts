@@ -39,3 +39,15 @@ export function workerCount(setting: number | 'auto' | undefined, cores: () => n
   if (setting === undefined) return 1;
   return setting === 'auto' ? cores() : setting;
 }
+
+/**
+ * Whether each group member encodes Parquet on a worker thread of its own (ParquetEncoderPool)
+ * or inline: on a thread only when the process has a core to spare beyond its members. Without
+ * one the thread overlaps nothing and costs a V8 heap and the copies in flight: Avro with 1 GB
+ * of lag on one core, no faster (~200k records per CPU-second either way) and 450 → 355 MB of
+ * peak RSS inline; `workers: 2` on 2 cores, 137k/144k → 149k/165k records per CPU-second and
+ * 835 → 695 MB (docs/decisions.md, "The encoder thread").
+ */
+export function encoderOnThread(workers: number, cores: number = usableCores()): boolean {
+  return cores > workers;
+}

@@ -8,7 +8,7 @@ import { ConfigError } from '../../src/config/config-reader.ts';
 import { parseConnectorConfig } from '../../src/config/connector-config.ts';
 import { memberConfig } from '../../src/cli/member-config.ts';
 import { joinedMetrics } from '../../src/cli/thread-metrics.ts';
-import { cgroupCpuQuota, usableCores, workerCount } from '../../src/cli/worker-count.ts';
+import { cgroupCpuQuota, encoderOnThread, usableCores, workerCount } from '../../src/cli/worker-count.ts';
 import { PipelineMetrics } from '../../src/pipeline/metrics.ts';
 
 const yaml = (extra: string) => `
@@ -97,4 +97,12 @@ test('/metrics over threads: counters and histograms summed, the last-commit tim
   assert.equal(value('floe_consumer_lag_records{topic="orders",partition="1"}'), 6);
   assert.equal(text.match(/^# TYPE process_cpu_seconds_total /gm)?.length, 1);
   assert.equal(text.match(/^# TYPE floe_records_consumed_total counter$/gm)?.length, 1);
+});
+
+test('each member encodes on a thread of its own only when the process has a core to spare beyond its members', () => {
+  assert.equal(encoderOnThread(1, 2), true);
+  assert.equal(encoderOnThread(1, 1), false); // taskset -c 0, or a 1-CPU quota
+  assert.equal(encoderOnThread(2, 2), false); // workers: auto on 2 cores
+  assert.equal(encoderOnThread(2, 4), true);
+  assert.equal(encoderOnThread(4, 3), false);
 });
