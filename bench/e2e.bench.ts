@@ -10,8 +10,8 @@
 //      records asked for are reused.
 //   2. ceiling: src/kafka/source.ts reading each topic and doing nothing else
 //      (bench/kafka-consume.bench.ts --child floe), pinned to one core.
-//   3. end to end: `floe run` pinned to the same one core (its Parquet encoder worker thread
-//      shares it), embedded SQL catalog on a local warehouse (--catalog rest: REST + S3),
+//   3. end to end: `floe run` pinned to the same one core (with no core to spare it encodes
+//      Parquet inline: src/cli/worker-count.ts encoderOnThread), embedded SQL catalog on a local warehouse (--catalog rest: REST + S3),
 //      from the earliest offset until the table's offsets map covers every record. records/s =
 //      records / (last snapshot's timestamp-ms − the moment floe logged its assignment, ≈ the
 //      first fetch); the figure from process spawn is printed too. CPU seconds from
