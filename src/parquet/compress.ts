@@ -14,7 +14,7 @@ export const CODEC_ID: Record<Compression, number> = { uncompressed: 0, snappy: 
  * the small data files of a table partitioned into many partitions are mostly small pages
  * (bench/writer.bench.ts's events, 145 rows per file: 4.5 pages of up to 128 B, which zstd
  * makes larger, and 4 of 129-512 B, which it shrinks by a quarter on average, 205 → 154 B).
- * Storing those saves ~8 calls a file for ~200 B (2 %) more; larger pages shrink by half or
+ * Storing those saves ~8 calls a file for ~500 B (4.5 %) more; larger pages shrink by half or
  * more and are compressed. Still codec ZSTD, so every reader (and maintenance's stitch, which
  * needs one codec per column) takes them as any other zstd page.
  */
