@@ -9,19 +9,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isUtf8 } from 'node:buffer';
 import { LeafBuilder } from '../../src/batch/leaf-builder.ts';
+import { rng } from '../helpers/table-fixtures.ts';
 
 const leaf = (): LeafBuilder => new LeafBuilder({ fieldId: 1, columnPath: 's', parquetPath: ['s'], type: 'string', kind: 'bytes', width: 0, maxDef: 0, maxRep: 0, dictionary: true });
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
 const enc = new TextEncoder();

@@ -8,17 +8,7 @@ import assert from 'node:assert/strict';
 import { LeafBuilder, DICT_PROBE } from '../../src/batch/leaf-builder.ts';
 import type { LeafKind } from '../../src/batch/column-batch.ts';
 import type { PrimitiveType } from '../../src/iceberg/types.ts';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../helpers/table-fixtures.ts';
 
 const leaf = (type: PrimitiveType, kind: LeafKind, width: number, dictionary: boolean): LeafBuilder =>
   new LeafBuilder({ fieldId: 1, columnPath: 'c', parquetPath: ['c'], type, kind, width, maxDef: 1, maxRep: 1, dictionary });
