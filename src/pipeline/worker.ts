@@ -26,6 +26,7 @@ import { commitBatch } from '../commit/exactly-once.ts';
 import type { OffsetRange } from '../commit/exactly-once.ts';
 import type { OffsetsMap } from '../commit/offsets-map.ts';
 import { resolveOffsets } from '../commit/committed-offsets.ts';
+import { GroupOffsets } from '../commit/group-offsets.ts';
 import { deadLetterSent, groupOffset, mayStartNewRows, startingOffset, TableOffsets } from '../commit/table-offsets.ts';
 import type { DataFile } from '../iceberg/data-file.ts';
 import { IncompatibleSchemaChangeError } from '../iceberg/schema-evolution.ts';
@@ -185,8 +186,8 @@ export class ConnectorWorker {
   private readonly paused = new Set<string>();
   /** Tables being flushed (flushTable may flush another table first; never one already under way). */
   private readonly flushing = new Set<TableState>();
-  /** Group offset commits, one after another in the background (see flushTableNow). */
-  private groupOffsetsSent: Promise<void> = Promise.resolve();
+  /** Group offset commits, coalesced, one request at a time in the background (group-offsets.ts). */
+  private readonly groupOffsets: GroupOffsets;
   private readonly now: () => number;
   private queue: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
@@ -228,6 +229,11 @@ export class ConnectorWorker {
     // an inferrer refuses such keys itself (schema-rules.ts)
     this.vetKeys = this.inferring ? undefined : (value) => this.reservedKeyOf(value);
     this.batchRoutes = new BatchRoutes(options.decode, options.router);
+    this.groupOffsets = new GroupOffsets({
+      offsetOf: (key) => (this.positions.isAssigned(key) ? groupOffset(this.tableOffsets(), key) : undefined),
+      send: (offsets) => this.o.source.commitOffsets(offsets),
+      onError: (err) => this.o.log?.warn(`group offset commit failed: ${err.message}`),
+    });
   }
 
   /** Columns another engine renamed in the table, from its schema history (cached per metadata). */
@@ -276,7 +282,7 @@ export class ConnectorWorker {
     if (this.timer) clearInterval(this.timer);
     try {
       if (!this.failure) await this.serial(() => this.flushAll());
-      await this.groupOffsetsSent;
+      await this.groupOffsets.sent();
     } finally {
       await this.o.source.stop();
     }
@@ -436,7 +442,7 @@ export class ConnectorWorker {
     // Commit what we hold for them while we still own them; a new owner that got there first
     // fences us, which is safe.
     await this.flushAll().catch((err) => this.o.log?.warn(`flush on revoke failed: ${(err as Error).message}`));
-    await this.groupOffsetsSent; // while the group still says we own them
+    await this.groupOffsets.sent(); // while the group still says we own them
     for (const tp of parts) {
       const key = tpKey(tp);
       this.positions.revoke(key);
@@ -1067,11 +1073,8 @@ export class ConnectorWorker {
         commitTimeMs: this.now(),
         timestampsMs: pending.timestampsMs,
       });
-      // Group offsets (advisory: lag, tools) go in the background, one after another: each sends
-      // the minimum as it stands when its turn comes, so the group offset never goes back. A
-      // commit does not wait for them: the broker answers an offset commit after the fetch in
-      // flight on the same connection, up to its max wait (500 ms a table, one after another).
-      this.groupOffsetsSent = this.groupOffsetsSent.then(() => this.commitGroupOffsets(pending.ranges)).catch((err) => this.o.log?.warn(`group offset commit failed: ${(err as Error).message}`));
+      // group offsets (advisory: lag, tools): in the background, coalesced; a commit does not wait for them
+      this.groupOffsets.request(pending.ranges);
     } catch (err) {
       const kind = kindOf(err);
       // another worker moved the table's offsets (exactly-once.ts: fenced)
@@ -1207,15 +1210,6 @@ export class ConnectorWorker {
   /** The offsets of every open table. */
   private *tableOffsets(): Iterable<TableOffsets> {
     for (const t of this.state.values()) yield t.offsets;
-  }
-
-  private async commitGroupOffsets(ranges: OffsetRange[]): Promise<void> {
-    const offsets: (TopicPartition & { offset: bigint })[] = [];
-    for (const r of ranges) {
-      const min = groupOffset(this.tableOffsets(), tpKey(r));
-      if (min !== undefined) offsets.push({ topic: r.topic, partition: r.partition, offset: min });
-    }
-    if (offsets.length > 0) await this.o.source.commitOffsets(offsets);
   }
 }
 
