@@ -6,6 +6,7 @@
 // A plain object { value, schema?, schemaId? } is a frame too (already decoded, no direct way).
 import type { Schema } from '../iceberg/types.ts';
 import type { AvroType } from './avro-schema.ts';
+import { NOT_READ, scanJsonField } from './json-field.ts';
 
 /** How a batch can append a record straight from its bytes, without an object per record. */
 export type DirectEncoding =
@@ -38,6 +39,8 @@ export class LazyFrame implements RecordFrame {
   private readonly encoding: DirectEncoding | undefined;
   private readonly decodeValue: (bytes: Uint8Array) => Record<string, unknown>;
   private decoded: Record<string, unknown> | undefined = undefined;
+  /** `value` was handed out (its reader may change it): the bytes no longer say what the record is. */
+  private taken = false;
 
   constructor(bytes: Uint8Array, decodeValue: (bytes: Uint8Array) => Record<string, unknown>, encoding: DirectEncoding | undefined, schema?: Schema, schemaId?: number) {
     this.bytes = bytes;
@@ -48,10 +51,39 @@ export class LazyFrame implements RecordFrame {
   }
 
   get value(): Record<string, unknown> {
+    const v = (this.decoded ??= this.decodeValue(this.bytes));
+    this.taken = true;
+    return v;
+  }
+
+  /** The value, decoded once, for a reader that does not change it (routing): `direct` stays. */
+  peek(): Readonly<Record<string, unknown>> {
     return (this.decoded ??= this.decodeValue(this.bytes));
   }
 
-  get direct(): DirectEncoding | undefined {
-    return this.decoded === undefined ? this.encoding : undefined;
+  /**
+   * The value's top-level field `name` (`nameBytes` its UTF-8), for a reader that does not change
+   * it (routing): read from plain JSON's bytes where they answer (json-field.ts), else from peek().
+   */
+  peekField(name: string, nameBytes: Uint8Array): unknown {
+    const e = this.encoding;
+    if (this.decoded === undefined && e !== undefined && e.format === 'json') {
+      const v = scanJsonField(this.bytes, e.offset, nameBytes);
+      if (v !== NOT_READ) return v;
+    }
+    return this.peek()[name];
   }
+
+  get direct(): DirectEncoding | undefined {
+    return this.taken ? undefined : this.encoding;
+  }
+}
+
+/**
+ * The frame's value for reading only (a route's field): a lazy frame keeps its direct way, so a
+ * batch still takes the record from its bytes (`value` hands the object out to be changed, as
+ * renamed columns do, and ends the direct way).
+ */
+export function peekValue(frame: RecordFrame): Readonly<Record<string, unknown>> {
+  return frame instanceof LazyFrame ? frame.peek() : frame.value;
 }

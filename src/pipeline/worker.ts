@@ -622,7 +622,7 @@ export class ConnectorWorker {
 
   /** The table the record goes to; under field routing this reads (decodes) the value. Throws a bad-record error. */
   private tableNameOf(rec: SourceRecord, frame: RecordFrame): string {
-    return this.o.router.tableFor(rec.topic, this.byField ? frame.value : NO_VALUE);
+    return this.byField ? this.o.router.tableForFrame(rec.topic, frame) : this.o.router.tableFor(rec.topic, NO_VALUE);
   }
 
   /** A plain JSON value's keys of columns another engine renamed moved to the renamed column; false when the value does not decode. */

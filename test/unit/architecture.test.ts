@@ -25,7 +25,8 @@ const ALLOWED: Record<string, string[]> = {
   commit: ['catalog', 'iceberg', 'io'],
   decode: ['iceberg', 'schema'],
   schema: ['iceberg', 'decode'],
-  route: ['config'],
+  // route: decode for the record frame (a routed field read from plain JSON's bytes, decode/json-field.ts)
+  route: ['config', 'decode'],
   batch: ['iceberg', 'decode'],
   parquet: ['iceberg', 'batch'],
   writer: ['batch', 'catalog', 'commit', 'iceberg', 'io', 'parquet'],
