@@ -19,6 +19,13 @@ export const DICT_MAX_ENTRIES = 1 << 16;
 export const DICT_MAX_BYTES = 1 << 20;
 /** Past this many entries, a dictionary holding more than half the values as distinct entries is dropped. */
 export const DICT_PROBE = 4096;
+/**
+ * A batch that kept its dictionary with more than half its values distinct (at least this many
+ * values), or gave it up, starts the next DICT_REST batches without one (ids, URLs with ids: a
+ * small batch never reaches DICT_PROBE, and every value would be a new entry); then it tries again.
+ */
+const DICT_JUDGED_MIN = 64;
+const DICT_REST = 8;
 /** Values a leaf starts a batch with room for (it grows by doubling; a batch starts at the size of the last one). */
 const START_CAPACITY = 32;
 
@@ -101,6 +108,10 @@ export class LeafBuilder {
   // marks for rollback (the rest is found from these: see rollback())
   private mLevels = 0;
   private mValues = 0;
+  /** The batch under way started with a dictionary. */
+  private dictTried = false;
+  /** Batches still to start without a dictionary (DICT_REST). */
+  private dictRest = 0;
 
   constructor(spec: LeafSpec) {
     this.spec = spec;
@@ -113,6 +124,13 @@ export class LeafBuilder {
 
   private reset(): void {
     const s = this.spec;
+    if (s.dictionary) {
+      const n = this.valueCount;
+      if (this.dictTried) {
+        const given = this.dictMap === null || (n >= DICT_JUDGED_MIN && this.dictKeys.length * 2 > n);
+        this.dictRest = given ? DICT_REST : 0;
+      } else if (this.dictRest > 0) this.dictRest--;
+    }
     // the next batch is likely the size of the last one: start there, skip the doublings
     const cap = Math.max(START_CAPACITY, this.levelCount + (this.levelCount >> 3));
     const byteCap = Math.max(cap * 16, this.byteLength + (this.byteLength >> 3));
@@ -149,7 +167,8 @@ export class LeafBuilder {
         this.u8 = new Uint8Array(cap * s.width);
         break;
       case 'bytes':
-        if (s.dictionary) {
+        this.dictTried = s.dictionary && this.dictRest === 0;
+        if (this.dictTried) {
           this.dictMap = new Map();
           this.dictKeys = [];
           this.dictOffsets = new Int32Array(START_CAPACITY);
