@@ -2,10 +2,11 @@
 //
 // A batch for table T covers, per Kafka partition, the offsets [from, to). It may commit only
 // if T's offsets map (committed-offsets.ts: main's ancestry, then the floor) says that
-// partition is at `from` (or does not have it yet). The
-// check runs on the table as loaded for each commit attempt, inside the optimistic commit that
-// asserts main has not moved, so two workers briefly owning one partition cannot both land the
-// same offsets: the loser finds the map moved, is fenced, drops its batch and seeks to the map.
+// partition is at `from` (or does not have it yet). The check (the fence) is the append's
+// `prepare` (append.ts), which the one retry loop (commit-loop.ts) runs on the table as loaded
+// for each attempt, inside the optimistic commit that asserts main has not moved, so two
+// workers briefly owning one partition cannot both land the same offsets: the loser finds the
+// map moved, is fenced, drops its batch and seeks to the map.
 import type { Catalog, LoadedTable, TableIdentifier } from '../catalog/catalog.ts';
 import { tableName } from '../catalog/catalog.ts';
 import type { DataFile } from '../iceberg/data-file.ts';
