@@ -200,6 +200,68 @@ test('pause holds one partition back while the others flow; resume delivers it',
   await kafka.admin.deleteTopics([topic]);
 });
 
+test('with the next fetch sent ahead, a seek, a pause or a batch handed out late inside onBatch loses and repeats nothing', async () => {
+  // small fetches (one record batch of 10 records a partition): many responses, each with the next one already in flight
+  const topic = uniqueName('floe-src-ahead');
+  await kafka.admin.createTopic(topic, { partitions: 2 });
+  // 40 sends of 10 records a partition: a record batch of Kafka's is never split by a fetch
+  const all = recordsFor(topic, 2, 400);
+  for (let i = 0; i < all.length; i += 20) await kafka.producer.send(all.slice(i, i + 20));
+  let source!: ReturnType<typeof createKafkaSource>;
+  const batches: { partition: number; first: number; last: number }[] = [];
+  let sought = false;
+  let paused = false;
+  const c = collector({
+    onAssigned: (tps) => new Map(tps.map((tp) => [tpKey(tp.topic, tp.partition), 0n])),
+    onBatch: async (b) => {
+      batches.push({ partition: b.partition, first: Number(b.records[0]!.offset), last: Number(b.records.at(-1)!.offset) });
+      c.got.push(...b.records);
+      // partition 0: once past offset 150, go back to 100 (as a fenced table's rewind does)
+      if (b.partition === 0 && !sought && b.nextOffset > 150n) {
+        sought = true;
+        source.seek({ topic, partition: 0, offset: 100n });
+      }
+      // partition 1: once past 150, pause it for a while (as backpressure does), then resume
+      if (b.partition === 1 && !paused && b.nextOffset > 150n) {
+        paused = true;
+        source.pause([{ topic, partition: 1 }]);
+        setTimeout(() => source.resume([{ topic, partition: 1 }]), 700);
+      }
+      // a slow batch: the response fetched ahead arrives while this one is handled
+      await sleep(5);
+    },
+  });
+  source = createKafkaSource(sourceOptions(topic, { maxBytesPerPartition: 512, maxBytes: 1024, maxWaitMs: 100 }), c.handlers);
+  await source.start();
+  await waitFor('both partitions to their end', () => c.got.filter((r) => r.partition === 1).length >= 400 && c.got.filter((r) => r.partition === 0).at(-1)?.offset === 399n);
+  await sleep(500);
+  await source.stop();
+  assert.ok(batches.length > 20, `${batches.length} batches: fetches were small`);
+  // every batch of a partition starts where the one before ended, except once at the seek target
+  for (const p of [0, 1]) {
+    const mine = batches.filter((b) => b.partition === p);
+    let next = 0;
+    let jumps = 0;
+    for (const b of mine) {
+      if (b.first !== next) {
+        jumps++;
+        assert.equal(p, 0, `partition ${p}: batch at ${b.first} after ${next}`);
+        assert.equal(b.first, 100, 'the batch after the seek starts at its target');
+      }
+      next = b.last + 1;
+    }
+    assert.equal(next, 400, `partition ${p} read to its end`);
+    assert.equal(jumps, p === 0 ? 1 : 0);
+  }
+  const offsets1 = c.got.filter((r) => r.partition === 1).map((r) => Number(r.offset));
+  assert.deepEqual(
+    offsets1,
+    Array.from({ length: 400 }, (_, i) => i),
+    'the paused partition: every record once, in order',
+  );
+  await kafka.admin.deleteTopics([topic]);
+});
+
 test('two members split the partitions; a rebalance hands them over and onRevoked sees them', async () => {
   const topic = uniqueName('floe-src-group');
   await kafka.admin.createTopic(topic, { partitions: 4 });
