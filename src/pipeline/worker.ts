@@ -3,10 +3,13 @@
 // (commit/exactly-once.ts). All state changes run one at a time (`serial`), so a flush, a
 // rebalance and a batch of records never interleave.
 //
-// The offsets bookkeeping is not here: each table's offsets (committed, buffered, what a commit
-// covers, what a fence rewinds) are a TableOffsets (commit/table-offsets.ts, its rules in its
-// header), the worker's place in each partition is ReadPositions (read-positions.ts). The
-// worker tells them what happened and asks them what to commit, skip or seek.
+// The worker keeps the orchestration: assignment, the records a run cannot take at once
+// (processOne), flushes, commits, failures. The per-record loop is record-loop.ts (a run of one
+// partition's records, each taken at once or handed to processOne). The offsets bookkeeping is
+// not here either: each table's offsets (committed, buffered, what a commit covers, what a
+// fence rewinds) are a TableOffsets (commit/table-offsets.ts, its rules in its header), the
+// worker's place in each partition is ReadPositions (read-positions.ts). The worker tells them
+// what happened and asks them what to commit, skip or seek.
 //
 // Records that land in no table (dead letters) still move offsets: under topic routing in the
 // topic's table; under field routing in every table the worker has open (all of them carry
@@ -55,6 +58,8 @@ import type { RecordSource, SourceRecord, StartPosition } from './source.ts';
 import { tpKey } from '../commit/offsets-map.ts';
 import type { TopicPartition } from '../commit/offsets-map.ts';
 import { ReadPositions } from './read-positions.ts';
+import { RecordLoop } from './record-loop.ts';
+import type { FirstAttempt } from './record-loop.ts';
 import { BatchRoutes } from './batch-routes.ts';
 import { TableManager } from './tables.ts';
 import type { OpenTable } from './tables.ts';
@@ -66,28 +71,6 @@ import type { OpenTable } from './tables.ts';
  * A promise while a schema is looked up; throws (or rejects) for a frame it cannot read.
  */
 export type ValueDecoder = (bytes: Uint8Array) => RecordFrame | Promise<RecordFrame>;
-
-/** What the run's decode of a record gave, handed to processOne so it does not decode again. */
-type FirstAttempt = { frame: RecordFrame | Promise<RecordFrame> } | { error: unknown };
-
-/** The state of one run's records taken at once (processRun, takeAtOnce). */
-interface Run {
-  readonly key: string;
-  /** The table the last record taken at once went to, and its name (undefined: none since the last record through processOne). */
-  table: TableState | undefined;
-  tableName: string;
-  /** Records of p below this offset are in the table already (its offsets' nextWanted). */
-  skipBelow: bigint;
-  /** The writer schema the table was found to take as it is (valid while schemaOk). */
-  schema: Schema | undefined;
-  schemaOk: boolean;
-  /** The registry schema id of `schema`, to add to the table's lineage with its next row (undefined: added or none). */
-  schemaId: number | undefined;
-  /** The last record appended to `table`: its take() is told when the run leaves the table. */
-  last: SourceRecord | undefined;
-  /** takeAtOnce added the record to the table's inferrer and it grew: processOne reconciles. */
-  grown: boolean;
-}
 
 /** Where records that cannot land go (see dead-letters.ts); 'none' tolerance throws instead. */
 export interface DeadLetterSink {
@@ -212,6 +195,8 @@ export class ConnectorWorker {
   private readonly vetKeys: ((value: Record<string, unknown>) => Error | undefined) | undefined;
   /** Where a batch's records are routed, for a new table's inferred columns (batch-routes.ts). */
   private readonly batchRoutes: BatchRoutes;
+  /** The per-record loop (record-loop.ts): takes a run of one partition's records. */
+  private readonly loop: RecordLoop<TableState>;
 
   constructor(options: WorkerOptions) {
     this.o = options;
@@ -229,6 +214,21 @@ export class ConnectorWorker {
     // an inferrer refuses such keys itself (schema-rules.ts)
     this.vetKeys = this.inferring ? undefined : (value) => this.reservedKeyOf(value);
     this.batchRoutes = new BatchRoutes(options.decode, options.router);
+    this.loop = new RecordLoop<TableState>({
+      positions: this.positions,
+      tables: this.state,
+      router: options.router,
+      byField: this.byField,
+      inferring: this.inferring,
+      decode: (bytes) => this.o.decode(bytes),
+      renamed: (t, frame) => this.renamed(t, frame),
+      inferrerOf: (t) => (t.inferrer ??= this.inferrerFor(t.open.schema)),
+      landDirect: (t, rec, frame) => this.landDirect(t, rec, frame),
+      land: (t, rec, frame) => this.land(t, rec, frame),
+      deadLetter: (rec, error) => this.deadLetter(rec, error),
+      processOne: (rec, key, records, index, first, grown) => this.processOne(rec, key, records, index, first, grown),
+      touch: (rec, key) => this.touch(rec, key),
+    });
     this.groupOffsets = new GroupOffsets({
       offsetOf: (key) => (this.positions.isAssigned(key) ? groupOffset(this.tableOffsets(), key) : undefined),
       send: (offsets) => this.o.source.commitOffsets(offsets),
@@ -470,159 +470,12 @@ export class ConnectorWorker {
       const first = records[from];
       let end = from + 1;
       while (end < records.length && records[end].partition === first.partition && records[end].topic === first.topic) end++;
-      await this.processRun(records, from, end);
+      await this.loop.processRun(records, from, end);
       from = end;
     }
     await this.writeRowGroups();
     await this.flushDue();
     await this.applyBackpressure();
-  }
-
-  /**
-   * The records [from, end) of one partition, in offset order, one by one. A record is taken at
-   * once (takeAtOnce: synchronously, its bookkeeping deferred) when nothing about it needs
-   * more, else by processOne, which may wait (a schema lookup, a new table, a schema change, a
-   * flush another table must do first) and tells the bookkeeping at once:
-   *   - the position (positions.processed) and the table's take() of records taken at once are
-   *     told once, with the last record, before anything asks them: before a record goes to
-   *     processOne and at the end of the run;
-   *   - touch() runs after every record processOne took only: the first processed record of a
-   *     run always goes there, and between those records nothing a record taken at once does
-   *     changes which tables p feeds, where their ranges start or their clocks (only flushes,
-   *     fences and new tables do, and those happen in processOne), so its touch() changes nothing.
-   */
-  private async processRun(records: SourceRecord[], from: number, end: number): Promise<void> {
-    const key = tpKey(records[from]);
-    const positions = this.positions;
-    if (!positions.isAssigned(key)) return; // a late batch of a revoked partition
-    const run: Run = { key, table: undefined, tableName: '', skipBelow: -1n, schema: undefined, schemaOk: false, schemaId: undefined, last: undefined, grown: false };
-    /** A record went through processOne in this run (and touch()): records may be taken at once. */
-    let touched = false;
-    /** The last record taken at once whose position is not written yet. */
-    let posRec: SourceRecord | undefined;
-    const writeAll = (): void => {
-      if (posRec !== undefined) positions.processed(key, posRec.offset + 1n);
-      posRec = undefined;
-      this.leaveTable(run);
-    };
-
-    for (let i = from; i < end; i++) {
-      const rec = records[i];
-      if (posRec !== undefined) {
-        if (rec.offset <= posRec.offset) continue; // already processed
-      } else if (positions.alreadyProcessed(key, rec.offset)) {
-        continue; // already processed (before a seek)
-      }
-      let frame: RecordFrame | Promise<RecordFrame> | undefined;
-      let failed: { error: unknown } | undefined;
-      if (rec.value !== null) {
-        try {
-          frame = this.o.decode(rec.value);
-        } catch (error) {
-          failed = { error };
-        }
-      }
-      if (touched && frame !== undefined && !isPromise(frame) && this.takeAtOnce(rec, frame, run)) {
-        posRec = rec;
-        continue;
-      }
-      writeAll();
-      positions.handling(key);
-      await this.processOne(rec, key, records, i, failed ?? (frame === undefined ? undefined : { frame }), run.grown);
-      run.grown = false;
-      // a flush in processOne was fenced and rewound p to before this record: the source
-      // delivers p again from there, so neither this record nor the rest of the run is taken
-      if (positions.rewound(key)) return;
-      positions.processed(key, rec.offset + 1n);
-      this.touch(rec, key);
-      touched = true;
-    }
-    writeAll();
-  }
-
-  /** Tells the table the run's records went to that it took them (take(), deferred by takeAtOnce). */
-  private leaveTable(run: Run): void {
-    if (run.table !== undefined && run.last !== undefined) run.table.offsets.take(run.last, run.last.offset, run.key);
-    run.table = undefined;
-    run.last = undefined;
-  }
-
-  /**
-   * Takes the record at once (true; its position and take() left to the run) when it routes to a
-   * table already open that holds an offset or rows of p (TableOffsets.holdsPartition: no other
-   * table must commit first, and taking the record changes nothing but where the table is in p)
-   * under a schema the table already took. False, having changed nothing but the table's
-   * inferrer (run.grown), when the record needs processOne.
-   */
-  private takeAtOnce(rec: SourceRecord, frame: RecordFrame, run: Run): boolean {
-    let t = run.table;
-    // by topic, a run's records all go to the table its first one went to
-    if (t === undefined || this.byField) {
-      let name: string;
-      try {
-        name = this.tableNameOf(rec, frame);
-      } catch {
-        return false; // processOne names the problem
-      }
-      if (t === undefined || name !== run.tableName) {
-        this.leaveTable(run);
-        t = this.state.get(name);
-        if (t === undefined || !t.offsets.holdsPartition(run.key)) return false;
-        run.table = t;
-        run.tableName = name;
-        run.skipBelow = t.offsets.nextWanted(run.key);
-        run.schemaOk = false;
-      }
-    }
-    if (rec.offset < run.skipBelow) return true; // this table already has it
-    const schema = frame.schema;
-    if (schema === undefined && !this.renamed(t, frame)) return false;
-    if (schema !== undefined || !this.inferring) {
-      if (!run.schemaOk || schema !== run.schema) {
-        if (schema !== undefined && (!t.knownSchemas.has(schema) || t.incompatible.has(schema))) return false;
-        run.schema = schema;
-        run.schemaOk = true;
-        run.schemaId = schema === undefined ? undefined : t.schemaIdOf.get(schema);
-      }
-    } else {
-      // Plain JSON, inferred schema. A record the batch takes straight from its text has no key
-      // the table lacks and fits every column as it is (batch/json-append.ts), so the inferrer,
-      // seeded with the batch's schema, would take it without growing: it needs not see it.
-      if (t.batch.schema === t.open.schema && appendDirect(t.batch, frame, this.metadataColumns.length > 0 ? this.metadataOf(rec) : undefined)) {
-        this.landed(t, rec);
-        run.last = rec;
-        return true;
-      }
-      // else grow the inferred schema as processOne does; a change needs processOne
-      const inf = (t.inferrer ??= this.inferrerFor(t.open.schema));
-      const before = inf.changes;
-      let e: Error | undefined;
-      try {
-        e = inf.add(frame.value);
-      } catch {
-        return false; // not JSON: processOne names the problem
-      }
-      if (e) {
-        this.deadLetter(rec, e);
-        return true;
-      }
-      if (inf.changes !== before) {
-        run.grown = true;
-        return false;
-      }
-    }
-    if (!this.land(t, rec, frame)) return true;
-    if (run.schemaId !== undefined) {
-      t.schemaIds.add(run.schemaId);
-      run.schemaId = undefined;
-    }
-    run.last = rec;
-    return true;
-  }
-
-  /** The table the record goes to; under field routing this reads (decodes) the value. Throws a bad-record error. */
-  private tableNameOf(rec: SourceRecord, frame: RecordFrame): string {
-    return this.byField ? this.o.router.tableForFrame(rec.topic, frame) : this.o.router.tableFor(rec.topic, NO_VALUE);
   }
 
   /** A plain JSON value's keys of columns another engine renamed moved to the renamed column; false when the value does not decode. */
@@ -650,6 +503,17 @@ export class ConnectorWorker {
       this.deadLetter(rec, err as Error);
       return false;
     }
+    this.landed(t, rec);
+    return true;
+  }
+
+  /**
+   * Appends a plain JSON record straight from its text (appendDirect) when t's batch has the
+   * table's schema (no inferred change waits) and the record fits it as it is: true, its row
+   * landed; false, nothing changed.
+   */
+  private landDirect(t: TableState, rec: SourceRecord, frame: RecordFrame): boolean {
+    if (t.batch.schema !== t.open.schema || !appendDirect(t.batch, frame, this.metadataColumns.length > 0 ? this.metadataOf(rec) : undefined)) return false;
     this.landed(t, rec);
     return true;
   }
@@ -1216,13 +1080,6 @@ export class ConnectorWorker {
 /** The table holds something not committed: a batch whose commit failed, rows, or open files. */
 function holdsRows(t: TableState): boolean {
   return t.pending !== undefined || t.batch.rowCount > 0 || t.files !== undefined;
-}
-
-/** What field-free routing (by topic) is given as the value: the table does not depend on it. */
-const NO_VALUE: Record<string, unknown> = Object.freeze({});
-
-function isPromise<T>(x: T | Promise<T>): x is Promise<T> {
-  return typeof (x as Partial<Promise<T>>).then === 'function';
 }
 
 /** Tables committed at once when none waits for another (flushTables): enough to overlap their writes and catalog calls. */

@@ -301,7 +301,7 @@ interface Scenario {
   commitFailure: number;
 }
 
-/** A worker's use of the ledger, as src/pipeline/worker.ts makes it (processRun's slow path, flushTable, onFenced, assign, revoke). */
+/** A worker's use of the ledger, as src/pipeline/worker.ts and record-loop.ts make it (processRun's slow path, flushTable, onFenced, assign, revoke). */
 class SimWorker {
   readonly positions = new ReadPositions();
   readonly tables = new Map<string, SimTable>();
