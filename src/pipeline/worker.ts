@@ -7,9 +7,11 @@
 // (processOne), flushes, commits, failures. The per-record loop is record-loop.ts (a run of one
 // partition's records, each taken at once or handed to processOne). The offsets bookkeeping is
 // not here either: each table's offsets (committed, buffered, what a commit covers, what a
-// fence rewinds) are a TableOffsets (commit/table-offsets.ts, its rules in its header), the
-// worker's place in each partition is ReadPositions (read-positions.ts). The worker tells them
-// what happened and asks them what to commit, skip or seek.
+// fence rewinds) are a TableOffsets (commit/table-offsets.ts, its rules in its header), those of
+// every open table and the decisions between tables (which commits first, where a partition
+// starts) an OffsetsLedger (commit/offsets-ledger.ts), the worker's place in each partition is
+// ReadPositions (read-positions.ts). The worker tells them what happened and asks them what to
+// commit, skip or seek; the I/O that follows (files, catalog, Kafka) is the worker's.
 //
 // Records that land in no table (dead letters) still move offsets: under topic routing in the
 // topic's table; under field routing in every table the worker has open (all of them carry
@@ -30,7 +32,8 @@ import type { OffsetRange } from '../commit/exactly-once.ts';
 import type { OffsetsMap } from '../commit/offsets-map.ts';
 import { resolveOffsets } from '../commit/committed-offsets.ts';
 import { GroupOffsets } from '../commit/group-offsets.ts';
-import { deadLetterSent, groupOffset, mayStartNewRows, startingOffset, TableOffsets } from '../commit/table-offsets.ts';
+import { OffsetsLedger } from '../commit/offsets-ledger.ts';
+import type { TableOffsets } from '../commit/table-offsets.ts';
 import type { DataFile } from '../iceberg/data-file.ts';
 import { IncompatibleSchemaChangeError } from '../iceberg/schema-evolution.ts';
 import type { Schema } from '../iceberg/types.ts';
@@ -137,7 +140,7 @@ interface TableState {
   batch: PartitionedBatch;
   /** The batch's data files, open while its row groups are written (see writeRowGroups). */
   files: RollingDataFiles | undefined;
-  /** The table's Kafka offsets: committed, buffered, what the next commit covers. */
+  /** The table's Kafka offsets: committed, buffered, what the next commit covers (its books in the worker's OffsetsLedger). */
   offsets: TableOffsets;
   firstBufferedAt: number | undefined;
   /** Writer schemas (by object identity) already reconciled with the table. */
@@ -166,6 +169,8 @@ export class ConnectorWorker {
   private readonly state = new Map<string, TableState>();
   /** Assigned partitions, where the worker is in each, which a fence rewound (read-positions.ts). */
   private readonly positions = new ReadPositions();
+  /** The offsets of every open table, and the decisions between tables (commit/offsets-ledger.ts). */
+  private readonly ledger = new OffsetsLedger();
   private readonly paused = new Set<string>();
   /** Tables being flushed (flushTable may flush another table first; never one already under way). */
   private readonly flushing = new Set<TableState>();
@@ -230,7 +235,7 @@ export class ConnectorWorker {
       touch: (rec, key) => this.touch(rec, key),
     });
     this.groupOffsets = new GroupOffsets({
-      offsetOf: (key) => (this.positions.isAssigned(key) ? groupOffset(this.tableOffsets(), key) : undefined),
+      offsetOf: (key) => (this.positions.isAssigned(key) ? this.ledger.groupOffset(key) : undefined),
       send: (offsets) => this.o.source.commitOffsets(offsets),
       onError: (err) => this.o.log?.warn(`group offset commit failed: ${err.message}`),
     });
@@ -338,10 +343,7 @@ export class ConnectorWorker {
     await this.openConnectorTables();
     for (const tp of parts) {
       const key = tpKey(tp);
-      const start = startingOffset(
-        (await this.tablesFedBy(tp)).map((t) => t.offsets),
-        key,
-      );
+      const start = this.ledger.assigned(key, await this.tablesFedBy(tp));
       this.positions.assign(tp, start, key);
       out.set(key, start ?? this.o.config.kafka.startFrom);
     }
@@ -350,8 +352,8 @@ export class ConnectorWorker {
     return out;
   }
 
-  /** The tables records of a partition can go to, as far as they can be known up front. */
-  private async tablesFedBy(tp: TopicPartition): Promise<TableState[]> {
+  /** The tables records of a partition can go to, as far as they can be known up front (opened; those that exist). */
+  private async tablesFedBy(tp: TopicPartition): Promise<string[]> {
     const names = new Set<string>();
     const cfg = this.o.config;
     if (cfg.route.by === 'field') {
@@ -361,11 +363,8 @@ export class ConnectorWorker {
     }
     // Field routing: every open table carries every partition (see touch).
     for (const [n, t] of this.state) if (cfg.route.by === 'field' || t.offsets.inUse()) names.add(n);
-    const out: TableState[] = [];
-    for (const n of names) {
-      const t = this.state.get(n) ?? (await this.loadState(n));
-      if (t) out.push(t);
-    }
+    const out: string[] = [];
+    for (const n of names) if (this.state.has(n) || (await this.loadState(n))) out.push(n);
     return out;
   }
 
@@ -398,7 +397,11 @@ export class ConnectorWorker {
       const name = [...id.namespace, id.name].join('.');
       if (!pattern.test(id.name) || this.state.has(name)) continue;
       const t = await this.loadState(name);
-      if (t && !t.offsets.holdsOffsets()) this.state.delete(name); // not (yet) this connector's
+      if (t && !t.offsets.holdsOffsets()) {
+        // not (yet) this connector's
+        this.state.delete(name);
+        this.ledger.close(name);
+      }
     }
   }
 
@@ -409,7 +412,7 @@ export class ConnectorWorker {
       open,
       batch: this.newBatch(open),
       files: undefined,
-      offsets: new TableOffsets(),
+      offsets: this.ledger.open(name, this.committedOffsets(open)),
       firstBufferedAt: undefined,
       knownSchemas: new Set(),
       schemaIdOf: new Map(),
@@ -421,19 +424,18 @@ export class ConnectorWorker {
       outage: undefined,
       timestamps: [],
     };
-    t.offsets.loaded(this.committedOffsets(t));
     this.state.set(name, t);
     return t;
   }
 
   /** The table's offsets for this connector as loaded (committed-offsets.ts); a notice is logged, unknown offsets stop the connector. */
-  private committedOffsets(t: TableState): OffsetsMap {
+  private committedOffsets(open: OpenTable): OffsetsMap {
     try {
-      const resolved = resolveOffsets(t.open.table.metadata, this.o.config.name);
-      if (resolved.notice !== undefined) this.o.log?.warn(`table ${t.open.name}: ${resolved.notice}`);
+      const resolved = resolveOffsets(open.table.metadata, this.o.config.name);
+      if (resolved.notice !== undefined) this.o.log?.warn(`table ${open.name}: ${resolved.notice}`);
       return resolved.offsets;
     } catch (err) {
-      throw new ConnectorStoppedError(this.o.config.name, `table ${t.open.name}: ${errorMessageOf(err)}`, { cause: err });
+      throw new ConnectorStoppedError(this.o.config.name, `table ${open.name}: ${errorMessageOf(err)}`, { cause: err });
     }
   }
 
@@ -447,7 +449,7 @@ export class ConnectorWorker {
       const key = tpKey(tp);
       this.positions.revoke(key);
       this.paused.delete(key);
-      for (const t of this.state.values()) t.offsets.revoked(key);
+      this.ledger.revoked(key);
     }
     // A flush that failed left rows behind, perhaps of the partitions just forgotten: a later
     // commit would carry them with no range for their partition, and the new owner would land
@@ -632,9 +634,7 @@ export class ConnectorWorker {
       // At most one table holds rows of a partition it has no offset for, and no two tables hold
       // such rows of partitions the other has read: neither could commit before the other (see
       // flushTable), one would move a partition past the other's rows.
-      for (const other of this.state.values()) {
-        if (other !== t && (other.offsets.hasNewRows(key) || other.offsets.mustCommitBefore(t.offsets))) await this.flushTable(other);
-      }
+      for (const name of this.ledger.toCommitFirst(t.offsets, key)) await this.flushTable(this.state.get(name)!);
     }
     // A flush above (reconcile commits the rows buffered under the old schema; another table
     // commits first) may have been fenced: the table's offsets were reloaded and may now cover
@@ -645,7 +645,7 @@ export class ConnectorWorker {
     // retry): taking the record now would make two tables hold new rows of p, or two tables each
     // wait for the other's commit, and one could commit p past the other's rows. It is read
     // again once the other has committed.
-    if (!mayStartNewRows(this.tableOffsets(), t.offsets, key)) {
+    if (!this.ledger.mayStartNewRows(t.offsets, key)) {
       this.positions.retryFrom(key, rec.offset);
       this.o.source.seek(rec, rec.offset);
       return;
@@ -720,7 +720,7 @@ export class ConnectorWorker {
   private deadLetter(rec: SourceRecord, error: Error): void {
     // Below the highest offset a table holds for the partition, the dead letter was sent (and
     // flushed) before that table's commit: a re-read must not send it twice.
-    if (deadLetterSent(this.tableOffsets(), tpKey(rec), rec.offset)) return;
+    if (this.ledger.deadLetterSent(tpKey(rec), rec.offset)) return;
     this.o.deadLetters.add(rec, error); // throws ConnectorStoppedError-like errors for tolerance none
     this.o.events?.deadLetter?.({ record: rec, error });
     this.o.events?.error?.({ kind: 'bad-record', error });
@@ -783,13 +783,12 @@ export class ConnectorWorker {
    * queueing. Otherwise one after another, in order.
    */
   private async flushTables(tables: TableState[], force = false): Promise<void> {
-    const settled = () => [...this.state.values()].every((t) => t.offsets.settled());
     let next = 0;
-    if (tables.length > 1 && settled()) {
+    if (tables.length > 1 && this.ledger.settled()) {
       // a fence can unsettle a table (its reloaded map may lack a partition): the lanes then stop
       // taking tables, and the rest go one by one
       const lane = async () => {
-        while (next < tables.length && settled()) await this.flushTable(tables[next++], force);
+        while (next < tables.length && this.ledger.settled()) await this.flushTable(tables[next++], force);
       };
       const results = await Promise.allSettled(Array.from({ length: Math.min(COMMITS_AT_ONCE, tables.length) }, lane));
       const failed = results.find((r) => r.status === 'rejected');
@@ -862,24 +861,24 @@ export class ConnectorWorker {
     if (!t.pending) {
       // A table with rows of p but no offset for p commits them first: once this table's map
       // moves p past those rows, a restart would start p after them.
-      for (const other of this.state.values()) {
-        if (other === t || this.flushing.has(other)) continue;
-        if (!other.offsets.mustCommitBefore(t.offsets)) continue;
+      for (const name of this.ledger.toCommitBefore(t.offsets)) {
+        const other = this.state.get(name)!;
+        if (this.flushing.has(other)) continue;
         await this.flushTable(other);
         if (other.offsets.mustCommitBefore(t.offsets)) return; // not committed yet: try again later
       }
-      const ranges = t.offsets.rangesToCommit(this.positions, this.tableOffsets());
+      const ranges = this.ledger.rangesToCommit(t.offsets, this.positions);
       if (ranges.length === 0 && t.batch.rowCount === 0) return;
       // A table waiting for this one (it is flushing) holds rows of a partition it has no offset
       // for that these ranges would pass, and this table holds rows past them too: each waits
       // for the other. This table lets go of its rows (they are read again) and commits next
       // time with nothing past them.
-      if (t.offsets.passesNewRows(ranges, this.tableOffsets())) {
+      if (this.ledger.passesNewRows(t.offsets, ranges)) {
         this.o.log?.info(`table ${t.open.name}: two tables wait for each other's commit; ${t.batch.rowCount} rows are read again`);
         await this.rewindTable(t, []);
         // what is left (offsets only) commits now, before rows are taken again: the table waiting
         // for this one can then commit
-        if (afterRewind && !t.offsets.passesNewRows(t.offsets.rangesToCommit(this.positions, this.tableOffsets()), this.tableOffsets())) await this.flushTableNow(t, false);
+        if (afterRewind && !this.ledger.passesNewRows(t.offsets, this.ledger.rangesToCommit(t.offsets, this.positions))) await this.flushTableNow(t, false);
         return;
       }
       const rows = t.batch.rowCount;
@@ -1036,7 +1035,7 @@ export class ConnectorWorker {
     t.schemaIds = new Set();
     t.firstBufferedAt = undefined;
     t.offsetsMovedAt = undefined;
-    const readAgainFrom = t.offsets.fenced(dropped, this.committedOffsets(t), this.positions);
+    const readAgainFrom = t.offsets.fenced(dropped, this.committedOffsets(t.open), this.positions);
     for (const [key, tp] of this.positions.assigned()) {
       const at = readAgainFrom.get(key);
       if (at !== undefined && this.positions.rewind(key, at)) this.o.source.seek(tp, at);
@@ -1069,11 +1068,6 @@ export class ConnectorWorker {
     const open = t.open;
     t.open = await this.catalogCall(`reloading table ${open.name}`, () => this.tables.reload(open));
     await this.rewindTable(t, dropped);
-  }
-
-  /** The offsets of every open table. */
-  private *tableOffsets(): Iterable<TableOffsets> {
-    for (const t of this.state.values()) yield t.offsets;
   }
 }
 
