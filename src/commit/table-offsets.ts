@@ -1,6 +1,8 @@
 // One table's Kafka offsets as a worker keeps them between commits (DESIGN.md, "the table holds
 // the offsets"): what the table committed, what the worker has buffered for it, which ranges its
-// next commit covers, what a fence rewinds. The worker asks; this file keeps the books.
+// next commit covers, what a fence rewinds. The worker asks; this file keeps the books, and the
+// rules below, between tables too. The books of every table a worker has open, and the questions
+// that walk them all, are the OffsetsLedger (offsets-ledger.ts).
 //
 // Per partition p (keyed by tpKey), for one table T, beside the worker's position[p] (the next
 // offset the worker processes from p, any table: read-positions.ts):
@@ -19,14 +21,14 @@
 //     offset for p yet (the commit then records where p stands).
 //   - A commit moves committed(p) to its range's end. p stays read only if more of it was read
 //     after the commit's ranges were cut (a commit retried after a failure).
-//   - On assignment, p starts at the smallest committed(p) over the tables p feeds.
+//   - On assignment, p starts at the smallest committed(p) over the tables p feeds (OffsetsLedger.assigned).
 //   - committed(p) only moves forward, except that a load takes the table's map as it is.
 //   - A fence (another writer moved T) drops everything T buffered and reloads committed; every
 //     assigned p whose position is past committed(p), or, where T has no offset for p, past the
 //     first dropped offset, is rewound there (else the dropped rows would never land). Those
 //     dropped rows of a p T has no offset for still count as T's newRows(p) until T commits p.
 //   - A record below the highest committed(p) of any table was read before that commit: its
-//     dead letter (if any) was sent and flushed before it (deadLetterSent).
+//     dead letter (if any) was sent and flushed before it (OffsetsLedger.deadLetterSent).
 //   - At most one table holds newRows(p): such a table commits before any table whose commit
 //     would move p past those rows (mustCommitBefore), or a crash would leave them unread. When
 //     it cannot (a cycle: each waits for the other; its commit failed), the other table's range
@@ -34,8 +36,8 @@
 //     begin below it; a table with neither an offset nor rows of p does not record p then. When
 //     the other table holds rows past them, it lets go of its rows instead (passesNewRows).
 //   - A table starts new rows of p only when no other table holds new rows of p or must commit
-//     before it (mayStartNewRows): if such a table's commit failed, taking the record would close
-//     a cycle in which neither can commit first. The record is read again later.
+//     before it (OffsetsLedger.mayStartNewRows): if such a table's commit failed, taking the
+//     record would close a cycle in which neither can commit first. The record is read again later.
 import type { OffsetRange } from './exactly-once.ts';
 import type { OffsetsMap, TopicPartition } from './offsets-map.ts';
 import { tpKey } from './offsets-map.ts';
@@ -139,7 +141,7 @@ export class TableOffsets {
    */
   rangesToCommit(positions: Positions, others?: Iterable<TableOffsets>): OffsetRange[] {
     const out: OffsetRange[] = [];
-    // read once per partition below (the worker hands a generator, which iterates once)
+    // read once per partition below (the ledger hands an iterator, which iterates once)
     const all = others === undefined ? undefined : [...others];
     for (const [key, tp] of this.readSince) {
       if (!positions.isAssigned(key)) continue;
@@ -276,42 +278,4 @@ export class TableOffsets {
     }
     return out;
   }
-}
-
-// ---- questions over all the tables a worker has open ----
-
-/** Where an assigned partition starts: the smallest committed offset over the tables it feeds (undefined: startFrom). */
-export function startingOffset(tables: Iterable<TableOffsets>, key: string): bigint | undefined {
-  let start: bigint | undefined;
-  for (const t of tables) {
-    const at = t.assigned(key);
-    if (at !== undefined && (start === undefined || at < start)) start = at;
-  }
-  return start;
-}
-
-/**
- * Table t may take a record of p that starts rows it has no offset for: no other table holds new
- * rows of p, and none must commit before t (header). Ask after flushing those tables.
- */
-export function mayStartNewRows(tables: Iterable<TableOffsets>, t: TableOffsets, key: string): boolean {
-  if (!t.wouldStartNewRows(key)) return true;
-  for (const o of tables) if (o !== t && (o.hasNewRows(key) || o.mustCommitBefore(t))) return false;
-  return true;
-}
-
-/** A table committed past the record: it was read before, and its dead letter (if any) sent before that commit. */
-export function deadLetterSent(tables: Iterable<TableOffsets>, key: string, offset: bigint): boolean {
-  for (const t of tables) if ((t.committedOffset(key) ?? -1n) > offset) return true;
-  return false;
-}
-
-/** The group offset for a partition: the smallest committed offset over the tables (what every table has). */
-export function groupOffset(tables: Iterable<TableOffsets>, key: string): bigint | undefined {
-  let min: bigint | undefined;
-  for (const t of tables) {
-    const at = t.committedOffset(key);
-    if (at !== undefined && (min === undefined || at < min)) min = at;
-  }
-  return min;
 }

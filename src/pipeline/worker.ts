@@ -3,10 +3,15 @@
 // (commit/exactly-once.ts). All state changes run one at a time (`serial`), so a flush, a
 // rebalance and a batch of records never interleave.
 //
-// The offsets bookkeeping is not here: each table's offsets (committed, buffered, what a commit
-// covers, what a fence rewinds) are a TableOffsets (commit/table-offsets.ts, its rules in its
-// header), the worker's place in each partition is ReadPositions (read-positions.ts). The
-// worker tells them what happened and asks them what to commit, skip or seek.
+// The worker keeps the orchestration: assignment, the records a run cannot take at once
+// (processOne), flushes, commits, failures. The per-record loop is record-loop.ts (a run of one
+// partition's records, each taken at once or handed to processOne). The offsets bookkeeping is
+// not here either: each table's offsets (committed, buffered, what a commit covers, what a
+// fence rewinds) are a TableOffsets (commit/table-offsets.ts, its rules in its header), those of
+// every open table and the decisions between tables (which commits first, where a partition
+// starts) an OffsetsLedger (commit/offsets-ledger.ts), the worker's place in each partition is
+// ReadPositions (read-positions.ts). The worker tells them what happened and asks them what to
+// commit, skip or seek; the I/O that follows (files, catalog, Kafka) is the worker's.
 //
 // Records that land in no table (dead letters) still move offsets: under topic routing in the
 // topic's table; under field routing in every table the worker has open (all of them carry
@@ -27,7 +32,8 @@ import type { OffsetRange } from '../commit/exactly-once.ts';
 import type { OffsetsMap } from '../commit/offsets-map.ts';
 import { resolveOffsets } from '../commit/committed-offsets.ts';
 import { GroupOffsets } from '../commit/group-offsets.ts';
-import { deadLetterSent, groupOffset, mayStartNewRows, startingOffset, TableOffsets } from '../commit/table-offsets.ts';
+import { OffsetsLedger } from '../commit/offsets-ledger.ts';
+import type { TableOffsets } from '../commit/table-offsets.ts';
 import type { DataFile } from '../iceberg/data-file.ts';
 import { IncompatibleSchemaChangeError } from '../iceberg/schema-evolution.ts';
 import type { Schema } from '../iceberg/types.ts';
@@ -55,6 +61,8 @@ import type { RecordSource, SourceRecord, StartPosition } from './source.ts';
 import { tpKey } from '../commit/offsets-map.ts';
 import type { TopicPartition } from '../commit/offsets-map.ts';
 import { ReadPositions } from './read-positions.ts';
+import { RecordLoop } from './record-loop.ts';
+import type { FirstAttempt } from './record-loop.ts';
 import { BatchRoutes } from './batch-routes.ts';
 import { TableManager } from './tables.ts';
 import type { OpenTable } from './tables.ts';
@@ -66,28 +74,6 @@ import type { OpenTable } from './tables.ts';
  * A promise while a schema is looked up; throws (or rejects) for a frame it cannot read.
  */
 export type ValueDecoder = (bytes: Uint8Array) => RecordFrame | Promise<RecordFrame>;
-
-/** What the run's decode of a record gave, handed to processOne so it does not decode again. */
-type FirstAttempt = { frame: RecordFrame | Promise<RecordFrame> } | { error: unknown };
-
-/** The state of one run's records taken at once (processRun, takeAtOnce). */
-interface Run {
-  readonly key: string;
-  /** The table the last record taken at once went to, and its name (undefined: none since the last record through processOne). */
-  table: TableState | undefined;
-  tableName: string;
-  /** Records of p below this offset are in the table already (its offsets' nextWanted). */
-  skipBelow: bigint;
-  /** The writer schema the table was found to take as it is (valid while schemaOk). */
-  schema: Schema | undefined;
-  schemaOk: boolean;
-  /** The registry schema id of `schema`, to add to the table's lineage with its next row (undefined: added or none). */
-  schemaId: number | undefined;
-  /** The last record appended to `table`: its take() is told when the run leaves the table. */
-  last: SourceRecord | undefined;
-  /** takeAtOnce added the record to the table's inferrer and it grew: processOne reconciles. */
-  grown: boolean;
-}
 
 /** Where records that cannot land go (see dead-letters.ts); 'none' tolerance throws instead. */
 export interface DeadLetterSink {
@@ -154,7 +140,7 @@ interface TableState {
   batch: PartitionedBatch;
   /** The batch's data files, open while its row groups are written (see writeRowGroups). */
   files: RollingDataFiles | undefined;
-  /** The table's Kafka offsets: committed, buffered, what the next commit covers. */
+  /** The table's Kafka offsets: committed, buffered, what the next commit covers (its books in the worker's OffsetsLedger). */
   offsets: TableOffsets;
   firstBufferedAt: number | undefined;
   /** Writer schemas (by object identity) already reconciled with the table. */
@@ -183,6 +169,8 @@ export class ConnectorWorker {
   private readonly state = new Map<string, TableState>();
   /** Assigned partitions, where the worker is in each, which a fence rewound (read-positions.ts). */
   private readonly positions = new ReadPositions();
+  /** The offsets of every open table, and the decisions between tables (commit/offsets-ledger.ts). */
+  private readonly ledger = new OffsetsLedger();
   private readonly paused = new Set<string>();
   /** Tables being flushed (flushTable may flush another table first; never one already under way). */
   private readonly flushing = new Set<TableState>();
@@ -212,6 +200,8 @@ export class ConnectorWorker {
   private readonly vetKeys: ((value: Record<string, unknown>) => Error | undefined) | undefined;
   /** Where a batch's records are routed, for a new table's inferred columns (batch-routes.ts). */
   private readonly batchRoutes: BatchRoutes;
+  /** The per-record loop (record-loop.ts): takes a run of one partition's records. */
+  private readonly loop: RecordLoop<TableState>;
 
   constructor(options: WorkerOptions) {
     this.o = options;
@@ -229,8 +219,23 @@ export class ConnectorWorker {
     // an inferrer refuses such keys itself (schema-rules.ts)
     this.vetKeys = this.inferring ? undefined : (value) => this.reservedKeyOf(value);
     this.batchRoutes = new BatchRoutes(options.decode, options.router);
+    this.loop = new RecordLoop<TableState>({
+      positions: this.positions,
+      tables: this.state,
+      router: options.router,
+      byField: this.byField,
+      inferring: this.inferring,
+      decode: (bytes) => this.o.decode(bytes),
+      renamed: (t, frame) => this.renamed(t, frame),
+      inferrerOf: (t) => (t.inferrer ??= this.inferrerFor(t.open.schema)),
+      landDirect: (t, rec, frame) => this.landDirect(t, rec, frame),
+      land: (t, rec, frame) => this.land(t, rec, frame),
+      deadLetter: (rec, error) => this.deadLetter(rec, error),
+      processOne: (rec, key, records, index, first, grown) => this.processOne(rec, key, records, index, first, grown),
+      touch: (rec, key) => this.touch(rec, key),
+    });
     this.groupOffsets = new GroupOffsets({
-      offsetOf: (key) => (this.positions.isAssigned(key) ? groupOffset(this.tableOffsets(), key) : undefined),
+      offsetOf: (key) => (this.positions.isAssigned(key) ? this.ledger.groupOffset(key) : undefined),
       send: (offsets) => this.o.source.commitOffsets(offsets),
       onError: (err) => this.o.log?.warn(`group offset commit failed: ${err.message}`),
     });
@@ -338,10 +343,7 @@ export class ConnectorWorker {
     await this.openConnectorTables();
     for (const tp of parts) {
       const key = tpKey(tp);
-      const start = startingOffset(
-        (await this.tablesFedBy(tp)).map((t) => t.offsets),
-        key,
-      );
+      const start = this.ledger.assigned(key, await this.tablesFedBy(tp));
       this.positions.assign(tp, start, key);
       out.set(key, start ?? this.o.config.kafka.startFrom);
     }
@@ -350,8 +352,8 @@ export class ConnectorWorker {
     return out;
   }
 
-  /** The tables records of a partition can go to, as far as they can be known up front. */
-  private async tablesFedBy(tp: TopicPartition): Promise<TableState[]> {
+  /** The tables records of a partition can go to, as far as they can be known up front (opened; those that exist). */
+  private async tablesFedBy(tp: TopicPartition): Promise<string[]> {
     const names = new Set<string>();
     const cfg = this.o.config;
     if (cfg.route.by === 'field') {
@@ -361,11 +363,8 @@ export class ConnectorWorker {
     }
     // Field routing: every open table carries every partition (see touch).
     for (const [n, t] of this.state) if (cfg.route.by === 'field' || t.offsets.inUse()) names.add(n);
-    const out: TableState[] = [];
-    for (const n of names) {
-      const t = this.state.get(n) ?? (await this.loadState(n));
-      if (t) out.push(t);
-    }
+    const out: string[] = [];
+    for (const n of names) if (this.state.has(n) || (await this.loadState(n))) out.push(n);
     return out;
   }
 
@@ -398,7 +397,11 @@ export class ConnectorWorker {
       const name = [...id.namespace, id.name].join('.');
       if (!pattern.test(id.name) || this.state.has(name)) continue;
       const t = await this.loadState(name);
-      if (t && !t.offsets.holdsOffsets()) this.state.delete(name); // not (yet) this connector's
+      if (t && !t.offsets.holdsOffsets()) {
+        // not (yet) this connector's
+        this.state.delete(name);
+        this.ledger.close(name);
+      }
     }
   }
 
@@ -409,7 +412,7 @@ export class ConnectorWorker {
       open,
       batch: this.newBatch(open),
       files: undefined,
-      offsets: new TableOffsets(),
+      offsets: this.ledger.open(name, this.committedOffsets(open)),
       firstBufferedAt: undefined,
       knownSchemas: new Set(),
       schemaIdOf: new Map(),
@@ -421,19 +424,18 @@ export class ConnectorWorker {
       outage: undefined,
       timestamps: [],
     };
-    t.offsets.loaded(this.committedOffsets(t));
     this.state.set(name, t);
     return t;
   }
 
   /** The table's offsets for this connector as loaded (committed-offsets.ts); a notice is logged, unknown offsets stop the connector. */
-  private committedOffsets(t: TableState): OffsetsMap {
+  private committedOffsets(open: OpenTable): OffsetsMap {
     try {
-      const resolved = resolveOffsets(t.open.table.metadata, this.o.config.name);
-      if (resolved.notice !== undefined) this.o.log?.warn(`table ${t.open.name}: ${resolved.notice}`);
+      const resolved = resolveOffsets(open.table.metadata, this.o.config.name);
+      if (resolved.notice !== undefined) this.o.log?.warn(`table ${open.name}: ${resolved.notice}`);
       return resolved.offsets;
     } catch (err) {
-      throw new ConnectorStoppedError(this.o.config.name, `table ${t.open.name}: ${errorMessageOf(err)}`, { cause: err });
+      throw new ConnectorStoppedError(this.o.config.name, `table ${open.name}: ${errorMessageOf(err)}`, { cause: err });
     }
   }
 
@@ -447,7 +449,7 @@ export class ConnectorWorker {
       const key = tpKey(tp);
       this.positions.revoke(key);
       this.paused.delete(key);
-      for (const t of this.state.values()) t.offsets.revoked(key);
+      this.ledger.revoked(key);
     }
     // A flush that failed left rows behind, perhaps of the partitions just forgotten: a later
     // commit would carry them with no range for their partition, and the new owner would land
@@ -470,159 +472,12 @@ export class ConnectorWorker {
       const first = records[from];
       let end = from + 1;
       while (end < records.length && records[end].partition === first.partition && records[end].topic === first.topic) end++;
-      await this.processRun(records, from, end);
+      await this.loop.processRun(records, from, end);
       from = end;
     }
     await this.writeRowGroups();
     await this.flushDue();
     await this.applyBackpressure();
-  }
-
-  /**
-   * The records [from, end) of one partition, in offset order, one by one. A record is taken at
-   * once (takeAtOnce: synchronously, its bookkeeping deferred) when nothing about it needs
-   * more, else by processOne, which may wait (a schema lookup, a new table, a schema change, a
-   * flush another table must do first) and tells the bookkeeping at once:
-   *   - the position (positions.processed) and the table's take() of records taken at once are
-   *     told once, with the last record, before anything asks them: before a record goes to
-   *     processOne and at the end of the run;
-   *   - touch() runs after every record processOne took only: the first processed record of a
-   *     run always goes there, and between those records nothing a record taken at once does
-   *     changes which tables p feeds, where their ranges start or their clocks (only flushes,
-   *     fences and new tables do, and those happen in processOne), so its touch() changes nothing.
-   */
-  private async processRun(records: SourceRecord[], from: number, end: number): Promise<void> {
-    const key = tpKey(records[from]);
-    const positions = this.positions;
-    if (!positions.isAssigned(key)) return; // a late batch of a revoked partition
-    const run: Run = { key, table: undefined, tableName: '', skipBelow: -1n, schema: undefined, schemaOk: false, schemaId: undefined, last: undefined, grown: false };
-    /** A record went through processOne in this run (and touch()): records may be taken at once. */
-    let touched = false;
-    /** The last record taken at once whose position is not written yet. */
-    let posRec: SourceRecord | undefined;
-    const writeAll = (): void => {
-      if (posRec !== undefined) positions.processed(key, posRec.offset + 1n);
-      posRec = undefined;
-      this.leaveTable(run);
-    };
-
-    for (let i = from; i < end; i++) {
-      const rec = records[i];
-      if (posRec !== undefined) {
-        if (rec.offset <= posRec.offset) continue; // already processed
-      } else if (positions.alreadyProcessed(key, rec.offset)) {
-        continue; // already processed (before a seek)
-      }
-      let frame: RecordFrame | Promise<RecordFrame> | undefined;
-      let failed: { error: unknown } | undefined;
-      if (rec.value !== null) {
-        try {
-          frame = this.o.decode(rec.value);
-        } catch (error) {
-          failed = { error };
-        }
-      }
-      if (touched && frame !== undefined && !isPromise(frame) && this.takeAtOnce(rec, frame, run)) {
-        posRec = rec;
-        continue;
-      }
-      writeAll();
-      positions.handling(key);
-      await this.processOne(rec, key, records, i, failed ?? (frame === undefined ? undefined : { frame }), run.grown);
-      run.grown = false;
-      // a flush in processOne was fenced and rewound p to before this record: the source
-      // delivers p again from there, so neither this record nor the rest of the run is taken
-      if (positions.rewound(key)) return;
-      positions.processed(key, rec.offset + 1n);
-      this.touch(rec, key);
-      touched = true;
-    }
-    writeAll();
-  }
-
-  /** Tells the table the run's records went to that it took them (take(), deferred by takeAtOnce). */
-  private leaveTable(run: Run): void {
-    if (run.table !== undefined && run.last !== undefined) run.table.offsets.take(run.last, run.last.offset, run.key);
-    run.table = undefined;
-    run.last = undefined;
-  }
-
-  /**
-   * Takes the record at once (true; its position and take() left to the run) when it routes to a
-   * table already open that holds an offset or rows of p (TableOffsets.holdsPartition: no other
-   * table must commit first, and taking the record changes nothing but where the table is in p)
-   * under a schema the table already took. False, having changed nothing but the table's
-   * inferrer (run.grown), when the record needs processOne.
-   */
-  private takeAtOnce(rec: SourceRecord, frame: RecordFrame, run: Run): boolean {
-    let t = run.table;
-    // by topic, a run's records all go to the table its first one went to
-    if (t === undefined || this.byField) {
-      let name: string;
-      try {
-        name = this.tableNameOf(rec, frame);
-      } catch {
-        return false; // processOne names the problem
-      }
-      if (t === undefined || name !== run.tableName) {
-        this.leaveTable(run);
-        t = this.state.get(name);
-        if (t === undefined || !t.offsets.holdsPartition(run.key)) return false;
-        run.table = t;
-        run.tableName = name;
-        run.skipBelow = t.offsets.nextWanted(run.key);
-        run.schemaOk = false;
-      }
-    }
-    if (rec.offset < run.skipBelow) return true; // this table already has it
-    const schema = frame.schema;
-    if (schema === undefined && !this.renamed(t, frame)) return false;
-    if (schema !== undefined || !this.inferring) {
-      if (!run.schemaOk || schema !== run.schema) {
-        if (schema !== undefined && (!t.knownSchemas.has(schema) || t.incompatible.has(schema))) return false;
-        run.schema = schema;
-        run.schemaOk = true;
-        run.schemaId = schema === undefined ? undefined : t.schemaIdOf.get(schema);
-      }
-    } else {
-      // Plain JSON, inferred schema. A record the batch takes straight from its text has no key
-      // the table lacks and fits every column as it is (batch/json-append.ts), so the inferrer,
-      // seeded with the batch's schema, would take it without growing: it needs not see it.
-      if (t.batch.schema === t.open.schema && appendDirect(t.batch, frame, this.metadataColumns.length > 0 ? this.metadataOf(rec) : undefined)) {
-        this.landed(t, rec);
-        run.last = rec;
-        return true;
-      }
-      // else grow the inferred schema as processOne does; a change needs processOne
-      const inf = (t.inferrer ??= this.inferrerFor(t.open.schema));
-      const before = inf.changes;
-      let e: Error | undefined;
-      try {
-        e = inf.add(frame.value);
-      } catch {
-        return false; // not JSON: processOne names the problem
-      }
-      if (e) {
-        this.deadLetter(rec, e);
-        return true;
-      }
-      if (inf.changes !== before) {
-        run.grown = true;
-        return false;
-      }
-    }
-    if (!this.land(t, rec, frame)) return true;
-    if (run.schemaId !== undefined) {
-      t.schemaIds.add(run.schemaId);
-      run.schemaId = undefined;
-    }
-    run.last = rec;
-    return true;
-  }
-
-  /** The table the record goes to; under field routing this reads (decodes) the value. Throws a bad-record error. */
-  private tableNameOf(rec: SourceRecord, frame: RecordFrame): string {
-    return this.byField ? this.o.router.tableForFrame(rec.topic, frame) : this.o.router.tableFor(rec.topic, NO_VALUE);
   }
 
   /** A plain JSON value's keys of columns another engine renamed moved to the renamed column; false when the value does not decode. */
@@ -650,6 +505,17 @@ export class ConnectorWorker {
       this.deadLetter(rec, err as Error);
       return false;
     }
+    this.landed(t, rec);
+    return true;
+  }
+
+  /**
+   * Appends a plain JSON record straight from its text (appendDirect) when t's batch has the
+   * table's schema (no inferred change waits) and the record fits it as it is: true, its row
+   * landed; false, nothing changed.
+   */
+  private landDirect(t: TableState, rec: SourceRecord, frame: RecordFrame): boolean {
+    if (t.batch.schema !== t.open.schema || !appendDirect(t.batch, frame, this.metadataColumns.length > 0 ? this.metadataOf(rec) : undefined)) return false;
     this.landed(t, rec);
     return true;
   }
@@ -768,9 +634,7 @@ export class ConnectorWorker {
       // At most one table holds rows of a partition it has no offset for, and no two tables hold
       // such rows of partitions the other has read: neither could commit before the other (see
       // flushTable), one would move a partition past the other's rows.
-      for (const other of this.state.values()) {
-        if (other !== t && (other.offsets.hasNewRows(key) || other.offsets.mustCommitBefore(t.offsets))) await this.flushTable(other);
-      }
+      for (const name of this.ledger.toCommitFirst(t.offsets, key)) await this.flushTable(this.state.get(name)!);
     }
     // A flush above (reconcile commits the rows buffered under the old schema; another table
     // commits first) may have been fenced: the table's offsets were reloaded and may now cover
@@ -781,7 +645,7 @@ export class ConnectorWorker {
     // retry): taking the record now would make two tables hold new rows of p, or two tables each
     // wait for the other's commit, and one could commit p past the other's rows. It is read
     // again once the other has committed.
-    if (!mayStartNewRows(this.tableOffsets(), t.offsets, key)) {
+    if (!this.ledger.mayStartNewRows(t.offsets, key)) {
       this.positions.retryFrom(key, rec.offset);
       this.o.source.seek(rec, rec.offset);
       return;
@@ -856,7 +720,7 @@ export class ConnectorWorker {
   private deadLetter(rec: SourceRecord, error: Error): void {
     // Below the highest offset a table holds for the partition, the dead letter was sent (and
     // flushed) before that table's commit: a re-read must not send it twice.
-    if (deadLetterSent(this.tableOffsets(), tpKey(rec), rec.offset)) return;
+    if (this.ledger.deadLetterSent(tpKey(rec), rec.offset)) return;
     this.o.deadLetters.add(rec, error); // throws ConnectorStoppedError-like errors for tolerance none
     this.o.events?.deadLetter?.({ record: rec, error });
     this.o.events?.error?.({ kind: 'bad-record', error });
@@ -919,13 +783,12 @@ export class ConnectorWorker {
    * queueing. Otherwise one after another, in order.
    */
   private async flushTables(tables: TableState[], force = false): Promise<void> {
-    const settled = () => [...this.state.values()].every((t) => t.offsets.settled());
     let next = 0;
-    if (tables.length > 1 && settled()) {
+    if (tables.length > 1 && this.ledger.settled()) {
       // a fence can unsettle a table (its reloaded map may lack a partition): the lanes then stop
       // taking tables, and the rest go one by one
       const lane = async () => {
-        while (next < tables.length && settled()) await this.flushTable(tables[next++], force);
+        while (next < tables.length && this.ledger.settled()) await this.flushTable(tables[next++], force);
       };
       const results = await Promise.allSettled(Array.from({ length: Math.min(COMMITS_AT_ONCE, tables.length) }, lane));
       const failed = results.find((r) => r.status === 'rejected');
@@ -998,24 +861,24 @@ export class ConnectorWorker {
     if (!t.pending) {
       // A table with rows of p but no offset for p commits them first: once this table's map
       // moves p past those rows, a restart would start p after them.
-      for (const other of this.state.values()) {
-        if (other === t || this.flushing.has(other)) continue;
-        if (!other.offsets.mustCommitBefore(t.offsets)) continue;
+      for (const name of this.ledger.toCommitBefore(t.offsets)) {
+        const other = this.state.get(name)!;
+        if (this.flushing.has(other)) continue;
         await this.flushTable(other);
         if (other.offsets.mustCommitBefore(t.offsets)) return; // not committed yet: try again later
       }
-      const ranges = t.offsets.rangesToCommit(this.positions, this.tableOffsets());
+      const ranges = this.ledger.rangesToCommit(t.offsets, this.positions);
       if (ranges.length === 0 && t.batch.rowCount === 0) return;
       // A table waiting for this one (it is flushing) holds rows of a partition it has no offset
       // for that these ranges would pass, and this table holds rows past them too: each waits
       // for the other. This table lets go of its rows (they are read again) and commits next
       // time with nothing past them.
-      if (t.offsets.passesNewRows(ranges, this.tableOffsets())) {
+      if (this.ledger.passesNewRows(t.offsets, ranges)) {
         this.o.log?.info(`table ${t.open.name}: two tables wait for each other's commit; ${t.batch.rowCount} rows are read again`);
         await this.rewindTable(t, []);
         // what is left (offsets only) commits now, before rows are taken again: the table waiting
         // for this one can then commit
-        if (afterRewind && !t.offsets.passesNewRows(t.offsets.rangesToCommit(this.positions, this.tableOffsets()), this.tableOffsets())) await this.flushTableNow(t, false);
+        if (afterRewind && !this.ledger.passesNewRows(t.offsets, this.ledger.rangesToCommit(t.offsets, this.positions))) await this.flushTableNow(t, false);
         return;
       }
       const rows = t.batch.rowCount;
@@ -1172,7 +1035,7 @@ export class ConnectorWorker {
     t.schemaIds = new Set();
     t.firstBufferedAt = undefined;
     t.offsetsMovedAt = undefined;
-    const readAgainFrom = t.offsets.fenced(dropped, this.committedOffsets(t), this.positions);
+    const readAgainFrom = t.offsets.fenced(dropped, this.committedOffsets(t.open), this.positions);
     for (const [key, tp] of this.positions.assigned()) {
       const at = readAgainFrom.get(key);
       if (at !== undefined && this.positions.rewind(key, at)) this.o.source.seek(tp, at);
@@ -1206,23 +1069,11 @@ export class ConnectorWorker {
     t.open = await this.catalogCall(`reloading table ${open.name}`, () => this.tables.reload(open));
     await this.rewindTable(t, dropped);
   }
-
-  /** The offsets of every open table. */
-  private *tableOffsets(): Iterable<TableOffsets> {
-    for (const t of this.state.values()) yield t.offsets;
-  }
 }
 
 /** The table holds something not committed: a batch whose commit failed, rows, or open files. */
 function holdsRows(t: TableState): boolean {
   return t.pending !== undefined || t.batch.rowCount > 0 || t.files !== undefined;
-}
-
-/** What field-free routing (by topic) is given as the value: the table does not depend on it. */
-const NO_VALUE: Record<string, unknown> = Object.freeze({});
-
-function isPromise<T>(x: T | Promise<T>): x is Promise<T> {
-  return typeof (x as Partial<Promise<T>>).then === 'function';
 }
 
 /** Tables committed at once when none waits for another (flushTables): enough to overlap their writes and catalog calls. */

@@ -1,4 +1,4 @@
-// The offsets ledger (src/commit/table-offsets.ts, src/pipeline/read-positions.ts) without a
+// The offsets ledger (src/commit/table-offsets.ts, offsets-ledger.ts, src/pipeline/read-positions.ts) without a
 // broker or a catalog: its rules one by one, then a randomized run that drives several workers'
 // ledgers through records, flushes, failed commits, fences, rebalances, zombies and crashes
 // against an in-memory "catalog" that commits the way commitBatch does, and checks after every
@@ -13,7 +13,8 @@
 //     ReadPositions.retryFrom).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { deadLetterSent, groupOffset, mayStartNewRows, startingOffset, TableOffsets } from '../../src/commit/table-offsets.ts';
+import { TableOffsets } from '../../src/commit/table-offsets.ts';
+import { OffsetsLedger } from '../../src/commit/offsets-ledger.ts';
 import type { OffsetRange } from '../../src/commit/exactly-once.ts';
 import type { OffsetsMap } from '../../src/commit/offsets-map.ts';
 import { ReadPositions } from '../../src/pipeline/read-positions.ts';
@@ -193,24 +194,24 @@ test('a fence drops the buffer, takes the table offsets and says where each part
 });
 
 test('assignment starts at the smallest committed offset; dead letters below any table offset were sent; group offset is the minimum', () => {
-  const a = new TableOffsets();
-  const b = new TableOffsets();
-  a.loaded(offsets([[P0, 7n]]));
-  b.loaded(offsets([[P0, 3n]]));
-  assert.equal(startingOffset([a, b], K0), 3n);
-  assert.equal(startingOffset([a, b], K1), undefined);
-  assert.ok(deadLetterSent([a, b], K0, 6n) && !deadLetterSent([a, b], K0, 7n));
-  assert.equal(groupOffset([a, b], K0), 3n);
+  const ledger = new OffsetsLedger();
+  ledger.open('a', offsets([[P0, 7n]]));
+  ledger.open('b', offsets([[P0, 3n]]));
+  assert.equal(ledger.assigned(K0, ['a', 'b']), 3n);
+  assert.equal(ledger.assigned(K0, ['a']), 7n);
+  assert.equal(ledger.assigned(K1, ['a', 'b']), undefined);
+  assert.ok(ledger.deadLetterSent(K0, 6n) && !ledger.deadLetterSent(K0, 7n));
+  assert.equal(ledger.groupOffset(K0), 3n);
 });
 
 test('a revoke forgets what was buffered for the partition but not what the table committed', () => {
-  const t = new TableOffsets();
-  t.loaded(offsets([[P0, 5n]]));
+  const ledger = new OffsetsLedger();
+  const t = ledger.open('t', offsets([[P0, 5n]]));
   t.take(P0, 5n);
-  t.revoked(K0);
+  ledger.revoked(K0);
   assert.equal(t.committedOffset(K0), 5n);
   assert.ok(!t.alreadyHas(K0, 5n) || t.nextWanted(K0) === -1n);
-  assert.equal(startingOffset([t], K0), 5n);
+  assert.equal(ledger.assigned(K0, ['t']), 5n);
   assert.ok(t.alreadyHas(K0, 4n) && !t.alreadyHas(K0, 5n));
 });
 
@@ -301,9 +302,10 @@ interface Scenario {
   commitFailure: number;
 }
 
-/** A worker's use of the ledger, as src/pipeline/worker.ts makes it (processRun's slow path, flushTable, onFenced, assign, revoke). */
+/** A worker's use of the ledger, as src/pipeline/worker.ts and record-loop.ts make it (processRun's slow path, flushTable, onFenced, assign, revoke). */
 class SimWorker {
   readonly positions = new ReadPositions();
+  readonly ledger = new OffsetsLedger();
   readonly tables = new Map<string, SimTable>();
   readonly fetchAt = new Map<string, bigint>();
   private deadLetterBuffer: Rec[] = [];
@@ -319,15 +321,9 @@ class SimWorker {
     this.store = store;
     this.random = random;
     for (const name of s.tables) {
-      const t: SimTable = { name, offsets: new TableOffsets(), buffer: [], pending: undefined };
-      t.offsets.loaded(store.offsetsOf(name));
+      const t: SimTable = { name, offsets: this.ledger.open(name, store.offsetsOf(name)), buffer: [], pending: undefined };
       this.tables.set(name, t);
     }
-  }
-
-  /** A generator, as the worker's tableOffsets(): a question that iterates it twice sees nothing the second time. */
-  private *offsetsAll(): Iterable<TableOffsets> {
-    for (const t of this.tables.values()) yield t.offsets;
   }
 
   private fedBy(tp: TopicPartition): SimTable[] {
@@ -339,9 +335,9 @@ class SimWorker {
     trace(`w${this.id} assign ${tps.map(tpKey).join(' ')}`);
     for (const tp of tps) {
       const key = tpKey(tp);
-      const start = startingOffset(
-        this.fedBy(tp).map((t) => t.offsets),
+      const start = this.ledger.assigned(
         key,
+        this.fedBy(tp).map((t) => t.name),
       );
       this.positions.assign(tp, start, key);
       this.fetchAt.set(key, start ?? 0n); // startFrom: earliest
@@ -355,7 +351,7 @@ class SimWorker {
       const key = tpKey(tp);
       this.positions.revoke(key);
       this.fetchAt.delete(key);
-      for (const t of this.tables.values()) t.offsets.revoked(key);
+      this.ledger.revoked(key);
     }
     // a commit that failed left rows behind: dropped, the partitions kept are read again
     for (const t of this.tables.values()) if (t.pending || t.buffer.length > 0) this.rewindTable(t, t.pending?.ranges ?? []);
@@ -410,12 +406,10 @@ class SimWorker {
       if (t.pending || t.buffer.length > 0) this.rewindTable(t, t.pending?.ranges ?? []);
     }
     if (t.offsets.wouldStartNewRows(rec.key)) {
-      for (const other of this.tables.values()) {
-        if (other !== t && (other.offsets.hasNewRows(rec.key) || other.offsets.mustCommitBefore(t.offsets))) this.flush(other);
-      }
+      for (const name of this.ledger.toCommitFirst(t.offsets, rec.key)) this.flush(this.tables.get(name)!);
     }
     if (this.positions.rewound(rec.key) || t.offsets.alreadyHas(rec.key, rec.offset)) return;
-    if (!mayStartNewRows(this.offsetsAll(), t.offsets, rec.key)) {
+    if (!this.ledger.mayStartNewRows(t.offsets, rec.key)) {
       // the other table's commit failed: read the record again later (worker: retryFrom + seek)
       this.positions.retryFrom(rec.key, rec.offset);
       this.fetchAt.set(rec.key, rec.offset);
@@ -426,7 +420,7 @@ class SimWorker {
   }
 
   private deadLetter(rec: Rec): void {
-    if (deadLetterSent(this.offsetsAll(), rec.key, rec.offset)) return;
+    if (this.ledger.deadLetterSent(rec.key, rec.offset)) return;
     this.deadLetterBuffer.push(rec);
   }
 
@@ -464,21 +458,21 @@ class SimWorker {
   private flushNow(t: SimTable, noFailures: boolean): void {
     trace(`  w${this.id} flushing ${t.name}${t.pending ? ' (pending)' : ''}`);
     if (!t.pending) {
-      for (const other of this.tables.values()) {
-        if (other === t || this.flushing.has(other)) continue;
-        if (!other.offsets.mustCommitBefore(t.offsets)) continue;
+      for (const name of this.ledger.toCommitBefore(t.offsets)) {
+        const other = this.tables.get(name)!;
+        if (this.flushing.has(other)) continue;
         this.flush(other, noFailures);
         if (other.offsets.mustCommitBefore(t.offsets)) {
           trace(`  w${this.id} ${t.name} waits for ${other.name}`);
           return;
         }
       }
-      const ranges = t.offsets.rangesToCommit(this.positions, this.offsetsAll());
+      const ranges = this.ledger.rangesToCommit(t.offsets, this.positions);
       if (ranges.length === 0 && t.buffer.length === 0) return;
-      if (t.offsets.passesNewRows(ranges, this.offsetsAll())) {
+      if (this.ledger.passesNewRows(t.offsets, ranges)) {
         trace(`  w${this.id} ${t.name} would pass a waiting table's new rows`);
         this.rewindTable(t, []);
-        if (!t.offsets.passesNewRows(t.offsets.rangesToCommit(this.positions, this.offsetsAll()), this.offsetsAll())) this.flushNow(t, noFailures);
+        if (!this.ledger.passesNewRows(t.offsets, this.ledger.rangesToCommit(t.offsets, this.positions))) this.flushNow(t, noFailures);
         return;
       }
       t.pending = { ranges, rows: t.buffer };
