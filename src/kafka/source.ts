@@ -6,6 +6,10 @@
 // never sees two of them overlap. A group join's new assignment is applied by that loop between
 // two batches: revoked partitions stop being fetched, any records of theirs still in hand are
 // dropped, and onRevoked is called; then onAssigned says where each new partition starts.
+//
+// The next fetch leaves before a response's batches are handed out (#sendAhead), from where each
+// partition will stand after them; a partition's part of a response is handed out only while the
+// partition still stands where it was fetched from, so a seek, pause or revoke meanwhile drops it.
 import { Consumer } from '@platformatic/kafka';
 import { KafkaAdmin } from './admin.ts';
 import { clientBaseOptions } from './connection.ts';
