@@ -6,17 +6,13 @@
 // never sees two of them overlap. A group join's new assignment is applied by that loop between
 // two batches: revoked partitions stop being fetched, any records of theirs still in hand are
 // dropped, and onRevoked is called; then onAssigned says where each new partition starts.
-//
-// The next fetch leaves before a response's batches are handed out (#sendAhead), from where each
-// partition will stand after them; a partition's part of a response is handed out only while the
-// partition still stands where it was fetched from, so a seek, pause or revoke meanwhile drops it.
 import { Consumer } from '@platformatic/kafka';
 import { KafkaAdmin } from './admin.ts';
 import { clientBaseOptions } from './connection.ts';
 import { describeKafkaError, isKafkaSecurityError, kafkaErrorKind } from './errors.ts';
 import { RetryBudget } from './retry-budget.ts';
 import { probeTls } from './tls-probe.ts';
-import { convertBatches, type ConvertResult, type RawRecordBatch } from './fetched-records.ts';
+import { convertBatches, type RawRecordBatch } from './fetched-records.ts';
 import {
   FETCH_DEFAULTS,
   tpFromKey,
@@ -93,17 +89,6 @@ async function callHandler<T>(name: string, f: () => T | Promise<T>): Promise<T>
     throw err instanceof HandlerError ? err : new HandlerError(name, err);
   }
 }
-
-/** One partition of a fetch response, with the offset it was fetched from. */
-interface FetchedPartition {
-  topic: string;
-  partition: number;
-  from: bigint;
-  raw: { errorCode: number; highWatermark: bigint; records?: unknown; abortedTransactions: RawAbortedTransactions };
-}
-type RawAbortedTransactions = Parameters<typeof convertBatches>[4];
-/** A fetch's responses, partition by partition. */
-type Fetched = FetchedPartition[];
 
 const ERR_OFFSET_OUT_OF_RANGE = 1;
 /** partition errors after which fresh metadata is worth a retry */
@@ -500,13 +485,9 @@ export class GroupSource implements KafkaSource {
   }
 
   async #run(): Promise<void> {
-    // A fetch sent before the last response's batches were handed out (#sendAhead): the broker
-    // reads and sends while the worker handles them. Dropped (never awaited) on any change.
-    let ahead: Promise<Fetched> | undefined;
     try {
       while (!this.#stopping) {
         if (this.#pendingAssignment) {
-          ahead = undefined;
           try {
             await this.#applyAssignment();
           } catch (err) {
@@ -515,9 +496,8 @@ export class GroupSource implements KafkaSource {
           }
           continue;
         }
-        const wanted = this.#wanted();
+        const wanted = [...this.#partitions.values()].filter((s) => !s.paused && s.position !== undefined);
         if (wanted.length === 0) {
-          ahead = undefined;
           await new Promise<void>((resolve) => {
             this.#wake = resolve;
             // re-check now and then: a heartbeat may have failed silently
@@ -526,17 +506,12 @@ export class GroupSource implements KafkaSource {
           continue;
         }
         try {
-          const fetched = await (ahead ?? this.#send(wanted.map((st) => ({ st, offset: st.position! }))));
-          ahead = undefined;
-          const converted = this.#convert(fetched);
-          ahead = this.#sendAhead(fetched, converted);
-          await this.#deliver(fetched, converted);
+          await this.#fetchOnce(wanted);
           if (this.#fetchRetry.failures > 0) {
             this.#log('info', `fetching again from ${this.#brokers()} after ${this.#fetchRetry.failures} failures over ${seconds(this.#fetchRetry.failingFor())}`);
           }
           this.#fetchRetry.succeeded();
         } catch (err) {
-          ahead = undefined;
           if (this.#stopping || err instanceof HandlerError) throw err;
           await this.#retryAfter('fetching', err);
         }
@@ -548,11 +523,6 @@ export class GroupSource implements KafkaSource {
       if (this.#stopping && !(err instanceof HandlerError)) return;
       this.#fail(err as Error);
     }
-  }
-
-  /** The partitions to fetch now: assigned, not paused, their start known. */
-  #wanted(): PartitionState[] {
-    return [...this.#partitions.values()].filter((s) => !s.paused && s.position !== undefined);
   }
 
   /** logs a failure and waits before the loop tries again; throws once the budget is spent */
@@ -572,14 +542,13 @@ export class GroupSource implements KafkaSource {
     });
   }
 
-  /** Sends one fetch per leader for the partitions from the offsets given. */
-  async #send(wanted: { st: PartitionState; offset: bigint }[]): Promise<Fetched> {
-    const topics = [...new Set(wanted.map((w) => w.st.topic))];
+  async #fetchOnce(wanted: PartitionState[]): Promise<void> {
+    const topics = [...new Set(wanted.map((s) => s.topic))];
     const metadata = await this.#consumer.metadata({ topics });
     // group the wanted partitions by leader
     const byNode = new Map<number, Map<string, { topicId: string; partitions: { partition: number; fetchOffset: bigint }[] }>>();
     const requested = new Map<string, bigint>();
-    for (const { st, offset } of wanted) {
+    for (const st of wanted) {
       const t = metadata.topics.get(st.topic);
       const pm = t?.partitions[st.partition];
       if (!t || !pm) throw new Error(`no metadata for ${st.topic}[${st.partition}]`);
@@ -587,8 +556,8 @@ export class GroupSource implements KafkaSource {
       if (!topicsOfNode) byNode.set(pm.leader, (topicsOfNode = new Map()));
       let entry = topicsOfNode.get(st.topic);
       if (!entry) topicsOfNode.set(st.topic, (entry = { topicId: t.id, partitions: [] }));
-      entry.partitions.push({ partition: st.partition, fetchOffset: offset });
-      requested.set(tpKey(st.topic, st.partition), offset);
+      entry.partitions.push({ partition: st.partition, fetchOffset: st.position! });
+      requested.set(tpKey(st.topic, st.partition), st.position!);
     }
     const topicById = new Map<string, string>();
     for (const [name, t] of metadata.topics) topicById.set(t.id, name);
@@ -613,85 +582,53 @@ export class GroupSource implements KafkaSource {
         }),
       ),
     );
-    const parts: FetchedPartition[] = [];
+    let retriable: string | null = null;
     for (const response of responses) {
       for (const rt of response.responses) {
         const topic = topicById.get(rt.topicId);
         if (topic === undefined) continue;
         for (const rp of rt.partitions) {
-          const from = requested.get(tpKey(topic, rp.partitionIndex));
-          if (from === undefined) continue;
-          parts.push({ topic, partition: rp.partitionIndex, from, raw: rp });
+          // an assignment change waits for no batch: drop the rest of this response (positions
+          // move only when a batch is handed out) and let the loop apply it
+          if (this.#pendingAssignment || this.#stopping) return;
+          const key = tpKey(topic, rp.partitionIndex);
+          const st = this.#partitions.get(key);
+          const from = requested.get(key);
+          // revoked, paused or sought while this fetch was in flight: drop what came back
+          if (!st || st.paused || from === undefined || st.position !== from) continue;
+          if (rp.errorCode === ERR_OFFSET_OUT_OF_RANGE) {
+            await this.#outOfRange(st, from);
+            continue;
+          }
+          if (rp.errorCode !== 0) {
+            if (RETRIABLE_PARTITION_ERRORS.has(rp.errorCode)) {
+              retriable = `${topic}[${rp.partitionIndex}] error code ${rp.errorCode}`;
+              continue;
+            }
+            throw new Error(`kafka: fetch of ${topic}[${rp.partitionIndex}] failed with error code ${rp.errorCode}`);
+          }
+          const batches = (rp.records ?? []) as unknown as RawRecordBatch[];
+          if (batches.length === 0) continue;
+          const { records, nextOffset } = convertBatches(topic, rp.partitionIndex, from, batches, rp.abortedTransactions);
+          st.position = nextOffset;
+          if (records.length === 0) continue;
+          const batch: KafkaRecordBatch = {
+            topic,
+            partition: rp.partitionIndex,
+            records,
+            nextOffset,
+            highWatermark: rp.highWatermark,
+          };
+          await callHandler('onBatch', () => this.#handlers.onBatch(batch));
         }
       }
-    }
-    return parts;
-  }
-
-  /** Each partition's records of a response and the offset after them (no state changes). */
-  #convert(fetched: Fetched): (ConvertResult | undefined)[] {
-    return fetched.map(({ topic, partition, from, raw }) => {
-      if (raw.errorCode !== 0) return undefined;
-      const batches = (raw.records ?? []) as unknown as RawRecordBatch[];
-      return batches.length === 0 ? undefined : convertBatches(topic, partition, from, batches, raw.abortedTransactions);
-    });
-  }
-
-  /**
-   * The next fetch, sent before the batches of this response are handed out, from where each
-   * partition will stand once they are: the response's next offset, or its position when it
-   * brought nothing. Its response is taken only for a partition still at that offset when it is
-   * delivered (#deliver's check), so a batch dropped, a seek or a pause meanwhile drops it. Not
-   * sent after a partition error (the metadata may be stale) or with an assignment change waiting.
-   */
-  #sendAhead(fetched: Fetched, converted: (ConvertResult | undefined)[]): Promise<Fetched> | undefined {
-    if (this.#pendingAssignment || this.#stopping || fetched.some((f) => f.raw.errorCode !== 0)) return undefined;
-    const next = new Map<string, bigint>();
-    fetched.forEach((f, i) => {
-      const c = converted[i];
-      if (c !== undefined) next.set(tpKey(f.topic, f.partition), c.nextOffset);
-    });
-    const wanted = this.#wanted().map((st) => ({ st, offset: next.get(tpKey(st.topic, st.partition)) ?? st.position! }));
-    if (wanted.length === 0) return undefined;
-    const ahead = this.#send(wanted);
-    ahead.catch(() => undefined); // a failure shows when it is awaited; dropped, it is nobody's
-    return ahead;
-  }
-
-  /** Hands out a response's batches, partition by partition, each only while its partition still stands where it was fetched from. */
-  async #deliver(fetched: Fetched, converted: (ConvertResult | undefined)[]): Promise<void> {
-    let retriable: string | null = null;
-    for (let i = 0; i < fetched.length; i++) {
-      // an assignment change waits for no batch: drop the rest of this response (positions
-      // move only when a batch is handed out) and let the loop apply it
-      if (this.#pendingAssignment || this.#stopping) return;
-      const { topic, partition, from, raw } = fetched[i];
-      const st = this.#partitions.get(tpKey(topic, partition));
-      // revoked, paused or sought while this fetch was in flight: drop what came back
-      if (!st || st.paused || st.position !== from) continue;
-      if (raw.errorCode === ERR_OFFSET_OUT_OF_RANGE) {
-        await this.#outOfRange(st, from);
-        continue;
-      }
-      if (raw.errorCode !== 0) {
-        if (RETRIABLE_PARTITION_ERRORS.has(raw.errorCode)) {
-          retriable = `${topic}[${partition}] error code ${raw.errorCode}`;
-          continue;
-        }
-        throw new Error(`kafka: fetch of ${topic}[${partition}] failed with error code ${raw.errorCode}`);
-      }
-      const c = converted[i];
-      if (c === undefined) continue;
-      st.position = c.nextOffset;
-      if (c.records.length === 0) continue;
-      const batch: KafkaRecordBatch = { topic, partition, records: c.records, nextOffset: c.nextOffset, highWatermark: raw.highWatermark };
-      await callHandler('onBatch', () => this.#handlers.onBatch(batch));
     }
     if (retriable) {
       this.#consumer.clearMetadata();
       throw new Error(retriable);
     }
   }
+
   async #outOfRange(st: PartitionState, from: bigint): Promise<void> {
     const policy = this.#options.offsetOutOfRange ?? 'earliest';
     if (policy === 'fail') {
