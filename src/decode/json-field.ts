@@ -152,13 +152,8 @@ function skipValue(b: Uint8Array, p: number, n: number): number {
         open.pop();
         p++;
       } else if (c === 123) {
-        // the first key
-        if (b[p] !== QUOTE) return -1;
-        p = skipString(b, p + 1, n);
+        p = skipKey(b, p, n); // the first key
         if (p < 0) return -1;
-        p = ws(b, p, n);
-        if (b[p] !== 58) return -1;
-        p = ws(b, p + 1, n);
         continue;
       } else continue; // the array's first value
     } else if (c === 116) p = literal(b, p, TRUE);
@@ -174,12 +169,8 @@ function skipValue(b: Uint8Array, p: number, n: number): number {
       if (b[p] === 44) {
         p = ws(b, p + 1, n);
         if (inObject) {
-          if (b[p] !== QUOTE) return -1;
-          p = skipString(b, p + 1, n);
+          p = skipKey(b, p, n);
           if (p < 0) return -1;
-          p = ws(b, p, n);
-          if (b[p] !== 58) return -1;
-          p = ws(b, p + 1, n);
         }
         break;
       }
@@ -188,6 +179,15 @@ function skipValue(b: Uint8Array, p: number, n: number): number {
       p++;
     }
   }
+}
+
+/** Past a member's key, its ':' and the white space after it (the key's quote at p); -1 if they are not well formed. */
+function skipKey(b: Uint8Array, p: number, n: number): number {
+  if (b[p] !== QUOTE) return -1;
+  p = skipString(b, p + 1, n);
+  if (p < 0) return -1;
+  p = ws(b, p, n);
+  return b[p] === 58 ? ws(b, p + 1, n) : -1;
 }
 
 function sameKey(b: Uint8Array, start: number, end: number, name: Uint8Array): boolean {
