@@ -73,7 +73,7 @@ export class OffsetsLedger {
    * walk reaches it.
    */
   *toCommitFirst(t: TableOffsets, key: string): Generator<string> {
-    for (const [name, o] of this.tables) if (o !== t && (o.hasNewRows(key) || o.mustCommitBefore(t))) yield name;
+    for (const [name, o] of this.tables) if (firstFor(o, t, key)) yield name;
   }
 
   /**
@@ -82,7 +82,7 @@ export class OffsetsLedger {
    */
   mayStartNewRows(t: TableOffsets, key: string): boolean {
     if (!t.wouldStartNewRows(key)) return true;
-    for (const o of this.tables.values()) if (o !== t && (o.hasNewRows(key) || o.mustCommitBefore(t))) return false;
+    for (const o of this.tables.values()) if (firstFor(o, t, key)) return false;
     return true;
   }
 
@@ -108,4 +108,9 @@ export class OffsetsLedger {
   passesNewRows(t: TableOffsets, ranges: OffsetRange[]): boolean {
     return t.passesNewRows(ranges, this.tables.values());
   }
+}
+
+/** Table o commits before t takes new rows of p: it holds new rows of p, or must commit before t. */
+function firstFor(o: TableOffsets, t: TableOffsets, key: string): boolean {
+  return o !== t && (o.hasNewRows(key) || o.mustCommitBefore(t));
 }

@@ -234,14 +234,11 @@ export class RecordLoop<T extends LoopTable> {
     return true;
   }
 
-  /** The table the record goes to; under field routing this reads (decodes) the value. Throws a bad-record error. */
+  /** The table the record goes to; under field routing this reads the field without taking the value (Router.tableForFrame). Throws a bad-record error. */
   private tableNameOf(rec: SourceRecord, frame: RecordFrame): string {
-    return this.byField ? this.host.router.tableForFrame(rec.topic, frame) : this.host.router.tableFor(rec.topic, NO_VALUE);
+    return this.host.router.tableForFrame(rec.topic, frame);
   }
 }
-
-/** What field-free routing (by topic) is given as the value: the table does not depend on it. */
-const NO_VALUE: Record<string, unknown> = Object.freeze({});
 
 function isPromise<T>(x: T | Promise<T>): x is Promise<T> {
   return typeof (x as Partial<Promise<T>>).then === 'function';
