@@ -38,7 +38,8 @@
 // --many-records (1M, 100k quick), --many-cases single,bucket1000,tables100, --floe-node-args "--max-old-space-size=256",
 // --fetch-max-bytes N, --fetch-max-bytes-per-partition N (the connector files' kafka.fetch, bytes;
 // absent: floe's defaults), --memory-probe (each thread's process.memoryUsage() at the highest RSS), --profile (node
-// --cpu-prof of the Avro and JSON runs and of the many cases, summarised; slows them), --cleanup (delete the benchmark topics).
+// --cpu-prof of the Avro and JSON runs and of the many cases, summarised; slows them), --keep-profiles DIR (the
+// .cpuprofile files copied there, for DevTools, before the work folder goes), --cleanup (delete the benchmark topics).
 // A private stack beside the shared one: FLOE_STACK_DIR=/tmp/x FLOE_STACK_KAFKA_PORT=19092
 // FLOE_STACK_KAFKA_CONTROLLER_PORT=19093 FLOE_STACK_REGISTRY_PORT=18081 npm run bench
 // Readable lines on stderr; the LAST stdout line is one JSON object with every figure and the
@@ -98,7 +99,8 @@ const cfg = {
   runs: opt('only', opt('runs', 'ceiling,avro,json,workers2,fresh,many')).split(','),
   manyRecords: num('many-records', quick ? 100_000 : 1_000_000),
   manyCases: opt('many-cases', 'single,bucket1000,tables100').split(',') as ManyCase[],
-  profile: flag('profile'),
+  profile: flag('profile') || opt('keep-profiles', '') !== '',
+  keepProfiles: opt('keep-profiles', ''),
   memoryProbe: flag('memory-probe'),
   floeNodeArgs: opt('floe-node-args', '').split(' ').filter(Boolean),
   /** kafka.fetch of every connector file; 0: not set (floe's defaults) */
@@ -555,6 +557,12 @@ async function main(): Promise<void> {
       } catch (e) {
         log(`cleanup: could not delete ${topics.join(', ')}: ${(e as Error).message}`);
       }
+    }
+    if (cfg.keepProfiles) {
+      for (const d of ['profile', 'profile-many']) {
+        if (fs.existsSync(path.join(work, d))) fs.cpSync(path.join(work, d), path.join(cfg.keepProfiles, d), { recursive: true });
+      }
+      log(`profiles kept in ${cfg.keepProfiles}`);
     }
     fs.rmSync(work, { recursive: true, force: true });
     stack.stop();

@@ -141,7 +141,6 @@ export async function startConnector(cfg: ConnectorConfig, extra: Partial<Worker
         metrics.commitAttempt(c.table, 'ok', c.ms / 1000);
         metrics.flushed(c.table, c.rows);
         metrics.committed(c.table, { rows: c.rows, bytes: c.bytes, files: c.files, commitTimeMs: c.commitTimeMs, timestampsMs: c.timestampsMs });
-        metrics.bufferedBytes.set(worker.bufferedBytes());
       },
       fenced: ({ table }) => metrics.commitAttempt(table, 'fenced', 0),
       commitFailed: ({ table }) => metrics.commitAttempt(table, 'failed', 0),
@@ -150,6 +149,7 @@ export async function startConnector(cfg: ConnectorConfig, extra: Partial<Worker
     },
     ...extra,
   });
+  metrics.measureBufferedBytes(() => worker.bufferedBytes());
   const health = (): CheckResult => {
     const error = worker.error ?? source.error;
     return { ok: error === undefined, details: error ? { error: error.message } : undefined };

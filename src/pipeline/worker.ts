@@ -299,12 +299,12 @@ export class ConnectorWorker {
     return this.failure;
   }
 
-  /** Bytes of rows held in memory (rows already written as row groups of open files not counted). */
   /** Tables whose writes or commits are failing now (an outage of the object store or the catalog). */
   failingTables(): string[] {
     return [...this.state.values()].filter((t) => t.outage !== undefined).map((t) => t.open.name);
   }
 
+  /** Bytes of rows held in memory (rows already written as row groups of open files not counted). */
   bufferedBytes(): number {
     let n = 0;
     for (const t of this.state.values()) n += t.batch.memoryBytes;

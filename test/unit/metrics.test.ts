@@ -96,6 +96,16 @@ test('helpers update the metrics the pipeline reads back', async () => {
   assert.equal(s2.get('floe_consumer_lag_records{topic="orders",partition="1"}'), 7);
 });
 
+test('floe_buffered_bytes is read from its source at each scrape', async () => {
+  const r = new Registry();
+  const m = new PipelineMetrics(r);
+  let held = 100;
+  m.measureBufferedBytes(() => held);
+  assert.equal(samples(await r.metrics()).get('floe_buffered_bytes'), 100);
+  held = 7;
+  assert.equal(samples(await r.metrics()).get('floe_buffered_bytes'), 7, 'the value as it is when scraped, not as it was at the last commit');
+});
+
 test('BulkHistogram gives the same exposition as observing one value at a time', async () => {
   const r = new Registry();
   const h = new BulkHistogram({ name: 'x_seconds', help: 'x', labelNames: ['t'] as const, buckets: [5, 1, 2], registers: [r] });
