@@ -22,6 +22,9 @@ export interface Router {
   tableForFrame(topic: string, frame: RecordFrame): string;
 }
 
+/** Table names kept by a {value} router (forgotten all at once beyond this). */
+const NAMED_MAX = 10_000;
+
 /** Table names may hold letters, digits and "_"; anything else in a topic or value becomes "_". */
 export function sanitizeName(s: string): string {
   return s.replace(/[^A-Za-z0-9_]/g, '_').toLowerCase();
@@ -41,6 +44,9 @@ export function createRouter(tableTemplate: string, route: RouteConfig): Router 
   const path = route.field.split('.');
   const explicit = new Map(Object.entries(route.tables));
   const templated = tableTemplate.includes('{value}');
+  /** {value} tables named before, by topic and value (the name is made once, not per record) */
+  const named = new Map<string, Map<string, string>>();
+  let namedCount = 0;
   const byValue = (topic: string, v: unknown): string => {
     if (v === undefined || v === null) throw new RouteError(`routing field "${route.field}" is missing or null`);
     if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'bigint' && typeof v !== 'boolean') {
@@ -50,9 +56,22 @@ export function createRouter(tableTemplate: string, route: RouteConfig): Router 
     const mapped = explicit.get(key);
     if (mapped !== undefined) return mapped;
     if (!templated) throw new RouteError(`routing field "${route.field}" has value "${key}", which route.tables does not list`);
+    let byKey = named.get(topic);
+    let name = byKey?.get(key);
+    if (name !== undefined) return name;
     const s = sanitizeName(key);
     if (s === '') throw new RouteError(`routing field "${route.field}" is empty`);
-    return forTopic(topic).replaceAll('{value}', s);
+    name = forTopic(topic).replaceAll('{value}', s);
+    // a field of many values (an id routed by mistake) must not grow this without bound
+    if (namedCount >= NAMED_MAX) {
+      named.clear();
+      namedCount = 0;
+      byKey = undefined;
+    }
+    if (byKey === undefined) named.set(topic, (byKey = new Map()));
+    byKey.set(key, name);
+    namedCount++;
+    return name;
   };
   const tableFor = (topic: string, value: Readonly<Record<string, unknown>>): string => {
     let v: unknown = value;
