@@ -33,7 +33,6 @@ import type { OffsetsMap } from '../commit/offsets-map.ts';
 import { resolveOffsets } from '../commit/committed-offsets.ts';
 import { GroupOffsets } from '../commit/group-offsets.ts';
 import { OffsetsLedger } from '../commit/offsets-ledger.ts';
-import type { TableOffsets } from '../commit/table-offsets.ts';
 import type { DataFile } from '../iceberg/data-file.ts';
 import { IncompatibleSchemaChangeError } from '../iceberg/schema-evolution.ts';
 import type { Schema } from '../iceberg/types.ts';
@@ -66,6 +65,8 @@ import type { FirstAttempt } from './record-loop.ts';
 import { BatchRoutes } from './batch-routes.ts';
 import { TableManager } from './tables.ts';
 import type { OpenTable } from './tables.ts';
+import { holdsRows } from './table-state.ts';
+import type { TableState } from './table-state.ts';
 
 /**
  * A record value bytes → its frame (decode/record-frame.ts): the value (decoded when read), the
@@ -123,44 +124,6 @@ export interface WorkerOptions {
   log?: WorkerLogger;
   events?: WorkerEvents;
   now?: () => number;
-}
-
-interface PendingCommit {
-  files: DataFile[];
-  ranges: OffsetRange[];
-  rows: number;
-  /** Registry schema ids of the committed rows (lineage). */
-  schemaIds: Set<number>;
-  /** Kafka timestamps of the committed rows (freshness). */
-  timestampsMs: number[];
-}
-
-interface TableState {
-  open: OpenTable;
-  batch: PartitionedBatch;
-  /** The batch's data files, open while its row groups are written (see writeRowGroups). */
-  files: RollingDataFiles | undefined;
-  /** The table's Kafka offsets: committed, buffered, what the next commit covers (its books in the worker's OffsetsLedger). */
-  offsets: TableOffsets;
-  firstBufferedAt: number | undefined;
-  /** Writer schemas (by object identity) already reconciled with the table. */
-  knownSchemas: Set<Schema>;
-  /** Registry schema id of each reconciled writer schema (lineage of the fast path's records). */
-  schemaIdOf: Map<Schema, number>;
-  /** Registry schema ids of the buffered rows. */
-  schemaIds: Set<number>;
-  /** Schemas this table cannot take (their records are dead letters): the reason for each. */
-  /** Schemas the table cannot take, with why (an error of kind bad-record): their records are dead letters. */
-  incompatible: Map<Schema, Error>;
-  inferrer: JsonSchemaInferrer | undefined;
-  /** Files written and waiting for their commit (kept across failed attempts). */
-  pending: PendingCommit | undefined;
-  /** When the table's offsets first moved with no rows to go with them (field routing's commit clock for offsets only). */
-  offsetsMovedAt: number | undefined;
-  /** Writes or commits failed in a row (an outage of the object store or the catalog), since when, and when to try again. */
-  outage: { failures: number; since: number; retryAt: number } | undefined;
-  /** Kafka timestamps of the buffered rows. */
-  timestamps: number[];
 }
 
 export class ConnectorWorker {
@@ -1069,11 +1032,6 @@ export class ConnectorWorker {
     t.open = await this.catalogCall(`reloading table ${open.name}`, () => this.tables.reload(open));
     await this.rewindTable(t, dropped);
   }
-}
-
-/** The table holds something not committed: a batch whose commit failed, rows, or open files. */
-function holdsRows(t: TableState): boolean {
-  return t.pending !== undefined || t.batch.rowCount > 0 || t.files !== undefined;
 }
 
 /** Tables committed at once when none waits for another (flushTables): enough to overlap their writes and catalog calls. */
