@@ -25,8 +25,6 @@
 // fences the old owner's last commit, sends it again when the record is re-read (at least once).
 // A table with rows of p but no offset for p yet must commit them before any other table commits
 // p past them, or a crash would leave them unread: see flushTable.
-import type { Catalog } from '../catalog/catalog.ts';
-import type { ConnectorConfig } from '../config/connector-config.ts';
 import { commitBatch } from '../commit/exactly-once.ts';
 import type { OffsetRange } from '../commit/exactly-once.ts';
 import type { OffsetsMap } from '../commit/offsets-map.ts';
@@ -37,7 +35,6 @@ import type { DataFile } from '../iceberg/data-file.ts';
 import { IncompatibleSchemaChangeError } from '../iceberg/schema-evolution.ts';
 import type { Schema } from '../iceberg/types.ts';
 import { kindOf } from '../errors.ts';
-import type { ErrorKind } from '../errors.ts';
 import { KAFKA_HEADERS, KAFKA_KEY, KAFKA_OFFSET, KAFKA_PARTITION, KAFKA_TIMESTAMP, KAFKA_TOPIC } from '../schema/kafka-metadata.ts';
 import { JsonSchemaInferrer } from '../schema/infer-json.ts';
 import type { SchemaRuleError } from '../schema/errors.ts';
@@ -53,10 +50,8 @@ import { appendDirect, appendFrame } from '../batch/append-frame.ts';
 import { PartitionedBatch } from '../batch/partitioned-batch.ts';
 import { RollingDataFiles } from '../writer/fanout-writer.ts';
 import { rowGroupBytesOf } from '../iceberg/table-properties.ts';
-import type { ParquetEncoder } from '../writer/data-file-writer.ts';
-import type { Router } from '../route/router.ts';
 import { RouteError } from '../route/router.ts';
-import type { RecordSource, SourceRecord, StartPosition } from './source.ts';
+import type { SourceRecord, StartPosition } from './source.ts';
 import { tpKey } from '../commit/offsets-map.ts';
 import type { TopicPartition } from '../commit/offsets-map.ts';
 import { ReadPositions } from './read-positions.ts';
@@ -67,64 +62,10 @@ import { TableManager } from './tables.ts';
 import type { OpenTable } from './tables.ts';
 import { holdsRows } from './table-state.ts';
 import type { TableState } from './table-state.ts';
+import type { WorkerOptions } from './worker-options.ts';
 
-/**
- * A record value bytes → its frame (decode/record-frame.ts): the value (decoded when read), the
- * Iceberg schema of its writer schema (registry formats; the same object for every record of
- * one writer schema, compared by identity) and how a batch may take it straight from its bytes.
- * A promise while a schema is looked up; throws (or rejects) for a frame it cannot read.
- */
-export type ValueDecoder = (bytes: Uint8Array) => RecordFrame | Promise<RecordFrame>;
-
-/** Where records that cannot land go (see dead-letters.ts); 'none' tolerance throws instead. */
-export interface DeadLetterSink {
-  add(record: SourceRecord, error: Error): void;
-  flush(): Promise<void>;
-}
-
-export interface WorkerLogger {
-  info(msg: string): void;
-  warn(msg: string): void;
-}
-
-export interface WorkerEvents {
-  /** `attempts`: commit attempts it took (the ones before the last lost to another writer's commit). */
-  committed?(info: {
-    table: string;
-    rows: number;
-    files: number;
-    bytes: number;
-    ranges: OffsetRange[];
-    snapshotId: bigint;
-    ms: number;
-    commitTimeMs: number;
-    timestampsMs: number[];
-    attempts: number;
-  }): void;
-  /** Records taken from Kafka (before decoding), per topic. */
-  consumed?(info: { topic: string; count: number }): void;
-  fenced?(info: { table: string; error: Error }): void;
-  deadLetter?(info: { record: SourceRecord; error: Error }): void;
-  /** An error the worker handled (dead-lettered, retried, fenced, or stopped on), by kind. */
-  error?(info: { kind: ErrorKind; table?: string; error: unknown }): void;
-  /** Partitions assigned to or revoked from this worker by a rebalance. */
-  rebalanced?(info: { change: 'assigned' | 'revoked'; partitions: number }): void;
-  /** A commit attempt that failed and is retried after a back-off. */
-  commitFailed?(info: { table: string; kind: ErrorKind }): void;
-}
-
-export interface WorkerOptions {
-  config: ConnectorConfig;
-  catalog: Catalog;
-  source: RecordSource;
-  decode: ValueDecoder;
-  router: Router;
-  deadLetters: DeadLetterSink;
-  encoder?: ParquetEncoder;
-  log?: WorkerLogger;
-  events?: WorkerEvents;
-  now?: () => number;
-}
+/** What a worker is given and what it tells (worker-options.ts), for the worker's callers. */
+export type { DeadLetterSink, ValueDecoder, WorkerEvents, WorkerLogger, WorkerOptions } from './worker-options.ts';
 
 export class ConnectorWorker {
   private readonly o: WorkerOptions;
