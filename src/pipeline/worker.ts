@@ -58,6 +58,8 @@ import { ReadPositions } from './read-positions.ts';
 import { RecordLoop } from './record-loop.ts';
 import type { FirstAttempt } from './record-loop.ts';
 import { BatchRoutes } from './batch-routes.ts';
+import { catalogCall } from './catalog-retry.ts';
+import type { CatalogRetryHost } from './catalog-retry.ts';
 import { TableManager } from './tables.ts';
 import type { OpenTable } from './tables.ts';
 import { holdsRows } from './table-state.ts';
@@ -106,6 +108,8 @@ export class ConnectorWorker {
   private readonly batchRoutes: BatchRoutes;
   /** The per-record loop (record-loop.ts): takes a run of one partition's records. */
   private readonly loop: RecordLoop<TableState>;
+  /** What a catalog request's retries read of the worker (catalog-retry.ts). */
+  private readonly retry: CatalogRetryHost;
 
   constructor(options: WorkerOptions) {
     this.o = options;
@@ -123,6 +127,7 @@ export class ConnectorWorker {
     // an inferrer refuses such keys itself (schema-rules.ts)
     this.vetKeys = this.inferring ? undefined : (value) => this.reservedKeyOf(value);
     this.batchRoutes = new BatchRoutes(options.decode, options.router);
+    this.retry = { config: options.config, events: options.events, log: options.log, now: this.now, failure: () => this.failure, stopping: () => this.stopping };
     this.loop = new RecordLoop<TableState>({
       positions: this.positions,
       tables: this.state,
@@ -292,7 +297,7 @@ export class ConnectorWorker {
     );
     let ids: { namespace: string[]; name: string }[];
     try {
-      ids = await this.catalogCall(`listing the tables of ${namespace.join('.')}`, () => this.o.catalog.listTables(namespace));
+      ids = await catalogCall(this.retry, `listing the tables of ${namespace.join('.')}`, () => this.o.catalog.listTables(namespace));
     } catch (err) {
       if (!(await this.o.catalog.namespaceExists(namespace).catch(() => true))) return; // no table yet
       throw err;
@@ -310,7 +315,7 @@ export class ConnectorWorker {
   }
 
   private async loadState(name: string, incoming?: Schema): Promise<TableState | undefined> {
-    const open = await this.catalogCall(`loading table ${name}`, () => (incoming === undefined ? this.tables.load(name) : this.tables.open(name, incoming)));
+    const open = await catalogCall(this.retry, `loading table ${name}`, () => (incoming === undefined ? this.tables.load(name) : this.tables.open(name, incoming)));
     if (!open) return undefined;
     const t: TableState = {
       open,
@@ -590,7 +595,7 @@ export class ConnectorWorker {
     await this.flushTable(t, true);
     if (holdsRows(t)) await this.rewindTable(t, t.pending?.ranges ?? []);
     try {
-      const { table, changes } = await this.catalogCall(`evolving the schema of table ${t.open.name}`, () => this.tables.evolve(t.open, incoming));
+      const { table, changes } = await catalogCall(this.retry, `evolving the schema of table ${t.open.name}`, () => this.tables.evolve(t.open, incoming));
       if (changes.length > 0) {
         this.o.log?.info(`table ${t.open.name}: schema evolved: ${changes.map((c) => `${c.kind} ${c.path}`).join(', ')}`);
       }
@@ -891,36 +896,6 @@ export class ConnectorWorker {
     this.o.log?.warn(`table ${t.open.name}: ${what} failed (attempt ${o.failures}, failing for ${Math.round(lasted / 1000)} s of ${Math.round(budget / 1000)} s): ${why}; next try in ${delay} ms`);
   }
 
-  /**
-   * A catalog request outside a commit (loading, creating, reloading a table, evolving its
-   * schema): an error of kind retryable is retried with a back-off (0.5 s doubling to 5 s, with
-   * jitter), a log line per attempt, within errors.outageTimeoutMs; records wait meanwhile.
-   */
-  private async catalogCall<T>(what: string, call: () => Promise<T>): Promise<T> {
-    const since = this.now();
-    const budget = this.o.config.errors.outageTimeoutMs;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await call();
-      } catch (err) {
-        const kind = kindOf(err);
-        if (kind !== 'retryable' || this.failure || this.stopping) throw err;
-        const lasted = this.now() - since;
-        if (lasted >= budget) {
-          throw new ConnectorStoppedError(
-            this.o.config.name,
-            `${what} has failed for ${Math.round(lasted / 1000)} s (${attempt} attempts; errors.outageTimeoutMs is ${budget}): ${errorMessageOf(err)}`,
-            { cause: err },
-          );
-        }
-        this.o.events?.error?.({ kind, error: err });
-        const delay = Math.round(Math.min(5_000, 500 * 2 ** Math.min(attempt - 1, 4)) * (0.5 + Math.random() / 2));
-        this.o.log?.warn(`${what} failed (attempt ${attempt}, failing for ${Math.round(lasted / 1000)} s of ${Math.round(budget / 1000)} s): ${errorMessageOf(err)}; next try in ${delay} ms`);
-        await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(0, budget - lasted))));
-      }
-    }
-  }
-
   private outageOver(t: TableState): void {
     if (!t.outage) return;
     this.o.log?.info(`table ${t.open.name}: writing and committing again after ${t.outage.failures} failed attempts over ${Math.round((this.now() - t.outage.since) / 1000)} s`);
@@ -970,7 +945,7 @@ export class ConnectorWorker {
     // partition is read again (table-offsets.ts: fenced).
     const dropped = t.pending?.ranges ?? [];
     const open = t.open;
-    t.open = await this.catalogCall(`reloading table ${open.name}`, () => this.tables.reload(open));
+    t.open = await catalogCall(this.retry, `reloading table ${open.name}`, () => this.tables.reload(open));
     await this.rewindTable(t, dropped);
   }
 }
