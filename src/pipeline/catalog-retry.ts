@@ -1,6 +1,6 @@
-// The catalog requests a connector worker (worker.ts) makes outside a commit (loading, creating or
-// listing tables, evolving a schema, reloading a fenced table), retried through a catalog outage.
-// A commit has its own retry loop (commit/commit-loop.ts).
+// The catalog requests a connector worker makes outside a commit (worker.ts: loading, creating
+// or listing tables, evolving a schema; table-flusher.ts: reloading a fenced table), retried
+// through a catalog outage. A commit has its own retry loop (commit/commit-loop.ts).
 //
 // The rule: only an error of kind retryable is retried, only while the worker has neither failed
 // nor begun to stop, and within errors.outageTimeoutMs from the first attempt; past that the

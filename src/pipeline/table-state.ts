@@ -3,9 +3,10 @@
 // reconciled, a batch cut for a commit that has not gone in yet, its commit clocks and outage.
 //
 // The rule: what a table has not committed is in its batch (rows in memory), its open data files
-// (row groups written as they fill: writeRowGroups) or its pending commit (files written and cut
-// with the offsets they cover, kept across failed attempts), and nowhere else: holdsRows asks
-// all three. State only: the worker changes it.
+// (row groups written as they fill: table-flusher.ts, writeRowGroups) or its pending commit
+// (files written and cut with the offsets they cover, kept across failed attempts), and nowhere
+// else: holdsRows asks all three. State only: the worker and its flusher (table-flusher.ts)
+// change it.
 import type { PartitionedBatch } from '../batch/partitioned-batch.ts';
 import type { OffsetRange } from '../commit/exactly-once.ts';
 import type { TableOffsets } from '../commit/table-offsets.ts';
@@ -28,7 +29,7 @@ export interface PendingCommit {
 export interface TableState {
   open: OpenTable;
   batch: PartitionedBatch;
-  /** The batch's data files, open while its row groups are written (see writeRowGroups). */
+  /** The batch's data files, open while its row groups are written (see table-flusher.ts: writeRowGroups). */
   files: RollingDataFiles | undefined;
   /** The table's Kafka offsets: committed, buffered, what the next commit covers (its books in the worker's OffsetsLedger). */
   offsets: TableOffsets;

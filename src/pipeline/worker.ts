@@ -4,34 +4,34 @@
 // rebalance and a batch of records never interleave.
 //
 // The worker keeps the orchestration: assignment, the records a run cannot take at once
-// (processOne), flushes, commits, failures. The per-record loop is record-loop.ts (a run of one
-// partition's records, each taken at once or handed to processOne). The offsets bookkeeping is
-// not here either: each table's offsets (committed, buffered, what a commit covers, what a
-// fence rewinds) are a TableOffsets (commit/table-offsets.ts, its rules in its header), those of
-// every open table and the decisions between tables (which commits first, where a partition
-// starts) an OffsetsLedger (commit/offsets-ledger.ts), the worker's place in each partition is
-// ReadPositions (read-positions.ts). The worker tells them what happened and asks them what to
-// commit, skip or seek; the I/O that follows (files, catalog, Kafka) is the worker's.
+// (processOne), schema changes, when to flush, backpressure, failures. The per-record loop is
+// record-loop.ts (a run of one partition's records, each taken at once or handed to
+// processOne). The flushes and commits are table-flusher.ts (a table's buffer written and
+// committed with the offsets it covers, outages, fences, rewinds); what the worker holds per
+// open table is a TableState (table-state.ts). The offsets bookkeeping is not here either: each
+// table's offsets (committed, buffered, what a commit covers, what a fence rewinds) are a
+// TableOffsets (commit/table-offsets.ts, its rules in its header), those of every open table and
+// the decisions between tables (which commits first, where a partition starts) an OffsetsLedger
+// (commit/offsets-ledger.ts), the worker's place in each partition is ReadPositions
+// (read-positions.ts). The worker and its flusher tell them what happened and ask them what to
+// commit, skip or seek; the I/O that follows (files, catalog, Kafka) is theirs.
 //
 // Records that land in no table (dead letters) still move offsets: under topic routing in the
 // topic's table; under field routing in every table the worker has open (all of them carry
 // every partition the worker reads), so no partition is left without a table that records how
 // far it was read. A table whose offsets moved without rows commits them within
-// OFFSETS_ONLY_INTERVALS commit intervals (field routing), so group lag drains.
+// OFFSETS_ONLY_INTERVALS commit intervals (field routing; table-flusher.ts), so group lag drains.
 // Dead letters are flushed before any commit whose offsets cover them, and a record below the
 // highest offset any table holds for its partition is never dead-lettered again (that commit
 // made its dead letter durable). A dead letter is therefore sent once across clean stops and
 // restarts; a crash between its send and the next commit that covers it, or a rebalance that
 // fences the old owner's last commit, sends it again when the record is re-read (at least once).
 // A table with rows of p but no offset for p yet must commit them before any other table commits
-// p past them, or a crash would leave them unread: see flushTable.
-import { commitBatch } from '../commit/exactly-once.ts';
-import type { OffsetRange } from '../commit/exactly-once.ts';
+// p past them, or a crash would leave them unread: see flushTable (table-flusher.ts).
 import type { OffsetsMap } from '../commit/offsets-map.ts';
 import { resolveOffsets } from '../commit/committed-offsets.ts';
 import { GroupOffsets } from '../commit/group-offsets.ts';
 import { OffsetsLedger } from '../commit/offsets-ledger.ts';
-import type { DataFile } from '../iceberg/data-file.ts';
 import { IncompatibleSchemaChangeError } from '../iceberg/schema-evolution.ts';
 import type { Schema } from '../iceberg/types.ts';
 import { kindOf } from '../errors.ts';
@@ -48,7 +48,6 @@ import { ConnectorStoppedError } from './connector-stopped.ts';
 import type { RecordFrame } from '../decode/record-frame.ts';
 import { appendDirect, appendFrame } from '../batch/append-frame.ts';
 import { PartitionedBatch } from '../batch/partitioned-batch.ts';
-import { RollingDataFiles } from '../writer/fanout-writer.ts';
 import { rowGroupBytesOf } from '../iceberg/table-properties.ts';
 import { RouteError } from '../route/router.ts';
 import type { SourceRecord, StartPosition } from './source.ts';
@@ -64,6 +63,7 @@ import { TableManager } from './tables.ts';
 import type { OpenTable } from './tables.ts';
 import { holdsRows } from './table-state.ts';
 import type { TableState } from './table-state.ts';
+import { TableFlusher } from './table-flusher.ts';
 import type { WorkerOptions } from './worker-options.ts';
 
 /** What a worker is given and what it tells (worker-options.ts), for the worker's callers. */
@@ -78,8 +78,6 @@ export class ConnectorWorker {
   /** The offsets of every open table, and the decisions between tables (commit/offsets-ledger.ts). */
   private readonly ledger = new OffsetsLedger();
   private readonly paused = new Set<string>();
-  /** Tables being flushed (flushTable may flush another table first; never one already under way). */
-  private readonly flushing = new Set<TableState>();
   /** Group offset commits, coalesced, one request at a time in the background (group-offsets.ts). */
   private readonly groupOffsets: GroupOffsets;
   private readonly now: () => number;
@@ -110,6 +108,8 @@ export class ConnectorWorker {
   private readonly loop: RecordLoop<TableState>;
   /** What a catalog request's retries read of the worker (catalog-retry.ts). */
   private readonly retry: CatalogRetryHost;
+  /** The flushes and commits of the open tables (table-flusher.ts). */
+  private readonly flusher: TableFlusher;
 
   constructor(options: WorkerOptions) {
     this.o = options;
@@ -148,6 +148,19 @@ export class ConnectorWorker {
       send: (offsets) => this.o.source.commitOffsets(offsets),
       onError: (err) => this.o.log?.warn(`group offset commit failed: ${err.message}`),
     });
+    this.flusher = new TableFlusher({
+      ...this.retry,
+      tables: this.state,
+      ledger: this.ledger,
+      positions: this.positions,
+      catalog: options.catalog,
+      encoder: options.encoder,
+      deadLetters: options.deadLetters,
+      groupOffsets: this.groupOffsets,
+      seek: (tp, offset) => this.o.source.seek(tp, offset),
+      committedOffsets: (open) => this.committedOffsets(open),
+      reload: (open) => this.tables.reload(open),
+    });
   }
 
   /** Columns another engine renamed in the table, from its schema history (cached per metadata). */
@@ -177,7 +190,7 @@ export class ConnectorWorker {
     });
     const tick = Math.max(100, Math.min(1000, Math.floor(this.o.config.commit.intervalMs / 4)));
     this.timer = setInterval(() => {
-      void this.serial(() => this.flushDue()).catch(() => undefined);
+      void this.serial(() => this.flusher.flushDue()).catch(() => undefined);
     }, tick);
     this.timer.unref();
   }
@@ -195,7 +208,7 @@ export class ConnectorWorker {
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
     try {
-      if (!this.failure) await this.serial(() => this.flushAll());
+      if (!this.failure) await this.serial(() => this.flusher.flushAll());
       await this.groupOffsets.sent();
     } finally {
       await this.o.source.stop();
@@ -241,7 +254,7 @@ export class ConnectorWorker {
     this.o.log?.warn(this.failure.message);
     if (this.timer) clearInterval(this.timer);
     // open data files of rows that will not be committed: nothing may be left of them
-    for (const t of this.state.values()) void this.dropFiles(t).catch(() => undefined);
+    for (const t of this.state.values()) void this.flusher.dropFiles(t).catch(() => undefined);
     this.signalFailed(this.failure);
   }
 
@@ -352,7 +365,7 @@ export class ConnectorWorker {
     this.o.events?.rebalanced?.({ change: 'revoked', partitions: parts.length });
     // Commit what we hold for them while we still own them; a new owner that got there first
     // fences us, which is safe.
-    await this.flushAll().catch((err) => this.o.log?.warn(`flush on revoke failed: ${(err as Error).message}`));
+    await this.flusher.flushAll().catch((err) => this.o.log?.warn(`flush on revoke failed: ${(err as Error).message}`));
     await this.groupOffsets.sent(); // while the group still says we own them
     for (const tp of parts) {
       const key = tpKey(tp);
@@ -363,7 +376,7 @@ export class ConnectorWorker {
     // A flush that failed left rows behind, perhaps of the partitions just forgotten: a later
     // commit would carry them with no range for their partition, and the new owner would land
     // them again. What is left is dropped; the partitions kept are read again.
-    for (const t of this.state.values()) if (holdsRows(t)) await this.rewindTable(t, t.pending?.ranges ?? []);
+    for (const t of this.state.values()) if (holdsRows(t)) await this.flusher.rewindTable(t, t.pending?.ranges ?? []);
   }
 
   // ---- records ----
@@ -384,8 +397,8 @@ export class ConnectorWorker {
       await this.loop.processRun(records, from, end);
       from = end;
     }
-    await this.writeRowGroups();
-    await this.flushDue();
+    await this.flusher.writeRowGroups();
+    await this.flusher.flushDue();
     await this.applyBackpressure();
   }
 
@@ -543,7 +556,7 @@ export class ConnectorWorker {
       // At most one table holds rows of a partition it has no offset for, and no two tables hold
       // such rows of partitions the other has read: neither could commit before the other (see
       // flushTable), one would move a partition past the other's rows.
-      for (const name of this.ledger.toCommitFirst(t.offsets, key)) await this.flushTable(this.state.get(name)!);
+      for (const name of this.ledger.toCommitFirst(t.offsets, key)) await this.flusher.flushTable(this.state.get(name)!);
     }
     // A flush above (reconcile commits the rows buffered under the old schema; another table
     // commits first) may have been fenced: the table's offsets were reloaded and may now cover
@@ -592,15 +605,15 @@ export class ConnectorWorker {
     // Data buffered under the old schema is committed first: a file has one schema. When that
     // commit failed (or a table that must commit first could not), the rows left cannot join a
     // batch of the new schema: they are dropped and read again (the record in hand too).
-    await this.flushTable(t, true);
-    if (holdsRows(t)) await this.rewindTable(t, t.pending?.ranges ?? []);
+    await this.flusher.flushTable(t, true);
+    if (holdsRows(t)) await this.flusher.rewindTable(t, t.pending?.ranges ?? []);
     try {
       const { table, changes } = await catalogCall(this.retry, `evolving the schema of table ${t.open.name}`, () => this.tables.evolve(t.open, incoming));
       if (changes.length > 0) {
         this.o.log?.info(`table ${t.open.name}: schema evolved: ${changes.map((c) => `${c.kind} ${c.path}`).join(', ')}`);
       }
       t.open = table;
-      await this.dropFiles(t);
+      await this.flusher.dropFiles(t);
       t.batch = this.newBatch(table);
       t.inferrer = undefined;
       t.knownSchemas.add(incoming);
@@ -645,81 +658,6 @@ export class ConnectorWorker {
     });
   }
 
-  /**
-   * Partitions whose rows reached a row group's size are encoded and appended to their open
-   * data files now, so memory holds about a row group per partition, not a commit's rows.
-   */
-  private async writeRowGroups(): Promise<void> {
-    for (const t of this.state.values()) {
-      // stopped (abort, fatal error) while this batch was being handled: its files were dropped
-      // and a file opened now would never be (a temporary file or multipart upload left behind)
-      if (this.failure) return;
-      if (t.pending) continue;
-      const parts = t.batch.takeRowGroups();
-      if (parts.length === 0) continue;
-      t.files ??= new RollingDataFiles(t.open.table, t.open.schema, t.open.spec, { encoder: this.o.encoder, writeBufferBytes: this.o.config.table.writeBufferMaxBytes });
-      try {
-        await t.files.write(parts);
-      } catch (err) {
-        // the rows written so far are lost with the file: read them again once the store is back
-        this.outageFailed(t, 'writing a data file', err);
-        await this.rewindTable(t, []);
-      }
-    }
-  }
-
-  /** Drops the open data files of the table's batch (rows dropped or re-read). */
-  private async dropFiles(t: TableState): Promise<void> {
-    const files = t.files;
-    t.files = undefined;
-    await files?.abort();
-  }
-
-  private async flushDue(): Promise<void> {
-    const { intervalMs, maxRows, maxBytes } = this.o.config.commit;
-    const now = this.now();
-    const due = [...this.state.values()].filter((t) => {
-      const aged = (t.firstBufferedAt !== undefined && now - t.firstBufferedAt >= intervalMs) || (t.offsetsMovedAt !== undefined && now - t.offsetsMovedAt >= intervalMs * OFFSETS_ONLY_INTERVALS);
-      return aged || t.batch.rowCount >= maxRows || t.batch.estimatedBytes >= maxBytes || t.pending;
-    });
-    await this.flushTables(due);
-  }
-
-  /**
-   * Flushes the tables, several at once when every open table is settled (each has an offset for
-   * every partition it read): then no table's commit waits for another's (table-offsets.ts), and
-   * with field routing to many tables the commits' writes and catalog calls overlap instead of
-   * queueing. Otherwise one after another, in order.
-   */
-  private async flushTables(tables: TableState[], force = false): Promise<void> {
-    let next = 0;
-    if (tables.length > 1 && this.ledger.settled()) {
-      // a fence can unsettle a table (its reloaded map may lack a partition): the lanes then stop
-      // taking tables, and the rest go one by one
-      const lane = async () => {
-        while (next < tables.length && this.ledger.settled()) await this.flushTable(tables[next++], force);
-      };
-      const results = await Promise.allSettled(Array.from({ length: Math.min(COMMITS_AT_ONCE, tables.length) }, lane));
-      const failed = results.find((r) => r.status === 'rejected');
-      if (failed) throw (failed as PromiseRejectedResult).reason;
-    }
-    while (next < tables.length) await this.flushTable(tables[next++], force);
-  }
-
-  /**
-   * Commits everything buffered. A table left holding rows or offsets to commit without a failed
-   * commit (its flush only retried a batch cut earlier, or waited for another table that commits
-   * later in the pass) is flushed again in another pass: a revoke forgets what was read of its
-   * partitions, so nothing read of them may stay behind uncommitted.
-   */
-  private async flushAll(): Promise<void> {
-    let tables = [...this.state.values()];
-    for (let pass = 0; pass <= this.state.size && tables.length > 0; pass++) {
-      await this.flushTables(tables, true);
-      tables = tables.filter((t) => t.pending === undefined && (t.batch.rowCount > 0 || t.files !== undefined || t.offsets.rangesToCommit(this.positions).length > 0));
-    }
-  }
-
   private async applyBackpressure(): Promise<void> {
     const limit = this.o.config.bufferMaxBytes;
     if (this.bufferedBytes() <= limit) {
@@ -734,190 +672,12 @@ export class ConnectorWorker {
     const bySize = [...this.state.values()].sort((a, b) => b.batch.memoryBytes - a.batch.memoryBytes);
     for (const t of bySize) {
       if (this.bufferedBytes() <= limit / 2) break;
-      await this.flushTable(t);
+      await this.flusher.flushTable(t);
     }
     if (this.bufferedBytes() > limit) {
       const parts = [...this.positions.assigned()].map(([, tp]) => tp);
       for (const p of parts) this.paused.add(tpKey(p));
       this.o.source.pause(parts);
-    }
-  }
-
-  /** Writes the table's buffer as files and commits them with the offsets they cover. */
-  /**
-   * Commits what table t buffered. During an outage the next try waits for its back-off, unless
-   * `force`: a caller that must not go on with rows still buffered (a schema change replaces the
-   * batch; a revoke or a stop forgets what was read) tries now, and a failed write then drops the
-   * rows and rewinds their partitions (rewindTable), so nothing buffered is left behind.
-   */
-  private async flushTable(t: TableState, force = false): Promise<void> {
-    if (this.flushing.has(t)) return;
-    if (t.outage && this.now() < t.outage.retryAt && !force && !this.stopping) return;
-    this.flushing.add(t);
-    try {
-      const retried = t.pending !== undefined;
-      await this.flushTableNow(t);
-      // a batch cut earlier (its commit had failed) went in: what was buffered since goes too,
-      // so a table asked to commit first has committed everything it holds
-      if (retried && t.pending === undefined) await this.flushTableNow(t);
-    } finally {
-      this.flushing.delete(t);
-    }
-  }
-
-  /** `afterRewind`: a table that let go of its rows commits what is left at once (once). */
-  private async flushTableNow(t: TableState, afterRewind = true): Promise<void> {
-    if (!t.pending) {
-      // A table with rows of p but no offset for p commits them first: once this table's map
-      // moves p past those rows, a restart would start p after them.
-      for (const name of this.ledger.toCommitBefore(t.offsets)) {
-        const other = this.state.get(name)!;
-        if (this.flushing.has(other)) continue;
-        await this.flushTable(other);
-        if (other.offsets.mustCommitBefore(t.offsets)) return; // not committed yet: try again later
-      }
-      const ranges = this.ledger.rangesToCommit(t.offsets, this.positions);
-      if (ranges.length === 0 && t.batch.rowCount === 0) return;
-      // A table waiting for this one (it is flushing) holds rows of a partition it has no offset
-      // for that these ranges would pass, and this table holds rows past them too: each waits
-      // for the other. This table lets go of its rows (they are read again) and commits next
-      // time with nothing past them.
-      if (this.ledger.passesNewRows(t.offsets, ranges)) {
-        this.o.log?.info(`table ${t.open.name}: two tables wait for each other's commit; ${t.batch.rowCount} rows are read again`);
-        await this.rewindTable(t, []);
-        // what is left (offsets only) commits now, before rows are taken again: the table waiting
-        // for this one can then commit
-        if (afterRewind && !this.ledger.passesNewRows(t.offsets, this.ledger.rangesToCommit(t.offsets, this.positions))) await this.flushTableNow(t, false);
-        return;
-      }
-      const rows = t.batch.rowCount;
-      const parts = t.batch.drain();
-      const timestampsMs = t.timestamps;
-      t.timestamps = [];
-      const schemaIds = t.schemaIds;
-      t.schemaIds = new Set();
-      t.firstBufferedAt = undefined;
-      t.offsetsMovedAt = undefined;
-      let files: DataFile[] = [];
-      if (parts.length > 0 || t.files) {
-        const open = t.files ?? new RollingDataFiles(t.open.table, t.open.schema, t.open.spec, { encoder: this.o.encoder, writeBufferBytes: this.o.config.table.writeBufferMaxBytes });
-        t.files = undefined;
-        try {
-          await open.write(parts);
-          files = await open.finish();
-        } catch (err) {
-          await open.abort().catch(() => undefined);
-          this.outageFailed(t, 'writing a data file', err);
-          await this.rewindTable(t, []);
-          return;
-        }
-      }
-      t.pending = { files, ranges, rows, timestampsMs, schemaIds };
-      t.offsets.cut(ranges);
-    }
-    const pending = t.pending;
-    // Dead letters of records these offsets cover must be durable before the offsets are.
-    await this.o.deadLetters.flush();
-    const started = this.now();
-    try {
-      const result = await commitBatch({
-        connector: this.o.config.name,
-        catalog: this.o.catalog,
-        table: t.open.id,
-        files: pending.files,
-        ranges: pending.ranges,
-        schemaIds: pending.schemaIds,
-        specId: t.open.spec['spec-id'],
-      });
-      t.pending = undefined;
-      this.outageOver(t);
-      t.open = { ...t.open, table: result.table };
-      t.offsets.committed(pending.ranges, this.positions);
-      this.o.events?.committed?.({
-        table: t.open.name,
-        rows: pending.rows,
-        files: pending.files.length,
-        bytes: pending.files.reduce((n, f) => n + f['file-size-in-bytes'], 0),
-        ranges: pending.ranges,
-        snapshotId: result.snapshot['snapshot-id'],
-        attempts: result.attempts,
-        ms: this.now() - started,
-        commitTimeMs: this.now(),
-        timestampsMs: pending.timestampsMs,
-      });
-      // group offsets (advisory: lag, tools): in the background, coalesced; a commit does not wait for them
-      this.groupOffsets.request(pending.ranges);
-    } catch (err) {
-      const kind = kindOf(err);
-      // another worker moved the table's offsets (exactly-once.ts: fenced)
-      if (kind === 'conflict') {
-        this.o.events?.error?.({ kind, table: t.open.name, error: err });
-        await this.onFenced(t, err as Error);
-        return;
-      }
-      // refused for good: no retry helps (a restart re-reads from the table's offsets)
-      if (kind === 'fatal' || kind === 'bad-record') {
-        throw new ConnectorStoppedError(this.o.config.name, `table ${t.open.name}: committing to the catalog failed: ${errorMessageOf(err)}`, { cause: err });
-      }
-      // Not committed, files kept: the next flush tries again after a back-off; failing for
-      // longer than the outage budget stops the connector (a restart re-reads from the table's
-      // offsets, so nothing is lost).
-      this.o.events?.commitFailed?.({ table: t.open.name, kind });
-      this.outageFailed(t, 'committing to the catalog', err);
-    }
-  }
-
-  /**
-   * A write or commit of table t failed: counted, logged, the next try put off (exponential
-   * back-off with jitter, 0.5 s doubling to 30 s); once the outage lasts longer than
-   * errors.outageTimeoutMs the connector stops with an error naming the table, what failed and why.
-   */
-  private outageFailed(t: TableState, what: string, err: unknown): void {
-    const now = this.now();
-    const o = (t.outage ??= { failures: 0, since: now, retryAt: now });
-    o.failures++;
-    const budget = this.o.config.errors.outageTimeoutMs;
-    const lasted = now - o.since;
-    const why = errorMessageOf(err);
-    const kind = kindOf(err);
-    if (kind === 'fatal' || kind === 'bad-record') {
-      throw new ConnectorStoppedError(this.o.config.name, `table ${t.open.name}: ${what} failed: ${why}`, { cause: err });
-    }
-    if (lasted >= budget) {
-      throw new ConnectorStoppedError(
-        this.o.config.name,
-        `table ${t.open.name}: ${what} has failed for ${Math.round(lasted / 1000)} s (${o.failures} attempts; errors.outageTimeoutMs is ${budget}): ${why}`,
-        { cause: err },
-      );
-    }
-    this.o.events?.error?.({ kind, table: t.open.name, error: err });
-    const delay = Math.round(Math.min(30_000, 500 * 2 ** Math.min(o.failures - 1, 6)) * (0.5 + Math.random() / 2));
-    o.retryAt = now + delay;
-    this.o.log?.warn(`table ${t.open.name}: ${what} failed (attempt ${o.failures}, failing for ${Math.round(lasted / 1000)} s of ${Math.round(budget / 1000)} s): ${why}; next try in ${delay} ms`);
-  }
-
-  private outageOver(t: TableState): void {
-    if (!t.outage) return;
-    this.o.log?.info(`table ${t.open.name}: writing and committing again after ${t.outage.failures} failed attempts over ${Math.round((this.now() - t.outage.since) / 1000)} s`);
-    t.outage = undefined;
-  }
-
-  /**
-   * Drops what table t buffered (rows, open files, a cut batch whose `dropped` ranges did not
-   * commit) and seeks each partition back to where the table's offsets say it is read again.
-   */
-  private async rewindTable(t: TableState, dropped: OffsetRange[]): Promise<void> {
-    t.pending = undefined;
-    t.batch.drain();
-    await this.dropFiles(t).catch(() => undefined);
-    t.timestamps = [];
-    t.schemaIds = new Set();
-    t.firstBufferedAt = undefined;
-    t.offsetsMovedAt = undefined;
-    const readAgainFrom = t.offsets.fenced(dropped, this.committedOffsets(t.open), this.positions);
-    for (const [key, tp] of this.positions.assigned()) {
-      const at = readAgainFrom.get(key);
-      if (at !== undefined && this.positions.rewind(key, at)) this.o.source.seek(tp, at);
     }
   }
 
@@ -936,25 +696,7 @@ export class ConnectorWorker {
       }
     }
   }
-
-  /** Another worker moved the table: drop what we hold for it and re-read from the table's offsets. */
-  private async onFenced(t: TableState, err: Error): Promise<void> {
-    this.o.log?.warn(err.message);
-    this.o.events?.fenced?.({ table: t.open.name, error: err });
-    // Everything buffered is dropped; the table's offsets, as reloaded, say where each
-    // partition is read again (table-offsets.ts: fenced).
-    const dropped = t.pending?.ranges ?? [];
-    const open = t.open;
-    t.open = await catalogCall(this.retry, `reloading table ${open.name}`, () => this.tables.reload(open));
-    await this.rewindTable(t, dropped);
-  }
 }
-
-/** Tables committed at once when none waits for another (flushTables): enough to overlap their writes and catalog calls. */
-const COMMITS_AT_ONCE = 8;
-
-/** Under field routing, offsets that moved with no rows (dead letters, records for other tables) commit after this many commit intervals. */
-const OFFSETS_ONLY_INTERVALS = 5;
 
 /** "change column amount from string to long (Iceberg only widens …)", or the error's message. */
 function changeOf(err: unknown): string {

@@ -302,7 +302,7 @@ interface Scenario {
   commitFailure: number;
 }
 
-/** A worker's use of the ledger, as src/pipeline/worker.ts and record-loop.ts make it (processRun's slow path, flushTable, onFenced, assign, revoke). */
+/** A worker's use of the ledger, as src/pipeline/worker.ts, record-loop.ts and table-flusher.ts make it (processRun's slow path, flushTable, onFenced, assign, revoke). */
 class SimWorker {
   readonly positions = new ReadPositions();
   readonly ledger = new OffsetsLedger();
@@ -357,7 +357,7 @@ class SimWorker {
     for (const t of this.tables.values()) if (t.pending || t.buffer.length > 0) this.rewindTable(t, t.pending?.ranges ?? []);
   }
 
-  /** The worker's rewindTable: the table drops what it holds; its partitions are read again. */
+  /** The worker's rewindTable (table-flusher.ts): the table drops what it holds; its partitions are read again. */
   private rewindTable(t: SimTable, dropped: OffsetRange[]): void {
     t.pending = undefined;
     t.buffer = [];
