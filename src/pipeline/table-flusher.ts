@@ -143,12 +143,12 @@ export class TableFlusher {
     }
   }
 
-  /** Writes the table's buffer as files and commits them with the offsets they cover. */
   /**
-   * Commits what table t buffered. During an outage the next try waits for its back-off, unless
-   * `force`: a caller that must not go on with rows still buffered (a schema change replaces the
-   * batch; a revoke or a stop forgets what was read) tries now, and a failed write then drops the
-   * rows and rewinds their partitions (rewindTable), so nothing buffered is left behind.
+   * Writes what table t buffered as data files and commits them with the offsets they cover.
+   * During an outage the next try waits for its back-off, unless `force`: a caller that must not
+   * go on with rows still buffered (a schema change replaces the batch; a revoke or a stop
+   * forgets what was read) tries now, and a failed write then drops the rows and rewinds their
+   * partitions (rewindTable), so nothing buffered is left behind.
    */
   async flushTable(t: TableState, force = false): Promise<void> {
     if (this.flushing.has(t)) return;

@@ -40,7 +40,6 @@ export interface TableState {
   schemaIdOf: Map<Schema, number>;
   /** Registry schema ids of the buffered rows. */
   schemaIds: Set<number>;
-  /** Schemas this table cannot take (their records are dead letters): the reason for each. */
   /** Schemas the table cannot take, with why (an error of kind bad-record): their records are dead letters. */
   incompatible: Map<Schema, Error>;
   inferrer: JsonSchemaInferrer | undefined;

@@ -478,7 +478,7 @@ export class ConnectorWorker {
    * commit intervals), so idle tables do not commit an empty snapshot every interval.
    */
   private touch(rec: SourceRecord, key: string): void {
-    const byField = this.o.config.route.by === 'field';
+    const byField = this.byField;
     const staticTable = byField ? undefined : this.o.router.tableFor(rec.topic, {});
     for (const [name, t] of this.state) {
       if (!byField && name !== staticTable && !t.offsets.isFedBy(key)) continue;
