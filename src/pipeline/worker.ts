@@ -6,9 +6,10 @@
 // The worker keeps the orchestration: assignment, the records a run cannot take at once
 // (processOne), schema changes, when to flush, backpressure, failures. The per-record loop is
 // record-loop.ts (a run of one partition's records, each taken at once or handed to
-// processOne). The flushes and commits are table-flusher.ts (a table's buffer written and
-// committed with the offsets it covers, outages, fences, rewinds); what the worker holds per
-// open table is a TableState (table-state.ts). The offsets bookkeeping is not here either: each
+// processOne); how a record becomes a row of a table's batch is record-landing.ts (metadata
+// columns, renamed columns, reserved keys). The flushes and commits are table-flusher.ts (a
+// table's buffer written and committed with the offsets it covers, outages, fences, rewinds);
+// what the worker holds per open table is a TableState (table-state.ts). The offsets bookkeeping is not here either: each
 // table's offsets (committed, buffered, what a commit covers, what a fence rewinds) are a
 // TableOffsets (commit/table-offsets.ts, its rules in its header), those of every open table and
 // the decisions between tables (which commits first, where a partition starts) an OffsetsLedger
@@ -35,18 +36,12 @@ import { OffsetsLedger } from '../commit/offsets-ledger.ts';
 import { IncompatibleSchemaChangeError } from '../iceberg/schema-evolution.ts';
 import type { Schema } from '../iceberg/types.ts';
 import { kindOf } from '../errors.ts';
-import { KAFKA_HEADERS, KAFKA_KEY, KAFKA_OFFSET, KAFKA_PARTITION, KAFKA_TIMESTAMP, KAFKA_TOPIC } from '../schema/kafka-metadata.ts';
-import { JsonSchemaInferrer } from '../schema/infer-json.ts';
-import type { SchemaRuleError } from '../schema/errors.ts';
-import { UNLIMITED, reservedKeyOf, schemaRuleBroken } from '../schema/schema-rules.ts';
-import type { SchemaLimits } from '../schema/schema-rules.ts';
+import { UNLIMITED, schemaRuleBroken } from '../schema/schema-rules.ts';
 import { catalogRefusal } from '../catalog/catalog-refusal.ts';
-import { applyRenames, renamedFieldOf, renamesOf } from '../schema/renamed-columns.ts';
-import type { Renames } from '../schema/renamed-columns.ts';
+import { renamedFieldOf } from '../schema/renamed-columns.ts';
 import { errorMessageOf } from './dead-letters.ts';
 import { ConnectorStoppedError } from './connector-stopped.ts';
 import type { RecordFrame } from '../decode/record-frame.ts';
-import { appendDirect, appendFrame } from '../batch/append-frame.ts';
 import { PartitionedBatch } from '../batch/partitioned-batch.ts';
 import { rowGroupBytesOf } from '../iceberg/table-properties.ts';
 import { RouteError } from '../route/router.ts';
@@ -54,6 +49,7 @@ import type { SourceRecord, StartPosition } from './source.ts';
 import { tpKey } from '../commit/offsets-map.ts';
 import type { TopicPartition } from '../commit/offsets-map.ts';
 import { ReadPositions } from './read-positions.ts';
+import { RecordLanding } from './record-landing.ts';
 import { RecordLoop } from './record-loop.ts';
 import type { FirstAttempt } from './record-loop.ts';
 import { BatchRoutes } from './batch-routes.ts';
@@ -87,21 +83,12 @@ export class ConnectorWorker {
   private stopping = false;
   private readonly failed: Promise<Error>;
   private signalFailed!: (e: Error) => void;
-  /** The Kafka metadata columns the batches take as extras (empty without kafkaMetadataColumns). */
-  private readonly metadataColumns: readonly string[];
-  /** Scratch array for one record's metadata values (the builder copies them at once). */
-  private readonly metadata: unknown[] = [];
-  /** Top-level names a producer's record may not use: the metadata columns. */
-  private readonly reserved: ReadonlySet<string>;
-  /** Limits of the schemas this connector writes (schema-rules.ts). */
-  private readonly limits: SchemaLimits;
-  private readonly renamesByMetadata = new WeakMap<object, Renames | null>();
+  /** How a record becomes a row of a table's batch: metadata columns, renamed columns, reserved keys (record-landing.ts). */
+  private readonly landing: RecordLanding;
   /** Field routing: the table depends on the value. */
   private readonly byField: boolean;
   /** Plain JSON whose table schema grows with the records (an inferrer per table). */
   private readonly inferring: boolean;
-  /** What appendFrame checks a plain JSON value for when the table takes the metadata columns (a key named like one: a dead letter). */
-  private readonly vetKeys: ((value: Record<string, unknown>) => Error | undefined) | undefined;
   /** Where a batch's records are routed, for a new table's inferred columns (batch-routes.ts). */
   private readonly batchRoutes: BatchRoutes;
   /** The per-record loop (record-loop.ts): takes a run of one partition's records. */
@@ -116,16 +103,9 @@ export class ConnectorWorker {
     this.tables = new TableManager(options.catalog, options.config);
     this.now = options.now ?? Date.now;
     this.failed = new Promise((resolve) => (this.signalFailed = resolve));
-    const t = options.config.table;
-    this.metadataColumns = t.kafkaMetadataColumns
-      ? [KAFKA_TOPIC, KAFKA_PARTITION, KAFKA_OFFSET, KAFKA_TIMESTAMP, ...(t.kafkaKeyColumn ? [KAFKA_KEY] : []), ...(t.kafkaHeadersColumn ? [KAFKA_HEADERS] : [])]
-      : [];
-    this.reserved = new Set(this.metadataColumns);
-    this.limits = { maxDepth: t.maxNestingDepth, maxColumns: t.maxColumns };
     this.byField = options.config.route.by === 'field';
-    this.inferring = options.config.format === 'json' && t.evolveSchema;
-    // an inferrer refuses such keys itself (schema-rules.ts)
-    this.vetKeys = this.inferring ? undefined : (value) => this.reservedKeyOf(value);
+    this.inferring = options.config.format === 'json' && options.config.table.evolveSchema;
+    const landing = (this.landing = new RecordLanding(options.config.table, this.inferring, { now: this.now, deadLetter: (rec, error) => this.deadLetter(rec, error) }));
     this.batchRoutes = new BatchRoutes(options.decode, options.router);
     this.retry = { config: options.config, events: options.events, log: options.log, now: this.now, failure: () => this.failure, stopping: () => this.stopping };
     this.loop = new RecordLoop<TableState>({
@@ -135,10 +115,10 @@ export class ConnectorWorker {
       byField: this.byField,
       inferring: this.inferring,
       decode: (bytes) => this.o.decode(bytes),
-      renamed: (t, frame) => this.renamed(t, frame),
-      inferrerOf: (t) => (t.inferrer ??= this.inferrerFor(t.open.schema)),
-      landDirect: (t, rec, frame) => this.landDirect(t, rec, frame),
-      land: (t, rec, frame) => this.land(t, rec, frame),
+      renamed: (t, frame) => landing.renamed(t, frame),
+      inferrerOf: (t) => (t.inferrer ??= landing.inferrerFor(t.open.schema)),
+      landDirect: (t, rec, frame) => landing.landDirect(t, rec, frame),
+      land: (t, rec, frame) => landing.land(t, rec, frame),
       deadLetter: (rec, error) => this.deadLetter(rec, error),
       processOne: (rec, key, records, index, first, grown) => this.processOne(rec, key, records, index, first, grown),
       touch: (rec, key) => this.touch(rec, key),
@@ -161,19 +141,6 @@ export class ConnectorWorker {
       committedOffsets: (open) => this.committedOffsets(open),
       reload: (open) => this.tables.reload(open),
     });
-  }
-
-  /** Columns another engine renamed in the table, from its schema history (cached per metadata). */
-  private renamesOf(t: TableState): Renames | undefined {
-    const m = t.open.table.metadata;
-    let r = this.renamesByMetadata.get(m);
-    if (r === undefined) this.renamesByMetadata.set(m, (r = renamesOf(m.schemas, m['current-schema-id']) ?? null));
-    return r ?? undefined;
-  }
-
-  /** A JSON schema inferrer seeded with a table's schema, under this connector's schema rules. */
-  private inferrerFor(base: Schema | undefined): JsonSchemaInferrer {
-    return new JsonSchemaInferrer(base, { limits: this.limits, reserved: this.reserved });
   }
 
   /** Resolves with the error that stops this worker (a fatal error, never on a clean stop). */
@@ -402,73 +369,6 @@ export class ConnectorWorker {
     await this.applyBackpressure();
   }
 
-  /** A plain JSON value's keys of columns another engine renamed moved to the renamed column; false when the value does not decode. */
-  private renamed(t: TableState, frame: RecordFrame): boolean {
-    const renames = this.renamesOf(t);
-    if (!renames) return true;
-    try {
-      applyRenames(frame.value, renames);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  /**
-   * Appends the record to t's batch (appendFrame: straight from its bytes where the batch can)
-   * and notes its timestamp: true; false when it is a dead letter instead (a bad-record error).
-   */
-  private land(t: TableState, rec: SourceRecord, frame: RecordFrame): boolean {
-    try {
-      if (this.metadataColumns.length > 0) appendFrame(t.batch, frame, this.metadataOf(rec), frame.schema === undefined ? this.vetKeys : undefined);
-      else appendFrame(t.batch, frame);
-    } catch (err) {
-      if (kindOf(err) !== 'bad-record') throw err;
-      this.deadLetter(rec, err as Error);
-      return false;
-    }
-    this.landed(t, rec);
-    return true;
-  }
-
-  /**
-   * Appends a plain JSON record straight from its text (appendDirect) when t's batch has the
-   * table's schema (no inferred change waits) and the record fits it as it is: true, its row
-   * landed; false, nothing changed.
-   */
-  private landDirect(t: TableState, rec: SourceRecord, frame: RecordFrame): boolean {
-    if (t.batch.schema !== t.open.schema || !appendDirect(t.batch, frame, this.metadataColumns.length > 0 ? this.metadataOf(rec) : undefined)) return false;
-    this.landed(t, rec);
-    return true;
-  }
-
-  /** A row of the record is in t's batch: its timestamp noted, the table's commit clock started. */
-  private landed(t: TableState, rec: SourceRecord): void {
-    t.firstBufferedAt ??= this.now();
-    t.timestamps.push(rec.timestamp);
-  }
-
-  /** A record (plain JSON, no inferrer) with a top-level key named like a metadata column: why it is a dead letter. */
-  private reservedKeyOf(value: unknown): SchemaRuleError | undefined {
-    return typeof value === 'object' && value !== null ? reservedKeyOf(value, this.reserved) : undefined;
-  }
-
-  /** The record's Kafka metadata column values, in metadataColumns order (a shared scratch array). */
-  private metadataOf(rec: SourceRecord): unknown[] {
-    const m = this.metadata;
-    const t = this.o.config.table;
-    m[0] = rec.topic;
-    m[1] = rec.partition;
-    m[2] = rec.offset;
-    const micros = rec.timestamp * 1000;
-    m[3] = Number.isSafeInteger(micros) ? micros : BigInt(rec.timestamp) * 1000n;
-    let i = 4;
-    if (t.kafkaKeyColumn === 'binary') m[i++] = rec.key ?? null;
-    else if (t.kafkaKeyColumn === 'string') m[i++] = rec.key ? Buffer.from(rec.key.buffer, rec.key.byteOffset, rec.key.byteLength).toString('utf8') : null;
-    if (t.kafkaHeadersColumn) m[i] = new Map(rec.headers);
-    return m;
-  }
-
   /**
    * Every record read from p moves p's offset in the tables p feeds, whatever became of it (a
    * row elsewhere, a dead letter), so a partition whose records all fail still advances.
@@ -513,7 +413,7 @@ export class ConnectorWorker {
       if (!schema && cfg.format === 'json') {
         // A new table's columns come from every record of this batch bound for it, not just
         // the first: one integral amount should not make the column a long.
-        const inf = this.inferrerFor(undefined);
+        const inf = this.landing.inferrerFor(undefined);
         const e = inf.add(decoded.value);
         if (e) return this.deadLetter(rec, e);
         for (const v of await this.batchRoutes.valuesAfter(batch, index, tableNameOf)) {
@@ -530,7 +430,7 @@ export class ConnectorWorker {
     if (t.offsets.alreadyHas(key, rec.offset)) return; // this table already has it
 
     // a plain JSON key of a column another engine renamed goes to the renamed column
-    if (!decoded.schema) this.renamed(t, decoded);
+    if (!decoded.schema) this.landing.renamed(t, decoded);
     // schema: reconcile the writer schema (registry) or grow the inferred one (plain JSON)
     if (decoded.schema) {
       const bad = t.incompatible.get(decoded.schema);
@@ -541,7 +441,7 @@ export class ConnectorWorker {
         t = this.state.get(tableNameOf)!;
       }
     } else if (this.inferring) {
-      t.inferrer ??= this.inferrerFor(t.open.schema);
+      t.inferrer ??= this.landing.inferrerFor(t.open.schema);
       const before = t.inferrer.changes;
       const e = grown ? undefined : t.inferrer.add(decoded.value);
       if (e) return this.deadLetter(rec, e);
@@ -572,7 +472,7 @@ export class ConnectorWorker {
       this.o.source.seek(rec, rec.offset);
       return;
     }
-    if (!this.land(t, rec, decoded)) return;
+    if (!this.landing.land(t, rec, decoded)) return;
     if (decoded.schemaId !== undefined) t.schemaIds.add(decoded.schemaId);
     t.offsets.take(rec, rec.offset, key);
   }
@@ -585,13 +485,13 @@ export class ConnectorWorker {
     // JSON schema was checked record by record by its inferrer; it holds the metadata columns.)
     const inferred = schemaId === undefined && cfg.format === 'json';
     if (!inferred) {
-      const renames = this.renamesOf(t);
+      const renames = this.landing.renamesOf(t);
       const renamed = renames && renamedFieldOf(incoming, renames);
       if (renamed) {
         t.incompatible.set(incoming, renamed);
         return false;
       }
-      const broken = schemaRuleBroken(incoming, cfg.table.evolveSchema ? this.limits : UNLIMITED, this.reserved, cfg.table.evolveSchema ? t.open.schema : incoming);
+      const broken = schemaRuleBroken(incoming, cfg.table.evolveSchema ? this.landing.limits : UNLIMITED, this.landing.reserved, cfg.table.evolveSchema ? t.open.schema : incoming);
       if (broken) {
         t.incompatible.set(incoming, broken);
         return false;
@@ -652,7 +552,7 @@ export class ConnectorWorker {
 
   private newBatch(open: OpenTable): PartitionedBatch {
     return new PartitionedBatch(open.name, open.schema, open.spec, {
-      extraColumns: this.metadataColumns,
+      extraColumns: this.landing.metadataColumns,
       rowGroupBytes: rowGroupBytesOf(open.table.metadata.properties ?? {}),
       writeBufferBytes: this.o.config.table.writeBufferMaxBytes,
     });
