@@ -4,7 +4,9 @@
 //
 // The rule: only an error of kind retryable is retried, only while the worker has neither failed
 // nor begun to stop, and within errors.outageTimeoutMs from the first attempt; past that the
-// connector stops with an error naming the request. Records wait meanwhile.
+// connector stops with an error naming the request. Records wait meanwhile. A stop that begins
+// during a back-off wait ends the wait: the request fails at once with its last error.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConnectorConfig } from '../config/connector-config.ts';
 import { kindOf } from '../errors.ts';
 import { ConnectorStoppedError } from './connector-stopped.ts';
@@ -21,6 +23,8 @@ export interface CatalogRetryHost {
   failure(): Error | undefined;
   /** stop() or abort() has begun: nothing is retried then. */
   stopping(): boolean;
+  /** Aborted when stop() or abort() begins: a back-off wait ends then. */
+  readonly stopSignal: AbortSignal;
 }
 
 /**
@@ -46,7 +50,11 @@ export async function catalogCall<T>(host: CatalogRetryHost, what: string, call:
       host.events?.error?.({ kind, error: err });
       const delay = Math.round(Math.min(5_000, 500 * 2 ** Math.min(attempt - 1, 4)) * (0.5 + Math.random() / 2));
       host.log?.warn(`${what} failed (attempt ${attempt}, failing for ${Math.round(lasted / 1000)} s of ${Math.round(budget / 1000)} s): ${errorMessageOf(err)}; next try in ${delay} ms`);
-      await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(0, budget - lasted))));
+      try {
+        await sleep(Math.min(delay, Math.max(0, budget - lasted)), undefined, { signal: host.stopSignal });
+      } catch {
+        throw err; // the worker began to stop during the wait: the request's last error, as after a failed attempt
+      }
     }
   }
 }

@@ -81,6 +81,8 @@ export class ConnectorWorker {
   private timer: NodeJS.Timeout | undefined;
   private failure: Error | undefined;
   private stopping = false;
+  /** Aborted when stop() or abort() begins (a catalog request's back-off wait ends: catalog-retry.ts). */
+  private readonly stopped = new AbortController();
   private readonly failed: Promise<Error>;
   private signalFailed!: (e: Error) => void;
   /** How a record becomes a row of a table's batch: metadata columns, renamed columns, reserved keys (record-landing.ts). */
@@ -107,7 +109,15 @@ export class ConnectorWorker {
     this.inferring = options.config.format === 'json' && options.config.table.evolveSchema;
     const landing = (this.landing = new RecordLanding(options.config.table, this.inferring, { now: this.now, deadLetter: (rec, error) => this.deadLetter(rec, error) }));
     this.batchRoutes = new BatchRoutes(options.decode, options.router);
-    this.retry = { config: options.config, events: options.events, log: options.log, now: this.now, failure: () => this.failure, stopping: () => this.stopping };
+    this.retry = {
+      config: options.config,
+      events: options.events,
+      log: options.log,
+      now: this.now,
+      failure: () => this.failure,
+      stopping: () => this.stopping,
+      stopSignal: this.stopped.signal,
+    };
     this.loop = new RecordLoop<TableState>({
       positions: this.positions,
       tables: this.state,
@@ -165,6 +175,7 @@ export class ConnectorWorker {
   /** Stops at once without flushing or leaving the group: what a crash looks like (tests). */
   abort(): void {
     this.stopping = true;
+    this.stopped.abort();
     if (this.timer) clearInterval(this.timer);
     this.fail(new ConnectorStoppedError(this.o.config.name, 'aborted'));
   }
@@ -173,6 +184,7 @@ export class ConnectorWorker {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.stopped.abort();
     if (this.timer) clearInterval(this.timer);
     try {
       if (!this.failure) await this.serial(() => this.flusher.flushAll());
