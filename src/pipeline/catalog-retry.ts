@@ -21,9 +21,7 @@ export interface CatalogRetryHost {
   now(): number;
   /** The error that stopped the worker, if any: nothing is retried then. */
   failure(): Error | undefined;
-  /** stop() or abort() has begun: nothing is retried then. */
-  stopping(): boolean;
-  /** Aborted when stop() or abort() begins: a back-off wait ends then. */
+  /** Aborted when stop() or abort() begins: nothing is retried then, and a back-off wait ends. */
   readonly stopSignal: AbortSignal;
 }
 
@@ -40,7 +38,7 @@ export async function catalogCall<T>(host: CatalogRetryHost, what: string, call:
       return await call();
     } catch (err) {
       const kind = kindOf(err);
-      if (kind !== 'retryable' || host.failure() || host.stopping()) throw err;
+      if (kind !== 'retryable' || host.failure() || host.stopSignal.aborted) throw err;
       const lasted = host.now() - since;
       if (lasted >= budget) {
         throw new ConnectorStoppedError(host.config.name, `${what} has failed for ${Math.round(lasted / 1000)} s (${attempt} attempts; errors.outageTimeoutMs is ${budget}): ${errorMessageOf(err)}`, {

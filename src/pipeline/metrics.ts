@@ -237,26 +237,24 @@ export class PipelineMetrics {
     });
     this.errors = new Counter({ name: 'floe_errors_total', help: 'Errors handled, by kind: bad-record, retryable, conflict, unknown-outcome, fatal.', labelNames: ['kind'] as const, registers });
     this.rebalances = new Counter({ name: 'floe_rebalances_total', help: 'Consumer-group rebalances that assigned or revoked partitions of this worker.', labelNames: ['change'] as const, registers });
-    const source = (): (() => number) | undefined => this.#bufferedSource;
     this.bufferedBytes = new Gauge({
       name: 'floe_buffered_bytes',
       help: 'Bytes held in batches not yet committed.',
       registers,
-      collect() {
-        const read = source();
-        if (read !== undefined) this.set(read());
+      collect: () => {
+        if (this.#bufferedSource !== undefined) this.bufferedBytes.set(this.#bufferedSource());
       },
     });
     this.pausedPartitions = new Gauge({ name: 'floe_paused_partitions', help: 'Partitions paused because the buffers are full.', registers });
     this.lastCommitTimestamp = new Gauge({ name: 'floe_last_commit_timestamp_seconds', help: 'Unix time of the last successful commit, per table.', labelNames: ['table'] as const, registers });
   }
 
-  /** `n` records fetched from `topic`. */
   /** floe_buffered_bytes is read from `source` at each scrape (summing every open table's batch costs too much to do per commit with many tables). */
   measureBufferedBytes(source: () => number): void {
     this.#bufferedSource = source;
   }
 
+  /** `n` records fetched from `topic`. */
   consumed(topic: string, n: number): void {
     if (n > 0) this.recordsConsumed.inc({ topic }, n);
   }

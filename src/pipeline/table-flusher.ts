@@ -152,7 +152,7 @@ export class TableFlusher {
    */
   async flushTable(t: TableState, force = false): Promise<void> {
     if (this.flushing.has(t)) return;
-    if (t.outage && this.host.now() < t.outage.retryAt && !force && !this.host.stopping()) return;
+    if (t.outage && this.host.now() < t.outage.retryAt && !force && !this.host.stopSignal.aborted) return;
     this.flushing.add(t);
     try {
       const retried = t.pending !== undefined;

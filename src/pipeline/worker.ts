@@ -80,8 +80,7 @@ export class ConnectorWorker {
   private queue: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private failure: Error | undefined;
-  private stopping = false;
-  /** Aborted when stop() or abort() begins (a catalog request's back-off wait ends: catalog-retry.ts). */
+  /** Aborted when stop() or abort() begins (a catalog request's back-off wait ends then: catalog-retry.ts). */
   private readonly stopped = new AbortController();
   private readonly failed: Promise<Error>;
   private signalFailed!: (e: Error) => void;
@@ -115,7 +114,6 @@ export class ConnectorWorker {
       log: options.log,
       now: this.now,
       failure: () => this.failure,
-      stopping: () => this.stopping,
       stopSignal: this.stopped.signal,
     };
     this.loop = new RecordLoop<TableState>({
@@ -153,6 +151,11 @@ export class ConnectorWorker {
     });
   }
 
+  /** stop() or abort() has begun. */
+  private get stopping(): boolean {
+    return this.stopped.signal.aborted;
+  }
+
   /** Resolves with the error that stops this worker (a fatal error, never on a clean stop). */
   whenFailed(): Promise<Error> {
     return this.failed;
@@ -174,7 +177,6 @@ export class ConnectorWorker {
 
   /** Stops at once without flushing or leaving the group: what a crash looks like (tests). */
   abort(): void {
-    this.stopping = true;
     this.stopped.abort();
     if (this.timer) clearInterval(this.timer);
     this.fail(new ConnectorStoppedError(this.o.config.name, 'aborted'));
@@ -183,7 +185,6 @@ export class ConnectorWorker {
   /** Flushes and commits everything buffered, then leaves the group. */
   async stop(): Promise<void> {
     if (this.stopping) return;
-    this.stopping = true;
     this.stopped.abort();
     if (this.timer) clearInterval(this.timer);
     try {

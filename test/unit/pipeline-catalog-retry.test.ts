@@ -6,23 +6,17 @@ import { catalogCall } from '../../src/pipeline/catalog-retry.ts';
 import type { CatalogRetryHost } from '../../src/pipeline/catalog-retry.ts';
 import { ConnectorStoppedError } from '../../src/pipeline/connector-stopped.ts';
 
-function host(outageTimeoutMs: number, onWarn: (msg: string) => void = () => {}): CatalogRetryHost & { stop(): void; stopped: boolean } {
+function host(outageTimeoutMs: number, onWarn: (msg: string) => void = () => {}): CatalogRetryHost & { stop(): void } {
   const controller = new AbortController();
-  const h = {
+  return {
     config: { name: 'c', errors: { outageTimeoutMs } } as unknown as ConnectorConfig,
     events: undefined,
     log: { info: () => {}, warn: onWarn },
     now: () => Date.now(),
     failure: () => undefined,
-    stopping: () => h.stopped,
     stopSignal: controller.signal,
-    stopped: false,
-    stop() {
-      h.stopped = true;
-      controller.abort();
-    },
+    stop: () => controller.abort(),
   };
-  return h;
 }
 
 const down = (n: number) => new FloeError('retryable', `catalog down (${n})`);
