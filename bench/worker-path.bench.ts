@@ -14,6 +14,9 @@
 //   schema inferred (evolveSchema); DIRECT=1 hands lazy frames (plainJsonFrame), which a batch
 //   with appendJson takes straight from their text; 0 = decodePlainJson objects. The baseline
 //   is decodePlainJson → append on the schema inferred from the first 2000 records.
+//   TABLES=N (JSON only): each event also carries `"tenant": "tNN"` (NN = i % N, as in the
+//   end-to-end many-tables case) and the worker routes by that field into N tables; the
+//   baseline appends the same records into one table.
 //
 // A round: a fresh worker, a fresh table, ROWS records through it, then stop() (flush and
 // commit). Process CPU time (user + system) is taken around the onBatch calls ("ingest":
@@ -51,6 +54,8 @@ const META = (process.env.META ?? '1') === '1';
 const MAX_ROWS = Number(process.env.MAX_ROWS ?? ROWS + 1);
 const DIRECT = (process.env.DIRECT ?? '1') === '1';
 const JSON_FORMAT = process.env.FORMAT === 'json';
+const TABLES = Number(process.env.TABLES ?? 0);
+if (TABLES > 0 && !JSON_FORMAT) throw new Error('TABLES: FORMAT=json only');
 const text = new TextEncoder();
 
 const lookup: SchemaLookup = {
@@ -109,7 +114,8 @@ schemaRegistry: { url: "http://127.0.0.1:9" }
 format: ${JSON_FORMAT ? 'json' : 'avro'}
 catalog: { type: sql, uri: ${path.join(dir, 'catalog.db')}, warehouse: ${pathToFileURL(dir).href} }
 topics: [events]
-table: { name: "bench.events_${round}", kafkaMetadataColumns: ${META} }
+table: { name: "bench.events_${round}${TABLES > 0 ? '_{value}' : ''}", kafkaMetadataColumns: ${META} }
+${TABLES > 0 ? 'route: { by: field, field: tenant }' : ''}
 commit: { intervalMs: 3600000, maxRows: ${MAX_ROWS} }
 errors: { tolerance: none }
 `;
@@ -184,7 +190,11 @@ const median = (xs: number[]): number => {
 
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-worker-path-'));
-  const frames = Array.from({ length: ROWS }, (_, i) => (JSON_FORMAT ? text.encode(eventToJson(sampleEvent(i))) : encodeFrame(1, encodeEventAvro(sampleEvent(i)))));
+  const json = (i: number): string => {
+    const j = eventToJson(sampleEvent(i));
+    return TABLES > 0 ? `${j.slice(0, -1)},"tenant":"t${String(i % TABLES).padStart(2, '0')}"}` : j;
+  };
+  const frames = Array.from({ length: ROWS }, (_, i) => (JSON_FORMAT ? text.encode(json(i)) : encodeFrame(1, encodeEventAvro(sampleEvent(i)))));
   const batches = makeBatches(frames);
   const warm = makeBatches(frames.slice(0, 40_000));
   await workerRound(dir, 1000, warm); // JIT warm-up, not counted
@@ -225,6 +235,7 @@ async function main(): Promise<void> {
     metadataColumns: META,
     direct: DIRECT,
     format: JSON_FORMAT ? 'json' : 'avro',
+    tables: TABLES > 0 ? TABLES : 1,
     node: process.version,
     loadAverage1m: [+loadBefore.toFixed(2), +loadAfter.toFixed(2)],
     ingestNsBest: best(ingest),
@@ -248,7 +259,7 @@ async function main(): Promise<void> {
     flushNs: flush.map(Math.round),
   };
   console.log(
-    `load average ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}; ${ROWS} records × ${ROUNDS} rounds, ${PARTITIONS} partitions, batches of ${BATCH}, maxRows ${MAX_ROWS}, metadata columns ${META}, direct ${DIRECT}, format ${JSON_FORMAT ? 'json' : 'avro'}`,
+    `load average ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}; ${ROWS} records × ${ROUNDS} rounds, ${PARTITIONS} partitions, batches of ${BATCH}, maxRows ${MAX_ROWS}, metadata columns ${META}, direct ${DIRECT}, format ${JSON_FORMAT ? 'json' : 'avro'}${TABLES > 0 ? `, routed to ${TABLES} tables` : ''}`,
   );
   console.log(`ingest         ${f.ingestNsBest} ns/rec best, ${f.ingestNsMedian} median (worker onBatch: decode, route, bookkeeping, append)`);
   console.log(`decode+append  ${f.decodeAppendNsBest} ns/rec best, ${f.decodeAppendNsMedian} median (baseline, no worker)`);

@@ -9,7 +9,7 @@
 // (decodeJson refuses some of those, or turns them into bigints), a routed value that is not a
 // plain string, a short integer, true, false or null, nesting deeper than 256. A key given twice
 // answers its last value, as JSON.parse does.
-import { validUtf8 } from './string-cache.ts';
+import { StringCache, validUtf8 } from './string-cache.ts';
 
 /** scanJsonField could not answer: parse the text. */
 export const NOT_READ: unique symbol = Symbol('not read');
@@ -25,7 +25,6 @@ const MAX_NUMBER = 100;
  */
 export function scanJsonField(b: Uint8Array, start: number, name: Uint8Array): unknown {
   const n = b.length;
-  if (!validUtf8(b, start, n)) return NOT_READ;
   let p = ws(b, start, n);
   if (b[p] !== 123) return NOT_READ; // not an object
   p = ws(b, p + 1, n);
@@ -36,12 +35,13 @@ export function scanJsonField(b: Uint8Array, start: number, name: Uint8Array): u
       if (b[p] !== QUOTE) return NOT_READ;
       const keyStart = p + 1;
       const keyEnd = plainString(b, keyStart, n);
-      if (keyEnd < 0) return NOT_READ; // an escape, a control character, no closing quote
+      if (keyEnd < 0) return NOT_READ; // an escape, a control character, no closing quote, not UTF-8
       p = ws(b, keyEnd + 1, n);
       if (b[p] !== 58) return NOT_READ; // ':'
       p = ws(b, p + 1, n);
       const valueStart = p;
-      p = skipValue(b, p, n);
+      // most members are a string: skipped here, without skipValue's containers
+      p = b[p] === QUOTE ? skipString(b, p + 1, n) : skipValue(b, p, n);
       if (p < 0) return NOT_READ;
       if (sameKey(b, keyStart, keyEnd, name)) {
         found = scalar(b, valueStart, p);
@@ -70,36 +70,60 @@ function ws(b: Uint8Array, p: number, n: number): number {
   return p;
 }
 
-/** The closing quote of a string whose text starts at p and holds no escape or control character; -1 otherwise. */
+/**
+ * What a byte is inside a JSON string (STRING_BYTE): 0 for most, so the scan of a string is one
+ * load and one compare a byte; the rest are the closing quote, a backslash, a control character
+ * (refused) and a byte of a multi-byte UTF-8 sequence (checked once the string ends).
+ */
+const PLAIN = 0;
+const CLOSE = 1;
+const ESCAPE = 2;
+const CONTROL = 3;
+const HIGH = 4;
+const STRING_BYTE = new Uint8Array(256).map((_, c) => (c === QUOTE ? CLOSE : c === BACKSLASH ? ESCAPE : c < 32 ? CONTROL : c >= 0x80 ? HIGH : PLAIN));
+
+/** The closing quote of a string whose text starts at p and holds no escape or control character, and is valid UTF-8; -1 otherwise. */
 function plainString(b: Uint8Array, p: number, n: number): number {
+  const from = p;
+  let high = false;
   while (p < n) {
-    const c = b[p];
-    if (c === QUOTE) return p;
-    if (c === BACKSLASH || c < 32) return -1;
+    const k = STRING_BYTE[b[p]];
+    if (k !== PLAIN) {
+      if (k === CLOSE) return !high || validUtf8(b, from, p) ? p : -1;
+      if (k !== HIGH) return -1;
+      high = true;
+    }
     p++;
   }
   return -1;
 }
 
-/** Past the string whose text starts at p (escapes checked); -1 if it is not a valid JSON string. */
+/** Past the string whose text starts at p (escapes checked, valid UTF-8); -1 if it is not a valid JSON string. */
 function skipString(b: Uint8Array, p: number, n: number): number {
+  const from = p;
+  let high = false;
   while (p < n) {
-    const c = b[p];
-    if (c === QUOTE) return p + 1;
-    if (c < 32) return -1;
-    if (c === BACKSLASH) {
-      const e = b[p + 1];
-      if (e === 117) {
-        // \uXXXX
-        for (let i = p + 2; i < p + 6; i++) if (i >= n || !isHex(b[i])) return -1;
-        p += 6;
-        continue;
-      }
-      if (e !== QUOTE && e !== BACKSLASH && e !== 47 && e !== 98 && e !== 102 && e !== 110 && e !== 114 && e !== 116) return -1;
-      p += 2;
+    const k = STRING_BYTE[b[p]];
+    if (k === PLAIN) {
+      p++;
       continue;
     }
-    p++;
+    if (k === CLOSE) return !high || validUtf8(b, from, p) ? p + 1 : -1;
+    if (k === HIGH) {
+      high = true;
+      p++;
+      continue;
+    }
+    if (k === CONTROL) return -1;
+    const e = b[p + 1]; // after a backslash
+    if (e === 117) {
+      // \uXXXX
+      for (let i = p + 2; i < p + 6; i++) if (i >= n || !isHex(b[i])) return -1;
+      p += 6;
+      continue;
+    }
+    if (e !== QUOTE && e !== BACKSLASH && e !== 47 && e !== 98 && e !== 102 && e !== 110 && e !== 114 && e !== 116) return -1;
+    p += 2;
   }
   return -1;
 }
@@ -138,7 +162,9 @@ const NULL = [110, 117, 108, 108];
 
 /** Past the JSON value at p (white space before it already skipped); -1 if it is not well formed (or not read: see the header). */
 function skipValue(b: Uint8Array, p: number, n: number): number {
-  // containers: a stack of what is open (1: object, 2: array); `expectKey` after '{' or ',' in an object
+  const c0 = b[p];
+  if (c0 !== 123 && c0 !== 91) return skipScalar(b, p, n);
+  // containers: a stack of what is open (1: object, 2: array)
   const open: number[] = [];
   for (;;) {
     // one value at p
@@ -156,10 +182,7 @@ function skipValue(b: Uint8Array, p: number, n: number): number {
         if (p < 0) return -1;
         continue;
       } else continue; // the array's first value
-    } else if (c === 116) p = literal(b, p, TRUE);
-    else if (c === 102) p = literal(b, p, FALSE);
-    else if (c === 110) p = literal(b, p, NULL);
-    else p = skipNumber(b, p, n);
+    } else p = skipScalar(b, p, n);
     if (p < 0) return -1;
     // after a value: close containers, or go on to the next member
     for (;;) {
@@ -181,6 +204,16 @@ function skipValue(b: Uint8Array, p: number, n: number): number {
   }
 }
 
+/** Past the string, number, true, false or null at p; -1 if it is not one, well formed. */
+function skipScalar(b: Uint8Array, p: number, n: number): number {
+  const c = b[p];
+  if (c === QUOTE) return skipString(b, p + 1, n);
+  if (c === 116) return literal(b, p, TRUE);
+  if (c === 102) return literal(b, p, FALSE);
+  if (c === 110) return literal(b, p, NULL);
+  return skipNumber(b, p, n);
+}
+
 /** Past a member's key, its ':' and the white space after it (the key's quote at p); -1 if they are not well formed. */
 function skipKey(b: Uint8Array, p: number, n: number): number {
   if (b[p] !== QUOTE) return -1;
@@ -196,12 +229,15 @@ function sameKey(b: Uint8Array, start: number, end: number, name: Uint8Array): b
   return true;
 }
 
+/** Routed string values by their bytes: a routing field repeats a few values (tenants, types), each made a string once. */
+const routedStrings = new StringCache();
+
 /** The routed value in b[start, end) (a well-formed value): a plain string, a short integer, true, false or null; else NOT_READ. */
 function scalar(b: Uint8Array, start: number, end: number): unknown {
   const c = b[start];
   if (c === QUOTE) {
     const close = plainString(b, start + 1, end);
-    return close === end - 1 ? Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8', start + 1, close) : NOT_READ;
+    return close === end - 1 ? routedStrings.get(b, start + 1, close - start - 1) : NOT_READ;
   }
   if (c === 116) return true;
   if (c === 102) return false;
