@@ -69,6 +69,11 @@ export class TableOffsets {
     return this.committedAt.size > 0;
   }
 
+  /** Where the table's next commit's range of the partition starts: its offset, or the first offset read for it (undefined: neither). */
+  rangeStart(key: string): bigint | undefined {
+    return this.committedAt.get(key) ?? this.firstRead.get(key);
+  }
+
   /** The table holds offsets or was read for since its last commit. */
   inUse(): boolean {
     return this.committedAt.size > 0 || this.readSince.size > 0;

@@ -251,8 +251,7 @@ export class TableFlusher {
       const kind = kindOf(err);
       // another worker moved the table's offsets (exactly-once.ts: fenced)
       if (kind === 'conflict') {
-        this.host.events?.error?.({ kind, table: t.open.name, error: err });
-        await this.onFenced(t, err as Error);
+        await this.fence(t, err as Error);
         return;
       }
       // refused for good: no retry helps (a restart re-reads from the table's offsets)
@@ -321,8 +320,12 @@ export class TableFlusher {
     }
   }
 
-  /** Another worker moved the table: drop what we hold for it and re-read from the table's offsets. */
-  private async onFenced(t: TableState, err: Error): Promise<void> {
+  /**
+   * Another worker moved the table (its commit was refused, or handover-check.ts found the
+   * table's offsets moved before it): drop what we hold for it and re-read from the table's offsets.
+   */
+  async fence(t: TableState, err: Error): Promise<void> {
+    this.host.events?.error?.({ kind: 'conflict', table: t.open.name, error: err });
     this.host.log?.warn(err.message);
     this.host.events?.fenced?.({ table: t.open.name, error: err });
     // Everything buffered is dropped; the table's offsets, as reloaded, say where each

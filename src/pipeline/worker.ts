@@ -9,7 +9,9 @@
 // processOne); how a record becomes a row of a table's batch is record-landing.ts (metadata
 // columns, renamed columns, reserved keys). The flushes and commits are table-flusher.ts (a
 // table's buffer written and committed with the offsets it covers, outages, fences, rewinds);
-// what the worker holds per open table is a TableState (table-state.ts). The offsets bookkeeping is not here either: each
+// what the worker holds per open table is a TableState (table-state.ts); a table the previous
+// owner of a newly assigned partition moved is fenced at the next tick (handover-check.ts). The
+// offsets bookkeeping is not here either: each
 // table's offsets (committed, buffered, what a commit covers, what a fence rewinds) are a
 // TableOffsets (commit/table-offsets.ts, its rules in its header), those of every open table and
 // the decisions between tables (which commits first, where a partition starts) an OffsetsLedger
@@ -60,6 +62,7 @@ import type { OpenTable } from './tables.ts';
 import { holdsRows } from './table-state.ts';
 import type { TableState } from './table-state.ts';
 import { TableFlusher } from './table-flusher.ts';
+import { HandoverCheck } from './handover-check.ts';
 import type { WorkerOptions } from './worker-options.ts';
 
 /** What a worker is given and what it tells (worker-options.ts), for the worker's callers. */
@@ -98,6 +101,8 @@ export class ConnectorWorker {
   private readonly retry: CatalogRetryHost;
   /** The flushes and commits of the open tables (table-flusher.ts). */
   private readonly flusher: TableFlusher;
+  /** After an assignment, a table the previous owner moved is fenced at once, not at its first commit (handover-check.ts). */
+  private readonly handover: HandoverCheck;
 
   constructor(options: WorkerOptions) {
     this.o = options;
@@ -149,6 +154,12 @@ export class ConnectorWorker {
       committedOffsets: (open) => this.committedOffsets(open),
       reload: (open) => this.tables.reload(open),
     });
+    this.handover = new HandoverCheck({
+      tables: this.state,
+      reload: (t) => this.tables.reload(t.open),
+      committedOffsets: (open) => this.committedOffsets(open),
+      fence: (t, err) => this.flusher.fence(t, err),
+    });
   }
 
   /** stop() or abort() has begun. */
@@ -170,7 +181,10 @@ export class ConnectorWorker {
     });
     const tick = Math.max(100, Math.min(1000, Math.floor(this.o.config.commit.intervalMs / 4)));
     this.timer = setInterval(() => {
-      void this.serial(() => this.flusher.flushDue()).catch(() => undefined);
+      void this.serial(async () => {
+        await this.handover.tick();
+        await this.flusher.flushDue();
+      }).catch(() => undefined);
     }, tick);
     this.timer.unref();
   }
@@ -249,6 +263,7 @@ export class ConnectorWorker {
       this.positions.assign(tp, start, key);
       out.set(key, start ?? this.o.config.kafka.startFrom);
     }
+    this.handover.assigned(parts.map((tp) => ({ key: tpKey(tp), tp })));
     this.o.log?.info(`assigned ${parts.map((p) => `${p.topic}[${p.partition}]`).join(', ')}`);
     this.o.events?.rebalanced?.({ change: 'assigned', partitions: parts.length });
     return out;
@@ -352,6 +367,7 @@ export class ConnectorWorker {
       this.positions.revoke(key);
       this.paused.delete(key);
       this.ledger.revoked(key);
+      this.handover.revoked(key);
     }
     // A flush that failed left rows behind, perhaps of the partitions just forgotten: a later
     // commit would carry them with no range for their partition, and the new owner would land

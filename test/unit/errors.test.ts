@@ -97,7 +97,15 @@ test('every error class of src/ extends FloeError (one base)', () => {
 
 test('the deciding code asks the kind: no error names, no message patterns, no instanceof of error classes', () => {
   // formatting a message may look at a typed error; deciding may not
-  const deciders = ['pipeline/worker.ts', 'pipeline/table-flusher.ts', 'pipeline/catalog-retry.ts', 'pipeline/record-landing.ts', 'pipeline/dead-letters.ts', 'commit/commit-loop.ts'];
+  const deciders = [
+    'pipeline/worker.ts',
+    'pipeline/table-flusher.ts',
+    'pipeline/catalog-retry.ts',
+    'pipeline/record-landing.ts',
+    'pipeline/handover-check.ts',
+    'pipeline/dead-letters.ts',
+    'commit/commit-loop.ts',
+  ];
   const allowed = new Set(['ConnectorStoppedError', 'IncompatibleSchemaChangeError', 'CommitGaveUpError']);
   const bad: string[] = [];
   for (const rel of deciders) {
