@@ -19,7 +19,9 @@ const fail = (e: unknown) => post({ type: 'failed', message: e instanceof Error 
 configureLogs({ format: 'json', level: 'debug' }, { out: (line) => post({ type: 'log', line }), err: (line) => post({ type: 'log', line }) });
 
 let running: RunningConnector | undefined;
-const starting: Promise<RunningConnector> = Promise.resolve().then(() => startConnector(memberConfig(loadConnectorConfig(data.configFile), data.index, data.workers), {}, { defaultMetrics: false }));
+const starting: Promise<RunningConnector> = Promise.resolve().then(() =>
+  startConnector(memberConfig(loadConnectorConfig(data.configFile), data.index, data.workers), {}, { defaultMetrics: false, membersInProcess: data.workers }),
+);
 starting.then((r) => {
   running = r;
   post({ type: 'started' });

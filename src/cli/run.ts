@@ -80,6 +80,11 @@ export interface RunningConnector {
 export interface StartOptions {
   /** Register prom-client's process and Node.js metrics too (default true; a worker thread leaves them to the main thread). */
   defaultMetrics?: boolean;
+  /**
+   * Group members the process runs, this one included (default: the config's `workers`, which a
+   * member's own config sets to 1): whether a core is left for an encoder thread (worker-count.ts).
+   */
+  membersInProcess?: number;
 }
 
 /**
@@ -124,7 +129,7 @@ export async function startConnector(cfg: ConnectorConfig, extra: Partial<Worker
     flush: () => dlq.flush(),
   };
   // Parquet encoding on a thread of its own when a core is to spare, else inline (worker-count.ts)
-  const pool = encoderOnThread(workerCount(cfg.workers)) ? new ParquetEncoderPool({ size: 1 }) : undefined;
+  const pool = encoderOnThread(options.membersInProcess ?? workerCount(cfg.workers)) ? new ParquetEncoderPool({ size: 1 }) : undefined;
   const worker = new ConnectorWorker({
     config: cfg,
     catalog,

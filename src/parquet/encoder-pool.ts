@@ -45,6 +45,9 @@ function compactBatch(batch: ColumnBatch): ColumnBatch {
   return { ...batch, columns };
 }
 
+/** The encoder threads' name (as `top -H` and /proc/<pid>/task/<tid>/comm show it; at most 15 characters). */
+export const ENCODER_THREAD_NAME = 'floe-encoder';
+
 export class ParquetEncoderPool {
   readonly size: number;
   private slots: Slot[] = [];
@@ -58,7 +61,7 @@ export class ParquetEncoderPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(WORKER_URL);
+    const worker = new Worker(WORKER_URL, { name: ENCODER_THREAD_NAME });
     const slot: Slot = { worker, task: null };
     worker.unref();
     worker.on('message', (m: Reply) => {

@@ -15,6 +15,8 @@ import { parseTableName } from '../../src/catalog/catalog.ts';
 import { tableOffsets } from '../../src/commit/committed-offsets.ts';
 import { brokers, kafkaClients, sleep, uniqueName, waitFor } from './helpers.ts';
 import { readWithPyIceberg } from '../helpers/readers.ts';
+import { encoderOnThread } from '../../src/cli/worker-count.ts';
+import { ENCODER_THREAD_NAME } from '../../src/parquet/encoder-pool.ts';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const kafka = kafkaClients();
@@ -80,6 +82,13 @@ workers: 2
       group = await kafka.admin.describeGroup(groupId);
     }
     assert.deepEqual(group.members.map((m) => m.clientId).sort(), ['wt-0', 'wt-1']);
+    // each member encodes Parquet on a thread of its own only when the process has a core beyond
+    // its two members (worker-count.ts); the child has this process's CPUs and quota
+    const tasks = `/proc/${child.pid}/task`;
+    if (fs.existsSync(tasks)) {
+      const encoders = fs.readdirSync(tasks).filter((t) => fs.readFileSync(`${tasks}/${t}/comm`, 'utf8').trim() === ENCODER_THREAD_NAME).length;
+      assert.equal(encoders, encoderOnThread(2) ? 2 : 0, `encoder threads with ${os.availableParallelism()} CPUs`);
+    }
 
     await kafka.producer.send(Array.from({ length: RECORDS }, (_, i) => ({ topic, partition: i % PARTITIONS, value: JSON.stringify({ i }) })));
     // each member owns part of the partitions, so only the sum of both reaches every record
