@@ -37,6 +37,7 @@ export interface KafkaSourceOptions extends KafkaConnectionOptions {
   offsetOutOfRange?: 'earliest' | 'latest' | 'fail';
   sessionTimeoutMs?: number;
   rebalanceTimeoutMs?: number;
+  /** default: heartbeatIntervalFor(sessionTimeoutMs) */
   heartbeatIntervalMs?: number;
   /** fetch: broker waits up to this long for minBytes (default FETCH_DEFAULTS.maxWaitMs, 500 ms) */
   maxWaitMs?: number;
@@ -73,6 +74,17 @@ interface PartitionState {
   /** next offset to fetch; undefined while the start is being resolved */
   position: bigint | undefined;
   paused: boolean;
+}
+
+/**
+ * The heartbeat interval for a session timeout: a third of it, at most 1 s, at least 100 ms. A
+ * member learns that the group rebalances from its next heartbeat, and the group waits for every
+ * member to rejoin: a member joining (a new pod, or a sibling thread of `workers: N` a moment
+ * late) waits up to one interval of the others' (3 s is the Java client's default). Measured in
+ * docs/decisions.md ("Session 12").
+ */
+export function heartbeatIntervalFor(sessionTimeoutMs: number): number {
+  return Math.max(100, Math.min(1_000, Math.floor(sessionTimeoutMs / 3)));
 }
 
 /** an error thrown by a caller's handler: never retried, it stops the source */
@@ -140,7 +152,7 @@ export class GroupSource implements KafkaSource {
       autocommit: false,
       sessionTimeout: options.sessionTimeoutMs ?? 30_000,
       rebalanceTimeout: options.rebalanceTimeoutMs ?? 60_000,
-      heartbeatInterval: options.heartbeatIntervalMs ?? 3_000,
+      heartbeatInterval: options.heartbeatIntervalMs ?? heartbeatIntervalFor(options.sessionTimeoutMs ?? 30_000),
       isolationLevel: (options.isolationLevel ?? 'read_committed') === 'read_committed' ? 1 : 0,
     });
     this.done = new Promise<void>((resolve, reject) => {
