@@ -19,8 +19,14 @@ const fail = (e: unknown) => post({ type: 'failed', message: e instanceof Error 
 configureLogs({ format: 'json', level: 'debug' }, { out: (line) => post({ type: 'log', line }), err: (line) => post({ type: 'log', line }) });
 
 let running: RunningConnector | undefined;
+/** Opened by the main thread's `join` once every member is ready, or by a stop (a stop while starting waits for the start). */
+const joinGate = Promise.withResolvers<void>();
+const beforeJoin = (): Promise<void> => {
+  post({ type: 'ready' });
+  return joinGate.promise;
+};
 const starting: Promise<RunningConnector> = Promise.resolve().then(() =>
-  startConnector(memberConfig(loadConnectorConfig(data.configFile), data.index, data.workers), {}, { defaultMetrics: false, membersInProcess: data.workers }),
+  startConnector(memberConfig(loadConnectorConfig(data.configFile), data.index, data.workers), {}, { defaultMetrics: false, membersInProcess: data.workers, beforeJoin }),
 );
 starting.then((r) => {
   running = r;
@@ -29,7 +35,9 @@ starting.then((r) => {
 }, fail);
 
 port.on('message', (m: ToThread) => {
-  if (m.type === 'stop') {
+  if (m.type === 'join') joinGate.resolve();
+  else if (m.type === 'stop') {
+    joinGate.resolve();
     // a stop while starting waits for the start (as `floe run` with one worker does); a start that failed has nothing to stop
     void starting
       .then(

@@ -17,11 +17,18 @@ export interface ThreadData {
 /** One metric as prom-client's Registry.getMetricsAsJSON gives it (what AggregatorRegistry.aggregate takes). */
 export type MetricJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>[number];
 
-export type ToThread = { type: 'stop' } | { type: 'metrics'; id: number } | { type: 'checks'; id: number };
+export type ToThread =
+  | { type: 'stop' }
+  /** every member is ready to join: join the group now (all at once, one generation where the broker allows) */
+  | { type: 'join' }
+  | { type: 'metrics'; id: number }
+  | { type: 'checks'; id: number };
 
 export type FromThread =
   /** a log line formatted as JSON (log.ts); the main thread writes it in the process's format and level */
   | { type: 'log'; line: string }
+  /** everything but the group join is ready (checks passed, clients connected): waits for `join` */
+  | { type: 'ready' }
   /** joined the group */
   | { type: 'started' }
   /** the start failed, or the running connector stopped on a fatal error */

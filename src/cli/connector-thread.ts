@@ -19,6 +19,8 @@ interface Request {
 
 export class ConnectorThread {
   readonly index: number;
+  /** Resolves once the member is ready to join the group (it waits for join()); never rejects. */
+  readonly ready: Promise<void>;
   /** Resolves once the member has joined the group; rejects if it fails first. */
   readonly started: Promise<void>;
   /** Resolves with the error that stopped the thread (a failed start, a fatal error, an exit nobody asked for). */
@@ -34,6 +36,8 @@ export class ConnectorThread {
   constructor(data: ThreadData, onLog: (line: string) => void) {
     this.index = data.index;
     this.#worker = new Worker(ENTRY, { workerData: data, name: `floe-worker-${data.index}` });
+    const ready = Promise.withResolvers<void>();
+    this.ready = ready.promise;
     const started = Promise.withResolvers<void>();
     const failed = Promise.withResolvers<Error>();
     this.started = started.promise;
@@ -47,6 +51,7 @@ export class ConnectorThread {
     };
     this.#worker.on('message', (m: FromThread) => {
       if (m.type === 'log') onLog(m.line);
+      else if (m.type === 'ready') ready.resolve();
       else if (m.type === 'started') started.resolve();
       else if (m.type === 'failed') failWith(new ConnectorThreadError(m.kind, m.message));
       else if (m.type === 'stopped') this.#stop?.resolve();
@@ -65,6 +70,11 @@ export class ConnectorThread {
         r.reject(e);
       }
     });
+  }
+
+  /** Lets the member join the group (once every member is ready: workers.ts). */
+  join(): void {
+    if (!this.#exited) this.#send({ type: 'join' });
   }
 
   /** Asks the member to flush, commit and leave the group (once); resolves when it has. */

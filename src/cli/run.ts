@@ -85,6 +85,12 @@ export interface StartOptions {
    * member's own config sets to 1): whether a core is left for an encoder thread (worker-count.ts).
    */
   membersInProcess?: number;
+  /**
+   * Awaited once everything but the group join is ready (`workers: N`: the members join together,
+   * so a broker that starts a new group at once, group.initial.rebalance.delay.ms 0, rarely hands
+   * the first member every partition only to take half back a heartbeat later).
+   */
+  beforeJoin?: () => Promise<void>;
 }
 
 /**
@@ -173,6 +179,7 @@ export async function startConnector(cfg: ConnectorConfig, extra: Partial<Worker
     await catalog.close?.();
   };
   try {
+    await options.beforeJoin?.();
     await worker.start();
     started = true;
   } catch (err) {

@@ -4,7 +4,10 @@
 // member healthy) and /readyz (every member ready) on the connector's one port, writes the
 // members' log lines (each with a `worker` field), and stops them all: on SIGTERM/SIGINT each
 // member flushes, commits and leaves the group within the one stop bound (exit 0); when one
-// member fails, the others are stopped the same way and the process exits 1. Exactly-once does
+// member fails, the others are stopped the same way and the process exits 1. The members join
+// the group together, once each has connected and passed its checks: a broker that forms a new
+// group at once (group.initial.rebalance.delay.ms 0) would otherwise give the first member every
+// partition, then take half back once that member's next heartbeat learns of the others. Exactly-once does
 // not depend on where the members run: the table's offsets map decides (DESIGN.md).
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { ConnectorConfig } from '../config/connector-config.ts';
@@ -28,6 +31,11 @@ export async function runWorkers(cfg: ConnectorConfig, workers: number, signal: 
   collectDefaultMetrics({ register: registry });
   const server = cfg.metricsPort > 0 ? await startServer({ port: cfg.metricsPort, host: cfg.metricsHost, ...endpoints(registry, threads, workers) }) : undefined;
   for (let index = 0; index < workers; index++) threads.push(new ConnectorThread({ configFile: cfg.source, index, workers }, (line) => relayLog(line, index)));
+  // the members join the group together: each connects and checks first, then waits for the others
+  void Promise.all(threads.map((t) => t.ready)).then(() => {
+    log.info(`${workers} members ready: joining the group together`);
+    for (const t of threads) t.join();
+  });
   Promise.all(threads.map((t) => t.started)).then(
     () => log.info(`running: ${workers} workers, ${cfg.topics?.join(', ') ?? `/${cfg.topicPattern}/`} → ${cfg.table.name} (${cfg.catalog.type} catalog)`),
     () => undefined,

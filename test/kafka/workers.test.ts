@@ -82,6 +82,9 @@ workers: 2
       group = await kafka.admin.describeGroup(groupId);
     }
     assert.deepEqual(group.members.map((m) => m.clientId).sort(), ['wt-0', 'wt-1']);
+    // neither member joined before both were ready (they join together)
+    const together = out.indexOf('2 members ready: joining the group together');
+    assert.ok(together >= 0 && together < out.search(/assigned /), `the members joined together:\n${out}`);
     // each member encodes Parquet on a thread of its own only when the process has a core beyond
     // its two members (worker-count.ts); the child has this process's CPUs and quota
     const tasks = `/proc/${child.pid}/task`;
