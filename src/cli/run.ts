@@ -86,7 +86,7 @@ export interface StartOptions {
    */
   membersInProcess?: number;
   /**
-   * Awaited once everything but the group join is ready (`workers: N`: the members join together,
+   * Awaited once everything but the group join is ready, connected to the brokers (`workers: N`: the members join together,
    * so a broker that starts a new group at once, group.initial.rebalance.delay.ms 0, rarely hands
    * the first member every partition only to take half back a heartbeat later).
    */
@@ -102,7 +102,7 @@ export async function startConnector(cfg: ConnectorConfig, extra: Partial<Worker
   const checked = await preflight(cfg, { registry: registryClient, unreachableRegistry: 'warn', warn: (m) => loggerFor(cfg.name).warn(m) });
   const catalog = catalogFromConfig(cfg.catalog, path.dirname(path.resolve(cfg.source)));
   const kafka = kafkaConnection(cfg.kafka);
-  const source = new KafkaRecordSource(kafkaSourceOptions(cfg, (level, m) => loggerFor(cfg.name)[level === 'warn' ? 'warn' : 'info'](m)));
+  const source = new KafkaRecordSource({ ...kafkaSourceOptions(cfg, (level, m) => loggerFor(cfg.name)[level === 'warn' ? 'warn' : 'info'](m)), beforeJoin: options.beforeJoin });
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const metrics = new PipelineMetrics(registry);
@@ -179,7 +179,6 @@ export async function startConnector(cfg: ConnectorConfig, extra: Partial<Worker
     await catalog.close?.();
   };
   try {
-    await options.beforeJoin?.();
     await worker.start();
     started = true;
   } catch (err) {

@@ -39,6 +39,8 @@ export interface KafkaSourceOptions extends KafkaConnectionOptions {
   rebalanceTimeoutMs?: number;
   /** default: heartbeatIntervalFor(sessionTimeoutMs) */
   heartbeatIntervalMs?: number;
+  /** Awaited once connected (the topics' metadata read), just before the group join (`workers: N`: the members join together). */
+  beforeJoin?: () => Promise<void>;
   /** fetch: broker waits up to this long for minBytes (default FETCH_DEFAULTS.maxWaitMs, 500 ms) */
   maxWaitMs?: number;
   /** fetch: the broker answers once it has this many bytes, or after maxWaitMs (default 1) */
@@ -225,6 +227,7 @@ export class GroupSource implements KafkaSource {
     this.#countsAtStart = new Map(this.#partitionCounts);
     this.#loop = this.#run();
     try {
+      await this.#options.beforeJoin?.();
       await this.#consumer.joinGroup({});
     } catch (err) {
       this.#fail(isKafkaSecurityError(err) ? this.#refused(err) : (err as Error));
