@@ -377,7 +377,10 @@ async function main(): Promise<void> {
       log(
         `end to end avro, workers: 2: ${f.recordsPerSec} records/s (from the first assignment to the last commit, ${f.secondsFromAssigned} s; ${f.recordsPerSecFromSpawn}/s from process spawn), ${f.recordsPerCpuSecond} records per CPU-second (${f.cpuSeconds} s CPU), ${f.snapshots} snapshots, peak RSS ${f.peakRssMB} MB; floe got ${f.cpuShare} cores`,
       );
-      log(`  CPU seconds by thread: ${JSON.stringify(f.cpuByThread)}`);
+      log(
+        `  CPU seconds by thread: ${JSON.stringify(f.cpuByThread)}; group: ${r.groupEvents.partitionsAssigned} partitions assigned (${cfg.partitions}: the group formed once), ${r.groupEvents.fences} fences`,
+      );
+      (f as typeof f & { groupEvents?: FloeRunResult['groupEvents'] }).groupEvents = r.groupEvents;
     }
     result.e2e = e2e;
 

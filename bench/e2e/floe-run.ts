@@ -85,6 +85,8 @@ export interface FloeRunResult {
   memoryAtPeak?: Record<string, Record<string, number>>;
   exitCode: number | null;
   output: string;
+  /** from floe's log lines: partitions named in `assigned` lines (the topic's partition count when the group formed once; a rebalance adds the partitions it moved) and `fenced on` lines */
+  groupEvents: { partitionsAssigned: number; fences: number };
 }
 
 export interface GcFigures {
@@ -126,6 +128,9 @@ export class FloeRun {
   readonly spawnMs: number;
   assignedMs: number | undefined;
   #output = '';
+  #lineTail = '';
+  /** floe's log lines that tell of the group: partitions assigned (a rebalance moves some twice) and fences */
+  readonly #groupEvents = { partitionsAssigned: 0, fences: 0 };
   #observed: { ms: number; id: bigint }[] = [];
   #lastSnapshots = new Map<string, Snapshot[]>();
   #poller: NodeJS.Timeout | undefined;
@@ -173,8 +178,16 @@ ${o.workers === undefined ? '' : `workers: ${o.workers}\n`}`,
     this.#memFile = path.join(o.dir, `${o.name}.memory.jsonl`);
     this.#child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], cwd: o.dir, env: { ...process.env, FLOE_BENCH_MEM_FILE: this.#memFile } });
     const onData = (d: Buffer) => {
-      this.#output = (this.#output + d.toString()).slice(-20_000);
+      const text = d.toString();
+      this.#output = (this.#output + text).slice(-20_000);
       if (this.assignedMs === undefined && /\bassigned\b/.test(this.#output)) this.assignedMs = Date.now();
+      // whole lines only (a chunk may end inside one)
+      const lines = (this.#lineTail + text).split('\n');
+      this.#lineTail = lines.pop() ?? '';
+      for (const line of lines) {
+        if (/\bassigned\b/.test(line)) this.#groupEvents.partitionsAssigned += line.match(/\[\d+\]/g)?.length ?? 0;
+        if (/\bfenced on\b/.test(line)) this.#groupEvents.fences++;
+      }
     };
     this.#child.stdout!.on('data', onData);
     this.#child.stderr!.on('data', onData);
@@ -346,6 +359,7 @@ ${o.workers === undefined ? '' : `workers: ${o.workers}\n`}`,
       memoryAtPeak: this.#memoryAtPeak(),
       exitCode,
       output: this.#output,
+      groupEvents: { ...this.#groupEvents },
     };
   }
 }
