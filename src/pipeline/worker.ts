@@ -360,7 +360,12 @@ export class ConnectorWorker {
     this.o.events?.rebalanced?.({ change: 'revoked', partitions: parts.length });
     // Commit what we hold for them while we still own them; a new owner that got there first
     // fences us, which is safe.
-    await this.flusher.flushAll().catch((err) => this.o.log?.warn(`flush on revoke failed: ${(err as Error).message}`));
+    // A commit refused for good, or an outage past its budget, stops the connector now (the rows
+    // are read again on restart); anything else is logged, and what is left is rewound below.
+    await this.flusher.flushAll().catch((err) => {
+      if (kindOf(err) === 'fatal') throw err;
+      this.o.log?.warn(`flush on revoke failed: ${(err as Error).message}`);
+    });
     await this.groupOffsets.sent(); // while the group still says we own them
     for (const tp of parts) {
       const key = tpKey(tp);

@@ -17,6 +17,7 @@ import { createRouter } from '../../src/route/router.ts';
 import { decodePlainJson } from '../../src/decode/record-decoder.ts';
 import { formatOffsets } from '../../src/commit/offsets-map.ts';
 import { tableOffsets } from '../../src/commit/committed-offsets.ts';
+import { FloeError } from '../../src/errors.ts';
 import { parseTableName } from '../../src/catalog/catalog.ts';
 import { buildPartitionSpec } from '../../src/iceberg/partition-spec.ts';
 import type { Schema } from '../../src/iceberg/types.ts';
@@ -619,4 +620,27 @@ test('a commit does not wait for the group offset commit (the broker answers it 
   await stopping;
   const ends = [...source.log].map(([key, recs]) => [key, BigInt(recs.length)] as const);
   for (const [key, end] of ends) assert.equal(source.committed.get(key), end, `group offset of ${key} after stop()`);
+});
+
+test('a revoke whose flush is refused for good stops the connector at once, not at the next flush; nothing is committed, a restart reads it all again', async () => {
+  const { config, catalog } = setup();
+  const source = new MemorySource(10);
+  for (let i = 0; i < 30; i++) source.produce('events', 0, json({ id: i }));
+  const c = catalog();
+  const refusing = { on: false };
+  const commit = c.commitTable.bind(c);
+  c.commitTable = async (...args) => {
+    if (refusing.on) throw new FloeError('fatal', 'the catalog refuses this commit for good');
+    return await commit(...args);
+  };
+  const a = worker(config, c, source);
+  await a.w.start();
+  await source.assign(parts(1));
+  await source.pump(); // 30 rows buffered (maxRows 40): nothing committed yet
+  refusing.on = true;
+  await assert.rejects(source.revoke(parts(1)), /refuses this commit for good/);
+  assert.match(a.w.error?.message ?? '', /refuses this commit for good/, 'the worker stopped on the revoke');
+  const table = await catalog().loadTable(parseTableName('lake.events'));
+  assert.equal((await tableRows(table)).length, 0, 'nothing committed');
+  assert.equal(tableOffsets(table.metadata, 'c1').size, 0, 'no offsets: a restart reads every record again');
 });
