@@ -86,9 +86,10 @@ export interface StartOptions {
    */
   membersInProcess?: number;
   /**
-   * Awaited once everything but the group join is ready, connected to the brokers (`workers: N`: the members join together,
-   * so a broker that starts a new group at once, group.initial.rebalance.delay.ms 0, rarely hands
-   * the first member every partition only to take half back a heartbeat later).
+   * Awaited once everything but the group join is ready, connected to the brokers (`workers: N`:
+   * the members join together, so a broker that starts a new group at once,
+   * group.initial.rebalance.delay.ms 0, rarely hands the first member every partition only to
+   * take half back a heartbeat later).
    */
   beforeJoin?: () => Promise<void>;
 }

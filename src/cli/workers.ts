@@ -7,8 +7,9 @@
 // member fails, the others are stopped the same way and the process exits 1. The members join
 // the group together, once each has connected and passed its checks: a broker that forms a new
 // group at once (group.initial.rebalance.delay.ms 0) would otherwise give the first member every
-// partition, then take half back once that member's next heartbeat learns of the others. Exactly-once does
-// not depend on where the members run: the table's offsets map decides (DESIGN.md).
+// partition, then take half back once that member's next heartbeat learns of the others.
+// Exactly-once does not depend on where the members run: the table's offsets map decides
+// (DESIGN.md).
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { ConnectorConfig } from '../config/connector-config.ts';
 import { kindOf } from '../errors.ts';

@@ -148,13 +148,14 @@ export class GroupSource implements KafkaSource {
     const giveUpAfterMs = options.reconnectTimeoutMs ?? DEFAULT_RECONNECT_TIMEOUT_MS;
     this.#fetchRetry = new RetryBudget({ giveUpAfterMs });
     this.#joinRetry = new RetryBudget({ giveUpAfterMs });
+    const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
     this.#consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
       ...clientBaseOptions(options, 'source'),
       groupId: options.groupId,
       autocommit: false,
-      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      sessionTimeout,
       rebalanceTimeout: options.rebalanceTimeoutMs ?? 60_000,
-      heartbeatInterval: options.heartbeatIntervalMs ?? heartbeatIntervalFor(options.sessionTimeoutMs ?? 30_000),
+      heartbeatInterval: options.heartbeatIntervalMs ?? heartbeatIntervalFor(sessionTimeout),
       isolationLevel: (options.isolationLevel ?? 'read_committed') === 'read_committed' ? 1 : 0,
     });
     this.done = new Promise<void>((resolve, reject) => {

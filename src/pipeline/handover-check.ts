@@ -54,11 +54,6 @@ export class HandoverCheck {
     this.watched.delete(key);
   }
 
-  /** Partitions still watched (tests, metrics). */
-  get watching(): number {
-    return this.watched.size;
-  }
-
   /**
    * One tick: the tables holding rows of a watched partition (none with a commit in flight: its
    * own check decides) are loaded again, up to HANDOVER_TABLES_PER_TICK; a table whose offset of a
@@ -92,8 +87,8 @@ export class HandoverCheck {
       for (const [key, { tp }] of this.watched) {
         if (!t.offsets.isFedBy(key)) continue;
         const actual = getOffset(offsets, tp.topic, tp.partition);
-        const expected = t.offsets.committedOffset(key);
-        if (actual !== undefined && actual !== expected) moved.push({ topic: tp.topic, partition: tp.partition, expected: t.offsets.rangeStart(key) ?? -1n, actual });
+        // the message names where this worker's range starts, as a fenced commit's does
+        if (actual !== undefined && actual !== t.offsets.committedOffset(key)) moved.push({ topic: tp.topic, partition: tp.partition, expected: t.offsets.rangeStart(key) ?? -1n, actual });
       }
       if (moved.length > 0) {
         await this.host.fence(t, new FencedError(t.open.name, moved));

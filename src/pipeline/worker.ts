@@ -11,12 +11,11 @@
 // table's buffer written and committed with the offsets it covers, outages, fences, rewinds);
 // what the worker holds per open table is a TableState (table-state.ts); a table the previous
 // owner of a newly assigned partition moved is fenced at the next tick (handover-check.ts). The
-// offsets bookkeeping is not here either: each
-// table's offsets (committed, buffered, what a commit covers, what a fence rewinds) are a
-// TableOffsets (commit/table-offsets.ts, its rules in its header), those of every open table and
-// the decisions between tables (which commits first, where a partition starts) an OffsetsLedger
-// (commit/offsets-ledger.ts), the worker's place in each partition is ReadPositions
-// (read-positions.ts). The worker and its flusher tell them what happened and ask them what to
+// offsets bookkeeping is not here either: each table's offsets (committed, buffered, what a
+// commit covers, what a fence rewinds) are a TableOffsets (commit/table-offsets.ts, its rules in
+// its header), those of every open table and the decisions between tables (which commits first,
+// where a partition starts) an OffsetsLedger (commit/offsets-ledger.ts), the worker's place in
+// each partition is ReadPositions (read-positions.ts). The worker and its flusher tell them what happened and ask them what to
 // commit, skip or seek; the I/O that follows (files, catalog, Kafka) is theirs.
 //
 // Records that land in no table (dead letters) still move offsets: under topic routing in the
