@@ -16,8 +16,14 @@
 // Several processes may share the file: WAL journal, a busy timeout, and the conditional UPDATE
 // as the only commit point. DatabaseSync is synchronous: a busy wait blocks the event loop for
 // at most the busy timeout.
+//
+// Durability: in WAL mode the file runs at synchronous=NORMAL (SQLite writes each transaction to
+// the WAL without syncing it) and every change here returns only after the WAL file is fsynced
+// on the thread pool (durable()): as durable as synchronous=FULL, which would fsync inside the
+// statement and hold the event loop for the disk's flush (~0.2–1 ms a commit on a local disk).
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { parseJson, stringifyJson } from '../iceberg/json.ts';
@@ -134,6 +140,8 @@ export class SqlCatalog implements Catalog {
   private readonly lastKnown = new Map<string, { location: string; metadata: TableMetadata }>();
   /** false on an old (v0) file without the iceberg_type column. */
   private readonly hasType: boolean;
+  /** The WAL file durable() fsyncs (undefined: not in WAL mode, where SQLite syncs at commit itself). */
+  private readonly walPath: string | undefined;
   private readonly st: Record<string, StatementSync> = {};
 
   constructor(opts: SqlCatalogOptions) {
@@ -146,7 +154,13 @@ export class SqlCatalog implements Catalog {
     const timeout = opts.busyTimeoutMs ?? 10_000;
     this.db = new DatabaseSync(path, { timeout });
     this.db.exec(`PRAGMA busy_timeout = ${timeout}`);
-    if (path !== ':memory:') this.db.exec(`PRAGMA journal_mode = ${opts.journalMode === 'delete' ? 'DELETE' : 'WAL'}`);
+    if (path !== ':memory:') {
+      const mode = this.db.prepare(`PRAGMA journal_mode = ${opts.journalMode === 'delete' ? 'DELETE' : 'WAL'}`).get() as { journal_mode?: string } | undefined;
+      if (mode?.journal_mode?.toLowerCase() === 'wal') {
+        this.db.exec('PRAGMA synchronous = NORMAL');
+        this.walPath = `${path}-wal`;
+      }
+    }
     this.db.exec(CREATE_TABLES_SQL);
     this.db.exec(CREATE_NAMESPACE_PROPERTIES_SQL);
     const cols = this.db.prepare('PRAGMA table_info(iceberg_tables)').all() as { name: string }[];
@@ -170,6 +184,27 @@ export class SqlCatalog implements Catalog {
       this.ios.set(key, io);
     }
     return io;
+  }
+
+  /**
+   * Makes every change committed so far durable: fsyncs the WAL file (synchronous=NORMAL leaves
+   * that to the checkpoint) on the thread pool. Missing WAL file: nothing to sync (a checkpoint
+   * moved everything into the database file, synced then).
+   */
+  private async durable(): Promise<void> {
+    if (this.walPath === undefined) return;
+    let file;
+    try {
+      file = await open(this.walPath, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    try {
+      await file.sync();
+    } finally {
+      await file.close();
+    }
   }
 
   private withTransaction<T>(fn: () => T): T {
@@ -214,6 +249,7 @@ export class SqlCatalog implements Catalog {
       const ins = this.stmt('nsInsert', 'INSERT INTO iceberg_namespace_properties (catalog_name, namespace, property_key, property_value) VALUES (?, ?, ?, ?)');
       for (const [k, v] of Object.entries(props)) ins.run(this.name, ns, k, v);
     });
+    await this.durable();
   }
 
   async listNamespaces(parent: string[] = []): Promise<string[][]> {
@@ -253,6 +289,7 @@ export class SqlCatalog implements Catalog {
       if (n.n > 0) throw new Error(`namespace ${ns} is not empty: ${n.n} table(s)`);
       this.stmt('nsDelete', 'DELETE FROM iceberg_namespace_properties WHERE catalog_name = ? AND namespace = ?').run(this.name, ns);
     });
+    await this.durable();
   }
 
   // ---- tables ----
@@ -349,6 +386,7 @@ export class SqlCatalog implements Catalog {
       if (isConstraintError(err)) throw new TableAlreadyExistsError(id, err);
       throw err;
     }
+    await this.durable();
     return { identifier: id, metadataLocation, metadata, config: { ...this.props } };
   }
 
@@ -407,6 +445,7 @@ export class SqlCatalog implements Catalog {
       return 'moved';
     }
     this.lastKnown.set(this.tableKey(id), { location: nextLocation, metadata: next });
+    await this.durable();
     await this.deleteDroppedMetadata(current, next);
     return { identifier: id, metadataLocation: nextLocation, metadata: next, config: { ...this.props } };
   }
@@ -436,6 +475,7 @@ export class SqlCatalog implements Catalog {
     const r = this.stmt('drop', `DELETE FROM iceberg_tables WHERE catalog_name = ? AND table_namespace = ? AND table_name = ?${this.typeFilter()}`).run(this.name, ns, id.name);
     if (Number(r.changes) === 0) throw new NoSuchTableError(id);
     this.lastKnown.delete(this.tableKey(id));
+    await this.durable();
     if (metadata) {
       const io = this.io(metadata.location);
       for await (const f of io.list(`${metadata.location}/`)) await io.delete(f.location);

@@ -39,8 +39,8 @@ export function writeAvroFile(schema: AvroSchema, records: Iterable<unknown>, op
   const codec = options.codec ?? 'deflate';
   if (codec !== 'null' && codec !== 'deflate') throw new Error(`unsupported Avro write codec "${String(codec)}"`);
   const blockBytes = options.blockBytes ?? 64 * 1024;
-  const node = parseSchema(schema);
-  const encode = compileEncoder(node);
+  const schemaText = typeof schema === 'string' && /^\s*[[{"]/.test(schema) ? schema : stringifyJson(schema);
+  const encode = compileEncoder(schemaNodeOf(schemaText));
   const sync = options.syncMarker ?? crypto.getRandomValues(new Uint8Array(SYNC_SIZE));
   if (sync.length !== SYNC_SIZE) throw new RangeError('Avro sync marker must be 16 bytes');
 
@@ -51,7 +51,7 @@ export function writeAvroFile(schema: AvroSchema, records: Iterable<unknown>, op
     if (k.startsWith('avro.')) throw new Error(`metadata key "${k}" is reserved for Avro`);
     meta.set(k, typeof v === 'string' ? textEncoder.encode(v) : v);
   }
-  meta.set('avro.schema', textEncoder.encode(typeof schema === 'string' && /^\s*[[{"]/.test(schema) ? schema : stringifyJson(schema)));
+  meta.set('avro.schema', textEncoder.encode(schemaText));
   meta.set('avro.codec', textEncoder.encode(codec));
   out.writeLong(meta.size);
   for (const [k, v] of meta) {
@@ -81,6 +81,25 @@ export function writeAvroFile(schema: AvroSchema, records: Iterable<unknown>, op
   }
   flush();
   return out.toBytes();
+}
+
+/** Parsed schemas by their JSON text (at most PARSED_SCHEMAS_MAX, then started over). */
+const parsedSchemas = new Map<string, AvroNode>();
+const PARSED_SCHEMAS_MAX = 64;
+
+/**
+ * The schema whose JSON text is `text`, parsed once: a table's manifests and manifest lists
+ * repeat a few schemas, and a parsed schema (immutable) keeps its compiled encoder and decoder
+ * (compileEncoder, compileDecoder cache by node), which every commit would otherwise build again.
+ */
+function schemaNodeOf(text: string): AvroNode {
+  let node = parsedSchemas.get(text);
+  if (node === undefined) {
+    node = parseSchema(JSON.parse(text) as AvroSchema);
+    if (parsedSchemas.size >= PARSED_SCHEMAS_MAX) parsedSchemas.clear();
+    parsedSchemas.set(text, node);
+  }
+  return node;
 }
 
 export interface AvroFileContents {
@@ -136,7 +155,7 @@ export function readAvroHeader(bytes: Uint8Array): AvroFileHeader {
   if (schemaText === undefined) throw new Error('Avro file header has no avro.schema');
   const schemaJson = JSON.parse(schemaText) as AvroSchema;
   return {
-    schema: parseSchema(schemaJson),
+    schema: schemaNodeOf(schemaText),
     schemaJson,
     codec: metadata['avro.codec'] ?? 'null',
     metadata,

@@ -139,16 +139,28 @@ export function checkRequirements(metadata: TableMetadata | undefined, requireme
 }
 
 /**
- * Applies updates in order and returns new metadata. `previousMetadataLocation`, when given,
- * is appended to the metadata log (bounded by write.metadata.previous-versions-max, default 100).
+ * Applies updates in order and returns new metadata; `base` is left as it was.
+ * `previousMetadataLocation`, when given, is appended to the metadata log (bounded by
+ * write.metadata.previous-versions-max, default 100).
+ *
+ * The result is a new object with new lists and maps (schemas, specs, sort orders, snapshots,
+ * refs, logs, properties) holding the same entries as `base` plus the new ones: an update adds,
+ * replaces or drops entries, never changes one in place. Neither metadata may be mutated
+ * afterwards (they share those entries). Copying every snapshot and schema instead
+ * (structuredClone) cost ~0.35 ms a commit with a few dozen snapshots kept.
  */
 export function applyUpdates(base: TableMetadata, updates: TableUpdate[], nowMs: number = Date.now(), previousMetadataLocation?: string): TableMetadata {
-  const m: TableMetadata = structuredClone(base);
-  m.snapshots ??= [];
-  m.refs ??= {};
-  m['snapshot-log'] ??= [];
-  m['metadata-log'] ??= [];
-  m.properties ??= {};
+  const m = {
+    ...base,
+    schemas: [...base.schemas],
+    'partition-specs': [...base['partition-specs']],
+    'sort-orders': [...base['sort-orders']],
+    snapshots: [...(base.snapshots ?? [])],
+    refs: { ...base.refs },
+    'snapshot-log': [...(base['snapshot-log'] ?? [])],
+    'metadata-log': [...(base['metadata-log'] ?? [])],
+    properties: { ...base.properties },
+  };
   // A schema or spec id of -1 in add-* / set-current-* means "the one added last in this commit".
   let lastAddedSchemaId: number | undefined;
   let lastAddedSpecId: number | undefined;

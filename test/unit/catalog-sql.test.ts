@@ -2,7 +2,8 @@
 // conflicts between two catalog instances on one file, and between two processes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { readlinkSync } from 'node:fs';
+import { mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -403,5 +404,51 @@ test('a database locked past the busy timeout is a conflict (not applied), and t
   } finally {
     await cat.close();
     await s.cleanup();
+  }
+});
+
+test('a change returns only after the WAL file is fsynced (synchronous=NORMAL, the sync on the thread pool)', async () => {
+  const { db, warehouse, cleanup } = await setup();
+  // every FileHandle.sync() is recorded by the path it syncs and held until the gate opens
+  const probe = await open(db.replace(/catalog\.db$/, ''), 'r');
+  const proto = Object.getPrototypeOf(probe) as { sync: (this: { fd: number }) => Promise<void> };
+  await probe.close();
+  const realSync = proto.sync;
+  const synced: string[] = [];
+  let openGate: () => void = () => {};
+  let gate = Promise.resolve();
+  proto.sync = async function (this: { fd: number }) {
+    synced.push(readlinkSync(`/proc/self/fd/${this.fd}`));
+    await gate;
+    return realSync.call(this);
+  };
+  const cat = new SqlCatalog({ uri: db, warehouse });
+  try {
+    await cat.createNamespace(['db']);
+    const id = { namespace: ['db'], name: 't' };
+    const created = cat.createTable(id, { schema });
+    await created;
+    assert.ok(synced.length >= 2, `createNamespace and createTable each sync the WAL (synced: ${synced.join(', ')})`);
+    assert.ok(
+      synced.every((p) => p.endsWith('catalog.db-wal')),
+      synced.join(', '),
+    );
+    gate = new Promise((r) => (openGate = r));
+    const before = synced.length;
+    let done = false;
+    const commit = cat.commitTable(id, [], appendUpdates(1n, undefined, 1)).then(() => (done = true));
+    for (let i = 0; i < 50 && synced.length === before; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(synced.length, before + 1, 'the commit syncs the WAL once');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(done, false, 'the commit has not returned while its WAL sync is held');
+    openGate();
+    await commit;
+    assert.equal(done, true);
+    assert.equal((await cat.loadTable(id)).metadata['current-snapshot-id'], 1n);
+  } finally {
+    proto.sync = realSync;
+    openGate();
+    await cat.close();
+    await cleanup();
   }
 });

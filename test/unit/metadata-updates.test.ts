@@ -101,3 +101,57 @@ test('remove-snapshots drops snapshots, their log entries and refs to them', () 
   );
   assert.equal(currentSnapshot(m)!['snapshot-id'], 2n);
 });
+
+test('applyUpdates leaves its base as it was, whatever the updates add, replace or drop', () => {
+  let base = newTableMetadata({ schema, location: 'file:///w/t', properties: { keep: '1', drop: '2' } });
+  base = applyUpdates(
+    base,
+    [
+      { action: 'add-snapshot', snapshot: snap(1n, 1) },
+      { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': 1n },
+      { action: 'add-snapshot', snapshot: snap(2n, 2, 1n) },
+      { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': 2n },
+      { action: 'set-snapshot-ref', 'ref-name': 'audit', type: 'tag', 'snapshot-id': 1n },
+    ],
+    3000,
+    'file:///w/t/metadata/00000-a.metadata.json',
+  );
+  const before = structuredClone(base);
+  const next = applyUpdates(
+    base,
+    [
+      { action: 'add-schema', schema: { ...schema, fields: [...schema.fields, { id: 4, name: 'extra', required: false, type: 'string' }] } },
+      { action: 'set-current-schema', 'schema-id': -1 },
+      { action: 'add-spec', spec: { 'spec-id': 0, fields: [{ 'source-id': 1, 'field-id': 1000, name: 'id_bucket', transform: 'bucket[4]' }] } },
+      { action: 'set-default-spec', 'spec-id': -1 },
+      { action: 'add-sort-order', 'sort-order': { 'order-id': 1, fields: [{ 'source-id': 1, transform: 'identity', direction: 'asc', 'null-order': 'nulls-first' }] } },
+      { action: 'set-default-sort-order', 'sort-order-id': -1 },
+      { action: 'add-snapshot', snapshot: snap(3n, 3, 2n) },
+      { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': 3n },
+      { action: 'remove-snapshots', 'snapshot-ids': [1n] },
+      { action: 'remove-snapshot-ref', 'ref-name': 'audit' },
+      { action: 'set-properties', updates: { keep: 'changed', added: 'x' } },
+      { action: 'remove-properties', removals: ['drop'] },
+      { action: 'set-location', location: 'file:///w/moved' },
+    ],
+    4000,
+    'file:///w/t/metadata/00001-b.metadata.json',
+  );
+  assert.deepEqual(base, before);
+  // and the new metadata has every change
+  assert.equal(next['current-schema-id'], 1);
+  assert.equal(next['partition-specs'].length, 2);
+  assert.equal(next['sort-orders'].length, 2);
+  assert.deepEqual(
+    next.snapshots!.map((s) => s['snapshot-id']),
+    [2n, 3n],
+  );
+  assert.deepEqual(Object.keys(next.refs!), ['main']);
+  assert.deepEqual(next.properties, { keep: 'changed', added: 'x' });
+  assert.equal(next.location, 'file:///w/moved');
+  assert.equal(next['metadata-log']!.length, 2);
+  assert.deepEqual(
+    next['snapshot-log']!.map((e) => e['snapshot-id']),
+    [2n, 3n],
+  );
+});
