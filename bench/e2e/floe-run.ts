@@ -13,7 +13,7 @@ import { snapshotOffsets } from '../../src/commit/offsets-map.ts';
 import type { OffsetsMap } from '../../src/commit/offsets-map.ts';
 import { loadConnectorConfig } from '../../src/config/connector-config.ts';
 import type { Snapshot } from '../../src/iceberg/table-metadata.ts';
-import { cpuByThread, cpuSeconds, memory } from './proc.ts';
+import { cpuByThread, cpuSeconds, memory, systemCpuSeconds } from './proc.ts';
 import type { StackEnv } from './stack.ts';
 
 const repo = path.resolve(import.meta.dirname, '../..');
@@ -67,6 +67,8 @@ export interface FloeRunResult {
   assignedMs: number | undefined;
   snapshots: SeenSnapshot[];
   cpuSeconds: number;
+  /** the part of cpuSeconds spent in the kernel (file writes, fsyncs, sockets) */
+  systemCpuSeconds: number;
   /** when cpuSeconds was read (Date.now()), just before SIGTERM */
   cpuReadMs: number;
   cpuByThread: Record<string, number>;
@@ -335,6 +337,7 @@ ${o.workers === undefined ? '' : `workers: ${o.workers}\n`}`,
     await this.#poll();
     const { catalogCommits, gc } = await this.#metrics();
     const cpu = cpuSeconds(this.pid) ?? NaN;
+    const sys = systemCpuSeconds(this.pid) ?? NaN;
     const cpuReadMs = Date.now();
     const threads = cpuByThread(this.pid);
     const m = memory(this.pid);
@@ -350,6 +353,7 @@ ${o.workers === undefined ? '' : `workers: ${o.workers}\n`}`,
       assignedMs: this.assignedMs,
       snapshots: this.snapshots(),
       cpuSeconds: Math.round(cpu * 100) / 100,
+      systemCpuSeconds: Math.round(sys * 100) / 100,
       cpuReadMs,
       catalogCommits,
       gc,

@@ -23,6 +23,8 @@ export interface ManyFigures {
   recordsPerSec: number;
   secondsFromAssigned: number;
   cpuSeconds: number;
+  /** of cpuSeconds, in the kernel (file writes and fsyncs of data and metadata files) */
+  systemCpuSeconds: number;
   recordsPerCpuSecond: number;
   cpuShare: number;
   peakRssMB: number;
@@ -81,6 +83,7 @@ function figures(c: ManyCase, records: number, tables: number, r: FloeRunResult)
     recordsPerSec: Math.round(records / fromAssigned),
     secondsFromAssigned: round(fromAssigned, 1),
     cpuSeconds: r.cpuSeconds,
+    systemCpuSeconds: r.systemCpuSeconds,
     recordsPerCpuSecond: Math.round(records / r.cpuSeconds),
     cpuShare: round(r.cpuSeconds / ((r.cpuReadMs - r.spawnMs) / 1000), 2),
     peakRssMB: r.peakRssMB,
@@ -132,7 +135,7 @@ export async function manyPartitionsAndTables(o: ManyOptions): Promise<ManyResul
     const f = figures(c, o.records, run.tables.length, r);
     cases[c] = f;
     o.log(
-      `many ${c}: ${f.recordsPerSec} records/s (${f.secondsFromAssigned} s from assignment), ${f.recordsPerCpuSecond} per CPU-second (${f.cpuSeconds} s CPU, ${f.cpuShare} of its core), peak RSS ${f.peakRssMB} MB, ${f.snapshots} snapshots in ${f.tables} table(s), ${f.filesPerSnapshot} data files per snapshot (${f.files} in all), ${f.rowsCommitted} rows committed`,
+      `many ${c}: ${f.recordsPerSec} records/s (${f.secondsFromAssigned} s from assignment), ${f.recordsPerCpuSecond} per CPU-second (${f.cpuSeconds} s CPU of which ${f.systemCpuSeconds} s in the kernel, ${f.cpuShare} of its core), peak RSS ${f.peakRssMB} MB, ${f.snapshots} snapshots in ${f.tables} table(s), ${f.filesPerSnapshot} data files per snapshot (${f.files} in all), ${f.rowsCommitted} rows committed`,
     );
     if (r.memoryAtPeak) o.log(`  at the highest RSS, process.memoryUsage() per thread in MB: ${JSON.stringify(r.memoryAtPeak)}`);
     if (f.rowsCommitted !== o.records) throw new Error(`many ${c}: ${f.rowsCommitted} rows committed, not ${o.records}`);

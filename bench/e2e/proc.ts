@@ -10,6 +10,20 @@ function statCpuSeconds(stat: string): number {
   return (Number(rest[11]) + Number(rest[12])) / TICKS_PER_SECOND;
 }
 
+/** stime alone in seconds (the kernel's share: file writes, fsyncs, sockets). */
+function statSystemSeconds(stat: string): number {
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[12]) / TICKS_PER_SECOND;
+}
+
+/** CPU seconds the whole process has spent in the kernel so far; undefined once it is gone. */
+export function systemCpuSeconds(pid: number): number | undefined {
+  try {
+    return statSystemSeconds(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
 /** CPU seconds (user + system) the whole process has used so far; undefined once it is gone. */
 export function cpuSeconds(pid: number): number | undefined {
   try {
