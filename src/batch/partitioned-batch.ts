@@ -24,7 +24,6 @@ export interface PartitionBatch {
 
 /** The partitions of the rows being built, in order of their first row (PartitionedBatch). */
 interface BuiltPartition {
-  key: string;
   partition: unknown[];
   rows: number;
 }
@@ -70,6 +69,8 @@ export class PartitionedBatch {
   private partitionOfRow = new Int32Array(0);
   private partitions: BuiltPartition[] = [];
   private readonly byKey = new Map<string, number>();
+  /** A one-field spec of numbers (Partitioner.oneNumber): partitions by their value, no key string per row. */
+  private readonly byNumber: Map<number, number> | undefined;
   /** Rows of the partition with the most rows in the builder. */
   private mostRows = 0;
   private rows = 0;
@@ -95,6 +96,7 @@ export class PartitionedBatch {
     this.rowGroupBytes = options.rowGroupBytes ?? Infinity;
     this.writeBufferBytes = options.writeBufferBytes ?? DEFAULT_WRITE_BUFFER_BYTES;
     this.partitionOnExtras = this.partitioner.fields.some((f) => this.extraColumns.includes(f.sourcePath[0]));
+    this.byNumber = this.partitioner.oneNumber ? new Map() : undefined;
   }
 
   get rowCount(): number {
@@ -148,6 +150,7 @@ export class PartitionedBatch {
     const parts = this.partitions;
     this.partitions = [];
     this.byKey.clear();
+    this.byNumber?.clear();
     this.mostRows = 0;
     if (parts.length === 1) return [{ partition: parts[0].partition, batch }];
     const columns = splitRowsByGroup(batch.columns, batch.rowCount, this.partitionOfRow, parts.length);
@@ -163,12 +166,23 @@ export class PartitionedBatch {
 
   /** Notes the partition of the row just appended to the builder (its last). */
   private noteRow(b: RecordBatchBuilder, partition: unknown[]): void {
-    const key = partitionKey(partition);
-    let i = this.byKey.get(key);
-    if (i === undefined) {
-      i = this.partitions.length;
-      this.partitions.push({ key, partition, rows: 0 });
-      this.byKey.set(key, i);
+    let i: number | undefined;
+    const v = partition[0];
+    if (this.byNumber !== undefined && typeof v === 'number') {
+      i = this.byNumber.get(v);
+      if (i === undefined) {
+        i = this.partitions.length;
+        this.partitions.push({ partition, rows: 0 });
+        this.byNumber.set(v, i);
+      }
+    } else {
+      const key = partitionKey(partition);
+      i = this.byKey.get(key);
+      if (i === undefined) {
+        i = this.partitions.length;
+        this.partitions.push({ partition, rows: 0 });
+        this.byKey.set(key, i);
+      }
     }
     const row = b.rowCount - 1;
     if (row >= this.partitionOfRow.length) this.partitionOfRow = grow(this.partitionOfRow, row + 1);

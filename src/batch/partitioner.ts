@@ -7,6 +7,7 @@ import { bindPartitionSpec } from '../iceberg/partition-spec.ts';
 import type { BoundPartitionField } from '../iceberg/partition-spec.ts';
 import { decimalParams, primitiveKind } from '../iceberg/types.ts';
 import type { PrimitiveType } from '../iceberg/types.ts';
+import { murmur3Bytes } from '../iceberg/murmur3.ts';
 import { storageOf, valueWriter } from './coerce.ts';
 import { LeafBuilder } from './leaf-builder.ts';
 import { ValueError } from './errors.ts';
@@ -20,8 +21,8 @@ export class Partitioner {
   readonly spec: PartitionSpec;
   readonly fields: BoundPartitionField[];
   private readonly normalizers: Normalizer[];
-  /** Per field: its source column's last value, read from a leaf builder (partitionOfLastRow). */
-  private readonly lastValues: ((leaf: LeafBuilder) => unknown)[];
+  /** Per field: its partition value of a leaf builder's last value, not null (partitionOfLastRow). */
+  private readonly lastApplied: ((leaf: LeafBuilder) => unknown)[];
   private readonly tableName: string;
 
   constructor(spec: PartitionSpec, schema: Schema, tableName: string) {
@@ -29,14 +30,19 @@ export class Partitioner {
     this.tableName = tableName;
     this.fields = bindPartitionSpec(spec, schema);
     this.normalizers = this.fields.map((f) => normalizer(f.sourceType as PrimitiveType, tableName, f.sourcePath.join('.')));
-    this.lastValues = this.fields.map((f) => {
+    this.lastApplied = this.fields.map((f) => {
       const { kind, width } = storageOf(f.sourceType as PrimitiveType);
-      return reader(f.sourceType as PrimitiveType, kind, width);
+      return lastApplied(f, reader(f.sourceType as PrimitiveType, kind, width));
     });
   }
 
   get unpartitioned(): boolean {
     return this.fields.length === 0;
+  }
+
+  /** A one-field spec whose values are numbers (bucket, year, month, day, hour; identity of an int or date). */
+  get oneNumber(): boolean {
+    return this.fields.length === 1 && (this.fields[0].resultType === 'int' || this.fields[0].resultType === 'date');
   }
 
   /** The partition tuple of a record, one value per partition field in spec order. */
@@ -70,10 +76,29 @@ export class Partitioner {
     for (let i = 0; i < fields.length; i++) {
       const leaf = sources[i];
       const isNull = leaf.maxDef > 0 && leaf.def[leaf.levelCount - 1] < leaf.maxDef;
-      out[i] = isNull ? null : fields[i].apply(this.lastValues[i](leaf));
+      out[i] = isNull ? null : this.lastApplied[i](leaf);
     }
     return out;
   }
+}
+
+/**
+ * A field's partition value of a leaf's last value (not null). bucket(N) of a string column
+ * held as plain bytes hashes those bytes where they are: they are the string's UTF-8 (written
+ * by the builder's encoder or checked as UTF-8), which is what the transform would hash after
+ * decoding them (no string made and encoded again per row).
+ */
+function lastApplied(f: BoundPartitionField, read: (leaf: LeafBuilder) => unknown): (leaf: LeafBuilder) => unknown {
+  const t = f.transform;
+  if (t.kind === 'bucket' && f.sourceType === 'string') {
+    const n = t.numBuckets;
+    return (l) => {
+      if (l.dictMap !== null) return f.apply(read(l));
+      const a = l.offsets[l.valueCount - 1];
+      return (murmur3Bytes(l.u8, a, l.offsets[l.valueCount] - a) & 0x7fffffff) % n;
+    };
+  }
+  return (l) => f.apply(read(l));
 }
 
 /** A stable string key for a partition tuple (bigint and bytes included). */

@@ -236,3 +236,47 @@ test('PartitionedBatch, partitioned by an extra column (Kafka metadata): JSON fr
   assert.deepEqual(got, partitions(merged));
   assert.equal(got.length, 4 * 4, '4 Kafka partitions × 3 buckets and null names');
 });
+
+test('PartitionedBatch: one-number specs and bucket(N) of a string held as plain bytes give the partitions decoded records give', () => {
+  const s2: Schema = {
+    type: 'struct',
+    'schema-id': 0,
+    fields: [
+      { id: 1, name: 'id', required: true, type: 'long' },
+      { id: 2, name: 'name', required: false, type: 'string' },
+      { id: 3, name: 'ts', required: false, type: 'timestamptz' },
+    ],
+  };
+  const letters = ['a', 'Z', 'é', 'ß', '日本', '😀', '-', ' ', 'ø'];
+  for (const fields of [['bucket(7, name)'], ['bucket(1000, name)'], ['day(ts)'], ['bucket(16, id)'], ['identity(name)']]) {
+    const spec = buildPartitionSpec(s2, fields).spec;
+    const r = rng(fields.join().length * 7919);
+    const direct = new PartitionedBatch('t', s2, spec);
+    const objects = new PartitionedBatch('t', s2, spec);
+    let straight = 0;
+    let plainNames = 0;
+    const got: unknown[] = [];
+    const want: unknown[] = [];
+    for (let i = 0; i < 6000; i++) {
+      // unique names (the dictionary is given up past DICT_PROBE, then rests): plain bytes, some multibyte
+      const name = r() < 0.1 ? null : `${i}-${Array.from({ length: 1 + Math.floor(r() * 6) }, () => letters[Math.floor(r() * letters.length)]).join('')}`;
+      const ts = r() < 0.1 ? null : new Date(1_767_225_600_000 + Math.floor(r() * 40 * 86_400_000)).toISOString();
+      const bytes = text.encode(JSON.stringify({ id: Math.floor(r() * 1e9), name, ts }));
+      if (direct.appendJson(bytes, 0)) straight++;
+      else direct.append(decodePlainJson(bytes));
+      objects.append(decodePlainJson(bytes));
+      if (i === 4499 || i === 5999) {
+        const d = direct.drain();
+        for (const p of d) if (p.batch.columns[1].dict === null && p.batch.columns[1].valueCount > 0) plainNames++;
+        got.push(...d.map((p) => ({ partition: p.partition, batch: plain(p.batch) })));
+        want.push(...objects.drain().map((p) => ({ partition: p.partition, batch: plain(p.batch) })));
+      }
+    }
+    assert.ok(straight > 5000, `${fields.join()}: most records taken from their text (${straight})`);
+    assert.ok(plainNames > 0, `${fields.join()}: some names held as plain bytes`);
+    // the partitions and their row counts first (a short message when they differ), then every column
+    const shape = (l: unknown[]) => l.map((p) => JSON.stringify((p as { partition: unknown }).partition) + ':' + (p as { batch: { rowCount: number } }).batch.rowCount).join(' ');
+    assert.equal(shape(got), shape(want), fields.join());
+    assert.deepEqual(got, want, fields.join());
+  }
+});
