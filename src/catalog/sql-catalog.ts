@@ -142,6 +142,9 @@ export class SqlCatalog implements Catalog {
   private readonly hasType: boolean;
   /** The WAL file durable() fsyncs (undefined: not in WAL mode, where SQLite syncs at commit itself). */
   private readonly walPath: string | undefined;
+  /** The WAL fsync under way, and the one that starts when it ends (durable()). */
+  private syncing: Promise<void> | undefined;
+  private nextSync: Promise<void> | undefined;
   private readonly st: Record<string, StatementSync> = {};
 
   constructor(opts: SqlCatalogOptions) {
@@ -188,23 +191,34 @@ export class SqlCatalog implements Catalog {
 
   /**
    * Makes every change committed so far durable: fsyncs the WAL file (synchronous=NORMAL leaves
-   * that to the checkpoint) on the thread pool. Missing WAL file: nothing to sync (a checkpoint
-   * moved everything into the database file, synced then).
+   * that to the checkpoint) on the thread pool. One fsync covers every change written before it
+   * started, so changes that come while one is under way share the next (group commit: many
+   * tables committing together cost a few syncs, not one each).
    */
-  private async durable(): Promise<void> {
-    if (this.walPath === undefined) return;
-    let file;
-    try {
-      file = await open(this.walPath, 'r');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
-    }
-    try {
-      await file.sync();
-    } finally {
-      await file.close();
-    }
+  private durable(): Promise<void> {
+    if (this.walPath === undefined) return Promise.resolve();
+    if (this.syncing === undefined) return this.startSync(this.walPath);
+    const wal = this.walPath;
+    return (this.nextSync ??= this.syncing
+      .catch(() => {})
+      .then(() => {
+        this.nextSync = undefined;
+        return this.startSync(wal);
+      }));
+  }
+
+  private startSync(wal: string): Promise<void> {
+    const p = fsyncFile(wal);
+    this.syncing = p;
+    p.then(
+      () => this.syncDone(p),
+      () => this.syncDone(p),
+    );
+    return p;
+  }
+
+  private syncDone(p: Promise<void>): void {
+    if (this.syncing === p) this.syncing = undefined;
   }
 
   private withTransaction<T>(fn: () => T): T {
@@ -486,5 +500,21 @@ export class SqlCatalog implements Catalog {
     for (const io of this.ios.values()) await io.close?.();
     this.ios.clear();
     if (this.db.isOpen) this.db.close();
+  }
+}
+
+/** fsync of a file on the thread pool; a missing file has nothing to sync (a WAL a checkpoint folded into the database file, synced then). */
+async function fsyncFile(path: string): Promise<void> {
+  let file;
+  try {
+    file = await open(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  try {
+    await file.sync();
+  } finally {
+    await file.close();
   }
 }

@@ -452,3 +452,52 @@ test('a change returns only after the WAL file is fsynced (synchronous=NORMAL, t
     await cleanup();
   }
 });
+
+test('changes made while a WAL sync is under way share the next one, which starts after them (group commit)', async () => {
+  const { db, warehouse, cleanup } = await setup();
+  const probe = await open(db.replace(/catalog\.db$/, ''), 'r');
+  const proto = Object.getPrototypeOf(probe) as { sync: (this: { fd: number }) => Promise<void> };
+  await probe.close();
+  const realSync = proto.sync;
+  // each sync waits for its own release
+  const releases: (() => void)[] = [];
+  let holding = false;
+  proto.sync = async function (this: { fd: number }) {
+    if (holding) await new Promise<void>((r) => releases.push(r));
+    return realSync.call(this);
+  };
+  const cat = new SqlCatalog({ uri: db, warehouse });
+  try {
+    await cat.createNamespace(['db']);
+    const ids = ['a', 'b', 'c'].map((name) => ({ namespace: ['db'], name }));
+    for (const id of ids) await cat.createTable(id, { schema });
+    holding = true;
+    const done = new Set<string>();
+    const waitFor = async (n: number) => {
+      for (let i = 0; i < 100 && releases.length < n; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(releases.length, n, `${n} sync(s) started`);
+    };
+    const commit = (i: number) => cat.commitTable(ids[i], [], appendUpdates(BigInt(i + 1), undefined, 1)).then(() => done.add(ids[i].name));
+    const a = commit(0);
+    await waitFor(1); // a's sync is under way (held)
+    const b = commit(1);
+    const c = commit(2);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(releases.length, 1, 'b and c wait for the sync under way to end, they do not start their own');
+    releases[0]();
+    await a;
+    await waitFor(2); // one sync for b and c, started after their updates
+    await new Promise((r) => setTimeout(r, 30));
+    assert.deepEqual([...done], ['a'], 'b and c return only after the sync that started after them');
+    releases[1]();
+    await Promise.all([b, c]);
+    assert.equal(releases.length, 2, 'three commits, two syncs');
+    for (const [i, id] of ids.entries()) assert.equal((await cat.loadTable(id)).metadata['current-snapshot-id'], BigInt(i + 1));
+  } finally {
+    proto.sync = realSync;
+    holding = false;
+    for (const r of releases) r();
+    await cat.close();
+    await cleanup();
+  }
+});
