@@ -152,9 +152,10 @@ export function checkRequirements(metadata: TableMetadata | undefined, requireme
 export function applyUpdates(base: TableMetadata, updates: TableUpdate[], nowMs: number = Date.now(), previousMetadataLocation?: string): TableMetadata {
   const m = {
     ...base,
-    schemas: [...base.schemas],
-    'partition-specs': [...base['partition-specs']],
-    'sort-orders': [...base['sort-orders']],
+    // (absent from a v1 file written elsewhere: left absent)
+    schemas: copyOf(base.schemas),
+    'partition-specs': copyOf(base['partition-specs']),
+    'sort-orders': copyOf(base['sort-orders']),
     snapshots: [...(base.snapshots ?? [])],
     refs: { ...base.refs },
     'snapshot-log': [...(base['snapshot-log'] ?? [])],
@@ -278,6 +279,11 @@ export function applyUpdates(base: TableMetadata, updates: TableUpdate[], nowMs:
     if (m['metadata-log'].length > max) m['metadata-log'] = m['metadata-log'].slice(-max);
   }
   return m;
+}
+
+/** A new array with the same entries (undefined stays undefined). */
+function copyOf<T>(list: T[]): T[] {
+  return list === undefined ? list : [...list];
 }
 
 function sameFields(a: Schema, b: Schema): boolean {

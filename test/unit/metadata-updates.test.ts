@@ -155,3 +155,13 @@ test('applyUpdates leaves its base as it was, whatever the updates add, replace 
     [2n, 3n],
   );
 });
+
+test('applyUpdates on v1 metadata without sort orders or specs lists leaves them absent', () => {
+  const v1 = newTableMetadata({ schema, location: 'file:///w/t' }) as unknown as Record<string, unknown>;
+  delete v1['sort-orders'];
+  delete v1['partition-specs'];
+  const next = applyUpdates(v1 as never, [{ action: 'set-properties', updates: { a: 'b' } }], 1000) as unknown as Record<string, unknown>;
+  assert.equal('sort-orders' in next && next['sort-orders'] !== undefined, false);
+  assert.equal(next['partition-specs'], undefined);
+  assert.deepEqual(next.properties, { a: 'b' });
+});
