@@ -68,9 +68,9 @@ export class PartitionedBatch {
   /** Per row of the builder (partitioned tables): its index in `partitions`. */
   private partitionOfRow = new Int32Array(0);
   private partitions: BuiltPartition[] = [];
-  private readonly byKey = new Map<string, number>();
-  /** A one-field spec of numbers (Partitioner.oneNumber): partitions by their value, no key string per row. */
-  private readonly byNumber: Map<number, number> | undefined;
+  /** Partitions by key: partitionKey of the tuple, or the value itself for a one-field spec of numbers (oneNumber: no key string per row). */
+  private readonly byKey = new Map<string | number, number>();
+  private readonly oneNumber: boolean;
   /** Rows of the partition with the most rows in the builder. */
   private mostRows = 0;
   private rows = 0;
@@ -96,7 +96,7 @@ export class PartitionedBatch {
     this.rowGroupBytes = options.rowGroupBytes ?? Infinity;
     this.writeBufferBytes = options.writeBufferBytes ?? DEFAULT_WRITE_BUFFER_BYTES;
     this.partitionOnExtras = this.partitioner.fields.some((f) => this.extraColumns.includes(f.sourcePath[0]));
-    this.byNumber = this.partitioner.oneNumber ? new Map() : undefined;
+    this.oneNumber = this.partitioner.oneNumber;
   }
 
   get rowCount(): number {
@@ -150,7 +150,6 @@ export class PartitionedBatch {
     const parts = this.partitions;
     this.partitions = [];
     this.byKey.clear();
-    this.byNumber?.clear();
     this.mostRows = 0;
     if (parts.length === 1) return [{ partition: parts[0].partition, batch }];
     const columns = splitRowsByGroup(batch.columns, batch.rowCount, this.partitionOfRow, parts.length);
@@ -166,23 +165,13 @@ export class PartitionedBatch {
 
   /** Notes the partition of the row just appended to the builder (its last). */
   private noteRow(b: RecordBatchBuilder, partition: unknown[]): void {
-    let i: number | undefined;
     const v = partition[0];
-    if (this.byNumber !== undefined && typeof v === 'number') {
-      i = this.byNumber.get(v);
-      if (i === undefined) {
-        i = this.partitions.length;
-        this.partitions.push({ partition, rows: 0 });
-        this.byNumber.set(v, i);
-      }
-    } else {
-      const key = partitionKey(partition);
-      i = this.byKey.get(key);
-      if (i === undefined) {
-        i = this.partitions.length;
-        this.partitions.push({ partition, rows: 0 });
-        this.byKey.set(key, i);
-      }
+    const key = this.oneNumber && typeof v === 'number' ? v : partitionKey(partition);
+    let i = this.byKey.get(key);
+    if (i === undefined) {
+      i = this.partitions.length;
+      this.partitions.push({ partition, rows: 0 });
+      this.byKey.set(key, i);
     }
     const row = b.rowCount - 1;
     if (row >= this.partitionOfRow.length) this.partitionOfRow = grow(this.partitionOfRow, row + 1);

@@ -407,27 +407,39 @@ test('a database locked past the busy timeout is a conflict (not applied), and t
   }
 });
 
-test('a change returns only after the WAL file is fsynced (synchronous=NORMAL, the sync on the thread pool)', async () => {
-  const { db, warehouse, cleanup } = await setup();
-  // every FileHandle.sync() is recorded by the path it syncs and held until the gate opens
-  const probe = await open(db.replace(/catalog\.db$/, ''), 'r');
+/**
+ * Replaces FileHandle.prototype.sync with `hook` (which calls the real sync itself) until the
+ * returned restore() runs.
+ */
+async function hookFileHandleSync(dir: string, hook: (real: () => Promise<void>, fd: number) => Promise<void>): Promise<() => void> {
+  const probe = await open(dir, 'r');
   const proto = Object.getPrototypeOf(probe) as { sync: (this: { fd: number }) => Promise<void> };
   await probe.close();
   const realSync = proto.sync;
+  proto.sync = function (this: { fd: number }) {
+    return hook(() => realSync.call(this), this.fd);
+  };
+  return () => {
+    proto.sync = realSync;
+  };
+}
+
+test('a change returns only after the WAL file is fsynced (synchronous=NORMAL, the sync on the thread pool)', async () => {
+  const { dir, db, warehouse, cleanup } = await setup();
+  // every FileHandle.sync() is recorded by the path it syncs and held until the gate opens
   const synced: string[] = [];
   let openGate: () => void = () => {};
   let gate = Promise.resolve();
-  proto.sync = async function (this: { fd: number }) {
-    synced.push(readlinkSync(`/proc/self/fd/${this.fd}`));
+  const restore = await hookFileHandleSync(dir, async (real, fd) => {
+    synced.push(readlinkSync(`/proc/self/fd/${fd}`));
     await gate;
-    return realSync.call(this);
-  };
+    return real();
+  });
   const cat = new SqlCatalog({ uri: db, warehouse });
   try {
     await cat.createNamespace(['db']);
     const id = { namespace: ['db'], name: 't' };
-    const created = cat.createTable(id, { schema });
-    await created;
+    await cat.createTable(id, { schema });
     assert.ok(synced.length >= 2, `createNamespace and createTable each sync the WAL (synced: ${synced.join(', ')})`);
     assert.ok(
       synced.every((p) => p.endsWith('catalog.db-wal')),
@@ -446,7 +458,7 @@ test('a change returns only after the WAL file is fsynced (synchronous=NORMAL, t
     assert.equal(done, true);
     assert.equal((await cat.loadTable(id)).metadata['current-snapshot-id'], 1n);
   } finally {
-    proto.sync = realSync;
+    restore();
     openGate();
     await cat.close();
     await cleanup();
@@ -454,18 +466,14 @@ test('a change returns only after the WAL file is fsynced (synchronous=NORMAL, t
 });
 
 test('changes made while a WAL sync is under way share the next one, which starts after them (group commit)', async () => {
-  const { db, warehouse, cleanup } = await setup();
-  const probe = await open(db.replace(/catalog\.db$/, ''), 'r');
-  const proto = Object.getPrototypeOf(probe) as { sync: (this: { fd: number }) => Promise<void> };
-  await probe.close();
-  const realSync = proto.sync;
+  const { dir, db, warehouse, cleanup } = await setup();
   // each sync waits for its own release
   const releases: (() => void)[] = [];
   let holding = false;
-  proto.sync = async function (this: { fd: number }) {
+  const restore = await hookFileHandleSync(dir, async (real) => {
     if (holding) await new Promise<void>((r) => releases.push(r));
-    return realSync.call(this);
-  };
+    return real();
+  });
   const cat = new SqlCatalog({ uri: db, warehouse });
   try {
     await cat.createNamespace(['db']);
@@ -494,7 +502,7 @@ test('changes made while a WAL sync is under way share the next one, which start
     assert.equal(releases.length, 2, 'three commits, two syncs');
     for (const [i, id] of ids.entries()) assert.equal((await cat.loadTable(id)).metadata['current-snapshot-id'], BigInt(i + 1));
   } finally {
-    proto.sync = realSync;
+    restore();
     holding = false;
     for (const r of releases) r();
     await cat.close();
