@@ -14,7 +14,11 @@ import type { Router } from '../route/router.ts';
 import type { JsonSchemaInferrer } from '../schema/infer-json.ts';
 import { tpKey } from '../commit/offsets-map.ts';
 import type { ReadPositions } from './read-positions.ts';
+import { RunByTable } from './run-by-table.ts';
 import type { SourceRecord } from './source.ts';
+
+/** Field routing groups a run's records by table (takeByTable) when at least this many are left. */
+const BY_TABLE_MIN = 16;
 
 /** What the run's decode of a record gave, handed to processOne so it does not decode again. */
 export type FirstAttempt = { frame: RecordFrame | Promise<RecordFrame> } | { error: unknown };
@@ -59,6 +63,8 @@ export interface RecordLoopHost<T extends LoopTable> {
   processOne(rec: SourceRecord, key: string, records: SourceRecord[], index: number, first: FirstAttempt | undefined, grown: boolean): Promise<void>;
   /** The record moves p's offset in the tables p feeds, whatever became of it. */
   touch(rec: SourceRecord, key: string): void;
+  /** Every open table has an offset for every partition it has read (OffsetsLedger.settled). */
+  settled(): boolean;
 }
 
 /** The state of one run's records taken at once (processRun, takeAtOnce). */
@@ -120,6 +126,11 @@ export class RecordLoop<T extends LoopTable> {
       this.leaveTable(run);
     };
 
+    /** Field routing: the run's records grouped by table, made at the first takeByTable. */
+    let byTable: RunByTable | undefined;
+    /** takeByTable may run from this index: the record where it stopped goes one by one. */
+    let byTableFrom = from;
+
     for (let i = from; i < end; i++) {
       const rec = records[i];
       if (posRec !== undefined) {
@@ -127,11 +138,28 @@ export class RecordLoop<T extends LoopTable> {
       } else if (positions.alreadyProcessed(key, rec.offset)) {
         continue; // already processed (before a seek)
       }
+      if (touched && this.byField && i >= byTableFrom && end - i >= BY_TABLE_MIN && host.settled()) {
+        byTable ??= new RunByTable(
+          records,
+          i,
+          end,
+          host.decode,
+          (r, f) => this.tableNameOf(r, f),
+          (o) => positions.alreadyProcessed(key, o),
+        );
+        const next = this.takeByTable(byTable, records, i, run);
+        byTableFrom = next + 1;
+        if (next > i) {
+          posRec = records[next - 1];
+          i = next - 1;
+          continue;
+        }
+      }
       let frame: RecordFrame | Promise<RecordFrame> | undefined;
       let failed: { error: unknown } | undefined;
       if (rec.value !== null) {
         try {
-          frame = host.decode(rec.value);
+          frame = byTable?.frameAt(i) ?? host.decode(rec.value);
         } catch (error) {
           failed = { error };
         }
@@ -183,12 +211,27 @@ export class RecordLoop<T extends LoopTable> {
         this.leaveTable(run);
         t = host.tables.get(name);
         if (t === undefined || !t.offsets.holdsPartition(run.key)) return false;
-        run.table = t;
-        run.tableName = name;
-        run.skipBelow = t.offsets.nextWanted(run.key);
-        run.schemaOk = false;
+        this.enterTable(run, t, name);
       }
     }
+    return this.takeInto(t, rec, frame, run, true);
+  }
+
+  /** The run's records taken at once go to table t from now on. */
+  private enterTable(run: Run<T>, t: T, name: string): void {
+    run.table = t;
+    run.tableName = name;
+    run.skipBelow = t.offsets.nextWanted(run.key);
+    run.schemaOk = false;
+  }
+
+  /**
+   * takeAtOnce once the record's table is the run's (enterTable). `mayGrow` false: a plain JSON
+   * record the batch cannot take straight from its text is left (false) before the table's
+   * inferrer sees it, so nothing changed (takeByTable).
+   */
+  private takeInto(t: T, rec: SourceRecord, frame: RecordFrame, run: Run<T>, mayGrow: boolean): boolean {
+    const host = this.host;
     if (rec.offset < run.skipBelow) return true; // this table already has it
     const schema = frame.schema;
     if (schema === undefined && !host.renamed(t, frame)) return false;
@@ -207,6 +250,7 @@ export class RecordLoop<T extends LoopTable> {
         run.last = rec;
         return true;
       }
+      if (!mayGrow) return false;
       // else grow the inferred schema as processOne does; a change needs processOne
       const inf = host.inferrerOf(t);
       const before = inf.changes;
@@ -232,6 +276,60 @@ export class RecordLoop<T extends LoopTable> {
     }
     run.last = rec;
     return true;
+  }
+
+  /**
+   * Field routing: takes records of the run from index i at once, table by table (run-by-table.ts),
+   * and returns the first index not taken; every record of [i, that index) is taken (or was in
+   * its table already). A table's records are taken in offset order; another table's may be taken
+   * before them, past records of the first that are not taken yet. That is safe only where no
+   * record left for later can make a table commit a partition past it (a crash would then start
+   * the partition after it) or come after such a commit (its dead letter would be taken as sent):
+   *   - only when every open table is settled (each has an offset for every partition it read;
+   *     the caller asks):
+   *     no table then must commit before another, and the one-by-one path's flushes commit only
+   *     the record's own table (a schema change), whose range ends at the record;
+   *   - only into tables with an offset for the partition: a crash restarts the partition at or
+   *     below that offset, so below any record such a table has not taken;
+   *   - nothing past a barrier (a record that does not route, decode at once, or was processed),
+   *     nor past the first record of a table that is not open or has no offset for the partition:
+   *     that record may create a table, or start rows with no offset (other tables commit first);
+   *   - a table stops at the first record it cannot take as it is (a schema change, a plain JSON
+   *     record not taken straight from its text: its inferrer is left untouched, mayGrow false),
+   *     and no table takes anything from there on in this pass: the one-by-one path takes it next.
+   */
+  private takeByTable(b: RunByTable, records: SourceRecord[], i: number, run: Run<T>): number {
+    const host = this.host;
+    this.leaveTable(run); // the table of the record taken one by one before, if any
+    const key = run.key;
+    let limit = b.barrierFrom(i);
+    const groups = b.names.length;
+    // first the tables that cannot take their next record: nothing is taken past it
+    for (let g = 0; g < groups; g++) {
+      const first = b.firstFrom(g, i);
+      if (first >= limit) continue;
+      const t = host.tables.get(b.names[g]);
+      if (t === undefined || t.offsets.committedOffset(key) === undefined) limit = first;
+    }
+    for (let g = 0; g < groups && limit > i; g++) {
+      let at = b.firstFrom(g, i);
+      if (at >= limit) continue;
+      const t = host.tables.get(b.names[g])!;
+      this.enterTable(run, t, b.names[g]);
+      const idx = b.indexes[g];
+      let d = b.done[g];
+      while (at < limit) {
+        if (!this.takeInto(t, records[at], b.frame(at), run, false)) {
+          limit = at;
+          break;
+        }
+        d++;
+        at = d < idx.length ? idx[d] : b.end;
+      }
+      b.done[g] = d;
+      this.leaveTable(run);
+    }
+    return limit;
   }
 
   /** The table the record goes to; under field routing this reads the field without taking the value (Router.tableForFrame). Throws a bad-record error. */

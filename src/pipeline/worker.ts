@@ -134,6 +134,7 @@ export class ConnectorWorker {
       deadLetter: (rec, error) => this.deadLetter(rec, error),
       processOne: (rec, key, records, index, first, grown) => this.processOne(rec, key, records, index, first, grown),
       touch: (rec, key) => this.touch(rec, key),
+      settled: () => this.ledger.settled(),
     });
     this.groupOffsets = new GroupOffsets({
       offsetOf: (key) => (this.positions.isAssigned(key) ? this.ledger.groupOffset(key) : undefined),
