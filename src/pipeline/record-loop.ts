@@ -19,6 +19,8 @@ import type { SourceRecord } from './source.ts';
 
 /** Field routing groups a run's records by table (takeByTable) when at least this many are left. */
 const BY_TABLE_MIN = 16;
+/** At most this many records go one by one between two tries of takeByTable that took nothing. */
+const BY_TABLE_BACKOFF_MAX = 64;
 
 /** What the run's decode of a record gave, handed to processOne so it does not decode again. */
 export type FirstAttempt = { frame: RecordFrame | Promise<RecordFrame> } | { error: unknown };
@@ -65,6 +67,12 @@ export interface RecordLoopHost<T extends LoopTable> {
   touch(rec: SourceRecord, key: string): void;
   /** Every open table has an offset for every partition it has read (OffsetsLedger.settled). */
   settled(): boolean;
+  /**
+   * p was rewound while its record at `offset` was in processOne, after takeByTable had given
+   * tables records of p past it: those tables drop what they buffered and are read again, so none
+   * commits p past records not handled yet (takeByTable).
+   */
+  dropTakenPast(key: string, offset: bigint): Promise<void>;
 }
 
 /** The state of one run's records taken at once (processRun, takeAtOnce). */
@@ -130,6 +138,8 @@ export class RecordLoop<T extends LoopTable> {
     let byTable: RunByTable | undefined;
     /** takeByTable may run from this index: the record where it stopped goes one by one. */
     let byTableFrom = from;
+    /** Records takeByTable skips after one of its passes took nothing (doubling, up to BY_TABLE_BACKOFF_MAX). */
+    let byTableBackoff = 1;
 
     for (let i = from; i < end; i++) {
       const rec = records[i];
@@ -148,12 +158,17 @@ export class RecordLoop<T extends LoopTable> {
           (o) => positions.alreadyProcessed(key, o),
         );
         const next = this.takeByTable(byTable, records, i, run);
-        byTableFrom = next + 1;
         if (next > i) {
+          byTableFrom = next + 1;
+          byTableBackoff = 1;
           posRec = records[next - 1];
           i = next - 1;
           continue;
         }
+        // nothing taken (e.g. decoded objects, which a batch never takes straight from their
+        // text): try again further on, less often each time
+        byTableFrom = i + byTableBackoff;
+        byTableBackoff = Math.min(BY_TABLE_BACKOFF_MAX, byTableBackoff * 2);
       }
       let frame: RecordFrame | Promise<RecordFrame> | undefined;
       let failed: { error: unknown } | undefined;
@@ -173,8 +188,12 @@ export class RecordLoop<T extends LoopTable> {
       await host.processOne(rec, key, records, i, failed ?? (frame === undefined ? undefined : { frame }), run.grown);
       run.grown = false;
       // a flush in processOne was fenced and rewound p to before this record: the source
-      // delivers p again from there, so neither this record nor the rest of the run is taken
-      if (positions.rewound(key)) return;
+      // delivers p again from there, so neither this record nor the rest of the run is taken;
+      // and no table may keep records of p that takeByTable gave it past this one
+      if (positions.rewound(key)) {
+        if (byTable !== undefined && byTable.takenUpTo > i) await host.dropTakenPast(key, rec.offset);
+        return;
+      }
       positions.processed(key, rec.offset + 1n);
       host.touch(rec, key);
       touched = true;
@@ -296,7 +315,12 @@ export class RecordLoop<T extends LoopTable> {
    *     that record may create a table, or start rows with no offset (other tables commit first);
    *   - a table stops at the first record it cannot take as it is (a schema change, a plain JSON
    *     record not taken straight from its text: its inferrer is left untouched, mayGrow false),
-   *     and no table takes anything from there on in this pass: the one-by-one path takes it next.
+   *     and the tables after it in this pass take nothing from there on: the one-by-one path
+   *     takes it next. The tables before it may hold records past it; while the rest of the run
+   *     is handled in turn that changes nothing, but if processOne rewinds the partition (a
+   *     failed or fenced commit of the record's table) the run stops there, and those tables
+   *     drop what they buffered (host.dropTakenPast): else one could commit the partition past
+   *     a record never handled, whose dead letter would then be taken as sent.
    */
   private takeByTable(b: RunByTable, records: SourceRecord[], i: number, run: Run<T>): number {
     const host = this.host;
@@ -323,6 +347,7 @@ export class RecordLoop<T extends LoopTable> {
           limit = at;
           break;
         }
+        if (at > b.takenUpTo) b.takenUpTo = at;
         d++;
         at = d < idx.length ? idx[d] : b.end;
       }

@@ -25,6 +25,8 @@ export class RunByTable {
   readonly done: number[] = [];
   /** The frames decoded while routing, by run index − from (undefined at a barrier). */
   readonly frames: (RecordFrame | undefined)[];
+  /** The highest run index a table took a record at (-1: none; RecordLoop.takeByTable keeps it). */
+  takenUpTo = -1;
   /** Run indexes left to the one-by-one path, ascending. */
   private readonly barriers: number[] = [];
   /** Barriers before this one are behind the loop. */
@@ -57,7 +59,11 @@ export class RunByTable {
       if (!behind && rec.value !== null) {
         try {
           const frame = decode(rec.value);
-          if (!isPromise(frame)) {
+          if (isPromise(frame)) {
+            // a barrier: its turn decodes it again and handles the answer (a registry lookup
+            // refused now must not go unhandled and stop the process)
+            frame.catch(() => undefined);
+          } else {
             name = tableOf(rec, frame);
             this.frames[i - from] = frame;
           }

@@ -135,6 +135,9 @@ export class ConnectorWorker {
       processOne: (rec, key, records, index, first, grown) => this.processOne(rec, key, records, index, first, grown),
       touch: (rec, key) => this.touch(rec, key),
       settled: () => this.ledger.settled(),
+      dropTakenPast: async (key, offset) => {
+        for (const t of this.state.values()) if (t.offsets.nextWanted(key) > offset) await this.flusher.rewindTable(t, t.pending?.ranges ?? []);
+      },
     });
     this.groupOffsets = new GroupOffsets({
       offsetOf: (key) => (this.positions.isAssigned(key) ? this.ledger.groupOffset(key) : undefined),

@@ -41,8 +41,9 @@ function table(name: string, committed: bigint | undefined): Table {
 }
 
 /** A loop over tables by name, recording what happens to each record: `name:id` taken at once, `one:id` through processOne. */
-function harness(tables: Table[], opts: { settled?: boolean } = {}) {
+function harness(tables: Table[], opts: { settled?: boolean; rewindAt?: number; decode?: RecordLoopHost<Table>['decode'] } = {}) {
   const log: string[] = [];
+  const dropped: [string, bigint][] = [];
   const grownOne: number[] = [];
   const grew = new Set<string>();
   const positions = new ReadPositions();
@@ -96,14 +97,22 @@ function harness(tables: Table[], opts: { settled?: boolean } = {}) {
       }
       if (grown) grownOne.push(v.id);
       log.push(`one:${v.id}`);
+      // a failed or fenced commit of the record's table in processOne: p is read again from 0
+      if (v.id === opts.rewindAt) {
+        positions.rewind(key, 0n);
+        return;
+      }
       const t = byName.get(v.t);
       if (t !== undefined && !t.offsets.alreadyHas(key, rec.offset)) t.offsets.take(rec, rec.offset, key);
-      assert.ok(first === undefined || 'frame' in first);
+      // as the worker's decodeWithRetry: a decode that waits is awaited, its refusal handled
+      if (first !== undefined && 'frame' in first) await Promise.resolve(first.frame).catch(() => undefined);
     },
     touch: () => undefined,
     settled: () => opts.settled ?? true,
+    dropTakenPast: async (key, offset) => void dropped.push([key, offset]),
   };
-  return { loop: new RecordLoop<Table>(host), log, grownOne, byName };
+  if (opts.decode) host.decode = opts.decode;
+  return { loop: new RecordLoop<Table>(host), log, grownOne, byName, dropped };
 }
 
 function records(values: Value[]): SourceRecord[] {
@@ -215,4 +224,53 @@ test('a record taken one by one (an escaped string) just before a grouped pass: 
   assert.ok(log.includes('b:20'));
   assert.equal(byName.get('b')!.offsets.nextWanted(P), 21n, 'b wants 21 next: its take() of 20 was told');
   assert.equal(log.length, 40);
+});
+
+test('processOne rewinds the partition at a record other tables of the pass took records past: they are told to drop them (dropTakenPast); with nothing taken past it, not', async () => {
+  // a's record 24 grows its schema and its commit fails (the test rewinds p). From record 1 on,
+  // the pass takes b, then c, then a: b and c took records past 24 before a stopped there
+  const values = interleaved(['a', 'b', 'c'], 60, (id) => (id === 24 ? { grow: true } : {}));
+  const grouped = harness([table('a', 0n), table('b', 0n), table('c', 0n)], { rewindAt: 24 });
+  await grouped.loop.processRun(records(values), 0, 60);
+  assert.ok(
+    ids(grouped.log, 'b').some((id) => id > 24),
+    'b took records past 24 before it',
+  );
+  assert.deepEqual(grouped.dropped, [[P, 24n]]);
+  assert.ok(!grouped.log.some((e) => e.startsWith('one:') && Number(e.split(':')[1]) > 24), 'the run stopped at 24');
+  // one by one (tables not settled), nothing is past 24: nothing to drop
+  const oneByOne = harness([table('a', 0n), table('b', 0n), table('c', 0n)], { rewindAt: 24, settled: false });
+  await oneByOne.loop.processRun(records(values), 0, 60);
+  assert.deepEqual(oneByOne.dropped, []);
+});
+
+test('a record whose decode waits (a schema lookup) and then fails: the grouping leaves it to its turn, and the refusal is not left unhandled', async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const values = interleaved(['a', 'b'], 40);
+    const recs = records(values);
+    const plain = (bytes: Uint8Array) => ({ value: JSON.parse(dec.decode(bytes)) as Record<string, unknown> });
+    let lookups = 0;
+    const { loop, log } = harness([table('a', 0n), table('b', 0n)], {
+      decode: (bytes) => {
+        const v = plain(bytes);
+        if ((v.value as unknown as Value).id !== 30) return v;
+        lookups++;
+        return Promise.reject(new Error('registry unavailable (test)'));
+      },
+    });
+    await loop.processRun(recs, 0, recs.length).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.ok(lookups >= 1, 'record 30 was decoded');
+    assert.ok(log.includes('one:30'), 'record 30 went through processOne (its own decode handles the refusal)');
+    assert.ok(
+      ids(log.slice(0, log.indexOf('one:30')), 'a').every((id) => id < 30),
+      'nothing past the barrier before it',
+    );
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
 });
