@@ -31,6 +31,11 @@ export interface RecordFrame {
   readonly direct?: DirectEncoding;
 }
 
+/** A decode that waits (a schema lookup) hands a promise of its frame. */
+export function isPendingFrame(x: RecordFrame | Promise<RecordFrame>): x is Promise<RecordFrame> {
+  return typeof (x as Partial<Promise<RecordFrame>>).then === 'function';
+}
+
 /** A frame whose value is decoded from its bytes on first use. */
 export class LazyFrame implements RecordFrame {
   readonly bytes: Uint8Array;

@@ -8,6 +8,7 @@
 // hop. The loop sees the worker only through RecordLoopHost (positions, tables by name, land,
 // deadLetter, processOne, ...), never the worker itself; the worker keeps the orchestration.
 import type { TableOffsets } from '../commit/table-offsets.ts';
+import { isPendingFrame } from '../decode/record-frame.ts';
 import type { RecordFrame } from '../decode/record-frame.ts';
 import type { Schema } from '../iceberg/types.ts';
 import type { Router } from '../route/router.ts';
@@ -148,16 +149,20 @@ export class RecordLoop<T extends LoopTable> {
       } else if (positions.alreadyProcessed(key, rec.offset)) {
         continue; // already processed (before a seek)
       }
-      if (touched && this.byField && i >= byTableFrom && end - i >= BY_TABLE_MIN && host.settled()) {
-        byTable ??= new RunByTable(
-          records,
-          i,
-          end,
-          host.decode,
-          (r, f) => this.tableNameOf(r, f),
-          (o) => positions.alreadyProcessed(key, o),
-        );
-        const next = this.takeByTable(byTable, records, i, run);
+      if (touched && this.byField && i >= byTableFrom && end - i >= BY_TABLE_MIN) {
+        let next = i;
+        // settled() walks every open table: asked once a try, not once a record
+        if (host.settled()) {
+          byTable ??= new RunByTable(
+            records,
+            i,
+            end,
+            host.decode,
+            (r, f) => this.tableNameOf(r, f),
+            (o) => positions.alreadyProcessed(key, o),
+          );
+          next = this.takeByTable(byTable, records, i, run);
+        }
         if (next > i) {
           byTableFrom = next + 1;
           byTableBackoff = 1;
@@ -165,8 +170,8 @@ export class RecordLoop<T extends LoopTable> {
           i = next - 1;
           continue;
         }
-        // nothing taken (e.g. decoded objects, which a batch never takes straight from their
-        // text): try again further on, less often each time
+        // nothing taken (tables not settled; decoded objects, which a batch never takes straight
+        // from their text): try again further on, less often each time
         byTableFrom = i + byTableBackoff;
         byTableBackoff = Math.min(BY_TABLE_BACKOFF_MAX, byTableBackoff * 2);
       }
@@ -179,7 +184,7 @@ export class RecordLoop<T extends LoopTable> {
           failed = { error };
         }
       }
-      if (touched && frame !== undefined && !isPromise(frame) && this.takeAtOnce(rec, frame, run)) {
+      if (touched && frame !== undefined && !isPendingFrame(frame) && this.takeAtOnce(rec, frame, run)) {
         posRec = rec;
         continue;
       }
@@ -343,7 +348,7 @@ export class RecordLoop<T extends LoopTable> {
       const idx = b.indexes[g];
       let d = b.done[g];
       while (at < limit) {
-        if (!this.takeInto(t, records[at], b.frame(at), run, false)) {
+        if (!this.takeInto(t, records[at], b.frameAt(at)!, run, false)) {
           limit = at;
           break;
         }
@@ -361,8 +366,4 @@ export class RecordLoop<T extends LoopTable> {
   private tableNameOf(rec: SourceRecord, frame: RecordFrame): string {
     return this.host.router.tableForFrame(rec.topic, frame);
   }
-}
-
-function isPromise<T>(x: T | Promise<T>): x is Promise<T> {
-  return typeof (x as Partial<Promise<T>>).then === 'function';
 }

@@ -9,6 +9,7 @@
 // and nothing past it is taken out of order before it. Barriers: a record at or below an offset
 // already processed or before it in the run, a tombstone, a value whose decode throws or waits
 // (a schema lookup), a value that does not route.
+import { isPendingFrame } from '../decode/record-frame.ts';
 import type { RecordFrame } from '../decode/record-frame.ts';
 import type { SourceRecord } from './source.ts';
 
@@ -59,7 +60,7 @@ export class RunByTable {
       if (!behind && rec.value !== null) {
         try {
           const frame = decode(rec.value);
-          if (isPromise(frame)) {
+          if (isPendingFrame(frame)) {
             // a barrier: its turn decodes it again and handles the answer (a registry lookup
             // refused now must not go unhandled and stop the process)
             frame.catch(() => undefined);
@@ -72,7 +73,6 @@ export class RunByTable {
         }
       }
       if (name === undefined) {
-        this.frames[i - from] = undefined;
         this.barriers.push(i);
         continue;
       }
@@ -104,17 +104,8 @@ export class RunByTable {
     return d < idx.length ? idx[d] : this.end;
   }
 
-  /** The frame of a record grouped under a table (not a barrier). */
-  frame(i: number): RecordFrame {
-    return this.frames[i - this.from]!;
-  }
-
-  /** The frame decoded while routing, if any (the one-by-one path takes it rather than decoding again). */
+  /** The frame decoded while routing, if any: every record grouped under a table has one (the one-by-one path takes it rather than decoding again). */
   frameAt(i: number): RecordFrame | undefined {
     return i >= this.from && i < this.end ? this.frames[i - this.from] : undefined;
   }
-}
-
-function isPromise<T>(x: T | Promise<T>): x is Promise<T> {
-  return typeof (x as Partial<Promise<T>>).then === 'function';
 }

@@ -8,22 +8,13 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { humanString, transformFn, uuidToString } from '../../src/iceberg/transforms.ts';
 import type { IcebergType } from '../../src/iceberg/types.ts';
+import { rng } from '../helpers/rng.ts';
 
 const HELPER = fileURLToPath(new URL('../helpers/pyiceberg_transforms.py', import.meta.url));
 
 // ---------------------------------------------------------------------------------------------
 // Deterministic value generation
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = rng(20240102);
 const randInt = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
 const randInt32 = (): number => (rand() * 4294967296) | 0;

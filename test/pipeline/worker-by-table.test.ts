@@ -18,19 +18,30 @@ import { decodePlainJson, plainJsonFrame } from '../../src/decode/record-decoder
 import type { SourceRecord } from '../../src/pipeline/source.ts';
 import { ConnectorWorker } from '../../src/pipeline/worker.ts';
 import { createRouter } from '../../src/route/router.ts';
-import { FloeError } from '../../src/errors.ts';
 import { MemorySource } from '../helpers/memory-source.ts';
+import { failingSnapshots } from '../helpers/failing-snapshots.ts';
+import { rng } from '../helpers/rng.ts';
 import { tableRows } from '../helpers/table-rows.ts';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** Plain JSON routed by field `t` into `table` (a {value} template), commits every `maxRows` rows, dead letters on; a fresh folder. */
+function fieldRouted(table: string, maxRows: number, tableExtra = '') {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-bytable-'));
+  const config = parseConnectorConfig(
+    `
+name: c1
+kafka: { brokers: ["127.0.0.1:9"] }
+format: json
+catalog: { type: sql, uri: ${path.join(dir, 'catalog.db')}, warehouse: ${pathToFileURL(dir).href} }
+topics: [events]
+table: { name: "${table}"${tableExtra} }
+route: { by: field, field: t }
+commit: { intervalMs: 600000, maxRows: ${maxRows} }
+errors: { tolerance: all, deadLetterTopic: events.dlq }
+`,
+    'test.yaml',
+    {},
+  );
+  return { dir, config };
 }
 
 interface Expected {
@@ -46,22 +57,7 @@ for (const [seed, direct] of [
   [3, false],
 ] as const) {
   test(`field routing, records taken table by table (seed ${seed}, ${direct ? 'frames taken straight from their text' : 'decoded objects'}): a crash and a restart, schema growth, escapes and dead letters: every record once, in its table`, async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-bytable-'));
-    const config = parseConnectorConfig(
-      `
-name: c1
-kafka: { brokers: ["127.0.0.1:9"] }
-format: json
-catalog: { type: sql, uri: ${path.join(dir, 'catalog.db')}, warehouse: ${pathToFileURL(dir).href} }
-topics: [events]
-table: { name: "lake.bt_{value}", kafkaMetadataColumns: true }
-route: { by: field, field: t }
-commit: { intervalMs: 600000, maxRows: 45 }
-errors: { tolerance: all, deadLetterTopic: events.dlq }
-`,
-      'test.yaml',
-      {},
-    );
+    const { dir, config } = fieldRouted('lake.bt_{value}', 45, ', kafkaMetadataColumns: true');
     const catalog = () => new SqlCatalog({ uri: path.join(dir, 'catalog.db'), warehouse: pathToFileURL(dir).href });
     const r = rng(seed);
     const enc = new TextEncoder();
@@ -153,40 +149,15 @@ errors: { tolerance: all, deadLetterTopic: events.dlq }
 }
 
 test('field routing: a table taken past a record whose schema change cannot commit at once drops its rows and reads them again, so a later dead letter of the partition is still sent', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floe-bytable-'));
-  const config = parseConnectorConfig(
-    `
-name: c1
-kafka: { brokers: ["127.0.0.1:9"] }
-format: json
-catalog: { type: sql, uri: ${path.join(dir, 'catalog.db')}, warehouse: ${pathToFileURL(dir).href} }
-topics: [events]
-table: { name: "lake.dl_{value}" }
-route: { by: field, field: t }
-commit: { intervalMs: 600000, maxRows: 20 }
-errors: { tolerance: all, deadLetterTopic: events.dlq }
-`,
-    'test.yaml',
-    {},
-  );
+  const { dir, config } = fieldRouted('lake.dl_{value}', 20);
   const real = new SqlCatalog({ uri: path.join(dir, 'catalog.db'), warehouse: pathToFileURL(dir).href });
   // the first snapshot commit of dl_b once `failB` is set fails (retryable): the schema change's
   // flush of b's rows then lets go of them and p is read again from b's offset
   let failB = 0;
-  const catalog = new Proxy(real, {
-    get(target, prop, recv) {
-      if (prop === 'loadTable') {
-        return async (id: Parameters<SqlCatalog['loadTable']>[0]) => {
-          if (failB > 0 && id.name === 'dl_b' && (new Error().stack ?? '').includes('commitWithRetry')) {
-            failB--;
-            throw new FloeError('retryable', 'catalog unavailable (injected)');
-          }
-          return target.loadTable(id);
-        };
-      }
-      const v = Reflect.get(target, prop, recv);
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
+  const catalog = failingSnapshots(real, (id) => {
+    if (failB === 0 || id.name !== 'dl_b') return false;
+    failB--;
+    return true;
   });
   const enc = new TextEncoder();
   const source = new MemorySource(100);

@@ -12,8 +12,8 @@ import { ConnectorWorker } from '../../src/pipeline/worker.ts';
 import { createRouter } from '../../src/route/router.ts';
 import { decodePlainJson } from '../../src/decode/record-decoder.ts';
 import { parseTableName } from '../../src/catalog/catalog.ts';
-import { FloeError } from '../../src/errors.ts';
 import { MemorySource } from '../helpers/memory-source.ts';
+import { failingSnapshots } from '../helpers/failing-snapshots.ts';
 import { tableRows } from '../helpers/table-rows.ts';
 
 const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
@@ -36,20 +36,10 @@ errors: { tolerance: none }
   );
   const real = new SqlCatalog({ uri: path.join(dir, 'catalog.db'), warehouse: pathToFileURL(dir).href });
   let failSnapshots = 0;
-  const catalog = new Proxy(real, {
-    get(target, prop, recv) {
-      if (prop === 'loadTable') {
-        return async (id: Parameters<SqlCatalog['loadTable']>[0]) => {
-          if (failSnapshots > 0 && (new Error().stack ?? '').includes('commitWithRetry')) {
-            failSnapshots--;
-            throw new FloeError('retryable', 'catalog unavailable (injected)');
-          }
-          return target.loadTable(id);
-        };
-      }
-      const v = Reflect.get(target, prop, recv);
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
+  const catalog = failingSnapshots(real, () => {
+    if (failSnapshots === 0) return false;
+    failSnapshots--;
+    return true;
   });
   const source = new MemorySource(5);
   for (let i = 0; i < 15; i++) source.produce('events', 0, json({ id: i }));

@@ -12,19 +12,9 @@ import type { AvroType } from '../../src/decode/avro-schema.ts';
 import { icebergSchemaFromAvro } from '../../src/schema/from-avro.ts';
 import { withKafkaMetadataColumns } from '../../src/schema/kafka-metadata.ts';
 import type { Schema } from '../../src/iceberg/types.ts';
+import { rng } from '../helpers/rng.ts';
 
 // ---- a seeded random source and a small Avro binary encoder (values in wire form) ----
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Out {
   bytes: number[] = [];

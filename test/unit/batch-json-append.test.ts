@@ -19,17 +19,7 @@ import { withKafkaMetadataColumns } from '../../src/schema/kafka-metadata.ts';
 import { JsonSchemaInferrer } from '../../src/schema/infer-json.ts';
 import { utf8Valid } from '../../src/batch/json-append.ts';
 import { isUtf8 } from 'node:buffer';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../helpers/rng.ts';
 
 const f = (name: string, type: TypeSpec, required = false): FieldSpec => ({ name, type, required });
 const list = (element: TypeSpec, required = false): TypeSpec => ({ type: 'list', element, 'element-required': required });

@@ -14,6 +14,7 @@ import { applyUpdates, newTableMetadata } from '../../src/iceberg/metadata-updat
 import type { Snapshot, SnapshotRef, TableMetadata } from '../../src/iceberg/table-metadata.ts';
 import { expiryUpdates, planExpiry } from '../../src/maintenance/expire-plan.ts';
 import type { ExpireOptions } from '../../src/maintenance/expire-settings.ts';
+import { rng } from '../helpers/rng.ts';
 
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
@@ -204,17 +205,6 @@ test('an empty table and a table with nothing old: no updates', () => {
 
 // ---------------------------------------------------------------------------------------------
 // Randomized histories against a model
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface History {
   metadata: TableMetadata;
