@@ -8,6 +8,8 @@
 // FLOE_TEST_PYTHON pointing at a Python with pyarrow, otherwise that figure is skipped).
 // The last line is one JSON object with every figure.
 //
+//   SPLIT=1000 npm run bench:writer  (the cost of splitting 250,000 rows into 1,000 partitions,
+//                                     column by column: batch/split-rows.ts)
 //   FILES=1000 npm run bench:writer  (the cost of a data file: FILES partitions of FILE_ROWS=43
 //                                     rows each, a commit of a table partitioned by bucket(FILES))
 //
@@ -296,7 +298,49 @@ async function fileCost(files: number): Promise<void> {
   console.log(JSON.stringify(out));
 }
 
+/**
+ * SPLIT=1000: the cost of splitting ROWS rows (the events) into that many partitions at hand-over
+ * (splitRowsByGroup, batch/split-rows.ts), each column alone and all together: milliseconds,
+ * best and median of ITERS (default 15), rows assigned to partitions at random.
+ */
+async function splitCost(groups: number): Promise<void> {
+  const { splitRowsByGroup } = await import('../src/batch/split-rows.ts');
+  const rows = Math.min(ROWS, 250_000);
+  const iters = Number(process.env.ITERS ?? 15);
+  const b = new RecordBatchBuilder(eventSchema, 't');
+  for (const e of generateEvents(rows, 11)) b.append(e);
+  const batch = b.finish();
+  const r = rng(5);
+  const groupOf = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) groupOf[i] = i < groups ? i : (r() * groups) | 0;
+  const time = (columns: typeof batch.columns) => {
+    const ms: number[] = [];
+    for (let i = 0; i < iters; i++) {
+      const t0 = process.hrtime.bigint();
+      splitRowsByGroup(columns, rows, groupOf, groups);
+      ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    ms.sort((x, y) => x - y);
+    return { best: Math.round(ms[0] * 10) / 10, median: Math.round(ms[Math.floor(ms.length / 2)] * 10) / 10 };
+  };
+  console.log(
+    `machine: ${os.cpus()[0]?.model} × ${os.cpus().length}, node ${process.version}, load ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  const out: Record<string, unknown> = { bench: 'writer-split', rows, groups, all: time(batch.columns) };
+  console.log(`${rows} rows into ${groups} partitions, all ${batch.columns.length} columns: ${JSON.stringify(out.all)} ms`);
+  for (const col of batch.columns) {
+    const name = String(col.columnPath);
+    out[name] = time([col]);
+    console.log(`  ${name} (${col.kind}${col.dict ? ', dictionary' : ''}${col.rep ? ', repeated' : ''}): ${JSON.stringify(out[name])} ms`);
+  }
+  console.log(JSON.stringify(out));
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  if (process.env.FILES) await fileCost(Number(process.env.FILES));
+  if (process.env.SPLIT) await splitCost(Number(process.env.SPLIT));
+  else if (process.env.FILES) await fileCost(Number(process.env.FILES));
   else main();
 }
