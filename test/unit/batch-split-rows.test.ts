@@ -65,8 +65,9 @@ function record(r: () => number, i: number, json = false): Record<string, unknow
   };
   const out: Record<string, unknown> = {
     id: Math.floor(r() * 1e9) - 5e8,
-    country: maybe(() => ['de', 'fr', 'us', 'jp', `c${Math.floor(r() * 30)}`][Math.floor(r() * 5)]),
-    blob: maybe(() => new Uint8Array(Buffer.from(`b${i}`))),
+    // every seventh a dictionary entry, every fifth a binary, of 64 bytes or more (copied whole, not byte by byte)
+    country: maybe(() => (i % 7 === 3 ? `a-country-of-a-long-name-${'x'.repeat(50)}-${i % 3}` : ['de', 'fr', 'us', 'jp', `c${Math.floor(r() * 30)}`][Math.floor(r() * 5)])),
+    blob: maybe(() => new Uint8Array(Buffer.from(i % 5 === 0 ? `b${i}-${'y'.repeat(80)}` : `b${i}`))),
     uid: maybe(() => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`),
     price: maybe(() => Math.floor(r() * 100000) / 100),
     big: maybe(() => `${Math.floor(r() * 1e9)}.${Math.floor(r() * 10)}${Math.floor(r() * 10)}`),
