@@ -35,7 +35,8 @@
 // --poll-ms (100), --catalog sql|rest (sql), --cpu N (the last), --no-pin,
 // --runs ceiling,avro,json,workers2,fresh,many (all; workers2 needs avro for its speedup), --only R (= --runs R),
 // --running-stack (use the stack of `source scripts/stack/env.sh` as it is: neither started nor stopped),
-// --many-records (1M, 100k quick), --many-cases single,bucket1000,tables100, --floe-node-args "--max-old-space-size=256",
+// --many-records (1M, 100k quick), --many-cases single,bucket1000,tables100, --many-repeat N (rounds
+// of the cases, alternated; medians reported: bench/e2e/many.ts), --floe-node-args "--max-old-space-size=256",
 // --fetch-max-bytes N, --fetch-max-bytes-per-partition N (the connector files' kafka.fetch, bytes;
 // absent: floe's defaults), --memory-probe (each thread's process.memoryUsage() at the highest RSS), --profile (node
 // --cpu-prof of the Avro and JSON runs and of the many cases, summarised; slows them), --keep-profiles DIR (the
@@ -99,6 +100,7 @@ const cfg = {
   runs: opt('only', opt('runs', 'ceiling,avro,json,workers2,fresh,many')).split(','),
   manyRecords: num('many-records', quick ? 100_000 : 1_000_000),
   manyCases: opt('many-cases', 'single,bucket1000,tables100').split(',') as ManyCase[],
+  manyRepeat: num('many-repeat', 1),
   profile: flag('profile') || opt('keep-profiles', '') !== '',
   keepProfiles: opt('keep-profiles', ''),
   memoryProbe: flag('memory-probe'),
@@ -467,6 +469,7 @@ async function main(): Promise<void> {
         nodeArgs: cfg.floeNodeArgs,
         fetch: fetchSizes,
         cases: cfg.manyCases,
+        repeat: cfg.manyRepeat,
         profileDir: cfg.profile ? path.join(work, 'profile-many') : undefined,
         memoryProbe: cfg.memoryProbe,
         log,
@@ -490,7 +493,7 @@ async function main(): Promise<void> {
     const mt = many?.cases.tables100;
     const manyNote = (c: typeof mb) =>
       ms && c
-        ? `${c.case}: ${c.recordsPerSec}/s (${c.recordsPerCpuSecond} per CPU-second, peak RSS ${c.peakRssMB} MB, ${c.filesPerSnapshot} files per snapshot); unpartitioned: ${ms.recordsPerSec}/s (${ms.recordsPerCpuSecond} per CPU-second, peak RSS ${ms.peakRssMB} MB); per CPU-second ratio ${round(c.recordsPerCpuSecond / ms.recordsPerCpuSecond, 2)}; load average ${load()[0]}`
+        ? `${c.case}: ${c.recordsPerSec}/s (${c.recordsPerCpuSecond} per CPU-second, peak RSS ${c.peakRssMB} MB, ${c.filesPerSnapshot} files per snapshot); unpartitioned: ${ms.recordsPerSec}/s (${ms.recordsPerCpuSecond} per CPU-second, peak RSS ${ms.peakRssMB} MB); per CPU-second ratio ${round(c.recordsPerCpuSecond / ms.recordsPerCpuSecond, 2)}${many!.rounds > 1 ? `; median of ${many!.rounds} alternated rounds (records/s ${c.roundsRecordsPerSec!.join(', ')} against ${ms.roundsRecordsPerSec!.join(', ')})` : ''}; load average ${load()[0]}`
         : undefined;
     const w2 = e2e.avroWorkers2;
     const fr = result.freshness as { visibleByPoll: { p99Ms: number }; commitIntervalMs: number } | undefined;

@@ -5,7 +5,10 @@
 //   tables100  route.by: field on tenant: 100 tables, one commit per table.
 // records/s from the assignment to the last snapshot (as the other end-to-end runs), CPU
 // seconds, peak RSS, snapshots and data files per snapshot. Ratios: records/s of a case over
-// single's (target for bucket1000: >= 0.7).
+// single's (target for bucket1000: >= 0.7). With `repeat` > 1 the cases run that many rounds,
+// alternated (single, bucket1000, tables100, single, ...): each case reports the round with its
+// median records/s (every round's beside it), and each ratio is the median of the rounds' ratios,
+// so a machine whose speed drifts from minute to minute weighs less.
 import path from 'node:path';
 import { EventPayloads } from './events.ts';
 import { FloeRun, freePort } from './floe-run.ts';
@@ -34,6 +37,8 @@ export interface ManyFigures {
   files: number;
   rowsCommitted: number;
   exitCode: number | null;
+  /** With repeat > 1: records/s of every round, in order (the figures above are the median round's). */
+  roundsRecordsPerSec?: number[];
 }
 
 export interface ManyOptions {
@@ -49,6 +54,8 @@ export interface ManyOptions {
   /** the connector files' kafka.fetch (FloeRunOptions.fetch) */
   fetch?: { maxBytes?: number; maxBytesPerPartition?: number };
   cases: ManyCase[];
+  /** Rounds of all the cases, alternated (default 1). */
+  repeat?: number;
   /** extra connector lines for every case (e.g. a write budget) */
   extraConfig?: string[];
   /** process.memoryUsage() of each thread at the highest RSS (bench/e2e/memory-probe.ts) */
@@ -60,6 +67,7 @@ export interface ManyOptions {
 
 export interface ManyResult {
   topic: string;
+  rounds: number;
   cases: Partial<Record<ManyCase, ManyFigures>>;
   /** records/s of bucket1000 over single's */
   bucketRatio: number | null;
@@ -101,52 +109,74 @@ export async function manyPartitionsAndTables(o: ManyOptions): Promise<ManyResul
   const topic = `floe-bench-e2e-p${o.partitions}-many-json-t${TENANTS}-${o.records}`;
   await prefill({ brokers: o.env.brokers, topic, partitions: o.partitions, records: o.records, payloads, log: o.log });
   const values = Array.from({ length: TENANTS }, (_, i) => `t${String(i).padStart(2, '0')}`);
+  const repeat = Math.max(1, o.repeat ?? 1);
+  const rounds: ManyResult['cases'][] = [];
+  for (let rep = 0; rep < repeat; rep++) {
+    const cases: ManyResult['cases'] = {};
+    rounds.push(cases);
+    for (const c of o.cases) {
+      const tag = rep === 0 ? c : `${c}-${rep}`;
+      o.log(`many ${c}${repeat > 1 ? ` (round ${rep + 1} of ${repeat})` : ''}: floe run on ${topic}, ${o.records} JSON records, ${o.catalog} catalog, commit interval ${o.commitIntervalMs} ms`);
+      cases[c] = await runCase(o, c, tag, topic, values);
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
   const cases: ManyResult['cases'] = {};
   for (const c of o.cases) {
-    o.log(`many ${c}: floe run on ${topic}, ${o.records} JSON records, ${o.catalog} catalog, commit interval ${o.commitIntervalMs} ms`);
-    const run = new FloeRun(
-      {
-        dir: path.join(o.work, `many-${c}`),
-        name: `bench-many-${c}-${process.pid}`,
-        topic,
-        format: 'json',
-        catalog: o.catalog,
-        env: o.env,
-        commitIntervalMs: o.commitIntervalMs,
-        cpu: o.cpu,
-        pollMs: c === 'tables100' ? Math.max(o.pollMs, 500) : o.pollMs,
-        nodeArgs: o.nodeArgs,
-        fetch: o.fetch,
-        ...(c === 'bucket1000' ? { partitionBy: ['bucket(1000, id)'] } : {}),
-        ...(c === 'tables100' ? { route: { field: 'tenant', values } } : {}),
-        extraConfig: o.extraConfig,
-        profileDir: o.profileDir ? path.join(o.profileDir, c) : undefined,
-        memoryProbe: o.memoryProbe,
-        log: o.log,
-      },
-      await freePort(),
-    );
-    let r: FloeRunResult;
-    try {
-      await run.waitForRecords(o.records, Math.min(1_800_000, 180_000 + o.records / 2));
-    } finally {
-      r = await run.stop();
-    }
-    const f = figures(c, o.records, run.tables.length, r);
-    cases[c] = f;
-    o.log(
-      `many ${c}: ${f.recordsPerSec} records/s (${f.secondsFromAssigned} s from assignment), ${f.recordsPerCpuSecond} per CPU-second (${f.cpuSeconds} s CPU of which ${f.systemCpuSeconds} s in the kernel, ${f.cpuShare} of its core), peak RSS ${f.peakRssMB} MB, ${f.snapshots} snapshots in ${f.tables} table(s), ${f.filesPerSnapshot} data files per snapshot (${f.files} in all), ${f.rowsCommitted} rows committed`,
-    );
-    if (r.memoryAtPeak) o.log(`  at the highest RSS, process.memoryUsage() per thread in MB: ${JSON.stringify(r.memoryAtPeak)}`);
-    if (f.rowsCommitted !== o.records) throw new Error(`many ${c}: ${f.rowsCommitted} rows committed, not ${o.records}`);
+    const all = rounds.map((r) => r[c]!);
+    const m = median(all.map((f) => f.recordsPerSec));
+    cases[c] = { ...all.find((f) => f.recordsPerSec === m)!, ...(repeat > 1 ? { roundsRecordsPerSec: all.map((f) => f.recordsPerSec) } : {}) };
   }
-  const ratio = (c: ManyCase, key: 'recordsPerSec' | 'recordsPerCpuSecond') => (cases[c] && cases.single ? round(cases[c][key] / cases.single[key], 2) : null);
+  const ratio = (c: ManyCase, key: 'recordsPerSec' | 'recordsPerCpuSecond') => {
+    const rs = rounds.filter((r) => r[c] && r.single).map((r) => r[c]![key] / r.single![key]);
+    return rs.length === 0 ? null : round(median(rs), 2);
+  };
   return {
     topic,
+    rounds: repeat,
     cases,
     bucketRatio: ratio('bucket1000', 'recordsPerSec'),
     tablesRatio: ratio('tables100', 'recordsPerSec'),
     bucketCpuRatio: ratio('bucket1000', 'recordsPerCpuSecond'),
     tablesCpuRatio: ratio('tables100', 'recordsPerCpuSecond'),
   };
+}
+
+/** One `floe run` of case c over the prefilled topic; throws unless every record was committed. */
+async function runCase(o: ManyOptions, c: ManyCase, tag: string, topic: string, values: string[]): Promise<ManyFigures> {
+  const run = new FloeRun(
+    {
+      dir: path.join(o.work, `many-${tag}`),
+      name: `bench-many-${tag}-${process.pid}`,
+      topic,
+      format: 'json',
+      catalog: o.catalog,
+      env: o.env,
+      commitIntervalMs: o.commitIntervalMs,
+      cpu: o.cpu,
+      pollMs: c === 'tables100' ? Math.max(o.pollMs, 500) : o.pollMs,
+      nodeArgs: o.nodeArgs,
+      fetch: o.fetch,
+      ...(c === 'bucket1000' ? { partitionBy: ['bucket(1000, id)'] } : {}),
+      ...(c === 'tables100' ? { route: { field: 'tenant', values } } : {}),
+      extraConfig: o.extraConfig,
+      profileDir: o.profileDir ? path.join(o.profileDir, tag) : undefined,
+      memoryProbe: o.memoryProbe,
+      log: o.log,
+    },
+    await freePort(),
+  );
+  let r: FloeRunResult;
+  try {
+    await run.waitForRecords(o.records, Math.min(1_800_000, 180_000 + o.records / 2));
+  } finally {
+    r = await run.stop();
+  }
+  const f = figures(c, o.records, run.tables.length, r);
+  o.log(
+    `many ${c}: ${f.recordsPerSec} records/s (${f.secondsFromAssigned} s from assignment), ${f.recordsPerCpuSecond} per CPU-second (${f.cpuSeconds} s CPU of which ${f.systemCpuSeconds} s in the kernel, ${f.cpuShare} of its core), peak RSS ${f.peakRssMB} MB, ${f.snapshots} snapshots in ${f.tables} table(s), ${f.filesPerSnapshot} data files per snapshot (${f.files} in all), ${f.rowsCommitted} rows committed`,
+  );
+  if (r.memoryAtPeak) o.log(`  at the highest RSS, process.memoryUsage() per thread in MB: ${JSON.stringify(r.memoryAtPeak)}`);
+  if (f.rowsCommitted !== o.records) throw new Error(`many ${c}: ${f.rowsCommitted} rows committed, not ${o.records}`);
+  return f;
 }
