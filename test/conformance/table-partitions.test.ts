@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import { appendRecords } from '../../src/writer/fanout-writer.ts';
 import { buildPartitionSpec } from '../../src/iceberg/partition-spec.ts';
 import type { Schema } from '../../src/iceberg/types.ts';
-import { dateString, decimalString, diffRows, fromHex, openTableEnv, readRows, rng, runPythonHelper, timestampString } from '../helpers/table-fixtures.ts';
+import { dateString, decimalString, diffRows, fromHex, openTableEnv, readRows, runPythonHelper, timestampString } from '../helpers/table-fixtures.ts';
+import { rng } from '../helpers/rng.ts';
 import type { Expected, GeneratedRow, TableEnv } from '../helpers/table-fixtures.ts';
 
 const SCHEMA: Schema = {

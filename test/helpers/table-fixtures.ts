@@ -11,6 +11,7 @@ import type { Catalog, TableIdentifier } from '../../src/catalog/catalog.ts';
 import { RestCatalog } from '../../src/catalog/rest-catalog.ts';
 import { SqlCatalog } from '../../src/catalog/sql-catalog.ts';
 import { closeSharedFileIO } from '../../src/io/resolve-file-io.ts';
+import { rng } from './rng.ts';
 import { uniqueName } from './stack.ts';
 import type { IcebergType, NestedField, Schema } from '../../src/iceberg/types.ts';
 
@@ -271,18 +272,6 @@ export function hex(b: Uint8Array): string {
 
 export function fromHex(h: string): Uint8Array {
   return new Uint8Array(Buffer.from(h, 'hex'));
-}
-
-/** Deterministic pseudo-random numbers in [0, 1). */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ import type { FileIO } from '../../src/io/file-io.ts';
 import { compactTable } from '../../src/maintenance/compact-table.ts';
 import { expireSnapshots } from '../../src/maintenance/expire-snapshots.ts';
 import { appendRecords } from '../../src/writer/fanout-writer.ts';
-import { rng } from '../helpers/table-fixtures.ts';
+import { rng } from '../helpers/rng.ts';
 
 const schema: Schema = {
   type: 'struct',

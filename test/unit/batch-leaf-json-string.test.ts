@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isUtf8 } from 'node:buffer';
 import { LeafBuilder } from '../../src/batch/leaf-builder.ts';
-import { rng } from '../helpers/table-fixtures.ts';
+import { rng } from '../helpers/rng.ts';
 
 const leaf = (): LeafBuilder => new LeafBuilder({ fieldId: 1, columnPath: 's', parquetPath: ['s'], type: 'string', kind: 'bytes', width: 0, maxDef: 0, maxRep: 0, dictionary: true });
 

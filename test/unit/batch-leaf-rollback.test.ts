@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { LeafBuilder, DICT_PROBE } from '../../src/batch/leaf-builder.ts';
 import type { LeafKind } from '../../src/batch/column-batch.ts';
 import type { PrimitiveType } from '../../src/iceberg/types.ts';
-import { rng } from '../helpers/table-fixtures.ts';
+import { rng } from '../helpers/rng.ts';
 
 const leaf = (type: PrimitiveType, kind: LeafKind, width: number, dictionary: boolean): LeafBuilder =>
   new LeafBuilder({ fieldId: 1, columnPath: 'c', parquetPath: ['c'], type, kind, width, maxDef: 1, maxRep: 1, dictionary });

@@ -13,7 +13,7 @@ import { decodePlainJson } from '../../src/decode/record-decoder.ts';
 import { buildPartitionSpec } from '../../src/iceberg/partition-spec.ts';
 import type { Schema } from '../../src/iceberg/types.ts';
 import { PartitionedBatch } from '../../src/batch/partitioned-batch.ts';
-import { rng } from '../helpers/table-fixtures.ts';
+import { rng } from '../helpers/rng.ts';
 
 const schema: Schema = {
   type: 'struct',

@@ -8,7 +8,7 @@ import { decodePlainJson } from '../../src/decode/record-decoder.ts';
 import { plainJsonFrame } from '../../src/decode/record-decoder.ts';
 import { LazyFrame } from '../../src/decode/record-frame.ts';
 import { createRouter } from '../../src/route/router.ts';
-import { rng } from '../helpers/table-fixtures.ts';
+import { rng } from '../helpers/rng.ts';
 
 const enc = new TextEncoder();
 const bytes = (s: string) => enc.encode(s);
