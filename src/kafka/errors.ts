@@ -148,6 +148,17 @@ function someNode(err: unknown, pred: (e: unknown) => boolean, depth = 0): boole
   return childrenOf(err).some((c) => someNode(c, pred, depth + 1));
 }
 
+/** A FloeError inside an error of the Kafka client (thrown by floe's code the library called: a response floe reads). */
+export function floeErrorIn(err: unknown, depth = 0): FloeError | undefined {
+  if (err instanceof FloeError) return err;
+  if (err == null || depth >= 8) return undefined;
+  for (const c of childrenOf(err)) {
+    const f = floeErrorIn(c, depth + 1);
+    if (f) return f;
+  }
+  return undefined;
+}
+
 /**
  * The kind (src/errors.ts) of an error of the Kafka client, for the callers that decide: a lost
  * connection, a timeout, a broker that says "not now" or a group coordinator that is loading or

@@ -9,10 +9,12 @@
 import { Consumer } from '@platformatic/kafka';
 import { KafkaAdmin } from './admin.ts';
 import { clientBaseOptions } from './connection.ts';
-import { describeKafkaError, isKafkaSecurityError, kafkaErrorKind } from './errors.ts';
+import { describeKafkaError, floeErrorIn, isKafkaSecurityError, kafkaErrorKind } from './errors.ts';
 import { RetryBudget } from './retry-budget.ts';
 import { probeTls } from './tls-probe.ts';
-import { convertBatches, type RawRecordBatch } from './fetched-records.ts';
+import { FetchConnections } from './fetch-connections.ts';
+import type { FetchedPartition } from './fetch-response.ts';
+import { convertBatches } from './fetched-records.ts';
 import {
   FETCH_DEFAULTS,
   tpFromKey,
@@ -112,6 +114,8 @@ export class GroupSource implements KafkaSource {
   readonly #options: KafkaSourceOptions;
   readonly #handlers: KafkaSourceHandlers;
   readonly #consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
+  /** the fetch loop's own connections, whose Fetch responses keep records as bytes */
+  readonly #fetchConnections: FetchConnections;
   readonly #partitions = new Map<string, PartitionState>();
   /** assignments the library reported that the loop has not applied yet (only the latest counts) */
   #pendingAssignment: TopicPartition[] | null = null;
@@ -149,8 +153,10 @@ export class GroupSource implements KafkaSource {
     this.#fetchRetry = new RetryBudget({ giveUpAfterMs });
     this.#joinRetry = new RetryBudget({ giveUpAfterMs });
     const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
+    const base = clientBaseOptions(options, 'source');
+    this.#fetchConnections = new FetchConnections(base.clientId, base);
     this.#consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
-      ...clientBaseOptions(options, 'source'),
+      ...base,
       groupId: options.groupId,
       autocommit: false,
       sessionTimeout,
@@ -316,6 +322,10 @@ export class GroupSource implements KafkaSource {
     await within(
       this.#consumer.close(true).catch(() => {}),
       'closing the consumer',
+    );
+    await within(
+      this.#fetchConnections.close().catch(() => {}),
+      'closing the fetch connections',
     );
     this.#running = false;
     if (this.#fatal) this.#rejectDone(this.#fatal);
@@ -529,6 +539,9 @@ export class GroupSource implements KafkaSource {
           this.#fetchRetry.succeeded();
         } catch (err) {
           if (this.#stopping || err instanceof HandlerError) throw err;
+          // records floe cannot read (fetch-response.ts): fetching them again changes nothing
+          const own = floeErrorIn(err);
+          if (own?.kind === 'fatal') throw own;
           await this.#retryAfter('fetching', err);
         }
       }
@@ -582,6 +595,7 @@ export class GroupSource implements KafkaSource {
       [...byNode].map(([node, ts]) =>
         this.#consumer.fetch({
           node,
+          connectionPool: this.#fetchConnections.pool,
           maxWaitTime: this.#options.maxWaitMs ?? FETCH_DEFAULTS.maxWaitMs,
           minBytes: this.#options.minBytes ?? FETCH_DEFAULTS.minBytes,
           maxBytes: this.#options.maxBytes ?? FETCH_DEFAULTS.maxBytes,
@@ -623,7 +637,8 @@ export class GroupSource implements KafkaSource {
             }
             throw new Error(`kafka: fetch of ${topic}[${rp.partitionIndex}] failed with error code ${rp.errorCode}`);
           }
-          const batches = (rp.records ?? []) as unknown as RawRecordBatch[];
+          // read by fetch-response.ts (the fetch connections), not by the library
+          const batches = (rp as unknown as FetchedPartition).records ?? [];
           if (batches.length === 0) continue;
           const { records, nextOffset } = convertBatches(topic, rp.partitionIndex, from, batches, rp.abortedTransactions);
           st.position = nextOffset;

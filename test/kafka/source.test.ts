@@ -1,6 +1,7 @@
 // KafkaSource, producer and admin against a real broker (FLOE_TEST_KAFKA_BROKERS).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Producer, stringSerializers } from '@platformatic/kafka';
 import { type Compression, type OutgoingRecord } from '../../src/kafka/producer.ts';
 import { createKafkaSource, type KafkaSourceOptions } from '../../src/kafka/source.ts';
 import { tpKey, type KafkaRecord, type KafkaSourceHandlers, type StartPosition, type TopicPartition } from '../../src/kafka/types.ts';
@@ -444,5 +445,55 @@ test('a failing onBatch stops the source: done rejects with it, onError sees it,
   await assert.rejects(source.done, /onBatch failed: disk full/);
   assert.equal(calls, 1, 'the failed batch was not retried past, nor followed by later batches');
   assert.equal(errors.length, 1);
+  await kafka.admin.deleteTopics([topic]);
+});
+
+test('read_committed: records of aborted transactions are not delivered, the markers are passed over; read_uncommitted gets them all', async () => {
+  const topic = uniqueName('floe-src-txn');
+  await kafka.admin.createTopic(topic, { partitions: 1 });
+  // transactions written by the library's own transactional producer: committed, aborted, committed
+  const producer = new Producer({ clientId: 'floe-test-txn', bootstrapBrokers: brokers(), idempotent: true, transactionalId: uniqueName('floe-txn'), serializers: stringSerializers });
+  const sent: [string, 'commit' | 'abort'][] = [];
+  try {
+    for (const [i, outcome] of (['commit', 'abort', 'commit', 'abort', 'commit'] as const).entries()) {
+      const txn = await producer.beginTransaction();
+      const values = Array.from({ length: 3 + i }, (_, j) => `txn${i}-${j}`);
+      await txn.send({ messages: values.map((value) => ({ topic, partition: 0, key: 'k', value })) });
+      if (outcome === 'commit') await txn.commit();
+      else await txn.abort();
+      for (const v of values) sent.push([v, outcome]);
+    }
+  } finally {
+    await producer.close();
+  }
+  const end = (await kafka.admin.endOffsets(topic)).get(0)!;
+  const read = async (isolationLevel: 'read_committed' | 'read_uncommitted') => {
+    // a batch ending before a marker ends past its last record: nextOffset skips the marker
+    const c = collector({
+      onBatch: async (b) => {
+        assert.ok(b.nextOffset > b.records.at(-1)!.offset);
+        c.got.push(...b.records);
+      },
+    });
+    const source = createKafkaSource(sourceOptions(topic, { defaultStart: 'earliest', isolationLevel }), c.handlers);
+    await source.start();
+    const wanted = sent.filter(([, o]) => isolationLevel === 'read_uncommitted' || o === 'commit').length;
+    await waitFor(`${wanted} records (${isolationLevel})`, () => c.got.length >= wanted);
+    await sleep(500);
+    await source.stop();
+    return c.got;
+  };
+  const committed = await read('read_committed');
+  assert.deepEqual(
+    committed.map((r) => dec.decode(r.value!)),
+    sent.filter(([, o]) => o === 'commit').map(([v]) => v),
+  );
+  // five transaction markers take offsets too: the last record is below the end offset
+  assert.ok(committed.at(-1)!.offset < end - 1n, `last ${committed.at(-1)!.offset}, end ${end}`);
+  const all = await read('read_uncommitted');
+  assert.deepEqual(
+    all.map((r) => dec.decode(r.value!)),
+    sent.map(([v]) => v),
+  );
   await kafka.admin.deleteTopics([topic]);
 });

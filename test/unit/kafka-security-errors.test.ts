@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AuthenticationError, MultipleErrors, NetworkError, ResponseError } from '@platformatic/kafka';
-import { connectError, describeKafkaError, isKafkaSecurityError, isTransientKafkaError } from '../../src/kafka/errors.ts';
+import { connectError, describeKafkaError, floeErrorIn, isKafkaSecurityError, isTransientKafkaError } from '../../src/kafka/errors.ts';
+import { FloeError } from '../../src/errors.ts';
 import { OAuthTokenError } from '../../src/kafka/oauth-client-credentials.ts';
 
 const SECRET = 'pw-never-shown';
@@ -69,4 +70,12 @@ test("a broker's TLS alert is told by its reason, without OpenSSL's location", (
     describeKafkaError(err, { brokers: ['127.0.0.1:9095'], tls: { ca: 'x' } }),
     'TLS with broker 127.0.0.1:9095 failed (SSL): ssl/tls alert bad certificate (ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE); check kafka.tls (caFile, certFile, keyFile, serverName)',
   );
+});
+
+test('floeErrorIn finds the verdict of floe inside the retry wrapper of the library; a library error alone has none', () => {
+  const own = new FloeError('fatal', 'kafka: record batch format 1 is not supported');
+  const wrapped = new MultipleErrors('Fetch failed after 3 attempts', [own, new Error('other')]);
+  assert.equal(floeErrorIn(wrapped), own);
+  assert.equal(floeErrorIn(new Error('outer', { cause: own })), own);
+  assert.equal(floeErrorIn(new MultipleErrors('x', [new Error('ECONNRESET')])), undefined);
 });
