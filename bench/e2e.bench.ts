@@ -292,7 +292,8 @@ async function main(): Promise<void> {
       const topic = format === 'avro' ? avroTopic : jsonTopic;
       const records = format === 'avro' ? avroRecords : cfg.jsonRecords;
       const lagGB = (records * (format === 'avro' ? avro : json).averageBytes()) / 1e9;
-      const profileDir = cfg.profile ? path.join(work, 'profile') : undefined;
+      // one folder per format: each run's summary is of its own profiles
+      const profileDir = cfg.profile ? path.join(work, 'profile', format) : undefined;
       log(
         `end to end ${format}: floe run on ${topic}, ${records} records (${round(lagGB, 2)} GB of lag), ${cfg.catalog} catalog, commit interval ${cfg.e2eCommitIntervalMs} ms${profileDir ? ', with --cpu-prof' : ''}`,
       );

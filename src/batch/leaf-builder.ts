@@ -429,14 +429,9 @@ export class LeafBuilder {
         const a = this.dictOffsets[k];
         const e = this.dictOffsets[k + 1];
         const o = s - a;
-        if (e + o < n) {
-          const d = this.dictData;
-          let i = a;
-          while (i < e && d[i] === b[i + o]) i++;
-          if (i === e && b[e + o] === 34) {
-            this.pushIndex(k);
-            return e + o;
-          }
+        if (e + o < n && b[e + o] === 34 && sameBytes(this.dictData, a, e, b, o)) {
+          this.pushIndex(k);
+          return e + o;
         }
       }
     }

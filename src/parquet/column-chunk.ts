@@ -203,7 +203,7 @@ function plainValues(col: LeafColumn, v0: number, v1: number, w: ByteWriter): vo
         buf[p + 2] = (len >>> 16) & 0xff;
         buf[p + 3] = (len >>> 24) & 0xff;
         p += 4;
-        if (len < 16) for (let k = 0; k < len; k++) buf[p + k] = data[a + k];
+        if (len < 64) for (let k = 0; k < len; k++) buf[p + k] = data[a + k];
         else buf.set(data.subarray(a, a + len), p);
         p += len;
       }
