@@ -59,11 +59,11 @@ export function readFetchResponse(apiKey: number, apiVersion: number, reader: Re
     errorCode,
     sessionId,
     responses: reader.readArray(
-      (r, i) => ({
-        topicId: apiVersion >= 13 ? r.readUUID() : r.readString(flexible),
+      (r, i) => {
+        const topicId = apiVersion >= 13 ? r.readUUID() : r.readString(flexible);
         // a partition's own tagged fields are read by readPartition
-        partitions: r.readArray((r, j) => readPartition(r, apiVersion, flexible, decompress, errors, i, j), flexible, false),
-      }),
+        return { topicId, partitions: r.readArray((r, j) => readPartition(r, apiVersion, flexible, decompress, errors, i, j, topicId), flexible, false) };
+      },
       flexible,
       flexible,
     ),
@@ -78,7 +78,7 @@ export function readFetchResponse(apiKey: number, apiVersion: number, reader: Re
   return response;
 }
 
-function readPartition(r: Reader, apiVersion: number, flexible: boolean, decompress: Decompress, errors: [string, [number, null]][], i: number, j: number): FetchedPartition {
+function readPartition(r: Reader, apiVersion: number, flexible: boolean, decompress: Decompress, errors: [string, [number, null]][], i: number, j: number, topic: string): FetchedPartition {
   const p: FetchedPartition = {
     partitionIndex: r.readInt32(),
     errorCode: r.readInt16(),
@@ -94,7 +94,12 @@ function readPartition(r: Reader, apiVersion: number, flexible: boolean, decompr
   const size = flexible ? r.readUnsignedVarInt() - 1 : r.readInt32();
   if (size >= 0) {
     // the socket's pieces as they are: a batch straddling two is read across them, not copied whole
-    p.records = size === 0 ? [] : readRecordBatches(r.buffer.subarray(r.position, r.position + size).buffers, decompress);
+    try {
+      p.records = size === 0 ? [] : readRecordBatches(r.buffer.subarray(r.position, r.position + size).buffers, decompress);
+    } catch (e) {
+      if (!(e instanceof FloeError)) throw e;
+      throw new FloeError(e.kind, `${e.message} (topic ${apiVersion >= 13 ? 'id ' : ''}${topic}, partition ${p.partitionIndex})`, { cause: e });
+    }
     r.skip(size);
   }
   if (flexible) {

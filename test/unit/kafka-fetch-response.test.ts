@@ -8,6 +8,7 @@ import { compressionsAlgorithmsByBitmask, createRecordsBatch, Reader, ResponseEr
 import { DynamicBuffer } from '@platformatic/dynamic-buffer';
 import { FETCH_MAX_VERSION, FETCH_MIN_VERSION, readFetchResponse, type FetchResponseOf } from '../../src/kafka/fetch-response.ts';
 import { convertBatches, type Decompress } from '../../src/kafka/fetched-records.ts';
+import { FloeError } from '../../src/errors.ts';
 import { rng } from '../helpers/rng.ts';
 
 const decompress: Decompress = (codec, data) => (compressionsAlgorithmsByBitmask as Record<number, { decompressSync(d: Buffer): Buffer }>)[codec]!.decompressSync(data);
@@ -192,4 +193,14 @@ test(`every Fetch version from ${FETCH_MIN_VERSION} to ${FETCH_MAX_VERSION} read
 test('a version outside 4–17 is refused by name', () => {
   assert.throws(() => readFetchResponse(1, 3, Reader.from(Buffer.alloc(8)), decompress), /Fetch v3 is not read by floe/);
   assert.throws(() => readFetchResponse(1, 18, Reader.from(Buffer.alloc(8)), decompress), /Fetch v18/);
+});
+
+test('records floe cannot read stop with a fatal error naming the topic and partition', () => {
+  const batch = Buffer.from(createRecordsBatch([{ key: null, value: Buffer.from('x'), timestamp: 1n }] as never, {} as never).dynamicBuffer.buffer);
+  batch[16] = 1; // magic: the message format before Kafka 0.11
+  const bytes = responseBytes(17, 0, [{ name: 't', id: '00000000-0000-4000-8000-000000000009', partitions: [{ index: 4, errorCode: 0, aborted: null, records: batch, preferred: -1 }] }], () => 0.9);
+  assert.throws(
+    () => readFetchResponse(1, 17, Reader.from(bytes), decompress),
+    (e: unknown) => e instanceof FloeError && e.kind === 'fatal' && /record batch format 1 is not supported .*\(topic id 00000000-0000-4000-8000-000000000009, partition 4\)/.test(e.message),
+  );
 });
