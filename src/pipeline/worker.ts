@@ -426,6 +426,22 @@ export class ConnectorWorker {
   }
 
   /**
+   * Field routing: a table opened for a record is fed by every partition from now on (touch), and
+   * is told where each assigned partition stands now, as touch() would have told it had it been
+   * open when the partition's last records were read. Else a partition that went quiet before the
+   * table appeared would never be in its offsets map. It holds none of this connector's offsets
+   * (those tables are opened up front), so this only starts its range of p where p is.
+   */
+  private joinedLate(t: TableState): void {
+    for (const [key, tp] of this.positions.assigned()) {
+      const at = this.positions.position(key);
+      if (at === undefined || t.offsets.committedOffset(key) !== undefined) continue;
+      t.offsets.read(tp, at, key);
+      t.offsetsMovedAt ??= this.now();
+    }
+  }
+
+  /**
    * A record the run could not take at once: decoded (a bad record is a dead letter before any
    * table or schema work), routed, its table opened or created, its schema reconciled, other
    * tables flushed first where p's offsets need it, then appended, its bookkeeping told at once.
@@ -463,6 +479,7 @@ export class ConnectorWorker {
         schema = inf.schema();
       }
       t = (await this.loadState(tableNameOf, schema))!;
+      if (this.byField) this.joinedLate(t);
     }
     if (t.offsets.alreadyHas(key, rec.offset)) return; // this table already has it
 

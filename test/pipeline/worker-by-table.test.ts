@@ -18,6 +18,8 @@ import { decodePlainJson, plainJsonFrame } from '../../src/decode/record-decoder
 import type { SourceRecord } from '../../src/pipeline/source.ts';
 import { ConnectorWorker } from '../../src/pipeline/worker.ts';
 import { createRouter } from '../../src/route/router.ts';
+import { formatOffsets } from '../../src/commit/offsets-map.ts';
+import { tableOffsets } from '../../src/commit/committed-offsets.ts';
 import { MemorySource } from '../helpers/memory-source.ts';
 import { failingSnapshots } from '../helpers/failing-snapshots.ts';
 import { rng } from '../helpers/rng.ts';
@@ -204,3 +206,39 @@ test('field routing: a table taken past a record whose schema change cannot comm
   assert.deepEqual(await ids('lake.dl_b'), [1, 3, 5, 7, 9, 12]);
   assert.deepEqual(await ids('lake.dl_a'), [0, 2, 4, 6, 8, 10, 11, 13, ...Array.from({ length: 30 }, (_, i) => 15 + i)]);
 });
+
+for (const direct of [true, false]) {
+  test(`field routing (${direct ? 'frames' : 'decoded objects'}): a table that first appears after a partition went quiet still records where that partition stands at its commit`, async () => {
+    const { dir, config } = fieldRouted('lake.late_{value}', 1_000_000);
+    const catalog = () => new SqlCatalog({ uri: path.join(dir, 'catalog.db'), warehouse: pathToFileURL(dir).href });
+    const enc = new TextEncoder();
+    // partition 1 holds table a's records only, and is read to its end in the first batch;
+    // partition 0 brings table b in only after that
+    const source = new MemorySource(100);
+    for (let i = 0; i < 40; i++) source.produce('events', 1, enc.encode(JSON.stringify({ t: 'a', id: i })));
+    for (let i = 0; i < 250; i++) source.produce('events', 0, enc.encode(JSON.stringify({ t: i < 150 ? 'a' : 'b', id: 100 + i })));
+    const worker = new ConnectorWorker({
+      config,
+      catalog: catalog(),
+      source,
+      decode: direct ? (b) => plainJsonFrame(b) : (b) => ({ value: decodePlainJson(b) }),
+      router: createRouter(config.table.name, config.route),
+      deadLetters: { add: () => {}, flush: async () => {} },
+    });
+    await worker.start();
+    await source.assign([
+      { topic: 'events', partition: 0 },
+      { topic: 'events', partition: 1 },
+    ]);
+    await source.pump();
+    await worker.stop();
+    for (const [name, rows] of [
+      ['late_a', 190],
+      ['late_b', 100],
+    ] as const) {
+      const table = await catalog().loadTable(parseTableName(`lake.${name}`));
+      assert.equal((await tableRows(table)).length, rows, `${name}'s rows`);
+      assert.equal(formatOffsets(tableOffsets(table.metadata, 'c1')), '{"events":{"0":250,"1":40}}', `${name}'s offsets`);
+    }
+  });
+}
