@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { sustainedRecordsPerSec } from '../../bench/e2e/floe-run.ts';
+import type { SeenSnapshot } from '../../bench/e2e/floe-run.ts';
+
+let seq = 0;
+function snap(table: string, timestampMs: number, addedRecords: number, partitions = 't:0,t:1'): SeenSnapshot {
+  seq++;
+  return { id: BigInt(seq), sequence: seq, timestampMs, observedMs: timestampMs, addedRecords, addedFiles: addedRecords > 0 ? 1 : 0, offsets: new Map(), table, partitions };
+}
+
+test('the sustained rate leaves out the last snapshot, which holds the tail that waited for the commit interval', () => {
+  // assigned at 1,000 ms; busy intervals commit 600k records at 3,000 and 5,000 ms; the last 100k records wait until 7,000 ms
+  const snaps = [snap('t', 3000, 600_000), snap('t', 5000, 600_000), snap('t', 7000, 100_000)];
+  const r = sustainedRecordsPerSec(snaps, 1000);
+  assert.deepEqual(r, { recordsPerSec: 300_000, records: 1_200_000, seconds: 4 });
+  // every record to the last commit would have said 1.3M / 6 s = 216,667
+});
+
+test('with several tables each table leaves out its own last snapshot; snapshots without rows count for nothing', () => {
+  const snaps = [snap('a', 2000, 100), snap('b', 2100, 300), snap('a', 3000, 0), snap('a', 4000, 200), snap('b', 4100, 50), snap('a', 5000, 10)];
+  // a: 100 + 0 + 200 kept (its last, 10 at 5,000, left out); b: 300 kept (its last, 50, left out); the latest kept is a's at 4,000
+  assert.deepEqual(sustainedRecordsPerSec(snaps, 0), { recordsPerSec: 150, records: 600, seconds: 4 });
+});
+
+test('with two group members on one table each member leaves out its own last snapshot', () => {
+  // members A (t:0) and B (t:1) each commit 300k at ~3 s; A's tail of 200k at 5 s, B's of 10k at 7 s
+  const snaps = [snap('t', 3000, 300_000, 't:0'), snap('t', 3100, 300_000, 't:1'), snap('t', 5000, 200_000, 't:0'), snap('t', 7000, 10_000, 't:1')];
+  assert.deepEqual(sustainedRecordsPerSec(snaps, 1000), { recordsPerSec: 285_714, records: 600_000, seconds: 2.1 });
+});
+
+test('a run whose tables have one snapshot each has no sustained rate', () => {
+  assert.equal(sustainedRecordsPerSec([snap('a', 2000, 100), snap('b', 2500, 100)], 0), undefined);
+  assert.equal(sustainedRecordsPerSec([], 0), undefined);
+  // a snapshot taken before the start cannot make a rate
+  assert.equal(sustainedRecordsPerSec([snap('a', 500, 100), snap('a', 900, 100)], 1000), undefined);
+});
