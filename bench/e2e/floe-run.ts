@@ -67,22 +67,38 @@ export interface SeenSnapshot {
 /**
  * The sustained rate of a run over a backlog: the records of every snapshot but each writer's
  * last, over the time from `startMs` (floe's assignment) to the latest of those snapshots. A
- * writer is a table and the partitions a snapshot covers: a group member's partitions (one
- * member: every partition), as each member commits its own snapshots.
+ * writer is a table and a group member (one member: the table), as each member commits its own
+ * snapshots; a member is told by its partitions (floe.kafka-ranges): partitions named together
+ * in a snapshot of the table are one member's.
  *
  * Why not every record over the time to the last commit: floe commits on its interval, so the
  * records read after the last full interval wait up to one interval for their commit while floe
  * has nothing more to read. On a run of a few intervals (1M records at 300k/s is ~3 s, against
  * 2 s commits) that wait is a third of the figure, and it moves in steps of the interval. Every
  * snapshot but a writer's last covers an interval its member was busy for (the backlog was there
- * from the start); the last holds the tail. A snapshot whose partitions differ from its member's
- * others (an interval a partition gave nothing) counts as a writer of its own and is left out:
- * that only lowers the figure.
+ * from the start); the last holds the tail. A rebalance that moves partitions between members
+ * joins them into one writer, whose last snapshot alone is left out: that only lowers the figure.
  *
  * undefined: no writer has two snapshots (the run is too short to tell).
  */
 export function sustainedRecordsPerSec(snapshots: readonly SeenSnapshot[], startMs: number): { recordsPerSec: number; records: number; seconds: number } | undefined {
-  const writer = (s: SeenSnapshot) => `${s.table}\n${s.partitions}`;
+  // a member's partitions: per table, partitions named together in a snapshot belong to one member
+  const up = new Map<string, string>();
+  const root = (x: string): string => {
+    let r = x;
+    while (up.has(r) && up.get(r) !== r) r = up.get(r)!;
+    up.set(x, r);
+    return r;
+  };
+  const partsOf = (s: SeenSnapshot) => (s.partitions === '' ? [] : s.partitions.split(',').map((p) => `${s.table}\n${p}`));
+  for (const s of snapshots) {
+    const ps = partsOf(s);
+    for (const p of ps.slice(1)) up.set(root(p), root(ps[0]));
+  }
+  const writer = (s: SeenSnapshot) => {
+    const ps = partsOf(s);
+    return ps.length === 0 ? `${s.table}\n` : root(ps[0]);
+  };
   const lastOf = new Map<string, SeenSnapshot>();
   for (const s of snapshots) {
     if (s.addedRecords === 0) continue;

@@ -29,6 +29,12 @@ test('with two group members on one table each member leaves out its own last sn
   assert.deepEqual(sustainedRecordsPerSec(snaps, 1000), { recordsPerSec: 285_714, records: 600_000, seconds: 2.1 });
 });
 
+test("one member's snapshots naming different partitions (an interval a partition gave a table nothing) are one writer", () => {
+  const snaps = [snap('t', 3000, 300_000, 't:0,t:1'), snap('t', 5000, 100_000, 't:1,t:2'), snap('t', 6000, 300_000, 't:0,t:2'), snap('t', 9000, 1_000, 't:2')];
+  // t:0, t:1 and t:2 are named together: one writer, whose last snapshot (9,000 ms) alone is left out
+  assert.deepEqual(sustainedRecordsPerSec(snaps, 1000), { recordsPerSec: 140_000, records: 700_000, seconds: 5 });
+});
+
 test('a run whose tables have one snapshot each has no sustained rate', () => {
   assert.equal(sustainedRecordsPerSec([snap('a', 2000, 100), snap('b', 2500, 100)], 0), undefined);
   assert.equal(sustainedRecordsPerSec([], 0), undefined);
