@@ -65,23 +65,27 @@ export interface SeenSnapshot {
 }
 
 /**
- * The sustained rate of a run over a backlog: the records of every snapshot but each writer's
- * last, over the time from `startMs` (floe's assignment) to the latest of those snapshots. A
- * writer is a table and a group member (one member: the table), as each member commits its own
- * snapshots; a member is told by its partitions (floe.kafka-ranges): partitions named together
- * in a snapshot of the table are one member's.
+ * The sustained rate of a run over a backlog, summed over its writers (a table and a group
+ * member; one member: the table). A writer's rate is the records of its snapshots but the last
+ * over the time from `startMs` (floe's assignment) to the latest of them; a writer with one
+ * snapshot counts its records over the time to it. A member is told by its partitions
+ * (floe.kafka-ranges): partitions named together in a snapshot of a table are one member's.
  *
  * Why not every record over the time to the last commit: floe commits on its interval, so the
  * records read after the last full interval wait up to one interval for their commit while floe
  * has nothing more to read. On a run of a few intervals (1M records at 300k/s is ~3 s, against
  * 2 s commits) that wait is a third of the figure, and it moves in steps of the interval. Every
  * snapshot but a writer's last covers an interval its member was busy for (the backlog was there
- * from the start); the last holds the tail. A rebalance that moves partitions between members
- * joins them into one writer, whose last snapshot alone is left out: that only lowers the figure.
+ * from the start), with its commit's own work; the last holds the tail. Rates are taken per
+ * writer and summed because writers commit at times of their own: routed tables' intervals are
+ * staggered, so one end time for all would count some tables' records up to their last commit
+ * but one and the time up to another table's. A rebalance that moves partitions between
+ * members joins them into one writer, whose last snapshot alone is left out: that only lowers
+ * the figure.
  *
  * undefined: no writer has two snapshots (the run is too short to tell).
  */
-export function sustainedRecordsPerSec(snapshots: readonly SeenSnapshot[], startMs: number): { recordsPerSec: number; records: number; seconds: number } | undefined {
+export function sustainedRecordsPerSec(snapshots: readonly SeenSnapshot[], startMs: number): { recordsPerSec: number; writers: number } | undefined {
   // a member's partitions: per table, partitions named together in a snapshot belong to one member
   const up = new Map<string, string>();
   const root = (x: string): string => {
@@ -95,26 +99,26 @@ export function sustainedRecordsPerSec(snapshots: readonly SeenSnapshot[], start
     const ps = partsOf(s);
     for (const p of ps.slice(1)) up.set(root(p), root(ps[0]));
   }
-  const writer = (s: SeenSnapshot) => {
-    const ps = partsOf(s);
-    return ps.length === 0 ? `${s.table}\n` : root(ps[0]);
-  };
-  const lastOf = new Map<string, SeenSnapshot>();
+  const byWriter = new Map<string, SeenSnapshot[]>();
   for (const s of snapshots) {
     if (s.addedRecords === 0) continue;
-    const l = lastOf.get(writer(s));
-    if (l === undefined || s.sequence > l.sequence) lastOf.set(writer(s), s);
+    const ps = partsOf(s);
+    const w = ps.length === 0 ? `${s.table}\n` : root(ps[0]);
+    const list = byWriter.get(w);
+    if (list === undefined) byWriter.set(w, [s]);
+    else list.push(s);
   }
-  let records = 0;
-  let endMs = -Infinity;
-  for (const s of snapshots) {
-    if (s.addedRecords === 0 || lastOf.get(writer(s)) === s) continue;
-    records += s.addedRecords;
-    endMs = Math.max(endMs, s.timestampMs);
+  let rate = 0;
+  let sustained = false;
+  for (const list of byWriter.values()) {
+    list.sort((x, y) => x.sequence - y.sequence);
+    const kept = list.length > 1 ? list.slice(0, -1) : list;
+    const endMs = kept.reduce((m, s) => Math.max(m, s.timestampMs), -Infinity);
+    if (!(endMs > startMs)) continue;
+    rate += kept.reduce((n, s) => n + s.addedRecords, 0) / ((endMs - startMs) / 1000);
+    if (list.length > 1) sustained = true;
   }
-  if (records === 0 || !(endMs > startMs)) return undefined;
-  const seconds = (endMs - startMs) / 1000;
-  return { recordsPerSec: Math.round(records / seconds), records, seconds: Math.round(seconds * 10) / 10 };
+  return sustained ? { recordsPerSec: Math.round(rate), writers: byWriter.size } : undefined;
 }
 
 export interface FloeRunResult {
