@@ -70,9 +70,10 @@ export function zstdStoredFrame(b: Uint8Array): Uint8Array {
  */
 export class ZstdPages {
   private readonly level: number;
+  /** The stream whose handle is kept (undefined: pages go through zstdCompressSync). */
+  private stream: ZstdStream | undefined;
   private handle: ZstdHandle | undefined;
   private state: Uint32Array | undefined;
-  private error: unknown = undefined;
   private out = Buffer.allocUnsafe(64 * 1024);
 
   constructor(level: number) {
@@ -86,23 +87,30 @@ export class ZstdPages {
   }
 
   compress(b: Uint8Array): Uint8Array {
+    const stream = this.stream;
     const handle = this.handle;
     const state = this.state;
-    if (handle === undefined || state === undefined) return zlib.zstdCompressSync(b, this.options());
+    if (stream === undefined || handle === undefined || state === undefined) return zlib.zstdCompressSync(b, this.options());
     const n = b.length;
     // ZSTD_compressBound, and more: with that much room one ZSTD_e_end write ends the frame
     const bound = n + (n >>> 8) + (n < 131_072 ? (131_072 - n) >>> 11 : 0) + 64;
     if (this.out.length < bound) this.out = Buffer.allocUnsafe(Math.max(bound, this.out.length * 2));
     const out = this.out;
-    handle.writeSync(zlib.constants.ZSTD_e_end, b, 0, n, out, 0, out.length);
-    const availOut = state[0];
-    const availIn = state[1];
-    if (this.error !== undefined || availIn !== 0 || availOut === 0) {
+    let ended: boolean;
+    try {
+      handle.writeSync(zlib.constants.ZSTD_e_end, b, 0, n, out, 0, out.length);
+      // an error inside zstd destroys the stream (synchronously) and closes its handle
+      ended = !stream.destroyed && stream._handle === handle && state[1] === 0 && state[0] > 0;
+    } catch {
+      ended = false;
+    }
+    if (!ended) {
       // the frame may not have ended: this context is not used again
+      stream.destroy();
       this.open();
       return zlib.zstdCompressSync(b, this.options());
     }
-    return new Uint8Array(out.subarray(0, out.length - availOut));
+    return new Uint8Array(out.subarray(0, out.length - state[0]));
   }
 
   private options(): zlib.ZstdOptions {
@@ -110,21 +118,30 @@ export class ZstdPages {
   }
 
   private open(): void {
-    this.error = undefined;
-    const stream = zlib.createZstdCompress(this.options()) as unknown as { _handle?: ZstdHandle; _writeState?: unknown; on(event: 'error', f: (e: unknown) => void): void };
+    const stream = zlib.createZstdCompress(this.options()) as unknown as ZstdStream;
+    stream.on('error', () => {}); // seen through `destroyed`; the stream's 'error' event comes later
     const handle = stream._handle;
-    stream.on('error', (e) => {
-      if (this.handle === handle) this.error = e;
-    });
     const state = stream._writeState;
     if (typeof handle?.writeSync === 'function' && state instanceof Uint32Array && state.length >= 2) {
+      this.stream = stream;
       this.handle = handle;
       this.state = state;
     } else {
+      stream.destroy();
+      this.stream = undefined;
       this.handle = undefined;
       this.state = undefined;
     }
   }
+}
+
+/** The parts of Node's ZstdCompress stream ZstdPages reads: its native handle, where the handle writes what is left, and whether it was destroyed. */
+interface ZstdStream {
+  _handle?: ZstdHandle | null;
+  _writeState?: unknown;
+  readonly destroyed: boolean;
+  destroy(): void;
+  on(event: 'error', f: (e: unknown) => void): void;
 }
 
 /** What ZstdPages calls on Node's native zstd handle (out_avail and in_avail land in the stream's _writeState). */

@@ -72,6 +72,53 @@ test('zstd pages through the kept context are byte for byte the frames zstdCompr
   assert.deepEqual(a, copy);
 });
 
+test('a write through the kept context that fails or does not end its frame gives the page through zstdCompressSync, and a new context after', () => {
+  const opts = { params: { [zlib.constants.ZSTD_c_compressionLevel]: 3 } };
+  const pages = zstdPagesOf(3);
+  const inner = pages as unknown as { handle: { writeSync(...args: unknown[]): void } };
+  const page = letters(3000, 9);
+  // a write that throws
+  inner.handle = {
+    writeSync() {
+      throw new Error('broken handle');
+    },
+  };
+  assert.deepEqual(Buffer.from(pages.compress(page)), zlib.zstdCompressSync(page, opts));
+  assert.equal(pages.reused, true);
+  assert.deepEqual(Buffer.from(pages.compress(page)), zlib.zstdCompressSync(page, opts), 'the new context writes whole frames');
+  // a write that reports input left (its frame not ended), on the stream's own handle
+  const inner2 = pages as unknown as { stream: { _handle: unknown }; handle: { writeSync(...args: unknown[]): void }; state: Uint32Array };
+  const real = inner2.handle;
+  let calls = 0;
+  const leaving = {
+    writeSync(...args: unknown[]) {
+      calls++;
+      real.writeSync(...args);
+      inner2.state[1] = 1;
+    },
+  };
+  inner2.handle = leaving;
+  inner2.stream._handle = leaving;
+  assert.deepEqual(Buffer.from(pages.compress(page)), zlib.zstdCompressSync(page, opts));
+  assert.equal(calls, 1);
+  assert.notEqual(inner2.handle, leaving, 'a new context');
+  assert.deepEqual(Buffer.from(pages.compress(letters(2000, 3))), zlib.zstdCompressSync(letters(2000, 3), opts));
+  // a handle that is no longer the stream's (an error inside zstd destroys the stream and closes it)
+  const live = inner2.handle;
+  let staleCalls = 0;
+  const stale = {
+    writeSync(...args: unknown[]) {
+      staleCalls++;
+      live.writeSync(...args); // writes the whole frame: only the handle's identity tells
+    },
+  };
+  inner2.handle = stale;
+  assert.deepEqual(Buffer.from(pages.compress(page)), zlib.zstdCompressSync(page, opts));
+  assert.equal(staleCalls, 1);
+  assert.notEqual(inner2.handle, stale, 'a new context');
+  assert.equal(pages.reused, true);
+});
+
 test('a file of small and large zstd pages reads back with arrow-rs', () => {
   const schema: Schema = {
     type: 'struct',
