@@ -23,6 +23,25 @@ export const CT = {
 
 const utf8 = new TextEncoder();
 
+/**
+ * Strings written again and again (column names and paths, the created-by text: every file's
+ * footer has them all) as UTF-8, made once: TextEncoder.encode costs ~0.5-1 µs a call, ~40 µs a
+ * footer of the sample event, which a commit of 1,000 small files pays 1,000 times. Short
+ * strings only, and at most UTF8_KEPT of them.
+ */
+const utf8Kept = new Map<string, Uint8Array>();
+const UTF8_KEPT = 4096;
+const UTF8_KEPT_MAX_LENGTH = 256;
+
+function utf8Of(s: string): Uint8Array {
+  let b = utf8Kept.get(s);
+  if (b === undefined) {
+    b = utf8.encode(s);
+    if (s.length <= UTF8_KEPT_MAX_LENGTH && utf8Kept.size < UTF8_KEPT) utf8Kept.set(s, b);
+  }
+  return b;
+}
+
 export class CompactWriter {
   readonly out: ByteWriter;
   private last = 0;
@@ -59,7 +78,7 @@ export class CompactWriter {
   }
   binary(id: number, v: Uint8Array | string): this {
     this.header(id, CT.BINARY);
-    const b = typeof v === 'string' ? utf8.encode(v) : v;
+    const b = typeof v === 'string' ? utf8Of(v) : v;
     this.out.varint(b.length);
     this.out.bytes(b);
     return this;
@@ -91,7 +110,7 @@ export class CompactWriter {
     return this;
   }
   elemBinary(v: Uint8Array | string): this {
-    const b = typeof v === 'string' ? utf8.encode(v) : v;
+    const b = typeof v === 'string' ? utf8Of(v) : v;
     this.out.varint(b.length);
     this.out.bytes(b);
     return this;

@@ -14,6 +14,26 @@ import type { FileIO } from '../../src/io/file-io.ts';
 
 const text = (v: unknown) => new TextDecoder().decode(v as Uint8Array);
 
+test('thrift writer: strings written again (kept as UTF-8) and long ones (not kept) are the same bytes every time', () => {
+  const long = 'ü'.repeat(300);
+  const write = () => {
+    const w = new CompactWriter();
+    w.binary(1, 'colonne_é').binary(2, long).list(3, CT.BINARY, 3).elemBinary('a').elemBinary('colonne_é').elemBinary(long);
+    return w.finish().slice();
+  };
+  const first = write();
+  const second = write();
+  assert.deepEqual(second, first);
+  const { struct } = readThriftStruct(first);
+  assert.equal(text(struct.fields.get(1)?.value), 'colonne_é');
+  assert.equal(text(struct.fields.get(2)?.value), long);
+  const list = struct.fields.get(3)?.value as ThriftList;
+  assert.deepEqual(
+    list.items.map((v) => text(v)),
+    ['a', 'colonne_é', long],
+  );
+});
+
 test('thrift reader: reads back what CompactWriter writes', () => {
   const w = new CompactWriter();
   w.i32(1, -7)
