@@ -13,11 +13,12 @@
 //   3. end to end: `floe run` pinned to the same one core (with no core to spare it encodes
 //      Parquet inline: src/cli/worker-count.ts encoderOnThread), embedded SQL catalog on a local warehouse (--catalog rest: REST + S3),
 //      from the earliest offset until the table's offsets map covers every record. records/s is
-//      the sustained rate: the records of every snapshot but the last over the time from the
-//      moment floe logged its assignment (≈ the first fetch) to the latest of those snapshots'
-//      timestamp-ms (bench/e2e/floe-run.ts sustainedRecordsPerSec: the last snapshot holds the
-//      tail, which waits up to a commit interval with nothing left to read). Every record over
-//      the time to the last commit, and from process spawn, are printed too. CPU seconds from
+//      the sustained rate: per writer (a table and a group member), the records of every snapshot
+//      but its last over the time from the moment floe logged its assignment (≈ the first fetch)
+//      to the latest of those snapshots' timestamp-ms, summed over the writers
+//      (bench/e2e/floe-run.ts sustainedRecordsPerSec: the last snapshot holds the tail, which
+//      waits up to a commit interval with nothing left to read). Every record over the time to
+//      the last commit, and from process spawn, are printed too. CPU seconds from
 //      /proc/<pid>/stat (all threads); peak RSS = VmHWM while the whole lag waited.
 //   3b. `workers: 2` (src/cli/workers.ts: two group members on worker threads in one process):
 //      the Avro run again, pinned to 2 cores (the one above and one more), same figures;
@@ -59,8 +60,8 @@ import { consumeCeiling } from './e2e/ceiling.ts';
 import type { CeilingResult } from './e2e/ceiling.ts';
 import { summariseProfiles } from './e2e/cpu-profile.ts';
 import { EventPayloads } from './e2e/events.ts';
-import { FloeRun, freePort, sustainedRecordsPerSec } from './e2e/floe-run.ts';
-import type { FloeRunResult, GcFigures } from './e2e/floe-run.ts';
+import { backlogRates, FloeRun, freePort } from './e2e/floe-run.ts';
+import type { BacklogRates, FloeRunResult, GcFigures } from './e2e/floe-run.ts';
 import { freshness, produceSteadily } from './e2e/freshness.ts';
 import { manyPartitionsAndTables } from './e2e/many.ts';
 import type { ManyCase, ManyResult } from './e2e/many.ts';
@@ -144,11 +145,10 @@ interface E2eFigures {
   lagGB: number;
   secondsFromAssigned: number;
   secondsFromSpawn: number;
-  /** the sustained rate (sustainedRecordsPerSec: every snapshot but the last, from the assignment); what the targets judge */
+  /** the sustained rate (floe-run.ts sustainedRecordsPerSec: every writer's snapshots but its last, from the assignment); what the targets judge */
   recordsPerSec: number;
-  /** where recordsPerSec comes from: 'sustained', or 'to the last commit' when the run made one snapshot only */
-  recordsPerSecOver: 'sustained' | 'to the last commit';
-  /** records / seconds from the assignment to the last commit (the tail waits for the commit interval) */
+  /** where recordsPerSec comes from: 'sustained', or 'to the last commit' when no writer made two snapshots */
+  recordsPerSecOver: BacklogRates['recordsPerSecOver'];
   recordsPerSecToLastCommit: number;
   recordsPerSecFromSpawn: number;
   cpuSeconds: number;
@@ -178,20 +178,15 @@ interface E2eFigures {
 }
 
 function e2eFigures(format: 'avro' | 'json', records: number, lagGB: number, r: FloeRunResult, ceiling: CeilingResult | undefined): E2eFigures {
-  const last = r.snapshots.at(-1)!;
-  const fromAssigned = (last.timestampMs - (r.assignedMs ?? r.spawnMs)) / 1000;
-  const fromSpawn = (last.timestampMs - r.spawnMs) / 1000;
-  const sustained = sustainedRecordsPerSec(r.snapshots, r.assignedMs ?? r.spawnMs);
-  const rps = sustained?.recordsPerSec ?? records / fromAssigned;
+  const { lastCommitMs, ...rates } = backlogRates(r, records);
+  const fromSpawn = (lastCommitMs - r.spawnMs) / 1000;
+  const rps = rates.recordsPerSec;
   return {
     format,
     records,
     lagGB: round(lagGB, 2),
-    secondsFromAssigned: round(fromAssigned, 1),
+    ...rates,
     secondsFromSpawn: round(fromSpawn, 1),
-    recordsPerSec: Math.round(rps),
-    recordsPerSecOver: sustained ? 'sustained' : 'to the last commit',
-    recordsPerSecToLastCommit: Math.round(records / fromAssigned),
     recordsPerSecFromSpawn: Math.round(records / fromSpawn),
     cpuSeconds: r.cpuSeconds,
     recordsPerCpuSecond: Math.round(records / r.cpuSeconds),

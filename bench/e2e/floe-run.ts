@@ -121,6 +121,33 @@ export function sustainedRecordsPerSec(snapshots: readonly SeenSnapshot[], start
   return sustained ? { recordsPerSec: Math.round(rate), writers: byWriter.size } : undefined;
 }
 
+/** A run's records/s over its backlog: sustained where the run tells it, else to the last commit, with the figure to the last commit beside it. */
+export interface BacklogRates {
+  recordsPerSec: number;
+  recordsPerSecOver: 'sustained' | 'to the last commit';
+  /** every record over the seconds from the assignment to the last commit (the tail waits for the commit interval) */
+  recordsPerSecToLastCommit: number;
+  /** from the assignment to the last commit */
+  secondsFromAssigned: number;
+  /** the last commit's timestamp-ms */
+  lastCommitMs: number;
+}
+
+export function backlogRates(r: FloeRunResult, records: number): BacklogRates {
+  const startMs = r.assignedMs ?? r.spawnMs;
+  const lastCommitMs = r.snapshots.reduce((m, s) => Math.max(m, s.timestampMs), 0);
+  const fromAssigned = (lastCommitMs - startMs) / 1000;
+  const toLast = Math.round(records / fromAssigned);
+  const sustained = sustainedRecordsPerSec(r.snapshots, startMs);
+  return {
+    recordsPerSec: sustained?.recordsPerSec ?? toLast,
+    recordsPerSecOver: sustained ? 'sustained' : 'to the last commit',
+    recordsPerSecToLastCommit: toLast,
+    secondsFromAssigned: Math.round(fromAssigned * 10) / 10,
+    lastCommitMs,
+  };
+}
+
 export interface FloeRunResult {
   spawnMs: number;
   /** when floe logged its partition assignment (≈ the first fetch) */

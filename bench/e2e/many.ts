@@ -3,8 +3,8 @@
 //   single     one unpartitioned table;
 //   bucket1000 one table partitioned by bucket(1000, id): every commit touches ~1,000 partitions;
 //   tables100  route.by: field on tenant: 100 tables, one commit per table.
-// records/s sustained (as the other end-to-end runs: every table's snapshots but its last, from the
-// assignment; floe-run.ts sustainedRecordsPerSec) and to the last snapshot, CPU
+// records/s sustained (as the other end-to-end runs: every writer's snapshots but its last, from
+// the assignment; floe-run.ts sustainedRecordsPerSec) and to the last snapshot, CPU
 // seconds, peak RSS, snapshots and data files per snapshot. Ratios: records/s of a case over
 // single's (target for bucket1000: >= 0.7). With `repeat` > 1 the cases run that many rounds,
 // alternated (single, bucket1000, tables100, single, ...): each case reports the round with its
@@ -12,8 +12,8 @@
 // so a machine whose speed drifts from minute to minute weighs less.
 import path from 'node:path';
 import { EventPayloads } from './events.ts';
-import { FloeRun, freePort, sustainedRecordsPerSec } from './floe-run.ts';
-import type { FloeRunResult } from './floe-run.ts';
+import { backlogRates, FloeRun, freePort } from './floe-run.ts';
+import type { BacklogRates, FloeRunResult } from './floe-run.ts';
 import { prefill } from './prefill.ts';
 import type { StackEnv } from './stack.ts';
 
@@ -24,9 +24,9 @@ export type ManyCase = 'single' | 'bucket1000' | 'tables100';
 export interface ManyFigures {
   case: ManyCase;
   records: number;
-  /** the sustained rate (floe-run.ts sustainedRecordsPerSec: every table's snapshots but its last); what the ratios compare */
+  /** the sustained rate (floe-run.ts sustainedRecordsPerSec: every writer's snapshots but its last); what the ratios compare */
   recordsPerSec: number;
-  recordsPerSecOver: 'sustained' | 'to the last commit';
+  recordsPerSecOver: BacklogRates['recordsPerSecOver'];
   /** every record over the seconds from the assignment to the last commit */
   recordsPerSecToLastCommit: number;
   secondsFromAssigned: number;
@@ -86,18 +86,13 @@ export interface ManyResult {
 const round = (v: number, digits = 0) => Math.round(v * 10 ** digits) / 10 ** digits;
 
 function figures(c: ManyCase, records: number, tables: number, r: FloeRunResult): ManyFigures {
-  const last = r.snapshots.reduce((m, s) => Math.max(m, s.timestampMs), 0);
-  const fromAssigned = (last - (r.assignedMs ?? r.spawnMs)) / 1000;
-  const sustained = sustainedRecordsPerSec(r.snapshots, r.assignedMs ?? r.spawnMs);
+  const { lastCommitMs: _, ...rates } = backlogRates(r, records);
   const files = r.snapshots.reduce((n, s) => n + s.addedFiles, 0);
   const withRows = r.snapshots.filter((s) => s.addedRecords > 0).length;
   return {
     case: c,
     records,
-    recordsPerSec: sustained?.recordsPerSec ?? Math.round(records / fromAssigned),
-    recordsPerSecOver: sustained ? 'sustained' : 'to the last commit',
-    recordsPerSecToLastCommit: Math.round(records / fromAssigned),
-    secondsFromAssigned: round(fromAssigned, 1),
+    ...rates,
     cpuSeconds: r.cpuSeconds,
     systemCpuSeconds: r.systemCpuSeconds,
     recordsPerCpuSecond: Math.round(records / r.cpuSeconds),
